@@ -1,0 +1,33 @@
+"""Chain access: connect, deploy the shipped contracts, send transactions, move dev-chain time."""
+
+from fedchain.chain.connection import ANVIL, EMBEDDED, RPC, Chain, GasRecord, connect, dev_keys
+from fedchain.chain.errors import (
+    AnvilNotFoundError,
+    ArtifactError,
+    ChainConnectionError,
+    ChainError,
+    ContractRevertError,
+    DecodedError,
+    DevChainOnlyError,
+    KeyLoadError,
+    TransactionFailedError,
+)
+
+__all__ = [
+    "ANVIL",
+    "EMBEDDED",
+    "RPC",
+    "AnvilNotFoundError",
+    "ArtifactError",
+    "Chain",
+    "ChainConnectionError",
+    "ChainError",
+    "ContractRevertError",
+    "DecodedError",
+    "DevChainOnlyError",
+    "GasRecord",
+    "KeyLoadError",
+    "TransactionFailedError",
+    "connect",
+    "dev_keys",
+]

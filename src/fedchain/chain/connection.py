@@ -1,0 +1,304 @@
+"""One way to reach a chain: `connect()` returns a `Chain` with a web3 handle and usable accounts.
+
+Targets:
+- ``"embedded"`` (default): eth-tester + py-evm inside this process; nothing to install or start.
+- ``"anvil"``: a local anvil node on a free loopback port, stopped again on close, Ctrl-C or error.
+- any ``http://`` or ``https://`` JSON-RPC URL, signing with a key from the environment or a keystore.
+
+`Chain` also sends transactions (nonce tracking, gas estimation, receipts, retries on transient RPC
+failures, reverts decoded into `ContractRevertError`), deploys the shipped artifacts, records the gas of
+every transaction, and moves the clock of development chains so deadlines never need real sleeping.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import requests
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_tester import EthereumTester, PyEVMBackend
+from eth_tester.exceptions import TransactionFailed as TesterTransactionFailed
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractConstructor, ContractFunction
+from web3.exceptions import (
+    ContractCustomError,
+    ContractLogicError,
+    ContractPanicError,
+    TimeExhausted,
+    Web3RPCError,
+)
+from web3.providers.eth_tester import EthereumTesterProvider
+from web3.types import TxParams, TxReceipt
+
+from fedchain.chain.anvil import DEV_MNEMONIC, AnvilNode
+from fedchain.chain.artifacts import error_decoder, load_artifact
+from fedchain.chain.errors import (
+    ChainConnectionError,
+    ChainError,
+    ContractRevertError,
+    DecodedError,
+    DevChainOnlyError,
+    TransactionFailedError,
+)
+from fedchain.chain.keys import DEFAULT_KEY_ENV, account_from_env, account_from_keystore
+
+EMBEDDED = "embedded"
+ANVIL = "anvil"
+RPC = "rpc"
+DEFAULT_DEV_ACCOUNTS = 10
+RECEIPT_TIMEOUT_S = 120.0
+TRANSIENT_RETRIES = 4
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class GasRecord:
+    """The gas one mined transaction used, labelled with what it was for."""
+
+    kind: str
+    sender: str
+    gas_used: int
+    tx_hash: str
+    block: int
+
+
+@dataclass
+class Chain:
+    """A connected chain: web3 handle, signing accounts and transaction plumbing."""
+
+    w3: Web3
+    backend: str
+    accounts: list[LocalAccount]
+    gas_records: list[GasRecord] = field(default_factory=list)
+    _tester: EthereumTester | None = None
+    _anvil: AnvilNode | None = None
+    _nonces: dict[str, int] = field(default_factory=dict)
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release the chain; stops an anvil node this connection started."""
+        if self._anvil is not None:
+            self._anvil.stop()
+
+    def __enter__(self) -> Chain:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+    @property
+    def url(self) -> str | None:
+        """The JSON-RPC URL other processes can use, or None for an in-process chain."""
+        if self._anvil is not None:
+            return self._anvil.url
+        endpoint = getattr(self.w3.provider, "endpoint_uri", None)
+        return str(endpoint) if endpoint else None
+
+    @property
+    def chain_id(self) -> int:
+        """The chain id."""
+        return int(self._rpc(lambda: self.w3.eth.chain_id))
+
+    # -- time ----------------------------------------------------------------------------------------
+
+    @property
+    def is_dev(self) -> bool:
+        """Whether this chain's clock can be moved (embedded and anvil)."""
+        return self.backend in (EMBEDDED, ANVIL)
+
+    def now(self) -> int:
+        """The timestamp of the latest block: the chain's notion of 'now'."""
+        return int(self._rpc(lambda: self.w3.eth.get_block("latest")["timestamp"]))
+
+    def advance_time(self, seconds: int) -> int:
+        """Move a development chain's clock forward by `seconds` and mine a block; return the new time."""
+        if seconds < 0:
+            raise ValueError(f"cannot move the chain clock backwards ({seconds} s)")
+        if self._tester is not None:
+            # py-evm mines the travelling block one second before the requested time.
+            self._tester.time_travel(self.now() + seconds + 1)
+        elif self.backend == ANVIL:
+            self.w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
+            self.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        else:
+            raise DevChainOnlyError("only the embedded chain and anvil can move their clock; "
+                                    "a real chain's deadlines pass in real time")
+        return self.now()
+
+    def advance_to(self, timestamp: int) -> int:
+        """Move a development chain's clock to at least `timestamp` (no-op if already past)."""
+        return self.advance_time(max(0, timestamp - self.now()))
+
+    # -- contracts -----------------------------------------------------------------------------------
+
+    def contract(self, name: str, address: str) -> Contract:
+        """A handle on a deployed contract whose artifact ships with fedchain."""
+        artifact = load_artifact(name)
+        return self.w3.eth.contract(address=Web3.to_checksum_address(address), abi=artifact.abi)
+
+    def deploy(self, name: str, *args: Any, sender: LocalAccount | None = None) -> Contract:
+        """Deploy the shipped artifact `name` with constructor `args`; returns the bound contract."""
+        artifact = load_artifact(name)
+        factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        receipt = self.send(factory.constructor(*args), kind=f"deploy {name}", sender=sender)
+        address = receipt["contractAddress"]
+        if address is None:
+            raise TransactionFailedError(f"deploying {name} produced no contract address")
+        return self.contract(name, address)
+
+    def call(self, function: ContractFunction, *, sender: str | None = None) -> Any:
+        """Run a view (or simulate a transaction) and return its result; reverts are decoded."""
+        params: TxParams = {"from": Web3.to_checksum_address(sender)} if sender else {}
+        return self._decoded(f"{function.fn_name}", lambda: self._rpc(lambda: function.call(params)))
+
+    # -- transactions --------------------------------------------------------------------------------
+
+    def send(self, call: ContractFunction | ContractConstructor, *, kind: str,
+             sender: LocalAccount | None = None, value: int = 0, gas: int | None = None) -> TxReceipt:
+        """Sign, send and wait for one transaction; record its gas under `kind` and return the receipt.
+
+        Gas is estimated first, so a transaction that would revert raises `ContractRevertError`
+        naming the Solidity error before anything is sent. Transient RPC failures are retried; the
+        signed transaction is idempotent, so a retry can never double-submit.
+        """
+        account = sender or self.accounts[0]
+        address = account.address
+        nonce = self._next_nonce(address)
+        params: TxParams = {"from": address, "nonce": nonce, "value": value, "chainId": self.chain_id}
+        if gas is not None:
+            params["gas"] = gas
+        tx = self._decoded(kind, lambda: self._rpc(lambda: call.build_transaction(params)))
+        signed = account.sign_transaction(tx)  # type: ignore[arg-type]
+        tx_hash = self._rpc(lambda: self._send_raw(signed.raw_transaction, signed.hash))
+        self._nonces[address] = nonce + 1
+        receipt = self.wait_for_receipt(tx_hash)
+        if receipt["status"] != 1:
+            self._raise_failure(kind, tx, receipt)
+        self.gas_records.append(GasRecord(kind=kind, sender=address, gas_used=int(receipt["gasUsed"]),
+                                          tx_hash=tx_hash.to_0x_hex(), block=int(receipt["blockNumber"])))
+        return receipt
+
+    def wait_for_receipt(self, tx_hash: HexBytes, timeout: float = RECEIPT_TIMEOUT_S) -> TxReceipt:
+        """Wait until `tx_hash` is mined and return its receipt."""
+        try:
+            return self._rpc(lambda: self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout))
+        except TimeExhausted:
+            raise ChainError(f"transaction {tx_hash.to_0x_hex()} was not mined within {timeout:.0f} s") from None
+
+    def _send_raw(self, raw: bytes, tx_hash: HexBytes) -> HexBytes:
+        try:
+            return HexBytes(self.w3.eth.send_raw_transaction(raw))
+        except Web3RPCError as error:
+            # A retry of a transaction that already reached the node: it is known, not lost.
+            if "already known" in str(error).lower() or "already imported" in str(error).lower():
+                return tx_hash
+            raise
+
+    def _next_nonce(self, address: str) -> int:
+        on_chain = int(self._rpc(lambda: self.w3.eth.get_transaction_count(address, "pending")))  # type: ignore[arg-type]
+        return max(on_chain, self._nonces.get(address, 0))
+
+    def _raise_failure(self, kind: str, tx: TxParams, receipt: TxReceipt) -> None:
+        replay: TxParams = {key: tx[key] for key in ("from", "to", "data", "value") if key in tx}  # type: ignore[misc]
+        self._decoded(kind, lambda: self.w3.eth.call(replay, receipt["blockNumber"] - 1))
+        raise TransactionFailedError(f"{kind} failed in block {receipt['blockNumber']} "
+                                     f"(gas used {receipt['gasUsed']} of {tx.get('gas')}) without a reason")
+
+    def _decoded(self, action: str, thunk: Callable[[], T]) -> T:
+        try:
+            return thunk()
+        except (ContractCustomError, ContractLogicError, ContractPanicError) as error:
+            raise ContractRevertError(action, _decode_web3_error(error)) from None
+        except TesterTransactionFailed as error:
+            raise ContractRevertError(action, _decode_tester_error(error)) from None
+
+    def _rpc(self, thunk: Callable[[], T]) -> T:
+        """Run one RPC interaction, retrying transient transport failures with backoff."""
+        delay = 0.25
+        for attempt in range(TRANSIENT_RETRIES + 1):
+            try:
+                return thunk()
+            except (requests.ConnectionError, requests.Timeout) as error:
+                if attempt == TRANSIENT_RETRIES:
+                    raise ChainConnectionError(f"the chain at {self.url} stopped answering: {error}") from None
+                time.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _decode_web3_error(error: ContractCustomError | ContractLogicError | ContractPanicError) -> DecodedError:
+    data = error.data
+    if isinstance(data, str) and data.startswith("0x"):
+        return error_decoder().decode(bytes.fromhex(data[2:]))
+    if isinstance(data, bytes | bytearray):
+        return error_decoder().decode(bytes(data))
+    message = str(error.message or error).removeprefix("execution reverted: ").removeprefix("execution reverted")
+    return DecodedError("Error", (message.strip() or "reverted without a reason",))
+
+
+def _decode_tester_error(error: BaseException) -> DecodedError:
+    """eth-tester wraps the raw revert bytes in a chain of exceptions; find and decode them."""
+    current: BaseException | None = error
+    while current is not None:
+        if current.args and isinstance(current.args[0], bytes):
+            return error_decoder().decode(current.args[0])
+        current = current.__cause__ or current.__context__
+    return DecodedError("Error", (str(error).removeprefix("execution reverted: "),))
+
+
+def connect(target: str = EMBEDDED, *, key_env: str = DEFAULT_KEY_ENV, keystore: Path | None = None,
+            dev_accounts: int = DEFAULT_DEV_ACCOUNTS) -> Chain:
+    """Connect to `target` ("embedded", "anvil" or a JSON-RPC URL) and return a ready `Chain`.
+
+    Development chains come with `dev_accounts` funded accounts. A URL gets one account: from the
+    keystore file if given (password from $FEDCHAIN_KEYSTORE_PASSWORD), else from `key_env`.
+    """
+    if target == EMBEDDED:
+        return _connect_embedded(dev_accounts)
+    if target == ANVIL:
+        node = AnvilNode(accounts=dev_accounts)
+        try:
+            w3 = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 30}))
+            return Chain(w3=w3, backend=ANVIL, accounts=dev_keys(dev_accounts), _anvil=node)
+        except BaseException:
+            node.stop()
+            raise
+    if target.startswith(("http://", "https://")):
+        account = account_from_keystore(keystore) if keystore else account_from_env(key_env)
+        w3 = Web3(Web3.HTTPProvider(target, request_kwargs={"timeout": 30}))
+        try:
+            w3.eth.chain_id  # noqa: B018 - a probe: fail here, clearly, if nothing answers
+        except (requests.RequestException, OSError, ValueError) as error:
+            reason = type(error).__name__
+            raise ChainConnectionError(f"no JSON-RPC node answers at {target} ({reason})") from None
+        return Chain(w3=w3, backend=RPC, accounts=[account])
+    raise ChainConnectionError(f"unknown chain target {target!r}: use 'embedded', 'anvil' or an http(s) URL")
+
+
+def dev_keys(count: int) -> list[LocalAccount]:
+    """The well-known development accounts of anvil's default mnemonic (never use them for value)."""
+    Account.enable_unaudited_hdwallet_features()
+    return [Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}") for index in range(count)]
+
+
+def _connect_embedded(count: int) -> Chain:
+    accounts = dev_keys(count)
+    genesis = PyEVMBackend.generate_genesis_state(num_accounts=0)
+    balance = 10**24
+    for account in accounts:
+        genesis[HexBytes(account.address)] = {"balance": balance, "nonce": 0, "code": b"", "storage": {}}
+    params = PyEVMBackend.generate_genesis_params(overrides={"gas_limit": 60_000_000})
+    tester = EthereumTester(PyEVMBackend(genesis_parameters=params, genesis_state=genesis))
+    w3 = Web3(EthereumTesterProvider(tester))
+    return Chain(w3=w3, backend=EMBEDDED, accounts=accounts, _tester=tester)

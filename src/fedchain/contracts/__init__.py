@@ -1,0 +1,1 @@
+"""Compiled contract artifacts shipped as package data (see contracts/tools/export_artifacts.py)."""

@@ -1,0 +1,53 @@
+"""The shipped contract artifacts: loadable, and guarded against drift from the Solidity sources."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fedchain.chain import ArtifactError
+from fedchain.chain.artifacts import artifact_names, load_artifact
+
+REPO = Path(__file__).resolve().parents[2]
+EXPORTER = REPO / "contracts" / "tools" / "export_artifacts.py"
+SHIPPED = REPO / "src" / "fedchain" / "contracts" / "artifacts"
+
+
+def run_check(target: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(EXPORTER), "--check", "--target", str(target)],
+                          capture_output=True, text=True, check=False, timeout=600)
+
+
+def test_every_artifact_loads_with_abi_and_bytecode() -> None:
+    names = artifact_names()
+    assert "DevToken" in names
+    for name in names:
+        artifact = load_artifact(name)
+        assert artifact.name == name
+        assert artifact.abi and artifact.bytecode.startswith("0x") and len(artifact.bytecode) > 2
+
+
+def test_unknown_artifact_is_a_clear_error() -> None:
+    with pytest.raises(ArtifactError, match="no shipped artifact for contract 'Nope'"):
+        load_artifact("Nope")
+
+
+def test_drift_check_fails_on_a_changed_artifact_and_passes_on_the_shipped_ones(tmp_path: Path) -> None:
+    copy = tmp_path / "artifacts"
+    shutil.copytree(SHIPPED, copy)
+    assert run_check(copy).returncode == 0
+
+    victim = copy / "DevToken.json"
+    document = json.loads(victim.read_text())
+    document["bytecode"] = document["bytecode"][:-2] + ("00" if document["bytecode"][-2:] != "00" else "01")
+    victim.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
+    (copy / "Removed.json").write_text("{}\n")
+    result = run_check(copy)
+    assert result.returncode == 1
+    assert "differs from a fresh build: DevToken.json" in result.stderr
+    assert "stale (no such contract any more): Removed.json" in result.stderr
