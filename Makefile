@@ -45,7 +45,7 @@ slither: setup
 	cd contracts && PATH="$(NODE_BIN):$(BIN):$$PATH" slither . --filter-paths "node_modules|test" --fail-medium
 
 lint: $(PY_STAMP)
-	$(BIN)/ruff check src tests bench contracts/tools
+	$(BIN)/ruff check .
 
 typecheck: $(PY_STAMP)
 	$(BIN)/mypy

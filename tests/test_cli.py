@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -29,8 +30,6 @@ def test_chain_info_on_the_embedded_chain() -> None:
     ],
 )
 def test_failures_are_one_line(extra_env: dict[str, str], args: list[str], expected: str) -> None:
-    import os
-
     env = {key: value for key, value in os.environ.items() if key != "FEDCHAIN_PRIVATE_KEY"}
     env.update(extra_env)
     result = run_cli("chain", "info", *args, env=env)

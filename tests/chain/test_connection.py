@@ -10,6 +10,7 @@ from fedchain.chain import (
     ChainConnectionError,
     ContractRevertError,
     DevChainOnlyError,
+    TransactionFailedError,
     connect,
 )
 
@@ -90,3 +91,17 @@ def test_anvil_node_stops_when_the_block_raises() -> None:
         assert node is not None and node.running
         raise RuntimeError("boom")
     assert not node.running
+
+
+def test_a_mined_revert_is_decoded_from_a_replay(dev_chain: Chain) -> None:
+    token = dev_chain.deploy("DevToken", "Fed", "FED")
+    with pytest.raises(ContractRevertError, match="MintTooLarge"):
+        # An explicit gas limit skips estimation, so the transaction is mined and fails on chain.
+        dev_chain.send(token.functions.mint(dev_chain.accounts[0].address, 10**31), kind="mint", gas=200_000)
+
+
+def test_out_of_gas_is_a_failed_transaction(dev_chain: Chain) -> None:
+    token = dev_chain.deploy("DevToken", "Fed", "FED")
+    with pytest.raises(TransactionFailedError, match="mint failed in block"):
+        dev_chain.send(token.functions.mint(dev_chain.accounts[0].address, 10), kind="mint", gas=30_000)
+    assert [record.kind for record in dev_chain.gas_records] == ["deploy DevToken"]

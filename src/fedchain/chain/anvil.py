@@ -68,8 +68,10 @@ class AnvilNode:
         command = [str(self.binary), "--host", "127.0.0.1", "--port", str(self.port),
                    "--chain-id", str(chain_id), "--accounts", str(accounts),
                    "--mnemonic", DEV_MNEMONIC, "--silent"]
-        self._process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_die_with_parent
+        # preexec_fn is the only way to set PR_SET_PDEATHSIG; it runs one libc call, takes no locks.
+        self._process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509
         )
         try:
             self._wait_until_ready(startup_timeout)

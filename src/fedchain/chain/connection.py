@@ -12,6 +12,8 @@ every transaction, and moves the clock of development chains so deadlines never 
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,7 +38,7 @@ from web3.exceptions import (
     Web3RPCError,
 )
 from web3.providers.eth_tester import EthereumTesterProvider
-from web3.types import TxParams, TxReceipt
+from web3.types import Nonce, TxParams, TxReceipt, Wei
 
 from fedchain.chain.anvil import DEV_MNEMONIC, AnvilNode
 from fedchain.chain.artifacts import error_decoder, load_artifact
@@ -175,7 +177,7 @@ class Chain:
         account = sender or self.accounts[0]
         address = account.address
         nonce = self._next_nonce(address)
-        params: TxParams = {"from": address, "nonce": nonce, "value": value, "chainId": self.chain_id}
+        params: TxParams = {"from": address, "nonce": Nonce(nonce), "value": Wei(value), "chainId": self.chain_id}
         if gas is not None:
             params["gas"] = gas
         tx = self._decoded(kind, lambda: self._rpc(lambda: call.build_transaction(params)))
@@ -210,7 +212,9 @@ class Chain:
         return max(on_chain, self._nonces.get(address, 0))
 
     def _raise_failure(self, kind: str, tx: TxParams, receipt: TxReceipt) -> None:
-        replay: TxParams = {key: tx[key] for key in ("from", "to", "data", "value") if key in tx}  # type: ignore[misc]
+        replay: TxParams = {"from": tx["from"], "data": tx["data"], "value": tx.get("value", Wei(0))}
+        if "to" in tx:
+            replay["to"] = tx["to"]
         self._decoded(kind, lambda: self.w3.eth.call(replay, receipt["blockNumber"] - 1))
         raise TransactionFailedError(f"{kind} failed in block {receipt['blockNumber']} "
                                      f"(gas used {receipt['gasUsed']} of {tx.get('gas')}) without a reason")
@@ -248,13 +252,19 @@ def _decode_web3_error(error: ContractCustomError | ContractLogicError | Contrac
 
 
 def _decode_tester_error(error: BaseException) -> DecodedError:
-    """eth-tester wraps the raw revert bytes in a chain of exceptions; find and decode them."""
+    """eth-tester wraps the raw revert bytes in exceptions, sometimes only as their repr; recover them."""
     current: BaseException | None = error
     while current is not None:
         if current.args and isinstance(current.args[0], bytes):
             return error_decoder().decode(current.args[0])
         current = current.__cause__ or current.__context__
-    return DecodedError("Error", (str(error).removeprefix("execution reverted: "),))
+    text = str(error).removeprefix("execution reverted: ")
+    if text.startswith(("b'", 'b"')):
+        with contextlib.suppress(ValueError, SyntaxError):
+            raw = ast.literal_eval(text)
+            if isinstance(raw, bytes):
+                return error_decoder().decode(raw)
+    return DecodedError("Error", (text,))
 
 
 def connect(target: str = EMBEDDED, *, key_env: str = DEFAULT_KEY_ENV, keystore: Path | None = None,
