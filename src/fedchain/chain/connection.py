@@ -127,11 +127,14 @@ class Chain:
         """Move a development chain's clock forward by `seconds` and mine a block; return the new time."""
         if seconds < 0:
             raise ValueError(f"cannot move the chain clock backwards ({seconds} s)")
+        if seconds == 0:
+            return self.now()
         if self._tester is not None:
             # py-evm mines the travelling block one second before the requested time.
             self._tester.time_travel(self.now() + seconds + 1)
         elif self.backend == ANVIL:
-            self.w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
+            target = self.now() + seconds
+            self.w3.provider.make_request("evm_setNextBlockTimestamp", [target])  # type: ignore[arg-type]
             self.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
         else:
             raise DevChainOnlyError("only the embedded chain and anvil can move their clock; "

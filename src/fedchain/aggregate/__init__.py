@@ -1,0 +1,1 @@
+"""Protocol core, aggregation: leaf-local rules in integer arithmetic (no I/O)."""

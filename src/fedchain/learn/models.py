@@ -1,0 +1,179 @@
+"""Model zoo for tabular data, a name registry and deterministic initial parameters from a spec."""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from torch import nn
+
+from fedchain.learn.defaults import DEFAULT_MLP_HIDDEN
+from fedchain.learn.errors import ModelSpecError, ParameterError
+
+
+class TabularMLP(nn.Module):
+    """Multi-layer perceptron with ReLU activations, producing ``num_classes`` logits."""
+
+    def __init__(
+        self, in_features: int, hidden: int | Sequence[int] = DEFAULT_MLP_HIDDEN, num_classes: int = 2
+    ) -> None:
+        super().__init__()
+        widths = [hidden] if isinstance(hidden, int) else list(hidden)
+        _check_positive("in_features", in_features)
+        _check_num_classes(num_classes)
+        for width in widths:
+            _check_positive("hidden width", width)
+        layers: list[nn.Module] = []
+        previous = in_features
+        for width in widths:
+            layers.extend([nn.Linear(previous, width), nn.ReLU()])
+            previous = width
+        layers.append(nn.Linear(previous, num_classes))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """Logits of shape ``(batch, num_classes)``."""
+        logits: torch.Tensor = self.layers(features)
+        return logits
+
+
+class LogisticRegression(nn.Module):
+    """Multinomial logistic regression: one linear layer producing ``num_classes`` logits."""
+
+    def __init__(self, in_features: int, num_classes: int = 2) -> None:
+        super().__init__()
+        _check_positive("in_features", in_features)
+        _check_num_classes(num_classes)
+        self.linear = nn.Linear(in_features, num_classes)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """Logits of shape ``(batch, num_classes)``."""
+        logits: torch.Tensor = self.linear(features)
+        return logits
+
+
+def _check_positive(what: str, value: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ModelSpecError(f"{what} must be a positive integer, got {value!r}")
+
+
+def _check_num_classes(num_classes: int) -> None:
+    if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 2:
+        raise ModelSpecError(f"num_classes must be an integer >= 2, got {num_classes!r}")
+
+
+def _build_mlp(in_features: int, num_classes: int, **options: Any) -> nn.Module:
+    return TabularMLP(in_features, num_classes=num_classes, **options)
+
+
+def _build_logreg(in_features: int, num_classes: int, **options: Any) -> nn.Module:
+    return LogisticRegression(in_features, num_classes=num_classes, **options)
+
+
+MODEL_BUILDERS: Mapping[str, Callable[..., nn.Module]] = {
+    "mlp": _build_mlp,
+    "logreg": _build_logreg,
+}
+"""Registered model names and their builders ``(in_features, num_classes, **options) -> nn.Module``."""
+
+
+def build_model(name: str, in_features: int, num_classes: int, **options: Any) -> nn.Module:
+    """Build the registered model ``name`` (``"mlp"`` or ``"logreg"``) with the given options.
+
+    The weights are torch's default initialization from the global RNG; use :func:`initial_parameters`
+    for weights that are a deterministic function of a seed.
+    """
+    builder = MODEL_BUILDERS.get(name)
+    if builder is None:
+        raise ModelSpecError(f"unknown model {name!r}; known models: {sorted(MODEL_BUILDERS)}")
+    try:
+        return builder(in_features, num_classes, **options)
+    except TypeError as error:
+        raise ModelSpecError(f"invalid options {sorted(options)} for model {name!r}: {error}") from error
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A JSON-friendly description of a model: registry name, input width, classes and options."""
+
+    name: str
+    in_features: int
+    num_classes: int
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as a plain dict ``{"name", "kwargs"}`` (``kwargs`` includes the sizes)."""
+        kwargs = {"in_features": self.in_features, "num_classes": self.num_classes, **self.options}
+        return {"name": self.name, "kwargs": kwargs}
+
+    @classmethod
+    def from_dict(cls, spec: Mapping[str, Any]) -> "ModelSpec":
+        """Parse ``{"name": str, "kwargs": {"in_features": int, "num_classes": int, ...}}``."""
+        name = spec.get("name")
+        if not isinstance(name, str):
+            raise ModelSpecError(f"model spec needs a string 'name', got {name!r}")
+        kwargs = spec.get("kwargs", {})
+        if not isinstance(kwargs, Mapping):
+            raise ModelSpecError(f"model spec 'kwargs' must be a mapping, got {type(kwargs).__name__}")
+        unknown_keys = set(spec) - {"name", "kwargs"}
+        if unknown_keys:
+            raise ModelSpecError(f"model spec has unknown keys {sorted(unknown_keys)}")
+        options = dict(kwargs)
+        for required in ("in_features", "num_classes"):
+            if required not in options:
+                raise ModelSpecError(f"model spec kwargs lack {required!r}")
+        in_features = options.pop("in_features")
+        num_classes = options.pop("num_classes")
+        return cls(name=name, in_features=in_features, num_classes=num_classes, options=options)
+
+    def build(self) -> nn.Module:
+        """Build the model (default torch initialization)."""
+        return build_model(self.name, self.in_features, self.num_classes, **self.options)
+
+
+def _as_spec(spec: ModelSpec | Mapping[str, Any]) -> ModelSpec:
+    return spec if isinstance(spec, ModelSpec) else ModelSpec.from_dict(spec)
+
+
+def seeded_model(spec: ModelSpec | Mapping[str, Any], seed: int) -> nn.Module:
+    """Build the model of ``spec`` with weights drawn from a torch RNG seeded with ``seed``.
+
+    The global torch RNG state of the caller is left untouched.
+    """
+    model_spec = _as_spec(spec)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return model_spec.build()
+
+
+def initial_parameters(spec: ModelSpec | Mapping[str, Any], seed: int) -> list[npt.NDArray[Any]]:
+    """Deterministic initial parameters of ``spec`` for ``seed``, in state-dict order."""
+    return get_model_parameters(seeded_model(spec, seed))
+
+
+def model_parameter_names(model: nn.Module) -> list[str]:
+    """State-dict names of the model's tensors, in the order of :func:`get_model_parameters`."""
+    return list(model.state_dict().keys())
+
+
+def get_model_parameters(model: nn.Module) -> list[npt.NDArray[Any]]:
+    """The model's state-dict tensors as NumPy copies (Flower's ``get_parameters`` convention)."""
+    return [tensor.detach().cpu().numpy().copy() for tensor in model.state_dict().values()]
+
+
+def set_model_parameters(model: nn.Module, parameters: Sequence[npt.ArrayLike]) -> None:
+    """Load ``parameters`` (state-dict order) into ``model``, casting each to its tensor's dtype."""
+    state = model.state_dict()
+    if len(parameters) != len(state):
+        raise ParameterError(f"model has {len(state)} tensors but {len(parameters)} arrays were given")
+    new_state: dict[str, torch.Tensor] = {}
+    for (name, current), array in zip(state.items(), parameters, strict=True):
+        values = np.asarray(array)
+        if tuple(values.shape) != tuple(current.shape):
+            raise ParameterError(
+                f"tensor {name!r} has shape {tuple(current.shape)} but the array has shape {values.shape}"
+            )
+        new_state[name] = torch.as_tensor(values).to(dtype=current.dtype).clone()
+    model.load_state_dict(new_state)

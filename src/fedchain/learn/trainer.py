@@ -1,0 +1,202 @@
+"""Local training and evaluation of a torch model on a tabular dataset, and the TorchTrainer."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional
+
+from fedchain.learn.api import Config, Metrics, NDArrays, Scalar
+from fedchain.learn.datasets import TabularDataset
+from fedchain.learn.defaults import (
+    CONFIG_BATCH_SIZE,
+    CONFIG_LEARNING_RATE,
+    CONFIG_LOCAL_EPOCHS,
+    CONFIG_ROUND,
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_LEARNING_RATE,
+    DEFAULT_LOCAL_EPOCHS,
+    DEFAULT_OPTIMIZER,
+    SUPPORTED_OPTIMIZERS,
+)
+from fedchain.learn.errors import TrainerError
+from fedchain.learn.metrics import EvalMetrics, classification_metrics
+from fedchain.learn.models import ModelSpec, get_model_parameters, seeded_model, set_model_parameters
+
+OptimizerName = Literal["sgd", "adam"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Local training hyper-parameters.
+
+    ``seed`` makes training deterministic: batch order is drawn from it (and the round number).
+    ``num_threads``, when set, calls ``torch.set_num_threads`` (a process-wide setting) so several
+    simulated hospitals in one process do not oversubscribe the cores.
+    """
+
+    local_epochs: int = DEFAULT_LOCAL_EPOCHS
+    batch_size: int = DEFAULT_BATCH_SIZE
+    learning_rate: float = DEFAULT_LEARNING_RATE
+    optimizer: OptimizerName = DEFAULT_OPTIMIZER
+    momentum: float = 0.0
+    seed: int = 0
+    num_threads: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.local_epochs < 1:
+            raise TrainerError(f"local_epochs must be >= 1, got {self.local_epochs}")
+        if self.batch_size < 1:
+            raise TrainerError(f"batch_size must be >= 1, got {self.batch_size}")
+        if not self.learning_rate > 0:
+            raise TrainerError(f"learning_rate must be > 0, got {self.learning_rate}")
+        if self.optimizer not in SUPPORTED_OPTIMIZERS:
+            raise TrainerError(f"unknown optimizer {self.optimizer!r}; use one of {SUPPORTED_OPTIMIZERS}")
+        if not 0 <= self.momentum < 1:
+            raise TrainerError(f"momentum must lie in [0, 1), got {self.momentum}")
+        if self.num_threads is not None and self.num_threads < 1:
+            raise TrainerError(f"num_threads must be >= 1, got {self.num_threads}")
+
+    def with_overrides(self, config: Mapping[str, Scalar]) -> "TrainConfig":
+        """This config with ``local_epochs``, ``batch_size`` and ``learning_rate`` taken from ``config``."""
+        updates: dict[str, Any] = {}
+        for key in (CONFIG_LOCAL_EPOCHS, CONFIG_BATCH_SIZE):
+            if key in config:
+                updates[key] = _config_int(config, key)
+        if CONFIG_LEARNING_RATE in config:
+            value = config[CONFIG_LEARNING_RATE]
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TrainerError(f"config {CONFIG_LEARNING_RATE!r} must be a number, got {value!r}")
+            updates[CONFIG_LEARNING_RATE] = float(value)
+        return replace(self, **updates)
+
+
+def _config_int(config: Mapping[str, Scalar], key: str) -> int:
+    value = config[key]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TrainerError(f"config {key!r} must be an integer, got {value!r}")
+    return value
+
+
+def derive_seed(seed: int, round_number: int) -> int:
+    """A 63-bit seed for one training call, derived from the trainer seed and the round number."""
+    state = np.random.SeedSequence([seed, round_number]).generate_state(2, dtype=np.uint32)
+    return (int(state[0]) << 31) ^ int(state[1])
+
+
+def _tensors(dataset: TabularDataset) -> tuple[torch.Tensor, torch.Tensor]:
+    features = torch.as_tensor(dataset.features, dtype=torch.float32)
+    labels = torch.as_tensor(dataset.labels, dtype=torch.int64)
+    return features, labels
+
+
+def _make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    if config.optimizer == "adam":
+        return torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    return torch.optim.SGD(model.parameters(), lr=config.learning_rate, momentum=config.momentum)
+
+
+def train_model(model: nn.Module, dataset: TabularDataset, config: TrainConfig, seed: int) -> float:
+    """Train ``model`` in place with cross-entropy for ``config.local_epochs`` epochs of minibatches.
+
+    A fresh optimizer is created per call (optimizer state is not carried across rounds). The batch order
+    and any randomness inside the model come from ``seed``; the caller's torch RNG state is untouched.
+    Returns the mean training loss of the last epoch.
+    """
+    if len(dataset) == 0:
+        raise TrainerError(f"dataset {dataset.name!r} is empty; nothing to train on")
+    if config.num_threads is not None:
+        torch.set_num_threads(config.num_threads)
+    features, labels = _tensors(dataset)
+    optimizer = _make_optimizer(model, config)
+    generator = torch.Generator().manual_seed(seed)
+    model.train()
+    epoch_loss = 0.0
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for _ in range(config.local_epochs):
+            order = torch.randperm(len(dataset), generator=generator)
+            total = 0.0
+            for batch in torch.split(order, config.batch_size):
+                optimizer.zero_grad()
+                loss = functional.cross_entropy(model(features[batch]), labels[batch])
+                loss.backward()  # type: ignore[no-untyped-call]
+                optimizer.step()
+                total += float(loss.detach()) * batch.numel()
+            epoch_loss = total / len(dataset)
+    return epoch_loss
+
+
+def evaluate_model(model: nn.Module, dataset: TabularDataset) -> EvalMetrics:
+    """Mean cross-entropy loss, accuracy and ROC AUC of ``model`` on ``dataset``."""
+    if len(dataset) == 0:
+        raise TrainerError(f"dataset {dataset.name!r} is empty; nothing to evaluate on")
+    features, labels = _tensors(dataset)
+    model.eval()
+    with torch.no_grad():
+        logits = model(features)
+        loss = float(functional.cross_entropy(logits, labels))
+        probabilities = torch.softmax(logits.double(), dim=1).numpy()
+    return classification_metrics(dataset.labels, probabilities, loss)
+
+
+class TorchTrainer:
+    """A :class:`Trainer` over a torch model and a local tabular dataset.
+
+    ``fit`` loads the given parameters, trains on ``train_data`` and returns the new parameters, the
+    number of training examples and ``{"train_loss": ...}``. The fit seed is derived from
+    ``config.seed`` and the ``"round"`` config value (or, without one, the number of earlier fit calls),
+    so a run is reproducible bit for bit. ``evaluate`` uses ``eval_data`` (default: ``train_data``) and
+    reports ``accuracy`` and, where defined, ``auc``. The config dict may override ``local_epochs``,
+    ``batch_size`` and ``learning_rate`` per call.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        train_data: TabularDataset,
+        eval_data: TabularDataset | None = None,
+        config: TrainConfig | None = None,
+    ) -> None:
+        if len(train_data) == 0:
+            raise TrainerError(f"training dataset {train_data.name!r} is empty")
+        self.model = model
+        self.train_data = train_data
+        self.eval_data = train_data if eval_data is None else eval_data
+        self.config = TrainConfig() if config is None else config
+        self._fit_calls = 0
+
+    @classmethod
+    def from_spec(
+        cls,
+        spec: ModelSpec | Mapping[str, Any],
+        init_seed: int,
+        train_data: TabularDataset,
+        eval_data: TabularDataset | None = None,
+        config: TrainConfig | None = None,
+    ) -> "TorchTrainer":
+        """A trainer over the model of ``spec`` initialized deterministically from ``init_seed``."""
+        return cls(seeded_model(spec, init_seed), train_data, eval_data, config)
+
+    def get_parameters(self, config: Config) -> NDArrays:
+        """The current model parameters in state-dict order."""
+        return get_model_parameters(self.model)
+
+    def fit(self, parameters: NDArrays, config: Config) -> tuple[NDArrays, int, Metrics]:
+        """Train from ``parameters`` on the local training data."""
+        train_config = self.config.with_overrides(config)
+        round_number = _config_int(config, CONFIG_ROUND) if CONFIG_ROUND in config else self._fit_calls
+        self._fit_calls += 1
+        set_model_parameters(self.model, parameters)
+        seed = derive_seed(train_config.seed, round_number)
+        loss = train_model(self.model, self.train_data, train_config, seed)
+        return get_model_parameters(self.model), len(self.train_data), {"train_loss": loss}
+
+    def evaluate(self, parameters: NDArrays, config: Config) -> tuple[float, int, Metrics]:
+        """Loss, example count and metrics of ``parameters`` on the local evaluation data."""
+        set_model_parameters(self.model, parameters)
+        metrics = evaluate_model(self.model, self.eval_data)
+        return metrics.loss, metrics.num_examples, dict(metrics.as_dict())

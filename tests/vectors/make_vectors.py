@@ -1,0 +1,326 @@
+"""Write tests/vectors/protocol.json, the test vectors shared by pytest and forge (docs/protocol.md §2-5).
+
+Run from the repository root: ``.venv/bin/python tests/vectors/make_vectors.py``. The inputs come from a
+fixed seed, so every run writes the same bytes; tests/vectors/test_vectors.py fails if the committed
+file drifts from what this script produces.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fedchain.aggregate.constants import MAX_SAMPLE_CAP, MAX_SERVER_LR_BPS, MAX_UPDATES
+from fedchain.aggregate.fedavg import FedAvg
+from fedchain.aggregate.rules import aggregate_leaf
+from fedchain.commit.commitment import commit_hash
+from fedchain.commit.constants import INT32_MAX, INT32_MIN, LANES_PER_WORD
+from fedchain.commit.encoding import to_hex
+from fedchain.commit.leaves import LeafLayout, coordinates_to_words, lanes_to_word
+from fedchain.commit.merkle import MerkleTree
+
+SEED = 20_240_611
+OUTPUT_PATH = Path(__file__).with_name("protocol.json")
+# forge parses JSON numbers above uint64 unreliably (foundry-rs/foundry#3207, #5038), so no JSON number in
+# the vectors exceeds it; bytes32 and address fields still reach all-ones.
+JSON_UINT_MAX = 2**64 - 1
+
+# (wordsPerLeaf, numParams, leaf indices to list; None lists every leaf of the tree)
+MERKLE_SHAPES: tuple[tuple[int, int, tuple[int, ...] | None], ...] = (
+    (1, 1, None),  # depth 0, one real coordinate, seven padding lanes
+    (1, 8, None),  # depth 0, a full leaf
+    (2, 1, None),  # depth 0, W = 2, almost all padding
+    (8, 64, None),  # depth 0, W = 8, a full leaf
+    (1, 9, None),  # N = 2, depth 1, second leaf mostly padding
+    (1, 24, None),  # N = 3 (not a power of two), depth 2, one all-padding leaf
+    (2, 40, None),  # N = 3, W = 2
+    (4, 100, None),  # N = 4, W = 4, last leaf partly padding
+    (1, 37, None),  # N = 5, depth 3, three all-padding leaves
+    (8, 200, None),  # N = 4, W = 8, last leaf holds 8 real coordinates
+    (8, 1000, None),  # N = 16, depth 4, W = 8
+    (2, 2049, (0, 1, 127, 128, 129, 200, 255)),  # N = 129, depth 8: one real coordinate in leaf 128
+)
+
+
+@dataclass(frozen=True)
+class MerkleCase:
+    """A vector, its layout and the leaves whose proofs go into the vectors."""
+
+    words_per_leaf: int
+    vector: tuple[int, ...]
+    leaf_indices: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class CommitmentCase:
+    """The inputs of one commitment hash."""
+
+    chain_id: int
+    coordinator: str
+    task_id: int
+    round: int
+    participant: str
+    root: bytes
+    sample_count: int
+    salt: bytes
+
+
+@dataclass(frozen=True)
+class FedAvgCase:
+    """One leaf of FedAvg inputs, as coordinates."""
+
+    sample_cap: int
+    server_lr_bps: int
+    words_per_leaf: int
+    previous: tuple[int, ...]
+    updates: tuple[tuple[int, ...], ...]
+    sample_counts: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Cases:
+    """Every input the vectors are computed from."""
+
+    lanes: tuple[tuple[int, ...], ...]
+    merkle: tuple[MerkleCase, ...]
+    commitments: tuple[CommitmentCase, ...]
+    fedavg: tuple[FedAvgCase, ...]
+
+
+def build_cases(seed: int = SEED) -> Cases:
+    """Return the vector inputs, drawn deterministically from ``seed``."""
+    rng = np.random.default_rng(seed)
+    return Cases(
+        lanes=_lane_cases(rng),
+        merkle=_merkle_cases(rng),
+        commitments=_commitment_cases(rng),
+        fedavg=_fedavg_cases(rng),
+    )
+
+
+def compute_vectors(cases: Cases) -> dict[str, Any]:
+    """Compute the expected outputs of ``cases`` with fedchain's implementation, in the JSON schema."""
+    return {
+        "lanes": [{"word": to_hex(lanes_to_word(lanes)), "lanes": list(lanes)} for lanes in cases.lanes],
+        "merkle": [_merkle_vector(case) for case in cases.merkle],
+        "commitments": [_commitment_vector(case) for case in cases.commitments],
+        "fedavg": [_fedavg_vector(case) for case in cases.fedavg],
+    }
+
+
+def render(vectors: dict[str, Any]) -> str:
+    """Serialize vectors the way the committed file is written."""
+    return json.dumps(vectors, indent=1) + "\n"
+
+
+def _int32s(rng: np.random.Generator, count: int, low: int = INT32_MIN, high: int = INT32_MAX) -> tuple[int, ...]:
+    return tuple(int(value) for value in rng.integers(low, high, size=count, endpoint=True))
+
+
+def _lane_cases(rng: np.random.Generator) -> tuple[tuple[int, ...], ...]:
+    fixed = (
+        (0,) * LANES_PER_WORD,
+        (-1,) * LANES_PER_WORD,
+        (INT32_MIN,) * LANES_PER_WORD,
+        (INT32_MAX,) * LANES_PER_WORD,
+        (INT32_MIN, INT32_MAX, 0, 1, -1, INT32_MAX - 1, INT32_MIN + 1, 256),
+        (1, 2, 3, 4, 5, 6, 7, 8),
+        (-(2**24), 2**24, -(2**16), 2**16, -(2**8), 2**8, -128, 127),
+    )
+    return fixed + tuple(_int32s(rng, LANES_PER_WORD) for _ in range(5))
+
+
+def _merkle_cases(rng: np.random.Generator) -> tuple[MerkleCase, ...]:
+    cases = []
+    for words_per_leaf, num_params, listed in MERKLE_SHAPES:
+        values = list(_int32s(rng, num_params))
+        values[0] = INT32_MIN
+        values[-1] = INT32_MAX if num_params > 1 else values[-1]
+        layout = LeafLayout(num_params, words_per_leaf)
+        indices = tuple(range(layout.width)) if listed is None else listed
+        cases.append(MerkleCase(words_per_leaf, tuple(values), indices))
+    return tuple(cases)
+
+
+def _address(rng: np.random.Generator) -> str:
+    return to_hex(rng.bytes(20))
+
+
+def _commitment_cases(rng: np.random.Generator) -> tuple[CommitmentCase, ...]:
+    zero_address, max_address = "0x" + "00" * 20, "0x" + "ff" * 20
+    return (
+        CommitmentCase(0, zero_address, 0, 0, zero_address, bytes(32), 0, bytes(32)),
+        CommitmentCase(
+            JSON_UINT_MAX,
+            max_address,
+            JSON_UINT_MAX,
+            JSON_UINT_MAX,
+            max_address,
+            b"\xff" * 32,
+            JSON_UINT_MAX,
+            b"\xff" * 32,
+        ),
+        CommitmentCase(31_337, _address(rng), 0, 0, _address(rng), rng.bytes(32), 1, rng.bytes(32)),
+        CommitmentCase(1, _address(rng), 7, 12, _address(rng), rng.bytes(32), 60_000, rng.bytes(32)),
+        CommitmentCase(11_155_111, _address(rng), 2**63, 2**32, _address(rng), rng.bytes(32), 2**20, rng.bytes(32)),
+    )
+
+
+def _fedavg_cases(rng: np.random.Generator) -> tuple[FedAvgCase, ...]:
+    eight = LANES_PER_WORD
+    truncation = FedAvgCase(
+        sample_cap=10,
+        server_lr_bps=10_000,
+        words_per_leaf=1,
+        previous=(0, 0, 0, 0, 100, -100, 0, 0),
+        updates=((-1, -2, -5, 1, 2, 5, -7, 7), (0, -1, 2, 0, 1, -2, -3, 3)),
+        sample_counts=(1, 2),
+    )
+    learning_rate_truncation = FedAvgCase(
+        sample_cap=10,
+        server_lr_bps=3_333,
+        words_per_leaf=1,
+        previous=(5, -5, 0, 0, 1, -1, INT32_MAX, INT32_MIN),
+        updates=((-7, 7, -3, 3, -10_001, 10_001, 4, -4),),
+        sample_counts=(3,),
+    )
+    clamping = FedAvgCase(
+        sample_cap=1_000,
+        server_lr_bps=MAX_SERVER_LR_BPS,
+        words_per_leaf=1,
+        previous=(INT32_MAX - 5, INT32_MIN + 5, INT32_MAX, INT32_MIN, 0, 0, 2**30, -(2**30)),
+        updates=(
+            (INT32_MAX, -INT32_MAX, 1, -1, INT32_MAX, -INT32_MAX, 2**28, -(2**28)),
+            (INT32_MAX, -INT32_MAX, 0, 0, INT32_MAX, -INT32_MAX, 2**27, -(2**27)),
+        ),
+        sample_counts=(999, 5_000),
+    )
+    caps_binding = FedAvgCase(
+        sample_cap=MAX_SAMPLE_CAP,
+        server_lr_bps=1,
+        words_per_leaf=2,
+        previous=_int32s(rng, 2 * eight),
+        updates=tuple(_int32s(rng, 2 * eight, -INT32_MAX) for _ in range(5)),
+        sample_counts=(1, MAX_SAMPLE_CAP, 2**25, 7, JSON_UINT_MAX),
+    )
+    full_range = FedAvgCase(
+        sample_cap=1_000,
+        server_lr_bps=15_000,
+        words_per_leaf=8,
+        previous=_int32s(rng, 8 * eight),
+        updates=tuple(_int32s(rng, 8 * eight, -INT32_MAX) for _ in range(4)),
+        sample_counts=(1_000, 250, 1_001, 3),
+    )
+    small_updates = FedAvgCase(
+        sample_cap=64,
+        server_lr_bps=5_000,
+        words_per_leaf=2,
+        previous=_int32s(rng, 2 * eight, -(2**20), 2**20),
+        updates=tuple(_int32s(rng, 2 * eight, -1_000, 1_000) for _ in range(3)),
+        sample_counts=(17, 64, 65),
+    )
+    single_update = FedAvgCase(
+        sample_cap=1,
+        server_lr_bps=10_000,
+        words_per_leaf=4,
+        previous=_int32s(rng, 4 * eight),
+        updates=(_int32s(rng, 4 * eight, -INT32_MAX),),
+        sample_counts=(12_345,),
+    )
+    half_max = INT32_MAX // 2
+    largest_cohort = FedAvgCase(
+        sample_cap=MAX_SAMPLE_CAP,
+        server_lr_bps=MAX_SERVER_LR_BPS,
+        words_per_leaf=1,
+        previous=(0, 0, INT32_MAX, INT32_MIN, 0, 0, 0, 0),
+        updates=tuple(
+            (INT32_MAX, -INT32_MAX, INT32_MAX, -INT32_MAX, *_int32s(rng, 2, -INT32_MAX), half_max, -half_max)
+            for _ in range(MAX_UPDATES)
+        ),
+        sample_counts=tuple(MAX_SAMPLE_CAP + k for k in range(MAX_UPDATES)),
+    )
+    return (
+        truncation,
+        learning_rate_truncation,
+        clamping,
+        caps_binding,
+        full_range,
+        small_updates,
+        single_update,
+        largest_cohort,
+    )
+
+
+def _hex_words(words: tuple[bytes, ...]) -> list[str]:
+    return [to_hex(word) for word in words]
+
+
+def _merkle_vector(case: MerkleCase) -> dict[str, Any]:
+    layout = LeafLayout(len(case.vector), case.words_per_leaf)
+    tree = MerkleTree(np.asarray(case.vector, dtype=np.int64), layout)
+    return {
+        "wordsPerLeaf": layout.words_per_leaf,
+        "numParams": layout.num_params,
+        "depth": layout.depth,
+        "root": to_hex(tree.root),
+        "leaves": [
+            {
+                "index": index,
+                "words": _hex_words(tree.leaf_words(index)),
+                "siblings": _hex_words(tree.proof(index)),
+            }
+            for index in case.leaf_indices
+        ],
+    }
+
+
+def _commitment_vector(case: CommitmentCase) -> dict[str, Any]:
+    digest = commit_hash(
+        chain_id=case.chain_id,
+        coordinator=case.coordinator,
+        task_id=case.task_id,
+        round=case.round,
+        participant=case.participant,
+        root=case.root,
+        sample_count=case.sample_count,
+        salt=case.salt,
+    )
+    return {
+        "chainId": case.chain_id,
+        "coordinator": case.coordinator,
+        "taskId": case.task_id,
+        "round": case.round,
+        "participant": case.participant,
+        "root": to_hex(case.root),
+        "sampleCount": case.sample_count,
+        "salt": to_hex(case.salt),
+        "hash": to_hex(digest),
+    }
+
+
+def _fedavg_vector(case: FedAvgCase) -> dict[str, Any]:
+    previous = coordinates_to_words(np.asarray(case.previous, dtype=np.int64))
+    updates = [coordinates_to_words(np.asarray(update, dtype=np.int64)) for update in case.updates]
+    rule = FedAvg(sample_cap=case.sample_cap, server_lr_bps=case.server_lr_bps)
+    expected = aggregate_leaf(rule, previous, updates, case.sample_counts)
+    return {
+        "sampleCap": case.sample_cap,
+        "serverLrBps": case.server_lr_bps,
+        "previous": _hex_words(previous),
+        "updates": [_hex_words(words) for words in updates],
+        "sampleCounts": list(case.sample_counts),
+        "expected": _hex_words(expected),
+        "wordsPerLeaf": case.words_per_leaf,
+    }
+
+
+def main() -> None:
+    """Regenerate the committed vectors file."""
+    OUTPUT_PATH.write_text(render(compute_vectors(build_cases())), encoding="utf-8")
+    print(f"wrote {OUTPUT_PATH} ({OUTPUT_PATH.stat().st_size} bytes)")
+
+
+if __name__ == "__main__":
+    main()
