@@ -1,0 +1,846 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+// Deadlines are chain time by design (windows are minutes or more; validators skew timestamps by seconds),
+// and every narrowing cast below is bounded by the TaskParams ranges or by a check before it.
+// forge-lint: disable-start(block-timestamp,unsafe-typecast)
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+
+import {IFedCoordinatorEvents} from "./IFedCoordinator.sol";
+import {
+    AggregateFraudProof,
+    AggregationRule,
+    Aggregator,
+    ClaimItem,
+    IncludedLeaf,
+    LeafProof,
+    Member,
+    Mode,
+    Round,
+    RoundPhase,
+    RoundStatus,
+    RoundView,
+    SlotState,
+    TaskParams,
+    TaskState,
+    TaskStatus
+} from "./FedTypes.sol";
+import {LeafContext, LeafVerifier} from "./LeafVerifier.sol";
+import {TaskParamsValidator} from "./TaskParamsValidator.sol";
+import {Commitments} from "./libraries/Commitments.sol";
+import {PositionalMerkle} from "./libraries/PositionalMerkle.sol";
+
+/// @title FedCoordinator
+/// @notice Plain-mode coordinator of federated training tasks: stakes, commit-reveal of update roots,
+/// bonded proposals of the next global model, one-leaf fraud proofs, rewards and slashing. There is no
+/// admin: every rule is fixed per task at creation and every stall can be resolved by anyone.
+/// docs/protocol.md sections 7-9 specify every function, deadline and proof.
+contract FedCoordinator is IFedCoordinatorEvents {
+    using SafeERC20 for IERC20;
+
+    /// @notice Basis-point denominator of every rate.
+    uint256 public constant BPS = 10_000;
+    /// @notice A task whose current round started this many full round spans ago is idle and can be ended.
+    uint256 public constant IDLE_ROUND_SPANS = 8;
+
+    /// @dev Static size of LeafContext in ABI words.
+    uint256 internal constant CONTEXT_WORDS = 9;
+
+    /// @notice Stateless leaf-level fraud-proof checks, deployed with this contract.
+    LeafVerifier public immutable LEAF_VERIFIER;
+
+    /// @notice Stateless checker of TaskParams, deployed with this contract (keeps it under EIP-170).
+    TaskParamsValidator public immutable PARAMS_VALIDATOR;
+
+    /// @notice Id the next task will get (ids start at 1).
+    uint256 public nextTaskId = 1;
+
+    mapping(uint256 taskId => TaskParams) internal _params;
+    mapping(uint256 taskId => TaskState) internal _tasks;
+    mapping(uint256 taskId => mapping(uint256 round => Round)) internal _rounds;
+    mapping(uint256 taskId => mapping(uint256 round => mapping(address participant => bytes32))) internal _slots;
+    mapping(uint256 taskId => mapping(address member => Member)) internal _members;
+    mapping(uint256 taskId => mapping(address aggregator => Aggregator)) internal _aggregators;
+    mapping(uint256 taskId => mapping(address account => bool)) internal _approved;
+    mapping(uint256 taskId => mapping(address aggregator => uint256)) internal _fees;
+
+    constructor() {
+        PARAMS_VALIDATOR = new TaskParamsValidator();
+        LEAF_VERIFIER = new LeafVerifier();
+    }
+
+    // ------------------------------------------------------------------ tasks
+
+    /// @notice Creates a task and escrows numRounds * rewardPerRound of the task token from the caller.
+    /// @param params Immutable rules of the task; every field is validated.
+    /// @param modelRoot Merkle root of the initial global model.
+    /// @param modelBlobRef sha256 reference of the initial model blob.
+    /// @return taskId Id of the new task; its round 0 opens now.
+    function createTask(TaskParams calldata params, bytes32 modelRoot, bytes32 modelBlobRef)
+        external
+        returns (uint256 taskId)
+    {
+        PARAMS_VALIDATOR.validate(params);
+        if (modelRoot == bytes32(0)) revert InvalidTaskParameter("modelRoot");
+        if (modelBlobRef == bytes32(0)) revert InvalidTaskParameter("modelBlobRef");
+        uint256 escrow = uint256(params.numRounds) * params.rewardPerRound; // < 2^128: uint32 * uint96
+
+        taskId = nextTaskId++;
+        _params[taskId] = params;
+        TaskState storage task = _tasks[taskId];
+        task.pool = uint128(escrow);
+        task.requester = msg.sender;
+        task.depth = uint8(PositionalMerkle.depthFor(params.numParams, params.wordsPerLeaf));
+        task.status = TaskStatus.Running;
+        task.modelRoot = modelRoot;
+        task.modelBlobRef = modelBlobRef;
+        _rounds[taskId][0].start = uint40(block.timestamp);
+
+        emit TaskCreated(taskId, msg.sender, params.token, modelRoot, modelBlobRef, params.modelSpecHash, escrow);
+        emit RoundOpened(taskId, 0, block.timestamp);
+        IERC20(params.token).safeTransferFrom(msg.sender, address(this), escrow);
+    }
+
+    /// @notice The requester approves members of an allowlisted task.
+    /// @param taskId Task to approve for.
+    /// @param accounts Addresses allowed to join.
+    function approveMembers(uint256 taskId, address[] calldata accounts) external {
+        TaskState storage task = _runningTask(taskId);
+        if (msg.sender != task.requester) revert NotRequester(msg.sender);
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            _approved[taskId][accounts[i]] = true;
+            emit MemberApproved(taskId, accounts[i]);
+        }
+    }
+
+    /// @notice Ends a task whose current round started IDLE_ROUND_SPANS round spans ago (span = the sum of
+    /// the four windows) without closing. Anyone may call; the requester may then withdraw the pool.
+    /// @param taskId Task to end.
+    function endIdleTask(uint256 taskId) external {
+        TaskState storage task = _runningTask(taskId);
+        TaskParams storage p = _params[taskId];
+        uint256 r = task.currentRound;
+        Round storage round = _rounds[taskId][r];
+        uint256 span = uint256(p.commitWindow) + p.revealWindow + p.proposeWindow + p.challengeWindow;
+        uint256 idleAt = round.start + IDLE_ROUND_SPANS * span;
+        if (block.timestamp < idleAt) revert NotIdle(idleAt);
+        if (round.proposedAt != 0) _voidProposal(taskId, r, round, false);
+        task.status = TaskStatus.Abandoned;
+        emit TaskEnded(taskId, true);
+    }
+
+    /// @notice The requester withdraws the unallocated pool of a completed or abandoned task. Callable again
+    /// later to sweep slashed amounts that arrive after the end.
+    /// @param taskId Task whose pool to withdraw.
+    function withdrawPool(uint256 taskId) external {
+        TaskState storage task = _existingTask(taskId);
+        if (msg.sender != task.requester) revert NotRequester(msg.sender);
+        if (task.status == TaskStatus.Running) revert TaskStillRunning(taskId);
+        uint256 amount = task.pool;
+        task.pool = 0;
+        emit PoolWithdrawn(taskId, msg.sender, amount);
+        _token(taskId).safeTransfer(msg.sender, amount);
+    }
+
+    // ------------------------------------------------------------------ membership
+
+    /// @notice Joins a task with an initial stake of at least minStake (pulled from the caller).
+    /// @param taskId Task to join.
+    /// @param amount Stake to deposit.
+    function join(uint256 taskId, uint256 amount) external {
+        TaskState storage task = _runningTask(taskId);
+        TaskParams storage p = _params[taskId];
+        if (p.allowlist && !_approved[taskId][msg.sender]) revert NotApproved(msg.sender);
+        Member storage m = _members[taskId][msg.sender];
+        if (m.joined) revert AlreadyMember(msg.sender);
+        if (amount < p.minStake) revert StakeTooLow(amount, p.minStake);
+        _members[taskId][msg.sender] = Member({
+            stake: _toUint128(amount),
+            exitRequestedAt: 0,
+            activityMark: task.spareRounds,
+            lastCommitRound: 0,
+            joined: true
+        });
+        emit StakeDeposited(taskId, msg.sender, amount, amount);
+        _token(taskId).safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @notice Adds stake (for example after a slash brought it under minStake).
+    /// @param taskId Task of the membership.
+    /// @param amount Stake to add; nonzero.
+    function addStake(uint256 taskId, uint256 amount) external {
+        _runningTask(taskId);
+        Member storage m = _joinedMember(taskId, msg.sender);
+        if (amount == 0) revert ZeroAmount();
+        uint256 stake = m.stake + amount;
+        m.stake = _toUint128(stake);
+        emit StakeDeposited(taskId, msg.sender, amount, stake);
+        _token(taskId).safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @notice Starts the unbonding delay. An exiting member can no longer commit but stays slashable.
+    /// @param taskId Task to leave.
+    function requestExit(uint256 taskId) external {
+        _runningTask(taskId);
+        Member storage m = _joinedMember(taskId, msg.sender);
+        if (m.exitRequestedAt != 0) revert AlreadyExiting(msg.sender);
+        m.exitRequestedAt = uint40(block.timestamp);
+        emit ExitRequested(taskId, msg.sender, block.timestamp + _params[taskId].unbondingDelay);
+    }
+
+    /// @notice Withdraws the whole stake and leaves. While the task runs: only after requestExit plus the
+    /// unbonding delay, and not while the round of the member's last commit is open. An unrevealed last
+    /// commitment is forfeited here (slashed, no bounty) so leaving never escapes that slash.
+    /// @param taskId Task to leave.
+    function withdrawStake(uint256 taskId) external {
+        TaskState storage task = _existingTask(taskId);
+        Member storage m = _joinedMember(taskId, msg.sender);
+        if (task.status == TaskStatus.Running) {
+            if (m.exitRequestedAt == 0) revert NotExiting(msg.sender);
+            uint256 withdrawableAt = uint256(m.exitRequestedAt) + _params[taskId].unbondingDelay;
+            if (block.timestamp < withdrawableAt) revert StillUnbonding(withdrawableAt);
+            if (m.lastCommitRound == uint256(task.currentRound) + 1) revert CommitmentOpen(task.currentRound);
+        }
+        if (m.lastCommitRound != 0) {
+            uint256 r = m.lastCommitRound - 1;
+            if (Commitments.isCommitted(_slots[taskId][r][msg.sender]) && block.timestamp >= _revealEnd(taskId, r)) {
+                _forfeit(taskId, r, msg.sender, address(0));
+            }
+        }
+        uint256 amount = m.stake;
+        delete _members[taskId][msg.sender];
+        emit StakeWithdrawn(taskId, msg.sender, amount);
+        _token(taskId).safeTransfer(msg.sender, amount);
+    }
+
+    // ------------------------------------------------------------------ aggregators
+
+    /// @notice Posts or adds aggregator bond; proposing needs a bond of at least aggregatorBond.
+    /// @param taskId Task to aggregate for.
+    /// @param amount Bond to add; nonzero.
+    function postBond(uint256 taskId, uint256 amount) external {
+        _runningTask(taskId);
+        if (amount == 0) revert ZeroAmount();
+        Aggregator storage a = _aggregators[taskId][msg.sender];
+        if (a.exitRequestedAt != 0) revert AlreadyExiting(msg.sender);
+        uint256 bond = a.bond + amount;
+        a.bond = _toUint128(bond);
+        a.bonded = true;
+        emit BondDeposited(taskId, msg.sender, amount, bond);
+        _token(taskId).safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @notice Starts the bond's unbonding delay; an exiting aggregator can no longer propose.
+    /// @param taskId Task of the bond.
+    function requestBondExit(uint256 taskId) external {
+        _runningTask(taskId);
+        Aggregator storage a = _bondedAggregator(taskId, msg.sender);
+        if (a.exitRequestedAt != 0) revert AlreadyExiting(msg.sender);
+        a.exitRequestedAt = uint40(block.timestamp);
+        emit BondExitRequested(taskId, msg.sender, block.timestamp + _params[taskId].unbondingDelay);
+    }
+
+    /// @notice Withdraws the whole bond. While the task runs: only after requestBondExit plus the unbonding
+    /// delay, and not while the caller's proposal is pending.
+    /// @param taskId Task of the bond.
+    function withdrawBond(uint256 taskId) external {
+        TaskState storage task = _existingTask(taskId);
+        Aggregator storage a = _bondedAggregator(taskId, msg.sender);
+        if (task.status == TaskStatus.Running) {
+            if (a.exitRequestedAt == 0) revert NotExiting(msg.sender);
+            uint256 withdrawableAt = uint256(a.exitRequestedAt) + _params[taskId].unbondingDelay;
+            if (block.timestamp < withdrawableAt) revert StillUnbonding(withdrawableAt);
+            Round storage round = _rounds[taskId][task.currentRound];
+            if (round.proposedAt != 0 && round.aggregator == msg.sender) revert ProposalPending(task.currentRound);
+        }
+        uint256 amount = a.bond;
+        delete _aggregators[taskId][msg.sender];
+        emit BondWithdrawn(taskId, msg.sender, amount);
+        _token(taskId).safeTransfer(msg.sender, amount);
+    }
+
+    // ------------------------------------------------------------------ rounds
+
+    /// @notice Commits to an update in the current round: commitHash per docs/protocol.md section 5.
+    /// Window: start <= now < start + commitWindow. Needs stake >= minStake and no pending exit.
+    /// @param taskId Task of the round.
+    /// @param commitHash keccak(abi.encode(chainId, coordinator, taskId, round, sender, root, sampleCount, salt)).
+    function commit(uint256 taskId, bytes32 commitHash) external {
+        TaskState storage task = _runningTask(taskId);
+        uint256 r = task.currentRound;
+        TaskParams storage p = _params[taskId];
+        Round storage round = _rounds[taskId][r];
+        uint256 commitEnd = uint256(round.start) + p.commitWindow;
+        if (block.timestamp >= commitEnd) revert OutsideWindow(round.start, commitEnd);
+        if (round.commits >= p.cohortCap) revert CohortFull(p.cohortCap);
+        Member storage m = _members[taskId][msg.sender];
+        if (!m.joined) revert NotMember(msg.sender);
+        if (m.exitRequestedAt != 0) revert AlreadyExiting(msg.sender);
+        if (m.stake < p.minStake) revert StakeTooLow(m.stake, p.minStake);
+        if (commitHash == bytes32(0)) revert ZeroHash();
+        mapping(address => bytes32) storage slots = _slots[taskId][r];
+        if (slots[msg.sender] != bytes32(0)) revert AlreadyCommitted(msg.sender);
+
+        slots[msg.sender] = Commitments.committedSlot(commitHash);
+        unchecked {
+            round.commits += 1;
+        }
+        m.lastCommitRound = uint32(r + 1);
+        m.activityMark = task.spareRounds;
+        emit Committed(taskId, r, msg.sender, commitHash);
+    }
+
+    /// @notice Reveals the committed update of the current round. Window: commitEnd <= now < revealEnd.
+    /// @param taskId Task of the round.
+    /// @param root Merkle root of the quantized update.
+    /// @param sampleCount Local sample count, >= 1; the weight is min(sampleCount, sampleCap).
+    /// @param salt Salt of the commitment.
+    /// @param blobRef sha256 reference of the update blob (already uploaded).
+    function reveal(uint256 taskId, bytes32 root, uint256 sampleCount, bytes32 salt, bytes32 blobRef) external {
+        TaskState storage task = _runningTask(taskId);
+        uint256 r = task.currentRound;
+        TaskParams storage p = _params[taskId];
+        Round storage round = _rounds[taskId][r];
+        _checkRevealWindow(p, round);
+        if (sampleCount == 0) revert ZeroSampleCount();
+        if (root == bytes32(0) || blobRef == bytes32(0)) revert ZeroHash();
+        mapping(address => bytes32) storage slots = _slots[taskId][r];
+        if (slots[msg.sender] != _committedSlotFor(taskId, r, root, sampleCount, salt)) {
+            revert CommitmentMismatch(msg.sender);
+        }
+
+        uint256 weight = sampleCount < p.sampleCap ? sampleCount : p.sampleCap;
+        slots[msg.sender] = Commitments.revealedSlot(root, weight);
+        unchecked {
+            round.reveals += 1;
+            round.included += 1;
+            round.totalWeight += uint32(weight);
+        }
+        emit Revealed(taskId, r, msg.sender, root, sampleCount, weight, blobRef);
+    }
+
+    /// @notice Proposes the next global model for the current round, under the caller's bond. The included
+    /// set is every revealed, undropped update. Window: proposeStart <= now < proposeStart + proposeWindow.
+    /// @param taskId Task of the round.
+    /// @param root Merkle root of the proposed model.
+    /// @param blobRef sha256 reference of the proposed model blob.
+    function propose(uint256 taskId, bytes32 root, bytes32 blobRef) external {
+        TaskState storage task = _runningTask(taskId);
+        uint256 r = task.currentRound;
+        TaskParams storage p = _params[taskId];
+        Round storage round = _activeRound(taskId, r);
+        if (round.proposedAt != 0) revert ProposalPending(r);
+        uint256 opensAt = _proposeStart(taskId, round);
+        uint256 closesAt = opensAt + p.proposeWindow;
+        if (block.timestamp < opensAt || block.timestamp >= closesAt) revert OutsideWindow(opensAt, closesAt);
+        if (round.included < p.minParticipants) revert TooFewParticipants(round.included, p.minParticipants);
+        Aggregator storage a = _aggregators[taskId][msg.sender];
+        if (!a.bonded || a.exitRequestedAt != 0 || a.bond < p.aggregatorBond || a.barredRound == r + 1) {
+            revert NotEligibleAggregator(msg.sender);
+        }
+        if (root == bytes32(0) || blobRef == bytes32(0)) revert ZeroHash();
+        round.proposedAt = uint40(block.timestamp);
+        round.aggregator = msg.sender;
+        round.proposedRoot = root;
+        round.proposedBlobRef = blobRef;
+        emit Proposed(taskId, r, msg.sender, root, blobRef);
+    }
+
+    /// @notice Opens a new propose window when the last one passed without a proposal.
+    /// Allowed when now >= proposeStart + proposeWindow, no proposal is pending and enough updates are included.
+    /// @param taskId Task of the round.
+    function reopenAggregation(uint256 taskId) external {
+        TaskState storage task = _runningTask(taskId);
+        uint256 r = task.currentRound;
+        TaskParams storage p = _params[taskId];
+        Round storage round = _activeRound(taskId, r);
+        if (round.proposedAt != 0) revert ProposalPending(r);
+        if (round.included < p.minParticipants) revert TooFewParticipants(round.included, p.minParticipants);
+        uint256 opensAt = _proposeStart(taskId, round) + p.proposeWindow;
+        if (block.timestamp < opensAt) revert OutsideWindow(opensAt, type(uint256).max);
+        round.proposeStart = uint40(block.timestamp);
+        emit AggregationReopened(taskId, r, block.timestamp);
+    }
+
+    /// @notice Fails the current round when, after the reveal deadline, fewer than minParticipants updates
+    /// are included. Nobody who revealed is punished; a pending proposal is voided; the next round opens.
+    /// @param taskId Task of the round.
+    function failRound(uint256 taskId) external {
+        TaskState storage task = _runningTask(taskId);
+        uint256 r = task.currentRound;
+        Round storage round = _activeRound(taskId, r);
+        uint256 revealEnd = _revealEnd(taskId, r);
+        if (block.timestamp < revealEnd) revert OutsideWindow(revealEnd, type(uint256).max);
+        if (round.included >= _params[taskId].minParticipants) revert EnoughParticipants(round.included);
+        if (round.proposedAt != 0) _voidProposal(taskId, r, round, false);
+        round.status = RoundStatus.Failed;
+        emit RoundFailed(taskId, r, round.included);
+        _advance(taskId, task, r, round.commits);
+    }
+
+    /// @notice Finalizes the current round once the challenge window passed: now >= proposedAt +
+    /// challengeWindow. The proposal becomes the global model; the round's reward is allocated.
+    /// @param taskId Task of the round.
+    function finalize(uint256 taskId) external {
+        TaskState storage task = _runningTask(taskId);
+        uint256 r = task.currentRound;
+        TaskParams storage p = _params[taskId];
+        Round storage round = _activeRound(taskId, r);
+        if (round.proposedAt == 0) revert WrongRoundState(r);
+        uint256 challengeEnd = uint256(round.proposedAt) + p.challengeWindow;
+        if (block.timestamp < challengeEnd) revert OutsideWindow(challengeEnd, type(uint256).max);
+
+        uint256 reward = p.rewardPerRound;
+        uint256 fee = reward * p.aggregatorFeeBps / BPS;
+        uint256 rewardPerWeight = (reward - fee) / round.totalWeight;
+        // Intended: the floor of the per-weight reward times the weight is what claims can pay out;
+        // the rounding remainder (reward - fee - allocated) stays in the pool, so nothing is lost.
+        // slither-disable-next-line divide-before-multiply
+        uint256 allocated = rewardPerWeight * round.totalWeight;
+        task.pool -= uint128(fee + allocated);
+        task.owedRewards += uint128(allocated);
+        _fees[taskId][round.aggregator] += fee;
+        round.rewardPerWeight = uint96(rewardPerWeight);
+        round.status = RoundStatus.Finalized;
+        task.modelRoot = round.proposedRoot;
+        task.modelBlobRef = round.proposedBlobRef;
+        emit RoundFinalized(
+            taskId, r, round.proposedRoot, round.proposedBlobRef, rewardPerWeight, fee, reward - fee - allocated
+        );
+        _advance(taskId, task, r, round.commits);
+    }
+
+    // ------------------------------------------------------------------ fraud proofs and slashing
+
+    /// @notice Proves the pending proposal wrong at one leaf (docs/protocol.md section 9). On success the
+    /// aggregator's bond is slashed (bounty to the caller, rest to the pool), the aggregator is barred for
+    /// this round and a new propose window opens. Reverts with ProposalCorrect if the leaf matches the rule.
+    /// Window: proposedAt <= now < proposedAt + challengeWindow.
+    /// @param taskId Task of the current round.
+    /// @param proof Leaf index, leaves and paths of the previous model, the proposal and every included update.
+    function challengeAggregate(uint256 taskId, AggregateFraudProof calldata proof) external {
+        TaskState storage task = _runningTask(taskId);
+        uint256 r = task.currentRound;
+        Round storage round = _activeRound(taskId, r);
+        TaskParams storage p = _params[taskId];
+        if (round.proposedAt == 0) revert WrongRoundState(r);
+        uint256 challengeEnd = uint256(round.proposedAt) + p.challengeWindow;
+        if (block.timestamp >= challengeEnd) revert OutsideWindow(round.proposedAt, challengeEnd);
+        if (proof.updates.length != round.included) revert IncompleteUpdateSet(proof.updates.length, round.included);
+        (bool differs, bytes32[] memory roots) = _proposalDiffers(_leafContext(taskId, proof.leafIndex, round), proof);
+        _checkIncludedSet(_slots[taskId][r], proof.updates, roots);
+        if (!differs) revert ProposalCorrect(proof.leafIndex);
+        _rejectProposal(taskId, r, round, proof.leafIndex);
+    }
+
+    /// @notice Proves that a revealed update of the current round breaks the rules at one leaf: a coordinate
+    /// outside [-clip, clip] or a nonzero padding coordinate (position >= numParams). The update is dropped,
+    /// the participant slashed (bounty to the caller); a pending proposal is voided without slashing the
+    /// aggregator and aggregation reopens.
+    /// @param taskId Task of the current round.
+    /// @param participant Owner of the update.
+    /// @param root Revealed root of the update.
+    /// @param weight Weight recorded at reveal: min(sampleCount, sampleCap).
+    /// @param leafIndex Index of the leaf shown.
+    /// @param leaf Leaf words and Merkle path under `root`.
+    function proveViolation(
+        uint256 taskId,
+        address participant,
+        bytes32 root,
+        uint256 weight,
+        uint256 leafIndex,
+        LeafProof calldata leaf
+    ) external {
+        TaskState storage task = _runningTask(taskId);
+        uint256 r = task.currentRound;
+        Round storage round = _activeRound(taskId, r);
+        mapping(address => bytes32) storage slots = _slots[taskId][r];
+        if (slots[participant] != Commitments.revealedSlot(root, weight)) revert NotIncluded(participant);
+        (bool found, uint256 coordinate) =
+            LEAF_VERIFIER.findViolation(_leafContext(taskId, leafIndex, round), root, leaf);
+        if (!found) revert NoViolation(leafIndex);
+
+        slots[participant] = Commitments.DROPPED;
+        round.included -= 1;
+        round.totalWeight -= uint32(weight);
+        _punishViolation(taskId, r, participant, coordinate);
+        if (round.proposedAt != 0) _voidProposal(taskId, r, round, true);
+    }
+
+    /// @notice Slashes a member that committed in `round` but did not reveal; callable from the reveal
+    /// deadline on (now >= revealEnd), once per commitment. Bounty to the caller.
+    /// @param taskId Task of the round.
+    /// @param round Round of the commitment.
+    /// @param participant The member that did not reveal.
+    function slashMissedReveal(uint256 taskId, uint256 round, address participant) external {
+        TaskState storage task = _existingTask(taskId);
+        if (round > task.currentRound) revert WrongRoundState(round);
+        uint256 revealEnd = _revealEnd(taskId, round);
+        if (block.timestamp < revealEnd) revert OutsideWindow(revealEnd, type(uint256).max);
+        if (!Commitments.isCommitted(_slots[taskId][round][participant])) revert NothingToSlash(participant);
+        uint256 bounty = _forfeit(taskId, round, participant, msg.sender);
+        _payBounty(taskId, bounty);
+    }
+
+    /// @notice Slashes a member that has not committed while more than maxSilentRounds rounds with room in
+    /// their cohort closed (spareRounds - activityMark > maxSilentRounds). Bounty to the caller; the
+    /// silence count restarts.
+    /// @param taskId Task of the membership.
+    /// @param member The silent member.
+    function slashSilence(uint256 taskId, address member) external {
+        TaskState storage task = _runningTask(taskId);
+        TaskParams storage p = _params[taskId];
+        Member storage m = _members[taskId][member];
+        if (!m.joined) revert NotMember(member);
+        if (m.exitRequestedAt != 0 || task.spareRounds - m.activityMark <= p.maxSilentRounds) revert NotSilent(member);
+        m.activityMark = task.spareRounds;
+        (uint256 slashed, uint256 bounty) = _slashMember(taskId, member, p.silenceSlashBps, msg.sender);
+        emit SilenceSlashed(taskId, member, slashed, bounty);
+        _payBounty(taskId, bounty);
+    }
+
+    // ------------------------------------------------------------------ rewards
+
+    /// @notice Claims the caller's rewards for a batch of finalized rounds, each given by the reveal the
+    /// caller made there: weight * rewardPerWeight per round. The slot is cleared (claimed once).
+    /// @param taskId Task of the rounds.
+    /// @param items (round, root, weight) of each round to claim.
+    function claimRewards(uint256 taskId, ClaimItem[] calldata items) external {
+        TaskState storage task = _existingTask(taskId);
+        uint256 total = 0;
+        for (uint256 i = 0; i < items.length; ++i) {
+            ClaimItem calldata item = items[i];
+            Round storage round = _rounds[taskId][item.round];
+            mapping(address => bytes32) storage slots = _slots[taskId][item.round];
+            if (round.status != RoundStatus.Finalized) revert NothingToClaim(item.round);
+            if (slots[msg.sender] != Commitments.revealedSlot(item.root, item.weight)) {
+                revert NothingToClaim(item.round);
+            }
+            delete slots[msg.sender];
+            uint256 amount = item.weight * round.rewardPerWeight;
+            total += amount;
+            emit RewardClaimed(taskId, item.round, msg.sender, amount);
+        }
+        task.owedRewards -= uint128(total);
+        if (total != 0) _token(taskId).safeTransfer(msg.sender, total);
+    }
+
+    /// @notice Claims the caller's accrued aggregator fees.
+    /// @param taskId Task of the fees.
+    function claimFees(uint256 taskId) external {
+        _existingTask(taskId);
+        uint256 amount = _fees[taskId][msg.sender];
+        if (amount == 0) revert ZeroAmount();
+        _fees[taskId][msg.sender] = 0;
+        emit FeesClaimed(taskId, msg.sender, amount);
+        _token(taskId).safeTransfer(msg.sender, amount);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @notice The immutable rules of a task.
+    function taskParams(uint256 taskId) external view returns (TaskParams memory) {
+        return _params[taskId];
+    }
+
+    /// @notice Pool, owed rewards, requester, current round, silence counter, depth, status and global model.
+    function taskState(uint256 taskId) external view returns (TaskState memory) {
+        return _tasks[taskId];
+    }
+
+    /// @notice A round's stored state, its phase at the current block time and its deadlines.
+    function roundView(uint256 taskId, uint256 round) external view returns (RoundView memory v) {
+        TaskParams storage p = _params[taskId];
+        Round storage stored = _rounds[taskId][round];
+        v.round = stored;
+        v.commitEnd = uint256(stored.start) + p.commitWindow;
+        v.revealEnd = v.commitEnd + p.revealWindow;
+        v.proposeStart = stored.proposeStart == 0 ? v.revealEnd : stored.proposeStart;
+        v.proposeEnd = v.proposeStart + p.proposeWindow;
+        if (stored.proposedAt != 0) v.challengeEnd = uint256(stored.proposedAt) + p.challengeWindow;
+        v.phase = _phase(taskId, round, stored, v);
+    }
+
+    /// @notice Raw per-round slot of a participant (see Commitments for the encoding).
+    function slotOf(uint256 taskId, uint256 round, address participant) external view returns (bytes32) {
+        return _slots[taskId][round][participant];
+    }
+
+    /// @notice Decoded state of a participant's slot. A claimed reward reads as Empty.
+    function slotState(uint256 taskId, uint256 round, address participant) external view returns (SlotState) {
+        bytes32 slot = _slots[taskId][round][participant];
+        if (slot == bytes32(0)) return SlotState.Empty;
+        if (slot == Commitments.DROPPED) return SlotState.Dropped;
+        if (slot == Commitments.FORFEITED) return SlotState.Forfeited;
+        return (uint256(slot) & 1) == 1 ? SlotState.Revealed : SlotState.Committed;
+    }
+
+    /// @notice A member's stake record.
+    function memberOf(uint256 taskId, address member) external view returns (Member memory) {
+        return _members[taskId][member];
+    }
+
+    /// @notice An aggregator's bond record.
+    function aggregatorOf(uint256 taskId, address aggregator) external view returns (Aggregator memory) {
+        return _aggregators[taskId][aggregator];
+    }
+
+    /// @notice Whether the requester approved `account` (allowlisted tasks).
+    function isApproved(uint256 taskId, address account) external view returns (bool) {
+        return _approved[taskId][account];
+    }
+
+    /// @notice Aggregator fees claimable by `aggregator`.
+    function feesOf(uint256 taskId, address aggregator) external view returns (uint256) {
+        return _fees[taskId][aggregator];
+    }
+
+    /// @notice Reward `participant` can claim for `round` given its reveal (root, weight); 0 if none.
+    function rewardOf(uint256 taskId, uint256 round, address participant, bytes32 root, uint256 weight)
+        external
+        view
+        returns (uint256)
+    {
+        Round storage stored = _rounds[taskId][round];
+        if (stored.status != RoundStatus.Finalized) return 0;
+        if (_slots[taskId][round][participant] != Commitments.revealedSlot(root, weight)) return 0;
+        return weight * stored.rewardPerWeight;
+    }
+
+    /// @notice The commit hash this contract expects (docs/protocol.md section 5).
+    function commitmentOf(
+        uint256 taskId,
+        uint256 round,
+        address participant,
+        bytes32 root,
+        uint256 sampleCount,
+        bytes32 salt
+    ) external view returns (bytes32) {
+        return Commitments.commitHash(block.chainid, address(this), taskId, round, participant, root, sampleCount, salt);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _existingTask(uint256 taskId) internal view returns (TaskState storage task) {
+        task = _tasks[taskId];
+        if (task.status == TaskStatus.None) revert UnknownTask(taskId);
+    }
+
+    function _runningTask(uint256 taskId) internal view returns (TaskState storage task) {
+        task = _existingTask(taskId);
+        if (task.status != TaskStatus.Running) revert TaskNotRunning(taskId);
+    }
+
+    function _activeRound(uint256 taskId, uint256 r) internal view returns (Round storage round) {
+        round = _rounds[taskId][r];
+        if (round.status != RoundStatus.Active) revert WrongRoundState(r);
+    }
+
+    function _joinedMember(uint256 taskId, address account) internal view returns (Member storage m) {
+        m = _members[taskId][account];
+        if (!m.joined) revert NotMember(account);
+    }
+
+    function _bondedAggregator(uint256 taskId, address account) internal view returns (Aggregator storage a) {
+        a = _aggregators[taskId][account];
+        if (!a.bonded) revert NotEligibleAggregator(account);
+    }
+
+    function _token(uint256 taskId) internal view returns (IERC20) {
+        return IERC20(_params[taskId].token);
+    }
+
+    function _checkRevealWindow(TaskParams storage p, Round storage round) internal view {
+        uint256 commitEnd = uint256(round.start) + p.commitWindow;
+        uint256 revealEnd = commitEnd + p.revealWindow;
+        if (block.timestamp < commitEnd || block.timestamp >= revealEnd) revert OutsideWindow(commitEnd, revealEnd);
+    }
+
+    function _committedSlotFor(uint256 taskId, uint256 r, bytes32 root, uint256 sampleCount, bytes32 salt)
+        internal
+        view
+        returns (bytes32)
+    {
+        return Commitments.committedSlot(
+            Commitments.commitHash(block.chainid, address(this), taskId, r, msg.sender, root, sampleCount, salt)
+        );
+    }
+
+    function _revealEnd(uint256 taskId, uint256 r) internal view returns (uint256) {
+        TaskParams storage p = _params[taskId];
+        return uint256(_rounds[taskId][r].start) + p.commitWindow + p.revealWindow;
+    }
+
+    function _proposeStart(uint256 taskId, Round storage round) internal view returns (uint256) {
+        if (round.proposeStart != 0) return round.proposeStart;
+        TaskParams storage p = _params[taskId];
+        return uint256(round.start) + p.commitWindow + p.revealWindow;
+    }
+
+    function _phase(uint256 taskId, uint256 r, Round storage round, RoundView memory v)
+        internal
+        view
+        returns (RoundPhase)
+    {
+        if (round.status == RoundStatus.Finalized) return RoundPhase.Finalized;
+        if (round.status == RoundStatus.Failed) return RoundPhase.Failed;
+        TaskState storage task = _tasks[taskId];
+        if (task.status != TaskStatus.Running || r != task.currentRound) return RoundPhase.NotOpen;
+        if (block.timestamp < v.commitEnd) return RoundPhase.Commit;
+        if (block.timestamp < v.revealEnd) return RoundPhase.Reveal;
+        if (round.included < _params[taskId].minParticipants) return RoundPhase.AwaitingFailure;
+        if (round.proposedAt != 0) {
+            return block.timestamp < v.challengeEnd ? RoundPhase.Challenge : RoundPhase.Finalizable;
+        }
+        if (block.timestamp < v.proposeStart) return RoundPhase.Propose;
+        return block.timestamp < v.proposeEnd ? RoundPhase.Propose : RoundPhase.ProposeExpired;
+    }
+
+    /// @dev Reverts unless `updates` (as many as the round includes) is exactly the included set: strictly
+    /// increasing addresses, each matching its participant's reveal slot keccak(root, weight), with the root
+    /// recomputed from the update's leaf and path.
+    function _checkIncludedSet(
+        mapping(address => bytes32) storage slots,
+        IncludedLeaf[] calldata updates,
+        bytes32[] memory roots
+    ) internal view {
+        address previousParticipant = address(0);
+        for (uint256 i = 0; i < updates.length; ++i) {
+            address participant = updates[i].participant;
+            if (participant <= previousParticipant) revert UpdatesNotSorted(i);
+            previousParticipant = participant;
+            if (slots[participant] != Commitments.revealedSlot(roots[i], updates[i].weight)) {
+                revert NotIncluded(participant);
+            }
+        }
+    }
+
+    /// @dev Calls LEAF_VERIFIER.proposalDiffers(ctx, proof), forwarding the proof's ABI encoding straight from
+    /// this call's calldata (its inner offsets are relative to its own start) instead of re-encoding it.
+    function _proposalDiffers(LeafContext memory ctx, AggregateFraudProof calldata proof)
+        internal
+        view
+        returns (bool, bytes32[] memory)
+    {
+        uint256 proofStart;
+        assembly {
+            proofStart := proof
+        }
+        bytes memory data = bytes.concat(
+            LeafVerifier.proposalDiffers.selector, abi.encode(ctx, CONTEXT_WORDS * 32 + 32), msg.data[proofStart:]
+        );
+        (bool ok, bytes memory result) = address(LEAF_VERIFIER).staticcall(data);
+        if (!ok) {
+            assembly {
+                revert(add(result, 32), mload(result))
+            }
+        }
+        return abi.decode(result, (bool, bytes32[]));
+    }
+
+    function _leafContext(uint256 taskId, uint256 leafIndex, Round storage round)
+        internal
+        view
+        returns (LeafContext memory)
+    {
+        TaskState storage task = _tasks[taskId];
+        TaskParams storage p = _params[taskId];
+        return LeafContext({
+            depth: task.depth,
+            wordsPerLeaf: p.wordsPerLeaf,
+            leafIndex: leafIndex,
+            previousRoot: task.modelRoot,
+            proposedRoot: round.proposedRoot,
+            totalWeight: round.totalWeight,
+            serverLrBps: p.serverLrBps,
+            clip: p.clip,
+            numParams: p.numParams
+        });
+    }
+
+    function _advance(uint256 taskId, TaskState storage task, uint256 r, uint256 commits) internal {
+        if (commits < _params[taskId].cohortCap) task.spareRounds += 1;
+        uint256 next = r + 1;
+        task.currentRound = uint32(next);
+        if (next == _params[taskId].numRounds) {
+            task.status = TaskStatus.Completed;
+            emit TaskEnded(taskId, false);
+        } else {
+            _rounds[taskId][next].start = uint40(block.timestamp);
+            emit RoundOpened(taskId, next, block.timestamp);
+        }
+    }
+
+    function _voidProposal(uint256 taskId, uint256 r, Round storage round, bool reopen) internal {
+        emit ProposalVoided(taskId, r, round.aggregator);
+        round.proposedAt = 0;
+        if (reopen) {
+            round.proposeStart = uint40(block.timestamp);
+            emit AggregationReopened(taskId, r, block.timestamp);
+        }
+    }
+
+    function _rejectProposal(uint256 taskId, uint256 r, Round storage round, uint256 leafIndex) internal {
+        TaskParams storage p = _params[taskId];
+        address aggregator = round.aggregator;
+        Aggregator storage a = _aggregators[taskId][aggregator];
+        uint256 slashed = uint256(a.bond) * p.aggregatorSlashBps / BPS;
+        // Intended: the bounty is a share of the amount actually slashed; rounding favours the pool.
+        // slither-disable-next-line divide-before-multiply
+        uint256 bounty = slashed * p.bountyBps / BPS;
+        a.bond -= uint128(slashed);
+        a.barredRound = uint32(r + 1);
+        _tasks[taskId].pool += uint128(slashed - bounty);
+        round.proposedAt = 0;
+        round.proposeStart = uint40(block.timestamp);
+        emit ProposalRejected(taskId, r, aggregator, msg.sender, leafIndex, slashed, bounty);
+        emit AggregationReopened(taskId, r, block.timestamp);
+        _payBounty(taskId, bounty);
+    }
+
+    /// @dev Marks an unrevealed commitment forfeited and slashes its owner; returns the bounty owed to
+    /// `challenger` (none when challenger is the zero address).
+    function _forfeit(uint256 taskId, uint256 r, address participant, address challenger)
+        internal
+        returns (uint256 bounty)
+    {
+        _slots[taskId][r][participant] = Commitments.FORFEITED;
+        uint256 slashed;
+        (slashed, bounty) = _slashMember(taskId, participant, _params[taskId].missedRevealSlashBps, challenger);
+        emit MissedRevealSlashed(taskId, r, participant, slashed, bounty);
+    }
+
+    /// @dev Takes `bps` of the member's stake: the bounty share for `challenger` (if any) is returned for the
+    /// caller to pay, the rest goes to the task's pool.
+    function _slashMember(uint256 taskId, address member, uint256 bps, address challenger)
+        internal
+        returns (uint256 slashed, uint256 bounty)
+    {
+        Member storage m = _members[taskId][member];
+        slashed = uint256(m.stake) * bps / BPS;
+        // Intended: the bounty is a share of the amount actually slashed; rounding favours the pool.
+        // slither-disable-next-line divide-before-multiply
+        if (challenger != address(0)) bounty = slashed * _params[taskId].bountyBps / BPS;
+        m.stake -= uint128(slashed);
+        _tasks[taskId].pool += uint128(slashed - bounty);
+    }
+
+    function _punishViolation(uint256 taskId, uint256 r, address participant, uint256 coordinate) internal {
+        uint256 bps = _params[taskId].violationSlashBps;
+        (uint256 slashed, uint256 bounty) = _slashMember(taskId, participant, bps, msg.sender);
+        emit UpdateDropped(taskId, r, participant, msg.sender, coordinate, slashed, bounty);
+        _payBounty(taskId, bounty);
+    }
+
+    function _payBounty(uint256 taskId, uint256 bounty) internal {
+        if (bounty != 0) _token(taskId).safeTransfer(msg.sender, bounty);
+    }
+
+    function _toUint128(uint256 value) internal pure returns (uint128) {
+        if (value > type(uint128).max) revert AmountTooLarge(value);
+        return uint128(value);
+    }
+}
+// forge-lint: disable-end(block-timestamp,unsafe-typecast)

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {IFedCoordinatorEvents} from "./IFedCoordinator.sol";
+import {AggregateFraudProof, IncludedLeaf, LeafProof} from "./FedTypes.sol";
+import {LeafRules} from "./libraries/LeafRules.sol";
+import {PositionalMerkle} from "./libraries/PositionalMerkle.sol";
+
+/// @notice Which tree a leaf is proven against, and the task facts the rule needs.
+struct LeafContext {
+    uint256 depth;
+    uint256 wordsPerLeaf;
+    uint256 leafIndex;
+    bytes32 previousRoot; // current global model
+    bytes32 proposedRoot; // pending proposal
+    uint256 totalWeight; // sum of included weights
+    uint256 serverLrBps;
+    uint256 clip;
+    uint256 numParams;
+}
+
+/// @title LeafVerifier
+/// @notice Stateless leaf-level checks of the fraud proofs (docs/protocol.md section 9): Merkle paths of one
+/// leaf and the leaf-local rule. The coordinator deploys it in its constructor and checks everything that
+/// needs storage (which updates are included, their weights) itself; this split keeps the coordinator under
+/// the EIP-170 code size limit and leaves room for more leaf-local rules.
+contract LeafVerifier is IFedCoordinatorEvents {
+    /// @notice Position in an InvalidMerkleProof error of the previous-model leaf and the proposal leaf.
+    uint256 public constant PREVIOUS_LEAF = type(uint256).max;
+    /// @notice See PREVIOUS_LEAF.
+    uint256 public constant PROPOSED_LEAF = type(uint256).max - 1;
+
+    /// @notice Verifies the previous-model and proposal leaves of `proof` at ctx.leafIndex, computes the root
+    /// each update leaf and path lead to, and recomputes weighted FedAvg (docs/protocol.md section 4).
+    /// Reverts on a bad leaf width or Merkle path. The caller must check that `proof.updates` is the
+    /// round's included set, using the returned roots.
+    /// @return differs True iff the proposal's leaf differs from the recomputed one.
+    /// @return updateRoots Root of each update's tree as implied by its leaf and path, in proof order.
+    function proposalDiffers(LeafContext calldata ctx, AggregateFraudProof calldata proof)
+        external
+        pure
+        returns (bool differs, bytes32[] memory updateRoots)
+    {
+        checkLeaf(ctx, ctx.previousRoot, proof.previous, PREVIOUS_LEAF);
+        checkLeaf(ctx, ctx.proposedRoot, proof.proposed, PROPOSED_LEAF);
+        int256[] memory sums = new int256[](8 * ctx.wordsPerLeaf);
+        updateRoots = new bytes32[](proof.updates.length);
+        for (uint256 i = 0; i < proof.updates.length; ++i) {
+            IncludedLeaf calldata update = proof.updates[i];
+            updateRoots[i] = rootOf(ctx, update.leaf, i);
+            LeafRules.accumulate(sums, update.leaf.words, update.weight);
+        }
+        bytes32[] memory expected = LeafRules.applyAverage(sums, proof.previous.words, ctx.totalWeight, ctx.serverLrBps);
+        differs = keccak256(abi.encodePacked(expected)) != keccak256(abi.encodePacked(proof.proposed.words));
+    }
+
+    /// @notice Verifies one update leaf under `root` and returns its first rule violation, if any: a
+    /// coordinate outside [-clip, clip] or a nonzero padding coordinate (position >= numParams).
+    /// @return found Whether the leaf breaks a rule.
+    /// @return coordinate Global position of the first offending coordinate (0 when none).
+    function findViolation(LeafContext calldata ctx, bytes32 root, LeafProof calldata leaf)
+        external
+        pure
+        returns (bool found, uint256 coordinate)
+    {
+        checkLeaf(ctx, root, leaf, 0);
+        return LeafRules.findViolation(leaf.words, ctx.leafIndex, ctx.clip, ctx.numParams);
+    }
+
+    /// @notice Reverts unless `leaf` has wordsPerLeaf words and its path leads to `root` at ctx.leafIndex.
+    /// @param position Reported in InvalidMerkleProof: the update's position, PREVIOUS_LEAF or PROPOSED_LEAF.
+    function checkLeaf(LeafContext calldata ctx, bytes32 root, LeafProof calldata leaf, uint256 position) public pure {
+        if (rootOf(ctx, leaf, position) != root) revert InvalidMerkleProof(position);
+    }
+
+    /// @notice Root that `leaf` and its path lead to at ctx.leafIndex. Reverts unless the leaf has
+    /// wordsPerLeaf words, the path has exactly depth siblings and leafIndex < 2^depth.
+    /// @param position Reported in InvalidMerkleProof when the path has the wrong shape.
+    function rootOf(LeafContext calldata ctx, LeafProof calldata leaf, uint256 position) public pure returns (bytes32) {
+        if (leaf.words.length != ctx.wordsPerLeaf) revert WrongLeafWidth(leaf.words.length, ctx.wordsPerLeaf);
+        uint256 index = ctx.leafIndex;
+        if (ctx.depth > PositionalMerkle.MAX_DEPTH || leaf.siblings.length != ctx.depth || index >> ctx.depth != 0) {
+            revert InvalidMerkleProof(position);
+        }
+        return PositionalMerkle.rootFrom(PositionalMerkle.leafHash(index, leaf.words), index, leaf.siblings);
+    }
+}

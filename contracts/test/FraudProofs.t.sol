@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+// Tests build int32 lanes and small test values with deliberate narrowing casts.
+// forge-lint: disable-start(block-timestamp,unsafe-typecast,divide-before-multiply)
+
+import {CoordinatorFixture} from "./utils/CoordinatorFixture.sol";
+import {Trees} from "./utils/Trees.sol";
+import {IFedCoordinatorEvents as E} from "../src/IFedCoordinator.sol";
+import {AggregateFraudProof, IncludedLeaf, LeafProof, RoundPhase, SlotState} from "../src/FedTypes.sol";
+import {Lanes} from "../src/libraries/Lanes.sol";
+
+/// @dev Aggregate fraud proofs and participant violation proofs, with every revert.
+contract FraudProofsTest is CoordinatorFixture {
+    function _wrong(bytes32[][] memory correct, uint256 leaf, uint256 lane)
+        internal
+        pure
+        returns (bytes32[][] memory w)
+    {
+        w = new bytes32[][](correct.length);
+        for (uint256 l = 0; l < correct.length; ++l) {
+            w[l] = new bytes32[](1);
+            w[l][0] = correct[l][0];
+        }
+        w[leaf][0] = Lanes.set(w[leaf][0], lane, Lanes.get(w[leaf][0], lane) + 1);
+    }
+
+    function test_correctProposalCannotBeChallengedAtAnyLeaf() external {
+        _commitAndReveal(3);
+        bytes32[][] memory next = _aggregate(3);
+        _propose(next);
+        for (uint256 leaf = 0; leaf < LEAVES; ++leaf) {
+            AggregateFraudProof memory proof = _fraudProof(next, 3, leaf);
+            vm.expectRevert(abi.encodeWithSelector(E.ProposalCorrect.selector, leaf));
+            coordinator.challengeAggregate(taskId, proof);
+        }
+    }
+
+    function test_wrongProposalIsRejectedAndTheBondSlashed() external {
+        _commitAndReveal(3);
+        bytes32[][] memory bad = _wrong(_aggregate(3), 1, 2);
+        _propose(bad);
+        AggregateFraudProof memory proof = _fraudProof(bad, 3, 1);
+        uint256 before = token.balanceOf(watcher);
+        vm.prank(watcher);
+        coordinator.challengeAggregate(taskId, proof);
+        uint256 slashed = BOND / 2;
+        assertEq(token.balanceOf(watcher) - before, slashed / 5, "bounty");
+        assertEq(coordinator.aggregatorOf(taskId, aggregator).bond, BOND - slashed, "bond slashed");
+        assertEq(coordinator.taskState(taskId).pool, 3 * REWARD + slashed - slashed / 5, "rest to pool");
+        assertTrue(_view().phase == RoundPhase.Propose, "aggregation reopened");
+        assertEq(_view().proposeStart, block.timestamp, "new window");
+        // the slashed aggregator is barred for this round, even after topping up
+        vm.prank(aggregator);
+        coordinator.postBond(taskId, slashed);
+        vm.prank(aggregator);
+        vm.expectRevert(abi.encodeWithSelector(E.NotEligibleAggregator.selector, aggregator));
+        coordinator.propose(taskId, keccak256("r"), keccak256("b"));
+    }
+
+    function test_challengeOutsideTheWindowOrWithoutProposalReverts() external {
+        _commitAndReveal(2);
+        bytes32[][] memory next = _aggregate(2);
+        AggregateFraudProof memory proof = _fraudProof(next, 2, 0);
+        vm.expectRevert(abi.encodeWithSelector(E.WrongRoundState.selector, 0));
+        coordinator.challengeAggregate(taskId, proof);
+        _propose(next);
+        uint256 proposedAt = block.timestamp;
+        vm.warp(proposedAt + WINDOW);
+        vm.expectRevert(abi.encodeWithSelector(E.OutsideWindow.selector, proposedAt, proposedAt + WINDOW));
+        coordinator.challengeAggregate(taskId, proof);
+    }
+
+    function test_fraudProofMustListExactlyTheIncludedSet() external {
+        _commitAndReveal(3);
+        bytes32[][] memory bad = _wrong(_aggregate(3), 0, 0);
+        _propose(bad);
+
+        AggregateFraudProof memory incomplete = _fraudProof(bad, 2, 0);
+        vm.expectRevert(abi.encodeWithSelector(E.IncompleteUpdateSet.selector, 2, 3));
+        coordinator.challengeAggregate(taskId, incomplete);
+
+        AggregateFraudProof memory unsorted = _fraudProof(bad, 3, 0);
+        IncludedLeaf memory first = unsorted.updates[0];
+        unsorted.updates[0] = unsorted.updates[1];
+        unsorted.updates[1] = first;
+        vm.expectRevert(abi.encodeWithSelector(E.UpdatesNotSorted.selector, 1));
+        coordinator.challengeAggregate(taskId, unsorted);
+
+        AggregateFraudProof memory duplicated = _fraudProof(bad, 3, 0);
+        duplicated.updates[2] = duplicated.updates[1];
+        vm.expectRevert(abi.encodeWithSelector(E.UpdatesNotSorted.selector, 2));
+        coordinator.challengeAggregate(taskId, duplicated);
+
+        AggregateFraudProof memory wrongWeight = _fraudProof(bad, 3, 0);
+        wrongWeight.updates[1].weight += 1;
+        vm.expectRevert(abi.encodeWithSelector(E.NotIncluded.selector, members[1]));
+        coordinator.challengeAggregate(taskId, wrongWeight);
+    }
+
+    function test_fraudProofLeavesMustVerify() external {
+        _commitAndReveal(2);
+        bytes32[][] memory bad = _wrong(_aggregate(2), 0, 0);
+        _propose(bad);
+
+        AggregateFraudProof memory proof = _fraudProof(bad, 2, 0);
+        proof.previous.words[0] = bytes32(uint256(proof.previous.words[0]) ^ 1);
+        vm.expectRevert(abi.encodeWithSelector(E.InvalidMerkleProof.selector, type(uint256).max));
+        coordinator.challengeAggregate(taskId, proof);
+
+        proof = _fraudProof(bad, 2, 0);
+        proof.proposed.siblings[0] = bytes32(0);
+        vm.expectRevert(abi.encodeWithSelector(E.InvalidMerkleProof.selector, type(uint256).max - 1));
+        coordinator.challengeAggregate(taskId, proof);
+
+        proof = _fraudProof(bad, 2, 0);
+        proof.updates[1].leaf = _leafProof(updateOf[members[1]], 1); // right leaf, wrong position
+        vm.expectRevert(abi.encodeWithSelector(E.NotIncluded.selector, members[1]));
+        coordinator.challengeAggregate(taskId, proof);
+
+        proof = _fraudProof(bad, 2, 0);
+        proof.updates[1].leaf.siblings = new bytes32[](2); // path longer than the tree's depth
+        vm.expectRevert(abi.encodeWithSelector(E.InvalidMerkleProof.selector, 1));
+        coordinator.challengeAggregate(taskId, proof);
+
+        proof = _fraudProof(bad, 2, 0);
+        proof.updates[0].leaf.words = new bytes32[](2);
+        vm.expectRevert(abi.encodeWithSelector(E.WrongLeafWidth.selector, 2, 1));
+        coordinator.challengeAggregate(taskId, proof);
+
+        proof = _fraudProof(bad, 2, 0);
+        proof.leafIndex = 2; // beyond 2^depth
+        vm.expectRevert(abi.encodeWithSelector(E.InvalidMerkleProof.selector, type(uint256).max));
+        coordinator.challengeAggregate(taskId, proof);
+    }
+
+    // ---------------------------------------------------------------- participant violations
+
+    function _commitBadUpdate(int32[16] memory values) internal {
+        _commit(members[0], _vector(values), 10);
+        _commit(members[1], _vector(_fill(1, 1)), 20);
+        _commit(members[2], _vector(_fill(2, 1)), 30);
+        vm.warp(_view().commitEnd);
+        _reveal(members[0]);
+        _reveal(members[1]);
+        _reveal(members[2]);
+        vm.warp(_view().revealEnd);
+    }
+
+    function test_outOfClipCoordinateDropsTheUpdateAndVoidsTheProposal() external {
+        int32[16] memory values = _fill(0, 1);
+        values[5] = -int32(int256(CLIP)) - 1;
+        _commitBadUpdate(values);
+        _propose(_aggregate(3));
+        uint256 before = token.balanceOf(watcher);
+        LeafProof memory leaf = _leafProof(updateOf[members[0]], 0);
+        bytes32 root = Trees.root(updateOf[members[0]]);
+        vm.prank(watcher);
+        coordinator.proveViolation(taskId, members[0], root, 10, 0, leaf);
+        uint256 slashed = STAKE / 2;
+        assertEq(token.balanceOf(watcher) - before, slashed / 5, "bounty");
+        assertEq(coordinator.memberOf(taskId, members[0]).stake, STAKE - slashed, "slashed");
+        assertTrue(coordinator.slotState(taskId, 0, members[0]) == SlotState.Dropped, "dropped");
+        assertEq(_view().round.included, 2, "included");
+        assertEq(_view().round.totalWeight, 50, "weight");
+        assertEq(coordinator.aggregatorOf(taskId, aggregator).bond, BOND, "aggregator not slashed");
+        assertTrue(_view().phase == RoundPhase.Propose, "reopened");
+        vm.expectRevert(abi.encodeWithSelector(E.NotIncluded.selector, members[0]));
+        coordinator.proveViolation(taskId, members[0], root, 10, 0, leaf);
+
+        // the aggregate over the remaining two finalizes
+        members[0] = members[2];
+        bytes32[][] memory next = _aggregate(2);
+        _finalizeWith(next);
+        assertEq(coordinator.taskState(taskId).modelRoot, Trees.root(next), "finalized");
+    }
+
+    function test_nonzeroPaddingIsAViolation() external {
+        int32[16] memory values = _fill(0, 1);
+        values[PARAMS + 1] = 1;
+        _commitBadUpdate(values);
+        LeafProof memory leaf = _leafProof(updateOf[members[0]], 1);
+        bytes32 root = Trees.root(updateOf[members[0]]);
+        vm.expectEmit(true, true, true, true);
+        emit E.UpdateDropped(taskId, 0, members[0], address(this), PARAMS + 1, STAKE / 2, STAKE / 10);
+        coordinator.proveViolation(taskId, members[0], root, 10, 1, leaf);
+    }
+
+    function test_validLeafIsNoViolation() external {
+        _commitBadUpdate(_fill(0, 1));
+        LeafProof memory leaf = _leafProof(updateOf[members[0]], 0);
+        bytes32 root = Trees.root(updateOf[members[0]]);
+        vm.expectRevert(abi.encodeWithSelector(E.NoViolation.selector, 0));
+        coordinator.proveViolation(taskId, members[0], root, 10, 0, leaf);
+        leaf.siblings[0] = bytes32(0);
+        vm.expectRevert(abi.encodeWithSelector(E.InvalidMerkleProof.selector, 0));
+        coordinator.proveViolation(taskId, members[0], root, 10, 0, leaf);
+    }
+
+    function test_violationsDroppingBelowMinimumFailTheRound() external {
+        int32[16] memory values = _fill(0, 1);
+        values[0] = int32(int256(CLIP)) + 1;
+        _commit(members[0], _vector(values), 10);
+        _commit(members[1], _vector(_fill(1, 1)), 20);
+        vm.warp(_view().commitEnd);
+        _reveal(members[0]);
+        _reveal(members[1]);
+        vm.warp(_view().revealEnd);
+        _propose(_aggregate(2));
+        LeafProof memory leaf = _leafProof(updateOf[members[0]], 0);
+        coordinator.proveViolation(taskId, members[0], Trees.root(updateOf[members[0]]), 10, 0, leaf);
+        assertTrue(_view().phase == RoundPhase.AwaitingFailure, "awaiting failure");
+        coordinator.failRound(taskId);
+        assertEq(coordinator.memberOf(taskId, members[1]).stake, STAKE, "honest revealer untouched");
+    }
+}
+// forge-lint: disable-end(block-timestamp,unsafe-typecast,divide-before-multiply)

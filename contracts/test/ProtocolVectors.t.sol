@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {TestBase} from "./utils/TestBase.sol";
+import {ProtocolHarness} from "./utils/ProtocolHarness.sol";
+import {Commitments} from "../src/libraries/Commitments.sol";
+import {Lanes} from "../src/libraries/Lanes.sol";
+import {PositionalMerkle} from "../src/libraries/PositionalMerkle.sol";
+
+/// @dev Checks every shared vector of tests/vectors/protocol.json (written from the Python reference of
+/// docs/protocol.md) against the Solidity libraries, so both sides agree bit for bit.
+contract ProtocolVectorsTest is TestBase {
+    string internal constant PATH = "../tests/vectors/protocol.json";
+    string internal json;
+    ProtocolHarness internal harness;
+
+    function setUp() external {
+        json = vm.readFile(PATH);
+        harness = new ProtocolHarness();
+    }
+
+    function _key(string memory section, uint256 i) internal pure returns (string memory) {
+        return string.concat(".", section, "[", vm.toString(i), "]");
+    }
+
+    function _count(string memory section) internal view returns (uint256 n) {
+        while (vm.keyExistsJson(json, _key(section, n))) ++n;
+    }
+
+    /// @dev parseJsonBytes32Array cannot type an empty JSON array; a zero count means an empty list.
+    function _words(string memory key, uint256 count) internal view returns (bytes32[] memory) {
+        if (count == 0) return new bytes32[](0);
+        return vm.parseJsonBytes32Array(json, key);
+    }
+
+    function test_lanes() external view {
+        uint256 n = _count("lanes");
+        assertTrue(n > 0, "no lane vectors");
+        for (uint256 i = 0; i < n; ++i) {
+            string memory k = _key("lanes", i);
+            bytes32 word = vm.parseJsonBytes32(json, string.concat(k, ".word"));
+            int256[] memory lanes = vm.parseJsonIntArray(json, string.concat(k, ".lanes"));
+            assertEq(lanes.length, 8, "eight lanes");
+            int32[8] memory values;
+            for (uint256 j = 0; j < 8; ++j) {
+                assertEq(int256(Lanes.get(word, j)), lanes[j], "lane value");
+                values[j] = int32(lanes[j]);
+            }
+            assertEq(Lanes.pack(values), word, "packed word");
+        }
+    }
+
+    function test_merkle() external view {
+        uint256 n = _count("merkle");
+        assertTrue(n > 0, "no merkle vectors");
+        for (uint256 i = 0; i < n; ++i) {
+            string memory k = _key("merkle", i);
+            uint256 width = vm.parseJsonUint(json, string.concat(k, ".wordsPerLeaf"));
+            uint256 depth = vm.parseJsonUint(json, string.concat(k, ".depth"));
+            uint256 numParams = vm.parseJsonUint(json, string.concat(k, ".numParams"));
+            bytes32 root = vm.parseJsonBytes32(json, string.concat(k, ".root"));
+            assertEq(PositionalMerkle.depthFor(numParams, width), depth, "depth from numParams");
+            uint256 leaves = 0;
+            while (vm.keyExistsJson(json, string.concat(k, ".leaves[", vm.toString(leaves), "]"))) {
+                string memory lk = string.concat(k, ".leaves[", vm.toString(leaves), "]");
+                uint256 index = vm.parseJsonUint(json, string.concat(lk, ".index"));
+                bytes32[] memory words = vm.parseJsonBytes32Array(json, string.concat(lk, ".words"));
+                bytes32[] memory siblings = _words(string.concat(lk, ".siblings"), depth);
+                assertEq(words.length, width, "leaf width");
+                assertTrue(harness.verify(root, depth, index, words, siblings), "proof verifies");
+                if (depth > 0) {
+                    assertTrue(!harness.verify(root, depth, index ^ 1, words, siblings), "position bound");
+                }
+                ++leaves;
+            }
+            assertTrue(leaves > 0, "vector without leaves");
+        }
+    }
+
+    function test_commitments() external view {
+        uint256 n = _count("commitments");
+        assertTrue(n > 0, "no commitment vectors");
+        for (uint256 i = 0; i < n; ++i) {
+            string memory k = _key("commitments", i);
+            bytes32 hash = Commitments.commitHash(
+                vm.parseJsonUint(json, string.concat(k, ".chainId")),
+                vm.parseJsonAddress(json, string.concat(k, ".coordinator")),
+                vm.parseJsonUint(json, string.concat(k, ".taskId")),
+                vm.parseJsonUint(json, string.concat(k, ".round")),
+                vm.parseJsonAddress(json, string.concat(k, ".participant")),
+                vm.parseJsonBytes32(json, string.concat(k, ".root")),
+                vm.parseJsonUint(json, string.concat(k, ".sampleCount")),
+                vm.parseJsonBytes32(json, string.concat(k, ".salt"))
+            );
+            assertEq(hash, vm.parseJsonBytes32(json, string.concat(k, ".hash")), "commit hash");
+        }
+    }
+
+    function test_fedavg() external view {
+        uint256 n = _count("fedavg");
+        assertTrue(n > 0, "no fedavg vectors");
+        for (uint256 i = 0; i < n; ++i) {
+            string memory k = _key("fedavg", i);
+            uint256[] memory counts = vm.parseJsonUintArray(json, string.concat(k, ".sampleCounts"));
+            bytes32[][] memory updates = new bytes32[][](counts.length);
+            for (uint256 u = 0; u < counts.length; ++u) {
+                updates[u] = vm.parseJsonBytes32Array(json, string.concat(k, ".updates[", vm.toString(u), "]"));
+            }
+            bytes32[] memory next = harness.fedAvgLeaf(
+                vm.parseJsonBytes32Array(json, string.concat(k, ".previous")),
+                updates,
+                counts,
+                vm.parseJsonUint(json, string.concat(k, ".sampleCap")),
+                vm.parseJsonUint(json, string.concat(k, ".serverLrBps"))
+            );
+            bytes32[] memory expected = vm.parseJsonBytes32Array(json, string.concat(k, ".expected"));
+            assertEq(next.length, expected.length, "leaf width");
+            assertEq(vm.parseJsonUint(json, string.concat(k, ".wordsPerLeaf")), expected.length, "wordsPerLeaf");
+            for (uint256 w = 0; w < next.length; ++w) {
+                assertEq(next[w], expected[w], "aggregated word");
+            }
+        }
+    }
+}

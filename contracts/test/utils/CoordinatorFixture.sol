@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+// Tests build int32 lanes and small test values with deliberate narrowing casts.
+// forge-lint: disable-start(block-timestamp,unsafe-typecast,divide-before-multiply)
+
+import {TestBase} from "./TestBase.sol";
+import {Trees} from "./Trees.sol";
+import {DevToken} from "../../src/DevToken.sol";
+import {FedCoordinator} from "../../src/FedCoordinator.sol";
+import {AggregateFraudProof, ClaimItem, IncludedLeaf, LeafProof, RoundView, TaskParams} from "../../src/FedTypes.sol";
+import {Lanes} from "../../src/libraries/Lanes.sol";
+import {ProtocolHarness} from "./ProtocolHarness.sol";
+
+/// @dev A deployed coordinator, a funded token, members and an aggregator, and helpers that drive a round.
+/// The model has numParams = 12 coordinates in 2 leaves of one word (coordinates 12..15 are padding).
+abstract contract CoordinatorFixture is TestBase {
+    uint256 internal constant WINDOW = 100;
+    uint256 internal constant STAKE = 100e18;
+    uint256 internal constant BOND = 1000e18;
+    uint256 internal constant REWARD = 10e18;
+    uint256 internal constant CLIP = 1000;
+    uint256 internal constant PARAMS = 12;
+    uint256 internal constant LEAVES = 2;
+
+    DevToken internal token;
+    ProtocolHarness internal harness;
+    FedCoordinator internal coordinator;
+    address internal requester = address(0xA11CE);
+    address internal aggregator = address(0xA66);
+    address internal watcher = address(0x7A7C4);
+    address[] internal members;
+    uint256 internal taskId;
+    bytes32[][] internal model; // leaves of the current global model
+    mapping(address => bytes32[][]) internal updateOf;
+    mapping(address => uint256) internal countOf;
+    mapping(address => bytes32) internal saltOf;
+
+    function setUp() public virtual {
+        vm.warp(1_000_000);
+        token = new DevToken("Fed", "FED");
+        harness = new ProtocolHarness();
+        coordinator = new FedCoordinator();
+        for (uint256 i = 1; i <= 4; ++i) {
+            members.push(address(uint160(0x1000 + i)));
+        }
+        _fund(requester, 1e24);
+        _fund(aggregator, 1e24);
+        _fund(watcher, 1e24);
+        for (uint256 i = 0; i < members.length; ++i) {
+            _fund(members[i], 1e24);
+        }
+        model = _vector(_fill(0, 3));
+        taskId = _createTask(defaultParams());
+        for (uint256 i = 0; i < members.length; ++i) {
+            vm.prank(members[i]);
+            coordinator.join(taskId, STAKE);
+        }
+        vm.prank(aggregator);
+        coordinator.postBond(taskId, BOND);
+    }
+
+    function defaultParams() internal view returns (TaskParams memory p) {
+        p.commitWindow = uint32(WINDOW);
+        p.revealWindow = uint32(WINDOW);
+        p.proposeWindow = uint32(WINDOW);
+        p.challengeWindow = uint32(WINDOW);
+        p.cohortCap = 8;
+        p.minParticipants = 2;
+        p.sampleCap = 1000;
+        p.numRounds = 3;
+        p.maxSilentRounds = 1;
+        p.token = address(token);
+        p.scaleBits = 16;
+        p.wordsPerLeaf = 1;
+        p.clip = uint32(CLIP);
+        p.numParams = uint64(PARAMS);
+        p.serverLrBps = 5000;
+        p.unbondingDelay = 50;
+        p.missedRevealSlashBps = 1000;
+        p.silenceSlashBps = 500;
+        p.violationSlashBps = 5000;
+        p.aggregatorSlashBps = 5000;
+        p.bountyBps = 2000;
+        p.aggregatorFeeBps = 1000;
+        p.minStake = uint128(STAKE);
+        p.aggregatorBond = uint128(BOND);
+        p.rewardPerRound = uint128(REWARD);
+        p.modelSpecHash = keccak256("spec");
+    }
+
+    function _fund(address who, uint256 amount) internal {
+        token.mint(who, amount);
+        vm.prank(who);
+        token.approve(address(coordinator), type(uint256).max);
+    }
+
+    function _createTask(TaskParams memory p) internal returns (uint256 id) {
+        vm.prank(requester);
+        id = coordinator.createTask(p, Trees.root(model), keccak256("model blob"));
+    }
+
+    // ---------------------------------------------------------------- vectors
+
+    /// @dev 16 lanes: value(i) = base + step * i for real coordinates, 0 for padding.
+    function _fill(int256 base, int256 step) internal pure returns (int32[16] memory values) {
+        for (uint256 i = 0; i < PARAMS; ++i) {
+            values[i] = int32(base + step * int256(i));
+        }
+    }
+
+    function _vector(int32[16] memory values) internal pure returns (bytes32[][] memory leaves) {
+        leaves = new bytes32[][](LEAVES);
+        for (uint256 l = 0; l < LEAVES; ++l) {
+            int32[8] memory lanes;
+            for (uint256 j = 0; j < 8; ++j) {
+                lanes[j] = values[8 * l + j];
+            }
+            leaves[l] = new bytes32[](1);
+            leaves[l][0] = Lanes.pack(lanes);
+        }
+    }
+
+    function _leafProof(bytes32[][] memory leaves, uint256 index) internal pure returns (LeafProof memory) {
+        return LeafProof({words: leaves[index], siblings: Trees.proof(leaves, index)});
+    }
+
+    // ---------------------------------------------------------------- round drivers
+
+    function _view() internal view returns (RoundView memory) {
+        return coordinator.roundView(taskId, coordinator.taskState(taskId).currentRound);
+    }
+
+    function _commit(address member, bytes32[][] memory update, uint256 sampleCount) internal {
+        uint256 round = coordinator.taskState(taskId).currentRound;
+        updateOf[member] = update;
+        countOf[member] = sampleCount;
+        saltOf[member] = keccak256(abi.encode(member, round));
+        bytes32 hash = coordinator.commitmentOf(taskId, round, member, Trees.root(update), sampleCount, saltOf[member]);
+        vm.prank(member);
+        coordinator.commit(taskId, hash);
+    }
+
+    function _reveal(address member) internal {
+        vm.prank(member);
+        coordinator.reveal(
+            taskId, Trees.root(updateOf[member]), countOf[member], saltOf[member], keccak256(abi.encode(member))
+        );
+    }
+
+    /// @dev Members 0..n-1 commit distinct in-range updates and reveal; ends at the reveal deadline.
+    function _commitAndReveal(uint256 n) internal {
+        for (uint256 i = 0; i < n; ++i) {
+            _commit(members[i], _vector(_fill(int256(i) * 7 - 10, int256(i) + 1)), 100 * (i + 1));
+        }
+        vm.warp(_view().commitEnd);
+        for (uint256 i = 0; i < n; ++i) {
+            _reveal(members[i]);
+        }
+        vm.warp(_view().revealEnd);
+    }
+
+    function _weight(address member) internal view returns (uint256) {
+        uint256 cap = coordinator.taskParams(taskId).sampleCap;
+        return countOf[member] < cap ? countOf[member] : cap;
+    }
+
+    /// @dev The correct next model for the first n members' updates.
+    function _aggregate(uint256 n) internal view returns (bytes32[][] memory next) {
+        next = new bytes32[][](LEAVES);
+        TaskParams memory p = coordinator.taskParams(taskId);
+        for (uint256 l = 0; l < LEAVES; ++l) {
+            bytes32[][] memory leafUpdates = new bytes32[][](n);
+            uint256[] memory counts = new uint256[](n);
+            for (uint256 i = 0; i < n; ++i) {
+                leafUpdates[i] = updateOf[members[i]][l];
+                counts[i] = countOf[members[i]];
+            }
+            next[l] = harness.fedAvgLeaf(model[l], leafUpdates, counts, p.sampleCap, p.serverLrBps);
+        }
+    }
+
+    function _propose(bytes32[][] memory proposal) internal {
+        vm.prank(aggregator);
+        coordinator.propose(taskId, Trees.root(proposal), keccak256(abi.encode("proposal", proposal)));
+    }
+
+    /// @dev A fraud proof at `leafIndex` for a proposal over the first n members.
+    function _fraudProof(bytes32[][] memory proposal, uint256 n, uint256 leafIndex)
+        internal
+        view
+        returns (AggregateFraudProof memory proof)
+    {
+        proof.leafIndex = leafIndex;
+        proof.previous = _leafProof(model, leafIndex);
+        proof.proposed = _leafProof(proposal, leafIndex);
+        proof.updates = new IncludedLeaf[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            address member = members[i];
+            proof.updates[i] = IncludedLeaf({
+                participant: member, weight: _weight(member), leaf: _leafProof(updateOf[member], leafIndex)
+            });
+        }
+    }
+
+    function _finalizeWith(bytes32[][] memory proposal) internal {
+        _propose(proposal);
+        vm.warp(block.timestamp + WINDOW);
+        coordinator.finalize(taskId);
+        model = proposal;
+    }
+
+    function _claimItem(address member, uint256 round) internal view returns (ClaimItem[] memory items) {
+        items = new ClaimItem[](1);
+        items[0] = ClaimItem({round: uint32(round), root: Trees.root(updateOf[member]), weight: _weight(member)});
+    }
+}
+// forge-lint: disable-end(block-timestamp,unsafe-typecast,divide-before-multiply)

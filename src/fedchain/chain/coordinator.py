@@ -1,0 +1,520 @@
+"""A thin typed client over the FedCoordinator contract (docs/protocol.md §7-9; the Solidity is final).
+
+One method per view and per transaction, each transaction sent through :meth:`Chain.send` with a
+descriptive ``kind`` label so the gas report can group by action. Structs come back as frozen
+dataclasses; enums as :class:`enum.IntEnum`. There is no protocol logic here: the agents in
+:mod:`fedchain.roles` decide what to send and when.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import astuple, dataclass, fields
+from enum import IntEnum
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract import Contract
+from web3.logs import DISCARD
+from web3.types import TxReceipt
+
+from fedchain.chain.connection import Chain
+
+COORDINATOR_CONTRACT = "FedCoordinator"
+TOKEN_CONTRACT = "DevToken"
+FIRST_BLOCK = 0
+DEV_TOKEN_NAME = "Fedchain Dev Token"
+DEV_TOKEN_SYMBOL = "FDEV"
+
+
+class TaskStatus(IntEnum):
+    """Lifecycle of a task (FedTypes.TaskStatus)."""
+
+    NONE = 0
+    RUNNING = 1
+    COMPLETED = 2
+    ABANDONED = 3
+
+
+class RoundStatus(IntEnum):
+    """Stored status of a round (FedTypes.RoundStatus)."""
+
+    ACTIVE = 0
+    FINALIZED = 1
+    FAILED = 2
+
+
+class RoundPhase(IntEnum):
+    """Phase of a round at the current block time (FedTypes.RoundPhase)."""
+
+    NOT_OPEN = 0
+    COMMIT = 1
+    REVEAL = 2
+    AWAITING_FAILURE = 3
+    PROPOSE = 4
+    PROPOSE_EXPIRED = 5
+    CHALLENGE = 6
+    FINALIZABLE = 7
+    FINALIZED = 8
+    FAILED = 9
+
+
+class SlotState(IntEnum):
+    """State of one participant's slot in one round (FedTypes.SlotState)."""
+
+    EMPTY = 0
+    COMMITTED = 1
+    REVEALED = 2
+    DROPPED = 3
+    FORFEITED = 4
+
+
+@dataclass(frozen=True)
+class TaskParams:
+    """The immutable rules of a task, field for field (and in the order of) FedTypes.TaskParams."""
+
+    commit_window: int
+    reveal_window: int
+    propose_window: int
+    challenge_window: int
+    cohort_cap: int
+    min_participants: int
+    sample_cap: int
+    num_rounds: int
+    max_silent_rounds: int
+    token: str
+    mode: int
+    rule: int
+    scale_bits: int
+    words_per_leaf: int
+    clip: int
+    num_params: int
+    server_lr_bps: int
+    unbonding_delay: int
+    allowlist: bool
+    missed_reveal_slash_bps: int
+    silence_slash_bps: int
+    violation_slash_bps: int
+    aggregator_slash_bps: int
+    bounty_bps: int
+    aggregator_fee_bps: int
+    min_stake: int
+    aggregator_bond: int
+    reward_per_round: int
+    model_spec_hash: bytes
+
+    def as_abi(self) -> tuple[Any, ...]:
+        """The struct as the ABI tuple the contract takes."""
+        values = list(astuple(self))
+        values[9] = Web3.to_checksum_address(self.token)
+        return tuple(values)
+
+    @classmethod
+    def from_abi(cls, raw: Sequence[Any]) -> TaskParams:
+        """Parse the tuple a view returns."""
+        return cls(*raw)
+
+
+@dataclass(frozen=True)
+class TaskState:
+    """Mutable state of a task (FedTypes.TaskState)."""
+
+    pool: int
+    owed_rewards: int
+    requester: str
+    current_round: int
+    spare_rounds: int
+    depth: int
+    status: TaskStatus
+    model_root: bytes
+    model_blob_ref: bytes
+
+
+@dataclass(frozen=True)
+class RoundView:
+    """A round's stored state, its phase now and its deadlines (FedTypes.RoundView, flattened)."""
+
+    start: int
+    propose_start_stored: int
+    proposed_at: int
+    commits: int
+    reveals: int
+    included: int
+    total_weight: int
+    status: RoundStatus
+    aggregator: str
+    reward_per_weight: int
+    proposed_root: bytes
+    proposed_blob_ref: bytes
+    phase: RoundPhase
+    commit_end: int
+    reveal_end: int
+    propose_start: int
+    propose_end: int
+    challenge_end: int
+
+    @property
+    def has_proposal(self) -> bool:
+        """Whether a proposal is pending."""
+        return self.proposed_at != 0
+
+
+@dataclass(frozen=True)
+class MemberInfo:
+    """A member's stake record (FedTypes.Member)."""
+
+    stake: int
+    exit_requested_at: int
+    activity_mark: int
+    last_commit_round: int
+    joined: bool
+
+
+@dataclass(frozen=True)
+class AggregatorInfo:
+    """An aggregator's bond record (FedTypes.Aggregator)."""
+
+    bond: int
+    exit_requested_at: int
+    barred_round: int
+    bonded: bool
+
+
+@dataclass(frozen=True)
+class Reveal:
+    """One Revealed event: a participant's update root, sample count, weight and blob reference."""
+
+    participant: str
+    root: bytes
+    sample_count: int
+    weight: int
+    blob_ref: bytes
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One Proposed event."""
+
+    aggregator: str
+    root: bytes
+    blob_ref: bytes
+
+
+@dataclass(frozen=True)
+class FinalizedModel:
+    """One RoundFinalized event: the global model round ``round`` produced."""
+
+    round: int
+    root: bytes
+    blob_ref: bytes
+
+
+@dataclass(frozen=True)
+class LeafProof:
+    """One leaf's words and Merkle path (FedTypes.LeafProof)."""
+
+    words: tuple[bytes, ...]
+    siblings: tuple[bytes, ...]
+
+    def as_abi(self) -> tuple[list[bytes], list[bytes]]:
+        """The struct as an ABI tuple."""
+        return list(self.words), list(self.siblings)
+
+
+@dataclass(frozen=True)
+class IncludedLeaf:
+    """One included update in an aggregate fraud proof (FedTypes.IncludedLeaf)."""
+
+    participant: str
+    weight: int
+    leaf: LeafProof
+
+    def as_abi(self) -> tuple[Any, ...]:
+        """The struct as an ABI tuple (the update's root is recomputed on chain from the leaf and path)."""
+        return Web3.to_checksum_address(self.participant), self.weight, self.leaf.as_abi()
+
+
+@dataclass(frozen=True)
+class AggregateFraudProof:
+    """Fraud proof against a pending proposal at one leaf (FedTypes.AggregateFraudProof)."""
+
+    leaf_index: int
+    previous: LeafProof
+    proposed: LeafProof
+    updates: tuple[IncludedLeaf, ...]
+
+    def as_abi(self) -> tuple[Any, ...]:
+        """The struct as an ABI tuple."""
+        return (self.leaf_index, self.previous.as_abi(), self.proposed.as_abi(),
+                [update.as_abi() for update in self.updates])
+
+
+@dataclass(frozen=True)
+class ClaimItem:
+    """One round of a batched reward claim (FedTypes.ClaimItem)."""
+
+    round: int
+    root: bytes
+    weight: int
+
+
+def _record(cls: type[Any], raw: Sequence[Any]) -> Any:
+    """Build dataclass ``cls`` from an ABI tuple, converting enum fields by their annotation."""
+    values = []
+    for spec, value in zip(fields(cls), raw, strict=True):
+        kind = {"TaskStatus": TaskStatus, "RoundStatus": RoundStatus, "RoundPhase": RoundPhase}.get(str(spec.type))
+        values.append(kind(value) if kind is not None else value)
+    return cls(*values)
+
+
+class Coordinator:
+    """A FedCoordinator deployed at ``address`` on ``chain``."""
+
+    def __init__(self, chain: Chain, address: str) -> None:
+        self.chain = chain
+        self.contract: Contract = chain.contract(COORDINATOR_CONTRACT, address)
+
+    @classmethod
+    def deploy(cls, chain: Chain, *, sender: LocalAccount | None = None) -> Coordinator:
+        """Deploy a fresh FedCoordinator (with its LeafVerifier and TaskParamsValidator)."""
+        return cls(chain, chain.deploy(COORDINATOR_CONTRACT, sender=sender).address)
+
+    @property
+    def address(self) -> str:
+        """The contract's checksum address."""
+        return str(self.contract.address)
+
+    # -- views ---------------------------------------------------------------------------------------
+
+    def task_params(self, task_id: int) -> TaskParams:
+        """The immutable rules of task ``task_id``."""
+        return TaskParams.from_abi(self.chain.call(self.contract.functions.taskParams(task_id)))
+
+    def task_state(self, task_id: int) -> TaskState:
+        """The mutable state of task ``task_id``."""
+        state: TaskState = _record(TaskState, self.chain.call(self.contract.functions.taskState(task_id)))
+        return state
+
+    def round_view(self, task_id: int, round: int) -> RoundView:
+        """Round ``round`` of task ``task_id``: stored state, phase now and deadlines."""
+        stored, phase, *deadlines = self.chain.call(self.contract.functions.roundView(task_id, round))
+        view: RoundView = _record(RoundView, (*stored, phase, *deadlines))
+        return view
+
+    def slot_state(self, task_id: int, round: int, participant: str) -> SlotState:
+        """Decoded state of ``participant``'s slot in ``round``."""
+        call = self.contract.functions.slotState(task_id, round, Web3.to_checksum_address(participant))
+        return SlotState(self.chain.call(call))
+
+    def member(self, task_id: int, member: str) -> MemberInfo:
+        """``member``'s stake record (``joined`` False if none)."""
+        call = self.contract.functions.memberOf(task_id, Web3.to_checksum_address(member))
+        info: MemberInfo = _record(MemberInfo, self.chain.call(call))
+        return info
+
+    def aggregator(self, task_id: int, aggregator: str) -> AggregatorInfo:
+        """``aggregator``'s bond record (``bonded`` False if none)."""
+        call = self.contract.functions.aggregatorOf(task_id, Web3.to_checksum_address(aggregator))
+        info: AggregatorInfo = _record(AggregatorInfo, self.chain.call(call))
+        return info
+
+    def fees_of(self, task_id: int, aggregator: str) -> int:
+        """Aggregator fees claimable by ``aggregator``."""
+        return int(self.chain.call(self.contract.functions.feesOf(task_id, Web3.to_checksum_address(aggregator))))
+
+    def reward_of(self, task_id: int, round: int, participant: str, root: bytes, weight: int) -> int:
+        """Reward ``participant`` can claim for ``round`` given its reveal; 0 if none."""
+        call = self.contract.functions.rewardOf(task_id, round, Web3.to_checksum_address(participant), root, weight)
+        return int(self.chain.call(call))
+
+    def commitment_of(self, task_id: int, round: int, participant: str, root: bytes, sample_count: int,
+                      salt: bytes) -> bytes:
+        """The commit hash the contract expects (docs/protocol.md §5)."""
+        call = self.contract.functions.commitmentOf(task_id, round, Web3.to_checksum_address(participant), root,
+                                                    sample_count, salt)
+        return bytes(self.chain.call(call))
+
+    def leaf_verifier_address(self) -> str:
+        """Address of the stateless LeafVerifier this coordinator deployed."""
+        return str(self.chain.call(self.contract.functions.LEAF_VERIFIER()))
+
+    # -- events --------------------------------------------------------------------------------------
+
+    def reveals(self, task_id: int, round: int) -> list[Reveal]:
+        """Every Revealed event of ``round``, in chain order."""
+        logs = self._logs("Revealed", taskId=task_id, round=round)
+        return [Reveal(participant=log.args.participant, root=bytes(log.args.root), sample_count=log.args.sampleCount,
+                       weight=log.args.weight, blob_ref=bytes(log.args.blobRef)) for log in logs]
+
+    def committers(self, task_id: int, round: int) -> list[str]:
+        """Addresses that committed in ``round``, in chain order."""
+        return [str(log.args.participant) for log in self._logs("Committed", taskId=task_id, round=round)]
+
+    def proposals(self, task_id: int, round: int) -> list[Proposal]:
+        """Every Proposed event of ``round``, in chain order."""
+        return [Proposal(aggregator=log.args.aggregator, root=bytes(log.args.root), blob_ref=bytes(log.args.blobRef))
+                for log in self._logs("Proposed", taskId=task_id, round=round)]
+
+    def finalized_models(self, task_id: int) -> list[FinalizedModel]:
+        """Every RoundFinalized event of the task: the global model each finalized round produced."""
+        return [FinalizedModel(round=int(log.args.round), root=bytes(log.args.modelRoot),
+                               blob_ref=bytes(log.args.modelBlobRef))
+                for log in self._logs("RoundFinalized", taskId=task_id)]
+
+    def created_task_id(self, receipt: TxReceipt) -> int:
+        """The id of the task a createTask receipt created."""
+        (event,) = self.contract.events.TaskCreated().process_receipt(receipt, errors=DISCARD)
+        return int(event.args.taskId)
+
+    def _logs(self, event: str, **filters: int) -> list[Any]:
+        handle = getattr(self.contract.events, event)()
+        return list(handle.get_logs(from_block=FIRST_BLOCK, argument_filters=filters))
+
+    # -- transactions --------------------------------------------------------------------------------
+
+    def create_task(self, params: TaskParams, model_root: bytes, model_blob_ref: bytes, *,
+                    sender: LocalAccount) -> int:
+        """Create a task (escrow pulled from ``sender``, who must have approved it); return its id."""
+        call = self.contract.functions.createTask(params.as_abi(), model_root, model_blob_ref)
+        return self.created_task_id(self.chain.send(call, kind="createTask", sender=sender))
+
+    def approve_members(self, task_id: int, accounts: Sequence[str], *, sender: LocalAccount) -> TxReceipt:
+        """Approve members of an allowlisted task (requester only)."""
+        addresses = [Web3.to_checksum_address(account) for account in accounts]
+        return self.chain.send(self.contract.functions.approveMembers(task_id, addresses), kind="approveMembers",
+                               sender=sender)
+
+    def join(self, task_id: int, amount: int, *, sender: LocalAccount) -> TxReceipt:
+        """Join with stake ``amount``."""
+        return self.chain.send(self.contract.functions.join(task_id, amount), kind="join", sender=sender)
+
+    def add_stake(self, task_id: int, amount: int, *, sender: LocalAccount) -> TxReceipt:
+        """Add stake."""
+        return self.chain.send(self.contract.functions.addStake(task_id, amount), kind="addStake", sender=sender)
+
+    def request_exit(self, task_id: int, *, sender: LocalAccount) -> TxReceipt:
+        """Start the member's unbonding delay."""
+        return self.chain.send(self.contract.functions.requestExit(task_id), kind="requestExit", sender=sender)
+
+    def withdraw_stake(self, task_id: int, *, sender: LocalAccount) -> TxReceipt:
+        """Withdraw the whole stake."""
+        return self.chain.send(self.contract.functions.withdrawStake(task_id), kind="withdrawStake", sender=sender)
+
+    def post_bond(self, task_id: int, amount: int, *, sender: LocalAccount) -> TxReceipt:
+        """Post or add aggregator bond."""
+        return self.chain.send(self.contract.functions.postBond(task_id, amount), kind="postBond", sender=sender)
+
+    def request_bond_exit(self, task_id: int, *, sender: LocalAccount) -> TxReceipt:
+        """Start the bond's unbonding delay."""
+        return self.chain.send(self.contract.functions.requestBondExit(task_id), kind="requestBondExit",
+                               sender=sender)
+
+    def withdraw_bond(self, task_id: int, *, sender: LocalAccount) -> TxReceipt:
+        """Withdraw the whole bond."""
+        return self.chain.send(self.contract.functions.withdrawBond(task_id), kind="withdrawBond", sender=sender)
+
+    def commit(self, task_id: int, commit_hash: bytes, *, sender: LocalAccount) -> TxReceipt:
+        """Commit to an update in the current round."""
+        return self.chain.send(self.contract.functions.commit(task_id, commit_hash), kind="commit", sender=sender)
+
+    def reveal(self, task_id: int, root: bytes, sample_count: int, salt: bytes, blob_ref: bytes, *,
+               sender: LocalAccount) -> TxReceipt:
+        """Reveal the committed update of the current round."""
+        call = self.contract.functions.reveal(task_id, root, sample_count, salt, blob_ref)
+        return self.chain.send(call, kind="reveal", sender=sender)
+
+    def propose(self, task_id: int, root: bytes, blob_ref: bytes, *, sender: LocalAccount) -> TxReceipt:
+        """Propose the next global model."""
+        return self.chain.send(self.contract.functions.propose(task_id, root, blob_ref), kind="propose",
+                               sender=sender)
+
+    def reopen_aggregation(self, task_id: int, *, sender: LocalAccount) -> TxReceipt:
+        """Open a new propose window after one passed without a proposal."""
+        return self.chain.send(self.contract.functions.reopenAggregation(task_id), kind="reopenAggregation",
+                               sender=sender)
+
+    def fail_round(self, task_id: int, *, sender: LocalAccount) -> TxReceipt:
+        """Fail a round with too few included updates."""
+        return self.chain.send(self.contract.functions.failRound(task_id), kind="failRound", sender=sender)
+
+    def finalize(self, task_id: int, *, sender: LocalAccount) -> TxReceipt:
+        """Finalize the round after its challenge window."""
+        return self.chain.send(self.contract.functions.finalize(task_id), kind="finalize", sender=sender)
+
+    def challenge_aggregate(self, task_id: int, proof: AggregateFraudProof, *, sender: LocalAccount) -> TxReceipt:
+        """Submit a fraud proof against the pending proposal."""
+        return self.chain.send(self.contract.functions.challengeAggregate(task_id, proof.as_abi()),
+                               kind="challengeAggregate", sender=sender)
+
+    def prove_violation(self, task_id: int, participant: str, root: bytes, weight: int, leaf_index: int,
+                        leaf: LeafProof, *, sender: LocalAccount) -> TxReceipt:
+        """Prove that a revealed update breaks the rules at one leaf."""
+        call = self.contract.functions.proveViolation(task_id, Web3.to_checksum_address(participant), root, weight,
+                                                      leaf_index, leaf.as_abi())
+        return self.chain.send(call, kind="proveViolation", sender=sender)
+
+    def slash_missed_reveal(self, task_id: int, round: int, participant: str, *, sender: LocalAccount) -> TxReceipt:
+        """Slash a member that committed in ``round`` but did not reveal."""
+        call = self.contract.functions.slashMissedReveal(task_id, round, Web3.to_checksum_address(participant))
+        return self.chain.send(call, kind="slashMissedReveal", sender=sender)
+
+    def slash_silence(self, task_id: int, member: str, *, sender: LocalAccount) -> TxReceipt:
+        """Slash a member silent for more than maxSilentRounds rounds."""
+        call = self.contract.functions.slashSilence(task_id, Web3.to_checksum_address(member))
+        return self.chain.send(call, kind="slashSilence", sender=sender)
+
+    def claim_rewards(self, task_id: int, items: Sequence[ClaimItem], *, sender: LocalAccount) -> TxReceipt:
+        """Claim rewards for a batch of finalized rounds."""
+        call = self.contract.functions.claimRewards(task_id, [astuple(item) for item in items])
+        return self.chain.send(call, kind="claimRewards", sender=sender)
+
+    def claim_fees(self, task_id: int, *, sender: LocalAccount) -> TxReceipt:
+        """Claim accrued aggregator fees."""
+        return self.chain.send(self.contract.functions.claimFees(task_id), kind="claimFees", sender=sender)
+
+    def end_idle_task(self, task_id: int, *, sender: LocalAccount) -> TxReceipt:
+        """End a task idle for too long."""
+        return self.chain.send(self.contract.functions.endIdleTask(task_id), kind="endIdleTask", sender=sender)
+
+    def withdraw_pool(self, task_id: int, *, sender: LocalAccount) -> TxReceipt:
+        """Withdraw the unallocated pool of an ended task (requester only)."""
+        return self.chain.send(self.contract.functions.withdrawPool(task_id), kind="withdrawPool", sender=sender)
+
+
+class Token:
+    """The ERC-20 a task pays and stakes in (any ERC-20; ``mint`` only on the DevToken)."""
+
+    def __init__(self, chain: Chain, address: str) -> None:
+        self.chain = chain
+        self.contract: Contract = chain.contract(TOKEN_CONTRACT, address)
+
+    @classmethod
+    def deploy_dev(cls, chain: Chain, name: str = DEV_TOKEN_NAME, symbol: str = DEV_TOKEN_SYMBOL, *,
+                   sender: LocalAccount | None = None) -> Token:
+        """Deploy a DevToken (open mint) for tests and demos."""
+        return cls(chain, chain.deploy(TOKEN_CONTRACT, name, symbol, sender=sender).address)
+
+    @property
+    def address(self) -> str:
+        """The token's checksum address."""
+        return str(self.contract.address)
+
+    def balance_of(self, account: str) -> int:
+        """``account``'s balance."""
+        return int(self.chain.call(self.contract.functions.balanceOf(Web3.to_checksum_address(account))))
+
+    def allowance(self, owner: str, spender: str) -> int:
+        """What ``spender`` may still pull from ``owner``."""
+        call = self.contract.functions.allowance(Web3.to_checksum_address(owner), Web3.to_checksum_address(spender))
+        return int(self.chain.call(call))
+
+    def approve(self, spender: str, amount: int, *, sender: LocalAccount) -> TxReceipt:
+        """Allow ``spender`` to pull ``amount``."""
+        call = self.contract.functions.approve(Web3.to_checksum_address(spender), amount)
+        return self.chain.send(call, kind="approve", sender=sender)
+
+    def mint(self, to: str, amount: int, *, sender: LocalAccount) -> TxReceipt:
+        """Mint on a DevToken."""
+        call = self.contract.functions.mint(Web3.to_checksum_address(to), amount)
+        return self.chain.send(call, kind="mint", sender=sender)

@@ -1,0 +1,117 @@
+"""The aggregator: bonds, proposes the next global model after the reveal deadline, finalizes.
+
+It also does the chores anyone may do so a round never stalls: fail a round with too few reveals,
+reopen an expired propose window, finalize after the challenge window. Before proposing it proves any
+out-of-range update itself (an honest aggregate over a bad update could not be correct), so the set
+it aggregates is exactly the set the contract will hold it to.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from eth_account.signers.local import LocalAccount
+from numpy.typing import NDArray
+
+from fedchain.chain.coordinator import Coordinator, RoundPhase, RoundView, TaskStatus
+from fedchain.roles.agent import Agent
+from fedchain.roles.proofs import first_out_of_range, violation_leaf
+from fedchain.roles.task import (
+    MODEL_KIND,
+    IncludedUpdate,
+    fetch_model,
+    fetch_update,
+    included_reveals,
+    recompute_model,
+)
+from fedchain.storage import BlobStore, put_vector
+
+
+class Aggregator(Agent):
+    """A bonded aggregator posting ``bond`` (default: the task's aggregatorBond)."""
+
+    def __init__(self, coordinator: Coordinator, store: BlobStore, task_id: int, account: LocalAccount, *,
+                 bond: int | None = None) -> None:
+        super().__init__(coordinator, store, task_id, account)
+        self.bond = bond
+
+    def step(self) -> None:
+        """Bond, fail, propose, reopen or finalize: whatever is due now."""
+        state = self.coordinator.task_state(self.task_id)
+        if state.status != TaskStatus.RUNNING:
+            return
+        self._ensure_bond()
+        round = state.current_round
+        view = self.coordinator.round_view(self.task_id, round)
+        if view.phase == RoundPhase.AWAITING_FAILURE:
+            self.coordinator.fail_round(self.task_id, sender=self.account)
+            self.log(f"failRound {round}")
+        elif view.phase == RoundPhase.PROPOSE and self._may_propose(round, view):
+            self._propose(round, state.model_root, state.model_blob_ref)
+        elif view.phase == RoundPhase.PROPOSE_EXPIRED:
+            self.coordinator.reopen_aggregation(self.task_id, sender=self.account)
+            self.log(f"reopenAggregation {round}")
+        elif view.phase == RoundPhase.FINALIZABLE:
+            self.coordinator.finalize(self.task_id, sender=self.account)
+            self.log(f"finalize {round}")
+
+    def propose_model(self, round: int, previous: NDArray[np.int32],
+                      updates: list[IncludedUpdate]) -> NDArray[np.int32]:
+        """The model to propose: the task's rule applied to the included updates (override to cheat)."""
+        return recompute_model(self.rules, previous, updates)
+
+    def _ensure_bond(self) -> None:
+        record = self.coordinator.aggregator(self.task_id, self.address)
+        required = self.rules.params.aggregator_bond
+        if record.exit_requested_at != 0 or record.bond >= required:
+            return
+        amount = max(required - record.bond, 0 if self.bond is None else self.bond)
+        self.ensure_allowance(amount)
+        self.coordinator.post_bond(self.task_id, amount, sender=self.account)
+        self.log("postBond")
+
+    def _may_propose(self, round: int, view: RoundView) -> bool:
+        if view.has_proposal or self.coordinator.chain.now() < view.propose_start:
+            return False
+        return self.coordinator.aggregator(self.task_id, self.address).barred_round != round + 1
+
+    def _propose(self, round: int, model_root: bytes, model_blob_ref: bytes) -> None:
+        rules = self.rules
+        updates = [fetch_update(self.store, rules, reveal)
+                   for reveal in included_reveals(self.coordinator, self.task_id, round)]
+        bad = [(update, coordinate) for update in updates
+               if (coordinate := first_out_of_range(update.vector, rules.params.clip)) is not None]
+        if bad:
+            for update, coordinate in bad:
+                index, leaf = violation_leaf(update.vector, rules.layout, coordinate)
+                self.coordinator.prove_violation(self.task_id, update.reveal.participant, update.reveal.root,
+                                                 update.reveal.weight, index, leaf, sender=self.account)
+                self.log(f"proveViolation {round} {update.reveal.participant}")
+            return  # the included set changed: propose on the next step, over the remaining updates
+        previous = fetch_model(self.store, rules, model_root, model_blob_ref)
+        model = self.propose_model(round, previous, updates)
+        stored = put_vector(self.store, model, kind=MODEL_KIND, scale_bits=rules.params.scale_bits,
+                            words_per_leaf=rules.params.words_per_leaf, shapes=rules.shapes)
+        self.coordinator.propose(self.task_id, stored.header.root, stored.ref, sender=self.account)
+        self.log(f"propose {round}")
+
+
+class TamperingAggregator(Aggregator):
+    """Adversarial: in ``rounds`` it adds ``delta`` to ``coordinate`` of the correct aggregate."""
+
+    def __init__(self, *args: Any, rounds: frozenset[int], coordinate: int = 0, delta: int = 1,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tamper_rounds = rounds
+        self.coordinate = coordinate
+        self.delta = delta
+
+    def propose_model(self, round: int, previous: NDArray[np.int32],
+                      updates: list[IncludedUpdate]) -> NDArray[np.int32]:
+        """The correct model, with one coordinate altered in a tampered round."""
+        model = super().propose_model(round, previous, updates)
+        if round in self.tamper_rounds:
+            model = model.copy()
+            model[self.coordinate] = np.int32(int(model[self.coordinate]) + self.delta)
+        return model

@@ -1,0 +1,192 @@
+"""The participant (a hospital): joins with a stake, trains each round, commits, reveals, claims rewards.
+
+Crash safety: the salt, root, sample count and blob reference of a round are written to the journal
+BEFORE the commit is sent, and the nonce of every transaction is noted while it is in flight. A
+participant rebuilt from the same journal after a crash therefore (1) waits for a transaction that may
+still be mined, (2) finds its commitment on chain and reveals it from the journal, or (3) commits the
+journaled update again with the same salt, never training a second, different update for the round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from eth_account.signers.local import LocalAccount
+from numpy.typing import NDArray
+
+from fedchain.chain.coordinator import ClaimItem, Coordinator, RoundPhase, RoundStatus, SlotState, TaskStatus
+from fedchain.commit.commitment import commit_hash, new_salt
+from fedchain.commit.merkle import MerkleTree
+from fedchain.commit.quantize import dequantize, quantize_update
+from fedchain.learn.api import Trainer
+from fedchain.learn.params import flatten, unflatten
+from fedchain.roles.agent import Agent
+from fedchain.roles.journal import CommitRecord, Journal
+from fedchain.roles.task import UPDATE_KIND, fetch_model
+from fedchain.storage import BlobStore, put_vector
+
+ROUND_CONFIG_KEY = "round"
+MODEL_DTYPE = np.float32
+
+
+class Participant(Agent):
+    """A member that trains with ``trainer`` and stakes ``stake`` (at least the task's minStake)."""
+
+    def __init__(self, coordinator: Coordinator, store: BlobStore, task_id: int, account: LocalAccount, *,
+                 trainer: Trainer, journal: Journal, stake: int | None = None, claim_batch: int = 1) -> None:
+        super().__init__(coordinator, store, task_id, account)
+        if journal.task_id != task_id or journal.owner != self.address.lower():
+            raise ValueError(f"journal {journal.path} is not {self.address}'s journal for task {task_id}")
+        if claim_batch < 1:
+            raise ValueError(f"claim_batch must be >= 1, got {claim_batch}")
+        self.trainer = trainer
+        self.journal = journal
+        self.stake = stake
+        self.claim_batch = claim_batch
+
+    def step(self) -> None:
+        """Join, commit, reveal or claim: whatever the chain says is due now."""
+        if not self._settle_pending():
+            return
+        state = self.coordinator.task_state(self.task_id)
+        if state.status == TaskStatus.RUNNING:
+            self._ensure_member()
+            round = state.current_round
+            view = self.coordinator.round_view(self.task_id, round)
+            if view.phase == RoundPhase.COMMIT:
+                self._commit(round, view.commits, state.model_root, state.model_blob_ref)
+            elif view.phase == RoundPhase.REVEAL:
+                self._reveal(round)
+        self._claim(finished=state.status != TaskStatus.RUNNING, current_round=state.current_round)
+
+    # -- hooks for adversarial variants --------------------------------------------------------------
+
+    def make_update(self, round: int, global_model: NDArray[np.int32]) -> tuple[NDArray[np.int32], int]:
+        """Train from the global model; return the quantized, clipped update and the sample count."""
+        rules = self.rules
+        start = dequantize(global_model, rules.quantization)
+        shapes = [(shape.name, shape.dims) for shape in rules.shapes]
+        parameters = unflatten(start, shapes, dtype=MODEL_DTYPE)
+        trained, sample_count, _ = self.trainer.fit(parameters, {ROUND_CONFIG_KEY: round})
+        local, _ = flatten(trained)
+        return quantize_update(local, global_model, rules.quantization), int(sample_count)
+
+    def wants_to_reveal(self, round: int) -> bool:
+        """Whether to reveal the commitment of ``round`` (an honest participant always does)."""
+        return True
+
+    # -- actions -------------------------------------------------------------------------------------
+
+    def _ensure_member(self) -> None:
+        if self.coordinator.member(self.task_id, self.address).joined:
+            return
+        amount = self.rules.params.min_stake if self.stake is None else self.stake
+        self.ensure_allowance(amount)
+        self._send("join", lambda: self.coordinator.join(self.task_id, amount, sender=self.account))
+
+    def _commit(self, round: int, commits: int, model_root: bytes, model_blob_ref: bytes) -> None:
+        if self.coordinator.slot_state(self.task_id, round, self.address) != SlotState.EMPTY:
+            return
+        if commits >= self.rules.params.cohort_cap:
+            return
+        record = self.journal.commit_record(round) or self._prepare(round, model_root, model_blob_ref)
+        digest = commit_hash(chain_id=self.coordinator.chain.chain_id, coordinator=self.coordinator.address,
+                             task_id=self.task_id, round=round, participant=self.address, root=record.root,
+                             sample_count=record.sample_count, salt=record.salt)
+        self._send(f"commit:{round}", lambda: self.coordinator.commit(self.task_id, digest, sender=self.account))
+
+    def _prepare(self, round: int, model_root: bytes, model_blob_ref: bytes) -> CommitRecord:
+        """Train, upload the update blob and journal the commitment (before anything is sent)."""
+        rules = self.rules
+        update, sample_count = self.make_update(round, fetch_model(self.store, rules, model_root, model_blob_ref))
+        stored = put_vector(self.store, update, kind=UPDATE_KIND, scale_bits=rules.params.scale_bits,
+                            words_per_leaf=rules.params.words_per_leaf, shapes=rules.shapes)
+        record = CommitRecord(round=round, salt=new_salt(), root=MerkleTree(update, rules.layout).root,
+                              sample_count=sample_count, blob_ref=stored.ref,
+                              weight=rules.rule.weight(sample_count))
+        self.journal.record_commit(record)
+        self.log(f"prepared round {round}")
+        return record
+
+    def _reveal(self, round: int) -> None:
+        record = self.journal.commit_record(round)
+        if record is None or not self.wants_to_reveal(round):
+            return
+        if self.coordinator.slot_state(self.task_id, round, self.address) != SlotState.COMMITTED:
+            return
+        self._send(f"reveal:{round}", lambda: self.coordinator.reveal(
+            self.task_id, record.root, record.sample_count, record.salt, record.blob_ref, sender=self.account))
+
+    def _claim(self, *, finished: bool, current_round: int) -> None:
+        items: list[ClaimItem] = []
+        settled: list[int] = []
+        for record in self.journal.unclaimed():
+            if record.round >= current_round and not finished:
+                continue
+            status = self.coordinator.round_view(self.task_id, record.round).status
+            reward = self.coordinator.reward_of(self.task_id, record.round, self.address, record.root, record.weight)
+            if reward > 0:
+                items.append(ClaimItem(round=record.round, root=record.root, weight=record.weight))
+            elif status != RoundStatus.ACTIVE:
+                settled.append(record.round)  # failed, dropped, forfeited or already claimed: nothing to claim
+        if settled:
+            self.journal.mark_claimed(settled)
+        if items and (len(items) >= self.claim_batch or finished):
+            self._send("claim", lambda: self.coordinator.claim_rewards(self.task_id, items, sender=self.account))
+            self.journal.mark_claimed([item.round for item in items])
+
+    # -- transactions that survive a crash -----------------------------------------------------------
+
+    def _settle_pending(self) -> bool:
+        """Forget in-flight notes whose nonce has been mined; False while one may still be mined."""
+        w3 = self.coordinator.chain.w3
+        mined = int(w3.eth.get_transaction_count(self.account.address, "latest"))
+        for action in ("join", "claim", *self._round_actions()):
+            nonce = self.journal.pending_nonce(action)
+            if nonce is None:
+                continue
+            if nonce >= mined:
+                return False
+            self.journal.clear_pending(action)
+        return True
+
+    def _round_actions(self) -> list[str]:
+        return [f"{kind}:{record.round}" for record in self.journal.unclaimed() for kind in ("commit", "reveal")]
+
+    def _send(self, action: str, send: Callable[[], object]) -> None:
+        nonce = int(self.coordinator.chain.w3.eth.get_transaction_count(self.account.address, "pending"))
+        self.journal.record_pending(action, nonce)
+        send()
+        self.journal.clear_pending(action)
+        self.log(action)
+
+
+class OutOfRangeParticipant(Participant):
+    """Adversarial: in ``rounds`` it puts ``clip + 1`` at ``coordinate`` of its update (a provable violation)."""
+
+    def __init__(self, *args: Any, rounds: frozenset[int], coordinate: int = 0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.bad_rounds = rounds
+        self.coordinate = coordinate
+
+    def make_update(self, round: int, global_model: NDArray[np.int32]) -> tuple[NDArray[np.int32], int]:
+        """The honest update, with one coordinate pushed just outside the clip in a bad round."""
+        update, sample_count = super().make_update(round, global_model)
+        if round in self.bad_rounds:
+            update = update.copy()
+            update[self.coordinate] = self.rules.params.clip + 1
+        return update, sample_count
+
+
+class SilentParticipant(Participant):
+    """Adversarial: commits in ``rounds`` but never reveals them (slashable after the reveal deadline)."""
+
+    def __init__(self, *args: Any, rounds: frozenset[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.silent_rounds = rounds
+
+    def wants_to_reveal(self, round: int) -> bool:
+        """Never reveals a silent round."""
+        return round not in self.silent_rounds

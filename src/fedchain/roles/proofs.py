@@ -1,0 +1,59 @@
+"""Building the contract's fraud proofs from full vectors (pure functions, no chain access).
+
+- a **violation proof** shows one leaf of a revealed update with a coordinate outside ``[-clip, clip]``;
+- an **aggregate fraud proof** shows, at the first leaf where a proposal differs from the recomputed
+  model, the proposal's leaf, the previous model's leaf and the leaf of every included update, sorted by
+  participant address (strictly increasing, as ``challengeAggregate`` requires).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fedchain.chain.coordinator import AggregateFraudProof, IncludedLeaf, LeafProof
+from fedchain.commit.leaves import LeafLayout
+from fedchain.commit.merkle import MerkleTree
+from fedchain.roles.task import IncludedUpdate
+
+
+def leaf_proof(tree: MerkleTree, index: int) -> LeafProof:
+    """Leaf ``index`` of ``tree`` with its Merkle path."""
+    return LeafProof(words=tree.leaf_words(index), siblings=tree.proof(index))
+
+
+def first_out_of_range(update: NDArray[np.int32], clip: int) -> int | None:
+    """Position of the first coordinate of ``update`` outside ``[-clip, clip]``, or None."""
+    outside = np.flatnonzero(np.abs(update.astype(np.int64)) > clip)
+    return int(outside[0]) if outside.size else None
+
+
+def violation_leaf(update: NDArray[np.int32], layout: LeafLayout, coordinate: int) -> tuple[int, LeafProof]:
+    """The leaf index holding ``coordinate`` and that leaf's proof under the update's root."""
+    index = coordinate // layout.coords_per_leaf
+    return index, leaf_proof(MerkleTree(update, layout), index)
+
+
+def first_differing_leaf(expected: NDArray[np.int32], proposed: NDArray[np.int32], layout: LeafLayout) -> int | None:
+    """Index of the first leaf where ``proposed`` differs from ``expected``, or None if they are equal."""
+    if expected.shape != proposed.shape:
+        raise ValueError(f"vectors differ in length: {expected.size} and {proposed.size}")
+    differing = np.flatnonzero(expected != proposed)
+    return int(differing[0]) // layout.coords_per_leaf if differing.size else None
+
+
+def aggregate_fraud_proof(leaf_index: int, layout: LeafLayout, previous: NDArray[np.int32],
+                          proposed: NDArray[np.int32], updates: list[IncludedUpdate]) -> AggregateFraudProof:
+    """The fraud proof at ``leaf_index`` against ``proposed`` (which must have the proposal's root)."""
+    ordered = sorted(updates, key=lambda update: int(update.reveal.participant, 16))
+    leaves = tuple(
+        IncludedLeaf(participant=update.reveal.participant, weight=update.reveal.weight,
+                     leaf=leaf_proof(MerkleTree(update.vector, layout), leaf_index))
+        for update in ordered
+    )
+    return AggregateFraudProof(
+        leaf_index=leaf_index,
+        previous=leaf_proof(MerkleTree(previous, layout), leaf_index),
+        proposed=leaf_proof(MerkleTree(proposed, layout), leaf_index),
+        updates=leaves,
+    )

@@ -1,0 +1,77 @@
+"""The requester: creates and funds a task from an initial model, then evaluates every finalized model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+from eth_account.signers.local import LocalAccount
+
+from fedchain.chain.coordinator import Coordinator, TaskParams, Token
+from fedchain.commit.quantize import QuantizationSpec, dequantize, quantize_model
+from fedchain.learn.api import Metrics, NDArrays, Trainer
+from fedchain.learn.params import flatten, unflatten
+from fedchain.roles.agent import Agent
+from fedchain.roles.task import MODEL_KIND, fetch_model
+from fedchain.storage import BlobStore, model_spec_hash, put_vector
+
+MODEL_DTYPE = np.float32
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The requester's evaluation of the global model a round produced."""
+
+    round: int
+    loss: float
+    num_examples: int
+    metrics: Metrics
+
+
+class Requester(Agent):
+    """The owner of a task; ``evaluator`` (a Trainer) holds its own validation data."""
+
+    def __init__(self, coordinator: Coordinator, store: BlobStore, task_id: int, account: LocalAccount, *,
+                 evaluator: Trainer | None = None) -> None:
+        super().__init__(coordinator, store, task_id, account)
+        self.evaluator = evaluator
+        self.evaluations: list[Evaluation] = []
+
+    @classmethod
+    def create_task(cls, coordinator: Coordinator, store: BlobStore, account: LocalAccount, *,
+                    template: TaskParams, parameters: NDArrays, names: list[str] | None = None,
+                    evaluator: Trainer | None = None) -> Requester:
+        """Quantize and upload the initial model, fund and create the task; return its requester.
+
+        ``template`` gives every rule except ``num_params`` and ``model_spec_hash``, which come from the
+        model. The escrow ``num_rounds * reward_per_round`` is approved and pulled from ``account``.
+        """
+        vector, shapes = flatten(parameters, names)
+        quantized = quantize_model(vector, QuantizationSpec(scale_bits=template.scale_bits, clip=template.clip))
+        stored = put_vector(store, quantized, kind=MODEL_KIND, scale_bits=template.scale_bits,
+                            words_per_leaf=template.words_per_leaf, shapes=shapes)
+        params = replace(template, num_params=int(quantized.size), model_spec_hash=model_spec_hash(stored.header))
+        escrow = params.num_rounds * params.reward_per_round
+        token = Token(coordinator.chain, params.token)
+        if token.allowance(account.address, coordinator.address) < escrow:
+            token.approve(coordinator.address, escrow, sender=account)
+        task_id = coordinator.create_task(params, stored.header.root, stored.ref, sender=account)
+        requester = cls(coordinator, store, task_id, account, evaluator=evaluator)
+        requester.log(f"createTask {task_id}")
+        return requester
+
+    def step(self) -> None:
+        """Evaluate every finalized model not evaluated yet."""
+        if self.evaluator is None:
+            return
+        done = {evaluation.round for evaluation in self.evaluations}
+        for model in self.coordinator.finalized_models(self.task_id):
+            if model.round in done:
+                continue
+            rules = self.rules
+            vector = dequantize(fetch_model(self.store, rules, model.root, model.blob_ref), rules.quantization)
+            parameters = unflatten(vector, [(shape.name, shape.dims) for shape in rules.shapes], dtype=MODEL_DTYPE)
+            loss, count, metrics = self.evaluator.evaluate(parameters, {})
+            self.evaluations.append(Evaluation(round=model.round, loss=float(loss), num_examples=int(count),
+                                               metrics=metrics))
+            self.log(f"evaluate {model.round}")

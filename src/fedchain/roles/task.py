@@ -1,0 +1,91 @@
+"""What every agent derives from the chain about one task: its rules, its models and its included updates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fedchain.aggregate.fedavg import FedAvg
+from fedchain.chain.coordinator import Coordinator, Reveal, SlotState, TaskParams
+from fedchain.commit.leaves import LeafLayout
+from fedchain.commit.quantize import QuantizationSpec
+from fedchain.errors import FedchainError
+from fedchain.storage import BlobKind, BlobStore, ExpectedBlob, TensorShape, get_blob, model_spec_hash
+
+MODEL_KIND: BlobKind = "model"
+UPDATE_KIND: BlobKind = "update"
+
+
+class RoleError(FedchainError):
+    """An agent met a task or a blob it cannot work with."""
+
+
+@dataclass(frozen=True)
+class TaskRules:
+    """A task's immutable rules in the off-chain types that apply them."""
+
+    params: TaskParams
+    layout: LeafLayout
+    quantization: QuantizationSpec
+    rule: FedAvg
+    shapes: tuple[TensorShape, ...]
+
+    def expected(self, kind: BlobKind, root: bytes) -> ExpectedBlob:
+        """What a blob of ``kind`` with Merkle ``root`` must be under this task."""
+        return ExpectedBlob(kind=kind, num_params=self.params.num_params, scale_bits=self.params.scale_bits,
+                            words_per_leaf=self.params.words_per_leaf, root=root, shapes=self.shapes)
+
+
+@dataclass(frozen=True)
+class IncludedUpdate:
+    """An included reveal with its verified update vector."""
+
+    reveal: Reveal
+    vector: NDArray[np.int32]
+
+
+def load_rules(coordinator: Coordinator, store: BlobStore, task_id: int) -> TaskRules:
+    """Read task ``task_id``'s rules; the tensor shapes come from its current model blob, pinned on chain
+    by the model-spec hash."""
+    params = coordinator.task_params(task_id)
+    if params.num_params == 0:
+        raise RoleError(f"task {task_id} does not exist on coordinator {coordinator.address}")
+    state = coordinator.task_state(task_id)
+    loose = ExpectedBlob(kind=MODEL_KIND, num_params=params.num_params, scale_bits=params.scale_bits,
+                         words_per_leaf=params.words_per_leaf, root=state.model_root)
+    header = get_blob(store, state.model_blob_ref, loose).header
+    if model_spec_hash(header) != params.model_spec_hash:
+        raise RoleError(f"task {task_id}: the model blob's spec hash 0x{model_spec_hash(header).hex()} differs "
+                        f"from the task's 0x{params.model_spec_hash.hex()}")
+    return TaskRules(
+        params=params,
+        layout=LeafLayout(num_params=params.num_params, words_per_leaf=params.words_per_leaf),
+        quantization=QuantizationSpec(scale_bits=params.scale_bits, clip=params.clip),
+        rule=FedAvg(sample_cap=params.sample_cap, server_lr_bps=params.server_lr_bps),
+        shapes=header.shapes,
+    )
+
+
+def fetch_model(store: BlobStore, rules: TaskRules, root: bytes, blob_ref: bytes) -> NDArray[np.int32]:
+    """The verified int32 model vector of blob ``blob_ref`` with Merkle ``root``."""
+    return get_blob(store, blob_ref, rules.expected(MODEL_KIND, root)).vector
+
+
+def included_reveals(coordinator: Coordinator, task_id: int, round: int) -> list[Reveal]:
+    """The reveals of ``round`` still included (revealed and not dropped), in chain order."""
+    return [reveal for reveal in coordinator.reveals(task_id, round)
+            if coordinator.slot_state(task_id, round, reveal.participant) == SlotState.REVEALED]
+
+
+def fetch_update(store: BlobStore, rules: TaskRules, reveal: Reveal) -> IncludedUpdate:
+    """The verified update vector of ``reveal`` (storage errors propagate: the blob is unusable)."""
+    return IncludedUpdate(reveal, get_blob(store, reveal.blob_ref, rules.expected(UPDATE_KIND, reveal.root)).vector)
+
+
+def recompute_model(rules: TaskRules, previous: NDArray[np.int32],
+                    updates: list[IncludedUpdate]) -> NDArray[np.int32]:
+    """The next global model the task's rule gives for ``previous`` and the included ``updates``."""
+    return rules.rule.aggregate(previous, [update.vector for update in updates],
+                                [update.reveal.sample_count for update in updates])

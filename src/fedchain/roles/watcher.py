@@ -1,0 +1,101 @@
+"""The watcher: checks every reveal and every proposal, and proves what is wrong.
+
+- every revealed update blob is checked for a coordinate outside ``[-clip, clip]``; a violation is
+  proven with one leaf (``proveViolation``);
+- every pending proposal is recomputed from the revealed blobs; on a mismatch the first wrong leaf is
+  proven (``challengeAggregate``);
+- after a round's reveal deadline every committed-but-unrevealed member is slashed.
+
+What cannot be proven on chain (an update or proposal blob that is missing or does not match its root)
+is recorded in `findings`. The in-memory sets only avoid re-checking; the chain decides every action.
+"""
+
+from __future__ import annotations
+
+from eth_account.signers.local import LocalAccount
+
+from fedchain.chain.coordinator import Coordinator, RoundPhase, RoundView, SlotState, TaskStatus
+from fedchain.roles.agent import Agent
+from fedchain.roles.proofs import aggregate_fraud_proof, first_differing_leaf, first_out_of_range, violation_leaf
+from fedchain.roles.task import IncludedUpdate, fetch_model, fetch_update, included_reveals, recompute_model
+from fedchain.storage import BlobStore, StorageError
+
+
+class Watcher(Agent):
+    """Anyone (a participant, the requester, a third party) keeping the aggregators and members honest."""
+
+    def __init__(self, coordinator: Coordinator, store: BlobStore, task_id: int, account: LocalAccount) -> None:
+        super().__init__(coordinator, store, task_id, account)
+        self.findings: list[str] = []
+        self._checked_reveals: set[tuple[int, str]] = set()
+        self._checked_proposals: set[tuple[int, bytes, int]] = set()
+        self._missed_settled_below = 0
+
+    def step(self) -> None:
+        """Slash missed reveals, prove bad updates, challenge a wrong proposal."""
+        state = self.coordinator.task_state(self.task_id)
+        self._slash_missed_reveals(state.current_round, state.status == TaskStatus.RUNNING)
+        if state.status != TaskStatus.RUNNING:
+            return
+        round = state.current_round
+        view = self.coordinator.round_view(self.task_id, round)
+        if view.phase in (RoundPhase.NOT_OPEN, RoundPhase.COMMIT):
+            return
+        self._check_reveals(round)
+        if view.phase == RoundPhase.CHALLENGE:
+            self._check_proposal(round, view, state.model_root, state.model_blob_ref)
+
+    def _slash_missed_reveals(self, current_round: int, running: bool) -> None:
+        last = current_round if running else current_round - 1
+        now = self.coordinator.chain.now()
+        for round in range(self._missed_settled_below, last + 1):
+            if now < self.coordinator.round_view(self.task_id, round).reveal_end:
+                break
+            for participant in self.coordinator.committers(self.task_id, round):
+                if self.coordinator.slot_state(self.task_id, round, participant) == SlotState.COMMITTED:
+                    self.coordinator.slash_missed_reveal(self.task_id, round, participant, sender=self.account)
+                    self.log(f"slashMissedReveal {round} {participant}")
+            if round < current_round:
+                self._missed_settled_below = round + 1
+
+    def _check_reveals(self, round: int) -> None:
+        rules = self.rules
+        for reveal in included_reveals(self.coordinator, self.task_id, round):
+            key = (round, reveal.participant)
+            if key in self._checked_reveals:
+                continue
+            self._checked_reveals.add(key)
+            try:
+                update = fetch_update(self.store, rules, reveal)
+            except StorageError as error:
+                self.findings.append(f"round {round}: update of {reveal.participant} is unusable: {error}")
+                continue
+            coordinate = first_out_of_range(update.vector, rules.params.clip)
+            if coordinate is None:
+                continue
+            index, leaf = violation_leaf(update.vector, rules.layout, coordinate)
+            self.coordinator.prove_violation(self.task_id, reveal.participant, reveal.root, reveal.weight, index, leaf,
+                                             sender=self.account)
+            self.log(f"proveViolation {round} {reveal.participant}")
+
+    def _check_proposal(self, round: int, view: RoundView, model_root: bytes, model_blob_ref: bytes) -> None:
+        key = (round, view.proposed_root, view.proposed_at)
+        if key in self._checked_proposals:
+            return
+        self._checked_proposals.add(key)
+        rules = self.rules
+        try:
+            updates: list[IncludedUpdate] = [fetch_update(self.store, rules, reveal)
+                                             for reveal in included_reveals(self.coordinator, self.task_id, round)]
+            previous = fetch_model(self.store, rules, model_root, model_blob_ref)
+            proposed = fetch_model(self.store, rules, view.proposed_root, view.proposed_blob_ref)
+        except StorageError as error:
+            self.findings.append(f"round {round}: cannot check the proposal of {view.aggregator}: {error}")
+            return
+        expected = recompute_model(rules, previous, updates)
+        leaf_index = first_differing_leaf(expected, proposed, rules.layout)
+        if leaf_index is None:
+            return
+        proof = aggregate_fraud_proof(leaf_index, rules.layout, previous, proposed, updates)
+        self.coordinator.challenge_aggregate(self.task_id, proof, sender=self.account)
+        self.log(f"challengeAggregate {round} {view.aggregator} leaf {leaf_index}")

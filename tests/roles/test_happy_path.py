@@ -1,0 +1,65 @@
+"""Several honest rounds finalize, and the anchored models are exactly the independent recomputation."""
+
+from __future__ import annotations
+
+from tests.roles.conftest import NUM_CLIENTS, Federation
+
+from fedchain.aggregate.fedavg import FedAvg
+from fedchain.chain.coordinator import SlotState, TaskStatus
+from fedchain.commit.leaves import LeafLayout
+from fedchain.commit.merkle import MerkleTree
+from fedchain.storage import BlobHeader, blob_ref, decode_blob, encode_blob
+
+
+def recompute_anchor(federation: Federation, round: int, previous_ref: bytes) -> tuple[bytes, bytes]:
+    """Root and blob reference of round ``round``'s model, rebuilt from raw blobs without fedchain.roles."""
+    params = federation.coordinator.task_params(federation.task_id)
+    previous = decode_blob(federation.store.get(previous_ref), ref=previous_ref)
+    reveals = federation.coordinator.reveals(federation.task_id, round)
+    updates = [decode_blob(federation.store.get(reveal.blob_ref), ref=reveal.blob_ref).vector for reveal in reveals]
+    model = FedAvg(params.sample_cap, params.server_lr_bps).aggregate(
+        previous.vector, updates, [reveal.sample_count for reveal in reveals])
+    root = MerkleTree(model, LeafLayout(params.num_params, params.words_per_leaf)).root
+    header = BlobHeader(kind="model", num_params=params.num_params, scale_bits=params.scale_bits,
+                        words_per_leaf=params.words_per_leaf, root=root, shapes=previous.header.shapes)
+    return root, blob_ref(encode_blob(header, model))
+
+
+def test_rounds_finalize_with_the_independently_recomputed_model(federation: Federation) -> None:
+    for client in range(NUM_CLIENTS):
+        federation.add_participant(client)
+    federation.add_aggregator(6)
+    federation.add_watcher(7)
+    initial_ref = federation.state().model_blob_ref
+
+    federation.run_until(lambda: federation.state().status == TaskStatus.COMPLETED)
+
+    finalized = federation.coordinator.finalized_models(federation.task_id)
+    assert [model.round for model in finalized] == [0, 1]
+    previous_ref = initial_ref
+    for model in finalized:
+        assert len(federation.coordinator.reveals(federation.task_id, model.round)) == NUM_CLIENTS
+        assert (model.root, model.blob_ref) == recompute_anchor(federation, model.round, previous_ref)
+        previous_ref = model.blob_ref
+    assert federation.state().model_blob_ref == previous_ref
+    assert [evaluation.round for evaluation in federation.requester.evaluations] == [0, 1]
+    assert all(not watcher.actions and not watcher.findings for watcher in federation.watchers)
+
+
+def test_participants_claim_their_rewards_once(federation: Federation) -> None:
+    for client in range(NUM_CLIENTS):
+        federation.add_participant(client)
+    federation.add_aggregator(6)
+    balances = [federation.token.balance_of(p.address) for p in federation.participants]
+
+    federation.run_until(lambda: federation.state().status == TaskStatus.COMPLETED)
+    federation.step_all()
+
+    for participant, before in zip(federation.participants, balances, strict=True):
+        assert participant.journal.unclaimed() == []
+        gained = federation.token.balance_of(participant.address) - before + federation.coordinator.member(
+            federation.task_id, participant.address).stake
+        assert gained > 0
+        for round in (0, 1):
+            assert federation.coordinator.slot_state(federation.task_id, round, participant.address) == SlotState.EMPTY
+    assert federation.state().owed_rewards < NUM_CLIENTS * 2  # only rounding dust can stay owed
