@@ -198,9 +198,7 @@ contract FedCoordinator is IFedCoordinatorEvents {
         TaskState storage task = _existingTask(taskId);
         Member storage m = _joinedMember(taskId, msg.sender);
         if (task.status == TaskStatus.Running) {
-            if (m.exitRequestedAt == 0) revert NotExiting(msg.sender);
-            uint256 withdrawableAt = uint256(m.exitRequestedAt) + _params[taskId].unbondingDelay;
-            if (block.timestamp < withdrawableAt) revert StillUnbonding(withdrawableAt);
+            _requireUnbonded(taskId, m.exitRequestedAt);
             if (m.lastCommitRound == uint256(task.currentRound) + 1) revert CommitmentOpen(task.currentRound);
         }
         if (m.lastCommitRound != 0) {
@@ -249,9 +247,7 @@ contract FedCoordinator is IFedCoordinatorEvents {
         TaskState storage task = _existingTask(taskId);
         Aggregator storage a = _bondedAggregator(taskId, msg.sender);
         if (task.status == TaskStatus.Running) {
-            if (a.exitRequestedAt == 0) revert NotExiting(msg.sender);
-            uint256 withdrawableAt = uint256(a.exitRequestedAt) + _params[taskId].unbondingDelay;
-            if (block.timestamp < withdrawableAt) revert StillUnbonding(withdrawableAt);
+            _requireUnbonded(taskId, a.exitRequestedAt);
             Round storage round = _rounds[taskId][task.currentRound];
             if (round.proposedAt != 0 && round.aggregator == msg.sender) revert ProposalPending(task.currentRound);
         }
@@ -650,6 +646,13 @@ contract FedCoordinator is IFedCoordinatorEvents {
 
     function _token(uint256 taskId) internal view returns (IERC20) {
         return IERC20(_params[taskId].token);
+    }
+
+    /// @dev Reverts unless the caller asked to exit (at `exitRequestedAt`) and the unbonding delay has passed.
+    function _requireUnbonded(uint256 taskId, uint40 exitRequestedAt) internal view {
+        if (exitRequestedAt == 0) revert NotExiting(msg.sender);
+        uint256 withdrawableAt = uint256(exitRequestedAt) + _params[taskId].unbondingDelay;
+        if (block.timestamp < withdrawableAt) revert StillUnbonding(withdrawableAt);
     }
 
     function _checkRevealWindow(TaskParams storage p, Round storage round) internal view {
