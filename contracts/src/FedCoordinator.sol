@@ -14,7 +14,6 @@ import {
     AggregationRule,
     Aggregator,
     ClaimItem,
-    IncludedLeaf,
     LeafProof,
     Member,
     Mode,
@@ -424,9 +423,9 @@ contract FedCoordinator is IFedCoordinatorEvents {
         if (round.proposedAt == 0) revert WrongRoundState(r);
         uint256 challengeEnd = uint256(round.proposedAt) + p.challengeWindow;
         if (block.timestamp >= challengeEnd) revert OutsideWindow(round.proposedAt, challengeEnd);
-        if (proof.updates.length != round.included) revert IncompleteUpdateSet(proof.updates.length, round.included);
-        (bool differs, bytes32[] memory roots) = _proposalDiffers(_leafContext(taskId, proof.leafIndex, round), proof);
-        _checkIncludedSet(_slots[taskId][r], proof.updates, roots);
+        (bool differs, address[] memory participants, bytes32[] memory revealedSlots) =
+            _proposalDiffers(_leafContext(taskId, proof.leafIndex, round), proof);
+        _checkIncludedSet(_slots[taskId][r], round.included, participants, revealedSlots);
         if (!differs) revert ProposalCorrect(proof.leafIndex);
         _rejectProposal(taskId, r, round, proof.leafIndex);
     }
@@ -701,22 +700,18 @@ contract FedCoordinator is IFedCoordinatorEvents {
         return block.timestamp < v.proposeEnd ? RoundPhase.Propose : RoundPhase.ProposeExpired;
     }
 
-    /// @dev Reverts unless `updates` (as many as the round includes) is exactly the included set: strictly
-    /// increasing addresses, each matching its participant's reveal slot keccak(root, weight), with the root
-    /// recomputed from the update's leaf and path.
+    /// @dev Reverts unless the fraud proof's updates (participants already checked strictly increasing by the
+    /// verifier) are as many as the round includes and each matches its participant's reveal slot: together
+    /// that makes them exactly the included set.
     function _checkIncludedSet(
         mapping(address => bytes32) storage slots,
-        IncludedLeaf[] calldata updates,
-        bytes32[] memory roots
+        uint256 included,
+        address[] memory participants,
+        bytes32[] memory revealedSlots
     ) internal view {
-        address previousParticipant = address(0);
-        for (uint256 i = 0; i < updates.length; ++i) {
-            address participant = updates[i].participant;
-            if (participant <= previousParticipant) revert UpdatesNotSorted(i);
-            previousParticipant = participant;
-            if (slots[participant] != Commitments.revealedSlot(roots[i], updates[i].weight)) {
-                revert NotIncluded(participant);
-            }
+        if (participants.length != included) revert IncompleteUpdateSet(participants.length, included);
+        for (uint256 i = 0; i < participants.length; ++i) {
+            if (slots[participants[i]] != revealedSlots[i]) revert NotIncluded(participants[i]);
         }
     }
 
@@ -725,7 +720,7 @@ contract FedCoordinator is IFedCoordinatorEvents {
     function _proposalDiffers(LeafContext memory ctx, AggregateFraudProof calldata proof)
         internal
         view
-        returns (bool, bytes32[] memory)
+        returns (bool, address[] memory, bytes32[] memory)
     {
         uint256 proofStart;
         assembly {
@@ -740,7 +735,7 @@ contract FedCoordinator is IFedCoordinatorEvents {
                 revert(add(result, 32), mload(result))
             }
         }
-        return abi.decode(result, (bool, bytes32[]));
+        return abi.decode(result, (bool, address[], bytes32[]));
     }
 
     function _leafContext(uint256 taskId, uint256 leafIndex, Round storage round)

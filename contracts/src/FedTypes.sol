@@ -146,21 +146,16 @@ struct LeafProof {
     bytes32[] siblings;
 }
 
-/// @notice One included update in an aggregate fraud proof: its owner, its revealed weight and its leaf.
-/// The update's root is not sent: the contract recomputes it from the leaf and path and checks
-/// keccak(root, weight) against the owner's reveal slot.
-struct IncludedLeaf {
-    address participant;
-    uint256 weight;
-    LeafProof leaf;
-}
-
 /// @notice Fraud proof against a pending proposal at one leaf index (docs/protocol.md section 9).
+/// `updates` lists every included update as one flat run of words, so the proof carries no per-update ABI
+/// offsets: for each update, in strictly increasing participant order, a head word
+/// `uint256(uint160(participant)) << 96 | weight`, then its wordsPerLeaf leaf words, then its depth path
+/// siblings. The update roots are not sent: the verifier recomputes them from the leaves and paths.
 struct AggregateFraudProof {
     uint256 leafIndex;
     LeafProof previous; // leaf of the current global model
     LeafProof proposed; // leaf of the proposed model
-    IncludedLeaf[] updates; // every included update, sorted by participant address, strictly increasing
+    bytes32[] updates; // (1 + wordsPerLeaf + depth) words per included update, see above
 }
 
 /// @notice One round of a batched reward claim: the reveal the caller made in that round.

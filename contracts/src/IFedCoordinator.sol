@@ -154,6 +154,8 @@ interface IFedCoordinatorEvents {
     error InvalidMerkleProof(uint256 position);
     /// @notice A leaf has the wrong number of words for this task.
     error WrongLeafWidth(uint256 words, uint256 wordsPerLeaf);
+    /// @notice The fraud proof's update list is not a whole number of updates of `stride` words each.
+    error MalformedUpdateList(uint256 words, uint256 stride);
     /// @notice The fraud proof's included updates are not strictly increasing by participant address.
     error UpdatesNotSorted(uint256 position);
     /// @notice An update in the fraud proof does not match an included reveal of this round.

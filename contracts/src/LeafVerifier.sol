@@ -2,7 +2,8 @@
 pragma solidity 0.8.37;
 
 import {IFedCoordinatorEvents} from "./IFedCoordinator.sol";
-import {AggregateFraudProof, IncludedLeaf, LeafProof} from "./FedTypes.sol";
+import {AggregateFraudProof, LeafProof} from "./FedTypes.sol";
+import {Commitments} from "./libraries/Commitments.sol";
 import {LeafRules} from "./libraries/LeafRules.sol";
 import {PositionalMerkle} from "./libraries/PositionalMerkle.sol";
 
@@ -30,25 +31,31 @@ contract LeafVerifier is IFedCoordinatorEvents {
     /// @notice See PREVIOUS_LEAF.
     uint256 public constant PROPOSED_LEAF = type(uint256).max - 1;
 
-    /// @notice Verifies the previous-model and proposal leaves of `proof` at ctx.leafIndex, computes the root
-    /// each update leaf and path lead to, and recomputes weighted FedAvg (docs/protocol.md section 4).
-    /// Reverts on a bad leaf width or Merkle path. The caller must check that `proof.updates` is the
-    /// round's included set, using the returned roots.
+    /// @notice Verifies the previous-model and proposal leaves of `proof` at ctx.leafIndex, reads the flat
+    /// update list (see AggregateFraudProof), computes the root each update leaf and path lead to, and
+    /// recomputes weighted FedAvg (docs/protocol.md section 4). Reverts on a bad leaf width, a Merkle path of
+    /// the wrong shape, a list that is not whole updates, or participants not strictly increasing. The
+    /// caller must check that the returned (participant, slot) pairs are exactly the round's included set.
     /// @return differs True iff the proposal's leaf differs from the recomputed one.
-    /// @return updateRoots Root of each update's tree as implied by its leaf and path, in proof order.
+    /// @return participants Owner of each update, in proof order.
+    /// @return revealedSlots Commitments.revealedSlot(root, weight) of each update, the root recomputed.
     function proposalDiffers(LeafContext calldata ctx, AggregateFraudProof calldata proof)
         external
         pure
-        returns (bool differs, bytes32[] memory updateRoots)
+        returns (bool differs, address[] memory participants, bytes32[] memory revealedSlots)
     {
         checkLeaf(ctx, ctx.previousRoot, proof.previous, PREVIOUS_LEAF);
         checkLeaf(ctx, ctx.proposedRoot, proof.proposed, PROPOSED_LEAF);
+        uint256 stride = 1 + ctx.wordsPerLeaf + ctx.depth;
+        if (proof.updates.length % stride != 0) revert MalformedUpdateList(proof.updates.length, stride);
         int256[] memory sums = new int256[](8 * ctx.wordsPerLeaf);
-        updateRoots = new bytes32[](proof.updates.length);
-        for (uint256 i = 0; i < proof.updates.length; ++i) {
-            IncludedLeaf calldata update = proof.updates[i];
-            updateRoots[i] = rootOf(ctx, update.leaf, i);
-            LeafRules.accumulate(sums, update.leaf.words, update.weight);
+        participants = new address[](proof.updates.length / stride);
+        revealedSlots = new bytes32[](participants.length);
+        for (uint256 i = 0; i < participants.length; ++i) {
+            (address participant, uint256 weight, bytes32 root) = _readUpdate(ctx, proof.updates, i * stride, sums);
+            if (i != 0 && participant <= participants[i - 1]) revert UpdatesNotSorted(i);
+            participants[i] = participant;
+            revealedSlots[i] = Commitments.revealedSlot(root, weight);
         }
         bytes32[] memory expected = LeafRules.applyAverage(sums, proof.previous.words, ctx.totalWeight, ctx.serverLrBps);
         differs = keccak256(abi.encodePacked(expected)) != keccak256(abi.encodePacked(proof.proposed.words));
@@ -83,5 +90,33 @@ contract LeafVerifier is IFedCoordinatorEvents {
             revert InvalidMerkleProof(position);
         }
         return PositionalMerkle.rootFrom(PositionalMerkle.leafHash(index, leaf.words), index, leaf.siblings);
+    }
+
+    /// @dev Reads the update starting at `start` of the flat list: its head word (participant, weight), its
+    /// leaf (added into `sums` at its weight) and the root its leaf and path lead to.
+    function _readUpdate(LeafContext calldata ctx, bytes32[] calldata updates, uint256 start, int256[] memory sums)
+        internal
+        pure
+        returns (address participant, uint256 weight, bytes32 root)
+    {
+        uint256 head = uint256(updates[start]);
+        // The head word is exactly (participant << 96 | weight): both casts take their whole field.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        participant = address(uint160(head >> 96));
+        // forge-lint: disable-next-line(unsafe-typecast)
+        weight = uint96(head);
+        root = _rootAt(ctx, updates, start + 1);
+        LeafRules.accumulate(sums, updates[start + 1:start + 1 + ctx.wordsPerLeaf], weight);
+    }
+
+    /// @dev Root led to by the leaf words at `wordsStart` of the flat list and the path right after them.
+    function _rootAt(LeafContext calldata ctx, bytes32[] calldata updates, uint256 wordsStart)
+        internal
+        pure
+        returns (bytes32 root)
+    {
+        uint256 wordsEnd = wordsStart + ctx.wordsPerLeaf;
+        root = PositionalMerkle.leafHash(ctx.leafIndex, updates[wordsStart:wordsEnd]);
+        root = PositionalMerkle.rootFrom(root, ctx.leafIndex, updates[wordsEnd:wordsEnd + ctx.depth]);
     }
 }

@@ -7,7 +7,8 @@ pragma solidity 0.8.37;
 import {CoordinatorFixture} from "./utils/CoordinatorFixture.sol";
 import {Trees} from "./utils/Trees.sol";
 import {IFedCoordinatorEvents as E} from "../src/IFedCoordinator.sol";
-import {AggregateFraudProof, IncludedLeaf, LeafProof, RoundPhase, SlotState} from "../src/FedTypes.sol";
+import {AggregateFraudProof, LeafProof, RoundPhase, SlotState} from "../src/FedTypes.sol";
+import {UpdateLeaf} from "./utils/UpdateLists.sol";
 import {Lanes} from "../src/libraries/Lanes.sol";
 
 /// @dev Aggregate fraud proofs and participant violation proofs, with every revert.
@@ -80,22 +81,31 @@ contract FraudProofsTest is CoordinatorFixture {
         vm.expectRevert(abi.encodeWithSelector(E.IncompleteUpdateSet.selector, 2, 3));
         coordinator.challengeAggregate(taskId, incomplete);
 
-        AggregateFraudProof memory unsorted = _fraudProof(bad, 3, 0);
-        IncludedLeaf memory first = unsorted.updates[0];
-        unsorted.updates[0] = unsorted.updates[1];
-        unsorted.updates[1] = first;
+        UpdateLeaf[] memory unsorted = _updateLeaves(3, 0);
+        UpdateLeaf memory first = unsorted[0];
+        unsorted[0] = unsorted[1];
+        unsorted[1] = first;
         vm.expectRevert(abi.encodeWithSelector(E.UpdatesNotSorted.selector, 1));
-        coordinator.challengeAggregate(taskId, unsorted);
+        coordinator.challengeAggregate(taskId, _fraudProofWith(bad, 0, unsorted));
 
-        AggregateFraudProof memory duplicated = _fraudProof(bad, 3, 0);
-        duplicated.updates[2] = duplicated.updates[1];
+        UpdateLeaf[] memory duplicated = _updateLeaves(3, 0);
+        duplicated[2] = duplicated[1];
         vm.expectRevert(abi.encodeWithSelector(E.UpdatesNotSorted.selector, 2));
-        coordinator.challengeAggregate(taskId, duplicated);
+        coordinator.challengeAggregate(taskId, _fraudProofWith(bad, 0, duplicated));
 
-        AggregateFraudProof memory wrongWeight = _fraudProof(bad, 3, 0);
-        wrongWeight.updates[1].weight += 1;
+        UpdateLeaf[] memory wrongWeight = _updateLeaves(3, 0);
+        wrongWeight[1].weight += 1;
         vm.expectRevert(abi.encodeWithSelector(E.NotIncluded.selector, members[1]));
-        coordinator.challengeAggregate(taskId, wrongWeight);
+        coordinator.challengeAggregate(taskId, _fraudProofWith(bad, 0, wrongWeight));
+
+        AggregateFraudProof memory truncated = _fraudProof(bad, 3, 0);
+        bytes32[] memory updates = truncated.updates;
+        uint256 words = updates.length;
+        assembly {
+            mstore(updates, sub(words, 1))
+        }
+        vm.expectRevert(abi.encodeWithSelector(E.MalformedUpdateList.selector, words - 1, 3)); // stride: head, word, sibling
+        coordinator.challengeAggregate(taskId, truncated);
     }
 
     function test_fraudProofLeavesMustVerify() external {
@@ -113,20 +123,22 @@ contract FraudProofsTest is CoordinatorFixture {
         vm.expectRevert(abi.encodeWithSelector(E.InvalidMerkleProof.selector, type(uint256).max - 1));
         coordinator.challengeAggregate(taskId, proof);
 
-        proof = _fraudProof(bad, 2, 0);
-        proof.updates[1].leaf = _leafProof(updateOf[members[1]], 1); // right leaf, wrong position
+        UpdateLeaf[] memory moved = _updateLeaves(2, 0);
+        moved[1].leaf = _leafProof(updateOf[members[1]], 1); // right leaf, wrong position
         vm.expectRevert(abi.encodeWithSelector(E.NotIncluded.selector, members[1]));
-        coordinator.challengeAggregate(taskId, proof);
+        coordinator.challengeAggregate(taskId, _fraudProofWith(bad, 0, moved));
 
-        proof = _fraudProof(bad, 2, 0);
-        proof.updates[1].leaf.siblings = new bytes32[](2); // path longer than the tree's depth
-        vm.expectRevert(abi.encodeWithSelector(E.InvalidMerkleProof.selector, 1));
-        coordinator.challengeAggregate(taskId, proof);
+        // a path longer than the tree's depth, or a leaf wider than the task's, breaks the stride
+        UpdateLeaf[] memory longPath = _updateLeaves(2, 0);
+        longPath[1].leaf.siblings = new bytes32[](2);
+        uint256 stride = 1 + 1 + 1; // head, one leaf word, depth 1
+        vm.expectRevert(abi.encodeWithSelector(E.MalformedUpdateList.selector, 2 * stride + 1, stride));
+        coordinator.challengeAggregate(taskId, _fraudProofWith(bad, 0, longPath));
 
-        proof = _fraudProof(bad, 2, 0);
-        proof.updates[0].leaf.words = new bytes32[](2);
-        vm.expectRevert(abi.encodeWithSelector(E.WrongLeafWidth.selector, 2, 1));
-        coordinator.challengeAggregate(taskId, proof);
+        UpdateLeaf[] memory wide = _updateLeaves(2, 0);
+        wide[0].leaf.words = new bytes32[](2);
+        vm.expectRevert(abi.encodeWithSelector(E.MalformedUpdateList.selector, 2 * stride + 1, stride));
+        coordinator.challengeAggregate(taskId, _fraudProofWith(bad, 0, wide));
 
         proof = _fraudProof(bad, 2, 0);
         proof.leafIndex = 2; // beyond 2^depth

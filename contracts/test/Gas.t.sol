@@ -7,7 +7,8 @@ pragma solidity 0.8.37;
 import {TestBase} from "./utils/TestBase.sol";
 import {DevToken} from "../src/DevToken.sol";
 import {FedCoordinator} from "../src/FedCoordinator.sol";
-import {AggregateFraudProof, ClaimItem, IncludedLeaf, LeafProof, TaskParams} from "../src/FedTypes.sol";
+import {AggregateFraudProof, ClaimItem, LeafProof, TaskParams} from "../src/FedTypes.sol";
+import {UpdateLeaf, UpdateLists} from "./utils/UpdateLists.sol";
 import {Lanes} from "../src/libraries/Lanes.sol";
 import {ProtocolHarness} from "./utils/ProtocolHarness.sol";
 import {Trees} from "./utils/Trees.sol";
@@ -20,7 +21,8 @@ import {PositionalMerkle} from "../src/libraries/PositionalMerkle.sol";
 /// EIP-7623 (Prague) a transaction pays at least 21,000 + 10 * (zeros + 4 * nonzeros), reported as floor.
 contract GasTest is TestBase {
     uint256 internal constant WINDOW = 1000;
-    uint256 internal constant WORDS = 8;
+    /// @dev Leaf width of the task under test: fedchain's default (commit/constants.py) unless a test sets it.
+    uint256 internal words = 2;
 
     DevToken internal token;
     FedCoordinator internal coordinator;
@@ -51,7 +53,7 @@ contract GasTest is TestBase {
         p.maxSilentRounds = 3;
         p.token = address(token);
         p.scaleBits = 16;
-        p.wordsPerLeaf = uint8(WORDS);
+        p.wordsPerLeaf = uint8(words);
         p.clip = type(uint32).max >> 1;
         p.numParams = uint64(numParams);
         p.serverLrBps = 10_000;
@@ -63,7 +65,7 @@ contract GasTest is TestBase {
         p.aggregatorBond = 100e18;
         p.rewardPerRound = 1e18;
         p.modelSpecHash = keccak256("spec");
-        depth = PositionalMerkle.depthFor(numParams, WORDS);
+        depth = PositionalMerkle.depthFor(numParams, words);
         _fund(address(this));
         taskId = coordinator.createTask(p, modelRoot, keccak256("blob"));
         _fund(aggregator);
@@ -209,8 +211,8 @@ contract GasTest is TestBase {
     // ---------------------------------------------------------------- fraud proof
 
     function _leaf(uint256 seed, uint256 leafIndex) internal view returns (LeafProof memory leaf) {
-        leaf.words = new bytes32[](WORDS);
-        for (uint256 k = 0; k < WORDS; ++k) {
+        leaf.words = new bytes32[](words);
+        for (uint256 k = 0; k < words; ++k) {
             int32[8] memory lanes;
             for (uint256 j = 0; j < 8; ++j) {
                 lanes[j] = int32(int256(uint256(keccak256(abi.encode(seed, k, j))) % 2001) - 1000);
@@ -230,19 +232,19 @@ contract GasTest is TestBase {
 
     function _fraudProofGas(uint256 numParams, uint256 cohort) internal returns (uint256) {
         uint256 leafIndex = 5;
-        depth = PositionalMerkle.depthFor(numParams, WORDS);
+        depth = PositionalMerkle.depthFor(numParams, words);
         LeafProof memory previous = _leaf(type(uint256).max, leafIndex);
         _setUp(numParams, cohort, _rootOf(previous, leafIndex));
         AggregateFraudProof memory proof;
         proof.leafIndex = leafIndex;
         proof.previous = previous;
-        proof.updates = new IncludedLeaf[](cohort);
+        UpdateLeaf[] memory updates = new UpdateLeaf[](cohort);
         bytes32[][] memory leafUpdates = new bytes32[][](cohort);
         uint256[] memory counts = new uint256[](cohort);
         for (uint256 i = 0; i < cohort; ++i) {
             LeafProof memory leaf = _leaf(i, leafIndex);
             bytes32 root = _rootOf(leaf, leafIndex);
-            proof.updates[i] = IncludedLeaf({participant: members[i], weight: 100 + i, leaf: leaf});
+            updates[i] = UpdateLeaf({participant: members[i], weight: 100 + i, leaf: leaf});
             leafUpdates[i] = leaf.words;
             counts[i] = 100 + i;
             bytes32 hash = coordinator.commitmentOf(taskId, 0, members[i], root, 100 + i, bytes32(i));
@@ -253,29 +255,36 @@ contract GasTest is TestBase {
         for (uint256 i = 0; i < cohort; ++i) {
             vm.prank(members[i]);
             coordinator.reveal(
-                taskId, _rootOf(proof.updates[i].leaf, leafIndex), 100 + i, bytes32(i), keccak256("blob")
+                taskId, _rootOf(updates[i].leaf, leafIndex), 100 + i, bytes32(i), keccak256("blob")
             );
         }
+        proof.updates = UpdateLists.encode(updates);
         vm.warp(block.timestamp + WINDOW);
         bytes32[] memory correct =
             new ProtocolHarness().fedAvgLeaf(previous.words, leafUpdates, counts, 1 << 20, 10_000);
-        correct[3] = Lanes.set(correct[3], 4, Lanes.get(correct[3], 4) - 1); // one wrong coordinate
+        correct[words - 1] = Lanes.set(correct[words - 1], 4, Lanes.get(correct[words - 1], 4) - 1); // one wrong coordinate
         proof.proposed = LeafProof({words: correct, siblings: _leaf(7777, leafIndex).siblings});
         vm.prank(aggregator);
         coordinator.propose(taskId, _rootOf(proof.proposed, leafIndex), keccak256("nb"));
         Cost memory c = _measure(address(0xC4A11), abi.encodeCall(coordinator.challengeAggregate, (taskId, proof)));
-        string memory label = string.concat(
-            "fraud proof cohort ",
+        string memory label = _fraudProofLabel(numParams, cohort);
+        _log(label, c);
+        emit log_named_uint(string.concat(label, " calldata+exec (pre-7623)"), 21_000 + c.calldataGas + c.execution);
+        assertTrue(coordinator.aggregatorOf(taskId, aggregator).bond < 100e18, "challenge succeeded");
+        return _tx(c);
+    }
+
+    function _fraudProofLabel(uint256 numParams, uint256 cohort) internal view returns (string memory) {
+        return string.concat(
+            "fraud proof W ",
+            vm.toString(words),
+            " cohort ",
             vm.toString(cohort),
             " depth ",
             vm.toString(depth),
             " params ",
             vm.toString(numParams)
         );
-        _log(label, c);
-        emit log_named_uint(string.concat(label, " calldata+exec (pre-7623)"), 21_000 + c.calldataGas + c.execution);
-        assertTrue(coordinator.aggregatorOf(taskId, aggregator).bond < 100e18, "challenge succeeded");
-        return _tx(c);
     }
 
     function test_gasFraudProofCohort8() external {
@@ -291,6 +300,14 @@ contract GasTest is TestBase {
     function test_gasFraudProofCohort64() external {
         _fraudProofGas(1_000_000, 64);
         _fraudProofGas(10_000_000, 64);
+        _fraudProofGas(100_000_000, 64);
+    }
+
+    /// @dev The same proofs at every allowed leaf width (BENCHMARKS.md: wider leaves mean more proof bytes).
+    function test_gasFraudProofCohort64ByLeafWidth() external {
+        for (words = 1; words <= 8; words *= 2) {
+            _fraudProofGas(10_000_000, 64);
+        }
     }
 }
 // forge-lint: disable-end(block-timestamp,unsafe-typecast,divide-before-multiply)

@@ -6,6 +6,7 @@ pragma solidity 0.8.37;
 
 import {CoordinatorFixture} from "./utils/CoordinatorFixture.sol";
 import {Vm} from "./utils/TestBase.sol";
+import {UpdateLeaf, UpdateLists} from "./utils/UpdateLists.sol";
 import {Trees} from "./utils/Trees.sol";
 import {ProtocolHarness} from "./utils/ProtocolHarness.sol";
 import {DevToken} from "../src/DevToken.sol";
@@ -14,7 +15,6 @@ import {IFedCoordinatorEvents as E} from "../src/IFedCoordinator.sol";
 import {
     AggregateFraudProof,
     ClaimItem,
-    IncludedLeaf,
     LeafProof,
     Member,
     RoundPhase,
@@ -219,12 +219,12 @@ contract CoordinatorHandler {
         proof.leafIndex = leaf;
         proof.previous = LeafProof(model[leaf], Trees.proof(model, leaf));
         proof.proposed = LeafProof(proposal[leaf], Trees.proof(proposal, leaf));
-        proof.updates = new IncludedLeaf[](included.length);
+        UpdateLeaf[] memory leaves = new UpdateLeaf[](included.length);
         for (uint256 i = 0; i < included.length; ++i) {
             bytes32[][] memory u = updates[included[i]][r];
-            proof.updates[i] =
-                IncludedLeaf(included[i], _weight(included[i], r), LeafProof(u[leaf], Trees.proof(u, leaf)));
+            leaves[i] = UpdateLeaf(included[i], _weight(included[i], r), LeafProof(u[leaf], Trees.proof(u, leaf)));
         }
+        proof.updates = UpdateLists.encode(leaves);
         try coordinator.challengeAggregate(taskId, proof) {
             if (proposalCorrect) correctProposalRejected = true;
             ++challengesWon;

@@ -13,6 +13,7 @@ from web3.contract import Contract
 from fedchain.aggregate.fedavg import FedAvg
 from fedchain.chain import Chain, connect
 from fedchain.chain.coordinator import Coordinator, Reveal
+from fedchain.commit.commitment import revealed_slot
 from fedchain.commit.leaves import LeafLayout
 from fedchain.commit.merkle import MerkleTree
 from fedchain.roles.proofs import aggregate_fraud_proof, first_differing_leaf, first_out_of_range, violation_leaf
@@ -71,7 +72,9 @@ def test_the_contract_agrees_with_fedavg_leaf_by_leaf(verifier: tuple[Chain, Con
     for proposed, differs in ((correct, False), (wrong, True)):
         proof = aggregate_fraud_proof(position // LAYOUT.coords_per_leaf, LAYOUT, old, proposed, included)
         ctx = context(proof.leaf_index, MerkleTree(old, LAYOUT).root, MerkleTree(proposed, LAYOUT).root, sum(counts))
-        found, update_roots = chain.call(contract.functions.proposalDiffers(ctx, proof.as_abi()))
+        found, participants, slots = chain.call(contract.functions.proposalDiffers(ctx, proof.as_abi()))
         assert found is differs
-        assert list(update_roots) == [update.reveal.root for update in
-                                      sorted(included, key=lambda update: int(update.reveal.participant, 16))]
+        ordered = sorted(included, key=lambda update: int(update.reveal.participant, 16))
+        assert [int(participant, 16) for participant in participants] == [int(u.reveal.participant, 16)
+                                                                         for u in ordered]
+        assert list(slots) == [revealed_slot(u.reveal.root, u.reveal.weight) for u in ordered]

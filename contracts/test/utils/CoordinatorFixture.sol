@@ -8,7 +8,8 @@ import {TestBase} from "./TestBase.sol";
 import {Trees} from "./Trees.sol";
 import {DevToken} from "../../src/DevToken.sol";
 import {FedCoordinator} from "../../src/FedCoordinator.sol";
-import {AggregateFraudProof, ClaimItem, IncludedLeaf, LeafProof, RoundView, TaskParams} from "../../src/FedTypes.sol";
+import {AggregateFraudProof, ClaimItem, LeafProof, RoundView, TaskParams} from "../../src/FedTypes.sol";
+import {UpdateLeaf, UpdateLists} from "./UpdateLists.sol";
 import {Lanes} from "../../src/libraries/Lanes.sol";
 import {ProtocolHarness} from "./ProtocolHarness.sol";
 
@@ -189,15 +190,29 @@ abstract contract CoordinatorFixture is TestBase {
     function _fraudProof(bytes32[][] memory proposal, uint256 n, uint256 leafIndex)
         internal
         view
+        returns (AggregateFraudProof memory)
+    {
+        return _fraudProofWith(proposal, leafIndex, _updateLeaves(n, leafIndex));
+    }
+
+    /// @dev A fraud proof at `leafIndex` for a proposal, with the given (possibly doctored) update leaves.
+    function _fraudProofWith(bytes32[][] memory proposal, uint256 leafIndex, UpdateLeaf[] memory updates)
+        internal
+        view
         returns (AggregateFraudProof memory proof)
     {
         proof.leafIndex = leafIndex;
         proof.previous = _leafProof(model, leafIndex);
         proof.proposed = _leafProof(proposal, leafIndex);
-        proof.updates = new IncludedLeaf[](n);
+        proof.updates = UpdateLists.encode(updates);
+    }
+
+    /// @dev The update leaves of the first n members at `leafIndex`.
+    function _updateLeaves(uint256 n, uint256 leafIndex) internal view returns (UpdateLeaf[] memory updates) {
+        updates = new UpdateLeaf[](n);
         for (uint256 i = 0; i < n; ++i) {
             address member = members[i];
-            proof.updates[i] = IncludedLeaf({
+            updates[i] = UpdateLeaf({
                 participant: member, weight: _weight(member), leaf: _leafProof(updateOf[member], leafIndex)
             });
         }

@@ -224,15 +224,17 @@ class LeafProof:
 
 @dataclass(frozen=True)
 class IncludedLeaf:
-    """One included update in an aggregate fraud proof (FedTypes.IncludedLeaf)."""
+    """One included update in an aggregate fraud proof: its owner, revealed weight, leaf and path."""
 
     participant: str
     weight: int
     leaf: LeafProof
 
-    def as_abi(self) -> tuple[Any, ...]:
-        """The struct as an ABI tuple (the update's root is recomputed on chain from the leaf and path)."""
-        return Web3.to_checksum_address(self.participant), self.weight, self.leaf.as_abi()
+    def flat_words(self) -> list[bytes]:
+        """The update's run in the proof's flat update list: head word (participant << 96 | weight), leaf words,
+        siblings (docs/protocol.md section 9.1; the update's root is recomputed on chain)."""
+        head = (int(self.participant, 16) << 96) | self.weight
+        return [head.to_bytes(32, "big"), *self.leaf.words, *self.leaf.siblings]
 
 
 @dataclass(frozen=True)
@@ -245,9 +247,9 @@ class AggregateFraudProof:
     updates: tuple[IncludedLeaf, ...]
 
     def as_abi(self) -> tuple[Any, ...]:
-        """The struct as an ABI tuple."""
-        return (self.leaf_index, self.previous.as_abi(), self.proposed.as_abi(),
-                [update.as_abi() for update in self.updates])
+        """The struct as an ABI tuple, the updates flattened into one word list."""
+        flat = [word for update in self.updates for word in update.flat_words()]
+        return self.leaf_index, self.previous.as_abi(), self.proposed.as_abi(), flat
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,13 @@ def commit_hash(
     return keccak256(encode(list(_COMMIT_TYPES), list(values)))
 
 
+def revealed_slot(root: bytes, weight: int) -> bytes:
+    """The coordinator's slot word after a reveal: keccak(abi.encode(root, weight)) with bit 0 set (§8.3)."""
+    values = [require_bytes32(root, "root"), require_uint256(weight, "weight")]
+    digest = keccak256(encode(["bytes32", "uint256"], values))
+    return digest[:-1] + bytes([digest[-1] | 1])
+
+
 def new_salt() -> bytes:
     """Return 32 bytes from the operating system's cryptographic random source."""
     return secrets.token_bytes(WORD_BYTES)
