@@ -337,6 +337,14 @@ class Coordinator:
                                                     sample_count, salt)
         return bytes(self.chain.call(call))
 
+    def idle_at(self, task_id: int) -> int:
+        """Chain time from which anyone may end the task as idle (its current round started too long ago)."""
+        params = self.task_params(task_id)
+        start = self.round_view(task_id, self.task_state(task_id).current_round).start
+        span = params.commit_window + params.reveal_window + params.propose_window + params.challenge_window
+        spans = int(self.chain.call(self.contract.functions.IDLE_ROUND_SPANS()))
+        return start + spans * span
+
     def leaf_verifier_address(self) -> str:
         """Address of the stateless LeafVerifier this coordinator deployed."""
         return str(self.chain.call(self.contract.functions.LEAF_VERIFIER()))
@@ -348,6 +356,11 @@ class Coordinator:
         logs = self._logs("Revealed", taskId=task_id, round=round)
         return [Reveal(participant=log.args.participant, root=bytes(log.args.root), sample_count=log.args.sampleCount,
                        weight=log.args.weight, blob_ref=bytes(log.args.blobRef)) for log in logs]
+
+    def members(self, task_id: int) -> list[str]:
+        """Every address that ever joined the task (its first StakeDeposited), in chain order."""
+        joined = [str(log.args.member) for log in self._logs("StakeDeposited", taskId=task_id)]
+        return list(dict.fromkeys(joined))
 
     def committers(self, task_id: int, round: int) -> list[str]:
         """Addresses that committed in ``round``, in chain order."""

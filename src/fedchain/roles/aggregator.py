@@ -1,4 +1,5 @@
-"""The aggregator: bonds, proposes the next global model after the reveal deadline, finalizes.
+"""The aggregator: bonds, proposes the next global model after the reveal deadline, finalizes, and after
+the task's end claims its fees and takes its bond back.
 
 It also does the chores anyone may do so a round never stalls: fail a round with too few reveals,
 reopen an expired propose window, finalize after the challenge window. Before proposing it proves any
@@ -37,9 +38,10 @@ class Aggregator(Agent):
         self.bond = bond
 
     def step(self) -> None:
-        """Bond, fail, propose, reopen or finalize: whatever is due now."""
+        """Bond, fail, propose, reopen or finalize: whatever is due now; once the task ended, settle."""
         state = self.coordinator.task_state(self.task_id)
         if state.status != TaskStatus.RUNNING:
+            self._settle()
             return
         self._ensure_bond()
         round = state.current_round
@@ -60,6 +62,15 @@ class Aggregator(Agent):
                       updates: list[IncludedUpdate]) -> NDArray[np.int32]:
         """The model to propose: the task's rule applied to the included updates (override to cheat)."""
         return recompute_model(self.rules, previous, updates)
+
+    def _settle(self) -> None:
+        """Claim the fees earned and withdraw the bond (allowed at once after the task's end)."""
+        if self.coordinator.fees_of(self.task_id, self.address) > 0:
+            self.coordinator.claim_fees(self.task_id, sender=self.account)
+            self.log("claimFees")
+        if self.coordinator.aggregator(self.task_id, self.address).bonded:
+            self.coordinator.withdraw_bond(self.task_id, sender=self.account)
+            self.log("withdrawBond")
 
     def _ensure_bond(self) -> None:
         record = self.coordinator.aggregator(self.task_id, self.address)

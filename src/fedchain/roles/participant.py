@@ -59,7 +59,10 @@ class Participant(Agent):
                 self._commit(round, view.commits, state.model_root, state.model_blob_ref)
             elif view.phase == RoundPhase.REVEAL:
                 self._reveal(round)
-        self._claim(finished=state.status != TaskStatus.RUNNING, current_round=state.current_round)
+        finished = state.status != TaskStatus.RUNNING
+        self._claim(finished=finished, current_round=state.current_round)
+        if finished:
+            self._withdraw_stake()
 
     # -- hooks for adversarial variants --------------------------------------------------------------
 
@@ -137,13 +140,19 @@ class Participant(Agent):
             self._send("claim", lambda: self.coordinator.claim_rewards(self.task_id, items, sender=self.account))
             self.journal.mark_claimed([item.round for item in items])
 
+    def _withdraw_stake(self) -> None:
+        """After the task ended and every reward is claimed, take the stake back (no unbonding then)."""
+        if self.journal.unclaimed() or not self.coordinator.member(self.task_id, self.address).joined:
+            return
+        self._send("withdrawStake", lambda: self.coordinator.withdraw_stake(self.task_id, sender=self.account))
+
     # -- transactions that survive a crash -----------------------------------------------------------
 
     def _settle_pending(self) -> bool:
         """Forget in-flight notes whose nonce has been mined; False while one may still be mined."""
         w3 = self.coordinator.chain.w3
         mined = int(w3.eth.get_transaction_count(self.account.address, "latest"))
-        for action in ("join", "claim", *self._round_actions()):
+        for action in ("join", "claim", "withdrawStake", *self._round_actions()):
             nonce = self.journal.pending_nonce(action)
             if nonce is None:
                 continue

@@ -1,4 +1,5 @@
-"""The requester: creates and funds a task from an initial model, then evaluates every finalized model."""
+"""The requester: creates and funds a task from an initial model, evaluates every finalized model, and
+withdraws what is left of the reward pool once the task has ended."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from eth_account.signers.local import LocalAccount
 
-from fedchain.chain.coordinator import Coordinator, TaskParams, Token
+from fedchain.chain.coordinator import Coordinator, TaskParams, TaskStatus, Token
 from fedchain.commit.quantize import QuantizationSpec, dequantize, quantize_model
 from fedchain.learn.api import Metrics, NDArrays, Trainer
 from fedchain.learn.params import flatten, unflatten
@@ -61,7 +62,11 @@ class Requester(Agent):
         return requester
 
     def step(self) -> None:
-        """Evaluate every finalized model not evaluated yet."""
+        """Evaluate every finalized model not evaluated yet; after the task's end, withdraw the pool."""
+        state = self.coordinator.task_state(self.task_id)
+        if state.status != TaskStatus.RUNNING and state.pool > 0:
+            self.coordinator.withdraw_pool(self.task_id, sender=self.account)
+            self.log(f"withdrawPool {state.pool}")
         if self.evaluator is None:
             return
         done = {evaluation.round for evaluation in self.evaluations}

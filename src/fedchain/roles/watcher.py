@@ -4,7 +4,9 @@
   proven with one leaf (``proveViolation``);
 - every pending proposal is recomputed from the revealed blobs; on a mismatch the first wrong leaf is
   proven (``challengeAggregate``);
-- after a round's reveal deadline every committed-but-unrevealed member is slashed.
+- after a round's reveal deadline every committed-but-unrevealed member is slashed;
+- a member silent for more than the task's maxSilentRounds rounds with room in the cohort is slashed;
+- a task whose current round has stalled past the idle limit is ended, so its funds can be withdrawn.
 
 What cannot be proven on chain (an update or proposal blob that is missing or does not match its root)
 is recorded in `findings`. The in-memory sets only avoid re-checking; the chain decides every action.
@@ -32,11 +34,16 @@ class Watcher(Agent):
         self._missed_settled_below = 0
 
     def step(self) -> None:
-        """Slash missed reveals, prove bad updates, challenge a wrong proposal."""
+        """Slash missed reveals and silence, end an idle task, prove bad updates, challenge a wrong proposal."""
         state = self.coordinator.task_state(self.task_id)
         self._slash_missed_reveals(state.current_round, state.status == TaskStatus.RUNNING)
         if state.status != TaskStatus.RUNNING:
             return
+        if self.coordinator.chain.now() >= self.coordinator.idle_at(self.task_id):
+            self.coordinator.end_idle_task(self.task_id, sender=self.account)
+            self.log("endIdleTask")
+            return
+        self._slash_silent_members(state.spare_rounds)
         round = state.current_round
         view = self.coordinator.round_view(self.task_id, round)
         if view.phase in (RoundPhase.NOT_OPEN, RoundPhase.COMMIT):
@@ -57,6 +64,16 @@ class Watcher(Agent):
                     self.log(f"slashMissedReveal {round} {participant}")
             if round < current_round:
                 self._missed_settled_below = round + 1
+
+    def _slash_silent_members(self, spare_rounds: int) -> None:
+        if spare_rounds <= self.rules.params.max_silent_rounds:
+            return
+        for address in self.coordinator.members(self.task_id):
+            member = self.coordinator.member(self.task_id, address)
+            silent = spare_rounds - member.activity_mark > self.rules.params.max_silent_rounds
+            if member.joined and member.exit_requested_at == 0 and silent:
+                self.coordinator.slash_silence(self.task_id, address, sender=self.account)
+                self.log(f"slashSilence {address}")
 
     def _check_reveals(self, round: int) -> None:
         rules = self.rules
