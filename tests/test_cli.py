@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import torch
+
+from tests.conftest import DemoRun
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -39,3 +43,25 @@ def test_failures_are_one_line(extra_env: dict[str, str], args: list[str], expec
     assert lines[0].startswith("error: ") and expected in lines[0]
     assert "Traceback" not in result.stderr
     assert "ab" * 32 not in result.stderr + result.stdout
+
+
+def test_simulate_rejects_a_bad_setting_before_anything_starts(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("rounds = 3\n[data]\nalpha = -1\n")
+    result = run_cli("simulate", str(config), "--out", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == ["error: data.alpha: must be > 0.0, got -1"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_verify_model_says_what_it_checked(reduced_demo: DemoRun, tmp_path: Path) -> None:
+    model = reduced_demo.folder / "model.pt"
+    good = run_cli("verify-model", str(model))
+    assert good.returncode == 0, good.stderr
+    assert good.stdout.startswith("OK:") and "RECORDED anchor" in good.stdout and "no live chain" in good.stdout
+    state = torch.load(model, weights_only=True)
+    next(iter(state.values())).view(-1)[0] += 0.5
+    torch.save(state, tmp_path / "model.pt")
+    (tmp_path / "anchor.json").write_bytes((reduced_demo.folder / "anchor.json").read_bytes())
+    bad = run_cli("verify-model", str(tmp_path / "model.pt"))
+    assert bad.returncode == 1 and bad.stderr.startswith("MISMATCH:") and "RECORDED anchor" in bad.stderr

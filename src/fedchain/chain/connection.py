@@ -51,6 +51,7 @@ from fedchain.chain.errors import (
     TransactionFailedError,
 )
 from fedchain.chain.keys import DEFAULT_KEY_ENV, account_from_env, account_from_keystore
+from fedchain.chain.log_index import IndexedEthereumTester
 
 EMBEDDED = "embedded"
 ANVIL = "anvil"
@@ -164,7 +165,9 @@ class Chain:
 
     def call(self, function: ContractFunction, *, sender: str | None = None) -> Any:
         """Run a view (or simulate a transaction) and return its result; reverts are decoded."""
-        params: TxParams = {"from": Web3.to_checksum_address(sender)} if sender else {}
+        # An explicit sender spares eth-tester from listing every account to guess one, on each call.
+        caller = sender or (self.accounts[0].address if self.accounts else None)
+        params: TxParams = {"from": Web3.to_checksum_address(caller)} if caller else {}
         return self._decoded(f"{function.fn_name}", lambda: self._rpc(lambda: function.call(params)))
 
     # -- transactions --------------------------------------------------------------------------------
@@ -200,6 +203,14 @@ class Chain:
             return self._rpc(lambda: self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout))
         except TimeExhausted:
             raise ChainError(f"transaction {tx_hash.to_0x_hex()} was not mined within {timeout:.0f} s") from None
+
+    def transaction_counts(self, address: str) -> tuple[int, int]:
+        """``(mined, sent)``: the transactions of ``address`` in the latest block's state, and those the node
+        knows of including its pending pool. ``sent > mined`` means some are still waiting to be mined."""
+        account = Web3.to_checksum_address(address)
+        mined = int(self._rpc(lambda: self.w3.eth.get_transaction_count(account, "latest")))
+        sent = int(self._rpc(lambda: self.w3.eth.get_transaction_count(account, "pending")))
+        return mined, sent
 
     def _send_raw(self, raw: bytes, tx_hash: HexBytes) -> HexBytes:
         try:
@@ -312,6 +323,6 @@ def _connect_embedded(count: int) -> Chain:
     for account in accounts:
         genesis[HexBytes(account.address)] = {"balance": balance, "nonce": 0, "code": b"", "storage": {}}
     params = PyEVMBackend.generate_genesis_params(overrides={"gas_limit": 60_000_000})
-    tester = EthereumTester(PyEVMBackend(genesis_parameters=params, genesis_state=genesis))
+    tester = IndexedEthereumTester(PyEVMBackend(genesis_parameters=params, genesis_state=genesis))
     w3 = Web3(EthereumTesterProvider(tester))
     return Chain(w3=w3, backend=EMBEDDED, accounts=accounts, _tester=tester)

@@ -1,0 +1,481 @@
+"""The simulation configuration: typed, validated, loaded from TOML; its defaults are `fedchain demo`.
+
+Every key of a ``CONFIG.toml`` has the demo's value as its default, so an empty file runs the demo and
+a file states only what it changes (``adversaries = []`` turns the scripted incidents off). An unknown
+key, a value of the wrong type or out of range is a :class:`ConfigError` whose message starts with the
+key (``data.alpha: must be > 0, got -1``), raised before any data is loaded or any chain started.
+
+    rounds = 20                 # rounds of the task
+    seed = 7                    # data split, initial model, local training
+    mode = "plain"              # "plain" (secure aggregation is not available yet)
+    output = "fedchain-out"     # folder for report.json, report.html, model.pt, anchor.json (from the cwd)
+
+    [data]     dataset, partition, hospitals, alpha, test_fraction, min_hospital_size, files, label_column
+    [model]    name ("mlp" or "logreg"), hidden (widths of the MLP's hidden layers)
+    [training] local_epochs, batch_size, learning_rate, optimizer ("sgd" or "adam"), momentum
+    [rule]     name ("fedavg"), server_learning_rate, sample_cap
+    [task]     window_seconds, min_participants, min_stake, stake (what each hospital deposits),
+               aggregator_bond, reward_per_round (amounts in whole tokens),
+               violation_slash_bps, aggregator_slash_bps, missed_reveal_slash_bps, bounty_bps,
+               aggregator_fee_bps, scale_bits, clip (largest |update| coordinate, in model units),
+               words_per_leaf
+    [chain]    backend ("embedded" or "anvil")
+    [[adversaries]]  kind ("cheating_aggregator", "out_of_range_hospital", "silent_hospital"),
+                     round, hospital (for the hospital kinds)
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Final, Literal, cast, get_args
+
+from fedchain.aggregate.constants import MAX_SAMPLE_CAP, MAX_SERVER_LR_BPS, MAX_UPDATES
+from fedchain.commit.constants import MAX_CLIP, MAX_SCALE_BITS
+from fedchain.sim.errors import ConfigError
+
+Dataset = Literal["breast_cancer", "diabetes", "lung", "csv"]
+Partition = Literal["dirichlet", "iid", "natural"]
+ModelName = Literal["mlp", "logreg"]
+Optimizer = Literal["sgd", "adam"]
+RuleName = Literal["fedavg"]
+Backend = Literal["embedded", "anvil"]
+Mode = Literal["plain"]
+AdversaryKind = Literal["cheating_aggregator", "out_of_range_hospital", "silent_hospital"]
+
+HOSPITAL_ADVERSARIES: Final = ("out_of_range_hospital", "silent_hospital")
+TOKEN_UNIT: Final = 10**18
+BPS: Final = 10_000
+MAX_ROUNDS: Final = 1_000
+MAX_HOSPITALS: Final = 64
+"""Every hospital is a funded development account; 64 keeps the dev chains' account lists small."""
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Which data, and how it is split among hospitals (``hospitals`` and ``alpha`` for iid/dirichlet)."""
+
+    dataset: Dataset = "breast_cancer"
+    partition: Partition = "dirichlet"
+    hospitals: int = 5
+    alpha: float = 0.5
+    test_fraction: float = 0.2
+    min_hospital_size: int = 10
+    files: tuple[Path, ...] = ()
+    label_column: str = "label"
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The model every hospital trains: a small MLP (``hidden`` widths) or logistic regression."""
+
+    name: ModelName = "mlp"
+    hidden: tuple[int, ...] = (16,)
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Local training at each hospital, per round."""
+
+    local_epochs: int = 1
+    batch_size: int = 16
+    learning_rate: float = 0.05
+    optimizer: Optimizer = "sgd"
+    momentum: float = 0.9
+
+
+@dataclass(frozen=True)
+class RuleConfig:
+    """The aggregation rule (docs/protocol.md §4)."""
+
+    name: RuleName = "fedavg"
+    server_learning_rate: float = 1.0
+    sample_cap: int = 1_000
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    """The on-chain rules: windows, stakes, rewards, slashing and quantization."""
+
+    window_seconds: int = 60
+    min_participants: int = 2
+    min_stake: Decimal = Decimal(10)
+    stake: Decimal = Decimal(20)
+    aggregator_bond: Decimal = Decimal(20)
+    reward_per_round: Decimal = Decimal(5)
+    violation_slash_bps: int = 5_000
+    aggregator_slash_bps: int = 5_000
+    missed_reveal_slash_bps: int = 1_000
+    bounty_bps: int = 2_000
+    aggregator_fee_bps: int = 500
+    scale_bits: int = 16
+    clip: float = 8.0
+    words_per_leaf: int = 2
+
+    @property
+    def clip_units(self) -> int:
+        """The clip as the protocol's integer bound ``round(clip * 2^scale_bits)``."""
+        return round(self.clip * (1 << self.scale_bits))
+
+
+@dataclass(frozen=True)
+class ChainConfig:
+    """Where the contracts run."""
+
+    backend: Backend = "embedded"
+
+
+@dataclass(frozen=True)
+class Adversary:
+    """One scripted incident: who misbehaves, how, and in which round."""
+
+    kind: AdversaryKind
+    round: int
+    hospital: int | None = None
+
+
+DEMO_ADVERSARIES: Final = (
+    Adversary(kind="cheating_aggregator", round=4),
+    Adversary(kind="out_of_range_hospital", round=9, hospital=2),
+)
+DEFAULT_HINT: Final = " (these are the demo's adversaries: set adversaries = [] or list your own)"
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    """Everything a simulation needs; the defaults are `fedchain demo`."""
+
+    rounds: int = 20
+    seed: int = 7
+    mode: Mode = "plain"
+    output: Path = Path("fedchain-out")
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    rule: RuleConfig = field(default_factory=RuleConfig)
+    task: TaskConfig = field(default_factory=TaskConfig)
+    chain: ChainConfig = field(default_factory=ChainConfig)
+    adversaries: tuple[Adversary, ...] = DEMO_ADVERSARIES
+
+    def __post_init__(self) -> None:
+        check_config(self)
+
+
+def demo_config() -> SimulationConfig:
+    """The configuration of `fedchain demo`."""
+    return SimulationConfig()
+
+
+def load_config(path: str | Path) -> SimulationConfig:
+    """Read and validate a TOML file; relative data files are relative to the file's folder, ``output`` to
+    the current directory."""
+    source = Path(path)
+    try:
+        raw = tomllib.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{source}: no such configuration file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{source}: cannot read it: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{source}: not valid TOML: {error}") from None
+    return parse_config(raw, base=source.parent)
+
+
+def parse_config(raw: Mapping[str, Any], *, base: Path = Path()) -> SimulationConfig:
+    """Build a validated config from parsed TOML (``base``: folder that relative paths start from)."""
+    top = _Table(raw, "")
+    defaults = SimulationConfig()
+    config = SimulationConfig(
+        rounds=top.integer("rounds", defaults.rounds, low=1, high=MAX_ROUNDS),
+        seed=top.integer("seed", defaults.seed, low=0, high=2**32 - 1),
+        mode=_mode(top),
+        output=top.path("output", defaults.output, Path()),
+        data=_data(top.table("data"), base),
+        model=_model(top.table("model")),
+        training=_training(top.table("training")),
+        rule=_rule(top.table("rule")),
+        task=_task(top.table("task")),
+        chain=_chain(top.table("chain")),
+        adversaries=_adversaries(top),
+    )
+    top.finish()
+    return config
+
+
+def check_config(config: SimulationConfig) -> None:
+    """The checks that relate several settings (each alone was checked when parsed)."""
+    data, task = config.data, config.task
+    if data.partition == "natural" and data.dataset not in ("lung", "csv"):
+        raise ConfigError(f"data.partition: 'natural' needs a dataset with institutions ('lung' or 'csv'), "
+                          f"not {data.dataset!r}")
+    if data.dataset == "csv" and data.partition != "natural":
+        raise ConfigError("data.partition: a CSV federation is split by file (one hospital per file); "
+                          "use partition = \"natural\"")
+    if data.dataset == "csv" and len(data.files) < 2:
+        raise ConfigError(f"data.files: a CSV federation needs at least two files (one per hospital), "
+                          f"got {len(data.files)}")
+    if data.dataset != "csv" and data.files:
+        raise ConfigError(f"data.files: only used with dataset = \"csv\", not {data.dataset!r}")
+    if task.stake < task.min_stake:
+        raise ConfigError(f"task.stake: {task.stake} is below task.min_stake {task.min_stake}")
+    if task.clip_units < 1 or task.clip_units > MAX_CLIP:
+        raise ConfigError(f"task.clip: {task.clip} x 2^{task.scale_bits} must lie in [1, {MAX_CLIP}]")
+    if config.data.partition != "natural" and task.min_participants > data.hospitals:
+        raise ConfigError(f"task.min_participants: {task.min_participants} is more than the "
+                          f"{data.hospitals} hospitals")
+    seen: dict[int, str] = {}
+    for position, adversary in enumerate(config.adversaries):
+        key = f"adversaries[{position}]"
+        if adversary.round >= config.rounds:
+            raise ConfigError(f"{key}.round: {adversary.round} is not a round of a {config.rounds}-round task"
+                              f"{DEFAULT_HINT if config.adversaries == DEMO_ADVERSARIES else ''}")
+        if adversary.kind in HOSPITAL_ADVERSARIES:
+            if adversary.hospital is None:
+                raise ConfigError(f"{key}.hospital: required for kind {adversary.kind!r}")
+            if config.data.partition != "natural" and adversary.hospital >= data.hospitals:
+                raise ConfigError(f"{key}.hospital: {adversary.hospital} is not one of the {data.hospitals} "
+                                  f"hospitals (0..{data.hospitals - 1})")
+            if seen.setdefault(adversary.hospital, adversary.kind) != adversary.kind:
+                raise ConfigError(f"{key}.kind: hospital {adversary.hospital} is already "
+                                  f"{seen[adversary.hospital]!r}; one misbehaviour per hospital")
+        elif adversary.hospital is not None:
+            raise ConfigError(f"{key}.hospital: not used by kind {adversary.kind!r}")
+
+
+def token_units(amount: Decimal) -> int:
+    """Whole tokens (possibly fractional) in base units."""
+    return int(amount * TOKEN_UNIT)
+
+
+# -- sections ------------------------------------------------------------------------------------------
+
+
+def _mode(top: _Table) -> Mode:
+    if top.raw.get("mode") == "secure":
+        raise ConfigError("mode: secure aggregation is not available yet; use \"plain\"")
+    mode: Mode = top.choice("mode", SimulationConfig.mode, Mode)
+    return mode
+
+
+def _data(table: _Table, base: Path) -> DataConfig:
+    defaults = DataConfig()
+    config = DataConfig(
+        dataset=table.choice("dataset", defaults.dataset, Dataset),
+        partition=table.choice("partition", defaults.partition, Partition),
+        hospitals=table.integer("hospitals", defaults.hospitals, low=2, high=MAX_HOSPITALS),
+        alpha=table.number("alpha", defaults.alpha, low=0.0, low_open=True),
+        test_fraction=table.number("test_fraction", defaults.test_fraction, low=0.0, high=1.0, low_open=True,
+                                   high_open=True),
+        min_hospital_size=table.integer("min_hospital_size", defaults.min_hospital_size, low=1, high=10**6),
+        files=table.paths("files", base),
+        label_column=table.string("label_column", defaults.label_column),
+    )
+    if config.partition == "natural" and "hospitals" in table.raw:
+        raise ConfigError(f"{table.key('hospitals')}: a natural split has one hospital per institution or file; "
+                          "remove this setting")
+    if config.partition != "dirichlet" and "alpha" in table.raw:
+        raise ConfigError(f"{table.key('alpha')}: only used with partition = \"dirichlet\"")
+    if config.dataset != "csv" and "label_column" in table.raw:
+        raise ConfigError(f"{table.key('label_column')}: only used with dataset = \"csv\"")
+    table.finish()
+    return config
+
+
+def _model(table: _Table) -> ModelConfig:
+    defaults = ModelConfig()
+    config = ModelConfig(name=table.choice("name", defaults.name, ModelName),
+                         hidden=table.integers("hidden", defaults.hidden, low=1, high=4096))
+    if config.name == "logreg" and "hidden" in table.raw:
+        raise ConfigError("model.hidden: logistic regression has no hidden layers")
+    table.finish()
+    return config
+
+
+def _training(table: _Table) -> TrainingConfig:
+    defaults = TrainingConfig()
+    config = TrainingConfig(
+        local_epochs=table.integer("local_epochs", defaults.local_epochs, low=1, high=1_000),
+        batch_size=table.integer("batch_size", defaults.batch_size, low=1, high=100_000),
+        learning_rate=table.number("learning_rate", defaults.learning_rate, low=0.0, low_open=True, high=10.0),
+        optimizer=table.choice("optimizer", defaults.optimizer, Optimizer),
+        momentum=table.number("momentum", defaults.momentum, low=0.0, high=1.0, high_open=True),
+    )
+    table.finish()
+    return config
+
+
+def _rule(table: _Table) -> RuleConfig:
+    defaults = RuleConfig()
+    config = RuleConfig(
+        name=table.choice("name", defaults.name, RuleName),
+        server_learning_rate=table.number("server_learning_rate", defaults.server_learning_rate,
+                                          low=1 / BPS, high=MAX_SERVER_LR_BPS / BPS),
+        sample_cap=table.integer("sample_cap", defaults.sample_cap, low=1, high=MAX_SAMPLE_CAP),
+    )
+    table.finish()
+    return config
+
+
+def _task(table: _Table) -> TaskConfig:
+    defaults = TaskConfig()
+    config = TaskConfig(
+        window_seconds=table.integer("window_seconds", defaults.window_seconds, low=1, high=2**32 - 1),
+        min_participants=table.integer("min_participants", defaults.min_participants, low=1, high=MAX_UPDATES),
+        min_stake=table.tokens("min_stake", defaults.min_stake),
+        stake=table.tokens("stake", defaults.stake),
+        aggregator_bond=table.tokens("aggregator_bond", defaults.aggregator_bond),
+        reward_per_round=table.tokens("reward_per_round", defaults.reward_per_round),
+        violation_slash_bps=table.integer("violation_slash_bps", defaults.violation_slash_bps, low=0, high=BPS),
+        aggregator_slash_bps=table.integer("aggregator_slash_bps", defaults.aggregator_slash_bps, low=0, high=BPS),
+        missed_reveal_slash_bps=table.integer("missed_reveal_slash_bps", defaults.missed_reveal_slash_bps, low=0,
+                                              high=BPS),
+        bounty_bps=table.integer("bounty_bps", defaults.bounty_bps, low=0, high=BPS),
+        aggregator_fee_bps=table.integer("aggregator_fee_bps", defaults.aggregator_fee_bps, low=0, high=BPS),
+        scale_bits=table.integer("scale_bits", defaults.scale_bits, low=0, high=MAX_SCALE_BITS),
+        clip=table.number("clip", defaults.clip, low=0.0, low_open=True),
+        words_per_leaf=table.choice("words_per_leaf", defaults.words_per_leaf, Literal[1, 2, 4, 8]),
+    )
+    table.finish()
+    return config
+
+
+def _chain(table: _Table) -> ChainConfig:
+    config = ChainConfig(backend=table.choice("backend", ChainConfig.backend, Backend))
+    table.finish()
+    return config
+
+
+def _adversaries(top: _Table) -> tuple[Adversary, ...]:
+    if "adversaries" not in top.raw:
+        top.seen.add("adversaries")
+        return DEMO_ADVERSARIES
+    adversaries = []
+    for table in top.table_list("adversaries"):
+        kind = table.choice("kind", None, AdversaryKind)
+        round = table.integer("round", None, low=0, high=MAX_ROUNDS - 1)
+        hospital = table.integer("hospital", None, low=0, high=MAX_HOSPITALS - 1) if "hospital" in table.raw else None
+        adversary = Adversary(kind=kind, round=round, hospital=hospital)
+        table.finish()
+        adversaries.append(adversary)
+    return tuple(adversaries)
+
+
+# -- typed access to one TOML table, naming keys in errors ---------------------------------------------
+
+
+class _Table:
+    """One TOML table at dotted ``path``; every read marks its key, :meth:`finish` rejects the rest."""
+
+    def __init__(self, raw: object, path: str) -> None:
+        if not isinstance(raw, Mapping):
+            raise ConfigError(f"{path or 'configuration'}: must be a table, got {_kind(raw)}")
+        self.raw: Mapping[str, Any] = raw
+        self.where = path
+        self.seen: set[str] = set()
+
+    def key(self, name: str) -> str:
+        """The dotted name of ``name`` in this table."""
+        return f"{self.where}.{name}" if self.where else name
+
+    def finish(self) -> Any:
+        """Raise on any key that was not read; returns None so it can end an expression."""
+        unknown = sorted(set(self.raw) - self.seen)
+        if unknown:
+            known = ", ".join(sorted(self.seen))
+            raise ConfigError(f"{self.key(unknown[0])}: unknown setting (known here: {known})")
+        return None
+
+    def _get(self, name: str, default: Any) -> Any:
+        self.seen.add(name)
+        if name in self.raw:
+            return self.raw[name]
+        if default is None:
+            raise ConfigError(f"{self.key(name)}: required")
+        return default
+
+    def table(self, name: str) -> _Table:
+        self.seen.add(name)
+        return _Table(self.raw.get(name, {}), self.key(name))
+
+    def table_list(self, name: str) -> list[_Table]:
+        value = self._get(name, [])
+        if not isinstance(value, list):
+            raise ConfigError(f"{self.key(name)}: must be a list of tables ([[{self.key(name)}]]), got {_kind(value)}")
+        return [_Table(item, f"{self.key(name)}[{position}]") for position, item in enumerate(value)]
+
+    def integer(self, name: str, default: int | None, *, low: int, high: int) -> int:
+        value = self._get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{self.key(name)}: must be an integer, got {_kind(value)} {value!r}")
+        if not low <= value <= high:
+            raise ConfigError(f"{self.key(name)}: must lie in [{low}, {high}], got {value}")
+        return value
+
+    def number(self, name: str, default: float, *, low: float | None = None, high: float | None = None,
+               low_open: bool = False, high_open: bool = False) -> float:
+        value = self._get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{self.key(name)}: must be a number, got {_kind(value)} {value!r}")
+        number = float(value)
+        if low is not None and (number < low or (low_open and number == low)):
+            raise ConfigError(f"{self.key(name)}: must be {'>' if low_open else '>='} {low}, got {value}")
+        if high is not None and (number > high or (high_open and number == high)):
+            raise ConfigError(f"{self.key(name)}: must be {'<' if high_open else '<='} {high}, got {value}")
+        return number
+
+    def tokens(self, name: str, default: Decimal) -> Decimal:
+        value = self._get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+            raise ConfigError(f"{self.key(name)}: must be a number of tokens, got {_kind(value)} {value!r}")
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation:
+            raise ConfigError(f"{self.key(name)}: not a number of tokens: {value!r}") from None
+        if not amount > 0 or amount * TOKEN_UNIT != int(amount * TOKEN_UNIT) or amount > 10**9:
+            raise ConfigError(f"{self.key(name)}: must be a positive amount of at most 10^9 tokens with at most "
+                              f"18 decimals, got {value}")
+        return amount
+
+    def string(self, name: str, default: str) -> str:
+        value = self._get(name, default)
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{self.key(name)}: must be a non-empty string, got {_kind(value)} {value!r}")
+        return value
+
+    def choice(self, name: str, default: Any, options: Any) -> Any:
+        allowed = get_args(options)
+        value = self._get(name, default)
+        if isinstance(value, bool) or value not in allowed:
+            listed = ", ".join(repr(option) for option in allowed)
+            raise ConfigError(f"{self.key(name)}: must be one of {listed}, got {value!r}")
+        return value
+
+    def integers(self, name: str, default: tuple[int, ...], *, low: int, high: int) -> tuple[int, ...]:
+        value = self._get(name, list(default))
+        if not isinstance(value, list) or not value:
+            raise ConfigError(f"{self.key(name)}: must be a non-empty list of integers, got {_kind(value)}")
+        for item in value:
+            if isinstance(item, bool) or not isinstance(item, int) or not low <= item <= high:
+                raise ConfigError(f"{self.key(name)}: every entry must be an integer in [{low}, {high}], "
+                                  f"got {item!r}")
+        return tuple(cast(Sequence[int], value))
+
+    def path(self, name: str, default: Path, base: Path) -> Path:
+        value = self._get(name, str(default))
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{self.key(name)}: must be a path string, got {_kind(value)} {value!r}")
+        return Path(value) if name not in self.raw else base / value
+
+    def paths(self, name: str, base: Path) -> tuple[Path, ...]:
+        value = self._get(name, [])
+        if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+            raise ConfigError(f"{self.key(name)}: must be a list of path strings, got {value!r}")
+        return tuple(base / item for item in value)
+
+
+def _kind(value: object) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
+            dict: "a table"}.get(type(value), type(value).__name__)

@@ -1,0 +1,164 @@
+"""The one way to drive a federation in one process: deploy, fund, create a task, add agents, step them.
+
+A :class:`Federation` steps every agent in a fixed order (participants, watchers, aggregators, the
+requester). When a full pass changes nothing (no new block, no new action) it moves the development
+chain's clock to the current round's next deadline, so a run never sleeps. Tests and the simulator both
+drive federations through this class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+
+from fedchain.chain import Chain
+from fedchain.chain.coordinator import Coordinator, RoundPhase, TaskParams, TaskState, TaskStatus, Token
+from fedchain.learn.api import NDArrays, Trainer
+from fedchain.roles import Agent, Aggregator, Journal, Participant, Requester, Watcher
+from fedchain.sim.errors import SimulationError
+from fedchain.storage import BlobStore
+
+DEFAULT_MAX_STEPS = 200
+
+
+@dataclass
+class Federation:
+    """A task on ``chain`` and the agents that work on it.
+
+    Dev account 0 is the requester. ``trainer_for(hospital)`` builds the trainer of a participant added
+    without an explicit one; its journal lives in ``journal_dir``.
+    """
+
+    chain: Chain
+    coordinator: Coordinator
+    token: Token
+    store: BlobStore
+    requester: Requester
+    journal_dir: Path
+    trainer_for: Callable[[int], Trainer] | None = None
+    participants: list[Participant] = field(default_factory=list)
+    aggregators: list[Aggregator] = field(default_factory=list)
+    watchers: list[Watcher] = field(default_factory=list)
+
+    @classmethod
+    def launch(cls, chain: Chain, store: BlobStore, journal_dir: Path, *, template: TaskParams,
+               parameters: NDArrays, names: list[str] | None = None, evaluator: Trainer | None = None,
+               funds: int, trainer_for: Callable[[int], Trainer] | None = None) -> Federation:
+        """Deploy a coordinator and a dev token, mint ``funds`` to every account, create the task.
+
+        ``template`` gives every task rule but the token (set here), ``num_params`` and the spec hash.
+        """
+        coordinator = Coordinator.deploy(chain)
+        token = Token.deploy_dev(chain)
+        for account in chain.accounts:
+            token.mint(account.address, funds, sender=chain.accounts[0])
+        requester = Requester.create_task(coordinator, store, chain.accounts[0],
+                                          template=replace(template, token=token.address),
+                                          parameters=parameters, names=names, evaluator=evaluator)
+        return cls(chain=chain, coordinator=coordinator, token=token, store=store, requester=requester,
+                   journal_dir=journal_dir, trainer_for=trainer_for)
+
+    @property
+    def task_id(self) -> int:
+        """The task this federation works on."""
+        return self.requester.task_id
+
+    @property
+    def params(self) -> TaskParams:
+        """The task's rules."""
+        return self.requester.rules.params
+
+    def account(self, index: int) -> LocalAccount:
+        """Dev account ``index`` (0 is the requester)."""
+        if not 0 <= index < len(self.chain.accounts):
+            raise SimulationError(f"the chain has {len(self.chain.accounts)} accounts; there is no account {index}")
+        return self.chain.accounts[index]
+
+    def journal(self, index: int) -> Journal:
+        """The journal file of dev account ``index``."""
+        return Journal(self.journal_dir / f"{index}.json", owner=self.account(index).address, task_id=self.task_id)
+
+    # -- agents --------------------------------------------------------------------------------------
+
+    def add_participant(self, hospital: int, cls: type[Participant] = Participant, *, trainer: Trainer | None = None,
+                        **options: Any) -> Participant:
+        """Hospital ``hospital`` as a participant on dev account ``hospital + 1``."""
+        if trainer is None:
+            if self.trainer_for is None:
+                raise SimulationError(f"hospital {hospital} needs a trainer: pass one or give the federation "
+                                      "a trainer_for")
+            trainer = self.trainer_for(hospital)
+        index = hospital + 1
+        participant = cls(self.coordinator, self.store, self.task_id, self.account(index), trainer=trainer,
+                          journal=self.journal(index), **options)
+        self.participants.append(participant)
+        return participant
+
+    def add_aggregator(self, index: int, cls: type[Aggregator] = Aggregator, **options: Any) -> Aggregator:
+        """An aggregator on dev account ``index``."""
+        aggregator = cls(self.coordinator, self.store, self.task_id, self.account(index), **options)
+        self.aggregators.append(aggregator)
+        return aggregator
+
+    def add_watcher(self, index: int) -> Watcher:
+        """A watcher on dev account ``index``."""
+        watcher = Watcher(self.coordinator, self.store, self.task_id, self.account(index))
+        self.watchers.append(watcher)
+        return watcher
+
+    def agents(self) -> Sequence[Agent]:
+        """Every agent, in the order they are stepped."""
+        return [*self.participants, *self.watchers, *self.aggregators, self.requester]
+
+    # -- driving -------------------------------------------------------------------------------------
+
+    def step_all(self) -> None:
+        """Step every agent once."""
+        for agent in self.agents():
+            agent.step()
+
+    def advance(self) -> bool:
+        """Step every agent; if nothing changed, move the clock to the next deadline. True if anything acted."""
+        before = self.snapshot()
+        self.step_all()
+        if self.snapshot() != before:
+            return True
+        self.advance_to_next_deadline()
+        return False
+
+    def run_until(self, done: Callable[[], bool], max_steps: int = DEFAULT_MAX_STEPS) -> None:
+        """Call :meth:`advance` until ``done()``; a federation stuck for ``max_steps`` passes is an error."""
+        for _ in range(max_steps):
+            if done():
+                return
+            self.advance()
+        raise SimulationError(f"task {self.task_id} not done after {max_steps} steps; "
+                              f"round {self.state().current_round} is in phase {self.phase().name}")
+
+    def run_rounds(self, rounds: int) -> None:
+        """Run until ``rounds`` rounds closed (or the task ended)."""
+        self.run_until(lambda: self.state().current_round >= rounds or self.state().status != TaskStatus.RUNNING)
+
+    def state(self) -> TaskState:
+        """The task's state."""
+        return self.coordinator.task_state(self.task_id)
+
+    def phase(self) -> RoundPhase:
+        """The current round's phase."""
+        return self.coordinator.round_view(self.task_id, self.state().current_round).phase
+
+    def snapshot(self) -> tuple[int, int]:
+        """What changes when any agent acted: the chain's block number and the total of action logs."""
+        return int(self.chain.w3.eth.block_number), sum(len(agent.actions) for agent in self.agents())
+
+    def advance_to_next_deadline(self) -> None:
+        """Move the clock to the next deadline of the current round that lies in the future."""
+        view = self.coordinator.round_view(self.task_id, self.state().current_round)
+        now = self.chain.now()
+        deadlines = [view.commit_end, view.reveal_end, view.propose_end, view.challenge_end]
+        future = [deadline for deadline in deadlines if deadline > now]
+        self.chain.advance_to(min(future) if future else now + self.params.commit_window)

@@ -1,0 +1,178 @@
+"""Reading what happened from the chain: rounds, proposals, rewards, slashes and balances, by event and view.
+
+Nothing here trusts the simulation script: included participants are the round's ``Revealed`` events
+minus its ``UpdateDropped`` events (docs/protocol.md §8.4), slashes are the slash events, rewards are the
+``RoundFinalized`` figures times the revealed weights, balances are the token's and the contract's views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from web3 import Web3
+
+from fedchain.chain.coordinator import Coordinator, RoundStatus, Token
+from fedchain.sim.records import Balance, Party, Proposal, Slash
+
+ZERO_ADDRESS = "0x" + "00" * 20
+_STATUS = {RoundStatus.ACTIVE: "active", RoundStatus.FINALIZED: "finalized", RoundStatus.FAILED: "failed"}
+_PROPOSAL_ENDINGS = {"ProposalRejected": "rejected", "ProposalVoided": "voided", "RoundFinalized": "finalized",
+                     "RoundFailed": "voided"}
+
+
+class Ledger:
+    """Event and state queries about task ``task_id``, naming addresses by ``parties`` (lowercase keys)."""
+
+    def __init__(self, coordinator: Coordinator, token: Token, task_id: int, parties: Iterable[Party]) -> None:
+        self.coordinator = coordinator
+        self.token = token
+        self.task_id = task_id
+        self.parties = {party.address.lower(): party for party in parties}
+
+    def name(self, address: str) -> str:
+        """The party's name, or the address itself for an account the simulation does not know."""
+        party = self.parties.get(address.lower())
+        return party.name if party else Web3.to_checksum_address(address)
+
+    def events(self, event: str, **filters: Any) -> list[Any]:
+        """Every ``event`` of the coordinator matching ``filters`` (the task is always filtered)."""
+        handle = getattr(self.coordinator.contract.events, event)()
+        return list(handle.get_logs(from_block=0, argument_filters={"taskId": self.task_id, **filters}))
+
+    # -- rounds --------------------------------------------------------------------------------------
+
+    def status(self, round: int) -> str:
+        """``finalized``, ``failed`` or ``active``."""
+        return _STATUS[self.coordinator.round_view(self.task_id, round).status]
+
+    def committed(self, round: int) -> tuple[str, ...]:
+        """Names of the members that committed in ``round``."""
+        return tuple(self.name(address) for address in self.coordinator.committers(self.task_id, round))
+
+    def included(self, round: int) -> list[Any]:
+        """``Revealed`` events of ``round`` whose update was not dropped, in chain order."""
+        dropped = {log.args.participant.lower() for log in self.events("UpdateDropped", round=round)}
+        return [log for log in self.events("Revealed", round=round) if log.args.participant.lower() not in dropped]
+
+    def dropped(self, round: int) -> tuple[str, ...]:
+        """Names of the members whose update of ``round`` was proven wrong and dropped."""
+        return tuple(self.name(log.args.participant) for log in self.events("UpdateDropped", round=round))
+
+    def proposals(self, round: int) -> tuple[Proposal, ...]:
+        """Every proposal of ``round`` with its outcome: the next ending event after it decides."""
+        endings = sorted(
+            ((_position(log), _PROPOSAL_ENDINGS[name]) for name in _PROPOSAL_ENDINGS
+             for log in self.events(name, round=round)),
+        )
+        proposals = []
+        for log in self.events("Proposed", round=round):
+            position = _position(log)
+            outcome = next((ending for at, ending in endings if at > position), "pending")
+            proposals.append(Proposal(aggregator=self.name(log.args.aggregator), root="0x" + bytes(log.args.root).hex(),
+                                      outcome=outcome))
+        return tuple(proposals)
+
+    def finalized(self, round: int) -> Any | None:
+        """The ``RoundFinalized`` event of ``round``, if it was finalized."""
+        logs = self.events("RoundFinalized", round=round)
+        return logs[0] if logs else None
+
+    def rewards(self, round: int) -> dict[str, int]:
+        """What ``round`` credited to whom: each included participant weight x rewardPerWeight, the fee."""
+        finalized = self.finalized(round)
+        if finalized is None:
+            return {}
+        credited: dict[str, int] = {}
+        for log in self.included(round):
+            name = self.name(log.args.participant)
+            credited[name] = credited.get(name, 0) + int(log.args.weight) * int(finalized.args.rewardPerWeight)
+        aggregator = self.name(self.coordinator.round_view(self.task_id, round).aggregator)
+        credited[aggregator] = credited.get(aggregator, 0) + int(finalized.args.aggregatorFee)
+        return credited
+
+    # -- slashes -------------------------------------------------------------------------------------
+
+    def slashes(self) -> list[Slash]:
+        """Every slash of the task, in chain order."""
+        num_params = self.coordinator.task_params(self.task_id).num_params
+        found: list[tuple[tuple[int, int], Slash]] = []
+        for log in self.events("ProposalRejected"):
+            found.append((_position(log), self._slash(
+                log, log.args.round, log.args.aggregator, "aggregator", "wrong_aggregate",
+                f"wrong aggregate, proven by a fraud proof at leaf {log.args.leafIndex}", log.args.challenger)))
+        for log in self.events("UpdateDropped"):
+            coordinate = int(log.args.coordinate)
+            what = "nonzero padding" if coordinate >= num_params else "outside the clipping range"
+            found.append((_position(log), self._slash(
+                log, log.args.round, log.args.participant, "participant", "bad_update",
+                f"update coordinate {coordinate} {what}, proven on chain", log.args.challenger)))
+        for log in self.events("MissedRevealSlashed"):
+            found.append((_position(log), self._slash(
+                log, log.args.round, log.args.participant, "participant", "missed_reveal",
+                "committed but never revealed",
+                self._sender(log))))
+        for log in self.events("SilenceSlashed"):
+            found.append((_position(log), self._slash(
+                log, None, log.args.member, "participant", "silence", "silent for more rounds than the task allows",
+                self._sender(log))))
+        return [slash for _, slash in sorted(found, key=lambda item: item[0])]
+
+    def _slash(self, log: Any, round: int | None, address: str, role: str, kind: str, reason: str,
+               challenger: str | None) -> Slash:
+        return Slash(round=None if round is None else int(round), role=role, name=self.name(address),
+                     address=Web3.to_checksum_address(address), kind=kind, reason=reason, amount=int(log.args.slashed),
+                     bounty=int(log.args.bounty), challenger=None if challenger is None else self.name(challenger))
+
+    def _sender(self, log: Any) -> str:
+        transaction = self.coordinator.chain.w3.eth.get_transaction(log.transactionHash)
+        return str(transaction["from"])
+
+    # -- balances ------------------------------------------------------------------------------------
+
+    def balances(self, slashes: list[Slash]) -> list[Balance]:
+        """Every party's end state and the flows that explain it."""
+        finalized = {int(log.args.round): int(log.args.rewardPerWeight) for log in self.events("RoundFinalized")}
+        balances = []
+        for address, party in self.parties.items():
+            checksum = Web3.to_checksum_address(address)
+            claimed = self.events("RewardClaimed", participant=checksum)
+            claimed_rounds = {int(log.args.round) for log in claimed}
+            unclaimed = sum(
+                int(log.args.weight) * finalized[int(log.args.round)]
+                for log in self.events("Revealed", participant=Web3.to_checksum_address(address))
+                if int(log.args.round) in finalized and int(log.args.round) not in claimed_rounds
+                and self.coordinator.reward_of(self.task_id, int(log.args.round), address, bytes(log.args.root),
+                                               int(log.args.weight)) > 0
+            )
+            balances.append(Balance(
+                party=party,
+                token_balance=self.token.balance_of(address),
+                stake=self.coordinator.member(self.task_id, address).stake,
+                bond=self.coordinator.aggregator(self.task_id, address).bond,
+                funded=self._minted(address),
+                rewards_claimed=sum(int(log.args.amount) for log in claimed),
+                rewards_unclaimed=unclaimed,
+                fees_claimed=sum(int(log.args.amount) for log in
+                                 self.events("FeesClaimed", aggregator=Web3.to_checksum_address(address))),
+                fees_unclaimed=self.coordinator.fees_of(self.task_id, address),
+                bounties=sum(slash.bounty for slash in slashes if slash.challenger == party.name),
+                slashed=sum(slash.amount for slash in slashes if slash.address.lower() == address),
+                withdrawn=self._sum("StakeWithdrawn", "amount", member=checksum)
+                + self._sum("BondWithdrawn", "amount", aggregator=checksum),
+                escrow=self._sum("TaskCreated", "escrow", requester=checksum),
+                pool_withdrawn=self._sum("PoolWithdrawn", "amount", requester=checksum),
+            ))
+        return balances
+
+    def _sum(self, event: str, field: str, **filters: Any) -> int:
+        return sum(int(getattr(log.args, field)) for log in self.events(event, **filters))
+
+    def _minted(self, address: str) -> int:
+        handle = self.token.contract.events.Transfer()
+        filters: Mapping[str, Any] = {"from": ZERO_ADDRESS, "to": Web3.to_checksum_address(address)}
+        return sum(int(log.args.value) for log in handle.get_logs(from_block=0, argument_filters=filters))
+
+
+def _position(log: Any) -> tuple[int, int]:
+    return int(log.blockNumber), int(log.logIndex)

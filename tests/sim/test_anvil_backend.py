@@ -1,0 +1,21 @@
+"""The simulator on anvil: a local node started for the run, the dev clock moved there too."""
+
+from __future__ import annotations
+
+import pytest
+
+from fedchain.sim import parse_config
+from fedchain.sim.run import run_simulation
+
+pytestmark = pytest.mark.anvil
+
+
+def test_a_small_federation_runs_on_anvil() -> None:
+    config = parse_config({"rounds": 2, "adversaries": [], "chain": {"backend": "anvil"},
+                           "data": {"hospitals": 2, "partition": "iid"}, "model": {"name": "logreg"}})
+    result = run_simulation(config)
+    assert result.chain.backend == "anvil" and result.chain.chain_id == 31337
+    assert [record.status for record in result.rounds] == ["finalized", "finalized"]
+    assert all(record.gas["commit"] > 0 and len(record.participants) == 2 for record in result.rounds)
+    assert result.final.round == 1 and result.final.metrics.accuracy > 0.8
+    assert result.slashes == ()
