@@ -5,6 +5,9 @@
   reference, verified on every get) and :class:`LocalBlobStore`, a sharded directory with atomic writes.
 - :mod:`fedchain.storage.vectors`: :func:`put_vector` / :func:`get_vector`, which tie the two together
   and refuse any blob that is not exactly the one the caller expects.
+- :mod:`fedchain.storage.s3` and :mod:`fedchain.storage.ipfs`: the same protocol over S3-compatible object
+  storage and over an IPFS node's RPC API; :func:`open_store` (:mod:`fedchain.storage.url`) picks a
+  backend from a URL.
 
 The Merkle root check is a parameter: functions that need a root take ``root_of(vector, words_per_leaf)
 -> bytes`` (:data:`RootFunction`). In :mod:`~fedchain.storage.vectors` it defaults to
@@ -36,7 +39,10 @@ from fedchain.storage.errors import (
     InvalidBlobRefError,
     StorageError,
 )
+from fedchain.storage.ipfs import IpfsBlobStore, cid_of
+from fedchain.storage.s3 import S3BlobStore
 from fedchain.storage.store import BlobStore, LocalBlobStore, verify_content
+from fedchain.storage.url import StoreUrlError, open_store
 from fedchain.storage.vectors import (
     ExpectedBlob,
     StoredBlob,
@@ -58,12 +64,16 @@ __all__ = [
     "ExpectedBlob",
     "Int32Vector",
     "InvalidBlobRefError",
+    "IpfsBlobStore",
     "LocalBlobStore",
     "RootFunction",
+    "S3BlobStore",
     "StorageError",
+    "StoreUrlError",
     "StoredBlob",
     "TensorShape",
     "blob_ref",
+    "cid_of",
     "decode_blob",
     "encode_blob",
     "get_blob",
@@ -71,6 +81,7 @@ __all__ = [
     "header_json",
     "model_spec_hash",
     "model_spec_json",
+    "open_store",
     "protocol_root",
     "put_vector",
     "ref_from_hex",

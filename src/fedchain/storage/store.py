@@ -5,8 +5,9 @@ their 32-byte sha256 reference. It knows nothing of the blob format; the format 
 :mod:`fedchain.storage.blob` and :mod:`fedchain.storage.vectors`, and work with any backend. Every
 backend's ``get`` verifies the content hash with :func:`verify_content` before returning bytes, so a
 caller never sees bytes that are not the referenced blob, whatever the backend (a local directory here;
-S3-compatible object storage keyed by :func:`~fedchain.storage.blob.ref_hex`, or an IPFS HTTP API that
-maps the sha256 reference to its content identifier, later).
+S3-compatible object storage keyed by :func:`~fedchain.storage.blob.ref_hex` in
+:mod:`fedchain.storage.s3`; an IPFS node's RPC API, where the sha256 reference is the block's content
+identifier, in :mod:`fedchain.storage.ipfs`).
 """
 
 import contextlib
