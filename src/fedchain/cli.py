@@ -76,9 +76,11 @@ def chain_info(rpc: RpcOption = "embedded", key_env: KeyEnvOption = DEFAULT_KEY_
 @chain_app.command("up")
 @one_line_errors
 def chain_up(port: Annotated[int, typer.Option(help="Loopback port (0: any free one).")] = 8545,
-             accounts: Annotated[int, typer.Option(help="Funded development accounts.")] = 10) -> None:
+             accounts: Annotated[int, typer.Option(help="Funded development accounts.")] = 10,
+             block_time: Annotated[int, typer.Option(help="Also mine a block every this many seconds, so deadlines "
+                                                          "pass in real time (0: only on transactions).")] = 1) -> None:
     """Run a local anvil node until Ctrl-C, printing its URL."""
-    with AnvilNode(port=port or None, accounts=accounts) as node:
+    with AnvilNode(port=port or None, accounts=accounts, block_time=block_time) as node:
         console.print(node.url, highlight=False)
         sys.stdout.flush()
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -20,15 +20,11 @@ def test_records_survive_a_restart(tmp_path: Path) -> None:
     journal = Journal(path, owner=OWNER, task_id=1)
     journal.record_commit(record(0))
     journal.record_commit(record(1))
-    journal.record_pending("reveal:1", 5)
     journal.mark_claimed([0])
 
     reopened = Journal(path, owner=OWNER, task_id=1)
     assert reopened.commit_record(1) == record(1)
     assert reopened.unclaimed() == [record(1)]
-    assert reopened.pending_nonce("reveal:1") == 5
-    reopened.clear_pending("reveal:1")
-    assert Journal(path, owner=OWNER, task_id=1).pending_nonce("reveal:1") is None
     assert [p.name for p in tmp_path.iterdir()] == ["j.json"]  # no temporary file left behind
 
 

@@ -60,7 +60,9 @@ class AnvilNode:
     """An anvil process on a loopback port; use as a context manager, or call `stop()`."""
 
     def __init__(self, *, port: int | None = None, chain_id: int = 31337, accounts: int = 10,
-                 binary: Path | None = None, startup_timeout: float = 30.0) -> None:
+                 binary: Path | None = None, startup_timeout: float = 30.0, block_time: int = 0) -> None:
+        """``block_time`` > 0 also mines a block every that many seconds (besides one per transaction), so
+        the chain's clock, which contract views read, follows real time while nothing is sent."""
         self.binary = binary or find_anvil()
         self.port = port or free_port()
         self.chain_id = chain_id
@@ -68,6 +70,8 @@ class AnvilNode:
         command = [str(self.binary), "--host", "127.0.0.1", "--port", str(self.port),
                    "--chain-id", str(chain_id), "--accounts", str(accounts),
                    "--mnemonic", DEV_MNEMONIC, "--silent"]
+        if block_time > 0:
+            command += ["--block-time", str(block_time), "--mixed-mining"]
         # preexec_fn is the only way to set PR_SET_PDEATHSIG; it runs one libc call, takes no locks.
         self._process = subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

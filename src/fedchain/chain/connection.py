@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from eth_account import Account
@@ -249,7 +250,8 @@ class Chain:
                 return thunk()
             except (requests.ConnectionError, requests.Timeout) as error:
                 if attempt == TRANSIENT_RETRIES:
-                    raise ChainConnectionError(f"the chain at {self.url} stopped answering: {error}") from None
+                    raise ChainConnectionError(f"the chain at {shown_url(self.url or '')} stopped answering "
+                                               f"({type(error).__name__})") from None
                 time.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
@@ -282,11 +284,12 @@ def _decode_tester_error(error: BaseException) -> DecodedError:
 
 
 def connect(target: str = EMBEDDED, *, key_env: str = DEFAULT_KEY_ENV, keystore: Path | None = None,
-            dev_accounts: int = DEFAULT_DEV_ACCOUNTS) -> Chain:
+            dev_accounts: int = DEFAULT_DEV_ACCOUNTS, read_only: bool = False) -> Chain:
     """Connect to `target` ("embedded", "anvil" or a JSON-RPC URL) and return a ready `Chain`.
 
     Development chains come with `dev_accounts` funded accounts. A URL gets one account: from the
-    keystore file if given (password from $FEDCHAIN_KEYSTORE_PASSWORD), else from `key_env`.
+    keystore file if given (password from $FEDCHAIN_KEYSTORE_PASSWORD), else from `key_env`; with
+    `read_only` it gets none and needs no key (views and events only).
     """
     if target == EMBEDDED:
         return _connect_embedded(dev_accounts)
@@ -299,15 +302,26 @@ def connect(target: str = EMBEDDED, *, key_env: str = DEFAULT_KEY_ENV, keystore:
             node.stop()
             raise
     if target.startswith(("http://", "https://")):
-        account = account_from_keystore(keystore) if keystore else account_from_env(key_env)
+        accounts = [] if read_only else [account_from_keystore(keystore) if keystore else account_from_env(key_env)]
         w3 = Web3(Web3.HTTPProvider(target, request_kwargs={"timeout": 30}))
         try:
             w3.eth.chain_id  # noqa: B018 - a probe: fail here, clearly, if nothing answers
         except (requests.RequestException, OSError, ValueError) as error:
             reason = type(error).__name__
-            raise ChainConnectionError(f"no JSON-RPC node answers at {target} ({reason})") from None
-        return Chain(w3=w3, backend=RPC, accounts=[account])
+            raise ChainConnectionError(f"no JSON-RPC node answers at {shown_url(target)} ({reason})") from None
+        return Chain(w3=w3, backend=RPC, accounts=accounts)
     raise ChainConnectionError(f"unknown chain target {target!r}: use 'embedded', 'anvil' or an http(s) URL")
+
+
+def shown_url(url: str) -> str:
+    """``url`` fit for output: scheme, host and port only. Hosted RPC endpoints often carry an API key in the
+    path, query or user part, and that is a secret."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.hostname:
+        return "(unparseable URL)"
+    port = f":{parts.port}" if parts.port else ""
+    hidden = "/..." if parts.path.strip("/") or parts.query or parts.username else ""
+    return f"{parts.scheme}://{parts.hostname}{port}{hidden}"
 
 
 def dev_keys(count: int) -> list[LocalAccount]:

@@ -362,6 +362,11 @@ class Coordinator:
         joined = [str(log.args.member) for log in self._logs("StakeDeposited", taskId=task_id)]
         return list(dict.fromkeys(joined))
 
+    def aggregators(self, task_id: int) -> list[str]:
+        """Every address that ever posted an aggregator bond for the task (its first BondDeposited), in chain order."""
+        bonded = [str(log.args.aggregator) for log in self._logs("BondDeposited", taskId=task_id)]
+        return list(dict.fromkeys(bonded))
+
     def committers(self, task_id: int, round: int) -> list[str]:
         """Addresses that committed in ``round``, in chain order."""
         return [str(log.args.participant) for log in self._logs("Committed", taskId=task_id, round=round)]
@@ -514,6 +519,10 @@ class Token:
     def address(self) -> str:
         """The token's checksum address."""
         return str(self.contract.address)
+
+    def decimals(self) -> int:
+        """How many decimals the token's amounts have (base units per whole token: 10**decimals)."""
+        return int(self.chain.call(self.contract.functions.decimals()))
 
     def balance_of(self, account: str) -> int:
         """``account``'s balance."""

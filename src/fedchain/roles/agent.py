@@ -2,21 +2,35 @@
 
 `step()` reads chain state and does at most what is due now, so calling it again is harmless; a test or
 the simulator calls it while moving the dev chain's clock, and `run()` calls it in a loop on a real
-chain. Every action an agent takes is appended to `actions` (a plain log for tests and the demo).
+chain until `finished()`. Every action an agent takes is appended to `actions` (a plain log for tests and
+the demo) and logged as one line on the ``fedchain.roles`` logger (addresses only, never a key).
+
+Restart safety: an agent holds nothing in memory that it cannot rebuild from the chain (a participant's
+salts and updates are in its journal), so one killed at any moment carries on when started again. Its
+first concern is a transaction its earlier life may have sent and not seen mined: while the account has
+a transaction pending (`in_flight()`), a step does nothing, so no action is ever sent twice.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
 from eth_account.signers.local import LocalAccount
 
-from fedchain.chain.coordinator import Coordinator, Token
+from fedchain.chain import ChainError
+from fedchain.chain.coordinator import Coordinator, TaskStatus, Token
 from fedchain.roles.task import TaskRules, load_rules
-from fedchain.storage import BlobStore
+from fedchain.storage import BlobStore, StorageError
 
 DEFAULT_POLL_SECONDS = 5.0
+STOP_CHECK_SECONDS = 0.2
+RETRIED_ERRORS = (ChainError, StorageError)
+"""Failures that end one step of `run()` but not the loop: the next step reads the chain afresh (another
+agent won a race, a window closed, a node or a store did not answer)."""
+
+logger = logging.getLogger("fedchain.roles")
 
 
 class Agent:
@@ -29,6 +43,7 @@ class Agent:
         self.account = account
         self.actions: list[str] = []
         self._rules: TaskRules | None = None
+        self._waiting_for: int | None = None
 
     @property
     def address(self) -> str:
@@ -51,11 +66,40 @@ class Agent:
         """Do whatever is due now; subclasses implement it."""
         raise NotImplementedError
 
-    def run(self, *, poll_seconds: float = DEFAULT_POLL_SECONDS, until: Callable[[], bool] | None = None) -> None:
-        """Call `step()` every ``poll_seconds`` until ``until()`` is true (forever if None)."""
-        while until is None or not until():
-            self.step()
-            time.sleep(poll_seconds)
+    def finished(self) -> bool:
+        """Whether nothing is left for this agent to do: the task has ended (subclasses add what they settle)."""
+        return self.coordinator.task_state(self.task_id).status != TaskStatus.RUNNING
+
+    def run(self, *, poll_seconds: float = DEFAULT_POLL_SECONDS, until: Callable[[], bool] | None = None,
+            stop: Callable[[], bool] | None = None) -> None:
+        """Call `step()` every ``poll_seconds`` until ``until()`` holds after a step, or ``stop()`` holds.
+
+        A chain or storage failure (:data:`RETRIED_ERRORS`) ends only its step: it is logged and the next
+        poll tries again. ``stop`` (a signal handler's flag, say) is checked between steps and while
+        waiting, so a stop request never cuts a step short and is answered within a fraction of a second.
+        """
+        stopping = stop or (lambda: False)
+        while not stopping():
+            try:
+                self.step()
+            except RETRIED_ERRORS as error:
+                self.warn(f"step failed, trying again in {poll_seconds:g} s: {error}")
+            if until is not None and until():
+                return
+            wake = time.monotonic() + poll_seconds
+            while not stopping() and (left := wake - time.monotonic()) > 0:
+                time.sleep(min(left, STOP_CHECK_SECONDS))
+
+    def in_flight(self) -> bool:
+        """Whether a transaction of this account waits to be mined (sent before a crash, say); logged once."""
+        mined, sent = self.coordinator.chain.transaction_counts(self.address)
+        if sent <= mined:
+            self._waiting_for = None
+            return False
+        if self._waiting_for != mined:
+            self._waiting_for = mined
+            self.warn(f"waiting for transaction nonce {mined} (sent earlier) to be mined before acting")
+        return True
 
     def ensure_allowance(self, amount: int) -> None:
         """Approve the coordinator to pull ``amount`` of the task token, if not already allowed."""
@@ -65,3 +109,8 @@ class Agent:
     def log(self, action: str) -> None:
         """Record an action taken."""
         self.actions.append(action)
+        logger.info("%s %s %s", type(self).__name__.lower(), self.address, action)
+
+    def warn(self, message: str) -> None:
+        """Log something that went wrong or holds the agent up (not an action)."""
+        logger.warning("%s %s %s", type(self).__name__.lower(), self.address, message)

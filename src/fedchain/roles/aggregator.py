@@ -5,6 +5,12 @@ It also does the chores anyone may do so a round never stalls: fail a round with
 reopen an expired propose window, finalize after the challenge window. Before proposing it proves any
 out-of-range update itself (an honest aggregate over a bad update could not be correct), so the set
 it aggregates is exactly the set the contract will hold it to.
+
+Liveness: any number of bonded aggregators may run. A ``standby`` aggregator leaves each round's first
+propose window to the others and proposes only in a reopened one, so if the primary aggregator
+disappears, the standby reopens the expired window and takes the round over; if it is alive, nobody
+pays for a lost race. Two aggregators that race anyway are safe: the contract takes the first proposal,
+and the loser's transaction reverts before anything changes.
 """
 
 from __future__ import annotations
@@ -30,15 +36,19 @@ from fedchain.storage import BlobStore, put_vector
 
 
 class Aggregator(Agent):
-    """A bonded aggregator posting ``bond`` (default: the task's aggregatorBond)."""
+    """A bonded aggregator posting ``bond`` (default: the task's aggregatorBond); a ``standby`` one proposes
+    only in reopened propose windows."""
 
     def __init__(self, coordinator: Coordinator, store: BlobStore, task_id: int, account: LocalAccount, *,
-                 bond: int | None = None) -> None:
+                 bond: int | None = None, standby: bool = False) -> None:
         super().__init__(coordinator, store, task_id, account)
         self.bond = bond
+        self.standby = standby
 
     def step(self) -> None:
         """Bond, fail, propose, reopen or finalize: whatever is due now; once the task ended, settle."""
+        if self.in_flight():
+            return
         state = self.coordinator.task_state(self.task_id)
         if state.status != TaskStatus.RUNNING:
             self._settle()
@@ -63,6 +73,11 @@ class Aggregator(Agent):
         """The model to propose: the task's rule applied to the included updates (override to cheat)."""
         return recompute_model(self.rules, previous, updates)
 
+    def finished(self) -> bool:
+        """The task has ended, the fees are claimed and the bond withdrawn."""
+        return (super().finished() and self.coordinator.fees_of(self.task_id, self.address) == 0
+                and not self.coordinator.aggregator(self.task_id, self.address).bonded)
+
     def _settle(self) -> None:
         """Claim the fees earned and withdraw the bond (allowed at once after the task's end)."""
         if self.coordinator.fees_of(self.task_id, self.address) > 0:
@@ -85,6 +100,8 @@ class Aggregator(Agent):
     def _may_propose(self, round: int, view: RoundView) -> bool:
         if view.has_proposal or self.coordinator.chain.now() < view.propose_start:
             return False
+        if self.standby and view.propose_start == view.reveal_end:
+            return False  # the round's first window: the primary aggregators' turn
         return self.coordinator.aggregator(self.task_id, self.address).barred_round != round + 1
 
     def _propose(self, round: int, model_root: bytes, model_blob_ref: bytes) -> None:

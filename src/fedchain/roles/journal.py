@@ -2,9 +2,9 @@
 
 What must survive a crash is what the chain cannot tell: the salt, root, sample count and blob reference
 of each commitment (recorded BEFORE the commit is sent, so a restarted agent either finds its commitment
-on chain and reveals from the journal, or commits again with the same salt and root), the reveals still
-to be claimed, and the nonce of a transaction that was being sent (so a restart waits for it instead of
-sending a second one).
+on chain and reveals from the journal, or commits again with the same salt and root) and the reveals
+still to be claimed. A transaction that was in flight at the crash needs no note: the node's pending
+pool shows it (`fedchain.roles.Agent.in_flight`).
 """
 
 from __future__ import annotations
@@ -60,7 +60,6 @@ class Journal:
         self.task_id = task_id
         self._commits: dict[int, CommitRecord] = {}
         self._claimed: set[int] = set()
-        self._pending: dict[str, int] = {}
         if self.path.exists():
             self._load()
 
@@ -87,22 +86,6 @@ class Journal:
         self._claimed.update(rounds)
         self._save()
 
-    # -- pending transactions ------------------------------------------------------------------------
-
-    def pending_nonce(self, action: str) -> int | None:
-        """The nonce ``action`` was about to be sent with, if it may still be in flight."""
-        return self._pending.get(action)
-
-    def record_pending(self, action: str, nonce: int) -> None:
-        """Durably note that ``action`` is being sent with ``nonce``."""
-        self._pending[action] = nonce
-        self._save()
-
-    def clear_pending(self, action: str) -> None:
-        """Forget the in-flight note of ``action`` (it was mined, or turned out unnecessary)."""
-        if self._pending.pop(action, None) is not None:
-            self._save()
-
     # -- storage -------------------------------------------------------------------------------------
 
     def _load(self) -> None:
@@ -117,7 +100,6 @@ class Journal:
                                f"not {self.owner} task {self.task_id}")
         self._commits = {int(key): CommitRecord.from_json(value) for key, value in data["commits"].items()}
         self._claimed = {int(round) for round in data["claimed"]}
-        self._pending = {str(key): int(value) for key, value in data["pending"].items()}
 
     def _save(self) -> None:
         data = {
@@ -126,7 +108,6 @@ class Journal:
             "task_id": self.task_id,
             "commits": {str(round): record.to_json() for round, record in sorted(self._commits.items())},
             "claimed": sorted(self._claimed),
-            "pending": dict(sorted(self._pending.items())),
         }
         write_atomically(self.path, json.dumps(data, indent=1, sort_keys=True).encode())
 

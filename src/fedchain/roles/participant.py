@@ -1,10 +1,11 @@
 """The participant (a hospital): joins with a stake, trains each round, commits, reveals, claims rewards.
 
-Crash safety: the salt, root, sample count and blob reference of a round are written to the journal
-BEFORE the commit is sent, and the nonce of every transaction is noted while it is in flight. A
-participant rebuilt from the same journal after a crash therefore (1) waits for a transaction that may
-still be mined, (2) finds its commitment on chain and reveals it from the journal, or (3) commits the
-journaled update again with the same salt, never training a second, different update for the round.
+Crash safety: the update blob is uploaded, then the salt, root, sample count and blob reference of the
+round are written to the journal, and only then is the commit sent. A participant rebuilt from the same
+journal after a crash at any point therefore (1) waits while a transaction it sent may still be mined
+(`Agent.in_flight`), (2) finds its commitment on chain and reveals it from the journal, or (3) commits
+the journaled update again with the same salt; it never trains a second, different update for a round
+it has journaled. Rewards already claimed read as zero on chain, so a claim is never sent twice.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class Participant(Agent):
 
     def step(self) -> None:
         """Join, commit, reveal or claim: whatever the chain says is due now."""
-        if not self._settle_pending():
+        if self.in_flight():
             return
         state = self.coordinator.task_state(self.task_id)
         if state.status == TaskStatus.RUNNING:
@@ -132,8 +133,10 @@ class Participant(Agent):
             reward = self.coordinator.reward_of(self.task_id, record.round, self.address, record.root, record.weight)
             if reward > 0:
                 items.append(ClaimItem(round=record.round, root=record.root, weight=record.weight))
-            elif status != RoundStatus.ACTIVE:
-                settled.append(record.round)  # failed, dropped, forfeited or already claimed: nothing to claim
+            elif finished or status != RoundStatus.ACTIVE:
+                # Failed, dropped, forfeited or already claimed; or the round of an abandoned task, which
+                # can never finalize: nothing to claim.
+                settled.append(record.round)
         if settled:
             self.journal.mark_claimed(settled)
         if items and (len(items) >= self.claim_batch or finished):
@@ -146,29 +149,13 @@ class Participant(Agent):
             return
         self._send("withdrawStake", lambda: self.coordinator.withdraw_stake(self.task_id, sender=self.account))
 
-    # -- transactions that survive a crash -----------------------------------------------------------
-
-    def _settle_pending(self) -> bool:
-        """Forget in-flight notes whose nonce has been mined; False while one may still be mined."""
-        w3 = self.coordinator.chain.w3
-        mined = int(w3.eth.get_transaction_count(self.account.address, "latest"))
-        for action in ("join", "claim", "withdrawStake", *self._round_actions()):
-            nonce = self.journal.pending_nonce(action)
-            if nonce is None:
-                continue
-            if nonce >= mined:
-                return False
-            self.journal.clear_pending(action)
-        return True
-
-    def _round_actions(self) -> list[str]:
-        return [f"{kind}:{record.round}" for record in self.journal.unclaimed() for kind in ("commit", "reveal")]
+    def finished(self) -> bool:
+        """The task has ended, every reward is claimed and the stake withdrawn."""
+        return (super().finished() and not self.journal.unclaimed()
+                and not self.coordinator.member(self.task_id, self.address).joined)
 
     def _send(self, action: str, send: Callable[[], object]) -> None:
-        nonce = int(self.coordinator.chain.w3.eth.get_transaction_count(self.account.address, "pending"))
-        self.journal.record_pending(action, nonce)
         send()
-        self.journal.clear_pending(action)
         self.log(action)
 
 

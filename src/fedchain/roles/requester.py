@@ -63,6 +63,8 @@ class Requester(Agent):
 
     def step(self) -> None:
         """Evaluate every finalized model not evaluated yet; after the task's end, withdraw the pool."""
+        if self.in_flight():
+            return
         state = self.coordinator.task_state(self.task_id)
         if state.status != TaskStatus.RUNNING and state.pool > 0:
             self.coordinator.withdraw_pool(self.task_id, sender=self.account)

@@ -9,7 +9,10 @@
 - a task whose current round has stalled past the idle limit is ended, so its funds can be withdrawn.
 
 What cannot be proven on chain (an update or proposal blob that is missing or does not match its root)
-is recorded in `findings`. The in-memory sets only avoid re-checking; the chain decides every action.
+is recorded in `findings` (once each) and checked again at the next step, in case the blob turns up. The
+in-memory sets only avoid re-checking what was checked to the end (a proof that failed to go out is
+tried again), so a restarted watcher simply checks the current round anew; the chain decides every
+action.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ class Watcher(Agent):
 
     def step(self) -> None:
         """Slash missed reveals and silence, end an idle task, prove bad updates, challenge a wrong proposal."""
+        if self.in_flight():
+            return
         state = self.coordinator.task_state(self.task_id)
         self._slash_missed_reveals(state.current_round, state.status == TaskStatus.RUNNING)
         if state.status != TaskStatus.RUNNING:
@@ -81,25 +86,23 @@ class Watcher(Agent):
             key = (round, reveal.participant)
             if key in self._checked_reveals:
                 continue
-            self._checked_reveals.add(key)
             try:
                 update = fetch_update(self.store, rules, reveal)
             except StorageError as error:
-                self.findings.append(f"round {round}: update of {reveal.participant} is unusable: {error}")
+                self._find(f"round {round}: update of {reveal.participant} is unusable: {error}")
                 continue
             coordinate = first_out_of_range(update.vector, rules.params.clip)
-            if coordinate is None:
-                continue
-            index, leaf = violation_leaf(update.vector, rules.layout, coordinate)
-            self.coordinator.prove_violation(self.task_id, reveal.participant, reveal.root, reveal.weight, index, leaf,
-                                             sender=self.account)
-            self.log(f"proveViolation {round} {reveal.participant}")
+            if coordinate is not None:
+                index, leaf = violation_leaf(update.vector, rules.layout, coordinate)
+                self.coordinator.prove_violation(self.task_id, reveal.participant, reveal.root, reveal.weight, index,
+                                                 leaf, sender=self.account)
+                self.log(f"proveViolation {round} {reveal.participant}")
+            self._checked_reveals.add(key)
 
     def _check_proposal(self, round: int, view: RoundView, model_root: bytes, model_blob_ref: bytes) -> None:
         key = (round, view.proposed_root, view.proposed_at)
         if key in self._checked_proposals:
             return
-        self._checked_proposals.add(key)
         rules = self.rules
         try:
             updates: list[IncludedUpdate] = [fetch_update(self.store, rules, reveal)
@@ -107,12 +110,18 @@ class Watcher(Agent):
             previous = fetch_model(self.store, rules, model_root, model_blob_ref)
             proposed = fetch_model(self.store, rules, view.proposed_root, view.proposed_blob_ref)
         except StorageError as error:
-            self.findings.append(f"round {round}: cannot check the proposal of {view.aggregator}: {error}")
+            self._find(f"round {round}: cannot check the proposal of {view.aggregator}: {error}")
             return
         expected = recompute_model(rules, previous, updates)
         leaf_index = first_differing_leaf(expected, proposed, rules.layout)
-        if leaf_index is None:
-            return
-        proof = aggregate_fraud_proof(leaf_index, rules.layout, previous, proposed, updates)
-        self.coordinator.challenge_aggregate(self.task_id, proof, sender=self.account)
-        self.log(f"challengeAggregate {round} {view.aggregator} leaf {leaf_index}")
+        if leaf_index is not None:
+            proof = aggregate_fraud_proof(leaf_index, rules.layout, previous, proposed, updates)
+            self.coordinator.challenge_aggregate(self.task_id, proof, sender=self.account)
+            self.log(f"challengeAggregate {round} {view.aggregator} leaf {leaf_index}")
+        self._checked_proposals.add(key)
+
+    def _find(self, finding: str) -> None:
+        """Record something wrong that no proof can show on chain (once)."""
+        if finding not in self.findings:
+            self.findings.append(finding)
+            self.warn(finding)
