@@ -1,0 +1,17 @@
+"""Real deployments: one process per role against a JSON-RPC chain, the logic behind the CLI's commands.
+
+- :mod:`fedchain.deploy.deployment`: deploy the coordinator (and a dev token), the deployment file;
+- :mod:`fedchain.deploy.task_config`: the task configuration file (TOML) shared by the consortium;
+- :mod:`fedchain.deploy.data`: a hospital's training data (a CSV file, or part of a built-in dataset);
+- :mod:`fedchain.deploy.runner`: building an agent from command-line settings and running it until it is
+  finished or a signal stops it;
+- :mod:`fedchain.deploy.status`: a task's state for `fedchain status`;
+- :mod:`fedchain.deploy.claim`: collecting what a task owes an account;
+- :mod:`fedchain.deploy.export`: saving the anchored model for `fedchain verify-model`.
+
+docs/deployment.md walks through a multi-process run.
+"""
+
+from fedchain.deploy.errors import DeployError, TaskConfigError
+
+__all__ = ["DeployError", "TaskConfigError"]

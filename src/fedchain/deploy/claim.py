@@ -1,0 +1,46 @@
+"""`fedchain claim`: collect everything a task owes one account, from the chain alone (no journal needed).
+
+- rewards of every finalized round the account revealed in and has not claimed (one transaction);
+- aggregator fees;
+- once the task has ended: the stake, the bond, and for the requester what is left of the pool.
+
+While the task runs, stakes and bonds stay locked (they are withdrawn with an unbonding delay, or freely
+after the end); a participant or aggregator process settles the same way by itself when the task ends.
+"""
+
+from __future__ import annotations
+
+from eth_account.signers.local import LocalAccount
+
+from fedchain.chain.coordinator import ClaimItem, Coordinator, TaskStatus
+
+
+def claim_all(coordinator: Coordinator, task_id: int, account: LocalAccount) -> list[str]:
+    """Claim and withdraw what ``account`` is owed by task ``task_id``; return the actions taken."""
+    address = account.address
+    state = coordinator.task_state(task_id)
+    actions: list[str] = []
+    items = [ClaimItem(round=round, root=reveal.root, weight=reveal.weight)
+             for round in range(state.current_round + 1)
+             for reveal in coordinator.reveals(task_id, round)
+             if reveal.participant == address
+             and coordinator.reward_of(task_id, round, address, reveal.root, reveal.weight) > 0]
+    if items:
+        coordinator.claim_rewards(task_id, items, sender=account)
+        actions.append(f"claimRewards rounds {', '.join(str(item.round) for item in items)}")
+    if coordinator.fees_of(task_id, address) > 0:
+        coordinator.claim_fees(task_id, sender=account)
+        actions.append("claimFees")
+    if state.status == TaskStatus.RUNNING:
+        return actions
+    if coordinator.member(task_id, address).joined:
+        coordinator.withdraw_stake(task_id, sender=account)
+        actions.append("withdrawStake")
+    if coordinator.aggregator(task_id, address).bonded:
+        coordinator.withdraw_bond(task_id, sender=account)
+        actions.append("withdrawBond")
+    pool = coordinator.task_state(task_id).pool
+    if state.requester == address and pool > 0:
+        coordinator.withdraw_pool(task_id, sender=account)
+        actions.append(f"withdrawPool {pool}")
+    return actions

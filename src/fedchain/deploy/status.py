@@ -1,0 +1,186 @@
+"""`fedchain status`: a task's state as the chain tells it, as plain data (``--json``) or as text.
+
+Everything comes from views and events of the coordinator at one moment: the task's status, the current
+round's phase and deadlines, who committed and revealed, the pending proposal, the current model, every
+closed round, and the stakes and bonds of everyone who joined or bonded. Amounts are base units of the
+task's token (the text view also shows them in whole tokens); roots and references are 0x-hex; times
+are the chain's (seconds since the epoch).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Any
+
+from fedchain.chain.coordinator import Coordinator, RoundStatus, SlotState, TaskStatus, Token
+from fedchain.deploy.errors import DeployError
+
+SCHEMA = "fedchain-status/1"
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """The current round's deadlines (``challenge_end`` 0 while no proposal is pending)."""
+
+    commit_end: int
+    reveal_end: int
+    propose_start: int
+    propose_end: int
+    challenge_end: int
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """The pending proposal of the current round."""
+
+    aggregator: str
+    root: str
+    blob_ref: str
+    proposed_at: int
+
+
+@dataclass(frozen=True)
+class ClosedRound:
+    """A round that is over: finalized (with the model it anchored) or failed."""
+
+    round: int
+    status: str
+    model_root: str | None
+
+
+@dataclass(frozen=True)
+class Member:
+    """A participant's stake record."""
+
+    address: str
+    stake: int
+    joined: bool
+    exiting: bool
+
+
+@dataclass(frozen=True)
+class Bonded:
+    """An aggregator's bond record and unclaimed fees."""
+
+    address: str
+    bond: int
+    bonded: bool
+    exiting: bool
+    fees: int
+
+
+@dataclass(frozen=True)
+class TaskReport:
+    """A task's state at chain time ``now``."""
+
+    chain_id: int
+    coordinator: str
+    task_id: int
+    status: str
+    round: int
+    num_rounds: int
+    phase: str
+    now: int
+    deadlines: Deadlines
+    committed: list[str]
+    revealed: list[str]
+    included: int
+    proposal: Proposal | None
+    model_root: str
+    model_blob_ref: str
+    rounds: list[ClosedRound]
+    members: list[Member]
+    aggregators: list[Bonded]
+    pool: int
+    owed_rewards: int
+    token: str
+    token_decimals: int
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as JSON-ready data."""
+        return {"schema": SCHEMA, **asdict(self)}
+
+
+def task_report(coordinator: Coordinator, task_id: int) -> TaskReport:
+    """Read task ``task_id``'s state from ``coordinator``."""
+    state = coordinator.task_state(task_id)
+    if state.status == TaskStatus.NONE:
+        raise DeployError(f"task {task_id} does not exist on coordinator {coordinator.address}")
+    params = coordinator.task_params(task_id)
+    round = state.current_round
+    view = coordinator.round_view(task_id, round)
+    revealed = [reveal.participant for reveal in coordinator.reveals(task_id, round)]
+    finalized = {model.round: model for model in coordinator.finalized_models(task_id)}
+    closed = list(range(round)) + ([round] if view.status != RoundStatus.ACTIVE else [])
+    token = Token(coordinator.chain, params.token)
+    return TaskReport(
+        chain_id=coordinator.chain.chain_id, coordinator=coordinator.address, task_id=task_id,
+        status=state.status.name, round=round, num_rounds=params.num_rounds, phase=view.phase.name,
+        now=coordinator.chain.now(),
+        deadlines=Deadlines(commit_end=view.commit_end, reveal_end=view.reveal_end,
+                            propose_start=view.propose_start, propose_end=view.propose_end,
+                            challenge_end=view.challenge_end if view.has_proposal else 0),
+        committed=coordinator.committers(task_id, round),
+        revealed=[address for address in revealed
+                  if coordinator.slot_state(task_id, round, address) in (SlotState.REVEALED, SlotState.EMPTY)],
+        included=view.included,
+        proposal=Proposal(aggregator=view.aggregator, root=_hex(view.proposed_root),
+                          blob_ref=_hex(view.proposed_blob_ref), proposed_at=view.proposed_at)
+        if view.has_proposal else None,
+        model_root=_hex(state.model_root), model_blob_ref=_hex(state.model_blob_ref),
+        rounds=[ClosedRound(round=r, status="FINALIZED" if r in finalized else "FAILED",
+                            model_root=_hex(finalized[r].root) if r in finalized else None) for r in closed],
+        members=[_member(coordinator, task_id, address) for address in coordinator.members(task_id)],
+        aggregators=[_bonded(coordinator, task_id, address) for address in coordinator.aggregators(task_id)],
+        pool=state.pool, owed_rewards=state.owed_rewards, token=token.address, token_decimals=token.decimals(),
+    )
+
+
+def render(report: TaskReport) -> list[str]:
+    """The report as lines of text for a terminal."""
+    def tokens(units: int) -> str:
+        return f"{Decimal(units).scaleb(-report.token_decimals).normalize():f}"
+
+    def when(moment: int) -> str:
+        if moment == 0:
+            return "-"
+        delta = moment - report.now
+        return f"{moment} ({'in ' + str(delta) + ' s' if delta > 0 else 'passed'})"
+
+    deadlines = report.deadlines
+    lines = [
+        f"task        {report.task_id} on chain {report.chain_id}, coordinator {report.coordinator}",
+        f"status      {report.status}, round {report.round} of 0..{report.num_rounds - 1}, phase {report.phase}",
+        f"deadlines   commit {when(deadlines.commit_end)}, reveal {when(deadlines.reveal_end)}, "
+        f"propose {when(deadlines.propose_end)}, challenge {when(deadlines.challenge_end)}",
+        f"committed   {len(report.committed)}: {', '.join(report.committed) or '-'}",
+        f"revealed    {len(report.revealed)}: {', '.join(report.revealed) or '-'}",
+    ]
+    proposal = report.proposal
+    lines.append("proposal    " + (f"{proposal.root} by {proposal.aggregator}" if proposal else "none pending"))
+    lines.append(f"model       root {report.model_root}, blob {report.model_blob_ref}")
+    lines.append("rounds      " + (", ".join(f"{closed.round} {closed.status.lower()}" for closed in report.rounds)
+                                   or "none closed yet"))
+    lines += [f"member      {member.address} stake {tokens(member.stake)}"
+              f"{'' if member.joined else ' (left)'}{' (exiting)' if member.exiting else ''}"
+              for member in report.members]
+    lines += [f"aggregator  {bonded.address} bond {tokens(bonded.bond)}, unclaimed fees {tokens(bonded.fees)}"
+              f"{'' if bonded.bonded else ' (withdrawn)'}" for bonded in report.aggregators]
+    lines.append(f"pool        {tokens(report.pool)} (owed to participants {tokens(report.owed_rewards)})")
+    return lines
+
+
+def _member(coordinator: Coordinator, task_id: int, address: str) -> Member:
+    record = coordinator.member(task_id, address)
+    return Member(address=address, stake=record.stake, joined=record.joined, exiting=record.exit_requested_at != 0)
+
+
+def _bonded(coordinator: Coordinator, task_id: int, address: str) -> Bonded:
+    record = coordinator.aggregator(task_id, address)
+    return Bonded(address=address, bond=record.bond, bonded=record.bonded, exiting=record.exit_requested_at != 0,
+                  fees=coordinator.fees_of(task_id, address))
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
