@@ -1,0 +1,125 @@
+"""A whole secure round in memory, driven through the core's public functions as the agents will drive it.
+
+Each party advertises a fresh mask key; the round's sets are fixed phase by phase, as the chain fixes
+them; parties listed in ``drops`` stop at the phase named there. Used by the tests only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fedchain.secagg.curve import MaskKeys
+from fedchain.secagg.derive import self_seed_hash
+from fedchain.secagg.masking import mask_update, masked_tree, weighted_update
+from fedchain.secagg.params import SecureParams
+from fedchain.secagg.roster import Commitment, Member, SecureRound
+from fedchain.secagg.shamir import random_coefficients
+from fedchain.secagg.shares import UnmaskBundle, bundle_ref, share_bundle, unmask_bundle
+from fedchain.secagg.unmask import Transcript, reconstruct, unmask
+
+
+class Phase(Enum):
+    """Where a party stops."""
+
+    BEFORE_COMMIT = "before commit"
+    BEFORE_UPLOAD = "after commit, before upload"
+    DURING_UNMASK = "during unmasking"
+
+
+@dataclass
+class Party:
+    """One participant's secrets and inputs."""
+
+    address: bytes
+    keys: MaskKeys
+    self_seed: int
+    update: NDArray[np.int32]
+    weight: int
+
+
+@dataclass
+class RoundRecord:
+    """Everything a round produced, public and private."""
+
+    parties: list[Party]
+    rounds: list[SecureRound] = field(default_factory=list)
+    share_bundles: dict[bytes, bytes] = field(default_factory=dict)
+    masked: dict[bytes, NDArray[np.uint64]] = field(default_factory=dict)
+    unmask_bundles: dict[bytes, UnmaskBundle] = field(default_factory=dict)
+
+    @property
+    def final(self) -> SecureRound:
+        """The round with all three sets fixed."""
+        return self.rounds[-1]
+
+
+def address_of(k: int, rng: np.random.Generator) -> bytes:
+    """A random but distinct-ish 20-byte address."""
+    return hashlib.sha256(rng.bytes(16) + k.to_bytes(4, "big")).digest()[:20]
+
+
+def make_parties(updates: Sequence[NDArray[np.int32]], weights: Sequence[int], rng: np.random.Generator) -> list[Party]:
+    """Parties with fresh keys and seeds (from the OS random source) and the given inputs."""
+    from fedchain.secagg.curve import new_mask_keys
+    from fedchain.secagg.derive import new_self_seed
+
+    return [Party(address_of(k, rng), new_mask_keys(), new_self_seed(), update, weight)
+            for k, (update, weight) in enumerate(zip(updates, weights, strict=True))]
+
+
+def run_phases(parties: list[Party], params: SecureParams, seed: bytes, clip: int,
+               drops: Mapping[bytes, Phase] | None = None) -> RoundRecord:
+    """Advertise, commit shares, upload masked vectors and publish unmask bundles, with ``drops`` applied."""
+    drops = drops or {}
+    record = RoundRecord(parties)
+    advertised = tuple(Member(index, party.address, party.keys.public) for index, party in enumerate(parties))
+    keys_round = SecureRound(seed, params, advertised)
+    record.rounds.append(keys_round)
+    committed = {}
+    for party in parties:
+        if drops.get(party.address) is Phase.BEFORE_COMMIT:
+            continue
+        member = keys_round.member(party.address)
+        bundle = share_bundle(round=keys_round, owner=member, keys=party.keys, self_seed=party.self_seed,
+                              seed_coefficients=random_coefficients(params.threshold),
+                              key_coefficients=random_coefficients(params.threshold))
+        record.share_bundles[party.address] = bundle
+        committed[party.address] = Commitment(self_seed_hash(party.self_seed), bundle_ref(bundle), party.weight)
+    commit_round = SecureRound(seed, params, advertised, committed)
+    record.rounds.append(commit_round)
+    uploaded = {}
+    for party in parties:
+        if party.address not in committed or drops.get(party.address) is Phase.BEFORE_UPLOAD:
+            continue
+        masked = mask_update(weighted_update(party.update, party.weight, clip), round=commit_round,
+                             owner=commit_round.member(party.address), keys=party.keys, self_seed=party.self_seed)
+        record.masked[party.address] = masked
+        uploaded[party.address] = masked_tree_root(masked)
+    final = SecureRound(seed, params, advertised, committed, uploaded)
+    record.rounds.append(final)
+    for party in parties:
+        if party.address not in uploaded or drops.get(party.address) is Phase.DURING_UNMASK:
+            continue
+        record.unmask_bundles[party.address] = unmask_bundle(
+            round=final, holder=final.member(party.address), keys=party.keys, self_seed=party.self_seed,
+            bundles=record.share_bundles)
+    return record
+
+
+def masked_tree_root(masked: NDArray[np.uint64]) -> bytes:
+    """The masked root, with a one-word-per-leaf layout of the vector's length."""
+    from fedchain.commit.leaves import LeafLayout
+
+    return masked_tree(masked, LeafLayout(masked.size, 2)).root
+
+
+def aggregate(record: RoundRecord, min_participants: int = 1) -> tuple[Transcript, NDArray[np.int64]]:
+    """What the aggregator does: reconstruct the transcript from published bundles, then unmask."""
+    transcript = reconstruct(record.final, record.unmask_bundles, min_participants)
+    return transcript, unmask(record.final, record.masked, transcript)
