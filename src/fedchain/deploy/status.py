@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
-from fedchain.chain.coordinator import Coordinator, RoundStatus, SlotState, TaskStatus, Token
+from fedchain.chain.coordinator import Coordinator, EntryState, RoundStatus, TaskStatus, Token
 from fedchain.deploy.errors import DeployError
 
 SCHEMA = "fedchain-status/1"
@@ -123,7 +123,7 @@ def task_report(coordinator: Coordinator, task_id: int) -> TaskReport:
                             challenge_end=view.challenge_end if view.has_proposal else 0),
         committed=coordinator.committers(task_id, round),
         revealed=[address for address in revealed
-                  if coordinator.slot_state(task_id, round, address) in (SlotState.REVEALED, SlotState.EMPTY)],
+                  if coordinator.entry_state(task_id, round, address) in (EntryState.REVEALED, EntryState.EMPTY)],
         included=view.included,
         proposal=Proposal(aggregator=view.aggregator, root=_hex(view.proposed_root),
                           blob_ref=_hex(view.proposed_blob_ref), proposed_at=view.proposed_at)
