@@ -2,14 +2,18 @@
 
 A mask key is a scalar ``sk`` in [1, r); its public key is the affine point ``sk * G`` with G = (1, 2),
 which the EVM's ecMul precompile (0x07) recomputes when a revealed key is checked on chain. Points are
-plain ``(x, y)`` integer pairs; the point at infinity is never a valid key or shared point.
+plain ``(x, y)`` integer pairs; the point at infinity is never a valid key or shared point. BN254 G1 has
+cofactor 1, so every point on the curve other than infinity is in the group of order r.
+
+The mask key only ever keys pairwise masks. It is Shamir-shared and revealed when its owner drops, so it
+must never protect anything else: the share channel has its own X25519 key (:mod:`fedchain.secagg.keys`).
 """
 
 import secrets
 from dataclasses import dataclass, field
 
 from py_ecc.fields import optimized_bn128_FQ as FQ
-from py_ecc.optimized_bn128 import multiply, normalize
+from py_ecc.optimized_bn128.optimized_curve import multiply, normalize
 
 from fedchain.secagg.constants import CURVE_B, FIELD_MODULUS, GENERATOR, GROUP_ORDER
 from fedchain.secagg.errors import CurveError
@@ -21,7 +25,7 @@ Point = tuple[int, int]
 class MaskKeys:
     """One participant's mask key pair for one round: ``secret`` in [1, r) and ``public = secret * G``."""
 
-    secret: int
+    secret: int = field(repr=False)
     public: Point = field(init=False)
 
     def __post_init__(self) -> None:

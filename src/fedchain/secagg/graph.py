@@ -29,6 +29,25 @@ def ring_order(seed: bytes, size: int) -> tuple[int, ...]:
     return tuple(order)
 
 
+def ring_positions(seed: bytes, size: int) -> tuple[int, ...]:
+    """The ring position of every advertise index (the inverse permutation of :func:`ring_order`)."""
+    positions = [0] * size
+    for position, index in enumerate(ring_order(seed, size)):
+        positions[index] = position
+    return tuple(positions)
+
+
+def ring_adjacent(first: int, second: int, size: int, neighbours: int) -> bool:
+    """Whether two ring positions of a ``size``-ring are neighbours when each member has ``neighbours`` (k, even):
+    distinct, and at ring distance at most k/2, or any two when the graph is complete (size - 1 <= k)."""
+    if first == second:
+        return False
+    if size - 1 <= neighbours:
+        return True
+    distance = abs(first - second)
+    return min(distance, size - distance) <= neighbours // 2
+
+
 @dataclass(frozen=True)
 class RingGraph:
     """The neighbour graph over ``size`` advertised participants for one round."""
@@ -66,12 +85,7 @@ class RingGraph:
         """Whether two advertise indices are neighbours (never a participant and itself)."""
         self._check(first)
         self._check(second)
-        if first == second:
-            return False
-        if self.complete:
-            return True
-        distance = abs(self.positions[first] - self.positions[second])
-        return min(distance, self.size - distance) <= self.params.neighbours // 2
+        return ring_adjacent(self.positions[first], self.positions[second], self.size, self.params.neighbours)
 
     def _check(self, index: int) -> None:
         if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < self.size:
