@@ -14,10 +14,13 @@ from enum import Enum
 import numpy as np
 from numpy.typing import NDArray
 
+from fedchain.commit.keccak import keccak256
 from fedchain.commit.leaves import LeafLayout
+from fedchain.secagg.constants import GROUP_ORDER
+from fedchain.secagg.curve import MaskKeys
 from fedchain.secagg.derive import new_self_seed, self_seed_hash
 from fedchain.secagg.errors import RoundFailedError
-from fedchain.secagg.keys import RoundKeys, new_round_keys
+from fedchain.secagg.keys import EncryptionKeys, RoundKeys, new_round_keys
 from fedchain.secagg.masking import mask_update, masked_tree, weighted_update
 from fedchain.secagg.params import SecureParams
 from fedchain.secagg.roster import Commitment, Member, SecureRound
@@ -69,6 +72,33 @@ class RoundRecord:
 def address_of(k: int, salt: bytes = b"") -> bytes:
     """A deterministic, well-spread 20-byte address for party ``k``."""
     return hashlib.sha256(salt + k.to_bytes(4, "big")).digest()[:20]
+
+
+def seeded_parties(
+    updates: Sequence[NDArray[np.int32]], weights: Sequence[int], threshold: int, salt: bytes
+) -> list[Party]:
+    """Parties whose keys, seeds and share randomness are derived from ``salt`` by keccak, for reproducible
+    test vectors. Real parties draw them from the OS random source (:func:`make_parties`)."""
+
+    def draw(label: str, k: int, j: int = 0) -> int:
+        return int.from_bytes(keccak256(salt + label.encode() + k.to_bytes(4, "big") + j.to_bytes(4, "big")), "big")
+
+    parties = []
+    for k, (update, weight) in enumerate(zip(updates, weights, strict=True)):
+        keys = RoundKeys(
+            MaskKeys(1 + draw("mask", k) % (GROUP_ORDER - 1)), EncryptionKeys(draw("enc", k).to_bytes(32, "big"))
+        )
+        randomness = ShareRandomness(
+            tuple(draw("seed-coefficient", k, j) % GROUP_ORDER for j in range(threshold - 1)),
+            tuple(draw("key-coefficient", k, j) % GROUP_ORDER for j in range(threshold - 1)),
+            draw("nonce", k).to_bytes(32, "big")[:12],
+        )
+        party = Party(
+            address_of(k, salt), keys, draw("self-seed", k) % GROUP_ORDER, np.asarray(update, dtype=np.int32), weight
+        )
+        party.randomness = randomness
+        parties.append(party)
+    return parties
 
 
 def make_parties(updates: Sequence[NDArray[np.int32]], weights: Sequence[int], salt: bytes = b"") -> list[Party]:
