@@ -12,11 +12,7 @@ library ChaCha20 {
 
     /// @notice Output block `counter` of the stream keyed by `key`, as four rows (see the library notice).
     /// Key word i is bytes [4i, 4i + 4) of `key` read little-endian, as RFC 8439 specifies.
-    function rows(bytes32 key, uint256 counter)
-        internal
-        pure
-        returns (uint256 a, uint256 b, uint256 c, uint256 d)
-    {
+    function rows(bytes32 key, uint256 counter) internal pure returns (uint256 a, uint256 b, uint256 c, uint256 d) {
         if (counter > type(uint64).max) revert BlockCounterTooLarge(counter);
         assembly ("memory-safe") {
             let m := 0x00000000ffffffff00000000ffffffff00000000ffffffff00000000ffffffff
@@ -50,14 +46,16 @@ library ChaCha20 {
                 and(shr(16, k), 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff),
                 shl(16, and(k, 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff))
             )
-            let b0 := or(
-                or(shr(224, k), shl(64, and(shr(192, k), 0xffffffff))),
-                or(shl(128, and(shr(160, k), 0xffffffff)), shl(192, and(shr(128, k), 0xffffffff)))
-            )
-            let c0 := or(
-                or(and(shr(96, k), 0xffffffff), shl(64, and(shr(64, k), 0xffffffff))),
-                or(shl(128, and(shr(32, k), 0xffffffff)), shl(192, and(k, 0xffffffff)))
-            )
+            let b0 :=
+                or(
+                    or(shr(224, k), shl(64, and(shr(192, k), 0xffffffff))),
+                    or(shl(128, and(shr(160, k), 0xffffffff)), shl(192, and(shr(128, k), 0xffffffff)))
+                )
+            let c0 :=
+                or(
+                    or(and(shr(96, k), 0xffffffff), shl(64, and(shr(64, k), 0xffffffff))),
+                    or(shl(128, and(shr(32, k), 0xffffffff)), shl(192, and(k, 0xffffffff)))
+                )
             // "expand 32-byte k"
             let a0 := 0x000000006b2065740000000079622d32000000003320646e0000000061707865
             let d0 := or(and(counter, 0xffffffff), shl(64, shr(32, counter)))
