@@ -3,6 +3,8 @@
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from py_ecc.fields import optimized_bn128_FQ as FQ
+from py_ecc.optimized_bn128.optimized_curve import multiply, normalize
 
 from fedchain.secagg.constants import FIELD_MODULUS, GROUP_ORDER
 from fedchain.secagg.curve import MaskKeys, check_point, check_scalar, new_mask_keys, public_key, shared_point
@@ -30,6 +32,18 @@ def test_both_ends_of_a_pair_compute_the_same_point(a: int, b: int) -> None:
     point = shared_point(a, public_key(b))
     assert point == shared_point(b, public_key(a))
     assert point == reference.ec_mul((1, 2), a * b % GROUP_ORDER)
+
+
+@pytest.mark.parametrize(
+    "secret", [1, 2, 3, 15, 16, 17, 31, 32, 33, 2**128, 2**253 + 1, GROUP_ORDER - 2, GROUP_ORDER - 1]
+)
+def test_edge_scalars_match_the_reference_and_py_ecc(secret: int) -> None:
+    expected = reference.ec_mul((1, 2), secret)
+    assert public_key(secret) == expected
+    x, y = normalize(multiply((FQ(1), FQ(2), FQ(1)), secret))
+    assert expected == (int(x), int(y))
+    peer = public_key(7)
+    assert shared_point(secret, peer) == reference.ec_mul(peer, secret)
 
 
 def test_fresh_keys_are_distinct_and_consistent() -> None:
