@@ -1,7 +1,7 @@
 """Straightforward reference implementations of docs/protocol.md §10 for checking fedchain.secagg.
 
 Written from the specifications (RFC 8439 for ChaCha20, the curve equation for BN254, the shuffle and the
-ring rule of §10.4) with Python ints and loops, sharing no code with fedchain (the keccak comes from
+ring rule of §10.5) with Python ints and loops, sharing no code with fedchain (the keccak comes from
 pycryptodome, the ABI words are concatenated by hand), so agreement between the two is evidence.
 """
 
@@ -118,7 +118,7 @@ def ec_mul(point: Point, scalar: int) -> Point:
     return result
 
 
-# The ring of §10.4.
+# The ring of §10.5.
 
 
 def ring_order(seed: bytes, size: int) -> list[int]:

@@ -1,4 +1,4 @@
-"""The k-regular ring graph of a round (docs/protocol.md §10.4)."""
+"""The k-regular ring graph of a round (docs/protocol.md §10.5)."""
 
 import pytest
 from hypothesis import given, settings

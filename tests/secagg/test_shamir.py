@@ -1,4 +1,4 @@
-"""Shamir secret sharing over F_r (docs/protocol.md §10.5)."""
+"""Shamir secret sharing over F_r (docs/protocol.md §10.6)."""
 
 from itertools import combinations
 

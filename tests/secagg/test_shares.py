@@ -1,4 +1,4 @@
-"""Encrypted share bundles and unmask bundles (docs/protocol.md §10.5-10.6)."""
+"""Encrypted share bundles and unmask bundles (docs/protocol.md §10.6)."""
 
 from dataclasses import replace
 

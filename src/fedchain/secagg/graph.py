@@ -1,4 +1,4 @@
-"""The k-regular neighbour graph of a round, derived from the round seed (docs/protocol.md §10.4).
+"""The k-regular neighbour graph of a round, derived from the round seed (docs/protocol.md §10.5).
 
 The n advertised participants, named by their advertise index 0..n-1, are shuffled onto a ring by a
 Fisher-Yates shuffle driven by keccak(abi.encode(RING_TAG, roundSeed, uint256 i)); each one's neighbours

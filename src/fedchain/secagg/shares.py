@@ -1,4 +1,4 @@
-"""Encrypted share bundles and unmask bundles (docs/protocol.md §10.5-10.6).
+"""Encrypted share bundles and unmask bundles (docs/protocol.md §10.6).
 
 At commit time a participant u Shamir-shares its self seed b_u and its mask key sk_u among its advertised
 neighbours (threshold t), encrypts each neighbour's pair of shares with ChaCha20-Poly1305 under the
