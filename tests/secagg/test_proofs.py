@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 
 from fedchain.commit.keccak import keccak256
+from fedchain.commit.merkle import leaf_hash
 from fedchain.secagg.constants import GROUP_ORDER
+from fedchain.secagg.curve import public_key
 from fedchain.secagg.derive import participant_record
 from fedchain.secagg.errors import SecAggError
 from fedchain.secagg.params import SecureParams
-from fedchain.secagg.proofs import LeafOpening, check_proof, head_word
+from fedchain.secagg.proofs import LeafOpening, SecureFraudProof, SecureLeafContext, check_proof, head_word
 from tests.secagg import reference
 from tests.secagg.cohort import Phase, make_parties
 from tests.secagg.scenarios import ProofScenario, scenario
@@ -155,3 +157,30 @@ def test_a_round_without_dropouts() -> None:
     wrong = full.model.copy()
     wrong[0] = wrong[0] + 1
     assert check_proof(*full.build(0, wrong)).differs
+
+
+def self_mask_only(seed: int) -> tuple[SecureLeafContext, SecureFraudProof]:
+    """One survivor, W = 1, depth 0, whose masked leaf is exactly its self mask (the stream of the seed's 32
+    bytes, however large): the unmasked sum is 0, so the correct proposal repeats the previous leaf."""
+    previous = (keccak256(b"previous leaf"),)
+    root = leaf_hash(0, previous)
+    lanes = reference.stream_masks(seed.to_bytes(32, "big"), 0, 8)
+    masked = tuple(b"".join(lane.to_bytes(8, "big") for lane in lanes[k : k + 4]) for k in (0, 4))
+    head = ((0xA11CE << 96) | 1).to_bytes(32, "big")
+    x, y = public_key(7)
+    seed_hash = reference.keccak(reference.tag("fedchain.secagg.v1.self-seed") + seed.to_bytes(32, "big"))
+    entry = (head, x.to_bytes(32, "big"), y.to_bytes(32, "big"), seed_hash, bytes(32), seed.to_bytes(32, "big"))
+    ctx = SecureLeafContext(
+        depth=0, words_per_leaf=1, leaf_index=0, previous_root=root, proposed_root=root, server_lr_bps=10_000,
+        clip=100, num_params=8, round_seed=keccak256(b"one"), advertised=1, neighbours=2, uploads=1, commits=1,
+        transcript_hash=keccak256(seed.to_bytes(32, "big")),
+    )  # fmt: skip
+    opening = LeafOpening(previous, ())
+    return ctx, SecureFraudProof(opening, opening, entry + masked, ())
+
+
+def test_a_seed_outside_the_field_is_never_valid() -> None:
+    """As SecureLeafVerifier.t.sol: the same leaf is right with a seed in F_r and wrong with one above r,
+    even when its owner committed to that seed's hash and the proposal used it consistently."""
+    assert not check_proof(*self_mask_only(GROUP_ORDER - 5)).differs
+    assert check_proof(*self_mask_only(GROUP_ORDER + 5)).differs

@@ -170,9 +170,10 @@ contract SecureLeafVerifier is IFedCoordinatorEvents, ISecureLeafVerifierErrors 
     ) internal view returns (bool) {
         uint256 stride = survivorStride(ctx.wordsPerLeaf, ctx.depth);
         for (uint256 s = 0; s < proof.survivors.length; s += stride) {
-            if (SecureAggregation.selfSeedHash(uint256(proof.survivors[s + 5])) != proof.survivors[s + 3]) {
-                return false;
-            }
+            uint256 seed = uint256(proof.survivors[s + 5]);
+            // A seed is an element of F_r (it is Shamir-shared): one outside it is never a valid reveal, even
+            // if its owner committed to its hash.
+            if (seed >= BN254.R || SecureAggregation.selfSeedHash(seed) != proof.survivors[s + 3]) return false;
         }
         for (uint256 d = 0; d < proof.dropped.length; d += DROPPED_STRIDE) {
             (, uint256 index,) = _head(ctx, proof.dropped[d]);

@@ -5,6 +5,7 @@ pragma solidity 0.8.37;
 // forge-lint: disable-start(unsafe-typecast)
 
 import {ChaCha20} from "../../src/libraries/ChaCha20.sol";
+import {PositionalMerkle} from "../../src/libraries/PositionalMerkle.sol";
 import {BN254} from "../../src/secure/BN254.sol";
 import {SecureAggregation} from "../../src/secure/SecureAggregation.sol";
 
@@ -26,6 +27,10 @@ contract SecureHarness {
         for (uint256 j = 0; j < 8; ++j) {
             out[j] = ChaCha20.lane(a, b, c, d, j);
         }
+    }
+
+    function leafHash(uint256 index, bytes32[] calldata words) external pure returns (bytes32) {
+        return PositionalMerkle.leafHash(index, words);
     }
 
     function isOnCurve(uint256 x, uint256 y) external pure returns (bool) {

@@ -4,9 +4,12 @@ pragma solidity 0.8.37;
 // Tests narrow vector values and build bitmaps with shifts of 1 on purpose.
 // forge-lint: disable-start(unsafe-typecast,incorrect-shift)
 
+import {SecureHarness} from "./SecureHarness.sol";
 import {SecureVectors} from "./SecureVectors.sol";
 import {IFedCoordinatorEvents} from "../../src/IFedCoordinator.sol";
 import {ISecureLeafVerifierErrors} from "../../src/secure/ISecureLeafVerifier.sol";
+import {BN254} from "../../src/secure/BN254.sol";
+import {SecureAggregation} from "../../src/secure/SecureAggregation.sol";
 import {SecureLeafVerifier} from "../../src/secure/SecureLeafVerifier.sol";
 import {SecureFraudProof, SecureLeafContext} from "../../src/secure/SecureTypes.sol";
 
@@ -14,10 +17,12 @@ import {SecureFraudProof, SecureLeafContext} from "../../src/secure/SecureTypes.
 /// with dropouts, honest and wrong proposals, wrong transcripts) and on every revert.
 contract SecureLeafVerifierTest is SecureVectors {
     SecureLeafVerifier internal verifier;
+    SecureHarness internal harness;
 
     function setUp() external {
         _loadVectors();
         verifier = new SecureLeafVerifier();
+        harness = new SecureHarness();
     }
 
     function test_sharedProofs() external view {
@@ -192,6 +197,53 @@ contract SecureLeafVerifierTest is SecureVectors {
         }
         assertEq(carried, expected, "names the proposal's hash");
         assertTrue(computed != expected, "and the proof's");
+    }
+
+    /// @dev One survivor, W = 1, depth 0, whose masked leaf is exactly its self mask: the unmasked sum is 0,
+    /// so the correct proposal repeats the previous leaf.
+    function _selfMaskOnly(uint256 seed)
+        internal
+        view
+        returns (SecureLeafContext memory ctx, SecureFraudProof memory proof)
+    {
+        ctx.depth = 0;
+        ctx.wordsPerLeaf = 1;
+        ctx.serverLrBps = 10_000;
+        ctx.clip = 100;
+        ctx.numParams = 8;
+        ctx.roundSeed = keccak256("one");
+        ctx.advertised = 1;
+        ctx.neighbours = 2;
+        ctx.uploads = 1;
+        ctx.commits = 1;
+        bytes32[] memory previous = new bytes32[](1);
+        previous[0] = keccak256("previous leaf");
+        proof.previous.words = previous;
+        proof.proposed.words = previous;
+        ctx.previousRoot = harness.leafHash(0, previous);
+        ctx.proposedRoot = ctx.previousRoot;
+        uint64[8] memory lanes = harness.lanes(bytes32(seed), 0);
+        proof.survivors = new bytes32[](8);
+        proof.survivors[0] = bytes32((uint256(uint160(address(0xA11CE))) << 96) | 1);
+        (, uint256 x, uint256 y) = BN254.mul(1, 2, 7);
+        proof.survivors[1] = bytes32(x);
+        proof.survivors[2] = bytes32(y);
+        proof.survivors[3] = SecureAggregation.selfSeedHash(seed);
+        proof.survivors[5] = bytes32(seed);
+        for (uint256 j = 0; j < 8; ++j) {
+            proof.survivors[6 + j / 4] |= bytes32(uint256(lanes[j]) << (192 - 64 * (j % 4)));
+        }
+        ctx.transcriptHash = keccak256(abi.encodePacked(seed));
+    }
+
+    function test_aSeedOutsideTheFieldIsNeverValid() external view {
+        (SecureLeafContext memory ctx, SecureFraudProof memory proof) = _selfMaskOnly(BN254.R - 5);
+        (bool differs,,) = verifier.proposalDiffers(ctx, proof);
+        assertTrue(!differs, "control: a seed in F_r and the right leaf");
+        // the owner committed to the hash of a seed >= r and the proposal used it consistently
+        (ctx, proof) = _selfMaskOnly(BN254.R + 5);
+        (differs,,) = verifier.proposalDiffers(ctx, proof);
+        assertTrue(differs, "a seed outside F_r is never a valid reveal");
     }
 
     function test_recordsBindWhatTheSlotsHold() external view {
