@@ -13,6 +13,7 @@ import {
     Aggregator,
     EntryState,
     Member,
+    Mode,
     Round,
     RoundPhase,
     RoundStatus,
@@ -38,6 +39,9 @@ abstract contract CoordinatorBase is IFedCoordinatorEvents {
     uint256 public constant BPS = 10_000;
     /// @notice A task whose current round started this many full round spans ago is idle and can be ended.
     uint256 public constant IDLE_ROUND_SPANS = 8;
+    /// @notice A round without a pending proposal this many (propose + challenge) windows after its
+    /// participants' phases ended has stalled (nobody can or will aggregate it) and can be failed.
+    uint256 public constant STALL_WINDOWS = 4;
 
     /// @notice Stateless checker of TaskParams, deployed with this contract (keeps it under EIP-170).
     TaskParamsValidator public immutable PARAMS_VALIDATOR;
@@ -68,13 +72,19 @@ abstract contract CoordinatorBase is IFedCoordinatorEvents {
         external
         returns (uint256 taskId)
     {
-        PARAMS_VALIDATOR.validate(params);
+        uint256[6] memory words = PARAMS_VALIDATOR.validate(params);
+        if (params.mode != uint8(_mode())) revert InvalidTaskParameter("mode");
         if (modelRoot == bytes32(0)) revert InvalidTaskParameter("modelRoot");
         if (modelBlobRef == bytes32(0)) revert InvalidTaskParameter("modelBlobRef");
         uint256 escrow = uint256(params.numRounds) * params.rewardPerRound; // < 2^128: uint32 * uint96
 
         taskId = nextTaskId++;
-        _params[taskId] = params;
+        TaskParams storage stored = _params[taskId];
+        // The validator returns the struct in its storage layout; one write per slot.
+        assembly ("memory-safe") {
+            let slot := stored.slot
+            for { let i := 0 } lt(i, 6) { i := add(i, 1) } { sstore(add(slot, i), mload(add(words, shl(5, i)))) }
+        }
         TaskState storage task = _tasks[taskId];
         task.pool = uint128(escrow);
         task.requester = msg.sender;
@@ -251,15 +261,17 @@ abstract contract CoordinatorBase is IFedCoordinatorEvents {
         TaskParams storage p = _params[taskId];
         Round storage round = _activeRound(taskId, r);
         if (round.proposedAt != 0) revert ProposalPending(r);
-        if (round.included < p.minParticipants) revert TooFewParticipants(round.included, p.minParticipants);
+        if (!_aggregatable(taskId, r, round)) revert TooFewParticipants(round.included, p.minParticipants);
         uint256 opensAt = _proposeStart(taskId, round) + p.proposeWindow;
         if (block.timestamp < opensAt) revert OutsideWindow(opensAt, type(uint256).max);
         round.proposeStart = uint40(block.timestamp);
         emit AggregationReopened(taskId, r, block.timestamp);
     }
 
-    /// @notice Fails the current round when, after the reveal deadline, fewer than minParticipants updates
-    /// are included. Nobody who revealed is punished; a pending proposal is voided; the next round opens.
+    /// @notice Fails the current round when, after the participants' phases, it cannot be aggregated (fewer
+    /// than minParticipants updates; in secure mode also a set that may not be unmasked) or it has stalled
+    /// (no proposal pending STALL_WINDOWS propose-and-challenge windows later). Nobody who took part is
+    /// punished; a pending proposal is voided; the next round opens.
     /// @param taskId Task of the round.
     function failRound(uint256 taskId) external {
         TaskState storage task = _runningTask(taskId);
@@ -267,7 +279,9 @@ abstract contract CoordinatorBase is IFedCoordinatorEvents {
         Round storage round = _activeRound(taskId, r);
         uint256 revealEnd = _revealEnd(taskId, r);
         if (block.timestamp < revealEnd) revert OutsideWindow(revealEnd, type(uint256).max);
-        if (round.included >= _params[taskId].minParticipants) revert EnoughParticipants(round.included);
+        if (_aggregatable(taskId, r, round) && !_stalled(taskId, round, revealEnd)) {
+            revert EnoughParticipants(round.included);
+        }
         if (round.proposedAt != 0) _voidProposal(taskId, r, round, false);
         round.status = RoundStatus.Failed;
         emit RoundFailed(taskId, r, round.included);
@@ -317,8 +331,8 @@ abstract contract CoordinatorBase is IFedCoordinatorEvents {
     function slashMissedReveal(uint256 taskId, uint256 round, address participant) external {
         TaskState storage task = _existingTask(taskId);
         if (round > task.currentRound) revert WrongRoundState(round);
-        uint256 revealEnd = _revealEnd(taskId, round);
-        if (block.timestamp < revealEnd) revert OutsideWindow(revealEnd, type(uint256).max);
+        uint256 slashableAt = _missedInputSlashableAt(taskId, task, round);
+        if (block.timestamp < slashableAt) revert OutsideWindow(slashableAt, type(uint256).max);
         Member storage m = _members[taskId][participant];
         if (m.lastCommitRound != round + 1 || !Commitments.isCommitted(m.entry)) revert NothingToSlash(participant);
         uint256 bounty = _forfeit(taskId, round, participant, msg.sender);
@@ -402,6 +416,7 @@ abstract contract CoordinatorBase is IFedCoordinatorEvents {
         if (m.lastCommitRound != round + 1 || entry == bytes32(0)) return EntryState.Empty;
         if (entry == Commitments.DROPPED) return EntryState.Dropped;
         if (entry == Commitments.FORFEITED) return EntryState.Forfeited;
+        if (Commitments.isAdvertised(entry)) return EntryState.Advertised;
         return Commitments.isRevealed(entry) ? EntryState.Revealed : EntryState.Committed;
     }
 
@@ -485,6 +500,48 @@ abstract contract CoordinatorBase is IFedCoordinatorEvents {
         virtual
         returns (uint256 commitEnd, uint256 revealEnd);
 
+    /// @dev The coordinator's mode: the only one its tasks may have.
+    function _mode() internal pure virtual returns (Mode);
+
+    /// @dev The phase, before the participants' phases end (now < revealEnd), of a round that started at `start`.
+    function _inputPhase(TaskParams storage p, uint256 start) internal view virtual returns (RoundPhase);
+
+    /// @dev Whether the inputs of the current round r allow an aggregate to be proposed (else it must fail).
+    function _aggregatable(uint256 taskId, uint256 r, Round storage round) internal view virtual returns (bool);
+
+    /// @dev From when a commitment of round r that was never revealed (uploaded) may be slashed with a bounty.
+    function _missedInputSlashableAt(uint256 taskId, TaskState storage task, uint256 r)
+        internal
+        view
+        virtual
+        returns (uint256);
+
+    /// @dev Calls `verifier` with `selector`, the ABI encoding of a static context and the fraud proof that is
+    /// the last argument of this call, forwarded straight from calldata at `proofStart` (its inner offsets are
+    /// relative to its own start) instead of re-encoded. Reverts as the verifier does; returns its
+    /// (differs, participants, entries or records).
+    function _callVerifier(address verifier, bytes4 selector, bytes memory context, uint256 proofStart)
+        internal
+        view
+        returns (bool, address[] memory, bytes32[] memory)
+    {
+        bytes memory data = bytes.concat(selector, context, abi.encode(context.length + 32), msg.data[proofStart:]);
+        (bool ok, bytes memory result) = verifier.staticcall(data);
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(result, 32), mload(result))
+            }
+        }
+        return abi.decode(result, (bool, address[], bytes32[]));
+    }
+
+    /// @dev Whether a round without a pending proposal has waited STALL_WINDOWS windows past its inputs.
+    function _stalled(uint256 taskId, Round storage round, uint256 revealEnd) internal view returns (bool) {
+        TaskParams storage p = _params[taskId];
+        uint256 stallsAt = revealEnd + STALL_WINDOWS * (uint256(p.proposeWindow) + p.challengeWindow);
+        return round.proposedAt == 0 && block.timestamp >= stallsAt;
+    }
+
     function _proposeStart(uint256 taskId, Round storage round) internal view returns (uint256 opensAt) {
         if (round.proposeStart != 0) return round.proposeStart;
         (, opensAt) = _schedule(_params[taskId], round.start);
@@ -499,9 +556,9 @@ abstract contract CoordinatorBase is IFedCoordinatorEvents {
         if (round.status == RoundStatus.Failed) return RoundPhase.Failed;
         TaskState storage task = _tasks[taskId];
         if (task.status != TaskStatus.Running || r != task.currentRound) return RoundPhase.NotOpen;
-        if (block.timestamp < v.commitEnd) return RoundPhase.Commit;
-        if (block.timestamp < v.revealEnd) return RoundPhase.Reveal;
-        if (round.included < _params[taskId].minParticipants) return RoundPhase.AwaitingFailure;
+        if (block.timestamp < v.revealEnd) return _inputPhase(_params[taskId], round.start);
+        if (!_aggregatable(taskId, r, round)) return RoundPhase.AwaitingFailure;
+        if (round.proposedAt == 0 && _stalled(taskId, round, v.revealEnd)) return RoundPhase.AwaitingFailure;
         if (round.proposedAt != 0) {
             return block.timestamp < v.challengeEnd ? RoundPhase.Challenge : RoundPhase.Finalizable;
         }
@@ -520,7 +577,7 @@ abstract contract CoordinatorBase is IFedCoordinatorEvents {
         uint256 opensAt = _proposeStart(taskId, round);
         uint256 closesAt = opensAt + p.proposeWindow;
         if (block.timestamp < opensAt || block.timestamp >= closesAt) revert OutsideWindow(opensAt, closesAt);
-        if (round.included < p.minParticipants) revert TooFewParticipants(round.included, p.minParticipants);
+        if (!_aggregatable(taskId, r, round)) revert TooFewParticipants(round.included, p.minParticipants);
         Aggregator storage a = _aggregators[taskId][msg.sender];
         if (!a.bonded || a.exitRequestedAt != 0 || a.bond < p.aggregatorBond || a.barredRound == r + 1) {
             revert NotEligibleAggregator(msg.sender);

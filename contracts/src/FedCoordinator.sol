@@ -6,7 +6,7 @@ pragma solidity 0.8.37;
 // forge-lint: disable-start(block-timestamp,unsafe-typecast)
 
 import {CoordinatorBase} from "./CoordinatorBase.sol";
-import {AggregateFraudProof, LeafProof, Member, Round, TaskParams, TaskState} from "./FedTypes.sol";
+import {AggregateFraudProof, LeafProof, Member, Mode, Round, RoundPhase, TaskParams, TaskState} from "./FedTypes.sol";
 import {LeafContext, LeafVerifier} from "./LeafVerifier.sol";
 import {Commitments} from "./libraries/Commitments.sol";
 
@@ -15,9 +15,6 @@ import {Commitments} from "./libraries/Commitments.sol";
 /// proposals of the next global model, one-leaf fraud proofs against a wrong aggregate or an update out of
 /// the rules (docs/protocol.md sections 7-9); tasks, stakes, rewards and slashing come from CoordinatorBase.
 contract FedCoordinator is CoordinatorBase {
-    /// @dev Static size of LeafContext in ABI words.
-    uint256 internal constant CONTEXT_WORDS = 10;
-
     /// @notice Stateless leaf-level fraud-proof checks, deployed with this contract.
     LeafVerifier public immutable LEAF_VERIFIER;
 
@@ -109,8 +106,16 @@ contract FedCoordinator is CoordinatorBase {
         if (round.proposedAt == 0) revert WrongRoundState(r);
         uint256 challengeEnd = uint256(round.proposedAt) + p.challengeWindow;
         if (block.timestamp >= challengeEnd) revert OutsideWindow(round.proposedAt, challengeEnd);
-        (bool differs, address[] memory participants, bytes32[] memory revealedEntries) =
-            _proposalDiffers(_leafContext(taskId, r, proof.leafIndex, round), proof);
+        uint256 proofStart;
+        assembly {
+            proofStart := proof
+        }
+        (bool differs, address[] memory participants, bytes32[] memory revealedEntries) = _callVerifier(
+            address(LEAF_VERIFIER),
+            LeafVerifier.proposalDiffers.selector,
+            abi.encode(_leafContext(taskId, r, proof.leafIndex, round)),
+            proofStart
+        );
         _checkIncludedSet(_members[taskId], round.included, participants, revealedEntries);
         if (!differs) revert ProposalCorrect(proof.leafIndex);
         _rejectProposal(taskId, r, round, proof.leafIndex);
@@ -166,6 +171,30 @@ contract FedCoordinator is CoordinatorBase {
 
     // ------------------------------------------------------------------ internals
 
+    function _mode() internal pure override returns (Mode) {
+        return Mode.Plain;
+    }
+
+    /// @dev Plain rounds: Commit, then Reveal.
+    function _inputPhase(TaskParams storage p, uint256 start) internal view override returns (RoundPhase) {
+        return block.timestamp < start + p.commitWindow ? RoundPhase.Commit : RoundPhase.Reveal;
+    }
+
+    /// @dev Plain rounds aggregate at least minParticipants included updates.
+    function _aggregatable(uint256 taskId, uint256, Round storage round) internal view override returns (bool) {
+        return round.included >= _params[taskId].minParticipants;
+    }
+
+    /// @dev A commitment never revealed may be slashed from the reveal deadline on.
+    function _missedInputSlashableAt(uint256 taskId, TaskState storage, uint256 r)
+        internal
+        view
+        override
+        returns (uint256)
+    {
+        return _revealEnd(taskId, r);
+    }
+
     /// @dev Plain rounds: commit for commitWindow, then reveal for revealWindow.
     function _schedule(TaskParams storage p, uint256 start)
         internal
@@ -208,29 +237,6 @@ contract FedCoordinator is CoordinatorBase {
         for (uint256 i = 0; i < participants.length; ++i) {
             if (members[participants[i]].entry != revealedEntries[i]) revert NotIncluded(participants[i]);
         }
-    }
-
-    /// @dev Calls LEAF_VERIFIER.proposalDiffers(ctx, proof), forwarding the proof's ABI encoding straight from
-    /// this call's calldata (its inner offsets are relative to its own start) instead of re-encoding it.
-    function _proposalDiffers(LeafContext memory ctx, AggregateFraudProof calldata proof)
-        internal
-        view
-        returns (bool, address[] memory, bytes32[] memory)
-    {
-        uint256 proofStart;
-        assembly {
-            proofStart := proof
-        }
-        bytes memory data = bytes.concat(
-            LeafVerifier.proposalDiffers.selector, abi.encode(ctx, CONTEXT_WORDS * 32 + 32), msg.data[proofStart:]
-        );
-        (bool ok, bytes memory result) = address(LEAF_VERIFIER).staticcall(data);
-        if (!ok) {
-            assembly {
-                revert(add(result, 32), mload(result))
-            }
-        }
-        return abi.decode(result, (bool, address[], bytes32[]));
     }
 
     function _leafContext(uint256 taskId, uint256 r, uint256 leafIndex, Round storage round)

@@ -6,9 +6,11 @@ enum AggregationRule {
     WeightedFedAvg
 }
 
-/// @notice How updates travel: plain (revealed update blobs). A secure (masked) mode is reserved for later.
+/// @notice How updates travel: plain (revealed update blobs, FedCoordinator) or secure (masked updates
+/// whose sum alone is unmasked, SecureCoordinator; docs/protocol.md section 10).
 enum Mode {
-    Plain
+    Plain,
+    Secure
 }
 
 /// @notice Lifecycle of a task.
@@ -37,7 +39,10 @@ enum RoundPhase {
     Challenge,
     Finalizable,
     Finalized,
-    Failed
+    Failed,
+    Advertise, // secure mode: the phases before Propose are Advertise, Commit, Upload, Unmask
+    Upload,
+    Unmask
 }
 
 /// @notice State of a member's entry in one round (view only; see Member.entry).
@@ -46,7 +51,8 @@ enum EntryState {
     Committed,
     Revealed,
     Dropped,
-    Forfeited
+    Forfeited,
+    Advertised // secure mode: keys advertised, not committed
 }
 
 /// @notice Immutable rules of a task, fixed at creation. Field order packs six storage slots; the first
@@ -85,6 +91,8 @@ struct TaskParams {
     uint128 aggregatorBond;
     // slot 4
     uint128 rewardPerRound;
+    uint8 neighbours; // secure mode: k of the neighbour graph (0 in plain mode)
+    uint8 threshold; // secure mode: the Shamir threshold t (0 in plain mode)
     // slot 5
     bytes32 modelSpecHash;
 }

@@ -3,6 +3,7 @@ pragma solidity 0.8.37;
 
 import {IFedCoordinatorEvents} from "./IFedCoordinator.sol";
 import {AggregationRule, Mode, TaskParams} from "./FedTypes.sol";
+import {SecureAggregation} from "./secure/SecureAggregation.sol";
 
 /// @title TaskParamsValidator
 /// @notice Range checks of a task's immutable rules. A separate stateless contract, deployed by the
@@ -26,9 +27,12 @@ contract TaskParamsValidator is IFedCoordinatorEvents {
     /// 96-bit fields, so a member's booked rewards can never overflow).
     uint256 public constant MAX_AMOUNT = type(uint96).max;
 
-    /// @notice Reverts with InvalidTaskParameter(name) for the first out-of-range field of `p`.
+    /// @notice Reverts with InvalidTaskParameter(name) for the first out-of-range field of `p`; returns `p` as
+    /// the six storage words of TaskParams's layout (FedTypes.sol), which the coordinator stores as they are:
+    /// packing here keeps the struct copy out of the coordinators' code.
     /// @param p Task rules to check (docs/protocol.md section 8 lists every range).
-    function validate(TaskParams calldata p) external view {
+    /// @return words `p` in its storage layout.
+    function validate(TaskParams calldata p) external view returns (uint256[6] memory words) {
         if (p.commitWindow == 0) revert InvalidTaskParameter("commitWindow");
         if (p.revealWindow == 0) revert InvalidTaskParameter("revealWindow");
         if (p.proposeWindow == 0) revert InvalidTaskParameter("proposeWindow");
@@ -39,7 +43,7 @@ contract TaskParamsValidator is IFedCoordinatorEvents {
         if (p.numRounds == 0 || p.numRounds > MAX_ROUNDS) revert InvalidTaskParameter("numRounds");
         if (p.maxSilentRounds == 0) revert InvalidTaskParameter("maxSilentRounds");
         if (p.token.code.length == 0) revert InvalidTaskParameter("token");
-        if (p.mode != uint8(Mode.Plain)) revert InvalidTaskParameter("mode");
+        if (p.mode > uint8(Mode.Secure)) revert InvalidTaskParameter("mode");
         if (p.rule != uint8(AggregationRule.WeightedFedAvg)) revert InvalidTaskParameter("rule");
         if (p.scaleBits > MAX_SCALE_BITS) revert InvalidTaskParameter("scaleBits");
         if (p.wordsPerLeaf == 0 || p.wordsPerLeaf > 8 || (p.wordsPerLeaf & (p.wordsPerLeaf - 1)) != 0) {
@@ -59,5 +63,35 @@ contract TaskParamsValidator is IFedCoordinatorEvents {
         if (p.aggregatorBond == 0) revert InvalidTaskParameter("aggregatorBond");
         if (uint256(p.numRounds) * p.rewardPerRound > MAX_AMOUNT) revert InvalidTaskParameter("rewardPerRound");
         if (p.modelSpecHash == bytes32(0)) revert InvalidTaskParameter("modelSpecHash");
+        if (p.mode == uint8(Mode.Plain)) {
+            if (p.neighbours != 0) revert InvalidTaskParameter("neighbours");
+            if (p.threshold != 0) revert InvalidTaskParameter("threshold");
+        } else {
+            string memory invalid = SecureAggregation.invalidParameter(
+                p.neighbours, p.threshold, p.wordsPerLeaf, p.clip, p.sampleCap, p.cohortCap
+            );
+            if (bytes(invalid).length != 0) revert InvalidTaskParameter(invalid);
+        }
+        return pack(p);
+    }
+
+    /// @notice `p` as the six storage words of TaskParams: fields in declaration order from the low-order
+    /// bytes of each slot up, a field that does not fit the rest of a slot starting the next one.
+    /// @param p Task rules (not checked here).
+    /// @return words The storage words, slot 0 first.
+    function pack(TaskParams calldata p) public pure returns (uint256[6] memory words) {
+        words[0] = uint256(p.commitWindow) | uint256(p.revealWindow) << 32 | uint256(p.cohortCap) << 64
+            | uint256(p.sampleCap) << 80 | uint256(p.minStake) << 112;
+        words[1] = uint256(uint160(p.token)) | uint256(p.mode) << 160 | uint256(p.rule) << 168
+            | uint256(p.scaleBits) << 176 | uint256(p.wordsPerLeaf) << 184 | uint256(p.clip) << 192
+            | uint256(p.minParticipants) << 224 | uint256(p.maxSilentRounds) << 240;
+        words[2] = uint256(p.numParams) | uint256(p.serverLrBps) << 64 | uint256(p.unbondingDelay) << 96
+            | (p.allowlist ? uint256(1) << 136 : 0) | uint256(p.missedRevealSlashBps) << 144
+            | uint256(p.silenceSlashBps) << 160 | uint256(p.violationSlashBps) << 176
+            | uint256(p.aggregatorSlashBps) << 192 | uint256(p.bountyBps) << 208 | uint256(p.aggregatorFeeBps) << 224;
+        words[3] = uint256(p.proposeWindow) | uint256(p.challengeWindow) << 32 | uint256(p.numRounds) << 64
+            | uint256(p.aggregatorBond) << 96;
+        words[4] = uint256(p.rewardPerRound) | uint256(p.neighbours) << 128 | uint256(p.threshold) << 136;
+        words[5] = uint256(p.modelSpecHash);
     }
 }

@@ -61,8 +61,20 @@ contract TaskParamsValidatorTest is CoordinatorFixture {
         p.token = address(0xDEAD);
         _expectInvalid(p, "token");
         p = defaultParams();
-        p.mode = 1;
+        p.mode = 2;
         _expectInvalid(p, "mode");
+        // a secure task needs its own k and t, and a plain task has none
+        p.mode = 1;
+        _expectInvalid(p, "neighbours");
+        p.neighbours = 4;
+        p.threshold = 5;
+        _expectInvalid(p, "threshold");
+        p.threshold = 3;
+        _expectInvalid(p, "mode"); // valid rules, but this is the plain coordinator
+        p.mode = 0;
+        _expectInvalid(p, "neighbours");
+        p.neighbours = 0;
+        _expectInvalid(p, "threshold");
         p = defaultParams();
         p.rule = 1;
         _expectInvalid(p, "rule");
@@ -151,5 +163,42 @@ contract TaskParamsValidatorTest is CoordinatorFixture {
         vm.prank(requester);
         uint256 id = coordinator.createTask(p, keccak256("root"), keccak256("blob"));
         assertEq(coordinator.taskState(id).depth, 18, "ceil(log2(ceil(1e7 / 64)))");
+    }
+
+    /// @dev The validator's hand-packed storage words are what the compiler's own layout reads back.
+    function testFuzz_packedParamsReadBackAsCreated(uint256 seed, bool allowlist) external {
+        TaskParams memory p = defaultParams();
+        p.commitWindow = uint32(1 + _draw(seed, 0) % type(uint32).max);
+        p.revealWindow = uint32(1 + _draw(seed, 1) % type(uint32).max);
+        p.proposeWindow = uint32(1 + _draw(seed, 2) % type(uint32).max);
+        p.challengeWindow = uint32(1 + _draw(seed, 3) % type(uint32).max);
+        p.cohortCap = uint16(1 + _draw(seed, 4) % 256);
+        p.minParticipants = uint16(1 + _draw(seed, 5) % p.cohortCap);
+        p.sampleCap = uint32(1 + _draw(seed, 6) % (1 << 20));
+        p.minStake = uint128(1 + _draw(seed, 7) % type(uint96).max);
+        p.scaleBits = uint8(_draw(seed, 8) % 31);
+        p.clip = uint32(1 + _draw(seed, 9) % uint32(type(int32).max));
+        p.numParams = uint64(1 + _draw(seed, 10) % (1 << 40));
+        p.serverLrBps = uint32(1 + _draw(seed, 11) % 100_000);
+        p.unbondingDelay = uint40(1 + _draw(seed, 12) % type(uint40).max);
+        p.allowlist = allowlist;
+        p.missedRevealSlashBps = uint16(_draw(seed, 13) % 10_001);
+        p.silenceSlashBps = uint16(_draw(seed, 14) % 10_001);
+        p.violationSlashBps = uint16(_draw(seed, 15) % 10_001);
+        p.aggregatorSlashBps = uint16(_draw(seed, 16) % 10_001);
+        p.bountyBps = uint16(_draw(seed, 17) % 10_001);
+        p.aggregatorFeeBps = uint16(_draw(seed, 18) % 10_001);
+        p.numRounds = uint32(1 + _draw(seed, 19) % type(uint24).max);
+        p.aggregatorBond = uint128(1 + _draw(seed, 20) % type(uint128).max);
+        p.rewardPerRound = uint128(_draw(seed, 21) % (type(uint96).max / p.numRounds));
+        p.modelSpecHash = bytes32(1 + _draw(seed, 22) % type(uint256).max);
+        token.mint(address(this), uint256(p.numRounds) * p.rewardPerRound);
+        token.approve(address(coordinator), type(uint256).max);
+        uint256 id = coordinator.createTask(p, keccak256("root"), keccak256("blob"));
+        assertEq(keccak256(abi.encode(coordinator.taskParams(id))), keccak256(abi.encode(p)), "round trip");
+    }
+
+    function _draw(uint256 seed, uint256 field) internal pure returns (uint256) {
+        return uint256(keccak256(abi.encode(seed, field)));
     }
 }

@@ -40,6 +40,8 @@ def exported_artifacts(out_dir: Path) -> dict[str, str]:
     """Map file name -> canonical JSON text for every deployable contract under contracts/src."""
     exported: dict[str, str] = {}
     for path in sorted(out_dir.glob("*.sol/*.json")):
+        if "." in path.stem:
+            continue  # a second build of the same contract under another compiler profile (Name.ir.json)
         raw = json.loads(path.read_text())
         targets = raw.get("metadata", {}).get("settings", {}).get("compilationTarget", {})
         sources = [source for source in targets if source.startswith("src/")]

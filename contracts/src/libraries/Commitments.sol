@@ -4,9 +4,9 @@ pragma solidity 0.8.37;
 /// @title Commitments
 /// @notice The commit hash of docs/protocol.md section 5 and the encoding of a member's entry word (section
 /// 8.3): one storage word per member, reused round after round, that holds the member's commitment, reveal,
-/// drop or forfeit in the round of its last commit. Bit 0 tells a commitment (0) from a reveal (1); the
-/// dropped and forfeited markers are small constants that no 255-bit hash prefix reaches in practice; zero
-/// means empty (never committed, or already settled).
+/// drop or forfeit in the round of its last commit. Bit 0 set marks a reveal; otherwise bit 1 set marks a
+/// secure-mode advertisement and both clear a commitment. The dropped and forfeited markers are small
+/// constants that no hash prefix reaches in practice; zero means empty (never committed, or settled).
 library Commitments {
     /// @notice Entry of an update dropped for a proven violation.
     bytes32 internal constant DROPPED = bytes32(uint256(2));
@@ -29,19 +29,33 @@ library Commitments {
         return keccak256(abi.encode(chainId, coordinator, taskId, round, participant, root, sampleCount, salt));
     }
 
-    /// @notice Entry stored at commit: the commit hash (which binds the round) with bit 0 cleared.
+    /// @notice Entry stored at commit: the commit hash (which binds the round) with bits 0 and 1 cleared.
     function committedEntry(bytes32 hash) internal pure returns (bytes32) {
-        return hash & ~bytes32(uint256(1));
+        return hash & ~bytes32(uint256(3));
+    }
+
+    /// @notice Entry of a secure-mode advertisement: `hash` (which binds the round) with bit 0 cleared, bit 1 set.
+    function advertisedEntry(bytes32 hash) internal pure returns (bytes32) {
+        return (hash & ~bytes32(uint256(3))) | bytes32(uint256(2));
     }
 
     /// @notice Entry stored at reveal in `round`: the top 223 bits of keccak(abi.encode(round, root, weight)),
     /// the weight in bits [1, 33) (weights are at most 2^20), bit 0 set. Binding the round keeps a reveal of
     /// an earlier round from passing for one of this round.
     function revealedEntry(uint256 round, bytes32 root, uint256 weight) internal pure returns (bytes32) {
-        uint256 hash = uint256(keccak256(abi.encode(round, root, weight)));
-        // The weight field is 32 bits wide; the hash above binds the full value either way.
+        return revealedEntryOf(keccak256(abi.encode(round, root, weight)), weight);
+    }
+
+    /// @notice A revealed entry binding `hash` (which must bind the round and the weight) and carrying `weight`.
+    function revealedEntryOf(bytes32 hash, uint256 weight) internal pure returns (bytes32) {
+        // The weight field is 32 bits wide; the hash binds the full value either way.
         // forge-lint: disable-next-line(unsafe-typecast)
-        return bytes32((hash & HASH_MASK) | (uint256(uint32(weight)) << 1) | 1);
+        return bytes32((uint256(hash) & HASH_MASK) | (uint256(uint32(weight)) << 1) | 1);
+    }
+
+    /// @notice Whether a revealed entry binds `hash` (its top 223 bits; the low bits carry the weight).
+    function revealedBinds(bytes32 entry, bytes32 hash) internal pure returns (bool) {
+        return isRevealed(entry) && (uint256(entry) & HASH_MASK) == (uint256(hash) & HASH_MASK);
     }
 
     /// @notice The weight a revealed entry carries.
@@ -57,6 +71,11 @@ library Commitments {
 
     /// @notice True iff `entry` holds a commitment that was never revealed, dropped or forfeited.
     function isCommitted(bytes32 entry) internal pure returns (bool) {
-        return entry != bytes32(0) && entry != DROPPED && entry != FORFEITED && (uint256(entry) & 1) == 0;
+        return entry != bytes32(0) && entry != FORFEITED && (uint256(entry) & 3) == 0;
+    }
+
+    /// @notice True iff `entry` holds a secure-mode advertisement.
+    function isAdvertised(bytes32 entry) internal pure returns (bool) {
+        return entry != DROPPED && (uint256(entry) & 3) == 2;
     }
 }

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass, fields
 from enum import IntEnum
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -58,6 +58,9 @@ class RoundPhase(IntEnum):
     FINALIZABLE = 7
     FINALIZED = 8
     FAILED = 9
+    ADVERTISE = 10
+    UPLOAD = 11
+    UNMASK = 12
 
 
 class EntryState(IntEnum):
@@ -68,11 +71,22 @@ class EntryState(IntEnum):
     REVEALED = 2
     DROPPED = 3
     FORFEITED = 4
+    ADVERTISED = 5
 
 
-@dataclass(frozen=True)
+class Mode(IntEnum):
+    """How updates travel (FedTypes.Mode): plain on FedCoordinator, secure on SecureCoordinator."""
+
+    PLAIN = 0
+    SECURE = 1
+
+
+@dataclass(frozen=True, kw_only=True)
 class TaskParams:
-    """The immutable rules of a task, field for field (and in the order of) FedTypes.TaskParams."""
+    """The immutable rules of a task, field for field (and in the order of) FedTypes.TaskParams.
+
+    ``mode``, ``neighbours`` and ``threshold`` default to a plain task (secure mode sets all three).
+    """
 
     commit_window: int
     reveal_window: int
@@ -80,7 +94,7 @@ class TaskParams:
     sample_cap: int
     min_stake: int
     token: str
-    mode: int
+    mode: int = Mode.PLAIN
     rule: int
     scale_bits: int
     words_per_leaf: int
@@ -102,6 +116,8 @@ class TaskParams:
     num_rounds: int
     aggregator_bond: int
     reward_per_round: int
+    neighbours: int = 0
+    threshold: int = 0
     model_spec_hash: bytes
 
     def as_abi(self) -> tuple[Any, ...]:
@@ -112,7 +128,7 @@ class TaskParams:
     @classmethod
     def from_abi(cls, raw: Sequence[Any]) -> TaskParams:
         """Parse the tuple a view returns."""
-        return cls(*raw)
+        return cls(**{spec.name: value for spec, value in zip(fields(cls), raw, strict=True)})
 
 
 @dataclass(frozen=True)
@@ -264,24 +280,28 @@ def _record(cls: type[Any], raw: Sequence[Any]) -> Any:
     return cls(*values)
 
 
-class Coordinator:
-    """A FedCoordinator deployed at ``address`` on ``chain``."""
+class CoordinatorClient:
+    """What every coordinator contract shares (CoordinatorBase): tasks, stakes, bonds, the proposal lifecycle,
+    rewards, slashing, views and events. :class:`Coordinator` (plain mode) and
+    :class:`fedchain.chain.secure_coordinator.SecureCoordinator` add their rounds."""
+
+    CONTRACT: ClassVar[str]
 
     def __init__(self, chain: Chain, address: str) -> None:
         self.chain = chain
-        self.contract: Contract = chain.contract(COORDINATOR_CONTRACT, address)
+        self.contract: Contract = chain.contract(self.CONTRACT, address)
 
     @classmethod
-    def deploy(cls, chain: Chain, *, sender: LocalAccount | None = None) -> Coordinator:
-        """Deploy a fresh FedCoordinator (with its LeafVerifier and TaskParamsValidator)."""
-        return cls(chain, chain.deploy(COORDINATOR_CONTRACT, sender=sender).address)
+    def deploy(cls, chain: Chain, *, sender: LocalAccount | None = None) -> Self:
+        """Deploy a fresh coordinator (its constructor deploys its stateless helpers)."""
+        return cls(chain, chain.deploy(cls.CONTRACT, sender=sender).address)
 
     @property
     def address(self) -> str:
         """The contract's checksum address."""
         return str(self.contract.address)
 
-    # -- views ---------------------------------------------------------------------------------------
+    # -- views ------------------------------------------------------------------------------------------
 
     def task_params(self, task_id: int) -> TaskParams:
         """The immutable rules of task ``task_id``."""
@@ -325,13 +345,6 @@ class Coordinator:
         """Aggregator fees claimable by ``aggregator``."""
         return int(self.chain.call(self.contract.functions.feesOf(task_id, Web3.to_checksum_address(aggregator))))
 
-    def commitment_of(self, task_id: int, round: int, participant: str, root: bytes, sample_count: int,
-                      salt: bytes) -> bytes:
-        """The commit hash the contract expects (docs/protocol.md §5)."""
-        call = self.contract.functions.commitmentOf(task_id, round, Web3.to_checksum_address(participant), root,
-                                                    sample_count, salt)
-        return bytes(self.chain.call(call))
-
     def idle_at(self, task_id: int) -> int:
         """Chain time from which anyone may end the task as idle (its current round started too long ago)."""
         params = self.task_params(task_id)
@@ -340,17 +353,7 @@ class Coordinator:
         spans = int(self.chain.call(self.contract.functions.IDLE_ROUND_SPANS()))
         return start + spans * span
 
-    def leaf_verifier_address(self) -> str:
-        """Address of the stateless LeafVerifier this coordinator deployed."""
-        return str(self.chain.call(self.contract.functions.LEAF_VERIFIER()))
-
-    # -- events --------------------------------------------------------------------------------------
-
-    def reveals(self, task_id: int, round: int) -> list[Reveal]:
-        """Every Revealed event of ``round``, in chain order."""
-        logs = self._logs("Revealed", taskId=task_id, round=round)
-        return [Reveal(participant=log.args.participant, root=bytes(log.args.root), sample_count=log.args.sampleCount,
-                       weight=log.args.weight, blob_ref=bytes(log.args.blobRef)) for log in logs]
+    # -- events -----------------------------------------------------------------------------------------
 
     def members(self, task_id: int) -> list[str]:
         """Every address that ever joined the task (its first StakeDeposited), in chain order."""
@@ -361,10 +364,6 @@ class Coordinator:
         """Every address that ever posted an aggregator bond for the task (its first BondDeposited), in chain order."""
         bonded = [str(log.args.aggregator) for log in self._logs("BondDeposited", taskId=task_id)]
         return list(dict.fromkeys(bonded))
-
-    def committers(self, task_id: int, round: int) -> list[str]:
-        """Addresses that committed in ``round``, in chain order."""
-        return [str(log.args.participant) for log in self._logs("Committed", taskId=task_id, round=round)]
 
     def proposals(self, task_id: int, round: int) -> list[Proposal]:
         """Every Proposed event of ``round``, in chain order."""
@@ -386,7 +385,7 @@ class Coordinator:
         handle = getattr(self.contract.events, event)()
         return list(handle.get_logs(from_block=FIRST_BLOCK, argument_filters=filters))
 
-    # -- transactions --------------------------------------------------------------------------------
+    # -- transactions -----------------------------------------------------------------------------------
 
     def create_task(self, params: TaskParams, model_root: bytes, model_blob_ref: bytes, *,
                     sender: LocalAccount) -> int:
@@ -429,21 +428,6 @@ class Coordinator:
         """Withdraw the whole bond."""
         return self.chain.send(self.contract.functions.withdrawBond(task_id), kind="withdrawBond", sender=sender)
 
-    def commit(self, task_id: int, commit_hash: bytes, *, sender: LocalAccount) -> TxReceipt:
-        """Commit to an update in the current round."""
-        return self.chain.send(self.contract.functions.commit(task_id, commit_hash), kind="commit", sender=sender)
-
-    def reveal(self, task_id: int, root: bytes, sample_count: int, salt: bytes, blob_ref: bytes, *,
-               sender: LocalAccount) -> TxReceipt:
-        """Reveal the committed update of the current round."""
-        call = self.contract.functions.reveal(task_id, root, sample_count, salt, blob_ref)
-        return self.chain.send(call, kind="reveal", sender=sender)
-
-    def propose(self, task_id: int, root: bytes, blob_ref: bytes, *, sender: LocalAccount) -> TxReceipt:
-        """Propose the next global model."""
-        return self.chain.send(self.contract.functions.propose(task_id, root, blob_ref), kind="propose",
-                               sender=sender)
-
     def reopen_aggregation(self, task_id: int, *, sender: LocalAccount) -> TxReceipt:
         """Open a new propose window after one passed without a proposal."""
         return self.chain.send(self.contract.functions.reopenAggregation(task_id), kind="reopenAggregation",
@@ -456,18 +440,6 @@ class Coordinator:
     def finalize(self, task_id: int, *, sender: LocalAccount) -> TxReceipt:
         """Finalize the round after its challenge window."""
         return self.chain.send(self.contract.functions.finalize(task_id), kind="finalize", sender=sender)
-
-    def challenge_aggregate(self, task_id: int, proof: AggregateFraudProof, *, sender: LocalAccount) -> TxReceipt:
-        """Submit a fraud proof against the pending proposal."""
-        return self.chain.send(self.contract.functions.challengeAggregate(task_id, proof.as_abi()),
-                               kind="challengeAggregate", sender=sender)
-
-    def prove_violation(self, task_id: int, participant: str, root: bytes, weight: int, leaf_index: int,
-                        leaf: LeafProof, *, sender: LocalAccount) -> TxReceipt:
-        """Prove that a revealed update breaks the rules at one leaf."""
-        call = self.contract.functions.proveViolation(task_id, Web3.to_checksum_address(participant), root, weight,
-                                                      leaf_index, leaf.as_abi())
-        return self.chain.send(call, kind="proveViolation", sender=sender)
 
     def slash_missed_reveal(self, task_id: int, round: int, participant: str, *, sender: LocalAccount) -> TxReceipt:
         """Slash a member that committed in ``round`` but did not reveal."""
@@ -494,6 +466,60 @@ class Coordinator:
     def withdraw_pool(self, task_id: int, *, sender: LocalAccount) -> TxReceipt:
         """Withdraw the unallocated pool of an ended task (requester only)."""
         return self.chain.send(self.contract.functions.withdrawPool(task_id), kind="withdrawPool", sender=sender)
+
+
+class Coordinator(CoordinatorClient):
+    """A FedCoordinator (plain mode, docs/protocol.md sections 7-9): commit-reveal, proposals, fraud proofs."""
+
+    CONTRACT: ClassVar[str] = COORDINATOR_CONTRACT
+
+    def commitment_of(self, task_id: int, round: int, participant: str, root: bytes, sample_count: int,
+                      salt: bytes) -> bytes:
+        """The commit hash the contract expects (docs/protocol.md §5)."""
+        call = self.contract.functions.commitmentOf(task_id, round, Web3.to_checksum_address(participant), root,
+                                                    sample_count, salt)
+        return bytes(self.chain.call(call))
+
+    def leaf_verifier_address(self) -> str:
+        """Address of the stateless LeafVerifier this coordinator deployed."""
+        return str(self.chain.call(self.contract.functions.LEAF_VERIFIER()))
+
+    def reveals(self, task_id: int, round: int) -> list[Reveal]:
+        """Every Revealed event of ``round``, in chain order."""
+        logs = self._logs("Revealed", taskId=task_id, round=round)
+        return [Reveal(participant=log.args.participant, root=bytes(log.args.root), sample_count=log.args.sampleCount,
+                       weight=log.args.weight, blob_ref=bytes(log.args.blobRef)) for log in logs]
+
+    def committers(self, task_id: int, round: int) -> list[str]:
+        """Addresses that committed in ``round``, in chain order."""
+        return [str(log.args.participant) for log in self._logs("Committed", taskId=task_id, round=round)]
+
+    def commit(self, task_id: int, commit_hash: bytes, *, sender: LocalAccount) -> TxReceipt:
+        """Commit to an update in the current round."""
+        return self.chain.send(self.contract.functions.commit(task_id, commit_hash), kind="commit", sender=sender)
+
+    def reveal(self, task_id: int, root: bytes, sample_count: int, salt: bytes, blob_ref: bytes, *,
+               sender: LocalAccount) -> TxReceipt:
+        """Reveal the committed update of the current round."""
+        call = self.contract.functions.reveal(task_id, root, sample_count, salt, blob_ref)
+        return self.chain.send(call, kind="reveal", sender=sender)
+
+    def propose(self, task_id: int, root: bytes, blob_ref: bytes, *, sender: LocalAccount) -> TxReceipt:
+        """Propose the next global model."""
+        return self.chain.send(self.contract.functions.propose(task_id, root, blob_ref), kind="propose",
+                               sender=sender)
+
+    def challenge_aggregate(self, task_id: int, proof: AggregateFraudProof, *, sender: LocalAccount) -> TxReceipt:
+        """Submit a fraud proof against the pending proposal."""
+        return self.chain.send(self.contract.functions.challengeAggregate(task_id, proof.as_abi()),
+                               kind="challengeAggregate", sender=sender)
+
+    def prove_violation(self, task_id: int, participant: str, root: bytes, weight: int, leaf_index: int,
+                        leaf: LeafProof, *, sender: LocalAccount) -> TxReceipt:
+        """Prove that a revealed update breaks the rules at one leaf."""
+        call = self.contract.functions.proveViolation(task_id, Web3.to_checksum_address(participant), root, weight,
+                                                      leaf_index, leaf.as_abi())
+        return self.chain.send(call, kind="proveViolation", sender=sender)
 
 
 class Token:
