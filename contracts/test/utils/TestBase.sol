@@ -8,6 +8,8 @@ pragma solidity 0.8.37;
 interface Vm {
     function warp(uint256 timestamp) external;
     function cool(address target) external;
+    function prevrandao(bytes32 newPrevrandao) external;
+    function getBlockTimestamp() external view returns (uint256);
     function prank(address sender) external;
     function startPrank(address sender) external;
     function stopPrank() external;

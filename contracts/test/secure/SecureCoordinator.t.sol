@@ -1,0 +1,641 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+// Tests build int32 lanes and small test values with deliberate narrowing casts.
+// forge-lint: disable-start(block-timestamp,unsafe-typecast,divide-before-multiply)
+
+import {TestBase} from "../utils/TestBase.sol";
+import {Trees} from "../utils/Trees.sol";
+import {DevToken} from "../../src/DevToken.sol";
+import {EntryState, LeafProof, RoundPhase, TaskParams, TaskStatus} from "../../src/FedTypes.sol";
+import {IFedCoordinatorEvents as E} from "../../src/IFedCoordinator.sol";
+import {ChaCha20} from "../../src/libraries/ChaCha20.sol";
+import {Lanes} from "../../src/libraries/Lanes.sol";
+import {BN254} from "../../src/secure/BN254.sol";
+import {ISecureCoordinatorEvents as S} from "../../src/secure/ISecureCoordinator.sol";
+import {ISecureLeafVerifierErrors as V} from "../../src/secure/ISecureLeafVerifier.sol";
+import {SecureAggregation} from "../../src/secure/SecureAggregation.sol";
+import {SecureCoordinator, SecureRound} from "../../src/secure/SecureCoordinator.sol";
+import {SecureFraudProof} from "../../src/secure/SecureTypes.sol";
+
+/// @dev The secure round on chain (docs/protocol.md section 10.12) with real keys (ecMul), real ChaCha20
+/// masks and real fraud proofs: four members, a complete neighbour graph (k = 4 >= n - 1), threshold 2,
+/// one leaf of one word (8 coordinates, tree depth 0). Every masked vector is built here the way
+/// fedchain.secagg.masking builds it, so the honest proposal is the one the verifier must accept. This file
+/// is compiled through the IR pipeline (it imports SecureCoordinator), which may reuse one block.timestamp
+/// read across vm.warp: the tests read the time with vm.getBlockTimestamp().
+contract SecureCoordinatorTest is TestBase {
+    uint256 internal constant WINDOW = 100;
+    uint256 internal constant STAKE = 100e18;
+    uint256 internal constant BOND = 1000e18;
+    uint256 internal constant REWARD = 10e18;
+    uint256 internal constant N = 4;
+
+    DevToken internal token;
+    SecureCoordinator internal coordinator;
+    address internal requester = address(0xA11CE);
+    address internal aggregator = address(0xA66);
+    address internal watcher = address(0x7A7C4);
+    address[N] internal members;
+    uint256 internal taskId;
+    bytes32 internal previousWord; // the global model: one leaf of one word
+    bytes32 internal seed;
+    uint256[N] internal index; // advertise index of each member
+    bool[N] internal committed;
+    bool[N] internal uploadedBy;
+
+    function setUp() public {
+        vm.warp(1_000_000);
+        token = new DevToken("Fed", "FED");
+        coordinator = new SecureCoordinator();
+        _fund(requester);
+        _fund(aggregator);
+        _fund(watcher);
+        for (uint256 i = 0; i < N; ++i) {
+            members[i] = address(uint160(0x1000 + i + 1));
+            _fund(members[i]);
+        }
+        previousWord = Lanes.pack([int32(5), -5, 100, 0, 7, -7, 1, 2]);
+        taskId = _createTask(secureParams());
+        for (uint256 i = 0; i < N; ++i) {
+            vm.prank(members[i]);
+            coordinator.join(taskId, STAKE);
+        }
+        vm.prank(aggregator);
+        coordinator.postBond(taskId, BOND);
+    }
+
+    function secureParams() internal view returns (TaskParams memory p) {
+        p.commitWindow = uint32(WINDOW);
+        p.revealWindow = uint32(WINDOW);
+        p.proposeWindow = uint32(WINDOW);
+        p.challengeWindow = uint32(WINDOW);
+        p.cohortCap = uint16(N);
+        p.minParticipants = 2;
+        p.sampleCap = 1000;
+        p.numRounds = 3;
+        p.maxSilentRounds = 2;
+        p.token = address(token);
+        p.mode = 1;
+        p.scaleBits = 8;
+        p.wordsPerLeaf = 1;
+        p.clip = 1000;
+        p.numParams = 8;
+        p.serverLrBps = 10_000;
+        p.unbondingDelay = 50;
+        p.missedRevealSlashBps = 1000;
+        p.silenceSlashBps = 500;
+        p.violationSlashBps = 5000;
+        p.aggregatorSlashBps = 5000;
+        p.bountyBps = 2000;
+        p.aggregatorFeeBps = 1000;
+        p.minStake = uint128(STAKE);
+        p.aggregatorBond = uint128(BOND);
+        p.rewardPerRound = uint128(REWARD);
+        p.neighbours = 4;
+        p.threshold = 2;
+        p.modelSpecHash = keccak256("spec");
+    }
+
+    function _fund(address who) internal {
+        token.mint(who, 1e24);
+        vm.prank(who);
+        token.approve(address(coordinator), type(uint256).max);
+    }
+
+    function _createTask(TaskParams memory p) internal returns (uint256 id) {
+        vm.prank(requester);
+        id = coordinator.createTask(p, _modelRoot(previousWord), keccak256("model blob"));
+    }
+
+    // ---------------------------------------------------------------- the members' data
+
+    function _secret(uint256 i) internal pure returns (uint256) {
+        return 1000 + 7919 * i;
+    }
+
+    function _pk(uint256 i) internal view returns (uint256 x, uint256 y) {
+        bool ok;
+        (ok, x, y) = BN254.mul(BN254.GX, BN254.GY, _secret(i));
+        assertTrue(ok, "ecMul");
+    }
+
+    function _selfSeed(uint256 i) internal pure returns (uint256) {
+        return 5000 + i;
+    }
+
+    function _bundle(uint256 i) internal pure returns (bytes32) {
+        return keccak256(abi.encode("share bundle", i));
+    }
+
+    function _sampleCount(uint256 i) internal pure returns (uint256) {
+        return 10 * (i + 1);
+    }
+
+    function _update(uint256 i, uint256 c) internal pure returns (int256) {
+        return int256(c * 3 + i * 11) - 20;
+    }
+
+    function _modelRoot(bytes32 word) internal pure returns (bytes32) {
+        bytes32[] memory words = new bytes32[](1);
+        words[0] = word;
+        return Trees.leafHash(0, words);
+    }
+
+    // ---------------------------------------------------------------- driving a round
+
+    function _advertise(uint256 i) internal {
+        (uint256 x, uint256 y) = _pk(i);
+        vm.prank(members[i]);
+        coordinator.advertise(taskId, x, y, keccak256(abi.encode("x25519", i)));
+        index[i] = coordinator.roundView(taskId, 0).round.commits - 1;
+    }
+
+    function _fixSeed() internal {
+        vm.warp(_round().start + WINDOW);
+        coordinator.fixRoundSeed(taskId);
+        seed = coordinator.secureRound(taskId, 0).seed;
+    }
+
+    function _commit(uint256 i) internal {
+        (uint256 x, uint256 y) = _pk(i);
+        vm.prank(members[i]);
+        coordinator.commitShares(
+            taskId, index[i], x, y, SecureAggregation.selfSeedHash(_selfSeed(i)), _bundle(i), _sampleCount(i)
+        );
+        committed[i] = true;
+    }
+
+    function _upload(uint256 i) internal {
+        (uint256 x, uint256 y) = _pk(i);
+        bytes32[] memory words = _maskedWords(i);
+        vm.prank(members[i]);
+        coordinator.upload(
+            taskId,
+            index[i],
+            x,
+            y,
+            SecureAggregation.selfSeedHash(_selfSeed(i)),
+            _bundle(i),
+            _sampleCount(i),
+            Trees.leafHash(0, words),
+            keccak256(abi.encode("masked blob", i))
+        );
+        uploadedBy[i] = true;
+    }
+
+    /// @dev All four advertise and commit; the members in `uploaders` upload; time moves to the propose window.
+    function _playRound(bool[N] memory uploaders) internal {
+        for (uint256 i = 0; i < N; ++i) {
+            _advertise(i);
+        }
+        _fixSeed();
+        for (uint256 i = 0; i < N; ++i) {
+            _commit(i);
+        }
+        vm.warp(_round().start + 2 * WINDOW);
+        for (uint256 i = 0; i < N; ++i) {
+            if (uploaders[i]) _upload(i);
+        }
+        vm.warp(_round().start + 4 * WINDOW);
+    }
+
+    function _round() internal view returns (SecureRoundView memory v) {
+        v.start = coordinator.roundView(taskId, coordinator.taskState(taskId).currentRound).round.start;
+    }
+
+    struct SecureRoundView {
+        uint256 start;
+    }
+
+    /// @dev Member i's masked leaf: w * u + selfMask(b) + sum over committed peers of sign * pairMask (mod 2^64),
+    /// lane c big-endian at bytes [8(c % 4), 8(c % 4) + 8) of word c / 4.
+    function _maskedWords(uint256 i) internal view returns (bytes32[] memory words) {
+        uint256[8] memory lanes;
+        for (uint256 c = 0; c < 8; ++c) {
+            unchecked {
+                lanes[c] = uint256(_update(i, c) * int256(_sampleCount(i)));
+            }
+        }
+        _addStream(lanes, bytes32(_selfSeed(i)), true);
+        for (uint256 v = 0; v < N; ++v) {
+            if (v == i || !committed[v]) continue;
+            _addStream(lanes, _pairKey(i, v), members[i] < members[v]);
+        }
+        words = new bytes32[](2);
+        for (uint256 c = 0; c < 8; ++c) {
+            uint256 lane = lanes[c] & type(uint64).max;
+            words[c / 4] |= bytes32(lane << (192 - 64 * (c % 4)));
+        }
+    }
+
+    function _pairKey(uint256 u, uint256 v) internal view returns (bytes32) {
+        (uint256 px, uint256 py) = _pk(v);
+        (bool ok, uint256 x, uint256 y) = BN254.mul(px, py, _secret(u));
+        assertTrue(ok, "dh");
+        return SecureAggregation.pairMaskKey(seed, x, y, members[u], members[v]);
+    }
+
+    function _addStream(uint256[8] memory lanes, bytes32 key, bool add) internal pure {
+        (uint256 a, uint256 b, uint256 c, uint256 d) = ChaCha20.rows(key, 0);
+        for (uint256 j = 0; j < 8; ++j) {
+            uint256 mask = ChaCha20.lane(a, b, c, d, j);
+            unchecked {
+                lanes[j] = add ? lanes[j] + mask : lanes[j] - mask;
+            }
+        }
+    }
+
+    /// @dev The next model: previous + tdiv(sum of survivors' w * u, sum of their w) (server rate 1).
+    function _nextWord() internal view returns (bytes32) {
+        int32[8] memory previous = Lanes.unpack(previousWord);
+        int32[8] memory next;
+        int256 total;
+        for (uint256 i = 0; i < N; ++i) {
+            if (uploadedBy[i]) total += int256(_sampleCount(i));
+        }
+        for (uint256 c = 0; c < 8; ++c) {
+            int256 sum;
+            for (uint256 i = 0; i < N; ++i) {
+                if (uploadedBy[i]) sum += _update(i, c) * int256(_sampleCount(i));
+            }
+            next[c] = int32(int256(previous[c]) + sum / total);
+        }
+        return Lanes.pack(next);
+    }
+
+    /// @dev Members sorted by address: survivors, then dropped (committed, not uploaded).
+    function _ordered(bool survivors) internal view returns (uint256[] memory list) {
+        uint256 count;
+        uint256[N] memory picked;
+        for (uint256 i = 0; i < N; ++i) {
+            if (committed[i] && uploadedBy[i] == survivors) picked[count++] = i;
+        }
+        list = new uint256[](count);
+        for (uint256 k = 0; k < count; ++k) {
+            list[k] = picked[k]; // members[] ascend with i
+        }
+    }
+
+    function _transcript() internal view returns (bytes32[] memory words) {
+        uint256[] memory survivors = _ordered(true);
+        uint256[] memory dropped = _ordered(false);
+        words = new bytes32[](survivors.length + dropped.length);
+        for (uint256 k = 0; k < survivors.length; ++k) {
+            words[k] = bytes32(_selfSeed(survivors[k]));
+        }
+        for (uint256 k = 0; k < dropped.length; ++k) {
+            words[survivors.length + k] = bytes32(_secret(dropped[k])); // complete graph: every survivor neighbours it
+        }
+    }
+
+    function _propose(bytes32 word, bytes32[] memory transcript) internal {
+        vm.prank(aggregator);
+        coordinator.propose(taskId, _modelRoot(word), keccak256(abi.encode("model", word)), transcript);
+    }
+
+    function _head(uint256 i) internal view returns (bytes32) {
+        return bytes32(uint256(uint160(members[i])) << 96 | index[i] << 32 | _sampleCount(i));
+    }
+
+    function _proof(bytes32 proposedWord, bytes32[] memory transcript)
+        internal
+        view
+        returns (SecureFraudProof memory proof)
+    {
+        bytes32[] memory previousWords = new bytes32[](1);
+        previousWords[0] = previousWord;
+        bytes32[] memory proposedWords = new bytes32[](1);
+        proposedWords[0] = proposedWord;
+        proof.previous = LeafProof(previousWords, new bytes32[](0));
+        proof.proposed = LeafProof(proposedWords, new bytes32[](0));
+        uint256[] memory survivors = _ordered(true);
+        uint256[] memory dropped = _ordered(false);
+        proof.survivors = new bytes32[](8 * survivors.length);
+        for (uint256 k = 0; k < survivors.length; ++k) {
+            uint256 i = survivors[k];
+            (uint256 x, uint256 y) = _pk(i);
+            bytes32[] memory masked = _maskedWords(i);
+            bytes32[8] memory entry = [
+                _head(i),
+                bytes32(x),
+                bytes32(y),
+                SecureAggregation.selfSeedHash(_selfSeed(i)),
+                _bundle(i),
+                transcript[k],
+                masked[0],
+                masked[1]
+            ];
+            for (uint256 w = 0; w < 8; ++w) {
+                proof.survivors[8 * k + w] = entry[w];
+            }
+        }
+        proof.dropped = new bytes32[](6 * dropped.length);
+        for (uint256 k = 0; k < dropped.length; ++k) {
+            uint256 i = dropped[k];
+            (uint256 x, uint256 y) = _pk(i);
+            bytes32[6] memory entry = [
+                _head(i),
+                bytes32(x),
+                bytes32(y),
+                SecureAggregation.selfSeedHash(_selfSeed(i)),
+                _bundle(i),
+                transcript[survivors.length + k]
+            ];
+            for (uint256 w = 0; w < 6; ++w) {
+                proof.dropped[6 * k + w] = entry[w];
+            }
+        }
+    }
+
+    function _allUpload() internal pure returns (bool[N] memory all) {
+        all = [true, true, true, true];
+    }
+
+    function _lastDrops() internal pure returns (bool[N] memory some) {
+        some = [true, true, true, false];
+    }
+
+    // ---------------------------------------------------------------- a whole round
+
+    function test_anHonestProposalWithADropoutCannotBeChallengedAndFinalizes() external {
+        _playRound(_lastDrops());
+        assertTrue(coordinator.roundView(taskId, 0).phase == RoundPhase.Propose, "aggregatable");
+        bytes32 next = _nextWord();
+        bytes32[] memory transcript = _transcript();
+        _propose(next, transcript);
+        assertEq(coordinator.secureRound(taskId, 0).transcriptHash, keccak256(abi.encodePacked(transcript)), "hash");
+        SecureFraudProof memory proof = _proof(next, transcript); // built before prank / expectRevert take the next call
+        vm.prank(watcher);
+        vm.expectRevert(abi.encodeWithSelector(E.ProposalCorrect.selector, 0));
+        coordinator.challengeAggregate(taskId, 0, proof);
+
+        vm.warp(vm.getBlockTimestamp() + WINDOW);
+        coordinator.finalize(taskId);
+        assertEq(coordinator.taskState(taskId).modelRoot, _modelRoot(next), "anchored");
+        uint256 perWeight = coordinator.roundView(taskId, 0).round.rewardPerWeight;
+        assertEq(coordinator.claimable(taskId, members[0]), perWeight * _sampleCount(0), "survivor earns");
+        assertEq(coordinator.claimable(taskId, members[3]), 0, "the dropped member earns nothing");
+        // the dropped member's missed upload is slashable now that its round has closed
+        vm.prank(watcher);
+        coordinator.slashMissedReveal(taskId, 0, members[3]);
+        assertEq(coordinator.memberOf(taskId, members[3]).stake, STAKE - STAKE / 10, "slashed");
+    }
+
+    function test_aWrongAggregateIsProvenAndSlashed() external {
+        _playRound(_allUpload());
+        bytes32 next = _nextWord();
+        bytes32 wrong = Lanes.set(next, 5, Lanes.get(next, 5) + 1);
+        bytes32[] memory transcript = _transcript();
+        _propose(wrong, transcript);
+        uint256 before = token.balanceOf(watcher);
+        SecureFraudProof memory proof = _proof(wrong, transcript);
+        vm.prank(watcher);
+        coordinator.challengeAggregate(taskId, 0, proof);
+        uint256 slashed = BOND / 2;
+        assertEq(coordinator.aggregatorOf(taskId, aggregator).bond, BOND - slashed, "bond slashed");
+        assertEq(token.balanceOf(watcher) - before, slashed / 5, "bounty");
+        assertTrue(coordinator.roundView(taskId, 0).phase == RoundPhase.Propose, "aggregation reopened");
+    }
+
+    function test_aWrongTranscriptIsProvenEvenWithTheRightModel() external {
+        _playRound(_lastDrops());
+        bytes32 next = _nextWord();
+        bytes32[] memory transcript = _transcript();
+        transcript[transcript.length - 1] = bytes32(uint256(12345)); // not the dropped member's mask key
+        _propose(next, transcript);
+        SecureFraudProof memory proof = _proof(next, transcript);
+        vm.prank(watcher);
+        coordinator.challengeAggregate(taskId, 0, proof);
+        assertEq(coordinator.aggregatorOf(taskId, aggregator).bond, BOND / 2, "slashed for the transcript");
+    }
+
+    function test_aProofMustCarryTheCommittedRecords() external {
+        _playRound(_allUpload());
+        bytes32 wrong = bytes32(uint256(_nextWord()) ^ 1);
+        bytes32[] memory transcript = _transcript();
+        _propose(wrong, transcript);
+        SecureFraudProof memory proof = _proof(wrong, transcript);
+        proof.survivors[4] = keccak256("another bundle"); // the first survivor's share-bundle reference
+        vm.expectRevert(abi.encodeWithSelector(E.NotIncluded.selector, members[0]));
+        coordinator.challengeAggregate(taskId, 0, proof);
+        proof = _proof(wrong, transcript);
+        proof.survivors[0] = bytes32(uint256(proof.survivors[0]) + 1); // a weight other than the committed one
+        vm.expectRevert(abi.encodeWithSelector(E.NotIncluded.selector, members[0]));
+        coordinator.challengeAggregate(taskId, 0, proof);
+    }
+
+    function test_challengeNeedsAPendingProposalInItsWindow() external {
+        _playRound(_allUpload());
+        bytes32 next = _nextWord();
+        bytes32[] memory transcript = _transcript();
+        SecureFraudProof memory proof = _proof(next, transcript);
+        vm.expectRevert(abi.encodeWithSelector(E.WrongRoundState.selector, 0));
+        coordinator.challengeAggregate(taskId, 0, proof);
+        _propose(next, transcript);
+        uint256 proposedAt = vm.getBlockTimestamp();
+        vm.warp(proposedAt + WINDOW);
+        vm.expectRevert(abi.encodeWithSelector(E.OutsideWindow.selector, proposedAt, proposedAt + WINDOW));
+        coordinator.challengeAggregate(taskId, 0, proof);
+    }
+
+    // ---------------------------------------------------------------- phases and their reverts
+
+    function test_advertiseChecksWindowKeysAndCohort() external {
+        (uint256 x, uint256 y) = _pk(0);
+        vm.prank(members[0]);
+        vm.expectRevert(abi.encodeWithSelector(V.InvalidPublicKey.selector, members[0]));
+        coordinator.advertise(taskId, x, y + 1, keccak256("e"));
+        vm.prank(members[0]);
+        vm.expectRevert(E.ZeroHash.selector);
+        coordinator.advertise(taskId, x, y, bytes32(0));
+        vm.prank(watcher);
+        vm.expectRevert(abi.encodeWithSelector(E.NotMember.selector, watcher));
+        coordinator.advertise(taskId, x, y, keccak256("e"));
+        _advertise(0);
+        assertTrue(coordinator.entryState(taskId, 0, members[0]) == EntryState.Advertised, "advertised");
+        vm.prank(members[0]);
+        vm.expectRevert(abi.encodeWithSelector(E.AlreadyCommitted.selector, members[0]));
+        coordinator.advertise(taskId, x, y, keccak256("e"));
+        vm.warp(vm.getBlockTimestamp() + WINDOW);
+        (x, y) = _pk(1);
+        vm.prank(members[1]);
+        vm.expectRevert(abi.encodeWithSelector(E.OutsideWindow.selector, 1_000_000, 1_000_000 + WINDOW));
+        coordinator.advertise(taskId, x, y, keccak256("e"));
+    }
+
+    function test_theSeedIsFixedOnceAfterTheAdvertiseWindowFromTheDigest() external {
+        _advertise(0);
+        _advertise(1);
+        vm.expectRevert(abi.encodeWithSelector(E.OutsideWindow.selector, 1_000_000 + WINDOW, type(uint256).max));
+        coordinator.fixRoundSeed(taskId);
+        vm.warp(1_000_000 + WINDOW);
+        vm.prevrandao(bytes32(uint256(42)));
+        coordinator.fixRoundSeed(taskId);
+        SecureRound memory r = coordinator.secureRound(taskId, 0);
+        (uint256 x0, uint256 y0) = _pk(0);
+        (uint256 x1, uint256 y1) = _pk(1);
+        bytes32 digest = SecureAggregation.advertiseDigest(bytes32(0), members[0], x0, y0, keccak256(abi.encode("x25519", 0)));
+        digest = SecureAggregation.advertiseDigest(digest, members[1], x1, y1, keccak256(abi.encode("x25519", 1)));
+        assertEq(r.digest, digest, "digest");
+        assertEq(r.randomness, 42, "randomness");
+        assertEq(r.seed, SecureAggregation.roundSeed(block.chainid, address(coordinator), taskId, 0, digest, 42), "seed");
+        vm.expectRevert(abi.encodeWithSelector(S.SeedAlreadyFixed.selector, 0));
+        coordinator.fixRoundSeed(taskId);
+    }
+
+    function test_commitSharesNeedsTheSeedAndTheAdvertisedKeys() external {
+        _advertise(0);
+        _advertise(1);
+        vm.warp(1_000_000 + WINDOW);
+        (uint256 x, uint256 y) = _pk(0);
+        bytes32 seedHash = SecureAggregation.selfSeedHash(_selfSeed(0));
+        vm.prank(members[0]);
+        vm.expectRevert(abi.encodeWithSelector(S.SeedNotFixed.selector, 0));
+        coordinator.commitShares(taskId, index[0], x, y, seedHash, _bundle(0), 10);
+        coordinator.fixRoundSeed(taskId);
+        vm.prank(members[0]);
+        vm.expectRevert(abi.encodeWithSelector(E.CommitmentMismatch.selector, members[0]));
+        coordinator.commitShares(taskId, index[1], x, y, seedHash, _bundle(0), 10);
+        vm.prank(members[0]);
+        vm.expectRevert(E.ZeroSampleCount.selector);
+        coordinator.commitShares(taskId, index[0], x, y, seedHash, _bundle(0), 0);
+        vm.prank(members[2]);
+        vm.expectRevert(abi.encodeWithSelector(E.CommitmentMismatch.selector, members[2]));
+        coordinator.commitShares(taskId, 2, x, y, seedHash, _bundle(0), 10);
+        _commit(0);
+        assertTrue(coordinator.entryState(taskId, 0, members[0]) == EntryState.Committed, "committed");
+        vm.prank(members[0]);
+        vm.expectRevert(abi.encodeWithSelector(E.CommitmentMismatch.selector, members[0]));
+        coordinator.commitShares(taskId, index[0], x, y, seedHash, _bundle(0), 10);
+        vm.warp(1_000_000 + 2 * WINDOW);
+        (x, y) = _pk(1);
+        vm.prank(members[1]);
+        vm.expectRevert(abi.encodeWithSelector(E.OutsideWindow.selector, 1_000_000 + WINDOW, 1_000_000 + 2 * WINDOW));
+        coordinator.commitShares(taskId, index[1], x, y, SecureAggregation.selfSeedHash(1), _bundle(1), 10);
+    }
+
+    function test_uploadRestatesTheCommittedRecordInItsWindow() external {
+        for (uint256 i = 0; i < N; ++i) {
+            _advertise(i);
+        }
+        _fixSeed();
+        for (uint256 i = 0; i < N; ++i) {
+            _commit(i);
+        }
+        (uint256 x, uint256 y) = _pk(0);
+        bytes32 seedHash = SecureAggregation.selfSeedHash(_selfSeed(0));
+        vm.prank(members[0]);
+        vm.expectRevert(abi.encodeWithSelector(E.OutsideWindow.selector, 1_000_000 + 2 * WINDOW, 1_000_000 + 3 * WINDOW));
+        coordinator.upload(taskId, index[0], x, y, seedHash, _bundle(0), 10, keccak256("r"), keccak256("b"));
+        vm.warp(1_000_000 + 2 * WINDOW);
+        vm.prank(members[0]);
+        vm.expectRevert(abi.encodeWithSelector(E.CommitmentMismatch.selector, members[0]));
+        coordinator.upload(taskId, index[0], x, y, seedHash, _bundle(0), 11, keccak256("r"), keccak256("b"));
+        vm.prank(members[0]);
+        vm.expectRevert(E.ZeroHash.selector);
+        coordinator.upload(taskId, index[0], x, y, seedHash, _bundle(0), 10, bytes32(0), keccak256("b"));
+        _upload(0);
+        _upload(2);
+        assertTrue(coordinator.entryState(taskId, 0, members[0]) == EntryState.Revealed, "uploaded");
+        SecureRound memory r = coordinator.secureRound(taskId, 0);
+        assertEq(r.uploaded, (1 << index[0]) | (1 << index[2]), "bitmap");
+        assertEq(coordinator.roundView(taskId, 0).round.totalWeight, _sampleCount(0) + _sampleCount(2), "weight");
+    }
+
+    function test_onlySurvivorsPublishUnmaskBundlesInTheUnmaskWindow() external {
+        _playRound(_lastDrops());
+        vm.warp(1_000_000 + 3 * WINDOW); // unmask window
+        assertTrue(coordinator.roundView(taskId, 0).phase == RoundPhase.Unmask, "unmask phase");
+        vm.prank(members[3]);
+        vm.expectRevert(abi.encodeWithSelector(E.NotIncluded.selector, members[3]));
+        coordinator.publishUnmaskBundle(taskId, keccak256("u"));
+        vm.prank(members[0]);
+        coordinator.publishUnmaskBundle(taskId, keccak256("u"));
+        vm.warp(1_000_000 + 4 * WINDOW);
+        vm.prank(members[0]);
+        vm.expectRevert(abi.encodeWithSelector(E.OutsideWindow.selector, 1_000_000 + 3 * WINDOW, 1_000_000 + 4 * WINDOW));
+        coordinator.publishUnmaskBundle(taskId, keccak256("u"));
+    }
+
+    function test_aProposalCarriesOneTranscriptWordPerCommittedMember() external {
+        _playRound(_lastDrops());
+        bytes32[] memory short = new bytes32[](3);
+        vm.prank(aggregator);
+        vm.expectRevert(abi.encodeWithSelector(S.WrongTranscriptLength.selector, 3, 4));
+        coordinator.propose(taskId, keccak256("m"), keccak256("b"), short);
+    }
+
+    function test_aRoundThatCannotBeUnmaskedCanOnlyFail() external {
+        // two uploads of four with threshold 2 on a complete graph: each survivor has one surviving neighbour
+        _playRound([true, false, true, false]);
+        assertTrue(coordinator.roundView(taskId, 0).phase == RoundPhase.AwaitingFailure, "awaiting failure");
+        vm.prank(aggregator);
+        vm.expectRevert(abi.encodeWithSelector(E.TooFewParticipants.selector, 2, 2));
+        coordinator.propose(taskId, keccak256("m"), keccak256("b"), _transcript());
+        coordinator.failRound(taskId);
+        assertEq(coordinator.taskState(taskId).currentRound, 1, "next round");
+    }
+
+    function test_aStalledRoundCanBeFailed() external {
+        _playRound(_allUpload());
+        vm.expectRevert(abi.encodeWithSelector(E.EnoughParticipants.selector, 4));
+        coordinator.failRound(taskId);
+        vm.warp(vm.getBlockTimestamp() + 4 * 2 * WINDOW); // four propose-and-challenge windows, no proposal
+        assertTrue(coordinator.roundView(taskId, 0).phase == RoundPhase.AwaitingFailure, "stalled");
+        coordinator.failRound(taskId);
+        assertEq(coordinator.taskState(taskId).currentRound, 1, "next round");
+    }
+
+    function test_missedUploadsAreSlashableOnlyAfterTheRoundClosesAndAdvertisingAloneIsNot() external {
+        for (uint256 i = 0; i < N; ++i) {
+            _advertise(i);
+        }
+        _fixSeed();
+        for (uint256 i = 0; i < 3; ++i) {
+            _commit(i); // member 3 advertised only
+        }
+        vm.warp(1_000_000 + 2 * WINDOW);
+        _upload(0);
+        _upload(1); // member 2 committed and did not upload
+        vm.warp(1_000_000 + 4 * WINDOW);
+        vm.expectRevert(abi.encodeWithSelector(E.OutsideWindow.selector, type(uint256).max, type(uint256).max));
+        coordinator.slashMissedReveal(taskId, 0, members[2]);
+        coordinator.failRound(taskId); // two survivors of three committed: not unmaskable with t = 2
+        vm.expectRevert(abi.encodeWithSelector(E.NothingToSlash.selector, members[3]));
+        coordinator.slashMissedReveal(taskId, 0, members[3]);
+        coordinator.slashMissedReveal(taskId, 0, members[2]);
+        assertEq(coordinator.memberOf(taskId, members[2]).stake, STAKE - STAKE / 10, "missed upload slashed");
+        // the advertise-only member's entry settles without a slash at its next advertisement
+        _advertise(3);
+        assertEq(coordinator.memberOf(taskId, members[3]).stake, STAKE, "not slashed");
+    }
+
+    function test_theSecureCoordinatorTakesOnlySecureTasks() external {
+        TaskParams memory p = secureParams();
+        p.mode = 0;
+        p.neighbours = 0;
+        p.threshold = 0;
+        vm.prank(requester);
+        vm.expectRevert(abi.encodeWithSelector(E.InvalidTaskParameter.selector, "mode"));
+        coordinator.createTask(p, keccak256("r"), keccak256("b"));
+        p = secureParams();
+        p.wordsPerLeaf = 8;
+        vm.prank(requester);
+        vm.expectRevert(abi.encodeWithSelector(E.InvalidTaskParameter.selector, "wordsPerLeaf"));
+        coordinator.createTask(p, keccak256("r"), keccak256("b"));
+    }
+
+    function test_phasesFollowTheSecureSchedule() external {
+        RoundPhase[5] memory expected =
+            [RoundPhase.Advertise, RoundPhase.Commit, RoundPhase.Upload, RoundPhase.Unmask, RoundPhase.AwaitingFailure];
+        for (uint256 k = 0; k < 5; ++k) {
+            vm.warp(1_000_000 + k * WINDOW);
+            assertTrue(coordinator.roundView(taskId, 0).phase == expected[k], "phase");
+        }
+        assertEq(coordinator.roundView(taskId, 0).commitEnd, 1_000_000 + 2 * WINDOW, "commit end");
+        assertEq(coordinator.roundView(taskId, 0).revealEnd, 1_000_000 + 4 * WINDOW, "unmask end");
+        assertTrue(coordinator.taskState(taskId).status == TaskStatus.Running, "running");
+    }
+}
+// forge-lint: disable-end(block-timestamp,unsafe-typecast,divide-before-multiply)
