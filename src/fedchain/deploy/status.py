@@ -1,8 +1,8 @@
 """`fedchain status`: a task's state as the chain tells it, as plain data (``--json``) or as text.
 
-Everything comes from views and events of the coordinator at one moment: the task's status, the current
-round's phase and deadlines, who committed and revealed, the pending proposal, the current model, every
-closed round, and the stakes and bonds of everyone who joined or bonded. Amounts are base units of the
+Everything comes from views and events of the coordinator at one block (``block``): the task's status,
+the current round's phase and deadlines, who committed and revealed, the pending proposal, the current
+model, every closed round, and the stakes and bonds of everyone who joined or bonded. Amounts are base units of the
 task's token (the text view also shows them in whole tokens); roots and references are 0x-hex; times
 are the chain's (seconds since the epoch).
 """
@@ -10,10 +10,10 @@ are the chain's (seconds since the epoch).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from decimal import Decimal
 from typing import Any
 
 from fedchain.chain.coordinator import Coordinator, RoundStatus, SlotState, TaskStatus, Token
+from fedchain.deploy.deployment import whole_tokens
 from fedchain.deploy.errors import DeployError
 
 SCHEMA = "fedchain-status/1"
@@ -72,7 +72,7 @@ class Bonded:
 
 @dataclass(frozen=True)
 class TaskReport:
-    """A task's state at chain time ``now``."""
+    """A task's state as of block ``block``, whose time is ``now``."""
 
     chain_id: int
     coordinator: str
@@ -81,6 +81,7 @@ class TaskReport:
     round: int
     num_rounds: int
     phase: str
+    block: int
     now: int
     deadlines: Deadlines
     committed: list[str]
@@ -103,7 +104,12 @@ class TaskReport:
 
 
 def task_report(coordinator: Coordinator, task_id: int) -> TaskReport:
-    """Read task ``task_id``'s state from ``coordinator``."""
+    """Read task ``task_id``'s state from ``coordinator``, every view and event at one block."""
+    with coordinator.chain.pinned() as block:
+        return _report_at(coordinator, task_id, block)
+
+
+def _report_at(coordinator: Coordinator, task_id: int, block: int) -> TaskReport:
     state = coordinator.task_state(task_id)
     if state.status == TaskStatus.NONE:
         raise DeployError(f"task {task_id} does not exist on coordinator {coordinator.address}")
@@ -117,7 +123,7 @@ def task_report(coordinator: Coordinator, task_id: int) -> TaskReport:
     return TaskReport(
         chain_id=coordinator.chain.chain_id, coordinator=coordinator.address, task_id=task_id,
         status=state.status.name, round=round, num_rounds=params.num_rounds, phase=view.phase.name,
-        now=coordinator.chain.now(),
+        block=block, now=coordinator.chain.now(),
         deadlines=Deadlines(commit_end=view.commit_end, reveal_end=view.reveal_end,
                             propose_start=view.propose_start, propose_end=view.propose_end,
                             challenge_end=view.challenge_end if view.has_proposal else 0),
@@ -140,7 +146,7 @@ def task_report(coordinator: Coordinator, task_id: int) -> TaskReport:
 def render(report: TaskReport) -> list[str]:
     """The report as lines of text for a terminal."""
     def tokens(units: int) -> str:
-        return f"{Decimal(units).scaleb(-report.token_decimals).normalize():f}"
+        return whole_tokens(units, report.token_decimals)
 
     def when(moment: int) -> str:
         if moment == 0:
@@ -150,7 +156,8 @@ def render(report: TaskReport) -> list[str]:
 
     deadlines = report.deadlines
     lines = [
-        f"task        {report.task_id} on chain {report.chain_id}, coordinator {report.coordinator}",
+        f"task        {report.task_id} on chain {report.chain_id}, coordinator {report.coordinator}, "
+        f"as of block {report.block}",
         f"status      {report.status}, round {report.round} of 0..{report.num_rounds - 1}, phase {report.phase}",
         f"deadlines   commit {when(deadlines.commit_end)}, reveal {when(deadlines.reveal_end)}, "
         f"propose {when(deadlines.propose_end)}, challenge {when(deadlines.challenge_end)}",
