@@ -29,14 +29,8 @@ from fedchain.chain import Chain, connect
 from fedchain.chain.anvil import AnvilNode
 from fedchain.chain.coordinator import Coordinator
 from fedchain.chain.keys import DEFAULT_KEY_ENV, DEFAULT_PASSWORD_ENV, create_keystore
-from fedchain.deploy.deployment import (
-    DEFAULT_DEPLOYMENT_FILE,
-    RPC_ENV,
-    coordinator_at,
-    fee_caps,
-    node_chain,
-    parse_tokens,
-)
+from fedchain.deploy.amounts import parse_tokens
+from fedchain.deploy.deployment import DEFAULT_DEPLOYMENT_FILE, RPC_ENV, coordinator_at, fee_caps, node_chain
 from fedchain.errors import FedchainError
 
 if TYPE_CHECKING:  # fedchain.roles loads torch, which most commands never need

@@ -148,11 +148,11 @@ class Chain:
         return int(self._rpc(lambda: self.w3.eth.get_block(self.w3.eth.default_block)["timestamp"]))
 
     @contextlib.contextmanager
-    def pinned(self) -> Iterator[int]:
+    def pinned(self, block: int | None = None) -> Iterator[int]:
         """Read at one block while inside: views, event queries (their ``to_block``) and :meth:`now` all see
-        the latest block as it was on entry, whose number is yielded. What is read together is then
-        consistent, however fast the chain moves. Transactions are unaffected."""
-        number = int(self._rpc(lambda: self.w3.eth.block_number))
+        block ``block`` (default: the latest on entry), whose number is yielded. What is read together is
+        then consistent, however fast the chain moves. Transactions are unaffected."""
+        number = int(self._rpc(lambda: self.w3.eth.block_number)) if block is None else block
         previous = self.w3.eth.default_block
         self.w3.eth.default_block = number
         try:

@@ -132,22 +132,6 @@ def node_chain(rpc: str | None, *, key_env: str = DEFAULT_KEY_ENV, keystore: Pat
     return connect(rpc, key_env=key_env, keystore=keystore, read_only=read_only, fee_caps=fee_caps)
 
 
-def whole_tokens(units: int, decimals: int) -> str:
-    """``units`` base units of a token with ``decimals`` as a plain number of whole tokens (``12.5``, ``0``)."""
-    return f"{Decimal(units).scaleb(-decimals).normalize():f}"
-
-
-def parse_tokens(option: str, value: str) -> Decimal:
-    """A non-negative amount of whole tokens given to ``option`` (decimals allowed, kept exact)."""
-    try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        raise DeployError(f"{option} {value!r} is not an amount of tokens") from None
-    if not amount.is_finite() or amount < 0:
-        raise DeployError(f"{option} {value!r}: must be a non-negative amount of tokens")
-    return amount
-
-
 def fee_caps(max_fee_gwei: str | None, priority_fee_gwei: str | None) -> FeeCaps:
     """The fee limits ``--max-fee-gwei`` and ``--priority-fee-gwei`` give (gwei, decimals allowed)."""
     return FeeCaps(max_fee=_gwei("--max-fee-gwei", max_fee_gwei), priority_fee=_gwei("--priority-fee-gwei",

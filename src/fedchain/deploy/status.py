@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from fedchain.chain.coordinator import Coordinator, RoundStatus, SlotState, TaskStatus, Token
-from fedchain.deploy.deployment import whole_tokens
+from fedchain.deploy.amounts import whole_tokens
 from fedchain.deploy.errors import DeployError
 
 SCHEMA = "fedchain-status/1"
@@ -72,7 +72,9 @@ class Bonded:
 
 @dataclass(frozen=True)
 class TaskReport:
-    """A task's state as of block ``block``, whose time is ``now``."""
+    """A task's state as of block ``block``, whose time is ``now``. ``round`` is the contract's current round:
+    ``num_rounds`` once the task has completed, the stalled round if it was abandoned (``phase`` then
+    NOT_OPEN); the per-round fields describe that round."""
 
     chain_id: int
     coordinator: str
@@ -155,17 +157,21 @@ def render(report: TaskReport) -> list[str]:
         return f"{moment} ({'in ' + str(delta) + ' s' if delta > 0 else 'passed'})"
 
     deadlines = report.deadlines
-    lines = [
-        f"task        {report.task_id} on chain {report.chain_id}, coordinator {report.coordinator}, "
-        f"as of block {report.block}",
-        f"status      {report.status}, round {report.round} of 0..{report.num_rounds - 1}, phase {report.phase}",
-        f"deadlines   commit {when(deadlines.commit_end)}, reveal {when(deadlines.reveal_end)}, "
-        f"propose {when(deadlines.propose_end)}, challenge {when(deadlines.challenge_end)}",
-        f"committed   {len(report.committed)}: {', '.join(report.committed) or '-'}",
-        f"revealed    {len(report.revealed)}: {', '.join(report.revealed) or '-'}",
-    ]
-    proposal = report.proposal
-    lines.append("proposal    " + (f"{proposal.root} by {proposal.aggregator}" if proposal else "none pending"))
+    lines = [f"task        {report.task_id} on chain {report.chain_id}, coordinator {report.coordinator}, "
+             f"as of block {report.block}"]
+    if report.status == TaskStatus.RUNNING.name:
+        proposal = report.proposal
+        lines += [
+            f"status      {report.status}, round {report.round} of 0..{report.num_rounds - 1}, phase {report.phase}",
+            f"deadlines   commit {when(deadlines.commit_end)}, reveal {when(deadlines.reveal_end)}, "
+            f"propose {when(deadlines.propose_end)}, challenge {when(deadlines.challenge_end)}",
+            f"committed   {len(report.committed)}: {', '.join(report.committed) or '-'}",
+            f"revealed    {len(report.revealed)}: {', '.join(report.revealed) or '-'}",
+            "proposal    " + (f"{proposal.root} by {proposal.aggregator}" if proposal else "none pending"),
+        ]
+    else:
+        finalized = sum(closed.status == "FINALIZED" for closed in report.rounds)
+        lines.append(f"status      {report.status}: {finalized} of {report.num_rounds} rounds finalized")
     lines.append(f"model       root {report.model_root}, blob {report.model_blob_ref}")
     lines.append("rounds      " + (", ".join(f"{closed.round} {closed.status.lower()}" for closed in report.rounds)
                                    or "none closed yet"))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from eth_account.signers.local import LocalAccount
 
 from fedchain.chain.coordinator import Coordinator, Token
-from fedchain.deploy.deployment import whole_tokens
+from fedchain.deploy.amounts import whole_tokens
 from fedchain.deploy.errors import DeployError
 from fedchain.deploy.task_config import TaskConfig
 from fedchain.learn import initial_parameters, model_parameter_names, seeded_model
