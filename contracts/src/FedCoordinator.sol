@@ -13,7 +13,7 @@ import {
     AggregateFraudProof,
     AggregationRule,
     Aggregator,
-    ClaimItem,
+    EntryState,
     LeafProof,
     Member,
     Mode,
@@ -21,7 +21,6 @@ import {
     RoundPhase,
     RoundStatus,
     RoundView,
-    SlotState,
     TaskParams,
     TaskState,
     TaskStatus
@@ -45,7 +44,7 @@ contract FedCoordinator is IFedCoordinatorEvents {
     uint256 public constant IDLE_ROUND_SPANS = 8;
 
     /// @dev Static size of LeafContext in ABI words.
-    uint256 internal constant CONTEXT_WORDS = 9;
+    uint256 internal constant CONTEXT_WORDS = 10;
 
     /// @notice Stateless leaf-level fraud-proof checks, deployed with this contract.
     LeafVerifier public immutable LEAF_VERIFIER;
@@ -59,7 +58,6 @@ contract FedCoordinator is IFedCoordinatorEvents {
     mapping(uint256 taskId => TaskParams) internal _params;
     mapping(uint256 taskId => TaskState) internal _tasks;
     mapping(uint256 taskId => mapping(uint256 round => Round)) internal _rounds;
-    mapping(uint256 taskId => mapping(uint256 round => mapping(address participant => bytes32))) internal _slots;
     mapping(uint256 taskId => mapping(address member => Member)) internal _members;
     mapping(uint256 taskId => mapping(address aggregator => Aggregator)) internal _aggregators;
     mapping(uint256 taskId => mapping(address account => bool)) internal _approved;
@@ -155,13 +153,10 @@ contract FedCoordinator is IFedCoordinatorEvents {
         Member storage m = _members[taskId][msg.sender];
         if (m.joined) revert AlreadyMember(msg.sender);
         if (amount < p.minStake) revert StakeTooLow(amount, p.minStake);
-        _members[taskId][msg.sender] = Member({
-            stake: _toUint128(amount),
-            exitRequestedAt: 0,
-            activityMark: task.spareRounds,
-            lastCommitRound: 0,
-            joined: true
-        });
+        // A new member's record is all zero (withdrawStake deletes it), entry included: write slot 0 only.
+        m.stake = _toUint96(amount);
+        m.activityMark = uint24(task.spareRounds);
+        m.joined = true;
         emit StakeDeposited(taskId, msg.sender, amount, amount);
         _token(taskId).safeTransferFrom(msg.sender, address(this), amount);
     }
@@ -174,7 +169,7 @@ contract FedCoordinator is IFedCoordinatorEvents {
         Member storage m = _joinedMember(taskId, msg.sender);
         if (amount == 0) revert ZeroAmount();
         uint256 stake = m.stake + amount;
-        m.stake = _toUint128(stake);
+        m.stake = _toUint96(stake);
         emit StakeDeposited(taskId, msg.sender, amount, stake);
         _token(taskId).safeTransferFrom(msg.sender, address(this), amount);
     }
@@ -184,14 +179,16 @@ contract FedCoordinator is IFedCoordinatorEvents {
     function requestExit(uint256 taskId) external {
         _runningTask(taskId);
         Member storage m = _joinedMember(taskId, msg.sender);
-        if (m.exitRequestedAt != 0) revert AlreadyExiting(msg.sender);
+        if (m.exiting) revert AlreadyExiting(msg.sender);
+        m.exiting = true;
         m.exitRequestedAt = uint40(block.timestamp);
         emit ExitRequested(taskId, msg.sender, block.timestamp + _params[taskId].unbondingDelay);
     }
 
-    /// @notice Withdraws the whole stake and leaves. While the task runs: only after requestExit plus the
-    /// unbonding delay, and not while the round of the member's last commit is open. An unrevealed last
-    /// commitment is forfeited here (slashed, no bounty) so leaving never escapes that slash.
+    /// @notice Withdraws the whole stake and every booked reward, and leaves. While the task runs: only after
+    /// requestExit plus the unbonding delay, and not while the round of the member's last commit is open. The
+    /// last entry is settled first: its reward booked and paid, or an unrevealed commitment forfeited
+    /// (slashed, no bounty), so leaving never escapes that slash.
     /// @param taskId Task to leave.
     function withdrawStake(uint256 taskId) external {
         TaskState storage task = _existingTask(taskId);
@@ -200,16 +197,14 @@ contract FedCoordinator is IFedCoordinatorEvents {
             _requireUnbonded(taskId, m.exitRequestedAt);
             if (m.lastCommitRound == uint256(task.currentRound) + 1) revert CommitmentOpen(task.currentRound);
         }
-        if (m.lastCommitRound != 0) {
-            uint256 r = m.lastCommitRound - 1;
-            if (Commitments.isCommitted(_slots[taskId][r][msg.sender]) && block.timestamp >= _revealEnd(taskId, r)) {
-                _forfeit(taskId, r, msg.sender, address(0));
-            }
-        }
+        _settleEntry(taskId, m, msg.sender);
         uint256 amount = m.stake;
+        uint256 rewards = m.rewards;
         delete _members[taskId][msg.sender];
+        task.owedRewards -= uint128(rewards);
         emit StakeWithdrawn(taskId, msg.sender, amount);
-        _token(taskId).safeTransfer(msg.sender, amount);
+        if (rewards != 0) emit RewardsClaimed(taskId, msg.sender, rewards);
+        _token(taskId).safeTransfer(msg.sender, amount + rewards);
     }
 
     // ------------------------------------------------------------------ aggregators
@@ -272,18 +267,18 @@ contract FedCoordinator is IFedCoordinatorEvents {
         if (round.commits >= p.cohortCap) revert CohortFull(p.cohortCap);
         Member storage m = _members[taskId][msg.sender];
         if (!m.joined) revert NotMember(msg.sender);
-        if (m.exitRequestedAt != 0) revert AlreadyExiting(msg.sender);
-        if (m.stake < p.minStake) revert StakeTooLow(m.stake, p.minStake);
+        if (m.exiting) revert AlreadyExiting(msg.sender);
         if (commitHash == bytes32(0)) revert ZeroHash();
-        mapping(address => bytes32) storage slots = _slots[taskId][r];
-        if (slots[msg.sender] != bytes32(0)) revert AlreadyCommitted(msg.sender);
+        if (m.lastCommitRound == r + 1) revert AlreadyCommitted(msg.sender);
+        _settleEntry(taskId, m, msg.sender);
+        if (m.stake < p.minStake) revert StakeTooLow(m.stake, p.minStake);
 
-        slots[msg.sender] = Commitments.committedSlot(commitHash);
+        m.entry = Commitments.committedEntry(commitHash);
         unchecked {
             round.commits += 1;
         }
-        m.lastCommitRound = uint32(r + 1);
-        m.activityMark = task.spareRounds;
+        m.lastCommitRound = uint24(r + 1);
+        m.activityMark = uint24(task.spareRounds);
         emit Committed(taskId, r, msg.sender, commitHash);
     }
 
@@ -301,13 +296,12 @@ contract FedCoordinator is IFedCoordinatorEvents {
         _checkRevealWindow(p, round);
         if (sampleCount == 0) revert ZeroSampleCount();
         if (root == bytes32(0) || blobRef == bytes32(0)) revert ZeroHash();
-        mapping(address => bytes32) storage slots = _slots[taskId][r];
-        if (slots[msg.sender] != _committedSlotFor(taskId, r, root, sampleCount, salt)) {
-            revert CommitmentMismatch(msg.sender);
-        }
+        // The commit hash binds this round, so an entry of an earlier round (or none) never matches.
+        Member storage m = _members[taskId][msg.sender];
+        if (m.entry != _committedEntryFor(taskId, r, root, sampleCount, salt)) revert CommitmentMismatch(msg.sender);
 
         uint256 weight = sampleCount < p.sampleCap ? sampleCount : p.sampleCap;
-        slots[msg.sender] = Commitments.revealedSlot(root, weight);
+        m.entry = Commitments.revealedEntry(r, root, weight);
         unchecked {
             round.reveals += 1;
             round.included += 1;
@@ -372,7 +366,7 @@ contract FedCoordinator is IFedCoordinatorEvents {
         if (round.proposedAt != 0) _voidProposal(taskId, r, round, false);
         round.status = RoundStatus.Failed;
         emit RoundFailed(taskId, r, round.included);
-        _advance(taskId, task, r, round.commits);
+        _advance(taskId, task, r, round.commits, 0);
     }
 
     /// @notice Finalizes the current round once the challenge window passed: now >= proposedAt +
@@ -404,7 +398,7 @@ contract FedCoordinator is IFedCoordinatorEvents {
         emit RoundFinalized(
             taskId, r, round.proposedRoot, round.proposedBlobRef, rewardPerWeight, fee, reward - fee - allocated
         );
-        _advance(taskId, task, r, round.commits);
+        _advance(taskId, task, r, round.commits, rewardPerWeight);
     }
 
     // ------------------------------------------------------------------ fraud proofs and slashing
@@ -423,9 +417,9 @@ contract FedCoordinator is IFedCoordinatorEvents {
         if (round.proposedAt == 0) revert WrongRoundState(r);
         uint256 challengeEnd = uint256(round.proposedAt) + p.challengeWindow;
         if (block.timestamp >= challengeEnd) revert OutsideWindow(round.proposedAt, challengeEnd);
-        (bool differs, address[] memory participants, bytes32[] memory revealedSlots) =
-            _proposalDiffers(_leafContext(taskId, proof.leafIndex, round), proof);
-        _checkIncludedSet(_slots[taskId][r], round.included, participants, revealedSlots);
+        (bool differs, address[] memory participants, bytes32[] memory revealedEntries) =
+            _proposalDiffers(_leafContext(taskId, r, proof.leafIndex, round), proof);
+        _checkIncludedSet(_members[taskId], round.included, participants, revealedEntries);
         if (!differs) revert ProposalCorrect(proof.leafIndex);
         _rejectProposal(taskId, r, round, proof.leafIndex);
     }
@@ -451,13 +445,13 @@ contract FedCoordinator is IFedCoordinatorEvents {
         TaskState storage task = _runningTask(taskId);
         uint256 r = task.currentRound;
         Round storage round = _activeRound(taskId, r);
-        mapping(address => bytes32) storage slots = _slots[taskId][r];
-        if (slots[participant] != Commitments.revealedSlot(root, weight)) revert NotIncluded(participant);
+        Member storage m = _members[taskId][participant];
+        if (m.entry != Commitments.revealedEntry(r, root, weight)) revert NotIncluded(participant);
         (bool found, uint256 coordinate) =
-            LEAF_VERIFIER.findViolation(_leafContext(taskId, leafIndex, round), root, leaf);
+            LEAF_VERIFIER.findViolation(_leafContext(taskId, r, leafIndex, round), root, leaf);
         if (!found) revert NoViolation(leafIndex);
 
-        slots[participant] = Commitments.DROPPED;
+        m.entry = Commitments.DROPPED;
         round.included -= 1;
         round.totalWeight -= uint32(weight);
         _punishViolation(taskId, r, participant, coordinate);
@@ -465,7 +459,8 @@ contract FedCoordinator is IFedCoordinatorEvents {
     }
 
     /// @notice Slashes a member that committed in `round` but did not reveal; callable from the reveal
-    /// deadline on (now >= revealEnd), once per commitment. Bounty to the caller.
+    /// deadline on (now >= revealEnd) until the member commits again (which forfeits the commitment without
+    /// a bounty), once per commitment. Bounty to the caller.
     /// @param taskId Task of the round.
     /// @param round Round of the commitment.
     /// @param participant The member that did not reveal.
@@ -474,7 +469,8 @@ contract FedCoordinator is IFedCoordinatorEvents {
         if (round > task.currentRound) revert WrongRoundState(round);
         uint256 revealEnd = _revealEnd(taskId, round);
         if (block.timestamp < revealEnd) revert OutsideWindow(revealEnd, type(uint256).max);
-        if (!Commitments.isCommitted(_slots[taskId][round][participant])) revert NothingToSlash(participant);
+        Member storage m = _members[taskId][participant];
+        if (m.lastCommitRound != round + 1 || !Commitments.isCommitted(m.entry)) revert NothingToSlash(participant);
         uint256 bounty = _forfeit(taskId, round, participant, msg.sender);
         _payBounty(taskId, bounty);
     }
@@ -489,8 +485,8 @@ contract FedCoordinator is IFedCoordinatorEvents {
         TaskParams storage p = _params[taskId];
         Member storage m = _members[taskId][member];
         if (!m.joined) revert NotMember(member);
-        if (m.exitRequestedAt != 0 || task.spareRounds - m.activityMark <= p.maxSilentRounds) revert NotSilent(member);
-        m.activityMark = task.spareRounds;
+        if (m.exiting || task.spareRounds - m.activityMark <= p.maxSilentRounds) revert NotSilent(member);
+        m.activityMark = uint24(task.spareRounds);
         (uint256 slashed, uint256 bounty) = _slashMember(taskId, member, p.silenceSlashBps, msg.sender);
         emit SilenceSlashed(taskId, member, slashed, bounty);
         _payBounty(taskId, bounty);
@@ -498,28 +494,19 @@ contract FedCoordinator is IFedCoordinatorEvents {
 
     // ------------------------------------------------------------------ rewards
 
-    /// @notice Claims the caller's rewards for a batch of finalized rounds, each given by the reveal the
-    /// caller made there: weight * rewardPerWeight per round. The slot is cleared (claimed once).
-    /// @param taskId Task of the rounds.
-    /// @param items (round, root, weight) of each round to claim.
-    function claimRewards(uint256 taskId, ClaimItem[] calldata items) external {
+    /// @notice Pays the caller every reward booked to it in this task. The caller's last entry is settled
+    /// first when its round has closed, so nothing is left behind.
+    /// @param taskId Task of the rewards.
+    function claimRewards(uint256 taskId) external {
         TaskState storage task = _existingTask(taskId);
-        uint256 total = 0;
-        for (uint256 i = 0; i < items.length; ++i) {
-            ClaimItem calldata item = items[i];
-            Round storage round = _rounds[taskId][item.round];
-            mapping(address => bytes32) storage slots = _slots[taskId][item.round];
-            if (round.status != RoundStatus.Finalized) revert NothingToClaim(item.round);
-            if (slots[msg.sender] != Commitments.revealedSlot(item.root, item.weight)) {
-                revert NothingToClaim(item.round);
-            }
-            delete slots[msg.sender];
-            uint256 amount = item.weight * round.rewardPerWeight;
-            total += amount;
-            emit RewardClaimed(taskId, item.round, msg.sender, amount);
-        }
-        task.owedRewards -= uint128(total);
-        if (total != 0) _token(taskId).safeTransfer(msg.sender, total);
+        Member storage m = _members[taskId][msg.sender];
+        if (_entryClosed(task, m)) _settleEntry(taskId, m, msg.sender);
+        uint256 amount = m.rewards;
+        if (amount == 0) revert NothingToClaim(msg.sender);
+        m.rewards = 0;
+        task.owedRewards -= uint128(amount);
+        emit RewardsClaimed(taskId, msg.sender, amount);
+        _token(taskId).safeTransfer(msg.sender, amount);
     }
 
     /// @notice Claims the caller's accrued aggregator fees.
@@ -558,21 +545,18 @@ contract FedCoordinator is IFedCoordinatorEvents {
         v.phase = _phase(taskId, round, stored, v);
     }
 
-    /// @notice Raw per-round slot of a participant (see Commitments for the encoding).
-    function slotOf(uint256 taskId, uint256 round, address participant) external view returns (bytes32) {
-        return _slots[taskId][round][participant];
+    /// @notice Decoded state of a member's entry in `round`: Empty unless `round` is the round of its last
+    /// commit and the entry is not settled yet.
+    function entryState(uint256 taskId, uint256 round, address participant) external view returns (EntryState) {
+        Member storage m = _members[taskId][participant];
+        bytes32 entry = m.entry;
+        if (m.lastCommitRound != round + 1 || entry == bytes32(0)) return EntryState.Empty;
+        if (entry == Commitments.DROPPED) return EntryState.Dropped;
+        if (entry == Commitments.FORFEITED) return EntryState.Forfeited;
+        return Commitments.isRevealed(entry) ? EntryState.Revealed : EntryState.Committed;
     }
 
-    /// @notice Decoded state of a participant's slot. A claimed reward reads as Empty.
-    function slotState(uint256 taskId, uint256 round, address participant) external view returns (SlotState) {
-        bytes32 slot = _slots[taskId][round][participant];
-        if (slot == bytes32(0)) return SlotState.Empty;
-        if (slot == Commitments.DROPPED) return SlotState.Dropped;
-        if (slot == Commitments.FORFEITED) return SlotState.Forfeited;
-        return (uint256(slot) & 1) == 1 ? SlotState.Revealed : SlotState.Committed;
-    }
-
-    /// @notice A member's stake record.
+    /// @notice A member's stake record and entry word.
     function memberOf(uint256 taskId, address member) external view returns (Member memory) {
         return _members[taskId][member];
     }
@@ -592,16 +576,14 @@ contract FedCoordinator is IFedCoordinatorEvents {
         return _fees[taskId][aggregator];
     }
 
-    /// @notice Reward `participant` can claim for `round` given its reveal (root, weight); 0 if none.
-    function rewardOf(uint256 taskId, uint256 round, address participant, bytes32 root, uint256 weight)
-        external
-        view
-        returns (uint256)
-    {
-        Round storage stored = _rounds[taskId][round];
-        if (stored.status != RoundStatus.Finalized) return 0;
-        if (_slots[taskId][round][participant] != Commitments.revealedSlot(root, weight)) return 0;
-        return weight * stored.rewardPerWeight;
+    /// @notice What claimRewards would pay `account` now: its booked rewards, plus the reward of its last
+    /// reveal if that round finalized and the entry is not settled yet.
+    function claimable(uint256 taskId, address account) external view returns (uint256 amount) {
+        Member storage m = _members[taskId][account];
+        amount = m.rewards;
+        if (_entryClosed(_tasks[taskId], m) && Commitments.isRevealed(m.entry)) {
+            amount += Commitments.weightOf(m.entry) * _rewardPerWeight(taskId, m.lastCommitRound - 1);
+        }
     }
 
     /// @notice The commit hash this contract expects (docs/protocol.md section 5).
@@ -660,12 +642,12 @@ contract FedCoordinator is IFedCoordinatorEvents {
         if (block.timestamp < commitEnd || block.timestamp >= revealEnd) revert OutsideWindow(commitEnd, revealEnd);
     }
 
-    function _committedSlotFor(uint256 taskId, uint256 r, bytes32 root, uint256 sampleCount, bytes32 salt)
+    function _committedEntryFor(uint256 taskId, uint256 r, bytes32 root, uint256 sampleCount, bytes32 salt)
         internal
         view
         returns (bytes32)
     {
-        return Commitments.committedSlot(
+        return Commitments.committedEntry(
             Commitments.commitHash(block.chainid, address(this), taskId, r, msg.sender, root, sampleCount, salt)
         );
     }
@@ -701,17 +683,17 @@ contract FedCoordinator is IFedCoordinatorEvents {
     }
 
     /// @dev Reverts unless the fraud proof's updates (participants already checked strictly increasing by the
-    /// verifier) are as many as the round includes and each matches its participant's reveal slot: together
-    /// that makes them exactly the included set.
+    /// verifier) are as many as the round includes and each matches its participant's entry, which binds this
+    /// round: together that makes them exactly the included set.
     function _checkIncludedSet(
-        mapping(address => bytes32) storage slots,
+        mapping(address => Member) storage members,
         uint256 included,
         address[] memory participants,
-        bytes32[] memory revealedSlots
+        bytes32[] memory revealedEntries
     ) internal view {
         if (participants.length != included) revert IncompleteUpdateSet(participants.length, included);
         for (uint256 i = 0; i < participants.length; ++i) {
-            if (slots[participants[i]] != revealedSlots[i]) revert NotIncluded(participants[i]);
+            if (members[participants[i]].entry != revealedEntries[i]) revert NotIncluded(participants[i]);
         }
     }
 
@@ -738,7 +720,7 @@ contract FedCoordinator is IFedCoordinatorEvents {
         return abi.decode(result, (bool, address[], bytes32[]));
     }
 
-    function _leafContext(uint256 taskId, uint256 leafIndex, Round storage round)
+    function _leafContext(uint256 taskId, uint256 r, uint256 leafIndex, Round storage round)
         internal
         view
         returns (LeafContext memory)
@@ -746,6 +728,7 @@ contract FedCoordinator is IFedCoordinatorEvents {
         TaskState storage task = _tasks[taskId];
         TaskParams storage p = _params[taskId];
         return LeafContext({
+            round: r,
             depth: task.depth,
             wordsPerLeaf: p.wordsPerLeaf,
             leafIndex: leafIndex,
@@ -758,10 +741,14 @@ contract FedCoordinator is IFedCoordinatorEvents {
         });
     }
 
-    function _advance(uint256 taskId, TaskState storage task, uint256 r, uint256 commits) internal {
+    /// @dev Closes round r (its reward per weight given, 0 if it failed) and opens the next one or ends the task.
+    function _advance(uint256 taskId, TaskState storage task, uint256 r, uint256 commits, uint256 rewardPerWeight)
+        internal
+    {
         if (commits < _params[taskId].cohortCap) task.spareRounds += 1;
         uint256 next = r + 1;
         task.currentRound = uint32(next);
+        task.lastRewardPerWeight = uint96(rewardPerWeight);
         if (next == _params[taskId].numRounds) {
             task.status = TaskStatus.Completed;
             emit TaskEnded(taskId, false);
@@ -798,13 +785,46 @@ contract FedCoordinator is IFedCoordinatorEvents {
         _payBounty(taskId, bounty);
     }
 
+    /// @dev Whether the round of the member's entry has closed: an earlier round than the current one, or any
+    /// round once the task has ended.
+    function _entryClosed(TaskState storage task, Member storage m) internal view returns (bool) {
+        return m.lastCommitRound != 0 && (m.lastCommitRound <= task.currentRound || task.status != TaskStatus.Running);
+    }
+
+    /// @dev Settles the member's entry once its round has closed (callers ensure it has): a reveal books
+    /// weight * rewardPerWeight (zero unless the round finalized) to the member's earnings; a commitment never
+    /// revealed is forfeited (slashed, no bounty) once its reveal window has passed. The entry is then empty.
+    function _settleEntry(uint256 taskId, Member storage m, address account) internal {
+        bytes32 entry = m.entry;
+        if (entry == bytes32(0)) return;
+        uint256 r = m.lastCommitRound - 1;
+        if (Commitments.isRevealed(entry)) {
+            uint256 reward = Commitments.weightOf(entry) * _rewardPerWeight(taskId, r);
+            // reward <= the round's allocation <= escrow < 2^96 (TaskParamsValidator.MAX_AMOUNT), and so is
+            // every sum of a member's rewards.
+            if (reward != 0) m.rewards += uint96(reward);
+        } else if (Commitments.isCommitted(entry)) {
+            if (block.timestamp < _revealEnd(taskId, r)) return;
+            _forfeit(taskId, r, account, address(0));
+        }
+        m.entry = bytes32(0);
+    }
+
+    /// @dev Reward per weight of closed round r: the task caches the last closed round's (members that commit
+    /// every round book from there without reading the round).
+    function _rewardPerWeight(uint256 taskId, uint256 r) internal view returns (uint256) {
+        TaskState storage task = _tasks[taskId];
+        if (r + 1 == task.currentRound) return task.lastRewardPerWeight;
+        return _rounds[taskId][r].rewardPerWeight;
+    }
+
     /// @dev Marks an unrevealed commitment forfeited and slashes its owner; returns the bounty owed to
     /// `challenger` (none when challenger is the zero address).
     function _forfeit(uint256 taskId, uint256 r, address participant, address challenger)
         internal
         returns (uint256 bounty)
     {
-        _slots[taskId][r][participant] = Commitments.FORFEITED;
+        _members[taskId][participant].entry = Commitments.FORFEITED;
         uint256 slashed;
         (slashed, bounty) = _slashMember(taskId, participant, _params[taskId].missedRevealSlashBps, challenger);
         emit MissedRevealSlashed(taskId, r, participant, slashed, bounty);
@@ -821,7 +841,7 @@ contract FedCoordinator is IFedCoordinatorEvents {
         // Intended: the bounty is a share of the amount actually slashed; rounding favours the pool.
         // slither-disable-next-line divide-before-multiply
         if (challenger != address(0)) bounty = slashed * _params[taskId].bountyBps / BPS;
-        m.stake -= uint128(slashed);
+        m.stake -= uint96(slashed);
         _tasks[taskId].pool += uint128(slashed - bounty);
     }
 
@@ -839,6 +859,11 @@ contract FedCoordinator is IFedCoordinatorEvents {
     function _toUint128(uint256 value) internal pure returns (uint128) {
         if (value > type(uint128).max) revert AmountTooLarge(value);
         return uint128(value);
+    }
+
+    function _toUint96(uint256 value) internal pure returns (uint96) {
+        if (value > type(uint96).max) revert AmountTooLarge(value);
+        return uint96(value);
     }
 }
 // forge-lint: disable-end(block-timestamp,unsafe-typecast)

@@ -40,8 +40,8 @@ enum RoundPhase {
     Failed
 }
 
-/// @notice State of one participant's slot in one round (view only).
-enum SlotState {
+/// @notice State of a member's entry in one round (view only; see Member.entry).
+enum EntryState {
     Empty,
     Committed,
     Revealed,
@@ -49,26 +49,24 @@ enum SlotState {
     Forfeited
 }
 
-/// @notice Immutable rules of a task, fixed at creation. Field order packs five storage slots; the first
-/// slot holds everything commit and reveal need.
+/// @notice Immutable rules of a task, fixed at creation. Field order packs six storage slots; the first
+/// slot holds everything commit and reveal read, so each reads one cold slot of the rules.
 struct TaskParams {
-    // slot 0: schedule and cohort (read by commit / reveal)
+    // slot 0: what commit and reveal need
     uint32 commitWindow;
     uint32 revealWindow;
-    uint32 proposeWindow;
-    uint32 challengeWindow;
     uint16 cohortCap;
-    uint16 minParticipants;
     uint32 sampleCap;
-    uint32 numRounds;
-    uint16 maxSilentRounds;
-    // slot 1: token, mode, rule and quantization
+    uint128 minStake;
+    // slot 1: token, mode, rule, quantization, cohort floor and silence tolerance
     address token;
     uint8 mode;
     uint8 rule;
     uint8 scaleBits;
     uint8 wordsPerLeaf;
     uint32 clip;
+    uint16 minParticipants;
+    uint16 maxSilentRounds;
     // slot 2: sizes, delays, rates
     uint64 numParams;
     uint32 serverLrBps;
@@ -80,9 +78,12 @@ struct TaskParams {
     uint16 aggregatorSlashBps;
     uint16 bountyBps;
     uint16 aggregatorFeeBps;
-    // slots 3-4: amounts
-    uint128 minStake;
+    // slot 3: the rest of the schedule and the bond
+    uint32 proposeWindow;
+    uint32 challengeWindow;
+    uint32 numRounds;
     uint128 aggregatorBond;
+    // slot 4
     uint128 rewardPerRound;
     // slot 5
     bytes32 modelSpecHash;
@@ -92,16 +93,18 @@ struct TaskParams {
 struct TaskState {
     // slot 0
     uint128 pool; // unallocated reward pool: escrow, slashed remainders, rounding remainders
-    uint128 owedRewards; // rewards of finalized rounds not yet claimed by participants
-    // slot 1
-    address requester;
+    uint128 owedRewards; // rewards of finalized rounds not yet paid out to participants
+    // slot 1: read by every round call
     uint32 currentRound;
     uint32 spareRounds; // closed rounds whose cohort had room left (silence counter)
     uint8 depth;
     TaskStatus status;
+    uint96 lastRewardPerWeight; // rewardPerWeight of round currentRound - 1 (0 if it failed), for booking
     // slots 2-3: the current global model
     bytes32 modelRoot;
     bytes32 modelBlobRef;
+    // slot 4
+    address requester;
 }
 
 /// @notice Stored state of one round.
@@ -123,13 +126,20 @@ struct Round {
     bytes32 proposedBlobRef;
 }
 
-/// @notice A member's stake, packed in one slot.
+/// @notice A member's stake, booked rewards and its one entry word, reused round after round
+/// (docs/protocol.md section 8.3). Slot 0 holds everything a commit reads and writes, booking included.
 struct Member {
-    uint128 stake;
-    uint40 exitRequestedAt; // 0 when not exiting
-    uint32 activityMark; // task.spareRounds at the last commit or join
-    uint32 lastCommitRound; // round index + 1 of the last commit, 0 if none
+    // slot 0
+    uint96 stake;
+    uint96 rewards; // booked and not yet paid (section 8.5)
+    uint24 activityMark; // task.spareRounds at the last commit or join
+    uint24 lastCommitRound; // round index + 1 of the last commit (the round `entry` belongs to), 0 if none
+    bool exiting; // requestExit was called, at exitRequestedAt
     bool joined;
+    // slot 1
+    bytes32 entry; // commitment, reveal, drop or forfeit of round lastCommitRound - 1; 0 once settled
+    // slot 2
+    uint40 exitRequestedAt; // 0 when not exiting
 }
 
 /// @notice An aggregator's bond, packed in one slot.
@@ -156,13 +166,6 @@ struct AggregateFraudProof {
     LeafProof previous; // leaf of the current global model
     LeafProof proposed; // leaf of the proposed model
     bytes32[] updates; // (1 + wordsPerLeaf + depth) words per included update, see above
-}
-
-/// @notice One round of a batched reward claim: the reveal the caller made in that round.
-struct ClaimItem {
-    uint32 round;
-    bytes32 root;
-    uint256 weight;
 }
 
 /// @notice Everything an off-chain agent needs about one round, with derived deadlines.

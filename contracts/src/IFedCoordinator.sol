@@ -88,8 +88,8 @@ interface IFedCoordinatorEvents {
     );
     /// @notice The round failed: fewer than minParticipants included updates after the reveal deadline.
     event RoundFailed(uint256 indexed taskId, uint256 indexed round, uint256 included);
-    /// @notice A participant claimed its reward for one round.
-    event RewardClaimed(uint256 indexed taskId, uint256 indexed round, address indexed participant, uint256 amount);
+    /// @notice A participant was paid the rewards booked to it (docs/protocol.md section 8.5).
+    event RewardsClaimed(uint256 indexed taskId, address indexed participant, uint256 amount);
     /// @notice An aggregator claimed its accrued fees.
     event FeesClaimed(uint256 indexed taskId, address indexed aggregator, uint256 amount);
     /// @notice All rounds are over (`abandoned` false) or the task was idle too long (`abandoned` true).
@@ -115,7 +115,7 @@ interface IFedCoordinatorEvents {
     error NotMember(address account);
     /// @notice A stake or bond below the task's minimum.
     error StakeTooLow(uint256 stake, uint256 required);
-    /// @notice A stake or bond total above 2^128 - 1.
+    /// @notice An amount above what its field holds: 2^96 - 1 for stakes, 2^128 - 1 for bonds.
     error AmountTooLarge(uint256 amount);
     /// @notice Amount must be nonzero.
     error ZeroAmount();
@@ -166,12 +166,12 @@ interface IFedCoordinatorEvents {
     error ProposalCorrect(uint256 leafIndex);
     /// @notice The leaf is within the rules: nothing to slash.
     error NoViolation(uint256 leafIndex);
-    /// @notice The slot does not hold an unrevealed commitment.
+    /// @notice The member's entry does not hold an unrevealed commitment of that round.
     error NothingToSlash(address participant);
     /// @notice The member has not been silent long enough to be slashed.
     error NotSilent(address member);
-    /// @notice The round has not finalized, or the reward was already claimed.
-    error NothingToClaim(uint256 round);
+    /// @notice No reward is booked to the account and unpaid.
+    error NothingToClaim(address account);
     /// @notice The task is not idle long enough to be abandoned.
     error NotIdle(uint256 idleAt);
 }

@@ -9,6 +9,7 @@ import {PositionalMerkle} from "./libraries/PositionalMerkle.sol";
 
 /// @notice Which tree a leaf is proven against, and the task facts the rule needs.
 struct LeafContext {
+    uint256 round; // the current round, bound into every revealed entry
     uint256 depth;
     uint256 wordsPerLeaf;
     uint256 leafIndex;
@@ -35,14 +36,14 @@ contract LeafVerifier is IFedCoordinatorEvents {
     /// update list (see AggregateFraudProof), computes the root each update leaf and path lead to, and
     /// recomputes weighted FedAvg (docs/protocol.md section 4). Reverts on a bad leaf width, a Merkle path of
     /// the wrong shape, a list that is not whole updates, or participants not strictly increasing. The
-    /// caller must check that the returned (participant, slot) pairs are exactly the round's included set.
+    /// caller must check that the returned (participant, entry) pairs are exactly the round's included set.
     /// @return differs True iff the proposal's leaf differs from the recomputed one.
     /// @return participants Owner of each update, in proof order.
-    /// @return revealedSlots Commitments.revealedSlot(root, weight) of each update, the root recomputed.
+    /// @return revealedEntries Commitments.revealedEntry(round, root, weight) of each update, the root recomputed.
     function proposalDiffers(LeafContext calldata ctx, AggregateFraudProof calldata proof)
         external
         pure
-        returns (bool differs, address[] memory participants, bytes32[] memory revealedSlots)
+        returns (bool differs, address[] memory participants, bytes32[] memory revealedEntries)
     {
         checkLeaf(ctx, ctx.previousRoot, proof.previous, PREVIOUS_LEAF);
         checkLeaf(ctx, ctx.proposedRoot, proof.proposed, PROPOSED_LEAF);
@@ -50,12 +51,12 @@ contract LeafVerifier is IFedCoordinatorEvents {
         if (proof.updates.length % stride != 0) revert MalformedUpdateList(proof.updates.length, stride);
         int256[] memory sums = new int256[](8 * ctx.wordsPerLeaf);
         participants = new address[](proof.updates.length / stride);
-        revealedSlots = new bytes32[](participants.length);
+        revealedEntries = new bytes32[](participants.length);
         for (uint256 i = 0; i < participants.length; ++i) {
             (address participant, uint256 weight, bytes32 root) = _readUpdate(ctx, proof.updates, i * stride, sums);
             if (i != 0 && participant <= participants[i - 1]) revert UpdatesNotSorted(i);
             participants[i] = participant;
-            revealedSlots[i] = Commitments.revealedSlot(root, weight);
+            revealedEntries[i] = Commitments.revealedEntry(ctx.round, root, weight);
         }
         bytes32[] memory expected = LeafRules.applyAverage(sums, proof.previous.words, ctx.totalWeight, ctx.serverLrBps);
         differs = keccak256(abi.encodePacked(expected)) != keccak256(abi.encodePacked(proof.proposed.words));

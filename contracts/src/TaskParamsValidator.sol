@@ -20,6 +20,11 @@ contract TaskParamsValidator is IFedCoordinatorEvents {
     uint256 public constant MAX_SCALE_BITS = 30;
     /// @notice Largest numParams: 2^40 coordinates.
     uint256 public constant MAX_NUM_PARAMS = 1 << 40;
+    /// @notice Most rounds of a task (round numbers fit the member record's 24-bit fields).
+    uint256 public constant MAX_ROUNDS = type(uint24).max;
+    /// @notice Largest stake, and largest escrow numRounds * rewardPerRound (both fit the member record's
+    /// 96-bit fields, so a member's booked rewards can never overflow).
+    uint256 public constant MAX_AMOUNT = type(uint96).max;
 
     /// @notice Reverts with InvalidTaskParameter(name) for the first out-of-range field of `p`.
     /// @param p Task rules to check (docs/protocol.md section 8 lists every range).
@@ -31,7 +36,7 @@ contract TaskParamsValidator is IFedCoordinatorEvents {
         if (p.cohortCap == 0 || p.cohortCap > MAX_COHORT) revert InvalidTaskParameter("cohortCap");
         if (p.minParticipants == 0 || p.minParticipants > p.cohortCap) revert InvalidTaskParameter("minParticipants");
         if (p.sampleCap == 0 || p.sampleCap > MAX_SAMPLE_CAP) revert InvalidTaskParameter("sampleCap");
-        if (p.numRounds == 0) revert InvalidTaskParameter("numRounds");
+        if (p.numRounds == 0 || p.numRounds > MAX_ROUNDS) revert InvalidTaskParameter("numRounds");
         if (p.maxSilentRounds == 0) revert InvalidTaskParameter("maxSilentRounds");
         if (p.token.code.length == 0) revert InvalidTaskParameter("token");
         if (p.mode != uint8(Mode.Plain)) revert InvalidTaskParameter("mode");
@@ -50,9 +55,9 @@ contract TaskParamsValidator is IFedCoordinatorEvents {
         if (p.aggregatorSlashBps > BPS) revert InvalidTaskParameter("aggregatorSlashBps");
         if (p.bountyBps > BPS) revert InvalidTaskParameter("bountyBps");
         if (p.aggregatorFeeBps > BPS) revert InvalidTaskParameter("aggregatorFeeBps");
-        if (p.minStake == 0) revert InvalidTaskParameter("minStake");
+        if (p.minStake == 0 || p.minStake > MAX_AMOUNT) revert InvalidTaskParameter("minStake");
         if (p.aggregatorBond == 0) revert InvalidTaskParameter("aggregatorBond");
-        if (p.rewardPerRound > type(uint96).max) revert InvalidTaskParameter("rewardPerRound");
+        if (uint256(p.numRounds) * p.rewardPerRound > MAX_AMOUNT) revert InvalidTaskParameter("rewardPerRound");
         if (p.modelSpecHash == bytes32(0)) revert InvalidTaskParameter("modelSpecHash");
     }
 }

@@ -6,12 +6,11 @@ import {Trees} from "./utils/Trees.sol";
 import {IFedCoordinatorEvents as E} from "../src/IFedCoordinator.sol";
 import {
     Aggregator,
-    ClaimItem,
+    EntryState,
     Member,
     RoundPhase,
     RoundStatus,
     RoundView,
-    SlotState,
     TaskParams,
     TaskState,
     TaskStatus
@@ -135,7 +134,30 @@ contract FedCoordinatorTest is CoordinatorFixture {
         vm.prank(m);
         coordinator.withdrawStake(taskId);
         assertEq(token.balanceOf(m) - before, STAKE - STAKE / 10, "stake minus the missed-reveal slash");
-        assertTrue(coordinator.slotState(taskId, 0, m) == SlotState.Forfeited, "forfeited");
+        assertEq(coordinator.memberOf(taskId, m).entry, bytes32(0), "member record gone");
+    }
+
+    function test_theNextCommitForfeitsAnUnrevealedCommitmentWithoutBounty() external {
+        address m = members[0];
+        _commit(m, _vector(_fill(1, 1)), 10);
+        vm.warp(_view().revealEnd);
+        coordinator.failRound(taskId);
+        assertTrue(coordinator.entryState(taskId, 0, m) == EntryState.Committed, "still slashable");
+        // the slash would leave less than minStake: the commit reverts (and so does the slash with it)
+        bytes32 hash = keccak256("next commitment");
+        vm.prank(m);
+        vm.expectRevert(abi.encodeWithSelector(E.StakeTooLow.selector, STAKE - STAKE / 10, STAKE));
+        coordinator.commit(taskId, hash);
+        vm.prank(m);
+        coordinator.addStake(taskId, STAKE);
+        uint256 pool = coordinator.taskState(taskId).pool;
+        _commit(m, _vector(_fill(2, 1)), 10);
+        assertEq(coordinator.memberOf(taskId, m).stake, 2 * STAKE - 2 * STAKE / 10, "missed-reveal slash");
+        assertEq(coordinator.taskState(taskId).pool, pool + 2 * STAKE / 10, "all of it to the pool");
+        assertTrue(coordinator.entryState(taskId, 0, m) == EntryState.Empty, "round 0 settled");
+        assertTrue(coordinator.entryState(taskId, 1, m) == EntryState.Committed, "round 1 committed");
+        vm.expectRevert(abi.encodeWithSelector(E.NothingToSlash.selector, m));
+        coordinator.slashMissedReveal(taskId, 0, m);
     }
 
     // ---------------------------------------------------------------- aggregator bonds
@@ -203,18 +225,19 @@ contract FedCoordinatorTest is CoordinatorFixture {
         assertEq(coordinator.feesOf(taskId, aggregator), fee, "fee");
         assertEq(t.owedRewards, perWeight * totalWeight, "owed");
         assertEq(t.pool, 3 * REWARD - fee - perWeight * totalWeight, "pool keeps the remainder");
-        assertEq(
-            coordinator.rewardOf(taskId, 0, members[1], Trees.root(updateOf[members[1]]), 200), 200 * perWeight, "view"
-        );
+        assertEq(coordinator.claimable(taskId, members[1]), 200 * perWeight, "claimable before settlement");
+        assertEq(coordinator.memberOf(taskId, members[1]).rewards, 0, "not booked yet");
 
         uint256 before = token.balanceOf(members[1]);
-        ClaimItem[] memory items = _claimItem(members[1], 0);
         vm.prank(members[1]);
-        coordinator.claimRewards(taskId, items);
+        coordinator.claimRewards(taskId);
         assertEq(token.balanceOf(members[1]) - before, 200 * perWeight, "claimed");
+        assertEq(coordinator.memberOf(taskId, members[1]).rewards, 0, "paid");
+        assertEq(coordinator.claimable(taskId, members[1]), 0, "nothing left");
+        assertEq(coordinator.taskState(taskId).owedRewards, perWeight * (100 + 300), "others still owed");
         vm.prank(members[1]);
-        vm.expectRevert(abi.encodeWithSelector(E.NothingToClaim.selector, 0));
-        coordinator.claimRewards(taskId, items);
+        vm.expectRevert(abi.encodeWithSelector(E.NothingToClaim.selector, members[1]));
+        coordinator.claimRewards(taskId);
 
         before = token.balanceOf(aggregator);
         vm.prank(aggregator);
@@ -227,10 +250,36 @@ contract FedCoordinatorTest is CoordinatorFixture {
 
     function test_claimOfAnUnfinalizedRoundReverts() external {
         _commitAndReveal(2);
-        ClaimItem[] memory items = _claimItem(members[0], 0);
+        assertEq(coordinator.claimable(taskId, members[0]), 0, "nothing claimable");
         vm.prank(members[0]);
-        vm.expectRevert(abi.encodeWithSelector(E.NothingToClaim.selector, 0));
-        coordinator.claimRewards(taskId, items);
+        vm.expectRevert(abi.encodeWithSelector(E.NothingToClaim.selector, members[0]));
+        coordinator.claimRewards(taskId);
+        assertTrue(coordinator.entryState(taskId, 0, members[0]) == EntryState.Revealed, "entry untouched");
+    }
+
+    function test_theNextCommitBooksTheLastRoundsReward() external {
+        _commitAndReveal(2);
+        _finalizeWith(_aggregate(2));
+        uint256 perWeight = coordinator.roundView(taskId, 0).round.rewardPerWeight;
+        uint256 owed = coordinator.taskState(taskId).owedRewards;
+        _commit(members[0], _vector(_fill(3, 1)), 10);
+        assertEq(coordinator.memberOf(taskId, members[0]).rewards, 100 * perWeight, "booked at the commit");
+        assertEq(coordinator.claimable(taskId, members[0]), 100 * perWeight, "claimable");
+        assertEq(coordinator.taskState(taskId).owedRewards, owed, "booking moves nothing");
+        uint256 before = token.balanceOf(members[0]);
+        vm.prank(members[0]);
+        coordinator.claimRewards(taskId);
+        assertEq(token.balanceOf(members[0]) - before, 100 * perWeight, "paid");
+        assertTrue(coordinator.entryState(taskId, 1, members[0]) == EntryState.Committed, "round 1 untouched");
+    }
+
+    function test_aFailedRoundBooksNothing() external {
+        _commitAndReveal(1);
+        vm.warp(_view().revealEnd);
+        coordinator.failRound(taskId);
+        assertEq(coordinator.claimable(taskId, members[0]), 0, "a failed round pays nothing");
+        _commit(members[0], _vector(_fill(3, 1)), 10);
+        assertEq(coordinator.memberOf(taskId, members[0]).rewards, 0, "nothing booked");
     }
 
     function test_sampleCountIsCappedAtSampleCap() external {
@@ -297,7 +346,7 @@ contract FedCoordinatorTest is CoordinatorFixture {
         vm.expectRevert(abi.encodeWithSelector(E.CommitmentMismatch.selector, members[0]));
         coordinator.reveal(taskId, root, 10, saltOf[members[0]], keccak256("blob"));
         vm.stopPrank();
-        assertTrue(coordinator.slotState(taskId, 0, members[0]) == SlotState.Revealed, "revealed");
+        assertTrue(coordinator.entryState(taskId, 0, members[0]) == EntryState.Revealed, "revealed");
     }
 
     function test_proposeReverts() external {
@@ -440,17 +489,22 @@ contract FedCoordinatorTest is CoordinatorFixture {
         coordinator.withdrawStake(taskId);
         vm.prank(aggregator);
         coordinator.withdrawBond(taskId);
-        ClaimItem[] memory items = new ClaimItem[](3);
-        for (uint256 r = 0; r < 3; ++r) {
-            items[r] = _claimItem(members[0], r)[0];
-        }
+        uint256 perWeight = coordinator.roundView(taskId, 0).round.rewardPerWeight;
+        before = token.balanceOf(members[0]);
         vm.prank(members[0]);
-        coordinator.claimRewards(taskId, items);
-        assertEq(
-            coordinator.taskState(taskId).owedRewards,
-            3 * coordinator.roundView(taskId, 0).round.rewardPerWeight * 200,
-            "member 1 still owed"
-        );
+        coordinator.claimRewards(taskId);
+        assertEq(token.balanceOf(members[0]) - before, 3 * perWeight * 100, "all three rounds");
+        assertEq(coordinator.taskState(taskId).owedRewards, 3 * perWeight * 200, "member 1 still owed");
+        // leaving books the last round's reward and pays it with the stake
+        before = token.balanceOf(members[1]);
+        vm.prank(members[1]);
+        coordinator.withdrawStake(taskId);
+        assertEq(token.balanceOf(members[1]) - before, STAKE + 3 * perWeight * 200, "stake and rewards");
+        assertEq(coordinator.taskState(taskId).owedRewards, 0, "nothing owed");
+        assertEq(coordinator.claimable(taskId, members[1]), 0, "nothing left to claim");
+        vm.prank(members[1]);
+        vm.expectRevert(abi.encodeWithSelector(E.NothingToClaim.selector, members[1]));
+        coordinator.claimRewards(taskId);
     }
 
     function test_idleTaskCanBeEnded() external {

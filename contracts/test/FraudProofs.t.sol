@@ -7,7 +7,7 @@ pragma solidity 0.8.37;
 import {CoordinatorFixture} from "./utils/CoordinatorFixture.sol";
 import {Trees} from "./utils/Trees.sol";
 import {IFedCoordinatorEvents as E} from "../src/IFedCoordinator.sol";
-import {AggregateFraudProof, LeafProof, RoundPhase, SlotState} from "../src/FedTypes.sol";
+import {AggregateFraudProof, LeafProof, RoundPhase, EntryState} from "../src/FedTypes.sol";
 import {UpdateLeaf} from "./utils/UpdateLists.sol";
 import {Lanes} from "../src/libraries/Lanes.sol";
 
@@ -172,7 +172,7 @@ contract FraudProofsTest is CoordinatorFixture {
         uint256 slashed = STAKE / 2;
         assertEq(token.balanceOf(watcher) - before, slashed / 5, "bounty");
         assertEq(coordinator.memberOf(taskId, members[0]).stake, STAKE - slashed, "slashed");
-        assertTrue(coordinator.slotState(taskId, 0, members[0]) == SlotState.Dropped, "dropped");
+        assertTrue(coordinator.entryState(taskId, 0, members[0]) == EntryState.Dropped, "dropped");
         assertEq(_view().round.included, 2, "included");
         assertEq(_view().round.totalWeight, 50, "weight");
         assertEq(coordinator.aggregatorOf(taskId, aggregator).bond, BOND, "aggregator not slashed");

@@ -14,12 +14,11 @@ import {FedCoordinator} from "../src/FedCoordinator.sol";
 import {IFedCoordinatorEvents as E} from "../src/IFedCoordinator.sol";
 import {
     AggregateFraudProof,
-    ClaimItem,
+    EntryState,
     LeafProof,
     Member,
     RoundPhase,
     RoundView,
-    SlotState,
     TaskParams
 } from "../src/FedTypes.sol";
 import {Lanes} from "../src/libraries/Lanes.sol";
@@ -34,6 +33,7 @@ contract CoordinatorHandler {
     ProtocolHarness public immutable harness;
     uint256 public immutable taskId;
     uint256 public immutable minStake;
+    uint256 public immutable missedRevealSlashBps;
     address public immutable aggregator;
     address[] public members;
 
@@ -43,7 +43,8 @@ contract CoordinatorHandler {
     uint256 internal wrongLeaf;
     mapping(address => mapping(uint256 => bytes32[][])) internal updates; // member => round => leaves
     mapping(address => mapping(uint256 => uint256)) internal counts;
-    mapping(address => ClaimItem[]) internal unclaimed;
+    mapping(address => uint256) public earnedBy; // rewards of this member's reveals in finalized rounds
+    mapping(address => uint256) public paidTo;
 
     mapping(address => uint256) public stakeIn;
     mapping(address => uint256) public stakeOut;
@@ -67,6 +68,7 @@ contract CoordinatorHandler {
         harness = new ProtocolHarness();
         taskId = taskId_;
         minStake = coordinator_.taskParams(taskId_).minStake;
+        missedRevealSlashBps = coordinator_.taskParams(taskId_).missedRevealSlashBps;
         aggregator = aggregator_;
         members = members_;
         model = model_;
@@ -142,9 +144,9 @@ contract CoordinatorHandler {
         if (_view().phase != RoundPhase.Commit) return;
         for (uint256 k = 0; k < members.length; ++k) {
             address m = members[(who % members.length + k) % members.length];
-            if (coordinator.slotOf(taskId, r, m) != bytes32(0)) continue;
             Member memory member = coordinator.memberOf(taskId, m);
-            if (member.exitRequestedAt != 0 || !member.joined || member.stake < minStake) continue;
+            if (member.exiting || !member.joined || member.lastCommitRound == r + 1) continue;
+            if (_stakeAfterSettlement(m, member) < minStake) continue;
             updates[m][r] = _vector(seed);
             counts[m][r] = 1 + seed % 1500;
             bytes32 hash = coordinator.commitmentOf(taskId, r, m, Trees.root(updates[m][r]), counts[m][r], _salt(m, r));
@@ -154,13 +156,20 @@ contract CoordinatorHandler {
         }
     }
 
+    /// @dev The stake a commit will check: less the missed-reveal slash when the last commitment is forfeited.
+    function _stakeAfterSettlement(address m, Member memory member) internal view returns (uint256) {
+        if (member.lastCommitRound == 0) return member.stake;
+        if (coordinator.entryState(taskId, member.lastCommitRound - 1, m) != EntryState.Committed) return member.stake;
+        return member.stake - member.stake * missedRevealSlashBps / 10_000;
+    }
+
     /// @dev Reveals for the first committed member at or after `who` (cyclically).
     function reveal(uint256 who) public {
         uint256 r = _round();
         if (_view().phase != RoundPhase.Reveal) return;
         for (uint256 k = 0; k < members.length; ++k) {
             address m = members[(who % members.length + k) % members.length];
-            if (coordinator.slotState(taskId, r, m) != SlotState.Committed) continue;
+            if (coordinator.entryState(taskId, r, m) != EntryState.Committed) continue;
             vm.prank(m);
             coordinator.reveal(taskId, Trees.root(updates[m][r]), counts[m][r], _salt(m, r), keccak256("blob"));
             return;
@@ -172,7 +181,7 @@ contract CoordinatorHandler {
         uint256 n;
         address[] memory all = new address[](members.length);
         for (uint256 i = 0; i < members.length; ++i) {
-            if (coordinator.slotState(taskId, r, members[i]) == SlotState.Revealed) all[n++] = members[i];
+            if (coordinator.entryState(taskId, r, members[i]) == EntryState.Revealed) all[n++] = members[i];
         }
         list = new address[](n);
         for (uint256 i = 0; i < n; ++i) {
@@ -244,9 +253,7 @@ contract CoordinatorHandler {
         RoundView memory v = coordinator.roundView(taskId, r);
         rewardsAllocated += uint256(v.round.rewardPerWeight) * v.round.totalWeight;
         for (uint256 i = 0; i < included.length; ++i) {
-            unclaimed[included[i]].push(
-                ClaimItem(uint32(r), Trees.root(updates[included[i]][r]), _weight(included[i], r))
-            );
+            earnedBy[included[i]] += uint256(v.round.rewardPerWeight) * _weight(included[i], r);
         }
         model = proposal;
         ++roundsFinalized;
@@ -263,18 +270,19 @@ contract CoordinatorHandler {
     function slashMissedReveal(uint256 who) external {
         address m = members[who % members.length];
         uint256 r = _round();
-        if (block.timestamp < _view().revealEnd || coordinator.slotState(taskId, r, m) != SlotState.Committed) return;
+        if (block.timestamp < _view().revealEnd || coordinator.entryState(taskId, r, m) != EntryState.Committed) return;
         coordinator.slashMissedReveal(taskId, r, m);
     }
 
     function claim(uint256 who) external {
         address m = members[who % members.length];
-        if (unclaimed[m].length == 0) return;
+        if (coordinator.claimable(taskId, m) == 0) return;
         uint256 before = token.balanceOf(m);
         vm.prank(m);
-        coordinator.claimRewards(taskId, unclaimed[m]);
-        rewardsClaimed += token.balanceOf(m) - before;
-        delete unclaimed[m];
+        coordinator.claimRewards(taskId);
+        uint256 paid = token.balanceOf(m) - before;
+        rewardsClaimed += paid;
+        paidTo[m] += paid;
     }
 
     function addStake(uint256 who, uint256 amount) external {
@@ -289,7 +297,7 @@ contract CoordinatorHandler {
     function exitAndWithdraw(uint256 who) external {
         address m = members[who % members.length];
         if (!coordinator.memberOf(taskId, m).joined) return;
-        if (coordinator.memberOf(taskId, m).exitRequestedAt == 0) {
+        if (!coordinator.memberOf(taskId, m).exiting) {
             vm.prank(m);
             coordinator.requestExit(taskId);
             return;
@@ -299,9 +307,12 @@ contract CoordinatorHandler {
             return;
         }
         uint256 before = token.balanceOf(m);
+        uint256 rewards = coordinator.claimable(taskId, m); // withdrawStake pays these too
         vm.prank(m);
         coordinator.withdrawStake(taskId);
-        stakeOut[m] += token.balanceOf(m) - before;
+        stakeOut[m] += token.balanceOf(m) - before - rewards;
+        rewardsClaimed += rewards;
+        paidTo[m] += rewards;
     }
 }
 
@@ -362,6 +373,14 @@ contract InvariantsTest is CoordinatorFixture {
         assertTrue(handler.rewardsClaimed() <= handler.rewardsAllocated(), "claimed <= allocated");
         uint256 owed = coordinator.taskState(taskId).owedRewards;
         assertEq(handler.rewardsAllocated() - handler.rewardsClaimed(), owed, "owed rewards");
+    }
+
+    /// Each member can claim exactly what its reveals in finalized rounds earned, less what it was paid.
+    function invariant_claimableIsEarnedLessPaid() external view {
+        for (uint256 i = 0; i < members.length; ++i) {
+            address m = members[i];
+            assertEq(coordinator.claimable(taskId, m), handler.earnedBy(m) - handler.paidTo(m), "claimable");
+        }
     }
 
     function invariant_fraudProofsRejectExactlyWrongAggregates() external view {

@@ -96,6 +96,20 @@ contract ProtocolVectorsTest is TestBase {
         }
     }
 
+    function test_revealedEntries() external view {
+        uint256 n = _count("entries");
+        assertTrue(n > 0, "no entry vectors");
+        for (uint256 i = 0; i < n; ++i) {
+            string memory k = _key("entries", i);
+            uint256 weight = vm.parseJsonUint(json, string.concat(k, ".weight"));
+            bytes32 entry = Commitments.revealedEntry(
+                vm.parseJsonUint(json, string.concat(k, ".round")), vm.parseJsonBytes32(json, string.concat(k, ".root")), weight
+            );
+            assertEq(entry, vm.parseJsonBytes32(json, string.concat(k, ".entry")), "revealed entry");
+            assertEq(Commitments.weightOf(entry), weight, "weight");
+        }
+    }
+
     function test_fedavg() external view {
         uint256 n = _count("fedavg");
         assertTrue(n > 0, "no fedavg vectors");

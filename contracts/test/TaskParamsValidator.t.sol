@@ -46,6 +46,11 @@ contract TaskParamsValidatorTest is CoordinatorFixture {
         p = defaultParams();
         p.numRounds = 0;
         _expectInvalid(p, "numRounds");
+        p.numRounds = 1 << 24;
+        p.rewardPerRound = 0;
+        _expectInvalid(p, "numRounds");
+        p.numRounds = (1 << 24) - 1;
+        coordinator.createTask(p, keccak256("m"), keccak256("b"));
         p = defaultParams();
         p.maxSilentRounds = 0;
         _expectInvalid(p, "maxSilentRounds");
@@ -122,11 +127,17 @@ contract TaskParamsValidatorTest is CoordinatorFixture {
         p = defaultParams();
         p.minStake = 0;
         _expectInvalid(p, "minStake");
+        p.minStake = uint128(type(uint96).max) + 1;
+        _expectInvalid(p, "minStake");
         p = defaultParams();
         p.aggregatorBond = 0;
         _expectInvalid(p, "aggregatorBond");
         p = defaultParams();
         p.rewardPerRound = uint128(type(uint96).max) + 1;
+        _expectInvalid(p, "rewardPerRound");
+        // the whole escrow numRounds * rewardPerRound must fit 96 bits, so booked rewards never overflow
+        p.numRounds = 2;
+        p.rewardPerRound = uint128(type(uint96).max / 2) + 1;
         _expectInvalid(p, "rewardPerRound");
         p = defaultParams();
         p.modelSpecHash = bytes32(0);

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from fedchain.chain import Chain, ContractRevertError
-from fedchain.chain.coordinator import Coordinator, RoundPhase, SlotState, TaskParams, TaskStatus, Token
+from fedchain.chain.coordinator import Coordinator, EntryState, RoundPhase, TaskParams, TaskStatus, Token
 from fedchain.commit.commitment import commit_hash
 
 WINDOW = 50
@@ -42,7 +42,7 @@ def test_a_task_is_created_and_read_back(embedded_chain: Chain) -> None:
     view = coordinator.round_view(task_id, 0)
     assert view.phase == RoundPhase.COMMIT
     assert view.reveal_end - view.commit_end == WINDOW
-    assert coordinator.slot_state(task_id, 0, member.address) == SlotState.EMPTY
+    assert coordinator.entry_state(task_id, 0, member.address) == EntryState.EMPTY
     assert any(record.kind == "createTask" for record in embedded_chain.gas_records)
 
 
@@ -67,7 +67,7 @@ def test_commit_and_reveal_show_up_in_views_and_events(embedded_chain: Chain) ->
     assert coordinator.committers(task_id, 0) == [member.address]
     (reveal,) = coordinator.reveals(task_id, 0)
     assert (reveal.participant, reveal.root, reveal.sample_count, reveal.weight) == (member.address, root, 300, 100)
-    assert coordinator.slot_state(task_id, 0, member.address) == SlotState.REVEALED
+    assert coordinator.entry_state(task_id, 0, member.address) == EntryState.REVEALED
     assert coordinator.member(task_id, member.address).last_commit_round == 1
 
 

@@ -154,7 +154,7 @@ def assert_status_matches_chain(report: dict[str, Any], coordinator: Coordinator
             "rounds": [{"round": model.round, "status": "FINALIZED", "model_root": "0x" + model.root.hex()}
                        for model in coordinator.finalized_models(TASK)],
             "members": [{"address": address, "stake": record.stake, "joined": record.joined,
-                         "exiting": record.exit_requested_at != 0}
+                         "exiting": record.exiting, "claimable": coordinator.claimable(TASK, address)}
                         for address in coordinator.members(TASK)
                         for record in [coordinator.member(TASK, address)]],
             "aggregators": [{"address": address, "bond": record.bond, "bonded": record.bonded,

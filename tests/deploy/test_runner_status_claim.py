@@ -36,7 +36,7 @@ def test_agents_built_from_the_task_file_run_the_task_and_status_follows(deploye
     assert sorted(pending.revealed) == sorted(hospitals) and pending.included == 3
     assert pending.proposal is not None and pending.proposal.aggregator == task.chain.accounts[6].address
     assert pending.deadlines.challenge_end == pending.proposal.proposed_at + 100
-    assert [member.stake for member in pending.members] == [10 * 10**18] * 3
+    assert [(member.stake, member.claimable) for member in pending.members] == [(10 * 10**18, 0)] * 3
     text = "\n".join(render(pending))
     assert "phase CHALLENGE" in text and "stake 10" in text and f"as of block {pending.block}" in text
 
@@ -64,9 +64,11 @@ def test_claim_collects_rewards_then_after_the_end_the_stake_bond_and_pool(
     federation.participants.clear()  # the hospitals' processes are gone; their owners claim by hand
     aggregator = federation.aggregators.pop()
 
+    owed = task.coordinator.claimable(task.created.task_id, hospital.address)
+    assert owed > 0, "round 0 finalized with its reveal"
     before = federation.token.balance_of(hospital.address)
-    assert claim_all(task.coordinator, task.created.task_id, hospital) == ["claimRewards rounds 0"]
-    assert federation.token.balance_of(hospital.address) > before
+    assert claim_all(task.coordinator, task.created.task_id, hospital) == [f"claimRewards {owed}"]
+    assert federation.token.balance_of(hospital.address) == before + owed
     assert claim_all(task.coordinator, task.created.task_id, hospital) == [], "claimed once"
 
     federation.aggregators.append(aggregator)
@@ -77,8 +79,10 @@ def test_claim_collects_rewards_then_after_the_end_the_stake_bond_and_pool(
     pool = task.coordinator.task_state(task.created.task_id).pool
     assert pool > 0, "round 1 failed (no hospital left): its reward stayed in the pool"
     assert claim_all(task.coordinator, task.created.task_id, task.chain.accounts[0]) == [f"withdrawPool {pool}"]
-    after_the_end = claim_all(task.coordinator, task.created.task_id, task.chain.accounts[2])
-    assert after_the_end == ["claimRewards rounds 0", "withdrawStake"], "rewards and stake in one go"
+    second = task.chain.accounts[2]
+    owed = task.coordinator.claimable(task.created.task_id, second.address)
+    assert owed > 0
+    assert claim_all(task.coordinator, task.created.task_id, second) == [f"claimRewards {owed}", "withdrawStake"]
     assert federation.token.balance_of(task.coordinator.address) == 0
 
 

@@ -35,7 +35,7 @@ NUM_CLIENTS = 4
 MODEL = ModelSpec("logreg", in_features=30, num_classes=2)
 TRAINING = TrainConfig(local_epochs=1, batch_size=32, learning_rate=0.1, seed=3)
 
-__all__ = ["BOND", "FUNDS", "NUM_CLIENTS", "REWARD", "STAKE", "WINDOW", "Federation", "make_federation"]
+__all__ = ["BOND", "FUNDS", "NUM_CLIENTS", "REWARD", "STAKE", "WINDOW", "Federation", "earned", "make_federation"]
 
 
 def task_template(num_rounds: int) -> TaskParams:
@@ -49,6 +49,18 @@ def task_template(num_rounds: int) -> TaskParams:
         aggregator_fee_bps=500, min_stake=STAKE, aggregator_bond=BOND, reward_per_round=REWARD,
         model_spec_hash=bytes(32),
     )
+
+
+def earned(federation: Federation, participant: str) -> int:
+    """What ``participant``'s reveals in finalized rounds earned, from the events alone (weight times the
+    round's rewardPerWeight, docs/protocol.md section 8.5)."""
+    events = federation.coordinator.contract.events
+    task = {"taskId": federation.task_id}
+    finalized = {int(log.args.round): int(log.args.rewardPerWeight)
+                 for log in events.RoundFinalized().get_logs(from_block=0, argument_filters=task)}
+    reveals = events.Revealed().get_logs(from_block=0, argument_filters={"taskId": federation.task_id,
+                                                                         "participant": participant})
+    return sum(int(log.args.weight) * finalized.get(int(log.args.round), 0) for log in reveals)
 
 
 @pytest.fixture(scope="session")

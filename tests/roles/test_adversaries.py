@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.roles.conftest import BOND, STAKE, Federation
 from tests.roles.test_happy_path import recompute_anchor
 
-from fedchain.chain.coordinator import RoundPhase, SlotState
+from fedchain.chain.coordinator import EntryState, RoundPhase
 from fedchain.roles import OutOfRangeParticipant, SilentParticipant, TamperingAggregator
 
 
@@ -38,7 +38,7 @@ def test_an_out_of_range_update_is_proven_dropped_and_slashed(federation: Federa
     federation.run_rounds(1)
 
     assert watcher.actions == [f"proveViolation 0 {cheat.address}"]
-    assert federation.coordinator.slot_state(federation.task_id, 0, cheat.address) == SlotState.DROPPED
+    assert federation.coordinator.entry_state(federation.task_id, 0, cheat.address) == EntryState.DROPPED
     assert federation.coordinator.member(federation.task_id, cheat.address).stake == STAKE // 2
     (finalized,) = federation.coordinator.finalized_models(federation.task_id)
     assert federation.coordinator.round_view(federation.task_id, 0).included == 2
@@ -55,7 +55,7 @@ def test_a_member_that_never_reveals_is_slashed_and_the_round_finalizes(federati
     federation.run_rounds(1)
 
     assert watcher.actions == [f"slashMissedReveal 0 {silent.address}"]
-    assert federation.coordinator.slot_state(federation.task_id, 0, silent.address) == SlotState.FORFEITED
+    assert federation.coordinator.entry_state(federation.task_id, 0, silent.address) == EntryState.FORFEITED
     assert federation.coordinator.member(federation.task_id, silent.address).stake == STAKE - STAKE // 10
     assert [model.round for model in federation.coordinator.finalized_models(federation.task_id)] == [0]
 
@@ -66,7 +66,7 @@ def test_a_participant_rebuilt_after_committing_reveals_exactly_once(federation:
         federation.add_participant(client)
     federation.add_aggregator(6)
     federation.step_all()  # everybody joins and commits
-    assert federation.coordinator.slot_state(federation.task_id, 0, doomed.address) == SlotState.COMMITTED
+    assert federation.coordinator.entry_state(federation.task_id, 0, doomed.address) == EntryState.COMMITTED
 
     federation.participants.remove(doomed)
     del doomed

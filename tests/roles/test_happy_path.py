@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from tests.roles.conftest import NUM_CLIENTS, Federation
+from tests.roles.conftest import NUM_CLIENTS, Federation, earned
 
 from fedchain.aggregate.fedavg import FedAvg
-from fedchain.chain.coordinator import SlotState, TaskStatus
+from fedchain.chain.coordinator import EntryState, TaskStatus
 from fedchain.commit.leaves import LeafLayout
 from fedchain.commit.merkle import MerkleTree
 from fedchain.storage import BlobHeader, blob_ref, decode_blob, encode_blob
@@ -56,10 +56,15 @@ def test_participants_claim_their_rewards_once(federation: Federation) -> None:
     federation.step_all()
 
     for participant, before in zip(federation.participants, balances, strict=True):
-        assert participant.journal.unclaimed() == []
+        assert federation.coordinator.claimable(federation.task_id, participant.address) == 0
         gained = federation.token.balance_of(participant.address) - before + federation.coordinator.member(
             federation.task_id, participant.address).stake
         assert gained > 0
         for round in (0, 1):
-            assert federation.coordinator.slot_state(federation.task_id, round, participant.address) == SlotState.EMPTY
+            state = federation.coordinator.entry_state(federation.task_id, round, participant.address)
+            assert state == EntryState.EMPTY, "settled"
+        claims = federation.coordinator.contract.events.RewardsClaimed().get_logs(
+            from_block=0, argument_filters={"taskId": federation.task_id, "participant": participant.address})
+        assert [int(log.args.amount) for log in claims] == [earned(federation, participant.address)], \
+            "one claim pays every finalized round's reward"
     assert federation.state().owed_rewards < NUM_CLIENTS * 2  # only rounding dust can stay owed

@@ -12,7 +12,7 @@ OWNER = "0x00000000000000000000000000000000000000Aa"
 
 
 def record(round: int, salt: bytes = b"\x01" * 32) -> CommitRecord:
-    return CommitRecord(round=round, salt=salt, root=b"\x02" * 32, sample_count=7, blob_ref=b"\x03" * 32, weight=7)
+    return CommitRecord(round=round, salt=salt, root=b"\x02" * 32, sample_count=7, blob_ref=b"\x03" * 32)
 
 
 def test_records_survive_a_restart(tmp_path: Path) -> None:
@@ -20,11 +20,11 @@ def test_records_survive_a_restart(tmp_path: Path) -> None:
     journal = Journal(path, owner=OWNER, task_id=1)
     journal.record_commit(record(0))
     journal.record_commit(record(1))
-    journal.mark_claimed([0])
 
     reopened = Journal(path, owner=OWNER, task_id=1)
+    assert reopened.commit_record(0) == record(0)
     assert reopened.commit_record(1) == record(1)
-    assert reopened.unclaimed() == [record(1)]
+    assert reopened.commit_record(2) is None
     assert [p.name for p in tmp_path.iterdir()] == ["j.json"]  # no temporary file left behind
 
 

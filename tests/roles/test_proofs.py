@@ -13,7 +13,7 @@ from web3.contract import Contract
 from fedchain.aggregate.fedavg import FedAvg
 from fedchain.chain import Chain, connect
 from fedchain.chain.coordinator import Coordinator, Reveal
-from fedchain.commit.commitment import revealed_slot
+from fedchain.commit.commitment import revealed_entry
 from fedchain.commit.leaves import LeafLayout
 from fedchain.commit.merkle import MerkleTree
 from fedchain.roles.proofs import aggregate_fraud_proof, first_differing_leaf, first_out_of_range, violation_leaf
@@ -31,9 +31,12 @@ def verifier() -> Iterator[tuple[Chain, Contract]]:
         yield chain, chain.contract("LeafVerifier", coordinator.leaf_verifier_address())
 
 
+ROUND = 3
+
+
 def context(leaf_index: int, previous_root: bytes, proposed_root: bytes, total_weight: int) -> tuple[object, ...]:
-    return (LAYOUT.depth, LAYOUT.words_per_leaf, leaf_index, previous_root, proposed_root, total_weight, 10_000, CLIP,
-            LAYOUT.num_params)
+    return (ROUND, LAYOUT.depth, LAYOUT.words_per_leaf, leaf_index, previous_root, proposed_root, total_weight,
+            10_000, CLIP, LAYOUT.num_params)
 
 
 vectors = st.lists(st.integers(-CLIP, CLIP), min_size=LAYOUT.num_params, max_size=LAYOUT.num_params)
@@ -72,9 +75,9 @@ def test_the_contract_agrees_with_fedavg_leaf_by_leaf(verifier: tuple[Chain, Con
     for proposed, differs in ((correct, False), (wrong, True)):
         proof = aggregate_fraud_proof(position // LAYOUT.coords_per_leaf, LAYOUT, old, proposed, included)
         ctx = context(proof.leaf_index, MerkleTree(old, LAYOUT).root, MerkleTree(proposed, LAYOUT).root, sum(counts))
-        found, participants, slots = chain.call(contract.functions.proposalDiffers(ctx, proof.as_abi()))
+        found, participants, entries = chain.call(contract.functions.proposalDiffers(ctx, proof.as_abi()))
         assert found is differs
         ordered = sorted(included, key=lambda update: int(update.reveal.participant, 16))
         assert [int(participant, 16) for participant in participants] == [int(u.reveal.participant, 16)
                                                                          for u in ordered]
-        assert list(slots) == [revealed_slot(u.reveal.root, u.reveal.weight) for u in ordered]
+        assert list(entries) == [revealed_entry(ROUND, u.reveal.root, u.reveal.weight) for u in ordered]

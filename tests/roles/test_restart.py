@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.roles.conftest import FUNDS, MODEL, STAKE, TRAINING, Federation, task_template
+from tests.roles.conftest import FUNDS, MODEL, STAKE, TRAINING, Federation, earned, task_template
 
 from fedchain.chain import ChainConnectionError, ContractRevertError, DecodedError, connect
-from fedchain.chain.coordinator import RoundPhase, SlotState, TaskStatus
+from fedchain.chain.coordinator import EntryState, RoundPhase, TaskStatus
 from fedchain.learn import FederatedSplit, TorchTrainer, initial_parameters
 from fedchain.roles import Aggregator, Participant, TamperingAggregator
 from fedchain.storage import LocalBlobStore
@@ -82,8 +82,8 @@ def test_a_crash_after_journaling_before_committing_commits_the_journaled_update
     assert reborn.actions == ["commit:0"], "no second training: the journaled update is committed"
     expected = federation.coordinator.commitment_of(federation.task_id, 0, reborn.address, journaled.root,
                                                     journaled.sample_count, journaled.salt)
-    assert federation.coordinator.slot_state(federation.task_id, 0, reborn.address) == SlotState.COMMITTED
-    assert federation.coordinator.contract.functions.slotOf(federation.task_id, 0, reborn.address).call() == \
+    assert federation.coordinator.entry_state(federation.task_id, 0, reborn.address) == EntryState.COMMITTED
+    assert federation.coordinator.member(federation.task_id, reborn.address).entry == \
         (int.from_bytes(expected, "big") & ~1).to_bytes(32, "big")
 
 
@@ -129,21 +129,23 @@ def test_a_crash_after_a_claim_was_mined_neither_claims_twice_nor_keeps_the_stak
     doomed = federation.add_participant(0)
     federation.add_participant(1)
     federation.add_aggregator(6)
-    federation.run_rounds(1)
+    federation.run_until(lambda: federation.state().status == TaskStatus.COMPLETED)
     with monkeypatch.context() as patch:
         patch.setattr(federation.coordinator, "claim_rewards", crash_after(federation.coordinator.claim_rewards))
         with pytest.raises(Crash):
             doomed.step()
     balance = federation.token.balance_of(doomed.address)
+    stake = federation.coordinator.member(federation.task_id, doomed.address).stake
 
     reborn = restart(federation, doomed)
-    federation.run_until(lambda: federation.state().status == TaskStatus.COMPLETED)
     federation.step_all()
 
-    claims = federation.coordinator.contract.events.RewardClaimed().get_logs(
+    claims = federation.coordinator.contract.events.RewardsClaimed().get_logs(
         from_block=0, argument_filters={"taskId": federation.task_id, "participant": reborn.address})
-    assert sorted(int(log.args.round) for log in claims) == [0, 1], "each round claimed exactly once"
-    assert federation.token.balance_of(reborn.address) > balance
+    assert [int(log.args.amount) for log in claims] == [earned(federation, reborn.address)], \
+        "claimed exactly once, everything"
+    assert reborn.actions == ["withdrawStake"]
+    assert federation.token.balance_of(reborn.address) == balance + stake
     assert reborn.finished() and not federation.coordinator.member(federation.task_id, reborn.address).joined
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from fedchain.aggregate.constants import MAX_SAMPLE_CAP, MAX_SERVER_LR_BPS, MAX_UPDATES
 from fedchain.aggregate.fedavg import FedAvg
 from fedchain.aggregate.rules import aggregate_leaf
-from fedchain.commit.commitment import commit_hash
+from fedchain.commit.commitment import commit_hash, revealed_entry
 from fedchain.commit.constants import INT32_MAX, INT32_MIN, LANES_PER_WORD
 from fedchain.commit.encoding import to_hex
 from fedchain.commit.leaves import LeafLayout, coordinates_to_words, lanes_to_word
@@ -54,6 +54,15 @@ class MerkleCase:
 
 
 @dataclass(frozen=True)
+class EntryCase:
+    """The inputs of one revealed entry word."""
+
+    round: int
+    root: bytes
+    weight: int
+
+
+@dataclass(frozen=True)
 class CommitmentCase:
     """The inputs of one commitment hash."""
 
@@ -86,6 +95,7 @@ class Cases:
     lanes: tuple[tuple[int, ...], ...]
     merkle: tuple[MerkleCase, ...]
     commitments: tuple[CommitmentCase, ...]
+    entries: tuple[EntryCase, ...]
     fedavg: tuple[FedAvgCase, ...]
 
 
@@ -96,6 +106,7 @@ def build_cases(seed: int = SEED) -> Cases:
         lanes=_lane_cases(rng),
         merkle=_merkle_cases(rng),
         commitments=_commitment_cases(rng),
+        entries=_entry_cases(rng),
         fedavg=_fedavg_cases(rng),
     )
 
@@ -106,6 +117,11 @@ def compute_vectors(cases: Cases) -> dict[str, Any]:
         "lanes": [{"word": to_hex(lanes_to_word(lanes)), "lanes": list(lanes)} for lanes in cases.lanes],
         "merkle": [_merkle_vector(case) for case in cases.merkle],
         "commitments": [_commitment_vector(case) for case in cases.commitments],
+        "entries": [
+            {"round": case.round, "root": to_hex(case.root), "weight": case.weight,
+             "entry": to_hex(revealed_entry(case.round, case.root, case.weight))}
+            for case in cases.entries
+        ],
         "fedavg": [_fedavg_vector(case) for case in cases.fedavg],
     }
 
@@ -274,6 +290,16 @@ def _merkle_vector(case: MerkleCase) -> dict[str, Any]:
             for index in case.leaf_indices
         ],
     }
+
+
+def _entry_cases(rng: np.random.Generator) -> tuple[EntryCase, ...]:
+    return (
+        EntryCase(0, bytes(32), 1),
+        EntryCase(JSON_UINT_MAX, b"\xff" * 32, 2**20),
+        EntryCase(1, rng.bytes(32), 1),
+        EntryCase(7, rng.bytes(32), 1000),
+        EntryCase(2**32 - 1, rng.bytes(32), 2**32 - 1),
+    )
 
 
 def _commitment_vector(case: CommitmentCase) -> dict[str, Any]:

@@ -108,6 +108,15 @@ def commit_hash(
     return keccak(encoded)
 
 
+def revealed_entry(round_number: int, root: bytes, weight: int) -> bytes:
+    """Top 223 bits of keccak(round ‖ root ‖ weight, as 32-byte words); weight's low 32 bits shifted by one; bit 0."""
+    digest = keccak(round_number.to_bytes(32, "big") + root + weight.to_bytes(32, "big"))
+    value = int.from_bytes(digest, "big")
+    value -= value % (1 << 33)
+    value += (weight % (1 << 32)) * 2 + 1
+    return value.to_bytes(32, "big")
+
+
 def solidity_div(numerator: int, denominator: int) -> int:
     """Signed division truncating toward zero."""
     quotient = abs(numerator) // abs(denominator)

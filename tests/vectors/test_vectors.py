@@ -111,6 +111,14 @@ def test_merkle_vectors_cover_the_edge_cases(committed: dict[str, Any]) -> None:
     assert any(count < 2 ** entry["depth"] for count, entry in zip(leaf_counts, entries, strict=True))
 
 
+def test_revealed_entries_match_reference(committed: dict[str, Any], cases: Any) -> None:
+    assert len(committed["entries"]) == len(cases.entries) > 0
+    for entry in committed["entries"]:
+        expected = reference.revealed_entry(entry["round"], hex_bytes(entry["root"]), entry["weight"])
+        assert hex_bytes(entry["entry"]) == expected
+        assert int.from_bytes(expected, "big") >> 1 & 0xFFFFFFFF == entry["weight"], "the weight reads back"
+
+
 def test_commitments_match_reference(committed: dict[str, Any], cases: Any) -> None:
     assert len(committed["commitments"]) == len(cases.commitments)
     for entry, case in zip(committed["commitments"], cases.commitments, strict=True):

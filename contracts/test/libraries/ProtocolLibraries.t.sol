@@ -198,14 +198,27 @@ contract ProtocolLibrariesTest is TestBase {
 
     // ---------------------------------------------------------------- commitments
 
-    function testFuzz_slotEncodingsNeverCollide(bytes32 hash, bytes32 root, uint256 weight) external pure {
-        bytes32 committed = Commitments.committedSlot(hash);
-        bytes32 revealed = Commitments.revealedSlot(root, weight);
+    function testFuzz_entryEncodingsNeverCollide(bytes32 hash, uint256 round, bytes32 root, uint32 weight)
+        external
+        pure
+    {
+        bytes32 committed = Commitments.committedEntry(hash);
+        bytes32 revealed = Commitments.revealedEntry(round, root, weight);
         assertTrue(committed != revealed, "commit vs reveal");
         assertTrue(!Commitments.isCommitted(revealed), "a reveal is not a commitment");
+        assertTrue(Commitments.isRevealed(revealed) && !Commitments.isRevealed(committed), "reveal bit");
         assertTrue(!Commitments.isCommitted(Commitments.DROPPED), "dropped");
         assertTrue(!Commitments.isCommitted(Commitments.FORFEITED), "forfeited");
         assertTrue(!Commitments.isCommitted(bytes32(0)), "empty");
+    }
+
+    function testFuzz_revealedEntryCarriesItsWeightAndBindsItsRound(uint128 round, bytes32 root, uint32 weight)
+        external
+        pure
+    {
+        bytes32 entry = Commitments.revealedEntry(round, root, weight);
+        assertEq(Commitments.weightOf(entry), weight, "weight read back");
+        assertTrue(entry != Commitments.revealedEntry(uint256(round) + 1, root, weight), "another round, another entry");
     }
 }
 // forge-lint: disable-end(block-timestamp,unsafe-typecast,divide-before-multiply)

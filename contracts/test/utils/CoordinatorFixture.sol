@@ -8,7 +8,7 @@ import {TestBase} from "./TestBase.sol";
 import {Trees} from "./Trees.sol";
 import {DevToken} from "../../src/DevToken.sol";
 import {FedCoordinator} from "../../src/FedCoordinator.sol";
-import {AggregateFraudProof, ClaimItem, LeafProof, RoundView, TaskParams} from "../../src/FedTypes.sol";
+import {AggregateFraudProof, LeafProof, RoundView, TaskParams} from "../../src/FedTypes.sol";
 import {UpdateLeaf, UpdateLists} from "./UpdateLists.sol";
 import {Lanes} from "../../src/libraries/Lanes.sol";
 import {ProtocolHarness} from "./ProtocolHarness.sol";
@@ -223,11 +223,6 @@ abstract contract CoordinatorFixture is TestBase {
         vm.warp(block.timestamp + WINDOW);
         coordinator.finalize(taskId);
         model = proposal;
-    }
-
-    function _claimItem(address member, uint256 round) internal view returns (ClaimItem[] memory items) {
-        items = new ClaimItem[](1);
-        items[0] = ClaimItem({round: uint32(round), root: Trees.root(updateOf[member]), weight: _weight(member)});
     }
 }
 // forge-lint: disable-end(block-timestamp,unsafe-typecast,divide-before-multiply)

@@ -60,8 +60,8 @@ class RoundPhase(IntEnum):
     FAILED = 9
 
 
-class SlotState(IntEnum):
-    """State of one participant's slot in one round (FedTypes.SlotState)."""
+class EntryState(IntEnum):
+    """State of a member's entry in one round (FedTypes.EntryState); Empty once the entry is settled."""
 
     EMPTY = 0
     COMMITTED = 1
@@ -76,19 +76,17 @@ class TaskParams:
 
     commit_window: int
     reveal_window: int
-    propose_window: int
-    challenge_window: int
     cohort_cap: int
-    min_participants: int
     sample_cap: int
-    num_rounds: int
-    max_silent_rounds: int
+    min_stake: int
     token: str
     mode: int
     rule: int
     scale_bits: int
     words_per_leaf: int
     clip: int
+    min_participants: int
+    max_silent_rounds: int
     num_params: int
     server_lr_bps: int
     unbonding_delay: int
@@ -99,16 +97,17 @@ class TaskParams:
     aggregator_slash_bps: int
     bounty_bps: int
     aggregator_fee_bps: int
-    min_stake: int
+    propose_window: int
+    challenge_window: int
+    num_rounds: int
     aggregator_bond: int
     reward_per_round: int
     model_spec_hash: bytes
 
     def as_abi(self) -> tuple[Any, ...]:
         """The struct as the ABI tuple the contract takes."""
-        values = list(astuple(self))
-        values[9] = Web3.to_checksum_address(self.token)
-        return tuple(values)
+        return tuple(Web3.to_checksum_address(value) if spec.name == "token" else value
+                     for spec, value in zip(fields(self), astuple(self), strict=True))
 
     @classmethod
     def from_abi(cls, raw: Sequence[Any]) -> TaskParams:
@@ -122,13 +121,14 @@ class TaskState:
 
     pool: int
     owed_rewards: int
-    requester: str
     current_round: int
     spare_rounds: int
     depth: int
     status: TaskStatus
+    last_reward_per_weight: int
     model_root: bytes
     model_blob_ref: bytes
+    requester: str
 
 
 @dataclass(frozen=True)
@@ -162,13 +162,16 @@ class RoundView:
 
 @dataclass(frozen=True)
 class MemberInfo:
-    """A member's stake record (FedTypes.Member)."""
+    """A member's stake, booked rewards and entry word (FedTypes.Member)."""
 
     stake: int
-    exit_requested_at: int
+    rewards: int
     activity_mark: int
     last_commit_round: int
+    exiting: bool
     joined: bool
+    entry: bytes
+    exit_requested_at: int
 
 
 @dataclass(frozen=True)
@@ -255,15 +258,6 @@ class AggregateFraudProof:
         return self.leaf_index, self.previous.as_abi(), self.proposed.as_abi(), flat
 
 
-@dataclass(frozen=True)
-class ClaimItem:
-    """One round of a batched reward claim (FedTypes.ClaimItem)."""
-
-    round: int
-    root: bytes
-    weight: int
-
-
 def _record(cls: type[Any], raw: Sequence[Any]) -> Any:
     """Build dataclass ``cls`` from an ABI tuple, converting enum fields by their annotation."""
     values = []
@@ -307,16 +301,22 @@ class Coordinator:
         view: RoundView = _record(RoundView, (*stored, phase, *deadlines))
         return view
 
-    def slot_state(self, task_id: int, round: int, participant: str) -> SlotState:
-        """Decoded state of ``participant``'s slot in ``round``."""
-        call = self.contract.functions.slotState(task_id, round, Web3.to_checksum_address(participant))
-        return SlotState(self.chain.call(call))
+    def entry_state(self, task_id: int, round: int, participant: str) -> EntryState:
+        """Decoded state of ``participant``'s entry in ``round`` (Empty unless it is the round of its last commit
+        and the entry is not settled yet)."""
+        call = self.contract.functions.entryState(task_id, round, Web3.to_checksum_address(participant))
+        return EntryState(self.chain.call(call))
 
     def member(self, task_id: int, member: str) -> MemberInfo:
-        """``member``'s stake record (``joined`` False if none)."""
+        """``member``'s stake record and entry (``joined`` False if none)."""
         call = self.contract.functions.memberOf(task_id, Web3.to_checksum_address(member))
         info: MemberInfo = _record(MemberInfo, self.chain.call(call))
         return info
+
+    def claimable(self, task_id: int, account: str) -> int:
+        """What a claim by ``account`` would pay now: its booked rewards, plus its last reveal's if that round
+        finalized and the entry is not settled yet."""
+        return int(self.chain.call(self.contract.functions.claimable(task_id, Web3.to_checksum_address(account))))
 
     def aggregator(self, task_id: int, aggregator: str) -> AggregatorInfo:
         """``aggregator``'s bond record (``bonded`` False if none)."""
@@ -327,11 +327,6 @@ class Coordinator:
     def fees_of(self, task_id: int, aggregator: str) -> int:
         """Aggregator fees claimable by ``aggregator``."""
         return int(self.chain.call(self.contract.functions.feesOf(task_id, Web3.to_checksum_address(aggregator))))
-
-    def reward_of(self, task_id: int, round: int, participant: str, root: bytes, weight: int) -> int:
-        """Reward ``participant`` can claim for ``round`` given its reveal; 0 if none."""
-        call = self.contract.functions.rewardOf(task_id, round, Web3.to_checksum_address(participant), root, weight)
-        return int(self.chain.call(call))
 
     def commitment_of(self, task_id: int, round: int, participant: str, root: bytes, sample_count: int,
                       salt: bytes) -> bytes:
@@ -491,10 +486,9 @@ class Coordinator:
         call = self.contract.functions.slashSilence(task_id, Web3.to_checksum_address(member))
         return self.chain.send(call, kind="slashSilence", sender=sender)
 
-    def claim_rewards(self, task_id: int, items: Sequence[ClaimItem], *, sender: LocalAccount) -> TxReceipt:
-        """Claim rewards for a batch of finalized rounds."""
-        call = self.contract.functions.claimRewards(task_id, [astuple(item) for item in items])
-        return self.chain.send(call, kind="claimRewards", sender=sender)
+    def claim_rewards(self, task_id: int, *, sender: LocalAccount) -> TxReceipt:
+        """Claim every reward booked to ``sender`` (its last entry is settled first if its round closed)."""
+        return self.chain.send(self.contract.functions.claimRewards(task_id), kind="claimRewards", sender=sender)
 
     def claim_fees(self, task_id: int, *, sender: LocalAccount) -> TxReceipt:
         """Claim accrued aggregator fees."""

@@ -1,7 +1,9 @@
-"""Participant commitments for commit-reveal (docs/protocol.md §5).
+"""Participant commitments for commit-reveal (docs/protocol.md §5) and the entry word a reveal leaves (§8.3).
 
-commitHash = keccak(abi.encode(uint256 chainId, address coordinator, uint256 taskId, uint256 round,
-                               address participant, bytes32 root, uint256 sampleCount, bytes32 salt))
+commitHash    = keccak(abi.encode(uint256 chainId, address coordinator, uint256 taskId, uint256 round,
+                                  address participant, bytes32 root, uint256 sampleCount, bytes32 salt))
+revealedEntry = top 223 bits of keccak(abi.encode(uint256 round, bytes32 root, uint256 weight))
+                | uint32(weight) << 1 | 1
 """
 
 import secrets
@@ -13,6 +15,8 @@ from fedchain.commit.encoding import address_bytes, require_bytes32, require_uin
 from fedchain.commit.keccak import keccak256
 
 _COMMIT_TYPES = ("uint256", "address", "uint256", "uint256", "address", "bytes32", "uint256", "bytes32")
+_ENTRY_HASH_BITS = 223
+_ENTRY_WEIGHT_MASK = (1 << 32) - 1
 
 
 def commit_hash(
@@ -40,11 +44,13 @@ def commit_hash(
     return keccak256(encode(list(_COMMIT_TYPES), list(values)))
 
 
-def revealed_slot(root: bytes, weight: int) -> bytes:
-    """The coordinator's slot word after a reveal: keccak(abi.encode(root, weight)) with bit 0 set (§8.3)."""
-    values = [require_bytes32(root, "root"), require_uint256(weight, "weight")]
-    digest = keccak256(encode(["bytes32", "uint256"], values))
-    return digest[:-1] + bytes([digest[-1] | 1])
+def revealed_entry(round: int, root: bytes, weight: int) -> bytes:
+    """A member's entry word after its reveal in ``round`` (§8.3): the hash binds round, root and weight, the
+    low bits carry the weight (for booking its reward) and the reveal flag."""
+    values = [require_uint256(round, "round"), require_bytes32(root, "root"), require_uint256(weight, "weight")]
+    digest = int.from_bytes(keccak256(encode(["uint256", "bytes32", "uint256"], values)), "big")
+    high = digest >> (256 - _ENTRY_HASH_BITS) << (256 - _ENTRY_HASH_BITS)
+    return (high | (weight & _ENTRY_WEIGHT_MASK) << 1 | 1).to_bytes(WORD_BYTES, "big")
 
 
 def new_salt() -> bytes:

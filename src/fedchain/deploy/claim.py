@@ -1,6 +1,6 @@
 """`fedchain claim`: collect everything a task owes one account, from the chain alone (no journal needed).
 
-- rewards of every finalized round the account revealed in and has not claimed (one transaction);
+- every reward booked to the account, and that of its last reveal if the round finalized (one transaction);
 - aggregator fees;
 - once the task has ended: the stake, the bond, and for the requester what is left of the pool.
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from eth_account.signers.local import LocalAccount
 
-from fedchain.chain.coordinator import ClaimItem, Coordinator, TaskStatus
+from fedchain.chain.coordinator import Coordinator, TaskStatus
 
 
 def claim_all(coordinator: Coordinator, task_id: int, account: LocalAccount) -> list[str]:
@@ -20,14 +20,10 @@ def claim_all(coordinator: Coordinator, task_id: int, account: LocalAccount) -> 
     address = account.address
     state = coordinator.task_state(task_id)
     actions: list[str] = []
-    items = [ClaimItem(round=round, root=reveal.root, weight=reveal.weight)
-             for round in range(state.current_round + 1)
-             for reveal in coordinator.reveals(task_id, round)
-             if reveal.participant == address
-             and coordinator.reward_of(task_id, round, address, reveal.root, reveal.weight) > 0]
-    if items:
-        coordinator.claim_rewards(task_id, items, sender=account)
-        actions.append(f"claimRewards rounds {', '.join(str(item.round) for item in items)}")
+    rewards = coordinator.claimable(task_id, address)
+    if rewards > 0:
+        coordinator.claim_rewards(task_id, sender=account)
+        actions.append(f"claimRewards {rewards}")
     if coordinator.fees_of(task_id, address) > 0:
         coordinator.claim_fees(task_id, sender=account)
         actions.append("claimFees")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from fedchain.chain.coordinator import Coordinator, RoundStatus, SlotState, TaskStatus, Token
+from fedchain.chain.coordinator import Coordinator, EntryState, RoundStatus, TaskStatus, Token
 from fedchain.deploy.amounts import whole_tokens
 from fedchain.deploy.errors import DeployError
 
@@ -51,12 +51,13 @@ class ClosedRound:
 
 @dataclass(frozen=True)
 class Member:
-    """A participant's stake record."""
+    """A participant's stake record and what a claim would pay it now."""
 
     address: str
     stake: int
     joined: bool
     exiting: bool
+    claimable: int
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ def _report_at(coordinator: Coordinator, task_id: int, block: int) -> TaskReport
                             challenge_end=view.challenge_end if view.has_proposal else 0),
         committed=coordinator.committers(task_id, round),
         revealed=[address for address in revealed
-                  if coordinator.slot_state(task_id, round, address) in (SlotState.REVEALED, SlotState.EMPTY)],
+                  if coordinator.entry_state(task_id, round, address) in (EntryState.REVEALED, EntryState.EMPTY)],
         included=view.included,
         proposal=Proposal(aggregator=view.aggregator, root=_hex(view.proposed_root),
                           blob_ref=_hex(view.proposed_blob_ref), proposed_at=view.proposed_at)
@@ -175,7 +176,7 @@ def render(report: TaskReport) -> list[str]:
     lines.append(f"model       root {report.model_root}, blob {report.model_blob_ref}")
     lines.append("rounds      " + (", ".join(f"{closed.round} {closed.status.lower()}" for closed in report.rounds)
                                    or "none closed yet"))
-    lines += [f"member      {member.address} stake {tokens(member.stake)}"
+    lines += [f"member      {member.address} stake {tokens(member.stake)}, claimable {tokens(member.claimable)}"
               f"{'' if member.joined else ' (left)'}{' (exiting)' if member.exiting else ''}"
               for member in report.members]
     lines += [f"aggregator  {bonded.address} bond {tokens(bonded.bond)}, unclaimed fees {tokens(bonded.fees)}"
@@ -186,7 +187,8 @@ def render(report: TaskReport) -> list[str]:
 
 def _member(coordinator: Coordinator, task_id: int, address: str) -> Member:
     record = coordinator.member(task_id, address)
-    return Member(address=address, stake=record.stake, joined=record.joined, exiting=record.exit_requested_at != 0)
+    return Member(address=address, stake=record.stake, joined=record.joined, exiting=record.exiting,
+                  claimable=coordinator.claimable(task_id, address))
 
 
 def _bonded(coordinator: Coordinator, task_id: int, address: str) -> Bonded:

@@ -2,9 +2,9 @@
 
 What must survive a crash is what the chain cannot tell: the salt, root, sample count and blob reference
 of each commitment (recorded BEFORE the commit is sent, so a restarted agent either finds its commitment
-on chain and reveals from the journal, or commits again with the same salt and root) and the reveals
-still to be claimed. A transaction that was in flight at the crash needs no note: the node's pending
-pool shows it (`fedchain.roles.Agent.in_flight`).
+on chain and reveals from the journal, or commits again with the same salt and root). Rewards need no
+note: the contract books them. A transaction that was in flight at the crash needs no note either: the
+node's pending pool shows it (`fedchain.roles.Agent.in_flight`).
 """
 
 from __future__ import annotations
@@ -27,14 +27,13 @@ class JournalError(FedchainError):
 
 @dataclass(frozen=True)
 class CommitRecord:
-    """Everything needed to reveal (and later claim) one round's commitment."""
+    """Everything needed to reveal one round's commitment."""
 
     round: int
     salt: bytes
     root: bytes
     sample_count: int
     blob_ref: bytes
-    weight: int
 
     def to_json(self) -> dict[str, Any]:
         """The record as JSON-ready data (bytes as 0x-hex)."""
@@ -46,7 +45,7 @@ class CommitRecord:
         try:
             return cls(round=int(data["round"]), salt=bytes.fromhex(data["salt"][2:]),
                        root=bytes.fromhex(data["root"][2:]), sample_count=int(data["sample_count"]),
-                       blob_ref=bytes.fromhex(data["blob_ref"][2:]), weight=int(data["weight"]))
+                       blob_ref=bytes.fromhex(data["blob_ref"][2:]))
         except (KeyError, TypeError, ValueError) as error:
             raise JournalError(f"malformed commit record {data!r}: {error}") from None
 
@@ -59,7 +58,6 @@ class Journal:
         self.owner = owner.lower()
         self.task_id = task_id
         self._commits: dict[int, CommitRecord] = {}
-        self._claimed: set[int] = set()
         if self.path.exists():
             self._load()
 
@@ -77,15 +75,6 @@ class Journal:
         self._commits[record.round] = record
         self._save()
 
-    def unclaimed(self) -> list[CommitRecord]:
-        """Commitments whose reward has not been claimed yet, oldest first."""
-        return [record for round, record in sorted(self._commits.items()) if round not in self._claimed]
-
-    def mark_claimed(self, rounds: list[int]) -> None:
-        """Record that the rewards of ``rounds`` were claimed (or can never be)."""
-        self._claimed.update(rounds)
-        self._save()
-
     # -- storage -------------------------------------------------------------------------------------
 
     def _load(self) -> None:
@@ -99,7 +88,6 @@ class Journal:
             raise JournalError(f"journal {self.path} belongs to {data.get('owner')} task {data.get('task_id')}, "
                                f"not {self.owner} task {self.task_id}")
         self._commits = {int(key): CommitRecord.from_json(value) for key, value in data["commits"].items()}
-        self._claimed = {int(round) for round in data["claimed"]}
 
     def _save(self) -> None:
         data = {
@@ -107,7 +95,6 @@ class Journal:
             "owner": self.owner,
             "task_id": self.task_id,
             "commits": {str(round): record.to_json() for round, record in sorted(self._commits.items())},
-            "claimed": sorted(self._claimed),
         }
         write_atomically(self.path, json.dumps(data, indent=1, sort_keys=True).encode())
 

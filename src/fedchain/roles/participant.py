@@ -1,5 +1,8 @@
 """The participant (a hospital): joins with a stake, trains each round, commits, reveals, claims rewards.
 
+Rewards need no bookkeeping here: the contract books each finalized round's reward to the member at its
+next commit (docs/protocol.md section 8.5), so after the task's end one claim collects everything.
+
 Crash safety: the update blob is uploaded, then the salt, root, sample count and blob reference of the
 round are written to the journal, and only then is the commit sent. A participant rebuilt from the same
 journal after a crash at any point therefore (1) waits while a transaction it sent may still be mined
@@ -17,7 +20,7 @@ import numpy as np
 from eth_account.signers.local import LocalAccount
 from numpy.typing import NDArray
 
-from fedchain.chain.coordinator import ClaimItem, Coordinator, RoundPhase, RoundStatus, SlotState, TaskStatus
+from fedchain.chain.coordinator import Coordinator, EntryState, RoundPhase, TaskStatus
 from fedchain.commit.commitment import commit_hash, new_salt
 from fedchain.commit.merkle import MerkleTree
 from fedchain.commit.quantize import dequantize, quantize_update
@@ -36,34 +39,29 @@ class Participant(Agent):
     """A member that trains with ``trainer`` and stakes ``stake`` (at least the task's minStake)."""
 
     def __init__(self, coordinator: Coordinator, store: BlobStore, task_id: int, account: LocalAccount, *,
-                 trainer: Trainer, journal: Journal, stake: int | None = None, claim_batch: int = 1) -> None:
+                 trainer: Trainer, journal: Journal, stake: int | None = None) -> None:
         super().__init__(coordinator, store, task_id, account)
         if journal.task_id != task_id or journal.owner != self.address.lower():
             raise ValueError(f"journal {journal.path} is not {self.address}'s journal for task {task_id}")
-        if claim_batch < 1:
-            raise ValueError(f"claim_batch must be >= 1, got {claim_batch}")
         self.trainer = trainer
         self.journal = journal
         self.stake = stake
-        self.claim_batch = claim_batch
 
     def step(self) -> None:
-        """Join, commit, reveal or claim: whatever the chain says is due now."""
+        """Join, commit or reveal while the task runs; once it has ended, claim and leave."""
         if self.in_flight():
             return
         state = self.coordinator.task_state(self.task_id)
-        if state.status == TaskStatus.RUNNING:
-            self._ensure_member()
-            round = state.current_round
-            view = self.coordinator.round_view(self.task_id, round)
-            if view.phase == RoundPhase.COMMIT:
-                self._commit(round, view.commits, state.model_root, state.model_blob_ref)
-            elif view.phase == RoundPhase.REVEAL:
-                self._reveal(round)
-        finished = state.status != TaskStatus.RUNNING
-        self._claim(finished=finished, current_round=state.current_round)
-        if finished:
-            self._withdraw_stake()
+        if state.status != TaskStatus.RUNNING:
+            self._settle()
+            return
+        self._ensure_member()
+        round = state.current_round
+        view = self.coordinator.round_view(self.task_id, round)
+        if view.phase == RoundPhase.COMMIT:
+            self._commit(round, view.commits, state.model_root, state.model_blob_ref)
+        elif view.phase == RoundPhase.REVEAL:
+            self._reveal(round)
 
     # -- hooks for adversarial variants --------------------------------------------------------------
 
@@ -91,7 +89,7 @@ class Participant(Agent):
         self._send("join", lambda: self.coordinator.join(self.task_id, amount, sender=self.account))
 
     def _commit(self, round: int, commits: int, model_root: bytes, model_blob_ref: bytes) -> None:
-        if self.coordinator.slot_state(self.task_id, round, self.address) != SlotState.EMPTY:
+        if self.coordinator.entry_state(self.task_id, round, self.address) != EntryState.EMPTY:
             return
         if commits >= self.rules.params.cohort_cap:
             return
@@ -108,8 +106,7 @@ class Participant(Agent):
         stored = put_vector(self.store, update, kind=UPDATE_KIND, scale_bits=rules.params.scale_bits,
                             words_per_leaf=rules.params.words_per_leaf, shapes=rules.shapes)
         record = CommitRecord(round=round, salt=new_salt(), root=MerkleTree(update, rules.layout).root,
-                              sample_count=sample_count, blob_ref=stored.ref,
-                              weight=rules.rule.weight(sample_count))
+                              sample_count=sample_count, blob_ref=stored.ref)
         self.journal.record_commit(record)
         self.log(f"prepared round {round}")
         return record
@@ -118,40 +115,21 @@ class Participant(Agent):
         record = self.journal.commit_record(round)
         if record is None or not self.wants_to_reveal(round):
             return
-        if self.coordinator.slot_state(self.task_id, round, self.address) != SlotState.COMMITTED:
+        if self.coordinator.entry_state(self.task_id, round, self.address) != EntryState.COMMITTED:
             return
         self._send(f"reveal:{round}", lambda: self.coordinator.reveal(
             self.task_id, record.root, record.sample_count, record.salt, record.blob_ref, sender=self.account))
 
-    def _claim(self, *, finished: bool, current_round: int) -> None:
-        items: list[ClaimItem] = []
-        settled: list[int] = []
-        for record in self.journal.unclaimed():
-            if record.round >= current_round and not finished:
-                continue
-            status = self.coordinator.round_view(self.task_id, record.round).status
-            reward = self.coordinator.reward_of(self.task_id, record.round, self.address, record.root, record.weight)
-            if reward > 0:
-                items.append(ClaimItem(round=record.round, root=record.root, weight=record.weight))
-            elif finished or status != RoundStatus.ACTIVE:
-                # Failed, dropped, forfeited or already claimed; or the round of an abandoned task, which
-                # can never finalize: nothing to claim.
-                settled.append(record.round)
-        if settled:
-            self.journal.mark_claimed(settled)
-        if items and (len(items) >= self.claim_batch or finished):
-            self._send("claim", lambda: self.coordinator.claim_rewards(self.task_id, items, sender=self.account))
-            self.journal.mark_claimed([item.round for item in items])
-
-    def _withdraw_stake(self) -> None:
-        """After the task ended and every reward is claimed, take the stake back (no unbonding then)."""
-        if self.journal.unclaimed() or not self.coordinator.member(self.task_id, self.address).joined:
-            return
-        self._send("withdrawStake", lambda: self.coordinator.withdraw_stake(self.task_id, sender=self.account))
+    def _settle(self) -> None:
+        """After the task's end: claim every reward, then take the stake back (no unbonding delay then)."""
+        if self.coordinator.claimable(self.task_id, self.address) > 0:
+            self._send("claim", lambda: self.coordinator.claim_rewards(self.task_id, sender=self.account))
+        if self.coordinator.member(self.task_id, self.address).joined:
+            self._send("withdrawStake", lambda: self.coordinator.withdraw_stake(self.task_id, sender=self.account))
 
     def finished(self) -> bool:
         """The task has ended, every reward is claimed and the stake withdrawn."""
-        return (super().finished() and not self.journal.unclaimed()
+        return (super().finished() and self.coordinator.claimable(self.task_id, self.address) == 0
                 and not self.coordinator.member(self.task_id, self.address).joined)
 
     def _send(self, action: str, send: Callable[[], object]) -> None:

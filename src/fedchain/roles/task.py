@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fedchain.aggregate.fedavg import FedAvg
-from fedchain.chain.coordinator import Coordinator, Reveal, SlotState, TaskParams
+from fedchain.chain.coordinator import Coordinator, EntryState, Reveal, TaskParams
 from fedchain.commit.leaves import LeafLayout
 from fedchain.commit.quantize import QuantizationSpec
 from fedchain.errors import FedchainError
@@ -74,9 +74,12 @@ def fetch_model(store: BlobStore, rules: TaskRules, root: bytes, blob_ref: bytes
 
 
 def included_reveals(coordinator: Coordinator, task_id: int, round: int) -> list[Reveal]:
-    """The reveals of ``round`` still included (revealed and not dropped), in chain order."""
+    """The reveals of the current round ``round`` still included (revealed and not dropped), in chain order.
+
+    (Entries are settled once their round closes, so this reads the set of the current round only.)
+    """
     return [reveal for reveal in coordinator.reveals(task_id, round)
-            if coordinator.slot_state(task_id, round, reveal.participant) == SlotState.REVEALED]
+            if coordinator.entry_state(task_id, round, reveal.participant) == EntryState.REVEALED]
 
 
 def fetch_update(store: BlobStore, rules: TaskRules, reveal: Reveal) -> IncludedUpdate:

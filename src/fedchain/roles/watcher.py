@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from eth_account.signers.local import LocalAccount
 
-from fedchain.chain.coordinator import Coordinator, RoundPhase, RoundView, SlotState, TaskStatus
+from fedchain.chain.coordinator import Coordinator, EntryState, RoundPhase, RoundView, TaskStatus
 from fedchain.roles.agent import Agent
 from fedchain.roles.proofs import aggregate_fraud_proof, first_differing_leaf, first_out_of_range, violation_leaf
 from fedchain.roles.task import IncludedUpdate, fetch_model, fetch_update, included_reveals, recompute_model
@@ -64,7 +64,7 @@ class Watcher(Agent):
             if now < self.coordinator.round_view(self.task_id, round).reveal_end:
                 break
             for participant in self.coordinator.committers(self.task_id, round):
-                if self.coordinator.slot_state(self.task_id, round, participant) == SlotState.COMMITTED:
+                if self.coordinator.entry_state(self.task_id, round, participant) == EntryState.COMMITTED:
                     self.coordinator.slash_missed_reveal(self.task_id, round, participant, sender=self.account)
                     self.log(f"slashMissedReveal {round} {participant}")
             if round < current_round:

@@ -132,27 +132,17 @@ class Ledger:
 
     def balances(self, slashes: list[Slash]) -> list[Balance]:
         """Every party's end state and the flows that explain it."""
-        finalized = {int(log.args.round): int(log.args.rewardPerWeight) for log in self.events("RoundFinalized")}
         balances = []
         for address, party in self.parties.items():
             checksum = Web3.to_checksum_address(address)
-            claimed = self.events("RewardClaimed", participant=checksum)
-            claimed_rounds = {int(log.args.round) for log in claimed}
-            unclaimed = sum(
-                int(log.args.weight) * finalized[int(log.args.round)]
-                for log in self.events("Revealed", participant=Web3.to_checksum_address(address))
-                if int(log.args.round) in finalized and int(log.args.round) not in claimed_rounds
-                and self.coordinator.reward_of(self.task_id, int(log.args.round), address, bytes(log.args.root),
-                                               int(log.args.weight)) > 0
-            )
             balances.append(Balance(
                 party=party,
                 token_balance=self.token.balance_of(address),
                 stake=self.coordinator.member(self.task_id, address).stake,
                 bond=self.coordinator.aggregator(self.task_id, address).bond,
                 funded=self._minted(address),
-                rewards_claimed=sum(int(log.args.amount) for log in claimed),
-                rewards_unclaimed=unclaimed,
+                rewards_claimed=self._sum("RewardsClaimed", "amount", participant=checksum),
+                rewards_unclaimed=self.coordinator.claimable(self.task_id, address),
                 fees_claimed=sum(int(log.args.amount) for log in
                                  self.events("FeesClaimed", aggregator=Web3.to_checksum_address(address))),
                 fees_unclaimed=self.coordinator.fees_of(self.task_id, address),
