@@ -39,7 +39,7 @@ from web3.exceptions import (
     Web3RPCError,
 )
 from web3.providers.eth_tester import EthereumTesterProvider
-from web3.types import Nonce, TxParams, TxReceipt, Wei
+from web3.types import BlockIdentifier, Nonce, TxParams, TxReceipt, Wei
 
 from fedchain.chain.anvil import DEV_MNEMONIC, AnvilNode
 from fedchain.chain.artifacts import error_decoder, load_artifact
@@ -108,6 +108,7 @@ class Chain:
     _tester: EthereumTester | None = None
     _anvil: AnvilNode | None = None
     _nonces: dict[str, int] = field(default_factory=dict)
+    _read_block: BlockIdentifier = "latest"
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -145,20 +146,25 @@ class Chain:
 
     def now(self) -> int:
         """The timestamp of the latest block (of the pinned block, see :meth:`pinned`): the chain's 'now'."""
-        return int(self._rpc(lambda: self.w3.eth.get_block(self.w3.eth.default_block)["timestamp"]))
+        return int(self._rpc(lambda: self.w3.eth.get_block(self._read_block)["timestamp"]))
+
+    @property
+    def read_block(self) -> BlockIdentifier:
+        """The block that views, event queries and :meth:`now` read: "latest", or the one :meth:`pinned` holds."""
+        return self._read_block
 
     @contextlib.contextmanager
     def pinned(self, block: int | None = None) -> Iterator[int]:
-        """Read at one block while inside: views, event queries (their ``to_block``) and :meth:`now` all see
-        block ``block`` (default: the latest on entry), whose number is yielded. What is read together is
-        then consistent, however fast the chain moves. Transactions are unaffected."""
+        """Read at one block while inside: views (:meth:`call`), event queries that end at :attr:`read_block`
+        and :meth:`now` all see block ``block`` (default: the latest on entry), whose number is yielded. What
+        is read together is then consistent, however fast the chain moves. Transactions are unaffected."""
         number = int(self._rpc(lambda: self.w3.eth.block_number)) if block is None else block
-        previous = self.w3.eth.default_block
-        self.w3.eth.default_block = number
+        previous = self._read_block
+        self._read_block = number
         try:
             yield number
         finally:
-            self.w3.eth.default_block = previous
+            self._read_block = previous
 
     def query(self, thunk: Callable[[], T]) -> T:
         """Run a read that does not go through :meth:`call` (an event query, say) with the same retries."""
@@ -208,7 +214,8 @@ class Chain:
         # An explicit sender spares eth-tester from listing every account to guess one, on each call.
         caller = sender or (self.accounts[0].address if self.accounts else None)
         params: TxParams = {"from": Web3.to_checksum_address(caller)} if caller else {}
-        return self._decoded(f"{function.fn_name}", lambda: self._rpc(lambda: function.call(params)))
+        return self._decoded(f"{function.fn_name}",
+                             lambda: self._rpc(lambda: function.call(params, block_identifier=self._read_block)))
 
     # -- transactions --------------------------------------------------------------------------------
 

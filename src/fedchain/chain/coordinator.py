@@ -387,9 +387,9 @@ class Coordinator:
         return int(event.args.taskId)
 
     def _logs(self, event: str, **filters: int) -> list[Any]:
-        """Events up to the chain's default block (the latest, or the one :meth:`Chain.pinned` holds)."""
+        """Events up to the chain's read block (the latest, or the one :meth:`Chain.pinned` holds)."""
         handle = getattr(self.contract.events, event)()
-        to_block = self.chain.w3.eth.default_block
+        to_block = self.chain.read_block
         return list(self.chain.query(lambda: handle.get_logs(from_block=FIRST_BLOCK, to_block=to_block,
                                                              argument_filters=filters)))
 
