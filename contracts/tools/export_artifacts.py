@@ -64,7 +64,11 @@ def build_artifacts() -> dict[str, str]:
     """A fresh build's artifacts, built in a temporary directory."""
     with tempfile.TemporaryDirectory() as tmp:
         forge_build(Path(tmp))
-        return exported_artifacts(Path(tmp))
+        fresh = exported_artifacts(Path(tmp))
+    if not fresh:
+        # forge can exit 0 after a failed compile of the sources; writing nothing would delete every artifact
+        raise ExportError("the build produced no deployable contract (did contracts/src compile?)")
+    return fresh
 
 
 def drift(fresh: dict[str, str], target: Path) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -51,3 +52,17 @@ def test_drift_check_fails_on_a_changed_artifact_and_passes_on_the_shipped_ones(
     assert result.returncode == 1
     assert "differs from a fresh build: DevToken.json" in result.stderr
     assert "stale (no such contract any more): Removed.json" in result.stderr
+
+
+def test_a_build_that_yields_no_contract_fails_and_deletes_nothing(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = importlib.util.spec_from_file_location("export_artifacts", EXPORTER)
+    assert spec is not None and spec.loader is not None
+    exporter = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(exporter)
+    monkeypatch.setattr(exporter, "forge_build", lambda out_dir: None)  # "succeeds" and writes nothing
+    copy = tmp_path / "artifacts"
+    shutil.copytree(SHIPPED, copy)
+
+    assert exporter.main(["--target", str(copy)]) == 2
+    assert sorted(path.name for path in copy.iterdir()) == sorted(path.name for path in SHIPPED.iterdir())

@@ -12,33 +12,10 @@ library ChaCha20 {
 
     /// @notice Output block `counter` of the stream keyed by `key`, as four rows (see the library notice).
     /// Key word i is bytes [4i, 4i + 4) of `key` read little-endian, as RFC 8439 specifies.
-    function rows(bytes32 key, uint256 counter)
-        internal
-        pure
-        returns (uint256 a, uint256 b, uint256 c, uint256 d)
-    {
+    function rows(bytes32 key, uint256 counter) internal pure returns (uint256 a, uint256 b, uint256 c, uint256 d) {
         if (counter > type(uint64).max) revert BlockCounterTooLarge(counter);
         assembly ("memory-safe") {
             let m := 0x00000000ffffffff00000000ffffffff00000000ffffffff00000000ffffffff
-
-            function quarter(qa, qb, qc, qd, mask) -> ra, rb, rc, rd {
-                qa := and(add(qa, qb), mask)
-                qd := xor(qd, qa)
-                qd := and(or(shl(16, qd), shr(16, qd)), mask)
-                qc := and(add(qc, qd), mask)
-                qb := xor(qb, qc)
-                qb := and(or(shl(12, qb), shr(20, qb)), mask)
-                qa := and(add(qa, qb), mask)
-                qd := xor(qd, qa)
-                qd := and(or(shl(8, qd), shr(24, qd)), mask)
-                qc := and(add(qc, qd), mask)
-                qb := xor(qb, qc)
-                qb := and(or(shl(7, qb), shr(25, qb)), mask)
-                ra := qa
-                rb := qb
-                rc := qc
-                rd := qd
-            }
 
             // key words: byte-swap every 32-bit group of the key, then spread the eight words over two rows
             let k := key
@@ -50,14 +27,16 @@ library ChaCha20 {
                 and(shr(16, k), 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff),
                 shl(16, and(k, 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff))
             )
-            let b0 := or(
-                or(shr(224, k), shl(64, and(shr(192, k), 0xffffffff))),
-                or(shl(128, and(shr(160, k), 0xffffffff)), shl(192, and(shr(128, k), 0xffffffff)))
-            )
-            let c0 := or(
-                or(and(shr(96, k), 0xffffffff), shl(64, and(shr(64, k), 0xffffffff))),
-                or(shl(128, and(shr(32, k), 0xffffffff)), shl(192, and(k, 0xffffffff)))
-            )
+            let b0 :=
+                or(
+                    or(shr(224, k), shl(64, and(shr(192, k), 0xffffffff))),
+                    or(shl(128, and(shr(160, k), 0xffffffff)), shl(192, and(shr(128, k), 0xffffffff)))
+                )
+            let c0 :=
+                or(
+                    or(and(shr(96, k), 0xffffffff), shl(64, and(shr(64, k), 0xffffffff))),
+                    or(shl(128, and(shr(32, k), 0xffffffff)), shl(192, and(k, 0xffffffff)))
+                )
             // "expand 32-byte k"
             let a0 := 0x000000006b2065740000000079622d32000000003320646e0000000061707865
             let d0 := or(and(counter, 0xffffffff), shl(64, shr(32, counter)))
@@ -66,12 +45,36 @@ library ChaCha20 {
             c := c0
             d := d0
             for { let i := 0 } lt(i, 10) { i := add(i, 1) } {
-                a, b, c, d := quarter(a, b, c, d, m)
+                // column round: the quarter round on the four columns at once (written out twice, no call)
+                a := and(add(a, b), m)
+                d := xor(d, a)
+                d := and(or(shl(16, d), shr(16, d)), m)
+                c := and(add(c, d), m)
+                b := xor(b, c)
+                b := and(or(shl(12, b), shr(20, b)), m)
+                a := and(add(a, b), m)
+                d := xor(d, a)
+                d := and(or(shl(8, d), shr(24, d)), m)
+                c := and(add(c, d), m)
+                b := xor(b, c)
+                b := and(or(shl(7, b), shr(25, b)), m)
                 // diagonals: lane j of a meets lane j+1 of b, j+2 of c, j+3 of d
                 b := or(shr(64, b), shl(192, b))
                 c := or(shr(128, c), shl(128, c))
                 d := or(shr(192, d), shl(64, d))
-                a, b, c, d := quarter(a, b, c, d, m)
+                // diagonal round: the same on the four diagonals the shuffle lined up
+                a := and(add(a, b), m)
+                d := xor(d, a)
+                d := and(or(shl(16, d), shr(16, d)), m)
+                c := and(add(c, d), m)
+                b := xor(b, c)
+                b := and(or(shl(12, b), shr(20, b)), m)
+                a := and(add(a, b), m)
+                d := xor(d, a)
+                d := and(or(shl(8, d), shr(24, d)), m)
+                c := and(add(c, d), m)
+                b := xor(b, c)
+                b := and(or(shl(7, b), shr(25, b)), m)
                 b := or(shr(192, b), shl(64, b))
                 c := or(shr(128, c), shl(128, c))
                 d := or(shr(64, d), shl(192, d))

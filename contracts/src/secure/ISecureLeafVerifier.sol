@@ -8,16 +8,14 @@ interface ISecureLeafVerifierErrors {
     error UnsupportedLeafWidth(uint256 wordsPerLeaf);
     /// @notice The round's set sizes cannot be right: 1 <= uploads <= commits <= advertised <= 256.
     error InvalidRoundSets(uint256 advertised, uint256 commits, uint256 uploads);
-    /// @notice The dropped list is not a whole number of 6-word entries or does not hold commits - uploads of them.
+    /// @notice The dropped list is not exactly commits - uploads entries of 6 words.
     error MalformedDroppedList(uint256 words, uint256 expectedEntries);
     /// @notice Dropped entries must be strictly increasing by address.
     error DroppedNotSorted(uint256 position);
     /// @notice A participant's advertise index is not below the number of advertised keys.
     error AdvertiseIndexOutOfRange(address participant, uint256 index);
-    /// @notice A revealed mask key is not the secret of the participant's public key (sk * G != pk or sk >= r).
-    error MaskKeyMismatch(address participant);
-    /// @notice A dropped participant neighbours a survivor, so its mask key must be revealed.
-    error MissingMaskKey(address participant);
-    /// @notice The ecMul precompile rejected a participant's public key.
+    /// @notice The proof's secrets (self seeds, then mask keys) are not the pending proposal's transcript.
+    error TranscriptMismatch(bytes32 computed, bytes32 expected);
+    /// @notice The ecMul precompile rejected a survivor's public key (the coordinator admits only curve points).
     error InvalidPublicKey(address participant);
 }

@@ -19,14 +19,16 @@ struct SecureLeafContext {
     uint256 neighbours; // k
     uint256 uploads; // |U3|
     uint256 commits; // |U2|
+    bytes32 transcriptHash; // keccak(abi.encodePacked(transcript)) of the pending proposal
 }
 
 /// @notice A fraud proof against a secure-mode proposal at one leaf (docs/protocol.md section 10.10).
-/// `survivors` lists U3 by increasing address, 5 + 2W + D words each:
-///     head, pkX, pkY, selfSeed, shareBundleRef, the 2W masked leaf words, the D path siblings
+/// `survivors` lists U3 by increasing address, 6 + 2W + D words each:
+///     head, pkX, pkY, selfSeedHash, shareBundleRef, selfSeed, the 2W masked leaf words, the D path siblings
 /// `dropped` lists U2 minus U3 by increasing address, 6 words each:
-///     head, pkX, pkY, selfSeedHash, shareBundleRef, maskKey (0 when no survivor neighbours it)
-/// head = uint256(uint160(participant)) << 96 | advertiseIndex << 32 | weight.
+///     head, pkX, pkY, selfSeedHash, shareBundleRef, maskKey
+/// head = uint256(uint160(participant)) << 96 | advertiseIndex << 32 | weight. selfSeed and maskKey are the
+/// proposal's transcript, in this order (survivors, then dropped).
 struct SecureFraudProof {
     LeafProof previous;
     LeafProof proposed;

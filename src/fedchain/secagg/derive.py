@@ -1,19 +1,22 @@
 """Hashes and key derivations of secure mode (docs/protocol.md §10.2-10.4), each one keccak of abi.encode.
 
-    advertiseDigest' = keccak(abi.encode(bytes32 digest, address participant, uint256 pkX, uint256 pkY))
-    roundSeed        = keccak(abi.encode(ROUND_SEED_TAG, chainId, coordinator, taskId, round,
-                                         advertiseDigest, randomness))
+    advertiseDigest' = keccak(abi.encode(bytes32 digest, address participant, uint256 pkX, uint256 pkY,
+                                         bytes32 encryptionKey))
+    roundSeed        = keccak(abi.encode(ROUND_SEED_TAG, uint256 chainId, address coordinator, uint256 taskId,
+                                         uint256 round, bytes32 advertiseDigest, uint256 randomness))
     selfSeedHash     = keccak(abi.encode(SELF_SEED_TAG, uint256 selfSeed))
     pairMaskKey      = keccak(abi.encode(PAIR_MASK_TAG, roundSeed, uint256 x, uint256 y, address lo, address hi))
-    shareKey         = keccak(abi.encode(SHARE_KEY_TAG, roundSeed, uint256 x, uint256 y, address from, address to))
+    shareKey         = keccak(abi.encode(SHARE_KEY_TAG, roundSeed, bytes32 x25519Secret, address from, address to))
     record           = keccak(abi.encode(uint256 index, uint256 pkX, uint256 pkY, bytes32 selfSeedHash,
                                          bytes32 shareBundleRef, uint256 weight, bytes32 maskedRoot))
+    transcriptHash   = keccak(abi.encodePacked(bytes32[] secrets))
 
-(x, y) is the Diffie-Hellman point of the pair; lo < hi are the pair's addresses as integers. The self
-mask's stream key is the self seed itself, as 32 big-endian bytes.
+(x, y) is the BN254 Diffie-Hellman point of the pair's mask keys; lo < hi are the pair's addresses as
+integers. The self mask's stream key is the self seed itself, as 32 big-endian bytes.
 """
 
 import secrets
+from collections.abc import Sequence
 
 from eth_abi.abi import encode
 
@@ -29,6 +32,7 @@ from fedchain.secagg.constants import (
 )
 from fedchain.secagg.curve import Point, check_point
 from fedchain.secagg.errors import SecAggError
+from fedchain.secagg.keys import check_encryption_public
 
 Address = str | bytes
 
@@ -55,11 +59,17 @@ def check_seed(seed: int) -> int:
     return seed
 
 
-def advertise_digest(previous: bytes, participant: Address, public: Point) -> bytes:
-    """Fold one advertised key into the round's running digest (the first fold starts from 32 zero bytes)."""
-    x, y = check_point(public)
-    values = [require_bytes32(previous, "previous digest"), address_bytes(participant, "participant"), x, y]
-    return keccak256(encode(["bytes32", "address", "uint256", "uint256"], values))
+def advertise_digest(previous: bytes, participant: Address, mask_public: Point, encryption_public: bytes) -> bytes:
+    """Fold one advertised key pair into the round's running digest (the first fold starts from 32 zero bytes)."""
+    x, y = check_point(mask_public)
+    values = [
+        require_bytes32(previous, "previous digest"),
+        address_bytes(participant, "participant"),
+        x,
+        y,
+        check_encryption_public(encryption_public),
+    ]
+    return keccak256(encode(["bytes32", "address", "uint256", "uint256", "bytes32"], values))
 
 
 def round_seed(
@@ -80,19 +90,23 @@ def round_seed(
 
 
 def pair_mask_key(seed: bytes, point: Point, first: Address, second: Address) -> bytes:
-    """The stream key of the pairwise mask of two participants; symmetric in the pair."""
+    """The stream key of the pairwise mask of two participants from their BN254 DH point; symmetric in the pair."""
     low, high = sorted((address_bytes(first, "first"), address_bytes(second, "second")))
     if low == high:
         raise SecAggError("a pairwise mask needs two distinct participants")
-    return _point_hash(PAIR_MASK_TAG, seed, point, low, high)
+    x, y = check_point(point)
+    values = [PAIR_MASK_TAG, require_bytes32(seed, "round seed"), x, y, low, high]
+    return keccak256(encode(["bytes32", "bytes32", "uint256", "uint256", "address", "address"], values))
 
 
-def share_key(seed: bytes, point: Point, sender: Address, receiver: Address) -> bytes:
-    """The AEAD key of the shares ``sender`` encrypts to ``receiver`` (one key per direction)."""
+def share_key(seed: bytes, shared_secret: bytes, sender: Address, receiver: Address) -> bytes:
+    """The AEAD key of the shares ``sender`` encrypts to ``receiver`` from their X25519 shared secret (one key
+    per direction)."""
     source, target = address_bytes(sender, "sender"), address_bytes(receiver, "receiver")
     if source == target:
         raise SecAggError("a participant never encrypts shares to itself")
-    return _point_hash(SHARE_KEY_TAG, seed, point, source, target)
+    values = [SHARE_KEY_TAG, require_bytes32(seed, "round seed"), require_bytes32(shared_secret, "shared secret")]
+    return keccak256(encode(["bytes32", "bytes32", "bytes32", "address", "address"], [*values, source, target]))
 
 
 def participant_record(
@@ -112,7 +126,6 @@ def participant_record(
     return keccak256(encode(["uint256", "uint256", "uint256", "bytes32", "bytes32", "uint256", "bytes32"], values))
 
 
-def _point_hash(tag: bytes, seed: bytes, point: Point, first: bytes, second: bytes) -> bytes:
-    x, y = check_point(point)
-    values = [tag, require_bytes32(seed, "round seed"), x, y, first, second]
-    return keccak256(encode(["bytes32", "bytes32", "uint256", "uint256", "address", "address"], values))
+def transcript_hash(words: Sequence[bytes]) -> bytes:
+    """The hash of a transcript's secrets, 32-byte words in transcript order (docs/protocol.md §10.8)."""
+    return keccak256(b"".join(require_bytes32(word, f"transcript word {k}") for k, word in enumerate(words)))

@@ -12,11 +12,12 @@ class SecureParamsError(SecAggError):
 
 
 class CurveError(SecAggError):
-    """A BN254 key or point is malformed: not on the curve, at infinity, or a scalar outside [1, r) (§10.2)."""
+    """A key is malformed: a BN254 point off the curve or at infinity, a scalar outside [1, r), or an X25519 key
+    of the wrong length or of low order (§10.2)."""
 
 
 class ShareError(SecAggError):
-    """A share bundle, an encrypted share or an unmask bundle is malformed or does not decrypt (§10.5)."""
+    """A share bundle, an encrypted share or an unmask bundle is malformed or does not decrypt (§10.6)."""
 
 
 class RoundFailedError(SecAggError):

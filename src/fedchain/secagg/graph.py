@@ -1,4 +1,4 @@
-"""The k-regular neighbour graph of a round, derived from the round seed (docs/protocol.md §10.4).
+"""The k-regular neighbour graph of a round, derived from the round seed (docs/protocol.md §10.5).
 
 The n advertised participants, named by their advertise index 0..n-1, are shuffled onto a ring by a
 Fisher-Yates shuffle driven by keccak(abi.encode(RING_TAG, roundSeed, uint256 i)); each one's neighbours
@@ -27,6 +27,25 @@ def ring_order(seed: bytes, size: int) -> tuple[int, ...]:
         j = int.from_bytes(keccak256(encode(["bytes32", "bytes32", "uint256"], [RING_TAG, seed, i])), "big") % (i + 1)
         order[i], order[j] = order[j], order[i]
     return tuple(order)
+
+
+def ring_positions(seed: bytes, size: int) -> tuple[int, ...]:
+    """The ring position of every advertise index (the inverse permutation of :func:`ring_order`)."""
+    positions = [0] * size
+    for position, index in enumerate(ring_order(seed, size)):
+        positions[index] = position
+    return tuple(positions)
+
+
+def ring_adjacent(first: int, second: int, size: int, neighbours: int) -> bool:
+    """Whether two ring positions of a ``size``-ring are neighbours when each member has ``neighbours`` (k, even):
+    distinct, and at ring distance at most k/2, or any two when the graph is complete (size - 1 <= k)."""
+    if first == second:
+        return False
+    if size - 1 <= neighbours:
+        return True
+    distance = abs(first - second)
+    return min(distance, size - distance) <= neighbours // 2
 
 
 @dataclass(frozen=True)
@@ -66,12 +85,7 @@ class RingGraph:
         """Whether two advertise indices are neighbours (never a participant and itself)."""
         self._check(first)
         self._check(second)
-        if first == second:
-            return False
-        if self.complete:
-            return True
-        distance = abs(self.positions[first] - self.positions[second])
-        return min(distance, self.size - distance) <= self.params.neighbours // 2
+        return ring_adjacent(self.positions[first], self.positions[second], self.size, self.params.neighbours)
 
     def _check(self, index: int) -> None:
         if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < self.size:

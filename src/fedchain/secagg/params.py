@@ -30,7 +30,9 @@ class SecureParams:
     def __post_init__(self) -> None:
         k, t = self.neighbours, self.threshold
         if not _is_int(k) or not MIN_NEIGHBOURS <= k <= MAX_NEIGHBOURS or k % 2:
-            raise SecureParamsError(f"neighbours must be an even integer in [{MIN_NEIGHBOURS}, {MAX_NEIGHBOURS}], got {k!r}")
+            raise SecureParamsError(
+                f"neighbours must be an even integer in [{MIN_NEIGHBOURS}, {MAX_NEIGHBOURS}], got {k!r}"
+            )
         if not _is_int(t) or not MIN_THRESHOLD <= t <= k:
             raise SecureParamsError(f"threshold must be an integer in [{MIN_THRESHOLD}, neighbours={k}], got {t!r}")
 

@@ -1,6 +1,6 @@
 """What the chain fixes about a secure round, as plain data (docs/protocol.md §10.7).
 
-The advertised set U1 (with advertise indices and public keys), the committed set U2 (self-seed hash,
+The advertised set U1 (with advertise indices and both public keys), the committed set U2 (self-seed hash,
 share-bundle reference, weight) and the uploaded set U3 (masked roots) are all read from the chain, so
 every honest party sees the same sets: no one can claim a participant dropped when it did not. The
 dropped set D = U2 minus U3 is what the unmasking must reveal mask keys for.
@@ -13,20 +13,24 @@ from fedchain.commit.encoding import address_bytes, require_bytes32
 from fedchain.secagg.curve import Point, check_point
 from fedchain.secagg.errors import RoundFailedError, SecAggError
 from fedchain.secagg.graph import RingGraph
+from fedchain.secagg.keys import check_encryption_public
 from fedchain.secagg.params import SecureParams
 
 
 @dataclass(frozen=True)
 class Member:
-    """An advertised participant: its advertise index, address (20 bytes) and public mask key."""
+    """An advertised participant: its advertise index, address (20 bytes), public mask key (BN254) and
+    public encryption key (X25519)."""
 
     index: int
     address: bytes
     public: Point
+    encryption: bytes
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "address", address_bytes(self.address, "member address"))
         check_point(self.public)
+        object.__setattr__(self, "encryption", check_encryption_public(self.encryption))
 
     @property
     def number(self) -> int:
@@ -109,15 +113,18 @@ class SecureRound:
         return sum(self.committed[member.address].weight for member in self.survivors())
 
     def check_unmaskable(self, min_participants: int = 1) -> None:
-        """Raise unless U3 has ``min_participants`` members and each has at least t surviving neighbours.
+        """Raise :class:`RoundFailedError` unless unmasking this round reveals nothing but the sum.
 
-        An honest participant publishes its unmask shares only when this holds: a survivor with fewer than
-        t surviving neighbours could have its update exposed by the dropped neighbours' revealed keys, and
-        its self seed could not be rebuilt from survivors alone.
+        It must hold that U3 has at least ``min_participants`` (and one) members, that each survivor has at
+        least t surviving neighbours, and that the survivors' graph is connected. An honest participant
+        publishes its unmask shares only when this holds (docs/protocol.md §10.7): with fewer than t
+        surviving neighbours a survivor's vector could be exposed by its dropped neighbours' revealed mask
+        keys together with fewer than t colluders, and in a disconnected survivor graph the unmasked vectors
+        of each component would sum to that component's own total.
         """
         survivors = self.survivors()
-        if len(survivors) < min_participants:
-            raise RoundFailedError(f"{len(survivors)} uploads, fewer than the {min_participants} participants needed")
+        if len(survivors) < max(min_participants, 1):
+            raise RoundFailedError(f"{len(survivors)} uploads, fewer than the {max(min_participants, 1)} needed")
         alive = {member.index for member in survivors}
         for member in survivors:
             count = sum(1 for index in self.graph.neighbours_of(member.index) if index in alive)
@@ -126,6 +133,17 @@ class SecureRound:
                     f"survivor 0x{member.address.hex()} has {count} surviving neighbours, fewer than the "
                     f"threshold {self.params.threshold}"
                 )
+        reached, frontier = {survivors[0].index}, [survivors[0].index]
+        while frontier:
+            for index in self.graph.neighbours_of(frontier.pop()):
+                if index in alive and index not in reached:
+                    reached.add(index)
+                    frontier.append(index)
+        if reached != alive:
+            raise RoundFailedError(
+                f"the survivors' neighbour graph is disconnected: {len(reached)} of {len(alive)} survivors "
+                "are reachable from the first"
+            )
 
     def _sorted(self, addresses: Iterable[bytes]) -> tuple[Member, ...]:
         return tuple(sorted((self._by_address[address] for address in addresses), key=lambda member: member.number))

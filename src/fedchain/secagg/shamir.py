@@ -1,4 +1,4 @@
-"""Shamir secret sharing over the BN254 scalar field F_r (docs/protocol.md §10.5).
+"""Shamir secret sharing over the BN254 scalar field F_r (docs/protocol.md §10.6).
 
 A secret s is the constant term of a random polynomial f of degree t - 1; the holder with advertise
 index a gets the share f(a + 1). Any t shares give s back by Lagrange interpolation at 0; fewer reveal

@@ -1,32 +1,35 @@
 """Reconstruction of the round's secrets, the unmasking transcript and the unmasked sum (docs/protocol.md §10.8).
 
-The transcript is what the aggregator publishes: the self seed of every survivor (checked against the
-self-seed hash it committed) and the mask key of every dropped member that neighbours a survivor
-(checked against its advertised public key, sk * G == pk). Both checks are exactly the ones the contract
-makes in a fraud proof, so a transcript that passes :meth:`Transcript.check` is the only one possible.
+The transcript is what the aggregator publishes with its proposal: one 32-byte secret per committed
+participant, survivors first and then the dropped members, each group by increasing address:
 
-    transcript = "FCT1" ‖ uint16 count ‖ count × (address owner ‖ uint8 kind ‖ uint256 secret), by owner
+    survivor u:  its self seed b_u                 (must hash to the self-seed hash u committed)
+    dropped v:   its mask key sk_v if v neighbours a survivor (sk_v * G must be v's advertised key),
+                 else 0 (nobody can or may reveal it)
+
+A transcript that passes :meth:`Transcript.check` is the only valid one, because every entry is bound to
+its owner's commitment; the fraud proof (§10.10) treats any other as a wrong proposal.
 
     S = Σ_{u ∈ U3} y_u - Σ_{u ∈ U3} m(b_u) - Σ_{u ∈ U3, v ∈ N(u) ∩ D} sign(u, v) m(s_uv)   (mod 2^64)
 """
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from itertools import combinations
 
 import numpy as np
 from numpy.typing import NDArray
 
-from fedchain.commit.encoding import address_bytes
-from fedchain.secagg.constants import ADDRESS_BYTES, GROUP_ORDER, SCALAR_BYTES, TRANSCRIPT_MAGIC
+from fedchain.commit.encoding import require_bytes32
+from fedchain.secagg.constants import GROUP_ORDER, SCALAR_BYTES
 from fedchain.secagg.curve import public_key
-from fedchain.secagg.derive import self_mask_key, self_seed_hash
+from fedchain.secagg.derive import self_mask_key, self_seed_hash, transcript_hash
 from fedchain.secagg.errors import RoundFailedError, ShareError, TranscriptError
 from fedchain.secagg.masking import pair_key, sum_masked
 from fedchain.secagg.roster import Member, SecureRound
 from fedchain.secagg.shamir import combine
 from fedchain.secagg.shares import ShareKind, UnmaskBundle
-from fedchain.secagg.stream import mask_stream
+from fedchain.secagg.stream import apply_masks
 
 MAX_SUBSETS_TRIED = 256
 """Share subsets tried per secret when some published shares are wrong; beyond it the round fails."""
@@ -36,70 +39,72 @@ MAX_SUBSETS_TRIED = 256
 class Transcript:
     """Revealed self seeds of the survivors and mask keys of the dropped members that touch them."""
 
-    self_seeds: Mapping[bytes, int]
-    mask_keys: Mapping[bytes, int]
+    self_seeds: Mapping[bytes, int] = field(repr=False)
+    mask_keys: Mapping[bytes, int] = field(repr=False)
 
-    def check(self, round: SecureRound) -> None:
-        """Raise unless every survivor's seed and exactly the needed dropped members' keys are present and
-        each matches its owner's commitment."""
+    def words(self, round: SecureRound) -> tuple[bytes, ...]:
+        """The transcript as the proposal carries it: one word per member of U2, survivors then dropped."""
+        words = []
         for member in round.survivors():
             if member.address not in self.self_seeds:
                 raise TranscriptError(f"no self seed for survivor 0x{member.address.hex()}")
-            if self_seed_hash(self.self_seeds[member.address]) != round.committed[member.address].self_seed_hash:
+            words.append(_word(self.self_seeds[member.address]))
+        words += [_word(self.mask_keys.get(member.address, 0)) for member in round.dropped()]
+        return tuple(words)
+
+    def hash(self, round: SecureRound) -> bytes:
+        """``transcriptHash``: keccak of the concatenated words."""
+        return transcript_hash(self.words(round))
+
+    @classmethod
+    def from_words(cls, round: SecureRound, words: Sequence[bytes]) -> "Transcript":
+        """Read a proposal's transcript words (not checked: see :meth:`check`)."""
+        survivors, dropped = round.survivors(), round.dropped()
+        if len(words) != len(survivors) + len(dropped):
+            raise TranscriptError(f"a transcript has one word per committed participant, got {len(words)}")
+        values = [int.from_bytes(require_bytes32(word, "transcript word"), "big") for word in words]
+        seeds = {member.address: value for member, value in zip(survivors, values[: len(survivors)], strict=True)}
+        keys = {member.address: value for member, value in zip(dropped, values[len(survivors) :], strict=True) if value}
+        return cls(seeds, keys)
+
+    def check(self, round: SecureRound) -> None:
+        """Raise :class:`TranscriptError` naming the first entry that does not match its owner's commitment,
+        in the order the fraud proof checks them."""
+        for member in round.survivors():
+            seed = self.self_seeds.get(member.address)
+            if seed is None or not 0 <= seed < GROUP_ORDER:
+                raise TranscriptError(f"no valid self seed for survivor 0x{member.address.hex()}")
+            if self_seed_hash(seed) != round.committed[member.address].self_seed_hash:
                 raise TranscriptError(f"the self seed of 0x{member.address.hex()} does not match its commitment")
         if set(self.self_seeds) != {member.address for member in round.survivors()}:
             raise TranscriptError("the transcript reveals a self seed of a participant that is not a survivor")
         needed = {member.address for member in dropped_touching_survivors(round)}
-        if set(self.mask_keys) != needed:
-            raise TranscriptError("the transcript's mask keys are not exactly those of dropped neighbours of survivors")
-        for address, secret in self.mask_keys.items():
-            if not 0 < secret < GROUP_ORDER or public_key(secret) != round.member(address).public:
-                raise TranscriptError(f"the mask key of 0x{address.hex()} does not match its public key")
+        for member in round.dropped():
+            secret = self.mask_keys.get(member.address, 0)
+            if member.address not in needed:
+                if secret:
+                    raise TranscriptError(f"0x{member.address.hex()} has no surviving neighbour: its key stays secret")
+            elif not 0 < secret < GROUP_ORDER or public_key(secret) != member.public:
+                raise TranscriptError(f"the mask key of 0x{member.address.hex()} does not match its public key")
+        if not set(self.mask_keys) <= needed:
+            raise TranscriptError("the transcript reveals a mask key of a participant that did not drop")
 
-    def encode(self) -> bytes:
-        """Serialize (owners ascending; kind 0 = self seed, 1 = mask key)."""
-        entries = {address: (ShareKind.SELF_SEED, seed) for address, seed in self.self_seeds.items()}
-        for address, secret in self.mask_keys.items():
-            if address in entries:
-                raise TranscriptError(f"0x{address.hex()} cannot be both a survivor and dropped")
-            entries[address] = (ShareKind.MASK_KEY, secret)
-        body = b"".join(
-            address_bytes(address, "owner") + bytes([kind]) + value.to_bytes(SCALAR_BYTES, "big")
-            for address, (kind, value) in sorted(entries.items())
-        )
-        return TRANSCRIPT_MAGIC + len(entries).to_bytes(2, "big") + body
-
-    @classmethod
-    def decode(cls, data: bytes) -> "Transcript":
-        """Parse a transcript, checking its layout, order and kinds."""
-        size = ADDRESS_BYTES + 1 + SCALAR_BYTES
-        if data[: len(TRANSCRIPT_MAGIC)] != TRANSCRIPT_MAGIC or len(data) < len(TRANSCRIPT_MAGIC) + 2:
-            raise TranscriptError("transcript: bad magic or truncated header")
-        count = int.from_bytes(data[len(TRANSCRIPT_MAGIC) : len(TRANSCRIPT_MAGIC) + 2], "big")
-        body = data[len(TRANSCRIPT_MAGIC) + 2 :]
-        if len(body) != count * size:
-            raise TranscriptError(f"transcript: {len(body)} body bytes for {count} entries")
-        self_seeds, mask_keys, previous = {}, {}, b""
-        for start in range(0, len(body), size):
-            address, kind = body[start : start + ADDRESS_BYTES], body[start + ADDRESS_BYTES]
-            if address <= previous:
-                raise TranscriptError("transcript: entries are not strictly ordered by address")
-            previous = address
-            value = int.from_bytes(body[start + ADDRESS_BYTES + 1 : start + size], "big")
-            if kind == ShareKind.SELF_SEED:
-                self_seeds[address] = value
-            elif kind == ShareKind.MASK_KEY:
-                mask_keys[address] = value
-            else:
-                raise TranscriptError(f"transcript: unknown kind {kind} for 0x{address.hex()}")
-        return cls(self_seeds, mask_keys)
+    def is_valid(self, round: SecureRound) -> bool:
+        """Whether :meth:`check` passes."""
+        try:
+            self.check(round)
+        except TranscriptError:
+            return False
+        return True
 
 
 def dropped_touching_survivors(round: SecureRound) -> tuple[Member, ...]:
     """The dropped members with at least one surviving neighbour: whose mask keys must be revealed."""
     survivors = {member.index for member in round.survivors()}
     return tuple(
-        member for member in round.dropped() if any(index in survivors for index in round.graph.neighbours_of(member.index))
+        member
+        for member in round.dropped()
+        if any(index in survivors for index in round.graph.neighbours_of(member.index))
     )
 
 
@@ -140,28 +145,23 @@ def unmask(round: SecureRound, masked: Mapping[bytes, NDArray[np.uint64]], trans
     if missing:
         raise RoundFailedError(f"masked vectors missing for {', '.join('0x' + m for m in missing)}")
     total = sum_masked([masked[member.address] for member in survivors])
-    count = total.size
-    for member in survivors:
-        total -= mask_stream(self_mask_key(transcript.self_seeds[member.address]), 0, count)
+    streams = [(self_mask_key(transcript.self_seeds[member.address]), False) for member in survivors]
     alive = {member.index: member for member in survivors}
-    for dropped in round.dropped():
-        if dropped.address not in transcript.mask_keys:
-            continue
+    for dropped in dropped_touching_survivors(round):
         secret = transcript.mask_keys[dropped.address]
         for index in round.graph.neighbours_of(dropped.index):
-            if index not in alive:
-                continue
-            survivor = alive[index]
-            stream = mask_stream(pair_key(round, secret, dropped, survivor), 0, count)
-            if survivor.number < dropped.number:
-                total -= stream
-            else:
-                total += stream
+            if index in alive:
+                survivor = alive[index]
+                # The survivor added +m when its address is the lower one: take it off again.
+                streams.append((pair_key(round, secret, dropped, survivor), survivor.number > dropped.number))
+    apply_masks(total, streams)
     weighted_sum: NDArray[np.int64] = total.view(np.int64)
     return weighted_sum
 
 
-def _shares_for(round: SecureRound, owner: Member, bundles: Mapping[bytes, UnmaskBundle], kind: ShareKind) -> dict[int, int]:
+def _shares_for(
+    round: SecureRound, owner: Member, bundles: Mapping[bytes, UnmaskBundle], kind: ShareKind
+) -> dict[int, int]:
     shares = {}
     for holder in round.neighbours(owner):
         bundle = bundles.get(holder.address)
@@ -193,3 +193,7 @@ def _interpolate(owner: Member, shares: dict[int, int], threshold: int, matches:
         if matches(secret):
             return secret
     raise RoundFailedError(f"no {threshold} of the published shares of 0x{owner.address.hex()} match its commitment")
+
+
+def _word(value: int) -> bytes:
+    return value.to_bytes(SCALAR_BYTES, "big")
