@@ -65,3 +65,46 @@ def test_verify_model_says_what_it_checked(reduced_demo: DemoRun, tmp_path: Path
     (tmp_path / "anchor.json").write_bytes((reduced_demo.folder / "anchor.json").read_bytes())
     bad = run_cli("verify-model", str(tmp_path / "model.pt"))
     assert bad.returncode == 1 and bad.stderr.startswith("MISMATCH:") and "RECORDED anchor" in bad.stderr
+
+
+SECRET_URL = "https://rpc.example.invalid/v3/0123456789abcdef-api-key"
+
+
+@pytest.mark.parametrize(
+    ("args", "extra_env", "expected"),
+    [
+        (["status", "--task", "1"], {}, "no chain given: pass --rpc URL or set FEDCHAIN_RPC"),
+        (["status", "--task", "1", "--rpc", "anvil"], {}, "--rpc must be the http(s) URL of a running node, not "
+                                                          "'anvil'"),
+        (["status", "--task", "1"], {"FEDCHAIN_RPC": "http://127.0.0.1:9/v3/0123456789abcdef-api-key"},
+         "no JSON-RPC node answers at http://127.0.0.1:9/..."),
+        (["claim", "--task", "1", "--rpc", "http://127.0.0.1:9", "--max-fee-gwei", "cheap"],
+         {"FEDCHAIN_PRIVATE_KEY": "ab" * 32}, "--max-fee-gwei 'cheap' is not a number of gwei"),
+        (["deploy", "--rpc", "http://127.0.0.1:9", "--keystore", "/nonexistent/key.json"],
+         {"FEDCHAIN_KEYSTORE_PASSWORD": "hunter2-secret"}, "keystore file /nonexistent/key.json does not exist"),
+        (["task", "create", "--config", "/nonexistent/task.toml", "--store", "blobs"], {},
+         "/nonexistent/task.toml: no such task configuration file"),
+        (["aggregator", "run", "--task", "1", "--store", "s3://user:pw@bucket/x"], {},
+         "credentials do not belong in a URL"),
+        (["participant", "run", "--task", "1", "--config", "examples/deploy/task.toml", "--data", "mnist:0/2",
+          "--store", "blobs"], {}, "--data mnist:0/2: no built-in dataset 'mnist'"),
+    ],
+)
+def test_deployment_commands_fail_in_one_line_without_secrets(args: list[str], extra_env: dict[str, str],
+                                                              expected: str) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("FEDCHAIN_")}
+    env.update(extra_env)
+    result = run_cli(*args, env=env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0], result.stderr
+    for secret in ("0123456789abcdef-api-key", "ab" * 32, "hunter2-secret", "pw@"):
+        assert secret not in result.stdout + result.stderr
+
+
+def test_help_never_shows_the_values_of_secret_variables() -> None:
+    env = {**os.environ, "FEDCHAIN_RPC": SECRET_URL, "FEDCHAIN_PRIVATE_KEY": "ab" * 32}
+    for command in (["status"], ["participant", "run"], ["deploy"]):
+        result = run_cli(*command, "--help", env=env)
+        assert result.returncode == 0 and "FEDCHAIN_RPC" in result.stdout
+        assert "api-key" not in result.stdout and "ab" * 32 not in result.stdout

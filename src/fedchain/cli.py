@@ -1,13 +1,17 @@
 """The `fedchain` command line.
 
-Every command that talks to a chain takes ``--rpc`` ("embedded", "anvil" or a JSON-RPC URL) and, for a
-URL, a key from an environment variable (``--key-env``, default FEDCHAIN_PRIVATE_KEY) or an encrypted
-keystore file (``--keystore``). Failures fedchain can explain are printed as one line, never a traceback,
-and secrets never appear in output.
+Every command that talks to a chain takes ``--rpc``: for ``chain info`` "embedded", "anvil" or a JSON-RPC
+URL; for the deployment commands (``deploy``, ``task create``, ``participant run``, ``aggregator run``,
+``watcher run``, ``status``, ``claim``, ``export-model``) the URL of a running node, also from
+$FEDCHAIN_RPC. Commands that send transactions sign with a key from an environment variable
+(``--key-env``, default FEDCHAIN_PRIVATE_KEY) or an encrypted keystore file (``--keystore``). Failures
+fedchain can explain are printed as one line, never a traceback, and secrets (keys, passwords, the
+path and query of an RPC URL) never appear in output or logs.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -16,22 +20,37 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 
-from fedchain.chain import connect
+from fedchain.chain import Chain, connect
 from fedchain.chain.anvil import AnvilNode
+from fedchain.chain.coordinator import Coordinator
 from fedchain.chain.keys import DEFAULT_KEY_ENV, DEFAULT_PASSWORD_ENV, create_keystore
+from fedchain.deploy.amounts import parse_tokens
+from fedchain.deploy.deployment import DEFAULT_DEPLOYMENT_FILE, RPC_ENV, coordinator_at, fee_caps, node_chain
 from fedchain.errors import FedchainError
+
+if TYPE_CHECKING:  # fedchain.roles loads torch, which most commands never need
+    from fedchain.roles import Agent
 
 app = typer.Typer(help="Federated learning coordinated by an EVM smart contract.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
 chain_app = typer.Typer(help="Chains: inspect one, or run a local anvil node.", no_args_is_help=True)
 account_app = typer.Typer(help="Accounts: encrypted keystore files.", no_args_is_help=True)
+task_app = typer.Typer(help="Tasks: create one from a configuration file.", no_args_is_help=True)
+participant_app = typer.Typer(help="Participants (hospitals): train, commit, reveal, claim.", no_args_is_help=True)
+aggregator_app = typer.Typer(help="Aggregators: bond, propose, finalize, collect fees.", no_args_is_help=True)
+watcher_app = typer.Typer(help="Watchers: check every reveal and proposal, prove what is wrong.",
+                          no_args_is_help=True)
 app.add_typer(chain_app, name="chain")
 app.add_typer(account_app, name="account")
+app.add_typer(task_app, name="task")
+app.add_typer(participant_app, name="participant")
+app.add_typer(aggregator_app, name="aggregator")
+app.add_typer(watcher_app, name="watcher")
 
 console = Console()
 errors = Console(stderr=True)
@@ -44,6 +63,25 @@ KeyEnvOption = Annotated[str, typer.Option("--key-env", help="Environment variab
 KeystoreOption = Annotated[
     Path | None, typer.Option("--keystore", help=f"Encrypted keystore file (password from ${DEFAULT_PASSWORD_ENV}).")
 ]
+NodeOption = Annotated[str | None, typer.Option("--rpc", envvar=RPC_ENV, show_envvar=True, show_default=False,
+                                                help="JSON-RPC URL of a running node (keep an API key in the "
+                                                     "variable rather than on the command line).")]
+MaxFeeOption = Annotated[str | None, typer.Option(
+    "--max-fee-gwei", envvar="FEDCHAIN_MAX_FEE_GWEI", show_envvar=True,
+    help="Most paid per gas, base fee included (default: the node's suggestion).")]
+PriorityFeeOption = Annotated[str | None, typer.Option(
+    "--priority-fee-gwei", envvar="FEDCHAIN_PRIORITY_FEE_GWEI", show_envvar=True,
+    help="Tip per gas to the block producer (default: the node's suggestion).")]
+DeploymentOption = Annotated[Path, typer.Option("--deployment", help="Deployment file of `fedchain deploy`.")]
+CoordinatorOption = Annotated[str | None, typer.Option(
+    "--coordinator", help="Coordinator address (default: the deployment file's).")]
+TaskOption = Annotated[int, typer.Option("--task", min=1, help="Task id.")]
+StoreOption = Annotated[str, typer.Option(
+    "--store", envvar="FEDCHAIN_STORE", show_envvar=True,
+    help="Blob store every party shares: a directory (also on a shared file system), "
+         "s3://bucket/prefix?endpoint=URL or ipfs+http://host:port.")]
+PollOption = Annotated[float, typer.Option("--poll", help="Seconds between two looks at the chain.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
 def one_line_errors(command: Callable[P, R]) -> Callable[P, R]:
@@ -58,6 +96,19 @@ def one_line_errors(command: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(code=1) from None
 
     return wrapper
+
+
+def signing_chain(rpc: str | None, key_env: str, keystore: Path | None, max_fee_gwei: str | None,
+                  priority_fee_gwei: str | None) -> Chain:
+    """The running node at ``rpc`` with the account that signs, and the fee limits of its transactions."""
+    caps = fee_caps(max_fee_gwei, priority_fee_gwei)
+    return node_chain(rpc, key_env=key_env, keystore=keystore, fee_caps=caps)
+
+
+def print_json(data: object) -> None:
+    """``data`` as JSON on stdout, unstyled."""
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    sys.stdout.flush()
 
 
 @chain_app.command("info")
@@ -152,3 +203,210 @@ def verify_model(
         raise typer.Exit(code=1)
     console.print(f"[bold green]OK:[/] {model} has root {verdict.computed_root}, as anchored in "
                   f"{verdict.checked_against}", highlight=False, soft_wrap=True)
+
+
+# -- deployment: one process per role against a running node (docs/deployment.md) ---------------------
+
+
+@app.command("deploy")
+@one_line_errors
+def deploy(rpc: NodeOption = None, key_env: KeyEnvOption = DEFAULT_KEY_ENV, keystore: KeystoreOption = None,
+           max_fee_gwei: MaxFeeOption = None, priority_fee_gwei: PriorityFeeOption = None,
+           token: Annotated[str | None, typer.Option(help="An existing ERC-20 for stakes and rewards (default: "
+                                                         "deploy a DevToken, which anyone may mint: development "
+                                                         "chains and testnets only).")] = None,
+           fund: Annotated[list[str] | None, typer.Option("--fund", help="Mint DevTokens to this address "
+                                                                         "(repeatable).")] = None,
+           fund_amount: Annotated[str, typer.Option(help="Whole tokens minted to each --fund address.")] = "1000",
+           out: Annotated[Path, typer.Option("--out", help="Where to write the deployment file.")]
+           = DEFAULT_DEPLOYMENT_FILE) -> None:
+    """Deploy the coordinator (and a DevToken) and write the deployment file the other commands read."""
+    from fedchain.deploy.deployment import deploy as deploy_contracts  # noqa: PLC0415
+    from fedchain.deploy.deployment import write_deployment  # noqa: PLC0415
+
+    with signing_chain(rpc, key_env, keystore, max_fee_gwei, priority_fee_gwei) as chain:
+        deployment = deploy_contracts(chain, token=token, fund=fund or [],
+                                      fund_amount=parse_tokens("--fund-amount", fund_amount))
+    write_deployment(out, deployment)
+    console.print(f"chain        {deployment.chain_id}", highlight=False)
+    console.print(f"coordinator  {deployment.coordinator}", highlight=False)
+    console.print(f"token        {deployment.token}{' (DevToken)' if deployment.dev_token else ''}", highlight=False)
+    for address in fund or []:
+        console.print(f"funded       {address} with {fund_amount} tokens", highlight=False)
+    console.print(f"wrote        {out}", highlight=False)
+
+
+@task_app.command("create")
+@one_line_errors
+def task_create(config: Annotated[Path, typer.Option("--config", help="Task configuration file (TOML).")],
+                store: StoreOption, rpc: NodeOption = None, key_env: KeyEnvOption = DEFAULT_KEY_ENV,
+                keystore: KeystoreOption = None, max_fee_gwei: MaxFeeOption = None,
+                priority_fee_gwei: PriorityFeeOption = None, deployment: DeploymentOption = DEFAULT_DEPLOYMENT_FILE,
+                coordinator: CoordinatorOption = None,
+                token: Annotated[str | None, typer.Option(help="ERC-20 of the task (default: the deployment "
+                                                              "file's).")] = None,
+                as_json: JsonOption = False) -> None:
+    """Upload the initial model, fund the reward pool and create the task; prints its id."""
+    from fedchain.deploy.deployment import token_of  # noqa: PLC0415
+    from fedchain.deploy.task_config import load_task_config  # noqa: PLC0415
+    from fedchain.deploy.tasks import create_task  # noqa: PLC0415
+    from fedchain.storage import open_store  # noqa: PLC0415
+
+    task_config = load_task_config(config)
+    blobs = open_store(store)
+    with signing_chain(rpc, key_env, keystore, max_fee_gwei, priority_fee_gwei) as chain:
+        client = coordinator_at(chain, coordinator=coordinator, deployment_file=deployment)
+        created = create_task(client, blobs, chain.accounts[0], task_config,
+                              token_of(chain, token=token, deployment_file=deployment))
+    if as_json:
+        print_json({"task_id": created.task_id, "coordinator": client.address, "num_params": created.num_params,
+                    "model_root": created.model_root, "model_blob_ref": created.model_blob_ref,
+                    "escrow": created.escrow, "token": created.token})
+        return
+    console.print(f"task {created.task_id} created on coordinator {client.address}: {created.num_params} "
+                  f"parameters, model root {created.model_root}, escrow {created.escrow} base units",
+                  highlight=False, soft_wrap=True)
+
+
+def _run(agent_for: Callable[[Coordinator], Agent], rpc: str | None, key_env: str, keystore: Path | None,
+         max_fee_gwei: str | None, priority_fee_gwei: str | None, deployment: Path, coordinator: str | None,
+         poll: float) -> None:
+    """Connect, build the agent and run it until it is finished or a signal stops it."""
+    from fedchain.deploy.runner import configure_logging, run_agent  # noqa: PLC0415
+
+    configure_logging()
+    with signing_chain(rpc, key_env, keystore, max_fee_gwei, priority_fee_gwei) as chain:
+        run_agent(agent_for(coordinator_at(chain, coordinator=coordinator, deployment_file=deployment)),
+                  poll_seconds=poll)
+
+
+@participant_app.command("run")
+@one_line_errors
+def participant_run(task: TaskOption,
+                    config: Annotated[Path, typer.Option("--config", help="The task's configuration file.")],
+                    data: Annotated[str, typer.Option("--data", help="Training data: a CSV file, or NAME:I/N for "
+                                                                     "part I of N of a built-in dataset.")],
+                    store: StoreOption, rpc: NodeOption = None, key_env: KeyEnvOption = DEFAULT_KEY_ENV,
+                    keystore: KeystoreOption = None, max_fee_gwei: MaxFeeOption = None,
+                    priority_fee_gwei: PriorityFeeOption = None,
+                    deployment: DeploymentOption = DEFAULT_DEPLOYMENT_FILE, coordinator: CoordinatorOption = None,
+                    journal: Annotated[Path | None, typer.Option(help="Journal file (default: fedchain-journal-"
+                                                                      "TASK-ADDRESS.json here).")] = None,
+                    stake: Annotated[str | None, typer.Option(help="Whole tokens to stake (default: the task's "
+                                                                   "minimum).")] = None,
+                    label_column: Annotated[str, typer.Option(help="Label column of a CSV file.")] = "label",
+                    poll: PollOption = 2.0) -> None:
+    """Train on local data each round, commit and reveal the update, claim rewards, then take the stake back."""
+    from fedchain.deploy import runner  # noqa: PLC0415
+    from fedchain.deploy.data import load_hospital_data  # noqa: PLC0415
+    from fedchain.deploy.task_config import load_task_config  # noqa: PLC0415
+    from fedchain.storage import open_store  # noqa: PLC0415
+
+    task_config = load_task_config(config)
+    training_data = load_hospital_data(data, label_column=label_column)
+    blobs = open_store(store)
+    amount = None if stake is None else parse_tokens("--stake", stake)
+
+    def build(client: Coordinator) -> Agent:
+        address = client.chain.accounts[0].address
+        path = journal or Path(f"fedchain-journal-{task}-{address}.json")
+        return runner.participant(client, blobs, task, client.chain.accounts[0], config=task_config,
+                                  data=training_data, journal=path, stake=amount)
+
+    _run(build, rpc, key_env, keystore, max_fee_gwei, priority_fee_gwei, deployment, coordinator, poll)
+
+
+@aggregator_app.command("run")
+@one_line_errors
+def aggregator_run(task: TaskOption, store: StoreOption, rpc: NodeOption = None,
+                   key_env: KeyEnvOption = DEFAULT_KEY_ENV, keystore: KeystoreOption = None,
+                   max_fee_gwei: MaxFeeOption = None, priority_fee_gwei: PriorityFeeOption = None,
+                   deployment: DeploymentOption = DEFAULT_DEPLOYMENT_FILE, coordinator: CoordinatorOption = None,
+                   bond: Annotated[str | None, typer.Option(help="Whole tokens to bond (default: the task's "
+                                                                 "aggregatorBond).")] = None,
+                   standby: Annotated[bool, typer.Option(help="Propose only in reopened propose windows: take "
+                                                              "a round over when the others are gone.")] = False,
+                   poll: PollOption = 2.0) -> None:
+    """Bond, propose each round's aggregate, finalize; after the task, claim fees and take the bond back."""
+    from fedchain.deploy import runner  # noqa: PLC0415
+    from fedchain.storage import open_store  # noqa: PLC0415
+
+    blobs = open_store(store)
+    amount = None if bond is None else parse_tokens("--bond", bond)
+
+    def build(client: Coordinator) -> Agent:
+        return runner.aggregator(client, blobs, task, client.chain.accounts[0], bond=amount, standby=standby)
+
+    _run(build, rpc, key_env, keystore, max_fee_gwei, priority_fee_gwei, deployment, coordinator, poll)
+
+
+@watcher_app.command("run")
+@one_line_errors
+def watcher_run(task: TaskOption, store: StoreOption, rpc: NodeOption = None,
+                key_env: KeyEnvOption = DEFAULT_KEY_ENV, keystore: KeystoreOption = None,
+                max_fee_gwei: MaxFeeOption = None, priority_fee_gwei: PriorityFeeOption = None,
+                deployment: DeploymentOption = DEFAULT_DEPLOYMENT_FILE, coordinator: CoordinatorOption = None,
+                poll: PollOption = 2.0) -> None:
+    """Recompute every reveal and proposal and prove what is wrong; slash missed reveals; end an idle task."""
+    from fedchain.deploy import runner  # noqa: PLC0415
+    from fedchain.storage import open_store  # noqa: PLC0415
+
+    blobs = open_store(store)
+
+    def build(client: Coordinator) -> Agent:
+        return runner.watcher(client, blobs, task, client.chain.accounts[0])
+
+    _run(build, rpc, key_env, keystore, max_fee_gwei, priority_fee_gwei, deployment, coordinator, poll)
+
+
+@app.command("status")
+@one_line_errors
+def status(task: TaskOption, rpc: NodeOption = None, deployment: DeploymentOption = DEFAULT_DEPLOYMENT_FILE,
+           coordinator: CoordinatorOption = None, as_json: JsonOption = False) -> None:
+    """A task's state as the chain tells it: round, phase, deadlines, commits, reveals, proposal, stakes."""
+    from fedchain.deploy.status import render, task_report  # noqa: PLC0415
+
+    with node_chain(rpc, read_only=True) as chain:
+        report = task_report(coordinator_at(chain, coordinator=coordinator, deployment_file=deployment), task)
+    if as_json:
+        print_json(report.to_json())
+        return
+    for line in render(report):
+        console.print(line, highlight=False, soft_wrap=True)
+
+
+@app.command("claim")
+@one_line_errors
+def claim(task: TaskOption, rpc: NodeOption = None, key_env: KeyEnvOption = DEFAULT_KEY_ENV,
+          keystore: KeystoreOption = None, max_fee_gwei: MaxFeeOption = None,
+          priority_fee_gwei: PriorityFeeOption = None, deployment: DeploymentOption = DEFAULT_DEPLOYMENT_FILE,
+          coordinator: CoordinatorOption = None) -> None:
+    """Collect what a task owes this account: rewards and fees; after its end also the stake, the bond and
+    (for the requester) the rest of the pool."""
+    from fedchain.deploy.claim import claim_all  # noqa: PLC0415
+
+    with signing_chain(rpc, key_env, keystore, max_fee_gwei, priority_fee_gwei) as chain:
+        actions = claim_all(coordinator_at(chain, coordinator=coordinator, deployment_file=deployment), task,
+                            chain.accounts[0])
+    for action in actions or ["nothing to claim"]:
+        console.print(action, highlight=False)
+
+
+@app.command("export-model")
+@one_line_errors
+def export_model(task: TaskOption, store: StoreOption, rpc: NodeOption = None,
+                 deployment: DeploymentOption = DEFAULT_DEPLOYMENT_FILE, coordinator: CoordinatorOption = None,
+                 out: Annotated[Path, typer.Option("--out", help="Model file to write (anchor.json goes beside "
+                                                                 "it).")] = Path("model.pt"),
+                 round: Annotated[int | None, typer.Option(help="Round whose model to save (default: the last "
+                                                                "finalized).")] = None) -> None:
+    """Save a task's anchored model (checked against the chain) as a PyTorch state_dict, with its anchor."""
+    from fedchain.deploy.export import export_model as save_model  # noqa: PLC0415
+    from fedchain.storage import open_store  # noqa: PLC0415
+
+    blobs = open_store(store)
+    with node_chain(rpc, read_only=True) as chain:
+        anchor = save_model(coordinator_at(chain, coordinator=coordinator, deployment_file=deployment), blobs,
+                            task, out, round)
+    console.print(f"saved {out}: round {anchor.round} of task {anchor.task_id}, root {anchor.model_root}; check "
+                  f"it with `fedchain verify-model {out} --rpc URL`", highlight=False, soft_wrap=True)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 
 from fedchain.chain import (
@@ -105,3 +109,55 @@ def test_out_of_gas_is_a_failed_transaction(dev_chain: Chain) -> None:
     with pytest.raises(TransactionFailedError, match="mint failed in block"):
         dev_chain.send(token.functions.mint(dev_chain.accounts[0].address, 10), kind="mint", gas=30_000)
     assert [record.kind for record in dev_chain.gas_records] == ["deploy DevToken"]
+
+
+def test_pinned_reads_see_one_block_however_the_chain_moves(dev_chain: Chain) -> None:
+    token = dev_chain.deploy("DevToken", "Fed", "FED")
+    holder = dev_chain.accounts[1].address
+    with dev_chain.pinned() as block:
+        dev_chain.send(token.functions.mint(holder, 7), kind="mint")
+        assert dev_chain.call(token.functions.balanceOf(holder)) == 0, "the mint came after the pinned block"
+        assert dev_chain.now() == dev_chain.w3.eth.get_block(block)["timestamp"]
+        assert not list(token.events.Transfer().get_logs(from_block=0, to_block=dev_chain.read_block))
+    assert dev_chain.call(token.functions.balanceOf(holder)) == 7
+    with dev_chain.pinned(block + 1):
+        assert dev_chain.call(token.functions.balanceOf(holder)) == 7
+
+
+class _FlakyNode(BaseHTTPRequestHandler):
+    """Answers eth_chainId once, then HTTP 503 to everything: a hosted endpoint that starts failing."""
+
+    answered = 0
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        if _FlakyNode.answered == 0:
+            _FlakyNode.answered += 1
+            body = json.dumps({"jsonrpc": "2.0", "id": 0, "result": "0x7a69"}).encode()
+            self.send_response(200)
+        else:
+            body = b"Service Unavailable"
+            self.send_response(503)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+def test_http_errors_are_retried_then_reported_without_the_urls_secret_parts() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FlakyNode)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/v3/secret-api-key"
+        chain = connect(url, read_only=True)
+        with pytest.raises(ChainConnectionError) as caught:
+            chain.now()
+    finally:
+        server.shutdown()
+        server.server_close()
+    message = str(caught.value)
+    assert "stopped answering (HTTPError, HTTP 503)" in message and "/..." in message
+    assert "secret-api-key" not in message

@@ -56,3 +56,6 @@ def test_credentials_in_a_url_are_refused_without_being_echoed() -> None:
     with pytest.raises(StoreUrlError, match="credentials do not belong in a URL") as caught:
         open_store("s3://AKIDEXAMPLE:s3cr3t-value@bucket/prefix")
     assert "s3cr3t-value" not in str(caught.value) and "AKIDEXAMPLE" not in str(caught.value)
+    with pytest.raises(StoreUrlError, match="credentials do not belong in the endpoint") as caught:
+        open_store("s3://bucket/prefix?endpoint=http://minio:s3cr3t-value@127.0.0.1:9000")
+    assert "s3cr3t-value" not in str(caught.value)

@@ -1,6 +1,6 @@
 """Chain access: connect, deploy the shipped contracts, send transactions, move dev-chain time."""
 
-from fedchain.chain.connection import ANVIL, EMBEDDED, RPC, Chain, GasRecord, connect, dev_keys
+from fedchain.chain.connection import ANVIL, EMBEDDED, RPC, Chain, FeeCaps, GasRecord, connect, dev_keys, shown_url
 from fedchain.chain.errors import (
     AnvilNotFoundError,
     ArtifactError,
@@ -25,9 +25,11 @@ __all__ = [
     "ContractRevertError",
     "DecodedError",
     "DevChainOnlyError",
+    "FeeCaps",
     "GasRecord",
     "KeyLoadError",
     "TransactionFailedError",
     "connect",
     "dev_keys",
+    "shown_url",
 ]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -39,7 +39,7 @@ from web3.exceptions import (
     Web3RPCError,
 )
 from web3.providers.eth_tester import EthereumTesterProvider
-from web3.types import Nonce, TxParams, TxReceipt, Wei
+from web3.types import BlockIdentifier, Nonce, TxParams, TxReceipt, Wei
 
 from fedchain.chain.anvil import DEV_MNEMONIC, AnvilNode
 from fedchain.chain.artifacts import error_decoder, load_artifact
@@ -75,6 +75,27 @@ class GasRecord:
     block: int
 
 
+@dataclass(frozen=True)
+class FeeCaps:
+    """EIP-1559 fee limits for every transaction a `Chain` sends, in wei per gas (None: the node's suggestion).
+
+    On a public chain or an L2 they bound what a transaction may cost: ``max_fee`` is the most paid per gas
+    (base fee included), ``priority_fee`` the tip to the block producer. A transaction that the current base
+    fee prices out waits in the pool until the fee falls (an agent does nothing else meanwhile).
+    """
+
+    max_fee: int | None = None
+    priority_fee: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("max_fee", "priority_fee"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise ChainError(f"{name.replace('_', ' ')} must be >= 0 wei, got {value}")
+        if self.max_fee is not None and self.priority_fee is not None and self.priority_fee > self.max_fee:
+            raise ChainError(f"the priority fee ({self.priority_fee} wei) exceeds the max fee ({self.max_fee} wei)")
+
+
 @dataclass
 class Chain:
     """A connected chain: web3 handle, signing accounts and transaction plumbing."""
@@ -83,9 +104,11 @@ class Chain:
     backend: str
     accounts: list[LocalAccount]
     gas_records: list[GasRecord] = field(default_factory=list)
+    fee_caps: FeeCaps = field(default_factory=FeeCaps)
     _tester: EthereumTester | None = None
     _anvil: AnvilNode | None = None
     _nonces: dict[str, int] = field(default_factory=dict)
+    _read_block: BlockIdentifier = "latest"
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -122,8 +145,30 @@ class Chain:
         return self.backend in (EMBEDDED, ANVIL)
 
     def now(self) -> int:
-        """The timestamp of the latest block: the chain's notion of 'now'."""
-        return int(self._rpc(lambda: self.w3.eth.get_block("latest")["timestamp"]))
+        """The timestamp of the latest block (of the pinned block, see :meth:`pinned`): the chain's 'now'."""
+        return int(self._rpc(lambda: self.w3.eth.get_block(self._read_block)["timestamp"]))
+
+    @property
+    def read_block(self) -> BlockIdentifier:
+        """The block that views, event queries and :meth:`now` read: "latest", or the one :meth:`pinned` holds."""
+        return self._read_block
+
+    @contextlib.contextmanager
+    def pinned(self, block: int | None = None) -> Iterator[int]:
+        """Read at one block while inside: views (:meth:`call`), event queries that end at :attr:`read_block`
+        and :meth:`now` all see block ``block`` (default: the latest on entry), whose number is yielded. What
+        is read together is then consistent, however fast the chain moves. Transactions are unaffected."""
+        number = int(self._rpc(lambda: self.w3.eth.block_number)) if block is None else block
+        previous = self._read_block
+        self._read_block = number
+        try:
+            yield number
+        finally:
+            self._read_block = previous
+
+    def query(self, thunk: Callable[[], T]) -> T:
+        """Run a read that does not go through :meth:`call` (an event query, say) with the same retries."""
+        return self._rpc(thunk)
 
     def advance_time(self, seconds: int) -> int:
         """Move a development chain's clock forward by `seconds` and mine a block; return the new time."""
@@ -169,7 +214,8 @@ class Chain:
         # An explicit sender spares eth-tester from listing every account to guess one, on each call.
         caller = sender or (self.accounts[0].address if self.accounts else None)
         params: TxParams = {"from": Web3.to_checksum_address(caller)} if caller else {}
-        return self._decoded(f"{function.fn_name}", lambda: self._rpc(lambda: function.call(params)))
+        return self._decoded(f"{function.fn_name}",
+                             lambda: self._rpc(lambda: function.call(params, block_identifier=self._read_block)))
 
     # -- transactions --------------------------------------------------------------------------------
 
@@ -187,6 +233,10 @@ class Chain:
         params: TxParams = {"from": address, "nonce": Nonce(nonce), "value": Wei(value), "chainId": self.chain_id}
         if gas is not None:
             params["gas"] = gas
+        if self.fee_caps.max_fee is not None:
+            params["maxFeePerGas"] = Wei(self.fee_caps.max_fee)
+        if self.fee_caps.priority_fee is not None:
+            params["maxPriorityFeePerGas"] = Wei(self.fee_caps.priority_fee)
         tx = self._decoded(kind, lambda: self._rpc(lambda: call.build_transaction(params)))
         signed = account.sign_transaction(tx)  # type: ignore[arg-type]
         tx_hash = self._rpc(lambda: self._send_raw(signed.raw_transaction, signed.hash))
@@ -243,18 +293,26 @@ class Chain:
             raise ContractRevertError(action, _decode_tester_error(error)) from None
 
     def _rpc(self, thunk: Callable[[], T]) -> T:
-        """Run one RPC interaction, retrying transient transport failures with backoff."""
+        """Run one RPC interaction, retrying transport failures and HTTP errors (a node restarting, a hosted
+        endpoint's rate limit) with backoff. The error names the failure, never the URL's secret parts:
+        requests' own messages quote the whole URL, so they are not passed on."""
         delay = 0.25
         for attempt in range(TRANSIENT_RETRIES + 1):
             try:
                 return thunk()
-            except (requests.ConnectionError, requests.Timeout) as error:
+            except requests.RequestException as error:
                 if attempt == TRANSIENT_RETRIES:
                     raise ChainConnectionError(f"the chain at {shown_url(self.url or '')} stopped answering "
-                                               f"({type(error).__name__})") from None
+                                               f"({_describe_http_failure(error)})") from None
                 time.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _describe_http_failure(error: requests.RequestException) -> str:
+    """The failure's kind and HTTP status, without the request's URL."""
+    status = error.response.status_code if error.response is not None else None
+    return type(error).__name__ + (f", HTTP {status}" if status is not None else "")
 
 
 def _decode_web3_error(error: ContractCustomError | ContractLogicError | ContractPanicError) -> DecodedError:
@@ -284,12 +342,14 @@ def _decode_tester_error(error: BaseException) -> DecodedError:
 
 
 def connect(target: str = EMBEDDED, *, key_env: str = DEFAULT_KEY_ENV, keystore: Path | None = None,
-            dev_accounts: int = DEFAULT_DEV_ACCOUNTS, read_only: bool = False) -> Chain:
+            dev_accounts: int = DEFAULT_DEV_ACCOUNTS, read_only: bool = False,
+            fee_caps: FeeCaps | None = None) -> Chain:
     """Connect to `target` ("embedded", "anvil" or a JSON-RPC URL) and return a ready `Chain`.
 
     Development chains come with `dev_accounts` funded accounts. A URL gets one account: from the
     keystore file if given (password from $FEDCHAIN_KEYSTORE_PASSWORD), else from `key_env`; with
-    `read_only` it gets none and needs no key (views and events only).
+    `read_only` it gets none and needs no key (views and events only). ``fee_caps`` bound the fees of
+    every transaction sent through the URL.
     """
     if target == EMBEDDED:
         return _connect_embedded(dev_accounts)
@@ -307,9 +367,10 @@ def connect(target: str = EMBEDDED, *, key_env: str = DEFAULT_KEY_ENV, keystore:
         try:
             w3.eth.chain_id  # noqa: B018 - a probe: fail here, clearly, if nothing answers
         except (requests.RequestException, OSError, ValueError) as error:
-            reason = type(error).__name__
+            reason = _describe_http_failure(error) if isinstance(error, requests.RequestException) else \
+                type(error).__name__
             raise ChainConnectionError(f"no JSON-RPC node answers at {shown_url(target)} ({reason})") from None
-        return Chain(w3=w3, backend=RPC, accounts=accounts)
+        return Chain(w3=w3, backend=RPC, accounts=accounts, fee_caps=fee_caps or FeeCaps())
     raise ChainConnectionError(f"unknown chain target {target!r}: use 'embedded', 'anvil' or an http(s) URL")
 
 

@@ -222,11 +222,14 @@ class Proposal:
 
 @dataclass(frozen=True)
 class FinalizedModel:
-    """One RoundFinalized event: the global model round ``round`` produced."""
+    """One RoundFinalized event: the global model round ``round`` produced, and the transaction (0x-hex hash,
+    block) that anchored it."""
 
     round: int
     root: bytes
     blob_ref: bytes
+    tx_hash: str
+    block: int
 
 
 @dataclass(frozen=True)
@@ -373,7 +376,8 @@ class CoordinatorClient:
     def finalized_models(self, task_id: int) -> list[FinalizedModel]:
         """Every RoundFinalized event of the task: the global model each finalized round produced."""
         return [FinalizedModel(round=int(log.args.round), root=bytes(log.args.modelRoot),
-                               blob_ref=bytes(log.args.modelBlobRef))
+                               blob_ref=bytes(log.args.modelBlobRef), tx_hash=log.transactionHash.to_0x_hex(),
+                               block=int(log.blockNumber))
                 for log in self._logs("RoundFinalized", taskId=task_id)]
 
     def created_task_id(self, receipt: TxReceipt) -> int:
@@ -382,8 +386,11 @@ class CoordinatorClient:
         return int(event.args.taskId)
 
     def _logs(self, event: str, **filters: int) -> list[Any]:
+        """Events up to the chain's read block (the latest, or the one :meth:`Chain.pinned` holds)."""
         handle = getattr(self.contract.events, event)()
-        return list(handle.get_logs(from_block=FIRST_BLOCK, argument_filters=filters))
+        to_block = self.chain.read_block
+        return list(self.chain.query(lambda: handle.get_logs(from_block=FIRST_BLOCK, to_block=to_block,
+                                                             argument_filters=filters)))
 
     # -- transactions -----------------------------------------------------------------------------------
 

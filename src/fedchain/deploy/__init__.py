@@ -1,6 +1,8 @@
 """Real deployments: one process per role against a JSON-RPC chain, the logic behind the CLI's commands.
 
-- :mod:`fedchain.deploy.deployment`: deploy the coordinator (and a dev token), the deployment file;
+- :mod:`fedchain.deploy.deployment`: deploy the coordinator (and a dev token), the deployment file, the
+  connection to a running node and its fee limits;
+- :mod:`fedchain.deploy.amounts`: token amounts as typed (whole tokens) and as sent (base units);
 - :mod:`fedchain.deploy.task_config`: the task configuration file (TOML) shared by the consortium;
 - :mod:`fedchain.deploy.data`: a hospital's training data (a CSV file, or part of a built-in dataset);
 - :mod:`fedchain.deploy.runner`: building an agent from command-line settings and running it until it is

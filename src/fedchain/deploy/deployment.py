@@ -11,18 +11,21 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Final
 
 from web3 import Web3
 
-from fedchain.chain import Chain, ChainError, connect
+from fedchain.chain import ANVIL, EMBEDDED, Chain, ChainError, FeeCaps, connect
 from fedchain.chain.coordinator import COORDINATOR_CONTRACT, TOKEN_CONTRACT, Coordinator, Token
+from fedchain.chain.keys import DEFAULT_KEY_ENV
 from fedchain.deploy.errors import DeployError
 
 SCHEMA: Final = "fedchain-deployment/1"
 DEFAULT_DEPLOYMENT_FILE: Final = Path("deployment.json")
+RPC_ENV: Final = "FEDCHAIN_RPC"
+GWEI_DECIMALS: Final = 9
 
 
 @dataclass(frozen=True)
@@ -115,12 +118,38 @@ def read_deployment(path: Path) -> Deployment:
     return deployment
 
 
-def node_chain(rpc: str, *, key_env: str, keystore: Path | None, read_only: bool = False) -> Chain:
+def node_chain(rpc: str | None, *, key_env: str = DEFAULT_KEY_ENV, keystore: Path | None = None,
+               read_only: bool = False, fee_caps: FeeCaps | None = None) -> Chain:
     """A running node at URL ``rpc``, with the account from ``key_env`` or ``keystore`` unless ``read_only``."""
+    if not rpc:
+        raise DeployError(f"no chain given: pass --rpc URL or set {RPC_ENV} (start a local node with "
+                          "`fedchain chain up`)")
     if not rpc.startswith(("http://", "https://")):
-        raise DeployError(f"--rpc must be the http(s) URL of a running node, not {rpc!r}: start one with "
+        # Anything else is not echoed: a mistyped hosted endpoint may carry its API key.
+        given = f", not {rpc!r}" if rpc in (EMBEDDED, ANVIL) else ""
+        raise DeployError(f"--rpc must be the http(s) URL of a running node{given}: start one with "
                           "`fedchain chain up` (or use a testnet's RPC URL)")
-    return connect(rpc, key_env=key_env, keystore=keystore, read_only=read_only)
+    return connect(rpc, key_env=key_env, keystore=keystore, read_only=read_only, fee_caps=fee_caps)
+
+
+def fee_caps(max_fee_gwei: str | None, priority_fee_gwei: str | None) -> FeeCaps:
+    """The fee limits ``--max-fee-gwei`` and ``--priority-fee-gwei`` give (gwei, decimals allowed)."""
+    return FeeCaps(max_fee=_gwei("--max-fee-gwei", max_fee_gwei), priority_fee=_gwei("--priority-fee-gwei",
+                                                                                     priority_fee_gwei))
+
+
+def _gwei(option: str, value: str | None) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise DeployError(f"{option} {value!r} is not a number of gwei") from None
+    wei = amount.scaleb(GWEI_DECIMALS)
+    if not amount.is_finite() or amount < 0 or wei != wei.to_integral_value():
+        raise DeployError(f"{option} {value!r}: must be a non-negative number of gwei with at most "
+                          f"{GWEI_DECIMALS} decimals")
+    return int(wei)
 
 
 def token_of(chain: Chain, *, token: str | None, deployment_file: Path) -> Token:

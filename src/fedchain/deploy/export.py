@@ -42,13 +42,11 @@ def export_model(coordinator: Coordinator, store: BlobStore, task_id: int, model
     torch.save(state, buffer)
     model_file.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(model_file, lambda handle: handle.write(buffer.getvalue()))
-    (event,) = coordinator.contract.events.RoundFinalized().get_logs(
-        from_block=0, argument_filters={"taskId": task_id, "round": model.round})
     params = rules.params
     anchor = Anchor(chain_id=coordinator.chain.chain_id, backend=coordinator.chain.backend,
                     coordinator=coordinator.address, task_id=task_id, round=model.round,
                     model_root="0x" + model.root.hex(), model_blob_ref="0x" + model.blob_ref.hex(),
-                    anchor_tx=event.transactionHash.to_0x_hex(), anchor_block=int(event.blockNumber),
+                    anchor_tx=model.tx_hash, anchor_block=model.block,
                     scale_bits=params.scale_bits, words_per_leaf=params.words_per_leaf,
                     num_params=params.num_params, clip=params.clip,
                     shapes=[(shape.name, shape.dims) for shape in rules.shapes], model_file=model_file.name)

@@ -18,16 +18,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from types import FrameType
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from eth_account.signers.local import LocalAccount
 
 from fedchain.chain.coordinator import Coordinator, TaskStatus, Token
+from fedchain.deploy.amounts import MAX_AMOUNT_UNITS, base_units
 from fedchain.deploy.errors import DeployError
-from fedchain.deploy.task_config import MAX_AMOUNT_UNITS, TaskConfig, base_units
-from fedchain.learn import TabularDataset, TorchTrainer, seeded_model
 from fedchain.roles import Agent, Aggregator, Journal, Participant, RoleError, Watcher
 from fedchain.storage import BlobStore
+
+if TYPE_CHECKING:  # torch is loaded only where a participant is built: aggregators and watchers never need it
+    from fedchain.deploy.task_config import TaskConfig
+    from fedchain.learn import TabularDataset
 
 LOG_FORMAT: Final = "%(asctime)s %(message)s"
 STOP_SIGNALS: Final = (signal.SIGTERM, signal.SIGINT)
@@ -99,6 +102,8 @@ def participant(coordinator: Coordinator, store: BlobStore, task_id: int, accoun
     The model the configuration builds must be the task's: same tensors, same shapes, as pinned on
     chain by the model-spec hash; and ``data`` must have as many features as the model has inputs.
     """
+    from fedchain.learn import TorchTrainer, seeded_model  # noqa: PLC0415
+
     check_task(coordinator, task_id)
     if data.num_features != config.model.in_features:
         raise DeployError(f"the data has {data.num_features} feature columns, the model takes "

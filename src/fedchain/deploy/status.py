@@ -1,8 +1,8 @@
 """`fedchain status`: a task's state as the chain tells it, as plain data (``--json``) or as text.
 
-Everything comes from views and events of the coordinator at one moment: the task's status, the current
-round's phase and deadlines, who committed and revealed, the pending proposal, the current model, every
-closed round, and the stakes and bonds of everyone who joined or bonded. Amounts are base units of the
+Everything comes from views and events of the coordinator at one block (``block``): the task's status,
+the current round's phase and deadlines, who committed and revealed, the pending proposal, the current
+model, every closed round, and the stakes and bonds of everyone who joined or bonded. Amounts are base units of the
 task's token (the text view also shows them in whole tokens); roots and references are 0x-hex; times
 are the chain's (seconds since the epoch).
 """
@@ -10,10 +10,10 @@ are the chain's (seconds since the epoch).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from decimal import Decimal
 from typing import Any
 
 from fedchain.chain.coordinator import Coordinator, EntryState, RoundStatus, TaskStatus, Token
+from fedchain.deploy.amounts import whole_tokens
 from fedchain.deploy.errors import DeployError
 
 SCHEMA = "fedchain-status/1"
@@ -51,12 +51,13 @@ class ClosedRound:
 
 @dataclass(frozen=True)
 class Member:
-    """A participant's stake record."""
+    """A participant's stake record and what a claim would pay it now."""
 
     address: str
     stake: int
     joined: bool
     exiting: bool
+    claimable: int
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,9 @@ class Bonded:
 
 @dataclass(frozen=True)
 class TaskReport:
-    """A task's state at chain time ``now``."""
+    """A task's state as of block ``block``, whose time is ``now``. ``round`` is the contract's current round:
+    ``num_rounds`` once the task has completed, the stalled round if it was abandoned (``phase`` then
+    NOT_OPEN); the per-round fields describe that round."""
 
     chain_id: int
     coordinator: str
@@ -81,6 +84,7 @@ class TaskReport:
     round: int
     num_rounds: int
     phase: str
+    block: int
     now: int
     deadlines: Deadlines
     committed: list[str]
@@ -103,7 +107,12 @@ class TaskReport:
 
 
 def task_report(coordinator: Coordinator, task_id: int) -> TaskReport:
-    """Read task ``task_id``'s state from ``coordinator``."""
+    """Read task ``task_id``'s state from ``coordinator``, every view and event at one block."""
+    with coordinator.chain.pinned() as block:
+        return _report_at(coordinator, task_id, block)
+
+
+def _report_at(coordinator: Coordinator, task_id: int, block: int) -> TaskReport:
     state = coordinator.task_state(task_id)
     if state.status == TaskStatus.NONE:
         raise DeployError(f"task {task_id} does not exist on coordinator {coordinator.address}")
@@ -117,7 +126,7 @@ def task_report(coordinator: Coordinator, task_id: int) -> TaskReport:
     return TaskReport(
         chain_id=coordinator.chain.chain_id, coordinator=coordinator.address, task_id=task_id,
         status=state.status.name, round=round, num_rounds=params.num_rounds, phase=view.phase.name,
-        now=coordinator.chain.now(),
+        block=block, now=coordinator.chain.now(),
         deadlines=Deadlines(commit_end=view.commit_end, reveal_end=view.reveal_end,
                             propose_start=view.propose_start, propose_end=view.propose_end,
                             challenge_end=view.challenge_end if view.has_proposal else 0),
@@ -140,7 +149,7 @@ def task_report(coordinator: Coordinator, task_id: int) -> TaskReport:
 def render(report: TaskReport) -> list[str]:
     """The report as lines of text for a terminal."""
     def tokens(units: int) -> str:
-        return f"{Decimal(units).scaleb(-report.token_decimals).normalize():f}"
+        return whole_tokens(units, report.token_decimals)
 
     def when(moment: int) -> str:
         if moment == 0:
@@ -149,20 +158,25 @@ def render(report: TaskReport) -> list[str]:
         return f"{moment} ({'in ' + str(delta) + ' s' if delta > 0 else 'passed'})"
 
     deadlines = report.deadlines
-    lines = [
-        f"task        {report.task_id} on chain {report.chain_id}, coordinator {report.coordinator}",
-        f"status      {report.status}, round {report.round} of 0..{report.num_rounds - 1}, phase {report.phase}",
-        f"deadlines   commit {when(deadlines.commit_end)}, reveal {when(deadlines.reveal_end)}, "
-        f"propose {when(deadlines.propose_end)}, challenge {when(deadlines.challenge_end)}",
-        f"committed   {len(report.committed)}: {', '.join(report.committed) or '-'}",
-        f"revealed    {len(report.revealed)}: {', '.join(report.revealed) or '-'}",
-    ]
-    proposal = report.proposal
-    lines.append("proposal    " + (f"{proposal.root} by {proposal.aggregator}" if proposal else "none pending"))
+    lines = [f"task        {report.task_id} on chain {report.chain_id}, coordinator {report.coordinator}, "
+             f"as of block {report.block}"]
+    if report.status == TaskStatus.RUNNING.name:
+        proposal = report.proposal
+        lines += [
+            f"status      {report.status}, round {report.round} of 0..{report.num_rounds - 1}, phase {report.phase}",
+            f"deadlines   commit {when(deadlines.commit_end)}, reveal {when(deadlines.reveal_end)}, "
+            f"propose {when(deadlines.propose_end)}, challenge {when(deadlines.challenge_end)}",
+            f"committed   {len(report.committed)}: {', '.join(report.committed) or '-'}",
+            f"revealed    {len(report.revealed)}: {', '.join(report.revealed) or '-'}",
+            "proposal    " + (f"{proposal.root} by {proposal.aggregator}" if proposal else "none pending"),
+        ]
+    else:
+        finalized = sum(closed.status == "FINALIZED" for closed in report.rounds)
+        lines.append(f"status      {report.status}: {finalized} of {report.num_rounds} rounds finalized")
     lines.append(f"model       root {report.model_root}, blob {report.model_blob_ref}")
     lines.append("rounds      " + (", ".join(f"{closed.round} {closed.status.lower()}" for closed in report.rounds)
                                    or "none closed yet"))
-    lines += [f"member      {member.address} stake {tokens(member.stake)}"
+    lines += [f"member      {member.address} stake {tokens(member.stake)}, claimable {tokens(member.claimable)}"
               f"{'' if member.joined else ' (left)'}{' (exiting)' if member.exiting else ''}"
               for member in report.members]
     lines += [f"aggregator  {bonded.address} bond {tokens(bonded.bond)}, unclaimed fees {tokens(bonded.fees)}"
@@ -173,7 +187,8 @@ def render(report: TaskReport) -> list[str]:
 
 def _member(coordinator: Coordinator, task_id: int, address: str) -> Member:
     record = coordinator.member(task_id, address)
-    return Member(address=address, stake=record.stake, joined=record.joined, exiting=record.exit_requested_at != 0)
+    return Member(address=address, stake=record.stake, joined=record.joined, exiting=record.exiting,
+                  claimable=coordinator.claimable(task_id, address))
 
 
 def _bonded(coordinator: Coordinator, task_id: int, address: str) -> Bonded:

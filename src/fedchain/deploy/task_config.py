@@ -34,6 +34,7 @@ from web3 import Web3
 from fedchain.aggregate.constants import BPS_DENOMINATOR, MAX_SAMPLE_CAP, MAX_SERVER_LR_BPS, MAX_UPDATES
 from fedchain.chain.coordinator import TaskParams
 from fedchain.commit.constants import ALLOWED_WORDS_PER_LEAF, MAX_CLIP, MAX_SCALE_BITS
+from fedchain.deploy.amounts import MAX_AMOUNT_UNITS, MAX_REWARD_UNITS, base_units
 from fedchain.deploy.errors import TaskConfigError
 from fedchain.deploy.toml_table import Table
 from fedchain.learn import LearnError, ModelSpec, TrainConfig
@@ -42,8 +43,6 @@ from fedchain.learn.trainer import OptimizerName
 UINT16_MAX: Final = 2**16 - 1
 UINT32_MAX: Final = 2**32 - 1
 UINT40_MAX: Final = 2**40 - 1
-MAX_REWARD_UNITS: Final = 2**96 - 1
-MAX_AMOUNT_UNITS: Final = 2**128 - 1
 MODEL_NAMES: Final = ("mlp", "logreg")
 OPTIMIZERS: Final = ("sgd", "adam")
 DEFAULT_WINDOW_SECONDS: Final = 300
@@ -118,16 +117,6 @@ class TaskConfig:
                                         high=MAX_REWARD_UNITS),
             model_spec_hash=bytes(32),
         )
-
-
-def base_units(key: str, amount: Decimal, decimals: int, *, low: int, high: int) -> int:
-    """``amount`` whole tokens in base units of a token with ``decimals``; an error names ``key``."""
-    units = amount.scaleb(decimals)
-    if units != units.to_integral_value():
-        raise TaskConfigError(f"{key}: {amount} has more decimals than the token's {decimals}")
-    if not low <= int(units) <= high:
-        raise TaskConfigError(f"{key}: {amount} tokens = {int(units)} base units must lie in [{low}, {high}]")
-    return int(units)
 
 
 def load_task_config(path: Path) -> TaskConfig:

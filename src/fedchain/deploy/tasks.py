@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 from eth_account.signers.local import LocalAccount
 
 from fedchain.chain.coordinator import Coordinator, Token
+from fedchain.deploy.amounts import whole_tokens
 from fedchain.deploy.errors import DeployError
 from fedchain.deploy.task_config import TaskConfig
 from fedchain.learn import initial_parameters, model_parameter_names, seeded_model
@@ -35,8 +35,8 @@ def create_task(coordinator: Coordinator, store: BlobStore, account: LocalAccoun
     balance = token.balance_of(account.address)
     if balance < escrow:
         decimals = token.decimals()
-        raise DeployError(f"the escrow is {Decimal(escrow).scaleb(-decimals)} tokens (rounds x task.reward_per_round) "
-                          f"but {account.address} holds {Decimal(balance).scaleb(-decimals)}")
+        raise DeployError(f"the escrow is {whole_tokens(escrow, decimals)} tokens (rounds x task.reward_per_round) "
+                          f"but {account.address} holds {whole_tokens(balance, decimals)}")
     names = model_parameter_names(seeded_model(config.model, config.seed))
     requester = Requester.create_task(coordinator, store, account, template=params,
                                       parameters=initial_parameters(config.model, seed=config.seed), names=names)

@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import requests
 import torch
 from web3 import Web3
 
-from fedchain.chain import RPC, Chain, ChainConnectionError, ChainError
+from fedchain.chain import Chain, ChainError, connect, shown_url
 from fedchain.chain.coordinator import Coordinator, TaskStatus
 from fedchain.commit.errors import CommitError
 from fedchain.commit.leaves import LeafLayout
@@ -34,7 +33,6 @@ from fedchain.report.errors import VerificationError
 
 ANCHOR_VERSION = 1
 ANCHOR_FILE = "anchor.json"
-RPC_TIMEOUT_S = 30
 
 
 @dataclass(frozen=True)
@@ -141,12 +139,7 @@ def read_only_chain(url: str) -> Chain:
     if not url.startswith(("http://", "https://")):
         raise VerificationError(f"--rpc must be the http(s) URL of a running node, not {url!r} ('embedded' or "
                                 "'anvil' would start a new, empty chain)")
-    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": RPC_TIMEOUT_S}))
-    try:
-        w3.eth.chain_id  # noqa: B018 - a probe: fail here, clearly, if nothing answers
-    except (requests.RequestException, OSError, ValueError) as error:
-        raise ChainConnectionError(f"no JSON-RPC node answers at {url} ({type(error).__name__})") from None
-    return Chain(w3=w3, backend=RPC, accounts=[])
+    return connect(url, read_only=True)
 
 
 def verify_on_chain(model_file: Path, chain: Chain, coordinator_address: str, task_id: int,
@@ -178,8 +171,8 @@ def verify_on_chain(model_file: Path, chain: Chain, coordinator_address: str, ta
         f"its current model ({'final' if state.status == TaskStatus.COMPLETED else 'task still running'})")
     computed = model_root(model_file, scale_bits=params.scale_bits, words_per_leaf=params.words_per_leaf,
                           num_params=params.num_params)
-    where = (f"the LIVE chain {chain.chain_id} at {chain.url}: coordinator {coordinator.address}, task {task_id}, "
-             f"{which}")
+    where = (f"the LIVE chain {chain.chain_id} at {shown_url(chain.url or '')}: coordinator {coordinator.address}, "
+             f"task {task_id}, {which}")
     return Verdict(matches=computed == "0x" + root.hex(), computed_root=computed, anchored_root="0x" + root.hex(),
                    checked_against=where)
 

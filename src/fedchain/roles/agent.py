@@ -74,18 +74,19 @@ class Agent:
             stop: Callable[[], bool] | None = None) -> None:
         """Call `step()` every ``poll_seconds`` until ``until()`` holds after a step, or ``stop()`` holds.
 
-        A chain or storage failure (:data:`RETRIED_ERRORS`) ends only its step: it is logged and the next
-        poll tries again. ``stop`` (a signal handler's flag, say) is checked between steps and while
-        waiting, so a stop request never cuts a step short and is answered within a fraction of a second.
+        A chain or storage failure (:data:`RETRIED_ERRORS`) in a step or in ``until`` ends only that step: it
+        is logged and the next poll tries again. ``stop`` (a signal handler's flag, say) is checked between
+        steps and while waiting, so a stop request never cuts a step short and is answered within a fraction
+        of a second.
         """
         stopping = stop or (lambda: False)
         while not stopping():
             try:
                 self.step()
+                if until is not None and until():
+                    return
             except RETRIED_ERRORS as error:
                 self.warn(f"step failed, trying again in {poll_seconds:g} s: {error}")
-            if until is not None and until():
-                return
             wake = time.monotonic() + poll_seconds
             while not stopping() and (left := wake - time.monotonic()) > 0:
                 time.sleep(min(left, STOP_CHECK_SECONDS))

@@ -64,6 +64,9 @@ def _s3_store(url: str, bucket: str, path: str, query: str) -> S3BlobStore:
     endpoint = options.get("endpoint", [None])[0]
     if endpoint is not None and not endpoint.startswith(("http://", "https://")):
         raise StoreUrlError(f"store URL {url!r}: endpoint must be an http(s) URL")
+    if endpoint is not None and (urlsplit(endpoint).username or urlsplit(endpoint).password):
+        raise StoreUrlError(f"store URL s3://{bucket}/...: credentials do not belong in the endpoint; set "
+                            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment")
     prefix = path.lstrip("/")
     if prefix and not prefix.endswith("/"):
         prefix += "/"

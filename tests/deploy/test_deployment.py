@@ -1,0 +1,121 @@
+"""The deployment file, the chain and fee settings every deployment command starts from, token amounts,
+and a hospital's data."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from fedchain.chain import Chain, ChainError, FeeCaps, connect
+from fedchain.deploy import DeployError, TaskConfigError
+from fedchain.deploy.amounts import base_units, parse_tokens, whole_tokens
+from fedchain.deploy.data import load_hospital_data
+from fedchain.deploy.deployment import (
+    SCHEMA,
+    coordinator_at,
+    deploy,
+    fee_caps,
+    node_chain,
+    read_deployment,
+    write_deployment,
+)
+
+
+def test_deploy_writes_a_file_the_other_commands_read(embedded_chain: Chain, tmp_path: Path) -> None:
+    funded = embedded_chain.accounts[3].address
+    deployment = deploy(embedded_chain, fund=[funded], fund_amount=Decimal("12.5"))
+    path = tmp_path / "deployment.json"
+    write_deployment(path, deployment)
+    assert json.loads(path.read_text())["schema"] == SCHEMA
+    assert read_deployment(path) == deployment and deployment.dev_token
+    coordinator = coordinator_at(embedded_chain, coordinator=None, deployment_file=path)
+    assert coordinator.address == deployment.coordinator
+    token = embedded_chain.contract("DevToken", deployment.token)
+    assert token.functions.balanceOf(funded).call() == 12_500_000_000_000_000_000
+
+    with pytest.raises(DeployError, match="--fund mints DevTokens: it cannot be used with an existing --token"):
+        deploy(embedded_chain, token=deployment.token, fund=[funded], fund_amount=Decimal(1))
+    reused = deploy(embedded_chain, token=deployment.token)
+    assert reused.token == deployment.token and not reused.dev_token
+    with pytest.raises(DeployError, match="no contract at this address"):
+        deploy(embedded_chain, token="0x" + "22" * 20)
+
+
+def test_a_bad_deployment_file_or_coordinator_is_named(embedded_chain: Chain, tmp_path: Path) -> None:
+    with pytest.raises(DeployError, match=r"no deployment file .*run `fedchain deploy`, or pass --coordinator"):
+        read_deployment(tmp_path / "missing.json")
+    (tmp_path / "other.json").write_text('{"schema": "something-else"}')
+    with pytest.raises(DeployError, match="not a fedchain-deployment/1 deployment file"):
+        read_deployment(tmp_path / "other.json")
+    with pytest.raises(DeployError, match="--coordinator 'nope' is not an address"):
+        coordinator_at(embedded_chain, coordinator="nope", deployment_file=tmp_path / "missing.json")
+    with pytest.raises(DeployError, match="no contract at 0x"):
+        coordinator_at(embedded_chain, coordinator="0x" + "33" * 20, deployment_file=tmp_path / "missing.json")
+    deployment = deploy(embedded_chain)
+    path = tmp_path / "elsewhere.json"
+    write_deployment(path, replace(deployment, chain_id=5))
+    with pytest.raises(DeployError, match="is a deployment on chain 5, but the node serves chain 131277322940537"):
+        coordinator_at(embedded_chain, coordinator=None, deployment_file=path)
+
+
+def test_the_chain_must_be_a_running_node_and_its_url_is_never_echoed() -> None:
+    with pytest.raises(DeployError, match="no chain given: pass --rpc URL or set FEDCHAIN_RPC"):
+        node_chain(None)
+    with pytest.raises(DeployError, match=r"not 'anvil': start one with `fedchain chain up`"):
+        node_chain("anvil")
+    with pytest.raises(DeployError) as caught:
+        node_chain("mainnet.example.org/v3/secret-api-key")
+    assert "secret-api-key" not in str(caught.value)
+
+
+def test_fee_settings_are_gwei_turned_into_wei() -> None:
+    assert fee_caps("1.5", "0.000000001") == FeeCaps(max_fee=1_500_000_000, priority_fee=1)
+    assert fee_caps(None, "") == FeeCaps()
+    with pytest.raises(DeployError, match="--max-fee-gwei 'lots' is not a number of gwei"):
+        fee_caps("lots", None)
+    with pytest.raises(DeployError, match=r"--priority-fee-gwei '0\.0000000001': must be a non-negative number"):
+        fee_caps(None, "0.0000000001")
+    with pytest.raises(ChainError, match=r"the priority fee \(2000000000 wei\) exceeds the max fee"):
+        fee_caps("1", "2")
+
+
+def test_fee_caps_set_the_fees_of_every_transaction(anvil_chain: Chain) -> None:
+    assert anvil_chain.url is not None
+    account = anvil_chain.accounts[0]
+    with connect(anvil_chain.url, read_only=True, fee_caps=FeeCaps(max_fee=7 * 10**9, priority_fee=10**9)) as capped:
+        capped.accounts.append(account)
+        token = capped.deploy("DevToken", "T", "T")
+        receipt = capped.send(token.functions.mint(account.address, 1), kind="mint")
+    sent = anvil_chain.w3.eth.get_transaction(receipt["transactionHash"])
+    assert (sent["maxFeePerGas"], sent["maxPriorityFeePerGas"]) == (7 * 10**9, 10**9)
+
+
+def test_token_amounts() -> None:
+    assert parse_tokens("--stake", "12.50") == Decimal("12.50")
+    with pytest.raises(DeployError, match="--stake 'ten' is not an amount of tokens"):
+        parse_tokens("--stake", "ten")
+    with pytest.raises(DeployError, match="--bond '-1': must be a non-negative amount"):
+        parse_tokens("--bond", "-1")
+    assert base_units("--stake", Decimal("1.25"), 2, low=1, high=1000) == 125
+    with pytest.raises(TaskConfigError, match=r"--stake: 0 tokens = 0 base units must lie in \[1, 1000\]"):
+        base_units("--stake", Decimal(0), 2, low=1, high=1000)
+    assert (whole_tokens(12_500, 3), whole_tokens(0, 18), whole_tokens(10**19, 18)) == ("12.5", "0", "10")
+
+
+def test_a_hospitals_data(tmp_path: Path) -> None:
+    parts = [load_hospital_data(f"breast_cancer:{part}/3") for part in range(3)]
+    assert sum(len(part) for part in parts) > 400 and all(part.num_features == 30 for part in parts)
+    csv = tmp_path / "site.csv"
+    csv.write_text("age,dose,label\n50,1.5,1\n61,,0\n47,2.5,1\n")
+    own = load_hospital_data(str(csv))
+    assert (len(own), own.num_features) == (3, 2)
+    with pytest.raises(DeployError, match="--data mnist:0/2: no built-in dataset 'mnist'"):
+        load_hospital_data("mnist:0/2")
+    with pytest.raises(DeployError, match=r"--data breast_cancer:3/3: part 3 is not one of the 3 parts 0\.\.2"):
+        load_hospital_data("breast_cancer:3/3")
+    with pytest.raises(DeployError, match=r"--data .*site.csv"):
+        load_hospital_data(str(csv), label_column="outcome")

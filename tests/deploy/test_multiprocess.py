@@ -1,0 +1,320 @@
+"""A real deployment on one machine: anvil, four hospitals, two aggregators and a watcher, each its own OS
+process started through the `fedchain` command line, sharing S3-compatible storage (moto's server on
+loopback), in real time (anvil mines a block every second; nothing moves the clock).
+
+During the task one hospital is SIGKILLed between its commit and its reveal and started again: it reveals
+from its journal, its commit counted once. The primary aggregator is SIGKILLed before it proposes: the
+standby aggregator reopens the expired propose window and finishes the round, and the rest of the task.
+Throughout, `fedchain status --json` is compared with the chain read at the block the report names. At
+the end every process has settled by itself, `fedchain claim` recovers the dead aggregator's bond and fees
+and the pool's remainder, the coordinator holds no token any more, and the anchored model exported with
+`fedchain export-model` verifies against the live chain with `fedchain verify-model`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from fedchain.chain import Chain, connect, dev_keys
+from fedchain.chain.coordinator import Coordinator, RoundPhase, Token
+from tests.deploy.processes import (
+    AgentProcess,
+    Consortium,
+    clean_env,
+    consortium,
+    fedchain,
+    status_json,
+    wait_for,
+)
+from tests.storage.backends import BUCKET, FAKE_AWS_ENV, moto_s3_server
+
+pytestmark = [pytest.mark.anvil, pytest.mark.slow]
+
+ROUNDS = 3
+# Round 0 opens when the task is created; the commit window leaves the four hospital processes time to start
+# (torch and scikit-learn load in several seconds each; four at once take about 20 s on two cores) and a
+# killed one time to start again. A hospital that starts too late for round 0 joins in round 1.
+COMMIT_WINDOW = 40
+REVEAL_WINDOW = 12
+PROPOSE_WINDOW = 8
+CHALLENGE_WINDOW = 5
+ROUND_SECONDS = COMMIT_WINDOW + REVEAL_WINDOW + PROPOSE_WINDOW + CHALLENGE_WINDOW
+KEYSTORE_PASSWORD = "correct horse battery staple 42"
+POLL = "1"
+TASK = 1
+
+TASK_TOML = f"""
+rounds = {ROUNDS}
+seed = 0
+[model]
+name = "logreg"
+in_features = 30
+[training]
+local_epochs = 1
+batch_size = 16
+learning_rate = 0.1
+[task]
+commit_window = {COMMIT_WINDOW}
+reveal_window = {REVEAL_WINDOW}
+propose_window = {PROPOSE_WINDOW}
+challenge_window = {CHALLENGE_WINDOW}
+unbonding_delay = 60
+min_participants = 2
+min_stake = 10
+aggregator_bond = 20
+reward_per_round = 5
+"""
+
+
+class Deployment:
+    """The shared setting of the test: chain URL, store URL, working folder and the accounts' keys."""
+
+    def __init__(self, url: str, store: str, folder: Path) -> None:
+        self.url = url
+        self.store = store
+        self.folder = folder
+        self.keys = [account.key.to_0x_hex() for account in dev_keys(8)]
+        self.addresses = [account.address for account in dev_keys(8)]
+
+    def env(self, key: int | None = None, **extra: str) -> dict[str, str]:
+        """The environment of a process signing with dev key ``key`` (none: read-only)."""
+        variables = {"FEDCHAIN_RPC": self.url, "FEDCHAIN_STORE": self.store, **FAKE_AWS_ENV, **extra}
+        if key is not None:
+            variables["FEDCHAIN_PRIVATE_KEY"] = self.keys[key]
+        return clean_env(variables)
+
+    def run(self, *args: str, key: int | None = None, **extra: str) -> subprocess.CompletedProcess[str]:
+        """One `fedchain` command, signing with dev key ``key``."""
+        return fedchain(*args, env=self.env(key, **extra), cwd=self.folder)
+
+    def status(self) -> dict[str, Any]:
+        """`fedchain status --json` of the task."""
+        return status_json(env=self.env(), cwd=self.folder, task=TASK)
+
+    def agent(self, name: str, *args: str, key: int | None = None, **extra: str) -> AgentProcess:
+        """An agent process (not started)."""
+        return AgentProcess(name=name, args=(*args, "--task", str(TASK), "--poll", POLL), env=self.env(key, **extra),
+                            cwd=self.folder, log=self.folder / f"{name}.log")
+
+
+@pytest.fixture
+def s3_store() -> Iterator[str]:
+    """A store URL in moto's S3 server on loopback, which every process shares."""
+    with moto_s3_server() as endpoint:
+        yield f"s3://{BUCKET}/deployment?endpoint={endpoint}"
+
+
+@pytest.fixture
+def local_node(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`fedchain chain up` on a free port, one block a second; yields its URL and process."""
+    process = subprocess.Popen([sys.executable, "-m", "fedchain", "chain", "up", "--port", "0", "--block-time", "1"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(),
+                               cwd=tmp_path)
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url), f"chain up printed {url!r}"
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=30)
+
+
+def assert_status_matches_chain(report: dict[str, Any], coordinator: Coordinator) -> None:
+    """Every field of a status report equals what the chain says at the report's block."""
+    with coordinator.chain.pinned(report["block"]):
+        state = coordinator.task_state(TASK)
+        round = state.current_round
+        view = coordinator.round_view(TASK, round)
+        proposal = None if not view.has_proposal else {
+            "aggregator": view.aggregator, "root": "0x" + view.proposed_root.hex(),
+            "blob_ref": "0x" + view.proposed_blob_ref.hex(), "proposed_at": view.proposed_at}
+        expected = {
+            "task_id": TASK, "coordinator": coordinator.address, "status": state.status.name, "round": round,
+            "num_rounds": ROUNDS, "phase": view.phase.name, "now": coordinator.chain.now(),
+            "deadlines": {"commit_end": view.commit_end, "reveal_end": view.reveal_end,
+                          "propose_start": view.propose_start, "propose_end": view.propose_end,
+                          "challenge_end": view.challenge_end if view.has_proposal else 0},
+            "committed": coordinator.committers(TASK, round),
+            "revealed": [reveal.participant for reveal in coordinator.reveals(TASK, round)],
+            "included": view.included, "proposal": proposal,
+            "model_root": "0x" + state.model_root.hex(), "model_blob_ref": "0x" + state.model_blob_ref.hex(),
+            "rounds": [{"round": model.round, "status": "FINALIZED", "model_root": "0x" + model.root.hex()}
+                       for model in coordinator.finalized_models(TASK)],
+            "members": [{"address": address, "stake": record.stake, "joined": record.joined,
+                         "exiting": record.exiting, "claimable": coordinator.claimable(TASK, address)}
+                        for address in coordinator.members(TASK)
+                        for record in [coordinator.member(TASK, address)]],
+            "aggregators": [{"address": address, "bond": record.bond, "bonded": record.bonded,
+                             "exiting": record.exit_requested_at != 0, "fees": coordinator.fees_of(TASK, address)}
+                            for address in coordinator.aggregators(TASK)
+                            for record in [coordinator.aggregator(TASK, address)]],
+            "pool": state.pool, "owed_rewards": state.owed_rewards,
+        }
+    assert report["schema"] == "fedchain-status/1"
+    for key, value in expected.items():
+        assert report[key] == value, f"status --json {key} at block {report['block']}: {report[key]!r} != {value!r}"
+
+
+def test_one_process_per_role_survives_kills_and_completes_the_task(
+        tmp_path: Path, local_node: tuple[str, subprocess.Popen[str]], s3_store: str) -> None:
+    started = time.monotonic()
+    url, node = local_node
+    setting = Deployment(url, s3_store, tmp_path)
+    chain: Chain = connect(url, read_only=True)
+
+    # A hospital keeps its key in an encrypted keystore; the others in the environment.
+    keystore = tmp_path / "hospital-4.json"
+    created = setting.run("account", "new", "--keystore", str(keystore),
+                          FEDCHAIN_KEYSTORE_PASSWORD=KEYSTORE_PASSWORD)
+    keystore_address = created.stdout.strip()
+    requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "anvil_setBalance",
+                             "params": [keystore_address, hex(10**20)]}, timeout=10).raise_for_status()
+
+    # Accounts: 0 requester, 1-3 hospitals, the keystore hospital, 5 primary aggregator, 6 standby, 7 watcher.
+    funded = [*setting.addresses[:4], keystore_address, *setting.addresses[5:8]]
+    setting.run("deploy", *[option for address in funded for option in ("--fund", address)], key=0)
+    deployment = json.loads((tmp_path / "deployment.json").read_text())
+    coordinator = Coordinator(chain, deployment["coordinator"])
+    token = Token(chain, deployment["token"])
+    (tmp_path / "task.toml").write_text(TASK_TOML)
+    task = json.loads(setting.run("task", "create", "--config", "task.toml", "--json", key=0).stdout)
+    assert task["task_id"] == TASK and task["coordinator"] == coordinator.address
+
+    with consortium() as group:
+        hospitals = [group.start(setting.agent(f"hospital-{index}", "participant", "run", "--config", "task.toml",
+                                               "--data", f"breast_cancer:{index - 1}/4",
+                                               "--journal", f"journal-{index}.json", key=index))
+                     for index in (1, 2, 3)]
+        hospitals.append(group.start(setting.agent(
+            "hospital-4", "participant", "run", "--config", "task.toml", "--data", "breast_cancer:3/4",
+            "--journal", "journal-4.json", "--keystore", str(keystore), FEDCHAIN_KEYSTORE_PASSWORD=KEYSTORE_PASSWORD)))
+        _wait_on_chain(lambda: len(coordinator.committers(TASK, 0)) == 4
+                       or coordinator.round_view(TASK, 0).phase != RoundPhase.COMMIT,
+                       "the four hospitals' commits in round 0", group, timeout=2 * COMMIT_WINDOW)
+        # Aggregators and the watcher have nothing to do before the reveal deadline; started now, they do not
+        # compete with the hospitals' start for the CPU.
+        primary = group.start(setting.agent("aggregator", "aggregator", "run", key=5))
+        standby = group.start(setting.agent("standby", "aggregator", "run", "--standby", key=6))
+        watcher = group.start(setting.agent("watcher", "watcher", "run", key=7))
+        _run_the_task(setting, group, coordinator, hospitals, primary, standby, watcher)
+    _settle_and_verify(setting, coordinator, token, keystore_address)
+
+    node.send_signal(signal.SIGTERM)
+    assert node.wait(timeout=30) == 0, "chain up stops cleanly on SIGTERM"
+    with pytest.raises(requests.ConnectionError):
+        requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=5)
+    secrets = [key.removeprefix("0x") for key in setting.keys] + [KEYSTORE_PASSWORD]
+    everything = "\n".join(agent.output() for agent in group.agents)
+    assert not [secret for secret in secrets if secret.lower() in everything.lower()], "a secret reached a log"
+    print(f"multi-process deployment: {time.monotonic() - started:.0f} s")
+
+
+def _wait_on_chain(condition: Callable[[], bool], what: str, group: Consortium, timeout: float) -> None:
+    """Poll the chain (in this process, cheaply) until ``condition`` holds."""
+    wait_for(condition, timeout=timeout, what=what, poll=0.3, explain=group.logs)
+
+
+def _run_the_task(setting: Deployment, group: Consortium, coordinator: Coordinator,
+                  hospitals: list[AgentProcess], primary: AgentProcess, standby: AgentProcess,
+                  watcher: AgentProcess) -> None:
+    def phase_of(round: int) -> RoundPhase | None:
+        return coordinator.round_view(TASK, round).phase if coordinator.task_state(TASK).current_round == round \
+            else None
+
+    def explain() -> str:
+        return f"status: {json.dumps(setting.status())}\n{group.logs()}"
+
+    first = setting.status()
+    assert_status_matches_chain(first, coordinator)
+    assert first["round"] == 0 and len(first["committed"]) >= 2, "at least two hospitals started in time"
+
+    # Round 1: the first hospital dies after its commit is mined, before its reveal; it is started again.
+    victim = hospitals[0]
+    victim_address = setting.addresses[1]
+    _wait_on_chain(lambda: victim_address in coordinator.committers(TASK, 1), "hospital 1's commit in round 1",
+                   group, timeout=2 * ROUND_SECONDS)
+    victim.kill()
+    killed_at = setting.status()
+    assert_status_matches_chain(killed_at, coordinator)
+    assert killed_at["round"] == 1 and victim_address in killed_at["committed"]
+    assert victim_address not in killed_at["revealed"]
+    victim.start()
+
+    # The primary aggregator dies before it can propose round 1.
+    _wait_on_chain(lambda: phase_of(1) == RoundPhase.REVEAL, "round 1's reveal phase", group, timeout=ROUND_SECONDS)
+    primary.kill()
+    orphaned = setting.status()
+    assert_status_matches_chain(orphaned, coordinator)
+    assert orphaned["round"] == 1 and orphaned["proposal"] is None
+
+    # The standby reopens the expired propose window and proposes; its proposal is pending for a challenge
+    # window, so the status taken right after normally shows it (else the round has moved on: checked below).
+    _wait_on_chain(lambda: phase_of(1) in (None, RoundPhase.CHALLENGE, RoundPhase.FINALIZABLE),
+                   "the standby's proposal in round 1", group, timeout=ROUND_SECONDS)
+    taken_over = setting.status()
+    assert_status_matches_chain(taken_over, coordinator)
+    if taken_over["round"] == 1 and taken_over["proposal"] is not None:
+        assert taken_over["proposal"]["aggregator"] == setting.addresses[6]
+        assert taken_over["deadlines"]["propose_start"] > taken_over["deadlines"]["reveal_end"], "reopened"
+
+    # Every remaining process finishes by itself once the task is over and it has settled.
+    for agent in [*hospitals, standby, watcher]:
+        wait_for(lambda agent=agent: agent.process.poll() is not None, timeout=3 * ROUND_SECONDS,  # type: ignore[misc]
+                 what=f"{agent.name} to finish", explain=explain, poll=1.0)
+        assert agent.process.returncode == 0, f"{agent.name} exited {agent.process.returncode}:\n{agent.output()}"
+
+    # Round 1 as the chain recorded it: the restarted hospital committed once and revealed its journaled update.
+    assert coordinator.committers(TASK, 1).count(victim_address) == 1
+    (revealed,) = [r for r in coordinator.reveals(TASK, 1) if r.participant == victim_address]
+    journal = json.loads((setting.folder / "journal-1.json").read_text())
+    assert journal["commits"]["1"]["root"] == "0x" + revealed.root.hex()
+    assert journal["commits"]["1"]["blob_ref"] == "0x" + revealed.blob_ref.hex()
+    second_life = victim.life_output(2)
+    assert "reveal:1" in second_life and "commit:1" not in second_life and "prepared round 1" not in second_life
+    for round in range(ROUNDS):
+        committers = coordinator.committers(TASK, round)
+        assert len(committers) == len(set(committers)) and len(coordinator.reveals(TASK, round)) == len(committers)
+        assert len(committers) == 4 or round == 0, f"round {round}: every hospital committed and revealed"
+    proposers = [[proposal.aggregator for proposal in coordinator.proposals(TASK, round)] for round in range(ROUNDS)]
+    assert proposers == [[setting.addresses[5]], [setting.addresses[6]], [setting.addresses[6]]]
+    assert "reopenAggregation 1" in standby.output() and "finalize 1" in standby.output()
+
+
+def _settle_and_verify(setting: Deployment, coordinator: Coordinator, token: Token, keystore_address: str) -> None:
+    final = setting.status()
+    assert (final["status"], final["round"], final["phase"]) == ("COMPLETED", ROUNDS, "NOT_OPEN")
+    assert [closed["status"] for closed in final["rounds"]] == ["FINALIZED"] * ROUNDS
+    assert_status_matches_chain(final, coordinator)
+    assert all(not member["joined"] for member in final["members"]), "every hospital took its stake back"
+    assert {member["address"] for member in final["members"]} == {*setting.addresses[1:4], keystore_address}
+
+    # The dead aggregator's bond and its round-0 fee, and the pool's rounding remainder, are not stuck.
+    claimed = setting.run("claim", "--task", str(TASK), key=5).stdout
+    assert "claimFees" in claimed and "withdrawBond" in claimed
+    pool = coordinator.task_state(TASK).pool
+    requester = setting.run("claim", "--task", str(TASK), key=0).stdout
+    assert (f"withdrawPool {pool}" in requester) if pool else ("nothing to claim" in requester)
+    assert token.balance_of(coordinator.address) == 0, "the coordinator holds nothing once everyone has settled"
+    assert not any(entry["bonded"] for entry in setting.status()["aggregators"])
+    assert "nothing to claim" in setting.run("claim", "--task", str(TASK), key=1).stdout
+
+    exported = setting.run("export-model", "--task", str(TASK), "--out", "final/model.pt")
+    assert f"round {ROUNDS - 1} of task {TASK}" in exported.stdout
+    anchor = json.loads((setting.folder / "final" / "anchor.json").read_text())
+    assert anchor["model_root"] == final["model_root"] and anchor["coordinator"] == coordinator.address
+    verified = setting.run("verify-model", "final/model.pt", "--rpc", setting.url)
+    assert verified.stdout.startswith("OK:") and "LIVE chain 31337" in verified.stdout
+    assert final["model_root"] in verified.stdout

@@ -1,0 +1,122 @@
+"""The deployment functions behind the CLI on the embedded chain: agents built from a task file run a task
+to its end; `status` reads it back; `claim` collects what is owed; `export-model` saves the anchored model."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from fedchain.chain.coordinator import RoundPhase, TaskStatus
+from fedchain.deploy import DeployError, runner
+from fedchain.deploy.claim import claim_all
+from fedchain.deploy.data import load_hospital_data
+from fedchain.deploy.export import export_model
+from fedchain.deploy.status import render, task_report
+from fedchain.learn import ModelSpec
+from fedchain.report import read_anchor, verify_against_anchor
+from tests.deploy.conftest import DeployedTask
+
+
+def test_agents_built_from_the_task_file_run_the_task_and_status_follows(deployed_task: DeployedTask) -> None:
+    task, federation = deployed_task, deployed_task.federation
+    for index in range(3):
+        task.add_hospital(index)
+    task.add_aggregator()
+    start = task_report(task.coordinator, task.created.task_id)
+    assert (start.status, start.round, start.phase, start.num_rounds) == ("RUNNING", 0, "COMMIT", 2)
+    assert start.committed == [] and start.members == [] and start.proposal is None
+    assert start.model_root == task.created.model_root and start.pool == 5 * 10**18
+
+    federation.run_until(lambda: federation.phase() == RoundPhase.CHALLENGE)
+    pending = task_report(task.coordinator, task.created.task_id)
+    hospitals = [participant.address for participant in federation.participants]
+    assert pending.phase == "CHALLENGE" and sorted(pending.committed) == sorted(hospitals)
+    assert sorted(pending.revealed) == sorted(hospitals) and pending.included == 3
+    assert pending.proposal is not None and pending.proposal.aggregator == task.chain.accounts[6].address
+    assert pending.deadlines.challenge_end == pending.proposal.proposed_at + 100
+    assert [(member.stake, member.claimable) for member in pending.members] == [(10 * 10**18, 0)] * 3
+    text = "\n".join(render(pending))
+    assert "phase CHALLENGE" in text and "stake 10" in text and f"as of block {pending.block}" in text
+
+    federation.run_until(lambda: federation.state().status == TaskStatus.COMPLETED)
+    federation.step_all()  # everyone settles: claims, stakes and bonds withdrawn
+    done = task_report(task.coordinator, task.created.task_id)
+    finalized = task.coordinator.finalized_models(task.created.task_id)
+    assert done.status == "COMPLETED" and done.round == 2 and done.phase == "NOT_OPEN"
+    assert [(closed.round, closed.status, closed.model_root) for closed in done.rounds] == [
+        (model.round, "FINALIZED", "0x" + model.root.hex()) for model in finalized]
+    assert not any(member.joined for member in done.members)
+    assert "COMPLETED: 2 of 2 rounds finalized" in "\n".join(render(done))
+    assert done.to_json()["schema"] == "fedchain-status/1"
+
+
+def test_claim_collects_rewards_then_after_the_end_the_stake_bond_and_pool(
+        deployed_task: DeployedTask, monkeypatch: pytest.MonkeyPatch) -> None:
+    task, federation = deployed_task, deployed_task.federation
+    monkeypatch.setattr(federation.requester, "step", lambda: None)  # no requester process: its owner claims
+    for index in range(2):
+        task.add_hospital(index)
+    task.add_aggregator()
+    federation.run_rounds(1)
+    hospital = task.chain.accounts[1]
+    federation.participants.clear()  # the hospitals' processes are gone; their owners claim by hand
+    aggregator = federation.aggregators.pop()
+
+    owed = task.coordinator.claimable(task.created.task_id, hospital.address)
+    assert owed > 0, "round 0 finalized with its reveal"
+    before = federation.token.balance_of(hospital.address)
+    assert claim_all(task.coordinator, task.created.task_id, hospital) == [f"claimRewards {owed}"]
+    assert federation.token.balance_of(hospital.address) == before + owed
+    assert claim_all(task.coordinator, task.created.task_id, hospital) == [], "claimed once"
+
+    federation.aggregators.append(aggregator)
+    federation.run_until(lambda: federation.state().status != TaskStatus.RUNNING)
+    federation.aggregators.clear()
+    assert claim_all(task.coordinator, task.created.task_id, hospital) == ["withdrawStake"]
+    assert claim_all(task.coordinator, task.created.task_id, aggregator.account) == ["claimFees", "withdrawBond"]
+    pool = task.coordinator.task_state(task.created.task_id).pool
+    assert pool > 0, "round 1 failed (no hospital left): its reward stayed in the pool"
+    assert claim_all(task.coordinator, task.created.task_id, task.chain.accounts[0]) == [f"withdrawPool {pool}"]
+    second = task.chain.accounts[2]
+    owed = task.coordinator.claimable(task.created.task_id, second.address)
+    assert owed > 0
+    assert claim_all(task.coordinator, task.created.task_id, second) == [f"claimRewards {owed}", "withdrawStake"]
+    assert federation.token.balance_of(task.coordinator.address) == 0
+
+
+def test_export_model_saves_the_anchored_model_that_verify_model_accepts(deployed_task: DeployedTask,
+                                                                        tmp_path: Path) -> None:
+    task, federation = deployed_task, deployed_task.federation
+    with pytest.raises(DeployError, match="has no finalized model for any round yet"):
+        export_model(task.coordinator, federation.store, task.created.task_id, tmp_path / "model.pt")
+    for index in range(2):
+        task.add_hospital(index)
+    task.add_aggregator()
+    federation.run_until(lambda: federation.state().status == TaskStatus.COMPLETED)
+
+    anchor = export_model(task.coordinator, federation.store, task.created.task_id, tmp_path / "out" / "model.pt",
+                          round=0)
+    (first, _) = task.coordinator.finalized_models(task.created.task_id)
+    assert (anchor.round, anchor.model_root, anchor.anchor_tx) == (0, "0x" + first.root.hex(), first.tx_hash)
+    saved = read_anchor(tmp_path / "out" / "anchor.json")
+    assert verify_against_anchor(tmp_path / "out" / "model.pt", saved, tmp_path / "out" / "anchor.json").matches
+
+
+def test_a_participant_whose_model_or_data_is_not_the_tasks_is_refused(deployed_task: DeployedTask) -> None:
+    task = deployed_task
+    account = task.chain.accounts[1]
+    data = load_hospital_data("breast_cancer:0/3")
+
+    def build(**changes: object) -> None:
+        runner.participant(task.coordinator, task.federation.store, task.created.task_id, account,
+                           config=replace(task.config, **changes), data=data, journal=task.tmp_path / "j.json",
+                           stake=None)
+
+    with pytest.raises(DeployError, match=r"builds tensors .* but task 1's model has"):
+        build(model=ModelSpec("mlp", in_features=30, num_classes=2, options={"hidden": [4]}))
+    with pytest.raises(DeployError, match="the data has 30 feature columns, the model takes 10"):
+        build(model=ModelSpec("logreg", in_features=10, num_classes=2))
+    with pytest.raises(DeployError, match="task 9 does not exist"):
+        runner.watcher(task.coordinator, task.federation.store, 9, account)
