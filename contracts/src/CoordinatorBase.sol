@@ -535,6 +535,33 @@ abstract contract CoordinatorBase is IFedCoordinatorEvents {
         return abi.decode(result, (bool, address[], bytes32[]));
     }
 
+    /// @dev Admits msg.sender to the current round of a running task, in its first window (commit, or
+    /// advertise in secure mode: [start, start + commitWindow)): room in the cohort, a member not exiting and
+    /// not yet in the round. Its previous entry is settled (which may forfeit an unrevealed commitment) before
+    /// its stake is checked; the member is counted and marked active. The caller then stores its entry word.
+    /// @return r The round. @return m The member. @return position Members admitted before it in the round.
+    function _enterRound(uint256 taskId) internal returns (uint256 r, Member storage m, uint256 position) {
+        TaskState storage task = _runningTask(taskId);
+        r = task.currentRound;
+        TaskParams storage p = _params[taskId];
+        Round storage round = _rounds[taskId][r];
+        uint256 windowEnd = uint256(round.start) + p.commitWindow;
+        if (block.timestamp >= windowEnd) revert OutsideWindow(round.start, windowEnd);
+        position = round.commits;
+        if (position >= p.cohortCap) revert CohortFull(p.cohortCap);
+        m = _members[taskId][msg.sender];
+        if (!m.joined) revert NotMember(msg.sender);
+        if (m.exiting) revert AlreadyExiting(msg.sender);
+        if (m.lastCommitRound == r + 1) revert AlreadyCommitted(msg.sender);
+        _settleEntry(taskId, m, msg.sender);
+        if (m.stake < p.minStake) revert StakeTooLow(m.stake, p.minStake);
+        unchecked {
+            round.commits += 1;
+        }
+        m.lastCommitRound = uint24(r + 1);
+        m.activityMark = uint24(task.spareRounds);
+    }
+
     /// @dev Whether a round without a pending proposal has waited STALL_WINDOWS windows past its inputs.
     function _stalled(uint256 taskId, Round storage round, uint256 revealEnd) internal view returns (bool) {
         TaskParams storage p = _params[taskId];

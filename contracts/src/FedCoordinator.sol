@@ -29,28 +29,10 @@ contract FedCoordinator is CoordinatorBase {
     /// @param taskId Task of the round.
     /// @param commitHash keccak(abi.encode(chainId, coordinator, taskId, round, sender, root, sampleCount, salt)).
     function commit(uint256 taskId, bytes32 commitHash) external {
-        TaskState storage task = _runningTask(taskId);
-        uint256 r = task.currentRound;
-        TaskParams storage p = _params[taskId];
-        Round storage round = _rounds[taskId][r];
-        uint256 commitEnd = uint256(round.start) + p.commitWindow;
-        if (block.timestamp >= commitEnd) revert OutsideWindow(round.start, commitEnd);
-        if (round.commits >= p.cohortCap) revert CohortFull(p.cohortCap);
-        Member storage m = _members[taskId][msg.sender];
-        if (!m.joined) revert NotMember(msg.sender);
-        if (m.exiting) revert AlreadyExiting(msg.sender);
         if (commitHash == bytes32(0)) revert ZeroHash();
-        if (m.lastCommitRound == r + 1) revert AlreadyCommitted(msg.sender);
-        _settleEntry(taskId, m, msg.sender);
-        if (m.stake < p.minStake) revert StakeTooLow(m.stake, p.minStake);
-
+        (uint256 r, Member storage m,) = _enterRound(taskId);
         m.entry = Commitments.committedEntry(commitHash);
-        unchecked {
-            round.commits += 1;
-        }
-        m.lastCommitRound = uint24(r + 1);
-        m.activityMark = uint24(task.spareRounds);
-        emit Committed(taskId, r, msg.sender, commitHash);
+        emit Committed(taskId, r, msg.sender);
     }
 
     /// @notice Reveals the committed update of the current round. Window: commitEnd <= now < revealEnd.

@@ -30,8 +30,9 @@ interface IFedCoordinatorEvents {
     event BondWithdrawn(uint256 indexed taskId, address indexed aggregator, uint256 amount);
     /// @notice Round `round` opened: its commit window starts at `start`.
     event RoundOpened(uint256 indexed taskId, uint256 indexed round, uint256 start);
-    /// @notice A member committed to an update.
-    event Committed(uint256 indexed taskId, uint256 indexed round, address indexed participant, bytes32 commitHash);
+    /// @notice A member committed to an update (the commitment itself is its entry, memberOf(...).entry; the
+    /// reveal checks it on chain, so the event carries no copy).
+    event Committed(uint256 indexed taskId, uint256 indexed round, address indexed participant);
     /// @notice A member revealed its update; the update blob is at `blobRef`.
     event Revealed(
         uint256 indexed taskId,

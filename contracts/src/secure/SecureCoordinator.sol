@@ -50,31 +50,12 @@ contract SecureCoordinator is CoordinatorBase, ISecureCoordinatorEvents {
     /// @param pkY Mask public key, y coordinate.
     /// @param encryptionKey X25519 public key that carries the shares sent to the caller.
     function advertise(uint256 taskId, uint256 pkX, uint256 pkY, bytes32 encryptionKey) external {
-        TaskState storage task = _runningTask(taskId);
-        uint256 r = task.currentRound;
-        TaskParams storage p = _params[taskId];
-        Round storage round = _rounds[taskId][r];
-        uint256 advertiseEnd = uint256(round.start) + p.commitWindow;
-        if (block.timestamp >= advertiseEnd) revert OutsideWindow(round.start, advertiseEnd);
-        if (round.commits >= p.cohortCap) revert CohortFull(p.cohortCap);
-        Member storage m = _members[taskId][msg.sender];
-        if (!m.joined) revert NotMember(msg.sender);
-        if (m.exiting) revert AlreadyExiting(msg.sender);
-        if (m.lastCommitRound == r + 1) revert AlreadyCommitted(msg.sender);
         if (!BN254.isOnCurve(pkX, pkY)) revert InvalidPublicKey(msg.sender);
         if (encryptionKey == bytes32(0)) revert ZeroHash();
-        _settleEntry(taskId, m, msg.sender);
-        if (m.stake < p.minStake) revert StakeTooLow(m.stake, p.minStake);
-
-        uint256 index = round.commits;
+        (uint256 r, Member storage m, uint256 index) = _enterRound(taskId);
         SecureRound storage secure = _secure[taskId][r];
         secure.digest = SecureAggregation.advertiseDigest(secure.digest, msg.sender, pkX, pkY, encryptionKey);
         m.entry = Commitments.advertisedEntry(keccak256(abi.encode(r, index, pkX, pkY)));
-        unchecked {
-            round.commits += 1;
-        }
-        m.lastCommitRound = uint24(r + 1);
-        m.activityMark = uint24(task.spareRounds);
         emit Advertised(taskId, r, msg.sender, index, pkX, pkY, encryptionKey);
     }
 
