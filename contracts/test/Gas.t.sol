@@ -4,7 +4,7 @@ pragma solidity 0.8.37;
 // Tests build int32 lanes and small test values with deliberate narrowing casts.
 // forge-lint: disable-start(block-timestamp,unsafe-typecast,divide-before-multiply)
 
-import {TestBase} from "./utils/TestBase.sol";
+import {GasMeter} from "./utils/GasMeter.sol";
 import {DevToken} from "../src/DevToken.sol";
 import {FedCoordinator} from "../src/FedCoordinator.sol";
 import {AggregateFraudProof, LeafProof, TaskParams} from "../src/FedTypes.sol";
@@ -14,19 +14,11 @@ import {ProtocolHarness} from "./utils/ProtocolHarness.sol";
 import {Trees} from "./utils/Trees.sol";
 import {PositionalMerkle} from "../src/libraries/PositionalMerkle.sol";
 
-/// @dev Gas of plain-mode rounds, logged for BENCHMARKS.md (run `forge test --match-contract GasTest -vv`).
-/// Every measured call runs with the coordinator's and token's storage cooled (vm.cool), so each reads as a
-/// fresh transaction would. The test reaches the coordinator through a CALL to a cold address, which a real
-/// transaction does not make (its `to` is warm and the 21,000 base covers the call): execution is the
-/// measured gas less that cold CALL (2,600). tx = 21,000 + calldata (4 per zero byte, 16 per nonzero) +
-/// execution; under EIP-7623 (Prague) a transaction pays at least 21,000 + 10 * (zeros + 4 * nonzeros).
-/// All calls of a test share one transaction, so a slot written earlier in the test is priced as a dirty
-/// slot (EIP-2200) and execution reads a little low: the per-participant figures in BENCHMARKS.md come from
-/// real transactions (bench/bench_round_gas.py). A fraud proof pays the calldata floor, which is exact.
-contract GasTest is TestBase {
+/// @dev Gas of plain-mode rounds, logged for BENCHMARKS.md (run `forge test --match-contract GasTest -vv`),
+/// measured as GasMeter says. The per-participant figures in BENCHMARKS.md come from real transactions
+/// (bench/bench_round_gas.py); a fraud proof pays the calldata floor, which is exact.
+contract GasTest is GasMeter {
     uint256 internal constant WINDOW = 1000;
-    /// @dev What the test's CALL to the cooled coordinator costs beyond a real transaction (EIP-2929).
-    uint256 internal constant COLD_CALL = 2600;
     /// @dev Rounds between a participant's reward claims when sharing the claim's cost per round (the demo's task).
     uint256 internal constant ROUNDS_PER_CLAIM = 20;
     /// @dev Leaf width of the task under test: fedchain's default (commit/constants.py) unless a test sets it.
@@ -38,12 +30,6 @@ contract GasTest is TestBase {
     address[] internal members;
     uint256 internal taskId;
     uint256 internal depth;
-
-    struct Cost {
-        uint256 execution;
-        uint256 calldataGas;
-        uint256 floor;
-    }
 
     function _setUp(uint256 numParams, uint256 cohort, bytes32 modelRoot) internal {
         vm.warp(1_000_000);
@@ -96,48 +82,7 @@ contract GasTest is TestBase {
     }
 
     function _measure(address sender, bytes memory data) internal returns (Cost memory c) {
-        vm.cool(address(coordinator));
-        vm.cool(address(token));
-        // `.call(data)` copies `data` to fresh memory first: pre-pay that memory expansion (then release the
-        // region) so the measurement holds the coordinator's gas only, not this test's memory growth.
-        uint256 freePointer;
-        assembly {
-            freePointer := mload(0x40)
-        }
-        new bytes(data.length + 4096);
-        assembly {
-            mstore(0x40, freePointer)
-        }
-        vm.prank(sender);
-        uint256 before = gasleft();
-        (bool ok, bytes memory reason) = address(coordinator).call(data);
-        c.execution = before - gasleft() - COLD_CALL;
-        if (!ok) {
-            assembly {
-                revert(add(reason, 32), mload(reason))
-            }
-        }
-        uint256 tokens;
-        for (uint256 i = 0; i < data.length; ++i) {
-            if (data[i] == 0) {
-                c.calldataGas += 4;
-                tokens += 1;
-            } else {
-                c.calldataGas += 16;
-                tokens += 4;
-            }
-        }
-        c.floor = 21_000 + 10 * tokens;
-    }
-
-    function _tx(Cost memory c) internal pure returns (uint256) {
-        uint256 standard = 21_000 + c.calldataGas + c.execution;
-        return standard > c.floor ? standard : c.floor;
-    }
-
-    function _log(string memory what, Cost memory c) internal {
-        emit log_named_uint(string.concat(what, " execution"), c.execution);
-        emit log_named_uint(string.concat(what, " tx total"), _tx(c));
+        return _measure(address(coordinator), address(token), sender, data);
     }
 
     // ---------------------------------------------------------------- per participant per round
