@@ -112,6 +112,19 @@ def test_recording_a_rounds_secrets_erases_the_closed_rounds(tmp_path: Path) -> 
     assert reopened.commit_record(0) == record(0), "plain commitments are not secrets of a round"
 
 
+def test_erasing_the_secrets_keeps_the_plain_commitments(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.json", owner=OWNER, task_id=1)
+    journal.record_commit(record(0))
+    journal.record_round_secrets(secrets(1))
+    journal.record_trained_update(update(1))
+    journal.erase_round_secrets()
+
+    reopened = Journal(tmp_path / "j.json", owner=OWNER, task_id=1)
+    assert reopened.round_secrets(1) is None and reopened.trained_update(1) is None
+    assert reopened.commit_record(0) == record(0)
+    assert "round_secrets" in json.loads((tmp_path / "j.json").read_text())
+
+
 def test_a_version_1_journal_is_read(tmp_path: Path) -> None:
     path = tmp_path / "j.json"
     path.write_text(json.dumps({"version": 1, "owner": OWNER.lower(), "task_id": 1,

@@ -73,6 +73,8 @@ def test_a_secure_participant_restarted_after_a_crash_never_acts_twice(
         patch.setattr(federation.coordinator, method, crash_for(doomed, original, after=after, calls=calls))
         with pytest.raises(Crash):
             federation.run_until(lambda: federation.state().status != TaskStatus.RUNNING)
+    journaled = doomed.journal.round_secrets(0)
+    assert journaled is not None, "every crash point comes after the secrets were journaled"
     federation.participants.remove(doomed)
     reborn = federation.add_participant(0)  # same account, same journal file, fresh trainer
     reborn_trained = record_updates(reborn)
@@ -83,12 +85,11 @@ def test_a_secure_participant_restarted_after_a_crash_never_acts_twice(
     assert actions.count("trained round 0") == 1, "one training: the journaled update is reused"
     for event in ("Advertised", "SharesCommitted", "Uploaded", "UnmaskBundlePublished"):
         assert len(by(federation, event, address)) == 1, f"exactly one {event}"
-    secrets = reborn.journal.round_secrets(0)
-    assert secrets is not None
     (advert,) = by(federation, "Advertised", address)
-    assert (advert.args.pkX, advert.args.pkY) == secrets.keys.mask.public, "the journaled keys, never new ones"
+    assert (advert.args.pkX, advert.args.pkY) == journaled.keys.mask.public, "the journaled keys, never new ones"
+    assert advert.args.encryptionKey == journaled.keys.encryption.public
     (commitment,) = by(federation, "SharesCommitted", address)
-    assert commitment.args.selfSeedHash == self_seed_hash(secrets.self_seed)
+    assert commitment.args.selfSeedHash == self_seed_hash(journaled.self_seed)
     if method == "commit_shares":
         (crashed_call,) = calls
         assert commitment.args.shareBundleRef == crashed_call[5], "the very bundle built before the crash"

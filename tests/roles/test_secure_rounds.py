@@ -107,4 +107,6 @@ def test_after_the_task_every_party_settles_and_no_tokens_stay_behind(two_round_
     state = federation.state()
     assert state.pool == 0
     assert token.balance_of(coordinator.address) == state.owed_rewards < 3 * ROUNDS, "rounding dust only"
-    assert all(p.journal.round_secrets(0) is None for p in participants), "closed rounds' secrets are erased"
+    for participant in participants:
+        assert participant.journal.round_secrets(ROUNDS - 1) is None, "no secret outlives the task"
+        assert participant.journal.trained_update(ROUNDS - 1) is None

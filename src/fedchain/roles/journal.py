@@ -10,8 +10,8 @@ is sent:
   are advertised, and its trained update with its sample count before its shares are committed. A
   restarted agent therefore advertises the same keys, rebuilds the same share bundle (the randomness is
   journaled, so the bundle and its reference are byte for byte the same) and masks the same update. The
-  secrets of a round are erased when the next round's are recorded: the round has closed by then, and
-  old secrets are only a liability.
+  secrets of a round are erased when the next round's are recorded (the round has closed by then) and
+  all of them once the task has ended: old secrets are only a liability.
 
 Rewards need no note: the contract books them. A transaction that was in flight at the crash needs no
 note either: the node's pending pool shows it (`fedchain.roles.Agent.in_flight`). The file holds secrets
@@ -193,6 +193,12 @@ class Journal:
         self._secrets[secrets.round] = secrets
         self._updates = {round: kept for round, kept in self._updates.items() if round >= secrets.round}
         self._save()
+
+    def erase_round_secrets(self) -> None:
+        """Erase every round's secrets and update (once the task has ended nothing needs them)."""
+        if self._secrets or self._updates:
+            self._secrets, self._updates = {}, {}
+            self._save()
 
     def trained_update(self, round: int) -> TrainedUpdate | None:
         """The update trained for secure ``round``, if any."""

@@ -14,7 +14,7 @@ A round, phase by phase (each `step()` does what is due now):
   neighbours and the survivors' graph is connected: ``SecureRound.check_unmaskable``), decrypt what its
   neighbours' bundles hold for it and publish its unmask bundle: its own self seed, each surviving
   neighbour's self-seed share and each dropped neighbour's mask-key share;
-- after the task's end: claim and withdraw (:class:`BaseParticipant`).
+- after the task's end: erase the journaled secrets, claim and withdraw (:class:`BaseParticipant`).
 
 Crash safety: every secret is journaled before anything that depends on it is sent, and everything sent
 is rebuilt from the journal and the chain, deterministically. A participant restarted at any point
@@ -71,6 +71,7 @@ class SecureParticipant(BaseParticipant):
             return
         state = self.coordinator.task_state(self.task_id)
         if state.status != TaskStatus.RUNNING:
+            self.journal.erase_round_secrets()
             self._settle()
             return
         self._ensure_member()
