@@ -45,6 +45,13 @@ def test_failures_are_one_line(extra_env: dict[str, str], args: list[str], expec
     assert "ab" * 32 not in result.stderr + result.stdout
 
 
+def test_demo_rejects_an_unknown_mode_before_anything_starts(tmp_path: Path) -> None:
+    result = run_cli("demo", "--mode", "private", "--out", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == ["error: --mode: must be 'secure' or 'plain', got 'private'"]
+    assert not (tmp_path / "out").exists()
+
+
 def test_simulate_rejects_a_bad_setting_before_anything_starts(tmp_path: Path) -> None:
     config = tmp_path / "bad.toml"
     config.write_text("rounds = 3\n[data]\nalpha = -1\n")

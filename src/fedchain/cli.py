@@ -157,16 +157,23 @@ OutOption = Annotated[Path | None, typer.Option("--out", help="Output folder (de
                                                 "config's output).")]
 
 
+ModeOption = Annotated[str, typer.Option("--mode", help="'secure' (masked updates) or 'plain' (commit-reveal).")]
+
+
 @app.command("demo")
 @one_line_errors
-def demo(out: OutOption = None) -> None:
-    """Five hospitals train a breast-cancer model for 20 rounds on an embedded chain; a cheating aggregator
-    and an out-of-range hospital are caught and slashed. Writes report.json, report.html and the model."""
+def demo(out: OutOption = None, mode: ModeOption = "secure") -> None:
+    """Five hospitals train a breast-cancer model for 20 rounds on an embedded chain. Secure mode (the default):
+    nobody sees a hospital's update; a cheating aggregator is caught and slashed, and a hospital that drops
+    after committing is unmasked around, then slashed. Plain mode: a cheating aggregator and an out-of-range
+    hospital are caught and slashed. Writes report.json, report.html and the model."""
     # Imported on use, here and below: torch and matplotlib take seconds to load and most commands need neither.
     from fedchain.report.live import simulate_with_live_view  # noqa: PLC0415
-    from fedchain.sim import demo_config  # noqa: PLC0415
+    from fedchain.sim import ConfigError, demo_config  # noqa: PLC0415
 
-    config = demo_config()
+    if mode not in ("secure", "plain"):
+        raise ConfigError(f"--mode: must be 'secure' or 'plain', got {mode!r}")
+    config = demo_config("secure" if mode == "secure" else "plain")
     simulate_with_live_view(replace(config, output=out or config.output), console)
 
 

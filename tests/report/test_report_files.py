@@ -13,8 +13,8 @@ from fedchain.report.atomic import write_json
 from tests.conftest import DemoRun
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-TOP_LEVEL = {"schema", "rounds", "final", "baselines", "slashes", "balances", "chain", "hospitals", "quantization",
-             "gas_outside_rounds", "config", "wall_seconds"}
+TOP_LEVEL = {"schema", "mode", "rounds", "final", "baselines", "slashes", "balances", "chain", "hospitals",
+             "quantization", "gas_outside_rounds", "config", "wall_seconds"}
 
 
 def test_report_json_has_the_documented_sections(reduced_demo: DemoRun) -> None:

@@ -7,13 +7,14 @@ the model and the data.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
 
 from fedchain.chain import connect
-from fedchain.chain.coordinator import TaskParams
+from fedchain.chain.coordinator import Mode, TaskParams
 from fedchain.learn import (
     FederatedSplit,
     ModelSpec,
@@ -35,7 +36,12 @@ NUM_CLIENTS = 4
 MODEL = ModelSpec("logreg", in_features=30, num_classes=2)
 TRAINING = TrainConfig(local_epochs=1, batch_size=32, learning_rate=0.1, seed=3)
 
-__all__ = ["BOND", "FUNDS", "NUM_CLIENTS", "REWARD", "STAKE", "WINDOW", "Federation", "earned", "make_federation"]
+NEIGHBOURS, THRESHOLD = 4, 2
+"""Secure tasks: with 4 clients the graph is complete, and a round survives one dropout (each survivor keeps 2
+surviving neighbours) but not two."""
+
+__all__ = ["BOND", "FUNDS", "NEIGHBOURS", "NUM_CLIENTS", "REWARD", "STAKE", "THRESHOLD", "WINDOW", "Federation",
+           "earned", "make_federation", "secure_task_template"]
 
 
 def task_template(num_rounds: int) -> TaskParams:
@@ -49,6 +55,11 @@ def task_template(num_rounds: int) -> TaskParams:
         aggregator_fee_bps=500, min_stake=STAKE, aggregator_bond=BOND, reward_per_round=REWARD,
         model_spec_hash=bytes(32),
     )
+
+
+def secure_task_template(num_rounds: int) -> TaskParams:
+    """The test task in secure mode."""
+    return replace(task_template(num_rounds), mode=Mode.SECURE, neighbours=NEIGHBOURS, threshold=THRESHOLD)
 
 
 def earned(federation: Federation, participant: str) -> int:
@@ -78,11 +89,11 @@ def single_torch_thread() -> Iterator[None]:
     torch.set_num_threads(threads)
 
 
-def make_federation(tmp_path: Path, split: FederatedSplit, num_rounds: int) -> Iterator[Federation]:
+def make_federation(tmp_path: Path, split: FederatedSplit, template: TaskParams) -> Iterator[Federation]:
     """Deploy token and coordinator, fund accounts, create the task; client c trains on split.clients[c]."""
     with connect("embedded") as chain:
         yield Federation.launch(
-            chain, LocalBlobStore(tmp_path / "blobs"), tmp_path / "journals", template=task_template(num_rounds),
+            chain, LocalBlobStore(tmp_path / "blobs"), tmp_path / "journals", template=template,
             parameters=initial_parameters(MODEL, seed=0), funds=FUNDS,
             evaluator=TorchTrainer.from_spec(MODEL, init_seed=0, train_data=split.test),
             trainer_for=lambda client: TorchTrainer.from_spec(MODEL, init_seed=0, train_data=split.clients[client],
@@ -93,4 +104,10 @@ def make_federation(tmp_path: Path, split: FederatedSplit, num_rounds: int) -> I
 @pytest.fixture
 def federation(tmp_path: Path, breast_cancer_clients: FederatedSplit) -> Iterator[Federation]:
     """A two-round task, nobody joined yet."""
-    yield from make_federation(tmp_path, breast_cancer_clients, num_rounds=2)
+    yield from make_federation(tmp_path, breast_cancer_clients, task_template(2))
+
+
+@pytest.fixture
+def secure_federation(tmp_path: Path, breast_cancer_clients: FederatedSplit) -> Iterator[Federation]:
+    """A one-round secure task, nobody joined yet."""
+    yield from make_federation(tmp_path, breast_cancer_clients, secure_task_template(1))

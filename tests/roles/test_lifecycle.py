@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.roles.conftest import FUNDS, NUM_CLIENTS, STAKE, Federation, make_federation
+from tests.roles.conftest import FUNDS, NUM_CLIENTS, STAKE, Federation, make_federation, task_template
 
 from fedchain.chain.coordinator import TaskStatus
 from fedchain.learn import FederatedSplit
@@ -21,7 +21,7 @@ WATCHER = 7
 @pytest.fixture
 def long_federation(tmp_path: Path, breast_cancer_clients: FederatedSplit) -> Iterator[Federation]:
     """A five-round task, nobody joined yet."""
-    yield from make_federation(tmp_path, breast_cancer_clients, num_rounds=ROUNDS)
+    yield from make_federation(tmp_path, breast_cancer_clients, task_template(ROUNDS))
 
 
 def test_after_the_task_every_party_settles_and_no_tokens_stay_behind(long_federation: Federation) -> None:

@@ -13,6 +13,8 @@ from fedchain.secagg.masking import (
     mask_update,
     masked_bytes,
     masked_from_bytes,
+    masked_from_halves,
+    masked_halves,
     masked_layout,
     masked_tree,
     sum_masked,
@@ -149,6 +151,20 @@ def test_masked_tree_leaves_hold_four_big_endian_lanes_per_word(num_params: int,
         tree.root
         == MerkleTree(np.frombuffer(masked_bytes(masked), dtype=">i4").astype(np.int32), masked_layout(layout)).root
     )
+
+
+def test_masked_halves_are_the_high_then_low_int32_of_each_residue() -> None:
+    masked = np.array([1, 2**64 - 1, 2**63, (5 << 32) | 2**31], dtype=np.uint64)
+    halves = masked_halves(masked)
+    assert halves.dtype == np.int32
+    assert halves.tolist() == [0, 1, -1, -1, -(2**31), 0, 5, -(2**31)]
+    assert masked_from_halves(halves).tolist() == masked.tolist()
+    layout = LeafLayout(4, 1)
+    assert MerkleTree(halves, masked_layout(layout)).root == masked_tree(masked, layout).root
+    with pytest.raises(SecAggError, match="even number of int32"):
+        masked_from_halves(halves[:-1])
+    with pytest.raises(SecAggError, match="even number of int32"):
+        masked_from_halves(halves.astype(np.int64))  # type: ignore[arg-type]
 
 
 def test_masked_tree_rejects_other_shapes_and_widths() -> None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from fedchain.chain.coordinator import Mode
 from fedchain.learn import FederatedSplit
+from fedchain.secagg.curve import public_key
+from fedchain.secagg.params import SecureParams
+from fedchain.secagg.roster import Commitment, Member, SecureRound
 from fedchain.sim import ConfigError, SimulationConfig, demo_config, load_config, parse_config
 from fedchain.sim.config import DEMO_ADVERSARIES, token_units
 from fedchain.sim.data import load_split
@@ -20,8 +25,39 @@ def test_the_defaults_are_the_demo() -> None:
     assert config == parse_config({})
     assert (config.rounds, config.data.hospitals, config.data.alpha, config.data.dataset) == (20, 5, 0.5,
                                                                                              "breast_cancer")
-    assert config.chain.backend == "embedded" and config.mode == "plain"
+    assert config.chain.backend == "embedded" and config.mode == "secure"
+    assert {(a.kind, a.round, a.hospital, a.phase) for a in config.adversaries} == {
+        ("cheating_aggregator", 4, None, None), ("dropping_hospital", 9, 2, "before_upload")}
+
+
+def test_the_plain_demo_keeps_its_incidents() -> None:
+    config = demo_config("plain")
+    assert config == parse_config({"mode": "plain"})
     assert {a.kind for a in config.adversaries} == {"cheating_aggregator", "out_of_range_hospital"}
+    assert task_template(config, hospitals=5).mode == Mode.PLAIN
+
+
+@pytest.mark.parametrize(("hospitals", "neighbours", "threshold"), [
+    (3, 2, 2), (4, 4, 2), (5, 4, 3), (6, 6, 4), (7, 6, 4), (8, 8, 5), (9, 8, 5), (20, 8, 5), (64, 8, 5)])
+def test_secure_defaults_survive_one_dropped_hospital(hospitals: int, neighbours: int, threshold: int) -> None:
+    config = parse_config({"data": {"hospitals": hospitals}, "adversaries": []})
+    params = task_template(config, hospitals)
+    assert (params.mode, params.neighbours, params.threshold) == (Mode.SECURE, neighbours, threshold)
+    seed = bytes(range(32))
+    advertised = tuple(Member(index, bytes([index + 1]) * 20, public_key(index + 1), bytes([7]) * 32)
+                       for index in range(hospitals))
+    commitment = Commitment(bytes([1]) * 32, bytes([2]) * 32, 1)
+    committed = {member.address: commitment for member in advertised}
+    for dropped in advertised if hospitals > 3 else ():
+        uploaded = {member.address: bytes([3]) * 32 for member in advertised if member != dropped}
+        SecureRound(seed, SecureParams(neighbours, threshold), advertised, committed, uploaded).check_unmaskable(2)
+
+
+def test_explicit_secure_settings_are_used_and_checked() -> None:
+    config = parse_config({"data": {"hospitals": 12}, "task": {"neighbours": 6, "threshold": 3}, "adversaries": []})
+    params = task_template(config, hospitals=12)
+    assert (params.neighbours, params.threshold) == (6, 3)
+    assert task_template(parse_config({"task": {"neighbours": 2}}), hospitals=5).threshold == 2
 
 
 def test_a_file_overrides_only_what_it_states(tmp_path: Path) -> None:
@@ -56,16 +92,40 @@ def test_a_file_overrides_only_what_it_states(tmp_path: Path) -> None:
         ({"task": {"words_per_leaf": 3}}, "task.words_per_leaf: must be one of 1, 2, 4, 8"),
         ({"task": {"min_participants": 6}}, "task.min_participants: 6 is more than the 5 hospitals"),
         ({"chain": {"backend": "mainnet"}}, "chain.backend: must be one of 'embedded', 'anvil'"),
-        ({"mode": "secure"}, "mode: secure aggregation is not available yet"),
+        ({"mode": "private"}, "mode: must be one of 'plain', 'secure'"),
+        ({"data": {"hospitals": 2}}, "data.hospitals: with 2 hospitals and neighbours = 2, a hospital has 1 neighbour"),
+        ({"task": {"neighbours": 3}}, "task.neighbours: must be even, got 3"),
+        ({"task": {"neighbours": 256}}, "task.neighbours: must lie in [2, 254]"),
+        ({"task": {"threshold": 1}}, "task.threshold: must lie in [2, 254]"),
+        ({"task": {"neighbours": 4, "threshold": 6}}, "task.threshold: 6 is more than task.neighbours 4"),
+        ({"task": {"threshold": 5}}, "task.threshold: with 5 hospitals and neighbours = 4, a hospital has 4"),
+        ({"data": {"hospitals": 12}, "task": {"neighbours": 2, "threshold": 3}},
+         "task.threshold: 3 is more than task.neighbours 2"),
+        ({"mode": "plain", "task": {"neighbours": 4}}, "task.neighbours: only used with mode = \"secure\""),
+        ({"task": {"words_per_leaf": 8}}, "task.words_per_leaf: secure mode needs one of 1, 2, 4, got 8"),
+        ({"adversaries": [{"kind": "out_of_range_hospital", "round": 1, "hospital": 0}]},
+         "adversaries[0].kind: 'out_of_range_hospital' is not an incident of secure mode"),
+        ({"mode": "plain", "adversaries": [{"kind": "dropping_hospital", "round": 1, "hospital": 0,
+                                            "phase": "before_upload"}]},
+         "adversaries[0].kind: 'dropping_hospital' is not an incident of plain mode"),
+        ({"adversaries": [{"kind": "dropping_hospital", "round": 1, "hospital": 0}]}, "adversaries[0].phase: required"),
+        ({"adversaries": [{"kind": "dropping_hospital", "round": 1, "hospital": 0, "phase": "later"}]},
+         "adversaries[0].phase: must be one of 'before_commit', 'before_upload', 'during_unmask'"),
+        ({"adversaries": [{"kind": "cheating_aggregator", "round": 1, "phase": "before_commit"}]},
+         "adversaries[0].phase: not used by kind 'cheating_aggregator'"),
+        ({"adversaries": [{"kind": "dropping_hospital", "round": 1, "hospital": 0, "phase": "before_commit"},
+                          {"kind": "dropping_hospital", "round": 2, "hospital": 0, "phase": "during_unmask"}]},
+         "adversaries[1].kind: hospital 0 is already 'dropping_hospital before_commit'"),
         ({"rounds": 5}, "adversaries[1].round: 9 is not a round of a 5-round task (these are the demo's"),
         ({"adversaries": [{"kind": "cheating_aggregator"}]}, "adversaries[0].round: required"),
-        ({"adversaries": [{"kind": "silent_hospital", "round": 1}]}, "adversaries[0].hospital: required"),
+        ({"mode": "plain", "adversaries": [{"kind": "silent_hospital", "round": 1}]},
+         "adversaries[0].hospital: required"),
         ({"adversaries": [{"kind": "cheating_aggregator", "round": 1, "hospital": 0}]},
          "adversaries[0].hospital: not used by kind"),
-        ({"adversaries": [{"kind": "silent_hospital", "round": 1, "hospital": 7}]},
+        ({"mode": "plain", "adversaries": [{"kind": "silent_hospital", "round": 1, "hospital": 7}]},
          "adversaries[0].hospital: 7 is not one of the 5 hospitals"),
-        ({"adversaries": [{"kind": "silent_hospital", "round": 1, "hospital": 0},
-                          {"kind": "out_of_range_hospital", "round": 2, "hospital": 0}]},
+        ({"mode": "plain", "adversaries": [{"kind": "silent_hospital", "round": 1, "hospital": 0},
+                                           {"kind": "out_of_range_hospital", "round": 2, "hospital": 0}]},
          "adversaries[1].kind: hospital 0 is already 'silent_hospital'"),
         ({"adversaries": {"kind": "silent_hospital"}}, "adversaries: must be a list of tables"),
     ],
@@ -97,14 +157,18 @@ def test_data_problems_are_config_errors(tmp_path: Path) -> None:
 
 def test_settings_that_depend_on_the_data_are_checked_before_anything_starts() -> None:
     config = parse_config({"data": {"dataset": "lung", "partition": "natural"}, "adversaries": [
-        {"kind": "silent_hospital", "round": 1, "hospital": 40}]})
+        {"kind": "dropping_hospital", "round": 1, "hospital": 40, "phase": "before_upload"}]})
     split: FederatedSplit = load_split(config.data, config.seed)
     with pytest.raises(ConfigError, match=r"adversaries\[0\].hospital: 40 is not one of the \d+ hospitals the data"):
         check_against_split(config, split)
+    too_demanding = parse_config({"data": {"dataset": "lung", "partition": "natural"}, "task": {"threshold": 60},
+                                  "adversaries": []})
+    with pytest.raises(ConfigError, match=r"task.threshold: with \d+ hospitals \(as the data gives\)"):
+        check_against_split(too_demanding, split)
 
 
 def test_the_task_template_carries_the_settings() -> None:
-    config = SimulationConfig(adversaries=DEMO_ADVERSARIES)
+    config = SimulationConfig(adversaries=DEMO_ADVERSARIES["secure"])
     params = task_template(config, hospitals=5)
     assert params.cohort_cap == 5 and params.num_rounds == 20 and params.server_lr_bps == 10_000
     assert params.clip == 8 * 2**16 and params.min_stake == 10 * 10**18 and params.aggregator_bond == 20 * 10**18
@@ -116,3 +180,9 @@ def test_every_example_config_is_valid(example: Path) -> None:
     split = load_split(config.data, config.seed)
     check_against_split(config, split)
     assert len(split.clients) >= 2
+
+
+def test_the_breast_cancer_examples_are_the_demo_in_each_mode() -> None:
+    assert load_config(EXAMPLES / "breast_cancer.toml") == demo_config()
+    plain = load_config(EXAMPLES / "breast_cancer_plain.toml")
+    assert plain == replace(demo_config("plain"), output=Path("fedchain-out-plain"))

@@ -1,4 +1,4 @@
-"""The reduced demo, run once through `fedchain simulate`: report.json says what the chain recorded."""
+"""The reduced plain demo, run once through `fedchain simulate`: report.json says what the chain recorded."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ def by_round(demo: DemoRun, index: int) -> dict[str, Any]:
 
 
 def test_every_round_finalizes_with_metrics_in_range(reduced_demo: DemoRun) -> None:
+    assert reduced_demo.report["mode"] == "plain"
     rounds = reduced_demo.report["rounds"]
     assert [row["index"] for row in rounds] == [0, 1, 2]
     for row in rounds:
@@ -104,6 +105,6 @@ def test_baselines_and_chain_are_reported(reduced_demo: DemoRun) -> None:
 
 
 def test_the_live_view_and_summary_are_printed(reduced_demo: DemoRun) -> None:
-    assert "fedchain federation" in reduced_demo.stdout
+    assert "fedchain federation (plain mode)" in reduced_demo.stdout
     assert "re-aggregated" in reduced_demo.stdout
     assert "final model" in reduced_demo.stdout and "report.html" in reduced_demo.stdout

@@ -114,7 +114,7 @@ def test_non_ascii_tensor_names_are_written_as_utf8() -> None:
     values=st.lists(st.integers(-(2**31), 2**31 - 1), min_size=1, max_size=64),
     words_per_leaf=st.sampled_from([1, 2, 4, 8]),
     scale_bits=st.integers(0, 30),
-    kind=st.sampled_from(["model", "update"]),
+    kind=st.sampled_from(["model", "update", "masked"]),
 )
 def test_round_trip_property(values: list[int], words_per_leaf: int, scale_bits: int, kind: str) -> None:
     vector = np.array(values, dtype=np.int32)

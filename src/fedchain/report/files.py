@@ -7,19 +7,25 @@ Files: ``report.json`` (schema below), ``report.html`` with ``accuracy.png``, ``
 report.json (``"schema": "fedchain-report/1"``). Token amounts are integers in base units (18 decimals);
 roots, references and transaction hashes are 0x-hex; ``auc`` is null where undefined.
 
+- ``mode``: ``"secure"`` (masked updates, docs/protocol.md section 10) or ``"plain"`` (commit-reveal);
+
 - ``rounds``: per round ``index``, ``status`` (finalized / failed), ``accuracy``, ``auc``, ``loss`` (the
   requester's evaluation of the round's anchored model on the held-out test set), ``participants``
-  (names of the included updates), ``committed``, ``dropped``, ``proposals`` (``aggregator``, ``root``,
-  ``outcome``: finalized / rejected / voided), ``reaggregated``, ``gas`` (gas used by transaction kind,
-  for every transaction mined while the round was current), ``gas_total``, ``rewards`` (credited by the
-  round, by name), ``slashes``, ``model_root``, ``wall_seconds``;
+  (names of the included updates: revealed and not dropped in plain mode, uploaded in secure mode),
+  ``committed``, ``dropped`` (updates proven out of range, plain mode), ``proposals`` (``aggregator``,
+  ``root``, ``outcome``: finalized / rejected / voided), ``reaggregated``, ``gas`` (gas used by
+  transaction kind, for every transaction mined while the round was current), ``gas_total``, ``rewards``
+  (credited by the round, by name), ``slashes`` (those mined while the round was current: a secure
+  round's missed uploads become slashable once it has closed, so they appear in the next round),
+  ``model_root``, ``wall_seconds``;
 - ``final``: ``round``, ``accuracy``, ``auc``, ``loss``, ``model_root``, ``model_blob_ref``, ``anchor_tx``
   (the transaction that finalized the round and anchored the root), ``anchor_block``, ``model_file``,
   ``anchor_file``;
 - ``baselines``: ``pooled`` (the same model trained on all hospitals' data together, same epochs) and
   ``local`` (each hospital alone), each with ``accuracy``, ``auc``, ``loss``; ``local_mean_accuracy``;
-- ``slashes``: ``round``, ``role``, ``name``, ``address``, ``reason``, ``amount``, ``bounty``,
-  ``challenger``, read from the slash events;
+- ``slashes``: ``round`` (of the offence), ``role``, ``name``, ``address``, ``kind`` (wrong_aggregate,
+  bad_update, missed_reveal, missed_upload or silence), ``reason``, ``amount``, ``bounty``,
+  ``challenger`` (null for a commitment forfeited at its owner's next entry), read from the slash events;
 - ``balances``: per party ``name``, ``role``, ``address``, ``token_balance``, ``stake``, ``bond``,
   ``funded``, ``rewards_claimed``, ``rewards_unclaimed``, ``fees_claimed``, ``fees_unclaimed``,
   ``bounties``, ``slashed``, ``withdrawn`` (stake and bond paid back), ``escrow`` and ``pool_withdrawn``
@@ -54,6 +60,7 @@ def report_data(result: SimulationResult) -> dict[str, Any]:
     final = result.final
     return {
         "schema": SCHEMA,
+        "mode": result.config["mode"],
         "rounds": [_round(record) for record in result.rounds],
         "final": {"round": final.round, **_metrics(final.metrics), "model_root": final.model_root,
                   "model_blob_ref": final.model_blob_ref, "anchor_tx": final.anchor_tx,

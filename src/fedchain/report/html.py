@@ -10,6 +10,8 @@ from fedchain.report.atomic import write_atomically
 from fedchain.report.plots import TOKEN_UNIT, draw_all
 
 REPORT_HTML = "report.html"
+MODE_NAMES = {"secure": "secure aggregation (no one saw an individual update)",
+              "plain": "plain mode (updates revealed)"}
 STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:1em 0;font-size:90%}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
 th{background:#eee}td.l,th.l{text-align:left}img{max-width:100%}.bad{color:#b00}.good{color:#070}code{font-size:90%}"""
@@ -81,10 +83,11 @@ def _page(data: dict[str, Any], images: list[str], report_json: str) -> str:
                         for name, address in chain["contracts"].items())
     plots = "".join(f"<p><img src='{escape(image)}' alt='{escape(image)}'></p>" for image in images)
     verdict = "good" if gap >= -2 and local_gain > 0 else "bad"
+    mode = MODE_NAMES[data["mode"]]
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>fedchain report</title><style>{STYLE}</style></head><body>
 <h1>fedchain federation report</h1>
-<p class="{verdict}">{len(data["hospitals"])} hospitals, {len(data["rounds"])} rounds: the final model reaches
+<p class="{verdict}">{len(data["hospitals"])} hospitals, {len(data["rounds"])} rounds, {mode}: the final model reaches
 {_percent(final["accuracy"])} test accuracy, {gap:+.1f} points from pooled training and {local_gain:+.1f} points
 above the hospitals' mean training alone.</p>
 {summary}

@@ -23,9 +23,10 @@ REFRESH_PER_SECOND = 4
 class LiveView:
     """A rich table with one row per closed round and a status line for the round in progress."""
 
-    def __init__(self, console: Console, *, rounds: int) -> None:
+    def __init__(self, console: Console, *, rounds: int, mode: str) -> None:
         self.console = console
         self.rounds = rounds
+        self.mode = mode
         self.records: list[RoundRecord] = []
         self.status = Text("deploying contracts, funding accounts, creating the task ...")
         self._live = Live(self._render(), console=console, refresh_per_second=REFRESH_PER_SECOND)
@@ -51,7 +52,7 @@ class LiveView:
         self._live.update(self._render())
 
     def _render(self) -> Any:
-        table = Table(title="fedchain federation", expand=False)
+        table = Table(title=f"fedchain federation ({self.mode} mode)", expand=False)
         for column in ("round", "status", "included/committed", "accuracy", "AUC", "gas", "rewards", "incidents"):
             table.add_column(column, justify="left" if column in ("status", "incidents") else "right")
         for record in self.records:
@@ -88,7 +89,7 @@ def print_summary(console: Console, data: dict[str, Any], html: str) -> None:
 
 def simulate_with_live_view(config: SimulationConfig, console: Console) -> None:
     """Run ``config`` with the live view, write every output file into ``config.output``, print a summary."""
-    view = LiveView(console, rounds=config.rounds)
+    view = LiveView(console, rounds=config.rounds, mode=config.mode)
     with view:
         result = run_simulation(config, view)
     html = write_report(result, config.output)

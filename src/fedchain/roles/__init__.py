@@ -1,21 +1,31 @@
 """Off-chain agents over the coordinator contract and blob storage.
 
 Each agent has a `step()` that reads chain state and does at most what is due now (idempotent), and a
-`run()` loop for real deployments. Adversarial variants are small subclasses used by tests and the demo.
+`run()` loop for real deployments. Plain-mode agents (`Participant`, `Aggregator`, `Watcher`) work with a
+FedCoordinator, secure-mode ones (`SecureParticipant`, `SecureAggregator`, `SecureWatcher`) with a
+SecureCoordinator; the `Requester` works with either. Adversarial variants are small subclasses used by
+tests and the demo.
 """
 
 from fedchain.roles.agent import Agent
-from fedchain.roles.aggregator import Aggregator, TamperingAggregator
-from fedchain.roles.journal import CommitRecord, Journal, JournalError
-from fedchain.roles.participant import OutOfRangeParticipant, Participant, SilentParticipant
+from fedchain.roles.aggregator import Aggregator, BaseAggregator, TamperingAggregator
+from fedchain.roles.journal import CommitRecord, Journal, JournalError, RoundSecrets, TrainedUpdate
+from fedchain.roles.participant import BaseParticipant, OutOfRangeParticipant, Participant, SilentParticipant
 from fedchain.roles.requester import Evaluation, Requester
+from fedchain.roles.secure_aggregator import SecureAggregator, SecureTamperingAggregator
+from fedchain.roles.secure_participant import DroppingParticipant, SecureParticipant, SecureStep
+from fedchain.roles.secure_watcher import SecureWatcher
 from fedchain.roles.task import IncludedUpdate, RoleError, TaskRules, load_rules
-from fedchain.roles.watcher import Watcher
+from fedchain.roles.watcher import BaseWatcher, Watcher
 
 __all__ = [
     "Agent",
     "Aggregator",
+    "BaseAggregator",
+    "BaseParticipant",
+    "BaseWatcher",
     "CommitRecord",
+    "DroppingParticipant",
     "Evaluation",
     "IncludedUpdate",
     "Journal",
@@ -24,9 +34,16 @@ __all__ = [
     "Participant",
     "Requester",
     "RoleError",
+    "RoundSecrets",
+    "SecureAggregator",
+    "SecureParticipant",
+    "SecureStep",
+    "SecureTamperingAggregator",
+    "SecureWatcher",
     "SilentParticipant",
     "TamperingAggregator",
     "TaskRules",
+    "TrainedUpdate",
     "Watcher",
     "load_rules",
 ]

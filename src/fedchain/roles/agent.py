@@ -16,12 +16,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import ClassVar
 
 from eth_account.signers.local import LocalAccount
 
 from fedchain.chain import ChainError
-from fedchain.chain.coordinator import Coordinator, TaskStatus, Token
-from fedchain.roles.task import TaskRules, load_rules
+from fedchain.chain.coordinator import CoordinatorClient, TaskStatus, Token
+from fedchain.roles.task import RoleError, TaskRules, load_rules
 from fedchain.storage import BlobStore, StorageError
 
 DEFAULT_POLL_SECONDS = 5.0
@@ -34,9 +35,20 @@ logger = logging.getLogger("fedchain.roles")
 
 
 class Agent:
-    """Base of the participant, aggregator, watcher and requester."""
+    """Base of the participant, aggregator, watcher and requester.
 
-    def __init__(self, coordinator: Coordinator, store: BlobStore, task_id: int, account: LocalAccount) -> None:
+    ``COORDINATOR`` is the client class the agent works with: the base client for what every coordinator
+    has, the plain or the secure one for the roles of a round; a subclass narrows the ``coordinator``
+    attribute to it, and a client of another kind is refused at construction.
+    """
+
+    COORDINATOR: ClassVar[type[CoordinatorClient]] = CoordinatorClient
+    coordinator: CoordinatorClient
+
+    def __init__(self, coordinator: CoordinatorClient, store: BlobStore, task_id: int, account: LocalAccount) -> None:
+        if not isinstance(coordinator, self.COORDINATOR):
+            raise RoleError(f"{type(self).__name__} works with a {self.COORDINATOR.__name__} client, "
+                            f"got a {type(coordinator).__name__}")
         self.coordinator = coordinator
         self.store = store
         self.task_id = task_id
@@ -44,6 +56,7 @@ class Agent:
         self.actions: list[str] = []
         self._rules: TaskRules | None = None
         self._waiting_for: int | None = None
+        self._warned: set[str] = set()
 
     @property
     def address(self) -> str:
@@ -115,3 +128,9 @@ class Agent:
     def warn(self, message: str) -> None:
         """Log something that went wrong or holds the agent up (not an action)."""
         logger.warning("%s %s %s", type(self).__name__.lower(), self.address, message)
+
+    def warn_once(self, message: str) -> None:
+        """:meth:`warn`, unless this very message was logged before (a state that persists across steps)."""
+        if message not in self._warned:
+            self._warned.add(message)
+            self.warn(message)

@@ -1,6 +1,10 @@
 """The aggregator: bonds, proposes the next global model after the reveal deadline, finalizes, and after
 the task's end claims its fees and takes its bond back.
 
+:class:`BaseAggregator` is what an aggregator does in either mode (bond, the chores below, settle);
+:class:`Aggregator` proposes a plain round, :class:`fedchain.roles.secure_aggregator.SecureAggregator` a
+secure one.
+
 It also does the chores anyone may do so a round never stalls: fail a round with too few reveals,
 reopen an expired propose window, finalize after the challenge window. Before proposing it proves any
 out-of-range update itself (an honest aggregate over a bad update could not be correct), so the set
@@ -21,7 +25,7 @@ import numpy as np
 from eth_account.signers.local import LocalAccount
 from numpy.typing import NDArray
 
-from fedchain.chain.coordinator import Coordinator, RoundPhase, RoundView, TaskStatus
+from fedchain.chain.coordinator import Coordinator, CoordinatorClient, RoundPhase, RoundView, TaskState, TaskStatus
 from fedchain.roles.agent import Agent
 from fedchain.roles.proofs import first_out_of_range, violation_leaf
 from fedchain.roles.task import (
@@ -35,11 +39,11 @@ from fedchain.roles.task import (
 from fedchain.storage import BlobStore, put_vector
 
 
-class Aggregator(Agent):
+class BaseAggregator(Agent):
     """A bonded aggregator posting ``bond`` (default: the task's aggregatorBond); a ``standby`` one proposes
     only in reopened propose windows."""
 
-    def __init__(self, coordinator: Coordinator, store: BlobStore, task_id: int, account: LocalAccount, *,
+    def __init__(self, coordinator: CoordinatorClient, store: BlobStore, task_id: int, account: LocalAccount, *,
                  bond: int | None = None, standby: bool = False) -> None:
         super().__init__(coordinator, store, task_id, account)
         self.bond = bond
@@ -60,18 +64,13 @@ class Aggregator(Agent):
             self.coordinator.fail_round(self.task_id, sender=self.account)
             self.log(f"failRound {round}")
         elif view.phase == RoundPhase.PROPOSE and self._may_propose(round, view):
-            self._propose(round, state.model_root, state.model_blob_ref)
+            self._propose(round, state)
         elif view.phase == RoundPhase.PROPOSE_EXPIRED:
             self.coordinator.reopen_aggregation(self.task_id, sender=self.account)
             self.log(f"reopenAggregation {round}")
         elif view.phase == RoundPhase.FINALIZABLE:
             self.coordinator.finalize(self.task_id, sender=self.account)
             self.log(f"finalize {round}")
-
-    def propose_model(self, round: int, previous: NDArray[np.int32],
-                      updates: list[IncludedUpdate]) -> NDArray[np.int32]:
-        """The model to propose: the task's rule applied to the included updates (override to cheat)."""
-        return recompute_model(self.rules, previous, updates)
 
     def finished(self) -> bool:
         """The task has ended, the fees are claimed and the bond withdrawn."""
@@ -104,7 +103,23 @@ class Aggregator(Agent):
             return False  # the round's first window: the primary aggregators' turn
         return self.coordinator.aggregator(self.task_id, self.address).barred_round != round + 1
 
-    def _propose(self, round: int, model_root: bytes, model_blob_ref: bytes) -> None:
+    def _propose(self, round: int, state: TaskState) -> None:
+        """Propose the next model of the current ``round`` (or do what must come first)."""
+        raise NotImplementedError
+
+
+class Aggregator(BaseAggregator):
+    """A plain-mode aggregator: fetches the revealed updates and proposes their aggregate."""
+
+    COORDINATOR = Coordinator
+    coordinator: Coordinator
+
+    def propose_model(self, round: int, previous: NDArray[np.int32],
+                      updates: list[IncludedUpdate]) -> NDArray[np.int32]:
+        """The model to propose: the task's rule applied to the included updates (override to cheat)."""
+        return recompute_model(self.rules, previous, updates)
+
+    def _propose(self, round: int, state: TaskState) -> None:
         rules = self.rules
         updates = [fetch_update(self.store, rules, reveal)
                    for reveal in included_reveals(self.coordinator, self.task_id, round)]
@@ -117,7 +132,7 @@ class Aggregator(Agent):
                                                  update.reveal.weight, index, leaf, sender=self.account)
                 self.log(f"proveViolation {round} {update.reveal.participant}")
             return  # the included set changed: propose on the next step, over the remaining updates
-        previous = fetch_model(self.store, rules, model_root, model_blob_ref)
+        previous = fetch_model(self.store, rules, state.model_root, state.model_blob_ref)
         model = self.propose_model(round, previous, updates)
         stored = put_vector(self.store, model, kind=MODEL_KIND, scale_bits=rules.params.scale_bits,
                             words_per_leaf=rules.params.words_per_leaf, shapes=rules.shapes)

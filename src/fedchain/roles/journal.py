@@ -1,14 +1,26 @@
 """A participant's crash-safe local journal: one JSON file, rewritten atomically on every change.
 
-What must survive a crash is what the chain cannot tell: the salt, root, sample count and blob reference
-of each commitment (recorded BEFORE the commit is sent, so a restarted agent either finds its commitment
-on chain and reveals from the journal, or commits again with the same salt and root). Rewards need no
-note: the contract books them. A transaction that was in flight at the crash needs no note either: the
-node's pending pool shows it (`fedchain.roles.Agent.in_flight`).
+What must survive a crash is what the chain cannot tell, each recorded BEFORE anything that depends on it
+is sent:
+
+- plain mode: the salt, root, sample count and blob reference of each commitment, so a restarted agent
+  either finds its commitment on chain and reveals from the journal, or commits again with the same salt
+  and root;
+- secure mode: a round's secrets (both key pairs, the self seed and the share randomness) before its keys
+  are advertised, and its trained update with its sample count before its shares are committed. A
+  restarted agent therefore advertises the same keys, rebuilds the same share bundle (the randomness is
+  journaled, so the bundle and its reference are byte for byte the same) and masks the same update. The
+  secrets of a round are erased when the next round's are recorded (the round has closed by then) and
+  all of them once the task has ended: old secrets are only a liability.
+
+Rewards need no note: the contract books them. A transaction that was in flight at the crash needs no
+note either: the node's pending pool shows it (`fedchain.roles.Agent.in_flight`). The file holds secrets
+and is created readable by its owner only (``tempfile.mkstemp`` makes it 0600).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import tempfile
@@ -16,9 +28,19 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from fedchain.errors import FedchainError
+import numpy as np
+from numpy.typing import NDArray
 
-JOURNAL_VERSION = 1
+from fedchain.errors import FedchainError
+from fedchain.secagg.curve import MaskKeys
+from fedchain.secagg.errors import SecAggError
+from fedchain.secagg.keys import EncryptionKeys, RoundKeys
+from fedchain.secagg.shares import ShareRandomness
+
+JOURNAL_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+"""Version 1 journals (plain commitments only, before secure mode) are read as they are."""
+UPDATE_DTYPE = np.dtype("<i4")
 
 
 class JournalError(FedchainError):
@@ -50,6 +72,84 @@ class CommitRecord:
             raise JournalError(f"malformed commit record {data!r}: {error}") from None
 
 
+@dataclass(frozen=True)
+class RoundSecrets:
+    """What a secure participant draws for one round, journaled before its keys are advertised."""
+
+    round: int
+    keys: RoundKeys
+    self_seed: int
+    share_randomness: ShareRandomness
+
+    def to_json(self) -> dict[str, Any]:
+        """The secrets as JSON-ready data (integers and bytes as 0x-hex)."""
+        randomness = self.share_randomness
+        return {
+            "round": self.round,
+            "mask_key": hex(self.keys.mask.secret),
+            "encryption_key": "0x" + self.keys.encryption.secret.hex(),
+            "self_seed": hex(self.self_seed),
+            "seed_coefficients": [hex(value) for value in randomness.seed_coefficients],
+            "key_coefficients": [hex(value) for value in randomness.key_coefficients],
+            "nonce": "0x" + randomness.nonce.hex(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RoundSecrets:
+        """Parse secrets written by :meth:`to_json`."""
+        try:
+            keys = RoundKeys(MaskKeys(int(data["mask_key"], 16)),
+                             EncryptionKeys(bytes.fromhex(data["encryption_key"][2:])))
+            randomness = ShareRandomness(tuple(int(value, 16) for value in data["seed_coefficients"]),
+                                         tuple(int(value, 16) for value in data["key_coefficients"]),
+                                         bytes.fromhex(data["nonce"][2:]))
+            return cls(round=int(data["round"]), keys=keys, self_seed=int(data["self_seed"], 16),
+                       share_randomness=randomness)
+        except (KeyError, TypeError, ValueError, SecAggError) as error:
+            raise JournalError(f"malformed round secrets: {error}") from None
+
+
+@dataclass(frozen=True)
+class TrainedUpdate:
+    """A secure participant's quantized update of one round (int32, little-endian bytes) and its sample
+    count, journaled before its shares are committed (the sample count is committed; the update is
+    masked and uploaded after the commit deadline)."""
+
+    round: int
+    sample_count: int
+    update: bytes
+
+    @classmethod
+    def of(cls, round: int, vector: NDArray[np.int32], sample_count: int) -> TrainedUpdate:
+        """The record of ``vector`` (1-D int32)."""
+        if vector.dtype != np.int32 or vector.ndim != 1:
+            raise JournalError(f"an update is a flat int32 vector, got {vector.dtype} {vector.shape}")
+        return cls(round=round, sample_count=sample_count, update=vector.astype(UPDATE_DTYPE).tobytes())
+
+    @property
+    def vector(self) -> NDArray[np.int32]:
+        """The update as a read-only int32 vector."""
+        vector: NDArray[np.int32] = np.frombuffer(self.update, dtype=UPDATE_DTYPE).astype(np.int32)
+        vector.flags.writeable = False
+        return vector
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as JSON-ready data (the update base64-encoded)."""
+        return {"round": self.round, "sample_count": self.sample_count,
+                "update": base64.b64encode(self.update).decode("ascii")}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TrainedUpdate:
+        """Parse a record written by :meth:`to_json`."""
+        try:
+            update = base64.b64decode(data["update"], validate=True)
+            if len(update) % UPDATE_DTYPE.itemsize:
+                raise ValueError(f"{len(update)} bytes is not a whole number of int32 values")
+            return cls(round=int(data["round"]), sample_count=int(data["sample_count"]), update=update)
+        except (KeyError, TypeError, ValueError) as error:
+            raise JournalError(f"malformed trained update: {error}") from None
+
+
 class Journal:
     """The journal of one agent (``owner`` address) for one task, stored at ``path``."""
 
@@ -58,6 +158,8 @@ class Journal:
         self.owner = owner.lower()
         self.task_id = task_id
         self._commits: dict[int, CommitRecord] = {}
+        self._secrets: dict[int, RoundSecrets] = {}
+        self._updates: dict[int, TrainedUpdate] = {}
         if self.path.exists():
             self._load()
 
@@ -75,6 +177,42 @@ class Journal:
         self._commits[record.round] = record
         self._save()
 
+    # -- secure rounds -------------------------------------------------------------------------------
+
+    def round_secrets(self, round: int) -> RoundSecrets | None:
+        """The secrets drawn for secure ``round``, if any."""
+        return self._secrets.get(round)
+
+    def record_round_secrets(self, secrets: RoundSecrets) -> None:
+        """Durably record a round's secrets before its keys are advertised; refuses to replace different
+        ones. The secrets and updates of earlier rounds are erased in the same write."""
+        existing = self._secrets.get(secrets.round)
+        if existing is not None and existing != secrets:
+            raise JournalError(f"round {secrets.round} already has different secrets in {self.path}")
+        self._secrets = {round: kept for round, kept in self._secrets.items() if round > secrets.round}
+        self._secrets[secrets.round] = secrets
+        self._updates = {round: kept for round, kept in self._updates.items() if round >= secrets.round}
+        self._save()
+
+    def erase_round_secrets(self) -> None:
+        """Erase every round's secrets and update (once the task has ended nothing needs them)."""
+        if self._secrets or self._updates:
+            self._secrets, self._updates = {}, {}
+            self._save()
+
+    def trained_update(self, round: int) -> TrainedUpdate | None:
+        """The update trained for secure ``round``, if any."""
+        return self._updates.get(round)
+
+    def record_trained_update(self, update: TrainedUpdate) -> None:
+        """Durably record a round's update before its shares are committed; refuses to replace a different
+        one."""
+        existing = self._updates.get(update.round)
+        if existing is not None and existing != update:
+            raise JournalError(f"round {update.round} already has a different update in {self.path}")
+        self._updates[update.round] = update
+        self._save()
+
     # -- storage -------------------------------------------------------------------------------------
 
     def _load(self) -> None:
@@ -82,12 +220,17 @@ class Journal:
             data = json.loads(self.path.read_text())
         except (OSError, ValueError) as error:
             raise JournalError(f"journal {self.path} is unreadable: {error}") from None
-        if data.get("version") != JOURNAL_VERSION:
-            raise JournalError(f"journal {self.path} has version {data.get('version')!r}, expected {JOURNAL_VERSION}")
+        if data.get("version") not in READABLE_VERSIONS:
+            raise JournalError(f"journal {self.path} has version {data.get('version')!r}, expected one of "
+                               f"{', '.join(map(str, READABLE_VERSIONS))}")
         if data.get("owner") != self.owner or data.get("task_id") != self.task_id:
             raise JournalError(f"journal {self.path} belongs to {data.get('owner')} task {data.get('task_id')}, "
                                f"not {self.owner} task {self.task_id}")
         self._commits = {int(key): CommitRecord.from_json(value) for key, value in data["commits"].items()}
+        self._secrets = {int(key): RoundSecrets.from_json(value)
+                         for key, value in data.get("round_secrets", {}).items()}
+        self._updates = {int(key): TrainedUpdate.from_json(value)
+                         for key, value in data.get("trained_updates", {}).items()}
 
     def _save(self) -> None:
         data = {
@@ -95,6 +238,8 @@ class Journal:
             "owner": self.owner,
             "task_id": self.task_id,
             "commits": {str(round): record.to_json() for round, record in sorted(self._commits.items())},
+            "round_secrets": {str(round): secrets.to_json() for round, secrets in sorted(self._secrets.items())},
+            "trained_updates": {str(round): update.to_json() for round, update in sorted(self._updates.items())},
         }
         write_atomically(self.path, json.dumps(data, indent=1, sort_keys=True).encode())
 

@@ -1,5 +1,9 @@
 """The participant (a hospital): joins with a stake, trains each round, commits, reveals, claims rewards.
 
+:class:`BaseParticipant` is what a participant does in either mode (join, train and quantize its update,
+claim and withdraw at the end); :class:`Participant` adds the plain round, and
+:class:`fedchain.roles.secure_participant.SecureParticipant` the secure one.
+
 Rewards need no bookkeeping here: the contract books each finalized round's reward to the member at its
 next commit (docs/protocol.md section 8.5), so after the task's end one claim collects everything.
 
@@ -20,7 +24,7 @@ import numpy as np
 from eth_account.signers.local import LocalAccount
 from numpy.typing import NDArray
 
-from fedchain.chain.coordinator import Coordinator, EntryState, RoundPhase, TaskStatus
+from fedchain.chain.coordinator import Coordinator, CoordinatorClient, EntryState, RoundPhase, TaskStatus
 from fedchain.commit.commitment import commit_hash, new_salt
 from fedchain.commit.merkle import MerkleTree
 from fedchain.commit.quantize import dequantize, quantize_update
@@ -35,10 +39,11 @@ ROUND_CONFIG_KEY = "round"
 MODEL_DTYPE = np.float32
 
 
-class Participant(Agent):
-    """A member that trains with ``trainer`` and stakes ``stake`` (at least the task's minStake)."""
+class BaseParticipant(Agent):
+    """A member that trains with ``trainer`` and stakes ``stake`` (at least the task's minStake); its
+    ``journal`` keeps what it must not forget across a crash."""
 
-    def __init__(self, coordinator: Coordinator, store: BlobStore, task_id: int, account: LocalAccount, *,
+    def __init__(self, coordinator: CoordinatorClient, store: BlobStore, task_id: int, account: LocalAccount, *,
                  trainer: Trainer, journal: Journal, stake: int | None = None) -> None:
         super().__init__(coordinator, store, task_id, account)
         if journal.task_id != task_id or journal.owner != self.address.lower():
@@ -46,6 +51,55 @@ class Participant(Agent):
         self.trainer = trainer
         self.journal = journal
         self.stake = stake
+
+    def make_update(self, round: int, global_model: NDArray[np.int32]) -> tuple[NDArray[np.int32], int]:
+        """Train from the global model; return the quantized, clipped update and the sample count."""
+        rules = self.rules
+        start = dequantize(global_model, rules.quantization)
+        shapes = [(shape.name, shape.dims) for shape in rules.shapes]
+        parameters = unflatten(start, shapes, dtype=MODEL_DTYPE)
+        trained, sample_count, _ = self.trainer.fit(parameters, {ROUND_CONFIG_KEY: round})
+        local, _ = flatten(trained)
+        return quantize_update(local, global_model, rules.quantization), int(sample_count)
+
+    def finished(self) -> bool:
+        """The task has ended, every reward is claimed and the stake withdrawn."""
+        return (super().finished() and self.coordinator.claimable(self.task_id, self.address) == 0
+                and not self.coordinator.member(self.task_id, self.address).joined)
+
+    def _ensure_member(self) -> None:
+        if self.coordinator.member(self.task_id, self.address).joined:
+            return
+        amount = self.rules.params.min_stake if self.stake is None else self.stake
+        self.ensure_allowance(amount)
+        self._send("join", lambda: self.coordinator.join(self.task_id, amount, sender=self.account))
+
+    def _stake_suffices(self, round: int) -> bool:
+        """Whether the stake reaches the task's minimum, as entering ``round`` requires (a slash may have taken
+        it below; the member must add stake first)."""
+        stake, minimum = self.coordinator.member(self.task_id, self.address).stake, self.rules.params.min_stake
+        if stake < minimum:
+            self.warn_once(f"round {round}: stake {stake} is below the task's minimum {minimum}; add stake to "
+                           "take part")
+        return stake >= minimum
+
+    def _settle(self) -> None:
+        """After the task's end: claim every reward, then take the stake back (no unbonding delay then)."""
+        if self.coordinator.claimable(self.task_id, self.address) > 0:
+            self._send("claim", lambda: self.coordinator.claim_rewards(self.task_id, sender=self.account))
+        if self.coordinator.member(self.task_id, self.address).joined:
+            self._send("withdrawStake", lambda: self.coordinator.withdraw_stake(self.task_id, sender=self.account))
+
+    def _send(self, action: str, send: Callable[[], object]) -> None:
+        send()
+        self.log(action)
+
+
+class Participant(BaseParticipant):
+    """A plain-mode participant: commits to its update, then reveals it (docs/protocol.md section 7)."""
+
+    COORDINATOR = Coordinator
+    coordinator: Coordinator
 
     def step(self) -> None:
         """Join, commit or reveal while the task runs; once it has ended, claim and leave."""
@@ -63,17 +117,7 @@ class Participant(Agent):
         elif view.phase == RoundPhase.REVEAL:
             self._reveal(round)
 
-    # -- hooks for adversarial variants --------------------------------------------------------------
-
-    def make_update(self, round: int, global_model: NDArray[np.int32]) -> tuple[NDArray[np.int32], int]:
-        """Train from the global model; return the quantized, clipped update and the sample count."""
-        rules = self.rules
-        start = dequantize(global_model, rules.quantization)
-        shapes = [(shape.name, shape.dims) for shape in rules.shapes]
-        parameters = unflatten(start, shapes, dtype=MODEL_DTYPE)
-        trained, sample_count, _ = self.trainer.fit(parameters, {ROUND_CONFIG_KEY: round})
-        local, _ = flatten(trained)
-        return quantize_update(local, global_model, rules.quantization), int(sample_count)
+    # -- hook for adversarial variants ---------------------------------------------------------------
 
     def wants_to_reveal(self, round: int) -> bool:
         """Whether to reveal the commitment of ``round`` (an honest participant always does)."""
@@ -81,17 +125,10 @@ class Participant(Agent):
 
     # -- actions -------------------------------------------------------------------------------------
 
-    def _ensure_member(self) -> None:
-        if self.coordinator.member(self.task_id, self.address).joined:
-            return
-        amount = self.rules.params.min_stake if self.stake is None else self.stake
-        self.ensure_allowance(amount)
-        self._send("join", lambda: self.coordinator.join(self.task_id, amount, sender=self.account))
-
     def _commit(self, round: int, commits: int, model_root: bytes, model_blob_ref: bytes) -> None:
         if self.coordinator.entry_state(self.task_id, round, self.address) != EntryState.EMPTY:
             return
-        if commits >= self.rules.params.cohort_cap:
+        if commits >= self.rules.params.cohort_cap or not self._stake_suffices(round):
             return
         record = self.journal.commit_record(round) or self._prepare(round, model_root, model_blob_ref)
         digest = commit_hash(chain_id=self.coordinator.chain.chain_id, coordinator=self.coordinator.address,
@@ -119,22 +156,6 @@ class Participant(Agent):
             return
         self._send(f"reveal:{round}", lambda: self.coordinator.reveal(
             self.task_id, record.root, record.sample_count, record.salt, record.blob_ref, sender=self.account))
-
-    def _settle(self) -> None:
-        """After the task's end: claim every reward, then take the stake back (no unbonding delay then)."""
-        if self.coordinator.claimable(self.task_id, self.address) > 0:
-            self._send("claim", lambda: self.coordinator.claim_rewards(self.task_id, sender=self.account))
-        if self.coordinator.member(self.task_id, self.address).joined:
-            self._send("withdrawStake", lambda: self.coordinator.withdraw_stake(self.task_id, sender=self.account))
-
-    def finished(self) -> bool:
-        """The task has ended, every reward is claimed and the stake withdrawn."""
-        return (super().finished() and self.coordinator.claimable(self.task_id, self.address) == 0
-                and not self.coordinator.member(self.task_id, self.address).joined)
-
-    def _send(self, action: str, send: Callable[[], object]) -> None:
-        send()
-        self.log(action)
 
 
 class OutOfRangeParticipant(Participant):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from eth_account.signers.local import LocalAccount
 
-from fedchain.chain.coordinator import Coordinator, TaskParams, TaskStatus, Token
+from fedchain.chain.coordinator import CoordinatorClient, TaskParams, TaskStatus, Token
 from fedchain.commit.quantize import QuantizationSpec, dequantize, quantize_model
 from fedchain.learn.api import Metrics, NDArrays, Trainer
 from fedchain.learn.params import flatten, unflatten
@@ -32,14 +32,14 @@ class Evaluation:
 class Requester(Agent):
     """The owner of a task; ``evaluator`` (a Trainer) holds its own validation data."""
 
-    def __init__(self, coordinator: Coordinator, store: BlobStore, task_id: int, account: LocalAccount, *,
+    def __init__(self, coordinator: CoordinatorClient, store: BlobStore, task_id: int, account: LocalAccount, *,
                  evaluator: Trainer | None = None) -> None:
         super().__init__(coordinator, store, task_id, account)
         self.evaluator = evaluator
         self.evaluations: list[Evaluation] = []
 
     @classmethod
-    def create_task(cls, coordinator: Coordinator, store: BlobStore, account: LocalAccount, *,
+    def create_task(cls, coordinator: CoordinatorClient, store: BlobStore, account: LocalAccount, *,
                     template: TaskParams, parameters: NDArrays, names: list[str] | None = None,
                     evaluator: Trainer | None = None) -> Requester:
         """Quantize and upload the initial model, fund and create the task; return its requester.

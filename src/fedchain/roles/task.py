@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fedchain.aggregate.fedavg import FedAvg
-from fedchain.chain.coordinator import Coordinator, EntryState, Reveal, TaskParams
+from fedchain.chain.coordinator import Coordinator, CoordinatorClient, EntryState, Reveal, TaskParams
 from fedchain.commit.leaves import LeafLayout
 from fedchain.commit.quantize import QuantizationSpec
 from fedchain.errors import FedchainError
@@ -46,7 +46,7 @@ class IncludedUpdate:
     vector: NDArray[np.int32]
 
 
-def load_rules(coordinator: Coordinator, store: BlobStore, task_id: int) -> TaskRules:
+def load_rules(coordinator: CoordinatorClient, store: BlobStore, task_id: int) -> TaskRules:
     """Read task ``task_id``'s rules; the tensor shapes come from its current model blob, pinned on chain
     by the model-spec hash."""
     params = coordinator.task_params(task_id)

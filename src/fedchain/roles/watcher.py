@@ -1,12 +1,20 @@
 """The watcher: checks every reveal and every proposal, and proves what is wrong.
 
+:class:`BaseWatcher` does what a watcher does in either mode:
+
+- after a round's inputs are fixed, every member that committed and never revealed (uploaded) is slashed
+  (the hooks say who committed and from when the contract allows it);
+- a member silent for more than the task's maxSilentRounds rounds with room in the cohort is slashed;
+- a task whose current round has stalled past the idle limit is ended, so its funds can be withdrawn.
+
+:class:`Watcher` adds the plain round:
+
 - every revealed update blob is checked for a coordinate outside ``[-clip, clip]``; a violation is
   proven with one leaf (``proveViolation``);
 - every pending proposal is recomputed from the revealed blobs; on a mismatch the first wrong leaf is
-  proven (``challengeAggregate``);
-- after a round's reveal deadline every committed-but-unrevealed member is slashed;
-- a member silent for more than the task's maxSilentRounds rounds with room in the cohort is slashed;
-- a task whose current round has stalled past the idle limit is ended, so its funds can be withdrawn.
+  proven (``challengeAggregate``).
+
+(:class:`fedchain.roles.secure_watcher.SecureWatcher` adds the secure round.)
 
 What cannot be proven on chain (an update or proposal blob that is missing or does not match its root)
 is recorded in `findings` (once each) and checked again at the next step, in case the blob turns up. The
@@ -19,29 +27,36 @@ from __future__ import annotations
 
 from eth_account.signers.local import LocalAccount
 
-from fedchain.chain.coordinator import Coordinator, EntryState, RoundPhase, RoundView, TaskStatus
+from fedchain.chain.coordinator import (
+    Coordinator,
+    CoordinatorClient,
+    EntryState,
+    RoundPhase,
+    RoundView,
+    TaskState,
+    TaskStatus,
+)
 from fedchain.roles.agent import Agent
 from fedchain.roles.proofs import aggregate_fraud_proof, first_differing_leaf, first_out_of_range, violation_leaf
 from fedchain.roles.task import IncludedUpdate, fetch_model, fetch_update, included_reveals, recompute_model
 from fedchain.storage import BlobStore, StorageError
 
 
-class Watcher(Agent):
+class BaseWatcher(Agent):
     """Anyone (a participant, the requester, a third party) keeping the aggregators and members honest."""
 
-    def __init__(self, coordinator: Coordinator, store: BlobStore, task_id: int, account: LocalAccount) -> None:
+    def __init__(self, coordinator: CoordinatorClient, store: BlobStore, task_id: int,
+                 account: LocalAccount) -> None:
         super().__init__(coordinator, store, task_id, account)
         self.findings: list[str] = []
-        self._checked_reveals: set[tuple[int, str]] = set()
-        self._checked_proposals: set[tuple[int, bytes, int]] = set()
         self._missed_settled_below = 0
 
     def step(self) -> None:
-        """Slash missed reveals and silence, end an idle task, prove bad updates, challenge a wrong proposal."""
+        """Slash missed inputs and silence, end an idle task, then check the current round."""
         if self.in_flight():
             return
         state = self.coordinator.task_state(self.task_id)
-        self._slash_missed_reveals(state.current_round, state.status == TaskStatus.RUNNING)
+        self._slash_missed_inputs(state)
         if state.status != TaskStatus.RUNNING:
             return
         if self.coordinator.chain.now() >= self.coordinator.idle_at(self.task_id):
@@ -50,24 +65,35 @@ class Watcher(Agent):
             return
         self._slash_silent_members(state.spare_rounds)
         round = state.current_round
-        view = self.coordinator.round_view(self.task_id, round)
-        if view.phase in (RoundPhase.NOT_OPEN, RoundPhase.COMMIT):
-            return
-        self._check_reveals(round)
-        if view.phase == RoundPhase.CHALLENGE:
-            self._check_proposal(round, view, state.model_root, state.model_blob_ref)
+        self._check_round(round, self.coordinator.round_view(self.task_id, round), state)
 
-    def _slash_missed_reveals(self, current_round: int, running: bool) -> None:
-        last = current_round if running else current_round - 1
-        now = self.coordinator.chain.now()
+    # -- what each mode adds -------------------------------------------------------------------------
+
+    def _check_round(self, round: int, view: RoundView, state: TaskState) -> None:
+        """Check what the current ``round`` has so far and prove what is wrong."""
+        raise NotImplementedError
+
+    def _committers(self, round: int) -> list[str]:
+        """The members that committed in ``round``."""
+        raise NotImplementedError
+
+    def _missed_inputs_slashable(self, round: int, state: TaskState) -> bool:
+        """Whether the contract lets a commitment of ``round`` that was never revealed be slashed now."""
+        raise NotImplementedError
+
+    # -- chores --------------------------------------------------------------------------------------
+
+    def _slash_missed_inputs(self, state: TaskState) -> None:
+        running = state.status == TaskStatus.RUNNING
+        last = state.current_round if running else state.current_round - 1
         for round in range(self._missed_settled_below, last + 1):
-            if now < self.coordinator.round_view(self.task_id, round).reveal_end:
+            if not self._missed_inputs_slashable(round, state):
                 break
-            for participant in self.coordinator.committers(self.task_id, round):
+            for participant in self._committers(round):
                 if self.coordinator.entry_state(self.task_id, round, participant) == EntryState.COMMITTED:
                     self.coordinator.slash_missed_reveal(self.task_id, round, participant, sender=self.account)
                     self.log(f"slashMissedReveal {round} {participant}")
-            if round < current_round:
+            if round < state.current_round:
                 self._missed_settled_below = round + 1
 
     def _slash_silent_members(self, spare_rounds: int) -> None:
@@ -79,6 +105,38 @@ class Watcher(Agent):
             if member.joined and member.exit_requested_at == 0 and silent:
                 self.coordinator.slash_silence(self.task_id, address, sender=self.account)
                 self.log(f"slashSilence {address}")
+
+    def _find(self, finding: str) -> None:
+        """Record something wrong that no proof can show on chain (once)."""
+        if finding not in self.findings:
+            self.findings.append(finding)
+            self.warn(finding)
+
+
+class Watcher(BaseWatcher):
+    """A plain-mode watcher: range-checks every reveal and recomputes every proposal."""
+
+    COORDINATOR = Coordinator
+    coordinator: Coordinator
+
+    def __init__(self, coordinator: Coordinator, store: BlobStore, task_id: int, account: LocalAccount) -> None:
+        super().__init__(coordinator, store, task_id, account)
+        self._checked_reveals: set[tuple[int, str]] = set()
+        self._checked_proposals: set[tuple[int, bytes, int]] = set()
+
+    def _check_round(self, round: int, view: RoundView, state: TaskState) -> None:
+        if view.phase in (RoundPhase.NOT_OPEN, RoundPhase.COMMIT):
+            return
+        self._check_reveals(round)
+        if view.phase == RoundPhase.CHALLENGE:
+            self._check_proposal(round, view, state.model_root, state.model_blob_ref)
+
+    def _committers(self, round: int) -> list[str]:
+        return self.coordinator.committers(self.task_id, round)
+
+    def _missed_inputs_slashable(self, round: int, state: TaskState) -> bool:
+        """From the round's reveal deadline on."""
+        return self.coordinator.chain.now() >= self.coordinator.round_view(self.task_id, round).reveal_end
 
     def _check_reveals(self, round: int) -> None:
         rules = self.rules
@@ -119,9 +177,3 @@ class Watcher(Agent):
             self.coordinator.challenge_aggregate(self.task_id, proof, sender=self.account)
             self.log(f"challengeAggregate {round} {view.aggregator} leaf {leaf_index}")
         self._checked_proposals.add(key)
-
-    def _find(self, finding: str) -> None:
-        """Record something wrong that no proof can show on chain (once)."""
-        if finding not in self.findings:
-            self.findings.append(finding)
-            self.warn(finding)

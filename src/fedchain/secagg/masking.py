@@ -28,6 +28,7 @@ from fedchain.secagg.roster import Member, SecureRound
 from fedchain.secagg.stream import apply_masks
 
 _BIG_ENDIAN_UINT64 = np.dtype(">u8")
+_BIG_ENDIAN_INT32 = np.dtype(">i4")
 
 
 def weighted_update(update: ArrayLike, weight: int, clip: int) -> NDArray[np.uint64]:
@@ -102,8 +103,22 @@ def masked_tree(masked: NDArray[np.uint64], layout: LeafLayout) -> MerkleTree:
     values = np.asarray(masked)
     if values.dtype != np.uint64 or values.shape != (layout.num_params,):
         raise SecAggError(f"a masked vector is {layout.num_params} uint64 values, got {values.dtype} {values.shape}")
-    halves = np.frombuffer(masked_bytes(values), dtype=">i4").astype(np.int32)
-    return MerkleTree(halves, masked_layout(layout))
+    return MerkleTree(masked_halves(values), masked_layout(layout))
+
+
+def masked_halves(masked: NDArray[np.uint64]) -> NDArray[np.int32]:
+    """The 2P int32 halves of a masked vector, high half of each residue first: the vector its Merkle tree is
+    built over (with :func:`masked_layout`), and the payload of its blob."""
+    halves: NDArray[np.int32] = np.frombuffer(masked_bytes(masked), dtype=_BIG_ENDIAN_INT32).astype(np.int32)
+    return halves
+
+
+def masked_from_halves(halves: NDArray[np.int32]) -> NDArray[np.uint64]:
+    """The masked vector whose :func:`masked_halves` are ``halves`` (an even number of int32 values)."""
+    values = np.asarray(halves)
+    if values.dtype != np.int32 or values.ndim != 1 or values.size % MASKED_WORDS_PER_LEAF_WORD:
+        raise SecAggError(f"masked halves are an even number of int32 values, got {values.dtype} {values.shape}")
+    return masked_from_bytes(values.astype(_BIG_ENDIAN_INT32).tobytes(), values.size // MASKED_WORDS_PER_LEAF_WORD)
 
 
 def sum_masked(vectors: Sequence[NDArray[np.uint64]]) -> NDArray[np.uint64]:

@@ -7,7 +7,7 @@ key (``data.alpha: must be > 0, got -1``), raised before any data is loaded or a
 
     rounds = 20                 # rounds of the task
     seed = 7                    # data split, initial model, local training
-    mode = "plain"              # "plain" (secure aggregation is not available yet)
+    mode = "secure"             # "secure" (masked updates, SecAgg+) or "plain" (commit-reveal)
     output = "fedchain-out"     # folder for report.json, report.html, model.pt, anchor.json (from the cwd)
 
     [data]     dataset, partition, hospitals, alpha, test_fraction, min_hospital_size, files, label_column
@@ -18,10 +18,16 @@ key (``data.alpha: must be > 0, got -1``), raised before any data is loaded or a
                aggregator_bond, reward_per_round (amounts in whole tokens),
                violation_slash_bps, aggregator_slash_bps, missed_reveal_slash_bps, bounty_bps,
                aggregator_fee_bps, scale_bits, clip (largest |update| coordinate, in model units),
-               words_per_leaf
+               words_per_leaf, neighbours and threshold (secure mode only; derived from the number of
+               hospitals when not given: :func:`secure_params_for`)
     [chain]    backend ("embedded" or "anvil")
-    [[adversaries]]  kind ("cheating_aggregator", "out_of_range_hospital", "silent_hospital"),
-                     round, hospital (for the hospital kinds)
+    [[adversaries]]  kind, round, hospital (for the hospital kinds), phase (for a dropping hospital):
+                     both modes: "cheating_aggregator";
+                     plain mode: "out_of_range_hospital", "silent_hospital";
+                     secure mode: "dropping_hospital" with phase "before_commit", "before_upload" or
+                     "during_unmask"
+
+The default adversaries are the demo's incidents of the configured mode (:data:`DEMO_ADVERSARIES`).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from typing import Any, Final, Literal, cast, get_args
 
 from fedchain.aggregate.constants import MAX_SAMPLE_CAP, MAX_SERVER_LR_BPS, MAX_UPDATES
 from fedchain.commit.constants import MAX_CLIP, MAX_SCALE_BITS
+from fedchain.secagg.constants import MAX_NEIGHBOURS, MIN_NEIGHBOURS, MIN_THRESHOLD, SECURE_WORDS_PER_LEAF
 from fedchain.sim.errors import ConfigError
 
 Dataset = Literal["breast_cancer", "diabetes", "lung", "csv"]
@@ -43,10 +50,18 @@ ModelName = Literal["mlp", "logreg"]
 Optimizer = Literal["sgd", "adam"]
 RuleName = Literal["fedavg"]
 Backend = Literal["embedded", "anvil"]
-Mode = Literal["plain"]
-AdversaryKind = Literal["cheating_aggregator", "out_of_range_hospital", "silent_hospital"]
+Mode = Literal["plain", "secure"]
+AdversaryKind = Literal["cheating_aggregator", "out_of_range_hospital", "silent_hospital", "dropping_hospital"]
+DropPhase = Literal["before_commit", "before_upload", "during_unmask"]
 
-HOSPITAL_ADVERSARIES: Final = ("out_of_range_hospital", "silent_hospital")
+HOSPITAL_ADVERSARIES: Final = ("out_of_range_hospital", "silent_hospital", "dropping_hospital")
+MODE_ADVERSARIES: Final[dict[str, tuple[str, ...]]] = {
+    "plain": ("cheating_aggregator", "out_of_range_hospital", "silent_hospital"),
+    "secure": ("cheating_aggregator", "dropping_hospital"),
+}
+"""Which incidents each mode can stage: a masked update cannot be range-checked, and a secure member that
+commits and never uploads is a dropping hospital (before_upload), not a silent one."""
+MAX_DEFAULT_NEIGHBOURS: Final = 8
 TOKEN_UNIT: Final = 10**18
 BPS: Final = 10_000
 MAX_ROUNDS: Final = 1_000
@@ -114,6 +129,8 @@ class TaskConfig:
     scale_bits: int = 16
     clip: float = 8.0
     words_per_leaf: int = 2
+    neighbours: int | None = None
+    threshold: int | None = None
 
     @property
     def clip_units(self) -> int:
@@ -130,17 +147,26 @@ class ChainConfig:
 
 @dataclass(frozen=True)
 class Adversary:
-    """One scripted incident: who misbehaves, how, and in which round."""
+    """One scripted incident: who misbehaves, how, in which round (and where a dropping hospital drops)."""
 
     kind: AdversaryKind
     round: int
     hospital: int | None = None
+    phase: DropPhase | None = None
 
 
-DEMO_ADVERSARIES: Final = (
-    Adversary(kind="cheating_aggregator", round=4),
-    Adversary(kind="out_of_range_hospital", round=9, hospital=2),
-)
+DEMO_ADVERSARIES: Final[dict[str, tuple[Adversary, ...]]] = {
+    "secure": (
+        Adversary(kind="cheating_aggregator", round=4),
+        Adversary(kind="dropping_hospital", round=9, hospital=2, phase="before_upload"),
+    ),
+    "plain": (
+        Adversary(kind="cheating_aggregator", round=4),
+        Adversary(kind="out_of_range_hospital", round=9, hospital=2),
+    ),
+}
+"""The demo's incidents in each mode: round 4's cheating aggregator, and in round 9 a hospital that
+commits its shares and never uploads (secure) or puts a coordinate outside the clip (plain)."""
 DEFAULT_HINT: Final = " (these are the demo's adversaries: set adversaries = [] or list your own)"
 
 
@@ -150,7 +176,7 @@ class SimulationConfig:
 
     rounds: int = 20
     seed: int = 7
-    mode: Mode = "plain"
+    mode: Mode = "secure"
     output: Path = Path("fedchain-out")
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -158,15 +184,36 @@ class SimulationConfig:
     rule: RuleConfig = field(default_factory=RuleConfig)
     task: TaskConfig = field(default_factory=TaskConfig)
     chain: ChainConfig = field(default_factory=ChainConfig)
-    adversaries: tuple[Adversary, ...] = DEMO_ADVERSARIES
+    adversaries: tuple[Adversary, ...] = DEMO_ADVERSARIES["secure"]
 
     def __post_init__(self) -> None:
         check_config(self)
 
 
-def demo_config() -> SimulationConfig:
-    """The configuration of `fedchain demo`."""
-    return SimulationConfig()
+def demo_config(mode: Mode = "secure") -> SimulationConfig:
+    """The configuration of `fedchain demo` in ``mode`` (its incidents are the mode's)."""
+    return SimulationConfig(mode=mode, adversaries=DEMO_ADVERSARIES[mode])
+
+
+def secure_params_for(task: TaskConfig, hospitals: int) -> tuple[int, int]:
+    """The secure task's neighbours k and threshold t for ``hospitals`` members, each as configured or else
+    derived from the number of hospitals.
+
+    k defaults to n - 1 rounded up to even, at most 8: a small federation gets the complete graph, a larger
+    one a ring of 8 neighbours (SecAgg+ suggests about 2 log2 n; 8 covers the demo's sizes). t defaults to
+    k/2 + 1 (a majority of a member's neighbours must collude to learn anything), lowered where needed so
+    that a round survives one dropped hospital: a survivor next to it keeps min(k, n - 1) - 1 surviving
+    neighbours and needs t of them (docs/protocol.md section 10.7); never below 2. With 5 hospitals: k = 4
+    (complete), t = 3. With 3 hospitals no dropout can be survived (the two survivors would learn each
+    other's update from their sum), and t stays 2.
+    """
+    neighbours = task.neighbours
+    if neighbours is None:
+        neighbours = min(MAX_DEFAULT_NEIGHBOURS, max(MIN_NEIGHBOURS, hospitals - 1 + (hospitals - 1) % 2))
+    threshold = task.threshold
+    if threshold is None:
+        threshold = max(MIN_THRESHOLD, min(neighbours // 2 + 1, min(neighbours, hospitals - 1) - 1))
+    return neighbours, threshold
 
 
 def load_config(path: str | Path) -> SimulationConfig:
@@ -188,10 +235,11 @@ def parse_config(raw: Mapping[str, Any], *, base: Path = Path()) -> SimulationCo
     """Build a validated config from parsed TOML (``base``: folder that relative paths start from)."""
     top = _Table(raw, "")
     defaults = SimulationConfig()
+    mode = _mode(top)
     config = SimulationConfig(
         rounds=top.integer("rounds", defaults.rounds, low=1, high=MAX_ROUNDS),
         seed=top.integer("seed", defaults.seed, low=0, high=2**32 - 1),
-        mode=_mode(top),
+        mode=mode,
         output=top.path("output", defaults.output, Path()),
         data=_data(top.table("data"), base),
         model=_model(top.table("model")),
@@ -199,7 +247,7 @@ def parse_config(raw: Mapping[str, Any], *, base: Path = Path()) -> SimulationCo
         rule=_rule(top.table("rule")),
         task=_task(top.table("task")),
         chain=_chain(top.table("chain")),
-        adversaries=_adversaries(top),
+        adversaries=_adversaries(top, mode),
     )
     top.finish()
     return config
@@ -226,23 +274,52 @@ def check_config(config: SimulationConfig) -> None:
     if config.data.partition != "natural" and task.min_participants > data.hospitals:
         raise ConfigError(f"task.min_participants: {task.min_participants} is more than the "
                           f"{data.hospitals} hospitals")
+    _check_mode(config)
+    if config.data.partition != "natural":
+        check_hospitals_for_mode(config, data.hospitals, "")
     seen: dict[int, str] = {}
+    hint = DEFAULT_HINT if config.adversaries in DEMO_ADVERSARIES.values() else ""
     for position, adversary in enumerate(config.adversaries):
         key = f"adversaries[{position}]"
+        if adversary.kind not in MODE_ADVERSARIES[config.mode]:
+            allowed = ", ".join(repr(kind) for kind in MODE_ADVERSARIES[config.mode])
+            raise ConfigError(f"{key}.kind: {adversary.kind!r} is not an incident of {config.mode} mode "
+                              f"(it has {allowed}){hint}")
         if adversary.round >= config.rounds:
-            raise ConfigError(f"{key}.round: {adversary.round} is not a round of a {config.rounds}-round task"
-                              f"{DEFAULT_HINT if config.adversaries == DEMO_ADVERSARIES else ''}")
+            raise ConfigError(f"{key}.round: {adversary.round} is not a round of a {config.rounds}-round task{hint}")
+        if adversary.kind == "dropping_hospital" and adversary.phase is None:
+            raise ConfigError(f"{key}.phase: required for kind 'dropping_hospital'")
+        if adversary.kind != "dropping_hospital" and adversary.phase is not None:
+            raise ConfigError(f"{key}.phase: not used by kind {adversary.kind!r}")
         if adversary.kind in HOSPITAL_ADVERSARIES:
             if adversary.hospital is None:
                 raise ConfigError(f"{key}.hospital: required for kind {adversary.kind!r}")
             if config.data.partition != "natural" and adversary.hospital >= data.hospitals:
                 raise ConfigError(f"{key}.hospital: {adversary.hospital} is not one of the {data.hospitals} "
                                   f"hospitals (0..{data.hospitals - 1})")
-            if seen.setdefault(adversary.hospital, adversary.kind) != adversary.kind:
+            behaviour = adversary.kind if adversary.phase is None else f"{adversary.kind} {adversary.phase}"
+            if seen.setdefault(adversary.hospital, behaviour) != behaviour:
                 raise ConfigError(f"{key}.kind: hospital {adversary.hospital} is already "
                                   f"{seen[adversary.hospital]!r}; one misbehaviour per hospital")
         elif adversary.hospital is not None:
             raise ConfigError(f"{key}.hospital: not used by kind {adversary.kind!r}")
+
+
+def check_hospitals_for_mode(config: SimulationConfig, hospitals: int, source: str) -> None:
+    """The settings that depend on the number of hospitals in secure mode (``source`` says where that number
+    comes from, for the message): every member must be able to share its secrets with ``threshold`` of its
+    neighbours."""
+    if config.mode != "secure":
+        return
+    neighbours, threshold = secure_params_for(config.task, hospitals)
+    degree = min(neighbours, hospitals - 1)
+    if threshold > degree:
+        key = next((f"task.{name}" for name in ("threshold", "neighbours") if getattr(config.task, name) is not None),
+                   "data.hospitals")
+        hint = " (secure mode needs at least 3 hospitals)" if hospitals < 3 else ""
+        raise ConfigError(f"{key}: with {hospitals} hospitals{source} and neighbours = {neighbours}, a hospital has "
+                          f"{degree} neighbour{'' if degree == 1 else 's'} to share its secrets with, fewer than the "
+                          f"threshold {threshold}{hint}")
 
 
 def token_units(amount: Decimal) -> int:
@@ -250,12 +327,26 @@ def token_units(amount: Decimal) -> int:
     return int(amount * TOKEN_UNIT)
 
 
+def _check_mode(config: SimulationConfig) -> None:
+    task = config.task
+    if config.mode == "plain":
+        for name in ("neighbours", "threshold"):
+            if getattr(task, name) is not None:
+                raise ConfigError(f"task.{name}: only used with mode = \"secure\"")
+        return
+    if task.words_per_leaf not in SECURE_WORDS_PER_LEAF:
+        raise ConfigError(f"task.words_per_leaf: secure mode needs one of "
+                          f"{', '.join(map(str, SECURE_WORDS_PER_LEAF))}, got {task.words_per_leaf}")
+    if task.neighbours is not None and task.neighbours % 2:
+        raise ConfigError(f"task.neighbours: must be even, got {task.neighbours}")
+    if task.neighbours is not None and task.threshold is not None and task.threshold > task.neighbours:
+        raise ConfigError(f"task.threshold: {task.threshold} is more than task.neighbours {task.neighbours}")
+
+
 # -- sections ------------------------------------------------------------------------------------------
 
 
 def _mode(top: _Table) -> Mode:
-    if top.raw.get("mode") == "secure":
-        raise ConfigError("mode: secure aggregation is not available yet; use \"plain\"")
     mode: Mode = top.choice("mode", SimulationConfig.mode, Mode)
     return mode
 
@@ -337,6 +428,8 @@ def _task(table: _Table) -> TaskConfig:
         scale_bits=table.integer("scale_bits", defaults.scale_bits, low=0, high=MAX_SCALE_BITS),
         clip=table.number("clip", defaults.clip, low=0.0, low_open=True),
         words_per_leaf=table.choice("words_per_leaf", defaults.words_per_leaf, Literal[1, 2, 4, 8]),
+        neighbours=table.optional_integer("neighbours", low=MIN_NEIGHBOURS, high=MAX_NEIGHBOURS),
+        threshold=table.optional_integer("threshold", low=MIN_THRESHOLD, high=MAX_NEIGHBOURS),
     )
     table.finish()
     return config
@@ -348,16 +441,17 @@ def _chain(table: _Table) -> ChainConfig:
     return config
 
 
-def _adversaries(top: _Table) -> tuple[Adversary, ...]:
+def _adversaries(top: _Table, mode: Mode) -> tuple[Adversary, ...]:
     if "adversaries" not in top.raw:
         top.seen.add("adversaries")
-        return DEMO_ADVERSARIES
+        return DEMO_ADVERSARIES[mode]
     adversaries = []
     for table in top.table_list("adversaries"):
         kind = table.choice("kind", None, AdversaryKind)
         round = table.integer("round", None, low=0, high=MAX_ROUNDS - 1)
         hospital = table.integer("hospital", None, low=0, high=MAX_HOSPITALS - 1) if "hospital" in table.raw else None
-        adversary = Adversary(kind=kind, round=round, hospital=hospital)
+        phase = table.choice("phase", None, DropPhase) if "phase" in table.raw else None
+        adversary = Adversary(kind=kind, round=round, hospital=hospital, phase=phase)
         table.finish()
         adversaries.append(adversary)
     return tuple(adversaries)
@@ -413,6 +507,13 @@ class _Table:
         if not low <= value <= high:
             raise ConfigError(f"{self.key(name)}: must lie in [{low}, {high}], got {value}")
         return value
+
+    def optional_integer(self, name: str, *, low: int, high: int) -> int | None:
+        """An integer setting that may be left out (None: the caller derives it)."""
+        if name not in self.raw:
+            self.seen.add(name)
+            return None
+        return self.integer(name, None, low=low, high=high)
 
     def number(self, name: str, default: float, *, low: float | None = None, high: float | None = None,
                low_open: bool = False, high_open: bool = False) -> float:

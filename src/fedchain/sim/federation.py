@@ -1,9 +1,12 @@
 """The one way to drive a federation in one process: deploy, fund, create a task, add agents, step them.
 
-A :class:`Federation` steps every agent in a fixed order (participants, watchers, aggregators, the
-requester). When a full pass changes nothing (no new block, no new action) it moves the development
-chain's clock to the current round's next deadline, so a run never sleeps. Tests and the simulator both
-drive federations through this class.
+The task's mode picks the coordinator (FedCoordinator for plain tasks, SecureCoordinator for secure ones)
+and the agents' classes. A :class:`Federation` steps every agent in a fixed order (watchers,
+participants, aggregators, the requester): the watchers come first so that a slash that becomes due when
+a round closes (a secure round's missed uploads) is sent before the member's own next entry would forfeit
+it without a bounty. When a full pass changes nothing (no new block, no new action) it moves the
+development chain's clock to the current round's next deadline, so a run never sleeps. Tests and the
+simulator both drive federations through this class.
 """
 
 from __future__ import annotations
@@ -16,13 +19,40 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from fedchain.chain import Chain
-from fedchain.chain.coordinator import Coordinator, RoundPhase, TaskParams, TaskState, TaskStatus, Token
+from fedchain.chain.coordinator import (
+    Coordinator,
+    CoordinatorClient,
+    Mode,
+    RoundPhase,
+    TaskParams,
+    TaskState,
+    TaskStatus,
+    Token,
+)
+from fedchain.chain.secure_coordinator import SecureCoordinator
 from fedchain.learn.api import NDArrays, Trainer
-from fedchain.roles import Agent, Aggregator, Journal, Participant, Requester, Watcher
+from fedchain.roles import (
+    Agent,
+    Aggregator,
+    BaseAggregator,
+    BaseParticipant,
+    BaseWatcher,
+    Journal,
+    Participant,
+    Requester,
+    SecureAggregator,
+    SecureParticipant,
+    SecureWatcher,
+    Watcher,
+)
 from fedchain.sim.errors import SimulationError
 from fedchain.storage import BlobStore
 
 DEFAULT_MAX_STEPS = 200
+COORDINATORS: dict[Mode, type[CoordinatorClient]] = {Mode.PLAIN: Coordinator, Mode.SECURE: SecureCoordinator}
+PARTICIPANTS: dict[Mode, type[BaseParticipant]] = {Mode.PLAIN: Participant, Mode.SECURE: SecureParticipant}
+AGGREGATORS: dict[Mode, type[BaseAggregator]] = {Mode.PLAIN: Aggregator, Mode.SECURE: SecureAggregator}
+WATCHERS: dict[Mode, type[BaseWatcher]] = {Mode.PLAIN: Watcher, Mode.SECURE: SecureWatcher}
 
 
 @dataclass
@@ -34,25 +64,26 @@ class Federation:
     """
 
     chain: Chain
-    coordinator: Coordinator
+    coordinator: CoordinatorClient
     token: Token
     store: BlobStore
     requester: Requester
     journal_dir: Path
     trainer_for: Callable[[int], Trainer] | None = None
-    participants: list[Participant] = field(default_factory=list)
-    aggregators: list[Aggregator] = field(default_factory=list)
-    watchers: list[Watcher] = field(default_factory=list)
+    participants: list[BaseParticipant] = field(default_factory=list)
+    aggregators: list[BaseAggregator] = field(default_factory=list)
+    watchers: list[BaseWatcher] = field(default_factory=list)
 
     @classmethod
     def launch(cls, chain: Chain, store: BlobStore, journal_dir: Path, *, template: TaskParams,
                parameters: NDArrays, names: list[str] | None = None, evaluator: Trainer | None = None,
                funds: int, trainer_for: Callable[[int], Trainer] | None = None) -> Federation:
-        """Deploy a coordinator and a dev token, mint ``funds`` to every account, create the task.
+        """Deploy the coordinator of the template's mode and a dev token, mint ``funds`` to every account,
+        create the task.
 
         ``template`` gives every task rule but the token (set here), ``num_params`` and the spec hash.
         """
-        coordinator = Coordinator.deploy(chain)
+        coordinator = COORDINATORS[Mode(template.mode)].deploy(chain)
         token = Token.deploy_dev(chain)
         for account in chain.accounts:
             token.mint(account.address, funds, sender=chain.accounts[0])
@@ -66,6 +97,11 @@ class Federation:
     def task_id(self) -> int:
         """The task this federation works on."""
         return self.requester.task_id
+
+    @property
+    def mode(self) -> Mode:
+        """Plain or secure: the task's mode."""
+        return Mode(self.params.mode)
 
     @property
     def params(self) -> TaskParams:
@@ -84,35 +120,37 @@ class Federation:
 
     # -- agents --------------------------------------------------------------------------------------
 
-    def add_participant(self, hospital: int, cls: type[Participant] = Participant, *, trainer: Trainer | None = None,
-                        **options: Any) -> Participant:
-        """Hospital ``hospital`` as a participant on dev account ``hospital + 1``."""
+    def add_participant(self, hospital: int, cls: type[BaseParticipant] | None = None, *,
+                        trainer: Trainer | None = None, **options: Any) -> BaseParticipant:
+        """Hospital ``hospital`` as a participant (by default the honest one of the task's mode) on dev account
+        ``hospital + 1``."""
         if trainer is None:
             if self.trainer_for is None:
                 raise SimulationError(f"hospital {hospital} needs a trainer: pass one or give the federation "
                                       "a trainer_for")
             trainer = self.trainer_for(hospital)
         index = hospital + 1
-        participant = cls(self.coordinator, self.store, self.task_id, self.account(index), trainer=trainer,
-                          journal=self.journal(index), **options)
+        participant = (cls or PARTICIPANTS[self.mode])(self.coordinator, self.store, self.task_id, self.account(index),
+                                                        trainer=trainer, journal=self.journal(index), **options)
         self.participants.append(participant)
         return participant
 
-    def add_aggregator(self, index: int, cls: type[Aggregator] = Aggregator, **options: Any) -> Aggregator:
-        """An aggregator on dev account ``index``."""
-        aggregator = cls(self.coordinator, self.store, self.task_id, self.account(index), **options)
+    def add_aggregator(self, index: int, cls: type[BaseAggregator] | None = None, **options: Any) -> BaseAggregator:
+        """An aggregator (by default the honest one of the task's mode) on dev account ``index``."""
+        aggregator = (cls or AGGREGATORS[self.mode])(self.coordinator, self.store, self.task_id, self.account(index),
+                                                     **options)
         self.aggregators.append(aggregator)
         return aggregator
 
-    def add_watcher(self, index: int) -> Watcher:
-        """A watcher on dev account ``index``."""
-        watcher = Watcher(self.coordinator, self.store, self.task_id, self.account(index))
+    def add_watcher(self, index: int) -> BaseWatcher:
+        """A watcher of the task's mode on dev account ``index``."""
+        watcher = WATCHERS[self.mode](self.coordinator, self.store, self.task_id, self.account(index))
         self.watchers.append(watcher)
         return watcher
 
     def agents(self) -> Sequence[Agent]:
         """Every agent, in the order they are stepped."""
-        return [*self.participants, *self.watchers, *self.aggregators, self.requester]
+        return [*self.watchers, *self.participants, *self.aggregators, self.requester]
 
     # -- driving -------------------------------------------------------------------------------------
 
@@ -156,9 +194,16 @@ class Federation:
         return int(self.chain.w3.eth.block_number), sum(len(agent.actions) for agent in self.agents())
 
     def advance_to_next_deadline(self) -> None:
-        """Move the clock to the next deadline of the current round that lies in the future."""
+        """Move the clock to the next deadline of the current round that lies in the future.
+
+        A secure round splits the commit span into advertise and commit, and the reveal span into upload and
+        unmask, each a window long; in a plain round those split points are the commit and reveal deadlines.
+        While a proposal is pending its challenge deadline is next, not the propose window's end.
+        """
         view = self.coordinator.round_view(self.task_id, self.state().current_round)
         now = self.chain.now()
-        deadlines = [view.commit_end, view.reveal_end, view.propose_end, view.challenge_end]
+        params = self.params
+        deadlines = [view.start + params.commit_window, view.commit_end, view.commit_end + params.reveal_window,
+                     view.reveal_end, view.challenge_end if view.has_proposal else view.propose_end]
         future = [deadline for deadline in deadlines if deadline > now]
         self.chain.advance_to(min(future) if future else now + self.params.commit_window)

@@ -1,18 +1,21 @@
 """Reading what happened from the chain: rounds, proposals, rewards, slashes and balances, by event and view.
 
 Nothing here trusts the simulation script: included participants are the round's ``Revealed`` events
-minus its ``UpdateDropped`` events (docs/protocol.md §8.4), slashes are the slash events, rewards are the
-``RoundFinalized`` figures times the revealed weights, balances are the token's and the contract's views.
+minus its ``UpdateDropped`` events (docs/protocol.md §8.4) in plain mode, its ``Uploaded`` events in secure
+mode (every upload is in the sum, with the weight its ``SharesCommitted`` event fixed); slashes are the
+slash events, rewards are the ``RoundFinalized`` figures times the included weights, balances are the
+token's and the contract's views.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from web3 import Web3
 
-from fedchain.chain.coordinator import Coordinator, RoundStatus, Token
+from fedchain.chain.coordinator import CoordinatorClient, Mode, RoundStatus, Token
 from fedchain.sim.records import Balance, Party, Proposal, Slash
 
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -21,14 +24,23 @@ _PROPOSAL_ENDINGS = {"ProposalRejected": "rejected", "ProposalVoided": "voided",
                      "RoundFailed": "voided"}
 
 
+@dataclass(frozen=True)
+class Included:
+    """A participant whose update is in a round's aggregate, and its weight."""
+
+    participant: str
+    weight: int
+
+
 class Ledger:
     """Event and state queries about task ``task_id``, naming addresses by ``parties`` (lowercase keys)."""
 
-    def __init__(self, coordinator: Coordinator, token: Token, task_id: int, parties: Iterable[Party]) -> None:
+    def __init__(self, coordinator: CoordinatorClient, token: Token, task_id: int, parties: Iterable[Party]) -> None:
         self.coordinator = coordinator
         self.token = token
         self.task_id = task_id
         self.parties = {party.address.lower(): party for party in parties}
+        self.secure = coordinator.task_params(task_id).mode == Mode.SECURE
 
     def name(self, address: str) -> str:
         """The party's name, or the address itself for an account the simulation does not know."""
@@ -47,13 +59,21 @@ class Ledger:
         return _STATUS[self.coordinator.round_view(self.task_id, round).status]
 
     def committed(self, round: int) -> tuple[str, ...]:
-        """Names of the members that committed in ``round``."""
-        return tuple(self.name(address) for address in self.coordinator.committers(self.task_id, round))
+        """Names of the members that committed in ``round`` (their shares, in secure mode)."""
+        event = "SharesCommitted" if self.secure else "Committed"
+        return tuple(self.name(log.args.participant) for log in self.events(event, round=round))
 
-    def included(self, round: int) -> list[Any]:
-        """``Revealed`` events of ``round`` whose update was not dropped, in chain order."""
+    def included(self, round: int) -> list[Included]:
+        """The updates in ``round``'s aggregate, in chain order: the reveals not dropped (plain mode) or the
+        uploads (secure mode)."""
+        if self.secure:
+            weights = {log.args.participant: int(log.args.weight)
+                       for log in self.events("SharesCommitted", round=round)}
+            return [Included(log.args.participant, weights[log.args.participant])
+                    for log in self.events("Uploaded", round=round)]
         dropped = {log.args.participant.lower() for log in self.events("UpdateDropped", round=round)}
-        return [log for log in self.events("Revealed", round=round) if log.args.participant.lower() not in dropped]
+        return [Included(log.args.participant, int(log.args.weight)) for log in self.events("Revealed", round=round)
+                if log.args.participant.lower() not in dropped]
 
     def dropped(self, round: int) -> tuple[str, ...]:
         """Names of the members whose update of ``round`` was proven wrong and dropped."""
@@ -84,9 +104,9 @@ class Ledger:
         if finalized is None:
             return {}
         credited: dict[str, int] = {}
-        for log in self.included(round):
-            name = self.name(log.args.participant)
-            credited[name] = credited.get(name, 0) + int(log.args.weight) * int(finalized.args.rewardPerWeight)
+        for included in self.included(round):
+            name = self.name(included.participant)
+            credited[name] = credited.get(name, 0) + included.weight * int(finalized.args.rewardPerWeight)
         aggregator = self.name(self.coordinator.round_view(self.task_id, round).aggregator)
         credited[aggregator] = credited.get(aggregator, 0) + int(finalized.args.aggregatorFee)
         return credited
@@ -107,11 +127,15 @@ class Ledger:
             found.append((_position(log), self._slash(
                 log, log.args.round, log.args.participant, "participant", "bad_update",
                 f"update coordinate {coordinate} {what}, proven on chain", log.args.challenger)))
+        missed_kind, missed_reason = (("missed_upload", "committed its shares but never uploaded its masked update")
+                                      if self.secure else ("missed_reveal", "committed but never revealed"))
         for log in self.events("MissedRevealSlashed"):
+            sender = self._sender(log)
+            forfeited = sender.lower() == log.args.participant.lower()  # settled at its own next entry
             found.append((_position(log), self._slash(
-                log, log.args.round, log.args.participant, "participant", "missed_reveal",
-                "committed but never revealed",
-                self._sender(log))))
+                log, log.args.round, log.args.participant, "participant", missed_kind,
+                missed_reason + (" (forfeited at its next entry)" if forfeited else ""),
+                None if forfeited else sender)))
         for log in self.events("SilenceSlashed"):
             found.append((_position(log), self._slash(
                 log, None, log.args.member, "participant", "silence", "silent for more rounds than the task allows",

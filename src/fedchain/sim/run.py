@@ -1,9 +1,10 @@
 """Run a configured federation on a development chain and collect what the chain says happened.
 
 Accounts: 0 is the requester, 1..H the hospitals, then the honest aggregator, the cheating aggregator
-(only if the config scripts one) and the watcher. In a round where the cheating aggregator cheats it
-is stepped before the honest one, so its wrong proposal is the one the watcher must catch; in every
-other round the honest aggregator proposes first.
+(only if the config scripts one) and the watcher. The config's mode picks the coordinator and the agents
+(plain or secure). In a round where the cheating aggregator cheats it is stepped before the honest one, so
+its wrong proposal is the one the watcher must catch; in every other round the honest aggregator proposes
+first.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import numpy as np
 import torch
 
 from fedchain.chain import Chain, GasRecord, connect
-from fedchain.chain.coordinator import RoundPhase, TaskParams, TaskStatus
+from fedchain.chain.coordinator import Coordinator, Mode, RoundPhase, TaskParams, TaskStatus
+from fedchain.chain.secure_coordinator import SecureCoordinator
 from fedchain.commit.quantize import dequantize
 from fedchain.learn import (
     FederatedSplit,
@@ -35,14 +37,17 @@ from fedchain.learn import (
 )
 from fedchain.learn.params import unflatten
 from fedchain.roles import (
-    Aggregator,
+    BaseAggregator,
+    BaseParticipant,
+    DroppingParticipant,
     OutOfRangeParticipant,
-    Participant,
+    SecureStep,
+    SecureTamperingAggregator,
     SilentParticipant,
     TamperingAggregator,
 )
 from fedchain.roles.task import fetch_model
-from fedchain.sim.config import BPS, SimulationConfig, token_units
+from fedchain.sim.config import BPS, SimulationConfig, check_hospitals_for_mode, secure_params_for, token_units
 from fedchain.sim.data import load_split, model_spec
 from fedchain.sim.errors import ConfigError, SimulationError
 from fedchain.sim.federation import Federation
@@ -56,6 +61,7 @@ from fedchain.sim.records import (
     Party,
     RoundRecord,
     SimulationResult,
+    Slash,
 )
 from fedchain.storage import LocalBlobStore
 
@@ -67,6 +73,11 @@ SILENCE_SLASH_BPS = 500
 TAMPERED_COORDINATE = 0
 BAD_UPDATE_COORDINATE = 0
 MODEL_DTYPE = np.float32
+MODES = {"plain": Mode.PLAIN, "secure": Mode.SECURE}
+CHEATING_AGGREGATORS: dict[Mode, type[BaseAggregator]] = {Mode.PLAIN: TamperingAggregator,
+                                                          Mode.SECURE: SecureTamperingAggregator}
+DROPS_BEFORE = {"before_commit": SecureStep.COMMIT, "before_upload": SecureStep.UPLOAD,
+                "during_unmask": SecureStep.UNMASK}
 
 
 class Observer(Protocol):
@@ -118,6 +129,7 @@ def run_simulation(config: SimulationConfig, observer: Observer | None = None) -
 def check_against_split(config: SimulationConfig, split: FederatedSplit) -> None:
     """Settings that depend on how many hospitals the data gave (natural and CSV splits)."""
     hospitals = len(split.clients)
+    check_hospitals_for_mode(config, hospitals, " (as the data gives)")
     if config.task.min_participants > hospitals:
         raise ConfigError(f"task.min_participants: {config.task.min_participants} is more than the {hospitals} "
                           "hospitals the data gives")
@@ -130,10 +142,12 @@ def check_against_split(config: SimulationConfig, split: FederatedSplit) -> None
 def task_template(config: SimulationConfig, hospitals: int) -> TaskParams:
     """The task's on-chain rules; the token, num_params and the model-spec hash are filled in at launch."""
     task, window = config.task, config.task.window_seconds
+    mode = MODES[config.mode]
+    neighbours, threshold = secure_params_for(task, hospitals) if mode == Mode.SECURE else (0, 0)
     return TaskParams(
         commit_window=window, reveal_window=window, propose_window=window, challenge_window=window,
         cohort_cap=hospitals, min_participants=task.min_participants, sample_cap=config.rule.sample_cap,
-        num_rounds=config.rounds, max_silent_rounds=MAX_SILENT_ROUNDS, token="0x" + "00" * 20, mode=0, rule=0,
+        num_rounds=config.rounds, max_silent_rounds=MAX_SILENT_ROUNDS, token="0x" + "00" * 20, mode=mode, rule=0,
         scale_bits=task.scale_bits, words_per_leaf=task.words_per_leaf, clip=task.clip_units, num_params=0,
         server_lr_bps=round(config.rule.server_learning_rate * BPS), unbonding_delay=window, allowlist=False,
         missed_reveal_slash_bps=task.missed_reveal_slash_bps, silence_slash_bps=SILENCE_SLASH_BPS,
@@ -141,7 +155,7 @@ def task_template(config: SimulationConfig, hospitals: int) -> TaskParams:
         bounty_bps=task.bounty_bps, aggregator_fee_bps=task.aggregator_fee_bps,
         min_stake=token_units(task.min_stake),
         aggregator_bond=token_units(task.aggregator_bond), reward_per_round=token_units(task.reward_per_round),
-        model_spec_hash=bytes(32),
+        neighbours=neighbours, threshold=threshold, model_spec_hash=bytes(32),
     )
 
 
@@ -182,16 +196,17 @@ class _Run:
         for hospital in range(hospitals):
             self._add_hospital(hospital)
         self.honest = self.federation.add_aggregator(hospitals + 1)
-        self.cheater: Aggregator | None = None
+        self.cheater: BaseAggregator | None = None
         if self.cheat_rounds:
             self.cheater = self.federation.add_aggregator(
-                hospitals + 2, TamperingAggregator, rounds=self.cheat_rounds, coordinate=TAMPERED_COORDINATE,
-                delta=2**config.task.scale_bits)
+                hospitals + 2, CHEATING_AGGREGATORS[self.federation.mode], rounds=self.cheat_rounds,
+                coordinate=TAMPERED_COORDINATE, delta=2**config.task.scale_bits)
         self.watcher = self.federation.add_watcher(hospitals + 3)
         self.parties = self._parties()
         self.ledger = Ledger(self.federation.coordinator, self.federation.token, self.federation.task_id,
                              self.parties)
         self.gas_attributed = len(chain.gas_records)
+        self.slashes_attributed = 0
         self.setup_gas = list(chain.gas_records)
 
     def hospital_name(self, hospital: int) -> str:
@@ -201,14 +216,17 @@ class _Run:
     def _add_hospital(self, hospital: int) -> None:
         mine = [a for a in self.config.adversaries if a.hospital == hospital]
         rounds = frozenset(a.round for a in mine)
-        cls: type[Participant] = Participant
+        cls: type[BaseParticipant] | None = None  # the honest participant of the task's mode
         options: dict[str, Any] = {}
         if mine and mine[0].kind == "out_of_range_hospital":
             cls, options = OutOfRangeParticipant, {"rounds": rounds, "coordinate": BAD_UPDATE_COORDINATE}
         elif mine and mine[0].kind == "silent_hospital":
             cls, options = SilentParticipant, {"rounds": rounds}
+        elif mine and mine[0].kind == "dropping_hospital" and mine[0].phase is not None:
+            cls, options = DroppingParticipant, {"rounds": rounds, "before": DROPS_BEFORE[mine[0].phase]}
         if mine:
-            self.misbehaviour[hospital] = f"{mine[0].kind} in round(s) {', '.join(map(str, sorted(rounds)))}"
+            how = mine[0].kind if mine[0].phase is None else f"{mine[0].kind} ({mine[0].phase.replace('_', ' ')})"
+            self.misbehaviour[hospital] = f"{how} in round(s) {', '.join(map(str, sorted(rounds)))}"
         self.federation.add_participant(hospital, cls, stake=token_units(self.config.task.stake), **options)
 
     def _parties(self) -> list[Party]:
@@ -243,7 +261,7 @@ class _Run:
         else:
             raise SimulationError(f"round {round} did not close within {MAX_STEPS_PER_ROUND} steps "
                                   f"(phase {federation.phase().name})")
-        record = self._record(round, self._take_gas(), time.perf_counter() - started)
+        record = self._record(round, self._take_gas(), self._take_slashes(), time.perf_counter() - started)
         self.observer.round_closed(record)
         return record
 
@@ -260,12 +278,20 @@ class _Run:
                                                  sender=participant.account)
                 participant.log("addStake")
 
+    def _take_slashes(self) -> tuple[Slash, ...]:
+        """The slashes mined since the last round closed (a secure round's missed uploads become slashable only
+        once it has closed, so they appear in the next round)."""
+        slashes = self.ledger.slashes()
+        taken = tuple(slashes[self.slashes_attributed:])
+        self.slashes_attributed = len(slashes)
+        return taken
+
     def _take_gas(self) -> dict[str, int]:
         records = self.chain.gas_records[self.gas_attributed:]
         self.gas_attributed = len(self.chain.gas_records)
         return _by_kind(records)
 
-    def _record(self, round: int, gas: dict[str, int], seconds: float) -> RoundRecord:
+    def _record(self, round: int, gas: dict[str, int], slashes: tuple[Slash, ...], seconds: float) -> RoundRecord:
         ledger = self.ledger
         finalized = ledger.finalized(round)
         evaluation = next((e for e in self.federation.requester.evaluations if e.round == round), None)
@@ -276,10 +302,9 @@ class _Run:
                               auc=None if auc is None else float(auc), loss=evaluation.loss)
         return RoundRecord(
             index=round, status=ledger.status(round), metrics=metrics,
-            participants=tuple(ledger.name(log.args.participant) for log in ledger.included(round)),
+            participants=tuple(ledger.name(included.participant) for included in ledger.included(round)),
             committed=ledger.committed(round), dropped=ledger.dropped(round), proposals=ledger.proposals(round),
-            gas=gas, rewards=ledger.rewards(round),
-            slashes=tuple(slash for slash in ledger.slashes() if slash.round == round),
+            gas=gas, rewards=ledger.rewards(round), slashes=slashes,
             model_root=None if finalized is None else "0x" + bytes(finalized.args.modelRoot).hex(),
             wall_seconds=seconds,
         )
@@ -308,10 +333,7 @@ class _Run:
             "chain": ChainInfo(
                 backend=self.chain.backend, chain_id=self.chain.chain_id,
                 coordinator=federation.coordinator.address, token=federation.token.address,
-                task_id=federation.task_id,
-                contracts={"FedCoordinator": federation.coordinator.address,
-                           "LeafVerifier": federation.coordinator.leaf_verifier_address(),
-                           "DevToken": federation.token.address}),
+                task_id=federation.task_id, contracts={**self._contracts(), "DevToken": federation.token.address}),
             "hospitals": tuple(
                 HospitalInfo(name=self.hospital_name(h), address=participant.address, source=self.split.clients[h].name,
                              examples=len(self.split.clients[h]),
@@ -324,6 +346,15 @@ class _Run:
                              "num_params": federation.params.num_params, "clip": federation.params.clip},
             "gas_outside_rounds": _by_kind([*self.setup_gas, *closing]),
         }
+
+    def _contracts(self) -> dict[str, str]:
+        """The coordinator and the verifier it deployed, by contract name."""
+        coordinator = self.federation.coordinator
+        if isinstance(coordinator, SecureCoordinator):
+            return {"SecureCoordinator": coordinator.address, "SecureLeafVerifier": coordinator.verifier_address()}
+        if isinstance(coordinator, Coordinator):
+            return {"FedCoordinator": coordinator.address, "LeafVerifier": coordinator.leaf_verifier_address()}
+        raise SimulationError(f"unknown coordinator client {type(coordinator).__name__}")
 
     def _final(self) -> FinalModel:
         federation = self.federation

@@ -32,7 +32,7 @@ PAYLOAD_DTYPE: Final = np.dtype("<i4")
 REF_BYTES: Final = 32
 ROOT_BYTES: Final = 32
 
-BlobKind: TypeAlias = Literal["model", "update"]
+BlobKind: TypeAlias = Literal["model", "update", "masked"]
 BLOB_KINDS: Final[tuple[str, ...]] = get_args(BlobKind)
 
 Int32Vector: TypeAlias = npt.NDArray[np.int32]

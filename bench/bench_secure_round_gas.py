@@ -1,0 +1,109 @@
+"""Gas per participant per secure round from the receipts of real transactions on the embedded py-evm chain.
+
+    .venv/bin/python bench/bench_secure_round_gas.py [cohort ...]
+
+The secure counterpart of bench_round_gas.py: rounds 0 and 1 warm up, round 2 is measured. Every member
+advertises fresh BN254/X25519 keys, one member fixes the round seed, every member commits its self-seed
+hash, share-bundle reference and sample count, uploads its masked root and publishes its unmask bundle's
+reference; an aggregator proposes with a transcript of one word per member, anyone finalizes. Each member
+then claims once; a claim per ROUNDS_PER_CLAIM rounds is shared over those rounds. The contract sees
+roots, references and the transcript only, so nothing is trained, masked or shared here: the figures do
+not depend on the model's size. The graph has k = 8 neighbours and threshold t = 5 at every cohort size.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+
+from bench_round_gas import BOND, ROUNDS_PER_CLAIM, STAKE, round_root, task_params
+from fedchain.chain import Chain, connect
+from fedchain.chain.coordinator import Mode, Token
+from fedchain.chain.secure_coordinator import SecureCoordinator
+from fedchain.secagg.keys import new_round_keys
+
+DEFAULT_COHORTS = (8, 32, 64)
+NEIGHBOURS, THRESHOLD = 8, 5
+PER_MEMBER = ("advertise", "commitShares", "upload", "publishUnmaskBundle")
+PER_ROUND = ("fixRoundSeed", "propose", "finalize")
+
+
+def play_round(chain: Chain, coordinator: SecureCoordinator, task_id: int, round: int) -> dict[str, list[int]]:
+    """One whole secure round with every member; returns the gas of each transaction kind, from the receipts."""
+    requester, aggregator, *members = chain.accounts
+    first = len(chain.gas_records)
+    keys = [new_round_keys() for _ in members]
+    for member, member_keys in zip(members, keys, strict=True):
+        coordinator.advertise(task_id, *member_keys.mask.public, member_keys.encryption.public, sender=member)
+    start = coordinator.round_view(task_id, round).start
+    chain.advance_to(start + coordinator.task_params(task_id).commit_window)
+    coordinator.fix_round_seed(task_id, sender=requester)
+    records = []
+    for index, (member, member_keys) in enumerate(zip(members, keys, strict=True)):
+        record = (index, *member_keys.mask.public, round_root(round, index), round_root(round, 1000 + index))
+        coordinator.commit_shares(task_id, *record, 1000 + index, sender=member)
+        records.append(record)
+    chain.advance_to(coordinator.round_view(task_id, round).commit_end)
+    for index, (member, record) in enumerate(zip(members, records, strict=True)):
+        coordinator.upload(task_id, *record, 1000 + index, round_root(round, 2000 + index), b"\x0b" * 32,
+                           sender=member)
+    view = coordinator.round_view(task_id, round)
+    chain.advance_to(view.commit_end + coordinator.task_params(task_id).reveal_window)
+    for index, member in enumerate(members):
+        coordinator.publish_unmask_bundle(task_id, round_root(round, 3000 + index), sender=member)
+    chain.advance_to(view.reveal_end)
+    transcript = [round_root(round, 4000 + index) for index in range(len(members))]
+    coordinator.propose(task_id, round_root(round, 10**6), b"\x0c" * 32, transcript, sender=aggregator)
+    chain.advance_to(coordinator.round_view(task_id, round).challenge_end)
+    coordinator.finalize(task_id, sender=requester)
+    gas: dict[str, list[int]] = defaultdict(list)
+    for record_gas in chain.gas_records[first:]:
+        gas[record_gas.kind].append(record_gas.gas_used)
+    return gas
+
+
+def measure(cohort: int) -> dict[str, float]:
+    """Per-participant gas of round 2 of a fresh secure task with ``cohort`` members."""
+    with connect("embedded", dev_accounts=cohort + 2) as chain:
+        requester, aggregator, *members = chain.accounts
+        coordinator = SecureCoordinator.deploy(chain)
+        token = Token.deploy_dev(chain)
+        for account in chain.accounts:
+            token.mint(account.address, 10**24, sender=requester)
+            token.approve(coordinator.address, 10**24, sender=account)
+        params = replace(task_params(token.address, cohort), mode=Mode.SECURE, words_per_leaf=2,
+                         neighbours=NEIGHBOURS, threshold=THRESHOLD, clip=(1 << 31) - 1, sample_cap=1 << 20)
+        task_id = coordinator.create_task(params, b"\x01" * 32, b"\x02" * 32, sender=requester)
+        coordinator.post_bond(task_id, BOND, sender=aggregator)
+        for member in members:
+            coordinator.join(task_id, STAKE, sender=member)
+        play_round(chain, coordinator, task_id, 0)
+        play_round(chain, coordinator, task_id, 1)
+        gas = play_round(chain, coordinator, task_id, 2)
+        first = len(chain.gas_records)
+        for member in members:
+            coordinator.claim_rewards(task_id, sender=member)
+        claims = [record.gas_used for record in chain.gas_records[first:]]
+    row = {kind: sum(gas[kind]) / cohort for kind in PER_MEMBER}
+    row |= {kind: float(gas[kind][0]) for kind in PER_ROUND}
+    row["shared"] = sum(sum(gas[kind]) for kind in PER_ROUND) / cohort
+    row["claim share"] = sum(claims) / len(claims) / ROUNDS_PER_CLAIM
+    row["per participant"] = sum(row[kind] for kind in PER_MEMBER) + row["shared"] + row["claim share"]
+    return row
+
+
+def main(argv: Sequence[str]) -> None:
+    """Print one table row per cohort size."""
+    cohorts = [int(arg) for arg in argv] or list(DEFAULT_COHORTS)
+    columns = (*PER_MEMBER, *PER_ROUND, "shared", "claim share", "per participant")
+    print("| cohort | " + " | ".join(columns) + " |")
+    print("|---" * (len(columns) + 1) + "|")
+    for cohort in cohorts:
+        row = measure(cohort)
+        print(f"| {cohort} | " + " | ".join(f"{row[column]:,.0f}" for column in columns) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,235 @@
+"""The secure-mode participant (docs/protocol.md section 10): nobody but the hospital ever sees its update.
+
+A round, phase by phase (each `step()` does what is due now):
+
+- **advertise**: draw the round's secrets (a BN254 mask key pair, an X25519 encryption key pair, the self
+  seed and the randomness of its Shamir sharings), journal them, then advertise the two public keys;
+- **commit**: fix the round seed if nobody has yet; train from the global model (the quantized update and
+  its sample count are journaled); share the self seed and the mask key among the neighbours the seed
+  gives, encrypted to each, store that share bundle and commit its reference with the self-seed hash and
+  the sample count;
+- **upload**: only if its commitment is on chain (the committed set is final by then), weight the update,
+  add the self mask and the pairwise masks, store the masked vector and upload its root;
+- **unmask**: if it uploaded and the round may be unmasked (every survivor keeps ``threshold`` surviving
+  neighbours and the survivors' graph is connected: ``SecureRound.check_unmaskable``), decrypt what its
+  neighbours' bundles hold for it and publish its unmask bundle: its own self seed, each surviving
+  neighbour's self-seed share and each dropped neighbour's mask-key share;
+- after the task's end: erase the journaled secrets, claim and withdraw (:class:`BaseParticipant`).
+
+Crash safety: every secret is journaled before anything that depends on it is sent, and everything sent
+is rebuilt from the journal and the chain, deterministically. A participant restarted at any point
+advertises the journaled keys (never new ones), rebuilds the very same share bundle (same randomness,
+same reference) and commits it at most once (the chain's entry says whether it did), masks the journaled
+update and publishes its unmask bundle once (the chain's announcements say whether it did).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+
+from fedchain.chain.coordinator import EntryState, RoundPhase, TaskState, TaskStatus
+from fedchain.chain.secure_coordinator import SecureCoordinator
+from fedchain.learn.api import Trainer
+from fedchain.roles.journal import Journal, JournalError, RoundSecrets, TrainedUpdate
+from fedchain.roles.participant import BaseParticipant
+from fedchain.roles.secure_round import ChainRound, fetch_share_bundles, put_masked, read_round
+from fedchain.roles.task import RoleError, fetch_model
+from fedchain.secagg.derive import new_self_seed, self_seed_hash
+from fedchain.secagg.errors import RoundFailedError
+from fedchain.secagg.keys import new_round_keys
+from fedchain.secagg.masking import mask_update, weighted_update
+from fedchain.secagg.roster import Member, SecureRound
+from fedchain.secagg.shares import new_share_randomness, share_bundle, unmask_bundle
+from fedchain.storage import BlobStore
+
+
+class SecureStep(IntEnum):
+    """The steps of a secure round after advertising, in order (what a dropping participant stops before)."""
+
+    COMMIT = 1
+    UPLOAD = 2
+    UNMASK = 3
+
+
+class SecureParticipant(BaseParticipant):
+    """A secure-mode member that trains with ``trainer`` and stakes ``stake``."""
+
+    COORDINATOR = SecureCoordinator
+    coordinator: SecureCoordinator
+
+    def __init__(self, coordinator: SecureCoordinator, store: BlobStore, task_id: int, account: LocalAccount, *,
+                 trainer: Trainer, journal: Journal, stake: int | None = None) -> None:
+        super().__init__(coordinator, store, task_id, account, trainer=trainer, journal=journal, stake=stake)
+        self._stopped: set[int] = set()
+
+    def step(self) -> None:
+        """Join, then advertise, commit, upload or publish unmask shares; once the task ended, claim and leave."""
+        if self.in_flight():
+            return
+        state = self.coordinator.task_state(self.task_id)
+        if state.status != TaskStatus.RUNNING:
+            self.journal.erase_round_secrets()
+            self._settle()
+            return
+        self._ensure_member()
+        round = state.current_round
+        if round in self._stopped:
+            return
+        view = self.coordinator.round_view(self.task_id, round)
+        if view.phase == RoundPhase.ADVERTISE:
+            self._advertise(round, view.commits)
+        elif view.phase == RoundPhase.COMMIT:
+            self._commit(round, state)
+        elif view.phase == RoundPhase.UPLOAD:
+            self._upload(round)
+        elif view.phase == RoundPhase.UNMASK:
+            self._publish_unmask_bundle(round)
+
+    # -- hook for adversarial variants ---------------------------------------------------------------
+
+    def takes_part(self, round: int, step: SecureStep) -> bool:
+        """Whether to go on with ``step`` of ``round`` (an honest participant always does)."""
+        return True
+
+    # -- actions -------------------------------------------------------------------------------------
+
+    def _advertise(self, round: int, advertised: int) -> None:
+        if self._entry(round) != EntryState.EMPTY or advertised >= self.rules.params.cohort_cap:
+            return
+        if not self._stake_suffices(round):
+            return
+        secrets = self.journal.round_secrets(round) or self._draw_secrets(round)
+        (pk_x, pk_y), encryption_key = secrets.keys.mask.public, secrets.keys.encryption.public
+        self._send(f"advertise:{round}", lambda: self.coordinator.advertise(
+            self.task_id, pk_x, pk_y, encryption_key, sender=self.account))
+
+    def _draw_secrets(self, round: int) -> RoundSecrets:
+        """Fresh secrets for ``round`` from the OS random source, journaled (before anything is sent)."""
+        secrets = RoundSecrets(round=round, keys=new_round_keys(), self_seed=new_self_seed(),
+                               share_randomness=new_share_randomness(self.rules.params.threshold))
+        self.journal.record_round_secrets(secrets)
+        return secrets
+
+    def _commit(self, round: int, state: TaskState) -> None:
+        if self._entry(round) != EntryState.ADVERTISED or not self.takes_part(round, SecureStep.COMMIT):
+            return
+        secrets = self._secrets(round)
+        if not self.coordinator.secure_round(self.task_id, round).seed_fixed:
+            self._send(f"fixRoundSeed:{round}", lambda: self.coordinator.fix_round_seed(self.task_id,
+                                                                                       sender=self.account))
+        sets = self._read(round).sets
+        me = self._me(sets, secrets)
+        trained = self.journal.trained_update(round) or self._train(round, state)
+        try:
+            bundle = share_bundle(round=sets, owner=me, keys=secrets.keys, self_seed=secrets.self_seed,
+                                  randomness=secrets.share_randomness)
+        except RoundFailedError as error:
+            self._stop(round, f"cannot share its secrets: {error}")
+            return
+        bundle_ref = self.store.put(bundle)
+        seed_hash = self_seed_hash(secrets.self_seed)
+        self._send(f"commitShares:{round}", lambda: self.coordinator.commit_shares(
+            self.task_id, me.index, me.public[0], me.public[1], seed_hash, bundle_ref, trained.sample_count,
+            sender=self.account))
+
+    def _train(self, round: int, state: TaskState) -> TrainedUpdate:
+        """Train from the round's global model and journal the update (before anything depends on it)."""
+        global_model = fetch_model(self.store, self.rules, state.model_root, state.model_blob_ref)
+        update, sample_count = self.make_update(round, global_model)
+        trained = TrainedUpdate.of(round, update, sample_count)
+        self.journal.record_trained_update(trained)
+        self.log(f"trained round {round}")
+        return trained
+
+    def _upload(self, round: int) -> None:
+        if self._entry(round) != EntryState.COMMITTED or not self.takes_part(round, SecureStep.UPLOAD):
+            return
+        secrets = self._secrets(round)
+        trained = self.journal.trained_update(round)
+        if trained is None:
+            raise JournalError(f"round {round}: shares are committed on chain but {self.journal.path} holds no "
+                               "trained update")
+        sets = self._read(round).sets
+        me = self._me(sets, secrets)
+        commitment = sets.committed[me.address]
+        if commitment.self_seed_hash != self_seed_hash(secrets.self_seed):
+            raise JournalError(f"round {round}: the self seed in {self.journal.path} is not the committed one")
+        rules = self.rules
+        weighted = weighted_update(trained.vector, commitment.weight, rules.params.clip)
+        masked = mask_update(weighted, round=sets, owner=me, keys=secrets.keys.mask, self_seed=secrets.self_seed)
+        stored = put_masked(self.store, rules, masked)
+        self._send(f"upload:{round}", lambda: self.coordinator.upload(
+            self.task_id, me.index, me.public[0], me.public[1], commitment.self_seed_hash,
+            commitment.share_bundle_ref, commitment.weight, stored.header.root, stored.ref, sender=self.account))
+
+    def _publish_unmask_bundle(self, round: int) -> None:
+        if self._entry(round) != EntryState.REVEALED or not self.takes_part(round, SecureStep.UNMASK):
+            return
+        published = {announcement.participant.lower()
+                     for announcement in self.coordinator.unmask_announcements(self.task_id, round)}
+        if self.address.lower() in published:
+            return
+        secrets = self._secrets(round)
+        sets = self._read(round).sets
+        me = self._me(sets, secrets)
+        min_participants = self.rules.params.min_participants
+        try:
+            sets.check_unmaskable(min_participants)
+        except RoundFailedError as error:
+            self._stop(round, f"releases no shares: {error}")
+            return
+        bundles, missing = fetch_share_bundles(self.store, sets, me)
+        for note in missing:
+            self.warn(f"round {round}: {note}")
+        bundle = unmask_bundle(round=sets, holder=me, keys=secrets.keys, self_seed=secrets.self_seed,
+                               bundles=bundles, min_participants=min_participants)
+        bundle_ref = self.store.put(bundle.encode())
+        self._send(f"publishUnmaskBundle:{round}", lambda: self.coordinator.publish_unmask_bundle(
+            self.task_id, bundle_ref, sender=self.account))
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    def _entry(self, round: int) -> EntryState:
+        return self.coordinator.entry_state(self.task_id, round, self.address)
+
+    def _secrets(self, round: int) -> RoundSecrets:
+        secrets = self.journal.round_secrets(round)
+        if secrets is None:
+            raise JournalError(f"round {round}: keys are advertised on chain but {self.journal.path} holds no "
+                               "secrets for the round")
+        return secrets
+
+    def _read(self, round: int) -> ChainRound:
+        chain_round = read_round(self.coordinator, self.rules, self.task_id, round)
+        if chain_round is None:
+            raise RoleError(f"round {round}: the chain shows no round seed or no advertisement yet")
+        return chain_round
+
+    def _me(self, sets: SecureRound, secrets: RoundSecrets) -> Member:
+        """This participant's advertised entry, checked against the journaled keys."""
+        me = sets.member(self.address)
+        if me.public != secrets.keys.mask.public or me.encryption != secrets.keys.encryption.public:
+            raise JournalError(f"the keys advertised on chain are not the ones in {self.journal.path}")
+        return me
+
+    def _stop(self, round: int, reason: str) -> None:
+        """Take no further part in ``round`` (said once)."""
+        self._stopped.add(round)
+        self.warn(f"round {round}: {reason}")
+
+
+class DroppingParticipant(SecureParticipant):
+    """Adversarial, or just unlucky: in ``rounds`` it drops out before ``before`` (COMMIT: advertised only;
+    UPLOAD: committed its shares, never uploads; UNMASK: uploaded, never publishes its unmask bundle)."""
+
+    def __init__(self, *args: Any, rounds: frozenset[int], before: SecureStep, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.drop_rounds = rounds
+        self.drops_before = before
+
+    def takes_part(self, round: int, step: SecureStep) -> bool:
+        """Nothing from ``drops_before`` on in a dropped round."""
+        return round not in self.drop_rounds or step < self.drops_before
