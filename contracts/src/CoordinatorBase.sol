@@ -415,7 +415,7 @@ abstract contract CoordinatorBase is IFedCoordinatorEvents {
         bytes32 entry = m.entry;
         if (m.lastCommitRound != round + 1 || entry == bytes32(0)) return EntryState.Empty;
         if (entry == Commitments.DROPPED) return EntryState.Dropped;
-        if (entry == Commitments.FORFEITED) return EntryState.Forfeited;
+        if (Commitments.isForfeited(entry)) return EntryState.Forfeited;
         if (Commitments.isAdvertised(entry)) return EntryState.Advertised;
         return Commitments.isRevealed(entry) ? EntryState.Revealed : EntryState.Committed;
     }
@@ -700,7 +700,8 @@ abstract contract CoordinatorBase is IFedCoordinatorEvents {
         internal
         returns (uint256 bounty)
     {
-        _members[taskId][participant].entry = Commitments.FORFEITED;
+        Member storage m = _members[taskId][participant];
+        m.entry = Commitments.forfeitedEntry(m.entry);
         uint256 slashed;
         (slashed, bounty) = _slashMember(taskId, participant, _params[taskId].missedRevealSlashBps, challenger);
         emit MissedRevealSlashed(taskId, r, participant, slashed, bounty);

@@ -53,7 +53,7 @@ def test_a_round_with_one_dropout_finalizes_with_the_survivors_exact_aggregate(
         (advert,) = [log for log in events(federation, "Advertised") if log.args.participant == dropper.address]
         revealed = int.from_bytes(transcript[-1], "big")  # the only dropped member, last
         assert public_key(revealed) == (advert.args.pkX, advert.args.pkY), "its mask key, rebuilt from its neighbours"
-        assert watcher.actions == [f"slashMissedReveal 0 {dropper.address}"], "slashed once the round closed"
+        assert watcher.actions == [f"slashMissedReveal 0 {dropper.address}"], "slashed once, with the bounty"
         (slash,) = events(federation, "MissedRevealSlashed")
         assert (slash.args.slashed, slash.args.bounty) == (MISSED_UPLOAD_SLASH, BOUNTY)
         assert stake + withdrawn == STAKE - MISSED_UPLOAD_SLASH

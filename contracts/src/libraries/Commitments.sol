@@ -4,14 +4,16 @@ pragma solidity 0.8.37;
 /// @title Commitments
 /// @notice The commit hash of docs/protocol.md section 5 and the encoding of a member's entry word (section
 /// 8.3): one storage word per member, reused round after round, that holds the member's commitment, reveal,
-/// drop or forfeit in the round of its last commit. Bit 0 set marks a reveal; otherwise bit 1 set marks a
-/// secure-mode advertisement and both clear a commitment. The dropped and forfeited markers are small
-/// constants that no hash prefix reaches in practice; zero means empty (never committed, or settled).
+/// drop or forfeit in the round of its last commit. Its low three bits tell them apart: bit 0 set, a reveal
+/// (bits 1-32 then carry the weight); else bit 1 set, a secure-mode advertisement; else bit 2 set, a
+/// commitment forfeited for a missing reveal (the commitment stays, so a secure fraud proof can still bind
+/// the member's record); all three clear, a commitment. The dropped marker is a small constant that no hash
+/// prefix reaches in practice; zero means empty (never committed, or settled).
 library Commitments {
     /// @notice Entry of an update dropped for a proven violation.
     bytes32 internal constant DROPPED = bytes32(uint256(2));
-    /// @notice Entry of a commitment slashed for a missing reveal.
-    bytes32 internal constant FORFEITED = bytes32(uint256(4));
+    /// @notice Bit 2: set on a commitment that was forfeited.
+    uint256 internal constant FORFEIT_BIT = 4;
     /// @notice A revealed entry keeps its weight in bits [1, 33) and the binding hash in bits [33, 256).
     uint256 internal constant HASH_MASK = type(uint256).max << 33;
 
@@ -29,9 +31,19 @@ library Commitments {
         return keccak256(abi.encode(chainId, coordinator, taskId, round, participant, root, sampleCount, salt));
     }
 
-    /// @notice Entry stored at commit: the commit hash (which binds the round) with bits 0 and 1 cleared.
+    /// @notice Entry stored at commit: the commit hash (which binds the round) with bits 0 to 2 cleared.
     function committedEntry(bytes32 hash) internal pure returns (bytes32) {
-        return hash & ~bytes32(uint256(3));
+        return hash & ~bytes32(uint256(7));
+    }
+
+    /// @notice The entry of a committed entry once forfeited (slashed for a missing reveal): bit 2 set.
+    function forfeitedEntry(bytes32 committed) internal pure returns (bytes32) {
+        return committed | bytes32(FORFEIT_BIT);
+    }
+
+    /// @notice Whether `entry` is the commitment `committed`, forfeited or not.
+    function holdsCommitment(bytes32 entry, bytes32 committed) internal pure returns (bool) {
+        return (entry & ~bytes32(FORFEIT_BIT)) == committed;
     }
 
     /// @notice Entry of a secure-mode advertisement: `hash` (which binds the round) with bit 0 cleared, bit 1 set.
@@ -71,7 +83,12 @@ library Commitments {
 
     /// @notice True iff `entry` holds a commitment that was never revealed, dropped or forfeited.
     function isCommitted(bytes32 entry) internal pure returns (bool) {
-        return entry != bytes32(0) && entry != FORFEITED && (uint256(entry) & 3) == 0;
+        return entry != bytes32(0) && (uint256(entry) & 7) == 0;
+    }
+
+    /// @notice True iff `entry` holds a forfeited commitment.
+    function isForfeited(bytes32 entry) internal pure returns (bool) {
+        return (uint256(entry) & 7) == FORFEIT_BIT;
     }
 
     /// @notice True iff `entry` holds a secure-mode advertisement.

@@ -247,15 +247,18 @@ contract SecureCoordinator is CoordinatorBase, ISecureCoordinatorEvents {
         return SecureAggregation.unmaskable(secure.seed, round.commits, p.neighbours, p.threshold, secure.uploaded);
     }
 
-    /// @dev A missed upload is slashed only once its round has closed: until then a fraud proof may need the
-    /// member's committed record, which a forfeit would erase.
-    function _missedInputSlashableAt(uint256, TaskState storage task, uint256 r)
+    /// @dev A missed upload is slashable from the upload deadline (the forfeited entry keeps the record a fraud
+    /// proof binds); a closed round's at once.
+    function _missedInputSlashableAt(uint256 taskId, TaskState storage task, uint256 r)
         internal
         view
         override
         returns (uint256)
     {
-        return r < task.currentRound || task.status != TaskStatus.Running ? 0 : type(uint256).max;
+        if (r < task.currentRound || task.status != TaskStatus.Running) return 0;
+        TaskParams storage p = _params[taskId];
+        (uint256 commitEnd,) = _schedule(p, _rounds[taskId][r].start);
+        return commitEnd + p.revealWindow;
     }
 
     /// @dev Checks the commit window and the seed of the current round, counts the commitment and returns the
@@ -336,7 +339,9 @@ contract SecureCoordinator is CoordinatorBase, ISecureCoordinatorEvents {
         for (uint256 i = 0; i < participants.length; ++i) {
             bytes32 entry = members[participants[i]].entry;
             bytes32 bound = keccak256(abi.encode(r, records[i]));
-            bool ok = i < uploads ? Commitments.revealedBinds(entry, bound) : entry == Commitments.committedEntry(bound);
+            bool ok = i < uploads
+                ? Commitments.revealedBinds(entry, bound)
+                : Commitments.holdsCommitment(entry, Commitments.committedEntry(bound));
             if (!ok) revert NotIncluded(participants[i]);
         }
     }

@@ -208,7 +208,10 @@ contract ProtocolLibrariesTest is TestBase {
         assertTrue(!Commitments.isCommitted(revealed), "a reveal is not a commitment");
         assertTrue(Commitments.isRevealed(revealed) && !Commitments.isRevealed(committed), "reveal bit");
         assertTrue(!Commitments.isCommitted(Commitments.DROPPED), "dropped");
-        assertTrue(!Commitments.isCommitted(Commitments.FORFEITED), "forfeited");
+        assertTrue(!Commitments.isCommitted(Commitments.forfeitedEntry(committed)), "forfeited");
+        assertTrue(Commitments.isForfeited(Commitments.forfeitedEntry(committed)), "forfeited reads back");
+        assertTrue(Commitments.holdsCommitment(Commitments.forfeitedEntry(committed), committed), "keeps it");
+        assertTrue(!Commitments.isForfeited(revealed) && !Commitments.isForfeited(committed), "not forfeited");
         assertTrue(!Commitments.isCommitted(bytes32(0)), "empty");
     }
 

@@ -587,7 +587,7 @@ contract SecureCoordinatorTest is TestBase {
         assertEq(coordinator.taskState(taskId).currentRound, 1, "next round");
     }
 
-    function test_missedUploadsAreSlashableOnlyAfterTheRoundClosesAndAdvertisingAloneIsNot() external {
+    function test_aMissedUploadIsSlashableFromTheUploadDeadlineAndAdvertisingAloneIsNot() external {
         for (uint256 i = 0; i < N; ++i) {
             _advertise(i);
         }
@@ -597,18 +597,61 @@ contract SecureCoordinatorTest is TestBase {
         }
         vm.warp(1_000_000 + 2 * WINDOW);
         _upload(0);
-        _upload(1); // member 2 committed and did not upload
-        vm.warp(1_000_000 + 4 * WINDOW);
-        vm.expectRevert(abi.encodeWithSelector(E.OutsideWindow.selector, type(uint256).max, type(uint256).max));
+        _upload(1); // member 2 committed and does not upload
+        vm.prank(watcher);
+        vm.expectRevert(abi.encodeWithSelector(E.OutsideWindow.selector, 1_000_000 + 3 * WINDOW, type(uint256).max));
         coordinator.slashMissedReveal(taskId, 0, members[2]);
-        coordinator.failRound(taskId); // two survivors of three committed: not unmaskable with t = 2
+        vm.warp(1_000_000 + 3 * WINDOW); // the upload deadline
         vm.expectRevert(abi.encodeWithSelector(E.NothingToSlash.selector, members[3]));
         coordinator.slashMissedReveal(taskId, 0, members[3]);
+        uint256 before = token.balanceOf(watcher);
+        vm.prank(watcher);
         coordinator.slashMissedReveal(taskId, 0, members[2]);
         assertEq(coordinator.memberOf(taskId, members[2]).stake, STAKE - STAKE / 10, "missed upload slashed");
+        assertEq(token.balanceOf(watcher) - before, STAKE / 10 / 5, "bounty to the watcher");
+        assertTrue(coordinator.entryState(taskId, 0, members[2]) == EntryState.Forfeited, "forfeited");
+        vm.expectRevert(abi.encodeWithSelector(E.NothingToSlash.selector, members[2]));
+        coordinator.slashMissedReveal(taskId, 0, members[2]);
         // the advertise-only member's entry settles without a slash at its next advertisement
+        vm.warp(1_000_000 + 4 * WINDOW);
+        coordinator.failRound(taskId); // two survivors of three committed: not unmaskable with t = 2
         _advertise(3);
         assertEq(coordinator.memberOf(taskId, members[3]).stake, STAKE, "not slashed");
+    }
+
+    function test_aForfeitedMemberStillBindsItsRecordInAFraudProof() external {
+        _playRound(_lastDrops());
+        vm.prank(watcher);
+        coordinator.slashMissedReveal(taskId, 0, members[3]); // member 3 committed, did not upload
+        bytes32 wrong = bytes32(uint256(_nextWord()) ^ 1);
+        bytes32[] memory transcript = _transcript();
+        _propose(wrong, transcript);
+        SecureFraudProof memory proof = _proof(wrong, transcript);
+        vm.prank(watcher);
+        coordinator.challengeAggregate(taskId, 0, proof);
+        assertEq(coordinator.aggregatorOf(taskId, aggregator).bond, BOND / 2, "proven with the dropped record");
+        proof = _proof(wrong, transcript);
+        proof.dropped[4] = keccak256("another bundle"); // the forfeited member's record, altered
+        vm.warp(vm.getBlockTimestamp() + 1);
+        proof = _withProposal(proof, _nextWord(), transcript);
+        vm.expectRevert(abi.encodeWithSelector(E.NotIncluded.selector, members[3]));
+        coordinator.challengeAggregate(taskId, 0, proof);
+    }
+
+    /// @dev Proposes `word` (the honest aggregator was barred; a second one is bonded) and returns `proof`
+    /// with its proposed leaf replaced.
+    function _withProposal(SecureFraudProof memory proof, bytes32 word, bytes32[] memory transcript)
+        internal
+        returns (SecureFraudProof memory)
+    {
+        address second = address(0xB66);
+        _fund(second);
+        vm.prank(second);
+        coordinator.postBond(taskId, BOND);
+        vm.prank(second);
+        coordinator.propose(taskId, _modelRoot(word), keccak256("second"), transcript);
+        proof.proposed.words[0] = word;
+        return proof;
     }
 
     function test_theSecureCoordinatorTakesOnlySecureTasks() external {

@@ -15,8 +15,7 @@ roots, references and transaction hashes are 0x-hex; ``auc`` is null where undef
   ``committed``, ``dropped`` (updates proven out of range, plain mode), ``proposals`` (``aggregator``,
   ``root``, ``outcome``: finalized / rejected / voided), ``reaggregated``, ``gas`` (gas used by
   transaction kind, for every transaction mined while the round was current), ``gas_total``, ``rewards``
-  (credited by the round, by name), ``slashes`` (those mined while the round was current: a secure
-  round's missed uploads become slashable once it has closed, so they appear in the next round),
+  (credited by the round, by name), ``slashes`` (those mined while the round was current),
   ``model_root``, ``wall_seconds``;
 - ``final``: ``round``, ``accuracy``, ``auc``, ``loss``, ``model_root``, ``model_blob_ref``, ``anchor_tx``
   (the transaction that finalized the round and anchored the root), ``anchor_block``, ``model_file``,

@@ -1,7 +1,7 @@
 """The secure-mode watcher: proves a wrong proposal at one leaf, from public data only.
 
 Besides the chores of every watcher (:class:`BaseWatcher`: missed inputs, here committed shares never
-followed by an upload, which the contract lets anyone slash once the round has closed; silence; idle
+followed by an upload, which the contract lets anyone slash from the upload deadline on; silence; idle
 tasks), it checks every pending proposal:
 
 1. it reads the round's sets from the chain, the proposal's transcript (its ``TranscriptProposed`` event,
@@ -60,8 +60,11 @@ class SecureWatcher(BaseWatcher):
         return [commitment.participant for commitment in self.coordinator.share_commitments(self.task_id, round)]
 
     def _missed_inputs_slashable(self, round: int, state: TaskState) -> bool:
-        """Once the round has closed (before that a fraud proof may still need the member's record)."""
-        return round < state.current_round or state.status != TaskStatus.RUNNING
+        """From the round's upload deadline on (a forfeited entry keeps the record a fraud proof binds)."""
+        if round < state.current_round or state.status != TaskStatus.RUNNING:
+            return True
+        upload_end = self.coordinator.round_view(self.task_id, round).commit_end + self.rules.params.reveal_window
+        return self.coordinator.chain.now() >= upload_end
 
     def _check_proposal(self, round: int, view: RoundView, state: TaskState) -> None:
         key = (round, view.proposed_root, view.proposed_at)

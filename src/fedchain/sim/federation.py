@@ -2,11 +2,10 @@
 
 The task's mode picks the coordinator (FedCoordinator for plain tasks, SecureCoordinator for secure ones)
 and the agents' classes. A :class:`Federation` steps every agent in a fixed order (watchers,
-participants, aggregators, the requester): the watchers come first so that a slash that becomes due when
-a round closes (a secure round's missed uploads) is sent before the member's own next entry would forfeit
-it without a bounty. When a full pass changes nothing (no new block, no new action) it moves the
-development chain's clock to the current round's next deadline, so a run never sleeps. Tests and the
-simulator both drive federations through this class.
+participants, aggregators, the requester): the watchers come first, so that a slash that falls due at a
+deadline goes out in the same pass as the phase it ends. When a full pass changes nothing (no new block,
+no new action) it moves the development chain's clock to the current round's next deadline, so a run
+never sleeps. Tests and the simulator both drive federations through this class.
 """
 
 from __future__ import annotations

@@ -279,8 +279,7 @@ class _Run:
                 participant.log("addStake")
 
     def _take_slashes(self) -> tuple[Slash, ...]:
-        """The slashes mined since the last round closed (a secure round's missed uploads become slashable only
-        once it has closed, so they appear in the next round)."""
+        """The slashes mined since the last round closed."""
         slashes = self.ledger.slashes()
         taken = tuple(slashes[self.slashes_attributed:])
         self.slashes_attributed = len(slashes)
