@@ -18,7 +18,7 @@ from typing import Any, Final
 from web3 import Web3
 
 from fedchain.chain import ANVIL, EMBEDDED, Chain, ChainError, FeeCaps, connect
-from fedchain.chain.coordinator import COORDINATOR_CONTRACT, TOKEN_CONTRACT, Coordinator, Token
+from fedchain.chain.coordinator import TOKEN_CONTRACT, Coordinator, Token
 from fedchain.chain.keys import DEFAULT_KEY_ENV
 from fedchain.deploy.errors import DeployError
 
@@ -61,8 +61,7 @@ def deploy(chain: Chain, *, token: str | None = None, fund: Sequence[str] = (),
     coordinator = Coordinator.deploy(chain)
     for address in fund:
         used.mint(address, int(units), sender=chain.accounts[0])
-    contracts = {COORDINATOR_CONTRACT: coordinator.address, "LeafVerifier": coordinator.leaf_verifier_address(),
-                 TOKEN_CONTRACT if existing is None else "Token": used.address}
+    contracts = {**coordinator.deployed_contracts(), TOKEN_CONTRACT if existing is None else "Token": used.address}
     return Deployment(chain_id=chain.chain_id, coordinator=coordinator.address, token=used.address,
                       dev_token=existing is None, deployer=chain.accounts[0].address,
                       block=int(chain.w3.eth.block_number), contracts=contracts)
