@@ -11,11 +11,11 @@ the end every process has settled by itself, `fedchain claim` recovers the dead 
 and the pool's remainder, the coordinator holds no token any more, and the anchored model exported with
 `fedchain export-model` verifies against the live chain with `fedchain verify-model`.
 
-The secure task runs on a SecureCoordinator (`fedchain deploy --mode secure`, which refuses a plain task file):
-every hospital advertises, commits its shares, uploads its masked update and publishes its unmask shares in
-both rounds, the aggregator proposes unmasked models that finalize, `fedchain status --json` matches the
-chain in the secure phases, every process exits by itself, the hospitals' journals end without secrets, no
-key or round secret reaches a log, and the anchored model verifies against the live chain.
+The secure task runs on a SecureCoordinator (`fedchain deploy --mode secure`; `task create` refuses a plain
+task file there): every hospital advertises, commits its shares, uploads its masked update and publishes its
+unmask shares in both rounds, the aggregator proposes unmasked models that finalize, `fedchain status --json`
+matches the chain in the secure phases, every process exits by itself, the hospitals' journals end without
+secrets, no key or round secret reaches a log, and the anchored model verifies against the live chain.
 """
 
 from __future__ import annotations
@@ -346,10 +346,11 @@ def _settle_and_verify(setting: Deployment, coordinator: Coordinator, token: Tok
 
 SECURE_ROUNDS = 2
 # A secure round is two commit windows (advertise, then train and commit shares), two reveal windows (upload,
-# then unmask), a propose and a challenge window: 2 x 20 + 2 x 10 + 8 + 5 = 73 s. Round 0's advertise window
-# leaves the three hospital processes time to start (about 10 s on two cores) and advertise.
-SECURE_COMMIT_WINDOW = 20
-SECURE_REVEAL_WINDOW = 10
+# then unmask), a propose and a challenge window: 2 x 25 + 2 x 8 + 8 + 5 = 79 s. Round 0's advertise window
+# leaves the three hospital processes time to start and advertise (15 to 18 s on two busy cores: each loads
+# torch and scikit-learn); every later step of a hospital takes a second or two of its window.
+SECURE_COMMIT_WINDOW = 25
+SECURE_REVEAL_WINDOW = 8
 SECURE_ROUND_SECONDS = 2 * SECURE_COMMIT_WINDOW + 2 * SECURE_REVEAL_WINDOW + PROPOSE_WINDOW + CHALLENGE_WINDOW
 SECURE_HOSPITALS = (1, 2, 3)
 SECURE_PHASES = ("ADVERTISE", "COMMIT", "UPLOAD", "UNMASK")
@@ -412,6 +413,7 @@ def test_a_secure_task_runs_as_one_process_per_role(tmp_path: Path,
         _wait_on_chain(lambda: len(coordinator.advertisements(TASK, 0)) == len(SECURE_HOSPITALS)
                        or coordinator.round_view(TASK, 0).phase != RoundPhase.ADVERTISE,
                        "the hospitals' advertisements in round 0", group, timeout=2 * SECURE_COMMIT_WINDOW)
+        margin = coordinator.round_view(TASK, 0).start + SECURE_COMMIT_WINDOW - chain.now()
         advertised = setting.status()
         assert_status_matches_chain(advertised, coordinator, SECURE_ROUNDS)
         assert len(advertised["secure"]["advertised"]) == len(SECURE_HOSPITALS), "every hospital started in time"
@@ -468,7 +470,8 @@ def test_a_secure_task_runs_as_one_process_per_role(tmp_path: Path,
     keys = [key.removeprefix("0x") for key in setting.keys]
     everything = "\n".join(agent.output() for agent in group.agents).lower()
     assert not [secret for secret in [*keys, *secrets] if secret.lower() in everything], "a secret reached a log"
-    print(f"multi-process secure deployment: {time.monotonic() - started:.0f} s")
+    print(f"multi-process secure deployment: {time.monotonic() - started:.0f} s; the hospitals advertised with "
+          f"{margin} s of round 0's advertise window left")
 
 
 def _round_secrets(journal: Path, round: int) -> list[str]:

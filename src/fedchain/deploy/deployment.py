@@ -1,9 +1,9 @@
 """Deploying the coordinator (and, on a development chain, a token) and the deployment file every later
 command reads: chain id, the coordinator's mode and the contract addresses, written atomically.
 
-    {"schema": "fedchain-deployment/1", "chain_id": 31337, "mode": "plain", "coordinator": "0x...",
-     "token": "0x...", "dev_token": true, "deployer": "0x...", "block": 7,
-     "contracts": {"FedCoordinator": "0x...", "LeafVerifier": "0x...", "DevToken": "0x..."}}
+    {"schema": "fedchain-deployment/1", "chain_id": 31337, "coordinator": "0x...", "token": "0x...",
+     "dev_token": true, "deployer": "0x...", "block": 7,
+     "contracts": {"FedCoordinator": "0x...", "LeafVerifier": "0x...", "DevToken": "0x..."}, "mode": "plain"}
 
 One deployment file describes one coordinator: a FedCoordinator for plain tasks (``"mode": "plain"``) or a
 SecureCoordinator for secure ones (``"secure"``, with ``SecureCoordinator`` and ``SecureLeafVerifier`` under
