@@ -27,7 +27,7 @@ from rich.console import Console
 
 from fedchain.chain import Chain, connect
 from fedchain.chain.anvil import AnvilNode
-from fedchain.chain.coordinator import Coordinator
+from fedchain.chain.coordinator import CoordinatorClient
 from fedchain.chain.keys import DEFAULT_KEY_ENV, DEFAULT_PASSWORD_ENV, create_keystore
 from fedchain.deploy.amounts import parse_tokens
 from fedchain.deploy.deployment import DEFAULT_DEPLOYMENT_FILE, RPC_ENV, coordinator_at, fee_caps, node_chain
@@ -41,9 +41,10 @@ app = typer.Typer(help="Federated learning coordinated by an EVM smart contract.
 chain_app = typer.Typer(help="Chains: inspect one, or run a local anvil node.", no_args_is_help=True)
 account_app = typer.Typer(help="Accounts: encrypted keystore files.", no_args_is_help=True)
 task_app = typer.Typer(help="Tasks: create one from a configuration file.", no_args_is_help=True)
-participant_app = typer.Typer(help="Participants (hospitals): train, commit, reveal, claim.", no_args_is_help=True)
+participant_app = typer.Typer(help="Participants (hospitals): train, commit (plain) or mask (secure), claim.",
+                              no_args_is_help=True)
 aggregator_app = typer.Typer(help="Aggregators: bond, propose, finalize, collect fees.", no_args_is_help=True)
-watcher_app = typer.Typer(help="Watchers: check every reveal and proposal, prove what is wrong.",
+watcher_app = typer.Typer(help="Watchers: check every update and proposal, prove what is wrong.",
                           no_args_is_help=True)
 app.add_typer(chain_app, name="chain")
 app.add_typer(account_app, name="account")
@@ -226,17 +227,21 @@ def deploy(rpc: NodeOption = None, key_env: KeyEnvOption = DEFAULT_KEY_ENV, keys
                                                                          "(repeatable).")] = None,
            fund_amount: Annotated[str, typer.Option(help="Whole tokens minted to each --fund address.")] = "1000",
            out: Annotated[Path, typer.Option("--out", help="Where to write the deployment file.")]
-           = DEFAULT_DEPLOYMENT_FILE) -> None:
-    """Deploy the coordinator (and a DevToken) and write the deployment file the other commands read."""
+           = DEFAULT_DEPLOYMENT_FILE,
+           mode: Annotated[str, typer.Option("--mode", help="'plain' (commit-reveal: a FedCoordinator) or 'secure' "
+                                                            "(masked updates, SecAgg+: a SecureCoordinator).")]
+           = "plain") -> None:
+    """Deploy the coordinator of one mode (and a DevToken) and write the deployment file the other commands read."""
     from fedchain.deploy.deployment import deploy as deploy_contracts  # noqa: PLC0415
-    from fedchain.deploy.deployment import write_deployment  # noqa: PLC0415
+    from fedchain.deploy.deployment import parse_mode, write_deployment  # noqa: PLC0415
 
+    kind = parse_mode("--mode", mode)
     with signing_chain(rpc, key_env, keystore, max_fee_gwei, priority_fee_gwei) as chain:
-        deployment = deploy_contracts(chain, token=token, fund=fund or [],
+        deployment = deploy_contracts(chain, mode=kind, token=token, fund=fund or [],
                                       fund_amount=parse_tokens("--fund-amount", fund_amount))
     write_deployment(out, deployment)
     console.print(f"chain        {deployment.chain_id}", highlight=False)
-    console.print(f"coordinator  {deployment.coordinator}", highlight=False)
+    console.print(f"coordinator  {deployment.coordinator} ({deployment.mode.label} mode)", highlight=False)
     console.print(f"token        {deployment.token}{' (DevToken)' if deployment.dev_token else ''}", highlight=False)
     for address in fund or []:
         console.print(f"funded       {address} with {fund_amount} tokens", highlight=False)
@@ -266,16 +271,16 @@ def task_create(config: Annotated[Path, typer.Option("--config", help="Task conf
         created = create_task(client, blobs, chain.accounts[0], task_config,
                               token_of(chain, token=token, deployment_file=deployment))
     if as_json:
-        print_json({"task_id": created.task_id, "coordinator": client.address, "num_params": created.num_params,
-                    "model_root": created.model_root, "model_blob_ref": created.model_blob_ref,
-                    "escrow": created.escrow, "token": created.token})
+        print_json({"task_id": created.task_id, "coordinator": client.address, "mode": client.MODE.label,
+                    "num_params": created.num_params, "model_root": created.model_root,
+                    "model_blob_ref": created.model_blob_ref, "escrow": created.escrow, "token": created.token})
         return
-    console.print(f"task {created.task_id} created on coordinator {client.address}: {created.num_params} "
-                  f"parameters, model root {created.model_root}, escrow {created.escrow} base units",
-                  highlight=False, soft_wrap=True)
+    console.print(f"{client.MODE.label} task {created.task_id} created on coordinator {client.address}: "
+                  f"{created.num_params} parameters, model root {created.model_root}, escrow {created.escrow} base "
+                  "units", highlight=False, soft_wrap=True)
 
 
-def _run(agent_for: Callable[[Coordinator], Agent], rpc: str | None, key_env: str, keystore: Path | None,
+def _run(agent_for: Callable[[CoordinatorClient], Agent], rpc: str | None, key_env: str, keystore: Path | None,
          max_fee_gwei: str | None, priority_fee_gwei: str | None, deployment: Path, coordinator: str | None,
          poll: float) -> None:
     """Connect, build the agent and run it until it is finished or a signal stops it."""
@@ -303,7 +308,9 @@ def participant_run(task: TaskOption,
                                                                    "minimum).")] = None,
                     label_column: Annotated[str, typer.Option(help="Label column of a CSV file.")] = "label",
                     poll: PollOption = 2.0) -> None:
-    """Train on local data each round, commit and reveal the update, claim rewards, then take the stake back."""
+    """Train on local data each round and feed the update to the round (plain task: commit and reveal it; secure
+    task: advertise keys, share secrets, upload it masked, help unmask the sum), claim rewards, then take the
+    stake back. The task's mode is read from the chain."""
     from fedchain.deploy import runner  # noqa: PLC0415
     from fedchain.deploy.data import load_hospital_data  # noqa: PLC0415
     from fedchain.deploy.task_config import load_task_config  # noqa: PLC0415
@@ -314,7 +321,7 @@ def participant_run(task: TaskOption,
     blobs = open_store(store)
     amount = None if stake is None else parse_tokens("--stake", stake)
 
-    def build(client: Coordinator) -> Agent:
+    def build(client: CoordinatorClient) -> Agent:
         address = client.chain.accounts[0].address
         path = journal or Path(f"fedchain-journal-{task}-{address}.json")
         return runner.participant(client, blobs, task, client.chain.accounts[0], config=task_config,
@@ -334,14 +341,15 @@ def aggregator_run(task: TaskOption, store: StoreOption, rpc: NodeOption = None,
                    standby: Annotated[bool, typer.Option(help="Propose only in reopened propose windows: take "
                                                               "a round over when the others are gone.")] = False,
                    poll: PollOption = 2.0) -> None:
-    """Bond, propose each round's aggregate, finalize; after the task, claim fees and take the bond back."""
+    """Bond, propose each round's aggregate (of a secure task: unmasked from the survivors' masked updates),
+    finalize; after the task, claim fees and take the bond back."""
     from fedchain.deploy import runner  # noqa: PLC0415
     from fedchain.storage import open_store  # noqa: PLC0415
 
     blobs = open_store(store)
     amount = None if bond is None else parse_tokens("--bond", bond)
 
-    def build(client: Coordinator) -> Agent:
+    def build(client: CoordinatorClient) -> Agent:
         return runner.aggregator(client, blobs, task, client.chain.accounts[0], bond=amount, standby=standby)
 
     _run(build, rpc, key_env, keystore, max_fee_gwei, priority_fee_gwei, deployment, coordinator, poll)
@@ -354,13 +362,14 @@ def watcher_run(task: TaskOption, store: StoreOption, rpc: NodeOption = None,
                 max_fee_gwei: MaxFeeOption = None, priority_fee_gwei: PriorityFeeOption = None,
                 deployment: DeploymentOption = DEFAULT_DEPLOYMENT_FILE, coordinator: CoordinatorOption = None,
                 poll: PollOption = 2.0) -> None:
-    """Recompute every reveal and proposal and prove what is wrong; slash missed reveals; end an idle task."""
+    """Recompute every reveal (plain task) and proposal and prove what is wrong; slash missed reveals (secure:
+    missed uploads); end an idle task."""
     from fedchain.deploy import runner  # noqa: PLC0415
     from fedchain.storage import open_store  # noqa: PLC0415
 
     blobs = open_store(store)
 
-    def build(client: Coordinator) -> Agent:
+    def build(client: CoordinatorClient) -> Agent:
         return runner.watcher(client, blobs, task, client.chain.accounts[0])
 
     _run(build, rpc, key_env, keystore, max_fee_gwei, priority_fee_gwei, deployment, coordinator, poll)
@@ -370,7 +379,8 @@ def watcher_run(task: TaskOption, store: StoreOption, rpc: NodeOption = None,
 @one_line_errors
 def status(task: TaskOption, rpc: NodeOption = None, deployment: DeploymentOption = DEFAULT_DEPLOYMENT_FILE,
            coordinator: CoordinatorOption = None, as_json: JsonOption = False) -> None:
-    """A task's state as the chain tells it: round, phase, deadlines, commits, reveals, proposal, stakes."""
+    """A task's state as the chain tells it: mode, round, phase, deadlines, who committed and revealed (secure:
+    advertised, committed, uploaded), proposal, stakes."""
     from fedchain.deploy.status import render, task_report  # noqa: PLC0415
 
     with node_chain(rpc, read_only=True) as chain:

@@ -1,6 +1,7 @@
 """A deployment on the embedded chain built with the same functions the CLI calls: the contracts deployed
 by `fedchain.deploy.deployment.deploy`, a task created from a configuration file, agents built by
-`fedchain.deploy.runner`, and the one federation driver moving the chain's clock."""
+`fedchain.deploy.runner`, and the one federation driver moving the chain's clock. The task is plain unless a
+test asks for a secure one (``@pytest.mark.parametrize("deployed_task", ["secure"], indirect=True)``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from fedchain.chain import Chain, connect
-from fedchain.chain.coordinator import Coordinator, Token
+from fedchain.chain.coordinator import CoordinatorClient, Mode, Token
+from fedchain.chain.modes import COORDINATORS, MODES
 from fedchain.deploy import runner
 from fedchain.deploy.data import load_hospital_data
 from fedchain.deploy.deployment import Deployment, deploy
@@ -23,14 +25,18 @@ from fedchain.sim import Federation
 from fedchain.storage import LocalBlobStore
 
 HOSPITALS = 3
+TASK_RULES: dict[str, object] = {
+    "commit_window": 100, "reveal_window": 100, "propose_window": 100, "challenge_window": 100,
+    "unbonding_delay": 100, "min_participants": 2, "min_stake": 10, "aggregator_bond": 20, "reward_per_round": "2.5",
+}
 RAW_CONFIG: dict[str, object] = {
     "rounds": 2, "seed": 0,
     "model": {"name": "logreg", "in_features": 30},
     "training": {"local_epochs": 1, "batch_size": 32, "learning_rate": 0.1},
-    "task": {"commit_window": 100, "reveal_window": 100, "propose_window": 100, "challenge_window": 100,
-             "unbonding_delay": 100, "min_participants": 2, "min_stake": 10, "aggregator_bond": 20,
-             "reward_per_round": "2.5"},
+    "task": TASK_RULES,
 }
+SECURE_RAW_CONFIG: dict[str, object] = {**RAW_CONFIG, "mode": "secure", "task": {**TASK_RULES, "cohort_cap": HOSPITALS}}
+"""The secure task: its neighbours and threshold derived from a cohort of the three hospitals (k = t = 2)."""
 
 
 @dataclass
@@ -45,7 +51,7 @@ class DeployedTask:
     tmp_path: Path
 
     @property
-    def coordinator(self) -> Coordinator:
+    def coordinator(self) -> CoordinatorClient:
         """The deployed coordinator."""
         return self.federation.coordinator
 
@@ -63,14 +69,22 @@ class DeployedTask:
             self.coordinator, self.federation.store, self.created.task_id, self.chain.accounts[index], bond=None,
             standby=False))
 
+    def add_watcher(self, index: int = 7) -> None:
+        """A watcher on dev account ``index``, built as `fedchain watcher run` builds it."""
+        self.federation.watchers.append(runner.watcher(
+            self.coordinator, self.federation.store, self.created.task_id, self.chain.accounts[index]))
+
 
 @pytest.fixture
-def deployed_task(tmp_path: Path) -> Iterator[DeployedTask]:
-    """Contracts deployed, every dev account funded with 1000 tokens, the task created; no agent yet."""
+def deployed_task(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DeployedTask]:
+    """Contracts of the mode the test asks for (default plain) deployed, every dev account funded with 1000
+    tokens, the task created; no agent yet."""
+    mode = MODES[getattr(request, "param", "plain")]
     with connect("embedded") as chain:
-        deployment = deploy(chain, fund=[account.address for account in chain.accounts], fund_amount=Decimal(1000))
-        config = parse_task_config(RAW_CONFIG)
-        coordinator = Coordinator(chain, deployment.coordinator)
+        deployment = deploy(chain, mode=mode, fund=[account.address for account in chain.accounts],
+                            fund_amount=Decimal(1000))
+        config = parse_task_config(SECURE_RAW_CONFIG if mode == Mode.SECURE else RAW_CONFIG)
+        coordinator = COORDINATORS[mode](chain, deployment.coordinator)
         store = LocalBlobStore(tmp_path / "blobs")
         token = Token(chain, deployment.token)
         created = create_task(coordinator, store, chain.accounts[0], config, token)

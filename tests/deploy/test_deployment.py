@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from fedchain.chain import Chain, ChainError, FeeCaps, connect
+from fedchain.chain.coordinator import Coordinator, Mode
+from fedchain.chain.secure_coordinator import SecureCoordinator
 from fedchain.deploy import DeployError, TaskConfigError
 from fedchain.deploy.amounts import base_units, parse_tokens, whole_tokens
 from fedchain.deploy.data import load_hospital_data
@@ -20,6 +22,7 @@ from fedchain.deploy.deployment import (
     deploy,
     fee_caps,
     node_chain,
+    parse_mode,
     read_deployment,
     write_deployment,
 )
@@ -43,6 +46,44 @@ def test_deploy_writes_a_file_the_other_commands_read(embedded_chain: Chain, tmp
     assert reused.token == deployment.token and not reused.dev_token
     with pytest.raises(DeployError, match="no contract at this address"):
         deploy(embedded_chain, token="0x" + "22" * 20)
+
+
+def test_a_secure_deployment_records_its_mode_and_older_files_read_as_plain(embedded_chain: Chain,
+                                                                            tmp_path: Path) -> None:
+    secure = deploy(embedded_chain, mode=Mode.SECURE)
+    path = tmp_path / "deployment.json"
+    write_deployment(path, secure)
+    written = json.loads(path.read_text())
+    assert written["mode"] == "secure" and set(written["contracts"]) == {"SecureCoordinator", "SecureLeafVerifier",
+                                                                        "DevToken"}
+    assert read_deployment(path) == secure
+    client = coordinator_at(embedded_chain, coordinator=None, deployment_file=path)
+    assert isinstance(client, SecureCoordinator) and client.address == secure.coordinator
+    assert isinstance(coordinator_at(embedded_chain, coordinator=secure.coordinator, deployment_file=tmp_path / "none"),
+                      SecureCoordinator), "--coordinator needs no file: the chain tells the kind"
+
+    plain = deploy(embedded_chain)
+    write_deployment(tmp_path / "older.json", plain)
+    older = json.loads((tmp_path / "older.json").read_text())
+    assert older.pop("mode") == "plain"
+    (tmp_path / "older.json").write_text(json.dumps(older))  # as written before secure deployments existed
+    assert read_deployment(tmp_path / "older.json").mode == Mode.PLAIN
+    client = coordinator_at(embedded_chain, coordinator=None, deployment_file=tmp_path / "older.json")
+    assert type(client) is Coordinator
+
+    (tmp_path / "wrong.json").write_text(json.dumps(older | {"mode": "secure"}))
+    with pytest.raises(DeployError, match=r"wrong.json records a secure coordinator at 0x\w+, but the contract there "
+                                          r"is a FedCoordinator \(plain mode\)"):
+        coordinator_at(embedded_chain, coordinator=None, deployment_file=tmp_path / "wrong.json")
+    (tmp_path / "odd.json").write_text(json.dumps(older | {"mode": "masked"}))
+    with pytest.raises(DeployError, match=r"odd\.json: mode 'masked' is not one of 'plain', 'secure'"):
+        read_deployment(tmp_path / "odd.json")
+    with pytest.raises(DeployError, match=r"the contract at 0x\w+ on chain \d+ is not a fedchain coordinator "
+                                          r"\(neither FedCoordinator nor SecureCoordinator\)"):
+        coordinator_at(embedded_chain, coordinator=plain.token, deployment_file=path)
+    assert parse_mode("--mode", "secure") == Mode.SECURE
+    with pytest.raises(DeployError, match="--mode 'SECURE': must be one of 'plain', 'secure'"):
+        parse_mode("--mode", "SECURE")
 
 
 def test_a_bad_deployment_file_or_coordinator_is_named(embedded_chain: Chain, tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
-"""A real deployment on one machine: anvil, four hospitals, two aggregators and a watcher, each its own OS
-process started through the `fedchain` command line, sharing S3-compatible storage (moto's server on
-loopback), in real time (anvil mines a block every second; nothing moves the clock).
+"""Real deployments on one machine, each party its own OS process started through the `fedchain` command line,
+in real time (anvil mines a block every second; nothing moves the clock): a plain task with four hospitals,
+two aggregators and a watcher sharing S3-compatible storage (moto's server on loopback), and a secure task
+with three hospitals, an aggregator and a watcher sharing a folder.
 
 During the task one hospital is SIGKILLed between its commit and its reveal and started again: it reveals
 from its journal, its commit counted once. The primary aggregator is SIGKILLed before it proposes: the
@@ -9,6 +10,12 @@ Throughout, `fedchain status --json` is compared with the chain read at the bloc
 the end every process has settled by itself, `fedchain claim` recovers the dead aggregator's bond and fees
 and the pool's remainder, the coordinator holds no token any more, and the anchored model exported with
 `fedchain export-model` verifies against the live chain with `fedchain verify-model`.
+
+The secure task runs on a SecureCoordinator (`fedchain deploy --mode secure`; `task create` refuses a plain
+task file there): every hospital advertises, commits its shares, uploads its masked update and publishes its
+unmask shares in both rounds, the aggregator proposes unmasked models that finalize, `fedchain status --json`
+matches the chain in the secure phases, every process exits by itself, the hospitals' journals end without
+secrets, no key or round secret reaches a log, and the anchored model verifies against the live chain.
 """
 
 from __future__ import annotations
@@ -27,7 +34,8 @@ import pytest
 import requests
 
 from fedchain.chain import Chain, connect, dev_keys
-from fedchain.chain.coordinator import Coordinator, RoundPhase, Token
+from fedchain.chain.coordinator import Coordinator, CoordinatorClient, RoundPhase, Token
+from fedchain.chain.secure_coordinator import SecureCoordinator
 from tests.deploy.processes import (
     AgentProcess,
     Consortium,
@@ -132,10 +140,11 @@ def local_node(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
         process.communicate(timeout=30)
 
 
-def assert_status_matches_chain(report: dict[str, Any], coordinator: Coordinator) -> None:
+def assert_status_matches_chain(report: dict[str, Any], coordinator: CoordinatorClient, rounds: int) -> None:
     """Every field of a status report equals what the chain says at the report's block."""
     with coordinator.chain.pinned(report["block"]):
         state = coordinator.task_state(TASK)
+        params = coordinator.task_params(TASK)
         round = state.current_round
         view = coordinator.round_view(TASK, round)
         proposal = None if not view.has_proposal else {
@@ -143,12 +152,10 @@ def assert_status_matches_chain(report: dict[str, Any], coordinator: Coordinator
             "blob_ref": "0x" + view.proposed_blob_ref.hex(), "proposed_at": view.proposed_at}
         expected = {
             "task_id": TASK, "coordinator": coordinator.address, "status": state.status.name, "round": round,
-            "num_rounds": ROUNDS, "phase": view.phase.name, "now": coordinator.chain.now(),
+            "num_rounds": rounds, "phase": view.phase.name, "now": coordinator.chain.now(),
             "deadlines": {"commit_end": view.commit_end, "reveal_end": view.reveal_end,
                           "propose_start": view.propose_start, "propose_end": view.propose_end,
                           "challenge_end": view.challenge_end if view.has_proposal else 0},
-            "committed": coordinator.committers(TASK, round),
-            "revealed": [reveal.participant for reveal in coordinator.reveals(TASK, round)],
             "included": view.included, "proposal": proposal,
             "model_root": "0x" + state.model_root.hex(), "model_blob_ref": "0x" + state.model_blob_ref.hex(),
             "rounds": [{"round": model.round, "status": "FINALIZED", "model_root": "0x" + model.root.hex()}
@@ -163,6 +170,23 @@ def assert_status_matches_chain(report: dict[str, Any], coordinator: Coordinator
                             for record in [coordinator.aggregator(TASK, address)]],
             "pool": state.pool, "owed_rewards": state.owed_rewards,
         }
+        if isinstance(coordinator, SecureCoordinator):
+            announced = [entry.participant for entry in coordinator.unmask_announcements(TASK, round)]
+            expected |= {
+                "mode": "SECURE", "revealed": [],
+                "committed": [entry.participant for entry in coordinator.share_commitments(TASK, round)],
+                "secure": {"neighbours": params.neighbours, "threshold": params.threshold,
+                           "seed_fixed": coordinator.secure_round(TASK, round).seed != bytes(32),
+                           "advertised": [entry.participant for entry in coordinator.advertisements(TASK, round)],
+                           "uploaded": [entry.participant for entry in coordinator.uploads(TASK, round)],
+                           "unmask_published": list(dict.fromkeys(announced)),
+                           "advertise_end": view.start + params.commit_window,
+                           "upload_end": view.commit_end + params.reveal_window}}
+        else:
+            assert isinstance(coordinator, Coordinator)
+            expected |= {"mode": "PLAIN", "committed": coordinator.committers(TASK, round),
+                         "revealed": [reveal.participant for reveal in coordinator.reveals(TASK, round)],
+                         "secure": None}
     assert report["schema"] == "fedchain-status/1"
     for key, value in expected.items():
         assert report[key] == value, f"status --json {key} at block {report['block']}: {report[key]!r} != {value!r}"
@@ -238,7 +262,7 @@ def _run_the_task(setting: Deployment, group: Consortium, coordinator: Coordinat
         return f"status: {json.dumps(setting.status())}\n{group.logs()}"
 
     first = setting.status()
-    assert_status_matches_chain(first, coordinator)
+    assert_status_matches_chain(first, coordinator, ROUNDS)
     assert first["round"] == 0 and len(first["committed"]) >= 2, "at least two hospitals started in time"
 
     # Round 1: the first hospital dies after its commit is mined, before its reveal; it is started again.
@@ -248,7 +272,7 @@ def _run_the_task(setting: Deployment, group: Consortium, coordinator: Coordinat
                    group, timeout=2 * ROUND_SECONDS)
     victim.kill()
     killed_at = setting.status()
-    assert_status_matches_chain(killed_at, coordinator)
+    assert_status_matches_chain(killed_at, coordinator, ROUNDS)
     assert killed_at["round"] == 1 and victim_address in killed_at["committed"]
     assert victim_address not in killed_at["revealed"]
     victim.start()
@@ -257,7 +281,7 @@ def _run_the_task(setting: Deployment, group: Consortium, coordinator: Coordinat
     _wait_on_chain(lambda: phase_of(1) == RoundPhase.REVEAL, "round 1's reveal phase", group, timeout=ROUND_SECONDS)
     primary.kill()
     orphaned = setting.status()
-    assert_status_matches_chain(orphaned, coordinator)
+    assert_status_matches_chain(orphaned, coordinator, ROUNDS)
     assert orphaned["round"] == 1 and orphaned["proposal"] is None
 
     # The standby reopens the expired propose window and proposes; its proposal is pending for a challenge
@@ -265,7 +289,7 @@ def _run_the_task(setting: Deployment, group: Consortium, coordinator: Coordinat
     _wait_on_chain(lambda: phase_of(1) in (None, RoundPhase.CHALLENGE, RoundPhase.FINALIZABLE),
                    "the standby's proposal in round 1", group, timeout=ROUND_SECONDS)
     taken_over = setting.status()
-    assert_status_matches_chain(taken_over, coordinator)
+    assert_status_matches_chain(taken_over, coordinator, ROUNDS)
     if taken_over["round"] == 1 and taken_over["proposal"] is not None:
         assert taken_over["proposal"]["aggregator"] == setting.addresses[6]
         assert taken_over["deadlines"]["propose_start"] > taken_over["deadlines"]["reveal_end"], "reopened"
@@ -297,7 +321,7 @@ def _settle_and_verify(setting: Deployment, coordinator: Coordinator, token: Tok
     final = setting.status()
     assert (final["status"], final["round"], final["phase"]) == ("COMPLETED", ROUNDS, "NOT_OPEN")
     assert [closed["status"] for closed in final["rounds"]] == ["FINALIZED"] * ROUNDS
-    assert_status_matches_chain(final, coordinator)
+    assert_status_matches_chain(final, coordinator, ROUNDS)
     assert all(not member["joined"] for member in final["members"]), "every hospital took its stake back"
     assert {member["address"] for member in final["members"]} == {*setting.addresses[1:4], keystore_address}
 
@@ -318,3 +342,139 @@ def _settle_and_verify(setting: Deployment, coordinator: Coordinator, token: Tok
     verified = setting.run("verify-model", "final/model.pt", "--rpc", setting.url)
     assert verified.stdout.startswith("OK:") and "LIVE chain 31337" in verified.stdout
     assert final["model_root"] in verified.stdout
+
+
+SECURE_ROUNDS = 2
+# A secure round is two commit windows (advertise, then train and commit shares), two reveal windows (upload,
+# then unmask), a propose and a challenge window: 2 x 25 + 2 x 8 + 8 + 5 = 79 s. Round 0's advertise window
+# leaves the three hospital processes time to start and advertise (15 to 18 s on two busy cores: each loads
+# torch and scikit-learn); every later step of a hospital takes a second or two of its window.
+SECURE_COMMIT_WINDOW = 25
+SECURE_REVEAL_WINDOW = 8
+SECURE_ROUND_SECONDS = 2 * SECURE_COMMIT_WINDOW + 2 * SECURE_REVEAL_WINDOW + PROPOSE_WINDOW + CHALLENGE_WINDOW
+SECURE_HOSPITALS = (1, 2, 3)
+SECURE_PHASES = ("ADVERTISE", "COMMIT", "UPLOAD", "UNMASK")
+SECURE_TASK_TOML = f"""
+rounds = {SECURE_ROUNDS}
+seed = 0
+mode = "secure"
+[model]
+name = "logreg"
+in_features = 30
+[training]
+local_epochs = 1
+batch_size = 16
+learning_rate = 0.1
+[task]
+commit_window = {SECURE_COMMIT_WINDOW}
+reveal_window = {SECURE_REVEAL_WINDOW}
+propose_window = {PROPOSE_WINDOW}
+challenge_window = {CHALLENGE_WINDOW}
+unbonding_delay = 60
+cohort_cap = {len(SECURE_HOSPITALS)}
+min_participants = 2
+min_stake = 10
+aggregator_bond = 20
+reward_per_round = 5
+"""
+
+
+def test_a_secure_task_runs_as_one_process_per_role(tmp_path: Path,
+                                                   local_node: tuple[str, subprocess.Popen[str]]) -> None:
+    started = time.monotonic()
+    url, node = local_node
+    setting = Deployment(url, str(tmp_path / "blobs"), tmp_path)
+    chain: Chain = connect(url, read_only=True)
+
+    # Accounts: 0 requester, 1-3 hospitals, 5 aggregator, 7 watcher.
+    funded = [setting.addresses[index] for index in (0, *SECURE_HOSPITALS, 5, 7)]
+    deployed = setting.run("deploy", "--mode", "secure", *[option for address in funded
+                                                           for option in ("--fund", address)], key=0)
+    assert "(secure mode)" in deployed.stdout
+    deployment = json.loads((tmp_path / "deployment.json").read_text())
+    assert deployment["mode"] == "secure" and "SecureLeafVerifier" in deployment["contracts"]
+    coordinator = SecureCoordinator(chain, deployment["coordinator"])
+    token = Token(chain, deployment["token"])
+
+    (tmp_path / "plain.toml").write_text(TASK_TOML)
+    refused = fedchain("task", "create", "--config", "plain.toml", env=setting.env(0), cwd=tmp_path, check=False)
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1, refused.stderr
+    assert refused.stderr.startswith(f'error: the task configuration has mode = "plain", but coordinator '
+                                     f"{coordinator.address} is a SecureCoordinator"), refused.stderr
+    (tmp_path / "task.toml").write_text(SECURE_TASK_TOML)
+    task = json.loads(setting.run("task", "create", "--config", "task.toml", "--json", key=0).stdout)
+    assert (task["task_id"], task["coordinator"], task["mode"]) == (TASK, coordinator.address, "secure")
+
+    with consortium() as group:
+        hospitals = [group.start(setting.agent(f"hospital-{index}", "participant", "run", "--config", "task.toml",
+                                               "--data", f"breast_cancer:{index - 1}/{len(SECURE_HOSPITALS)}",
+                                               "--journal", f"journal-{index}.json", key=index))
+                     for index in SECURE_HOSPITALS]
+        _wait_on_chain(lambda: len(coordinator.advertisements(TASK, 0)) == len(SECURE_HOSPITALS)
+                       or coordinator.round_view(TASK, 0).phase != RoundPhase.ADVERTISE,
+                       "the hospitals' advertisements in round 0", group, timeout=2 * SECURE_COMMIT_WINDOW)
+        margin = coordinator.round_view(TASK, 0).start + SECURE_COMMIT_WINDOW - chain.now()
+        advertised = setting.status()
+        assert_status_matches_chain(advertised, coordinator, SECURE_ROUNDS)
+        assert len(advertised["secure"]["advertised"]) == len(SECURE_HOSPITALS), "every hospital started in time"
+        assert advertised["phase"] in SECURE_PHASES[:2]
+        # The aggregator and the watcher have nothing to do before the unmask deadline.
+        aggregator = group.start(setting.agent("aggregator", "aggregator", "run", key=5))
+        watcher = group.start(setting.agent("watcher", "watcher", "run", key=7))
+
+        # Round 1's commit phase, once every hospital committed its shares: the commit window has time left.
+        _wait_on_chain(lambda: len(coordinator.share_commitments(TASK, 1)) == len(SECURE_HOSPITALS),
+                       "the hospitals' share commitments in round 1", group, timeout=2 * SECURE_ROUND_SECONDS)
+        committed = setting.status()
+        assert_status_matches_chain(committed, coordinator, SECURE_ROUNDS)
+        assert (committed["round"], committed["phase"], committed["secure"]["seed_fixed"]) == (1, "COMMIT", True)
+        assert sorted(committed["committed"]) == sorted(setting.addresses[index] for index in SECURE_HOSPITALS)
+        assert committed["secure"]["uploaded"] == [] and committed["rounds"][0]["status"] == "FINALIZED"
+        secrets = [value for index in SECURE_HOSPITALS
+                   for value in _round_secrets(tmp_path / f"journal-{index}.json", round=1)]
+
+        for agent in [*hospitals, aggregator, watcher]:
+            wait_for(lambda agent=agent: agent.process.poll() is not None,  # type: ignore[misc]
+                     timeout=2 * SECURE_ROUND_SECONDS, what=f"{agent.name} to finish", poll=1.0,
+                     explain=group.logs)
+            assert agent.process.returncode == 0, f"{agent.name} exited {agent.process.returncode}:\n{agent.output()}"
+
+    hospital_addresses = sorted(setting.addresses[index] for index in SECURE_HOSPITALS)
+    for round in range(SECURE_ROUNDS):
+        for sets in (coordinator.advertisements(TASK, round), coordinator.share_commitments(TASK, round),
+                     coordinator.uploads(TASK, round)):
+            assert sorted(entry.participant for entry in sets) == hospital_addresses, f"round {round}"
+        assert [proposal.aggregator for proposal in coordinator.proposals(TASK, round)] == [setting.addresses[5]]
+    final = setting.status()
+    assert_status_matches_chain(final, coordinator, SECURE_ROUNDS)
+    assert (final["status"], final["mode"], final["round"]) == ("COMPLETED", "SECURE", SECURE_ROUNDS)
+    assert [closed["status"] for closed in final["rounds"]] == ["FINALIZED"] * SECURE_ROUNDS
+    assert not any(member["joined"] or member["claimable"] for member in final["members"])
+    assert not any(entry["bonded"] or entry["fees"] for entry in final["aggregators"])
+    for index in SECURE_HOSPITALS:
+        journal = json.loads((tmp_path / f"journal-{index}.json").read_text())
+        assert journal["round_secrets"] == {} and journal["trained_updates"] == {}, "erased at the task's end"
+
+    pool = coordinator.task_state(TASK).pool
+    requester = setting.run("claim", "--task", str(TASK), key=0).stdout
+    assert (f"withdrawPool {pool}" in requester) if pool else ("nothing to claim" in requester)
+    assert token.balance_of(coordinator.address) == 0, "the coordinator holds nothing once everyone has settled"
+
+    exported = setting.run("export-model", "--task", str(TASK), "--out", "final/model.pt")
+    assert f"round {SECURE_ROUNDS - 1} of task {TASK}" in exported.stdout
+    verified = setting.run("verify-model", "final/model.pt", "--rpc", setting.url)
+    assert verified.stdout.startswith("OK:") and final["model_root"] in verified.stdout
+
+    node.send_signal(signal.SIGTERM)
+    assert node.wait(timeout=30) == 0
+    keys = [key.removeprefix("0x") for key in setting.keys]
+    everything = "\n".join(agent.output() for agent in group.agents).lower()
+    assert not [secret for secret in [*keys, *secrets] if secret.lower() in everything], "a secret reached a log"
+    print(f"multi-process secure deployment: {time.monotonic() - started:.0f} s; the hospitals advertised with "
+          f"{margin} s of round 0's advertise window left")
+
+
+def _round_secrets(journal: Path, round: int) -> list[str]:
+    """The never-revealed secrets a hospital journaled for ``round`` (its mask and encryption keys), as hex."""
+    secrets = json.loads(journal.read_text())["round_secrets"][str(round)]
+    return [secrets[name].removeprefix("0x") for name in ("mask_key", "encryption_key")]

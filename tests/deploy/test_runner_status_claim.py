@@ -1,5 +1,6 @@
 """The deployment functions behind the CLI on the embedded chain: agents built from a task file run a task
-to its end; `status` reads it back; `claim` collects what is owed; `export-model` saves the anchored model."""
+to its end, in plain and in secure mode; `status` reads it back, phase by phase; `claim` collects what is
+owed; `export-model` saves the anchored model."""
 
 from __future__ import annotations
 
@@ -8,15 +9,24 @@ from pathlib import Path
 
 import pytest
 
-from fedchain.chain.coordinator import RoundPhase, TaskStatus
+from fedchain.chain.coordinator import Coordinator, Mode, RoundPhase, TaskStatus
+from fedchain.chain.secure_coordinator import SecureCoordinator
 from fedchain.deploy import DeployError, runner
 from fedchain.deploy.claim import claim_all
 from fedchain.deploy.data import load_hospital_data
 from fedchain.deploy.export import export_model
-from fedchain.deploy.status import render, task_report
+from fedchain.deploy.status import SecureRoundReport, TaskReport, render, task_report
+from fedchain.deploy.task_config import parse_task_config
+from fedchain.deploy.tasks import create_task
 from fedchain.learn import ModelSpec
 from fedchain.report import read_anchor, verify_against_anchor
-from tests.deploy.conftest import DeployedTask
+from fedchain.report.verify import verify_on_chain
+from fedchain.roles import SecureAggregator, SecureParticipant, SecureWatcher
+from tests.deploy.conftest import HOSPITALS, RAW_CONFIG, SECURE_RAW_CONFIG, DeployedTask
+
+BOTH_MODES = pytest.mark.parametrize("deployed_task", ["plain", "secure"], indirect=True)
+SECURE = pytest.mark.parametrize("deployed_task", ["secure"], indirect=True)
+WINDOW = 100
 
 
 def test_agents_built_from_the_task_file_run_the_task_and_status_follows(deployed_task: DeployedTask) -> None:
@@ -52,11 +62,12 @@ def test_agents_built_from_the_task_file_run_the_task_and_status_follows(deploye
     assert done.to_json()["schema"] == "fedchain-status/1"
 
 
+@BOTH_MODES
 def test_claim_collects_rewards_then_after_the_end_the_stake_bond_and_pool(
         deployed_task: DeployedTask, monkeypatch: pytest.MonkeyPatch) -> None:
     task, federation = deployed_task, deployed_task.federation
     monkeypatch.setattr(federation.requester, "step", lambda: None)  # no requester process: its owner claims
-    for index in range(2):
+    for index in range(HOSPITALS):
         task.add_hospital(index)
     task.add_aggregator()
     federation.run_rounds(1)
@@ -79,19 +90,20 @@ def test_claim_collects_rewards_then_after_the_end_the_stake_bond_and_pool(
     pool = task.coordinator.task_state(task.created.task_id).pool
     assert pool > 0, "round 1 failed (no hospital left): its reward stayed in the pool"
     assert claim_all(task.coordinator, task.created.task_id, task.chain.accounts[0]) == [f"withdrawPool {pool}"]
-    second = task.chain.accounts[2]
-    owed = task.coordinator.claimable(task.created.task_id, second.address)
-    assert owed > 0
-    assert claim_all(task.coordinator, task.created.task_id, second) == [f"claimRewards {owed}", "withdrawStake"]
+    for other in task.chain.accounts[2:HOSPITALS + 1]:
+        owed = task.coordinator.claimable(task.created.task_id, other.address)
+        assert owed > 0
+        assert claim_all(task.coordinator, task.created.task_id, other) == [f"claimRewards {owed}", "withdrawStake"]
     assert federation.token.balance_of(task.coordinator.address) == 0
 
 
+@BOTH_MODES
 def test_export_model_saves_the_anchored_model_that_verify_model_accepts(deployed_task: DeployedTask,
                                                                         tmp_path: Path) -> None:
     task, federation = deployed_task, deployed_task.federation
     with pytest.raises(DeployError, match="has no finalized model for any round yet"):
         export_model(task.coordinator, federation.store, task.created.task_id, tmp_path / "model.pt")
-    for index in range(2):
+    for index in range(HOSPITALS):
         task.add_hospital(index)
     task.add_aggregator()
     federation.run_until(lambda: federation.state().status == TaskStatus.COMPLETED)
@@ -102,6 +114,9 @@ def test_export_model_saves_the_anchored_model_that_verify_model_accepts(deploye
     assert (anchor.round, anchor.model_root, anchor.anchor_tx) == (0, "0x" + first.root.hex(), first.tx_hash)
     saved = read_anchor(tmp_path / "out" / "anchor.json")
     assert verify_against_anchor(tmp_path / "out" / "model.pt", saved, tmp_path / "out" / "anchor.json").matches
+    live = verify_on_chain(tmp_path / "out" / "model.pt", task.chain, task.coordinator.address,
+                           task.created.task_id, round=0)
+    assert live.matches and live.anchored_root == "0x" + first.root.hex()
 
 
 def test_a_participant_whose_model_or_data_is_not_the_tasks_is_refused(deployed_task: DeployedTask) -> None:
@@ -120,3 +135,87 @@ def test_a_participant_whose_model_or_data_is_not_the_tasks_is_refused(deployed_
         build(model=ModelSpec("logreg", in_features=10, num_classes=2))
     with pytest.raises(DeployError, match="task 9 does not exist"):
         runner.watcher(task.coordinator, task.federation.store, 9, account)
+
+
+@SECURE
+def test_secure_agents_built_from_the_task_file_run_the_task_and_status_shows_each_phase(
+        deployed_task: DeployedTask) -> None:
+    task, federation = deployed_task, deployed_task.federation
+    task_id = task.created.task_id
+    for index in range(HOSPITALS):
+        task.add_hospital(index)
+    task.add_aggregator()
+    task.add_watcher()
+    assert isinstance(task.coordinator, SecureCoordinator), "the deployment file's mode picked the coordinator"
+    assert all(isinstance(participant, SecureParticipant) for participant in federation.participants)
+    assert isinstance(federation.aggregators[0], SecureAggregator) and isinstance(federation.watchers[0], SecureWatcher)
+    hospitals = sorted(participant.address for participant in federation.participants)
+
+    def on_entering(phase: RoundPhase) -> TaskReport:
+        """The report as the round enters ``phase`` (the clock moves only once no agent has anything to do)."""
+        federation.run_until(lambda: federation.phase() == phase)
+        return task_report(task.coordinator, task_id)
+
+    start = task_report(task.coordinator, task_id)
+    begin = task.coordinator.round_view(task_id, 0).start
+    assert (start.mode, start.status, start.round, start.phase) == ("SECURE", "RUNNING", 0, "ADVERTISE")
+    assert start.secure == SecureRoundReport(neighbours=2, threshold=2, seed_fixed=False, advertised=[], uploaded=[],
+                                             unmask_published=[], advertise_end=begin + WINDOW,
+                                             upload_end=begin + 3 * WINDOW)
+    assert (start.deadlines.commit_end, start.deadlines.reveal_end) == (begin + 2 * WINDOW, begin + 4 * WINDOW)
+    text = "\n".join(render(start))
+    assert "phase ADVERTISE (secure: 2 neighbours, threshold 2)" in text and "seed        not fixed yet" in text
+    assert f"advertise {begin + WINDOW} (in " in text and "advertised  0: -" in text and "revealed" not in text
+
+    commit = on_entering(RoundPhase.COMMIT)
+    assert commit.secure is not None and sorted(commit.secure.advertised) == hospitals
+    assert (commit.secure.seed_fixed, commit.committed) == (False, [])
+
+    upload = on_entering(RoundPhase.UPLOAD)
+    assert upload.secure is not None and upload.secure.seed_fixed and sorted(upload.committed) == hospitals
+    assert upload.secure.uploaded == [] and upload.revealed == [] and upload.included == 0
+
+    unmask = on_entering(RoundPhase.UNMASK)
+    assert unmask.secure is not None and sorted(unmask.secure.uploaded) == hospitals and unmask.included == HOSPITALS
+    assert unmask.secure.unmask_published == []
+    text = "\n".join(render(unmask))
+    assert "phase UNMASK" in text and "seed        fixed" in text and f"uploaded    {HOSPITALS}: " in text
+
+    challenge = on_entering(RoundPhase.CHALLENGE)
+    assert challenge.secure is not None and sorted(challenge.secure.unmask_published) == hospitals
+    assert challenge.proposal is not None and challenge.proposal.aggregator == task.chain.accounts[6].address
+    data = challenge.to_json()
+    assert (data["schema"], data["mode"], data["revealed"]) == ("fedchain-status/1", "SECURE", [])
+    assert sorted(data["secure"]["uploaded"]) == hospitals and data["secure"]["seed_fixed"] is True
+
+    federation.run_until(lambda: federation.state().status == TaskStatus.COMPLETED)
+    federation.step_all()  # everyone settles: claims, stakes and bonds withdrawn
+    done = task_report(task.coordinator, task_id)
+    assert [(closed.round, closed.status) for closed in done.rounds] == [(0, "FINALIZED"), (1, "FINALIZED")]
+    assert not any(member.joined for member in done.members) and all(m.claimable == 0 for m in done.members)
+    assert "COMPLETED: 2 of 2 rounds finalized" in "\n".join(render(done))
+
+
+@SECURE
+def test_an_agent_needs_a_client_of_its_tasks_mode(deployed_task: DeployedTask) -> None:
+    task = deployed_task
+    plain_view = Coordinator(task.chain, task.coordinator.address)  # the plain client on the secure contract
+    with pytest.raises(DeployError, match=r"task 1 has mode 1, but coordinator 0x\w+ is a FedCoordinator, whose "
+                                          r"tasks are plain \(mode 0\)"):
+        runner.watcher(plain_view, task.federation.store, task.created.task_id, task.chain.accounts[7])
+
+
+@BOTH_MODES
+def test_task_create_refuses_a_configuration_of_the_other_mode(deployed_task: DeployedTask) -> None:
+    task = deployed_task
+    secure = task.coordinator.MODE == Mode.SECURE
+    wrong = parse_task_config(RAW_CONFIG if secure else SECURE_RAW_CONFIG)
+    wanted, kind = ("plain", "secure") if secure else ("secure", "plain")
+    message = (f'the task configuration has mode = "{wanted}", but coordinator {task.coordinator.address} is a '
+               f"{task.coordinator.CONTRACT}, which takes {kind} tasks only: deploy one with `fedchain deploy --mode "
+               f'{wanted}`, or set mode = "{kind}"')
+    before = task.coordinator.chain.w3.eth.block_number
+    with pytest.raises(DeployError) as caught:
+        create_task(task.coordinator, task.federation.store, task.chain.accounts[0], wrong, task.federation.token)
+    assert str(caught.value) == message
+    assert task.coordinator.chain.w3.eth.block_number == before, "refused before any transaction"

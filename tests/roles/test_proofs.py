@@ -28,7 +28,7 @@ SETTINGS = settings(max_examples=8, deadline=None, suppress_health_check=[Health
 def verifier() -> Iterator[tuple[Chain, Contract]]:
     with connect("embedded") as chain:
         coordinator = Coordinator.deploy(chain)
-        yield chain, chain.contract("LeafVerifier", coordinator.leaf_verifier_address())
+        yield chain, chain.contract("LeafVerifier", coordinator.verifier_address())
 
 
 ROUND = 3

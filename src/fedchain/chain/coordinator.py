@@ -16,12 +16,15 @@ from typing import Any, ClassVar, Self
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
+from web3.exceptions import BadFunctionCallOutput
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from fedchain.chain.connection import Chain
+from fedchain.chain.errors import ContractRevertError
 
 COORDINATOR_CONTRACT = "FedCoordinator"
+LEAF_VERIFIER_CONTRACT = "LeafVerifier"
 TOKEN_CONTRACT = "DevToken"
 FIRST_BLOCK = 0
 DEV_TOKEN_NAME = "Fedchain Dev Token"
@@ -79,6 +82,11 @@ class Mode(IntEnum):
 
     PLAIN = 0
     SECURE = 1
+
+    @property
+    def label(self) -> str:
+        """The mode as configuration files and the command line name it: "plain" or "secure"."""
+        return self.name.lower()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -286,9 +294,16 @@ def _record(cls: type[Any], raw: Sequence[Any]) -> Any:
 class CoordinatorClient:
     """What every coordinator contract shares (CoordinatorBase): tasks, stakes, bonds, the proposal lifecycle,
     rewards, slashing, views and events. :class:`Coordinator` (plain mode) and
-    :class:`fedchain.chain.secure_coordinator.SecureCoordinator` add their rounds."""
+    :class:`fedchain.chain.secure_coordinator.SecureCoordinator` add their rounds.
+
+    Each kind names its contract, the mode of its tasks, and the stateless verifier its constructor deploys
+    (``VERIFIER``, whose address the view ``VERIFIER_VIEW`` returns): only that kind of coordinator answers
+    that view, which is how :meth:`deployed_at` tells the kinds apart on chain."""
 
     CONTRACT: ClassVar[str]
+    MODE: ClassVar[Mode]
+    VERIFIER: ClassVar[str]
+    VERIFIER_VIEW: ClassVar[str]
 
     def __init__(self, chain: Chain, address: str) -> None:
         self.chain = chain
@@ -299,10 +314,28 @@ class CoordinatorClient:
         """Deploy a fresh coordinator (its constructor deploys its stateless helpers)."""
         return cls(chain, chain.deploy(cls.CONTRACT, sender=sender).address)
 
+    @classmethod
+    def deployed_at(cls, chain: Chain, address: str) -> bool:
+        """Whether the contract at ``address`` is this kind of coordinator: it answers ``VERIFIER_VIEW`` with
+        the address of a contract (any other contract reverts, or returns nothing, on that call)."""
+        try:
+            verifier = cls(chain, address).verifier_address()
+        except (ContractRevertError, BadFunctionCallOutput):
+            return False
+        return bool(chain.w3.eth.get_code(Web3.to_checksum_address(verifier)))
+
     @property
     def address(self) -> str:
         """The contract's checksum address."""
         return str(self.contract.address)
+
+    def verifier_address(self) -> str:
+        """Address of the stateless verifier (``VERIFIER``) this coordinator deployed."""
+        return str(self.chain.call(getattr(self.contract.functions, self.VERIFIER_VIEW)()))
+
+    def deployed_contracts(self) -> dict[str, str]:
+        """This coordinator and the verifier it deployed, by contract name."""
+        return {self.CONTRACT: self.address, self.VERIFIER: self.verifier_address()}
 
     # -- views ------------------------------------------------------------------------------------------
 
@@ -479,6 +512,9 @@ class Coordinator(CoordinatorClient):
     """A FedCoordinator (plain mode, docs/protocol.md sections 7-9): commit-reveal, proposals, fraud proofs."""
 
     CONTRACT: ClassVar[str] = COORDINATOR_CONTRACT
+    MODE: ClassVar[Mode] = Mode.PLAIN
+    VERIFIER: ClassVar[str] = LEAF_VERIFIER_CONTRACT
+    VERIFIER_VIEW: ClassVar[str] = "LEAF_VERIFIER"
 
     def commitment_of(self, task_id: int, round: int, participant: str, root: bytes, sample_count: int,
                       salt: bytes) -> bytes:
@@ -486,10 +522,6 @@ class Coordinator(CoordinatorClient):
         call = self.contract.functions.commitmentOf(task_id, round, Web3.to_checksum_address(participant), root,
                                                     sample_count, salt)
         return bytes(self.chain.call(call))
-
-    def leaf_verifier_address(self) -> str:
-        """Address of the stateless LeafVerifier this coordinator deployed."""
-        return str(self.chain.call(self.contract.functions.LEAF_VERIFIER()))
 
     def reveals(self, task_id: int, round: int) -> list[Reveal]:
         """Every Revealed event of ``round``, in chain order."""

@@ -14,10 +14,23 @@ from typing import ClassVar
 from eth_account.signers.local import LocalAccount
 from web3.types import TxReceipt
 
-from fedchain.chain.coordinator import CoordinatorClient
+from fedchain.chain.coordinator import CoordinatorClient, Mode, RoundView, TaskParams
 from fedchain.secagg.proofs import SecureFraudProof
 
 SECURE_COORDINATOR_CONTRACT = "SecureCoordinator"
+SECURE_VERIFIER_CONTRACT = "SecureLeafVerifier"
+
+
+def advertise_end(view: RoundView, params: TaskParams) -> int:
+    """When a secure round's advertise window closes (its commit window opens): a commit window after its start
+    (docs/protocol.md section 10.12; in a plain round, the commit deadline)."""
+    return view.start + params.commit_window
+
+
+def upload_end(view: RoundView, params: TaskParams) -> int:
+    """When a secure round's upload window closes (its unmask window opens): a reveal window after the commit
+    deadline (docs/protocol.md section 10.12; in a plain round, the reveal deadline)."""
+    return view.commit_end + params.reveal_window
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,9 @@ class SecureCoordinator(CoordinatorClient):
     """A SecureCoordinator deployed at ``address`` (it deploys its SecureLeafVerifier)."""
 
     CONTRACT: ClassVar[str] = SECURE_COORDINATOR_CONTRACT
+    MODE: ClassVar[Mode] = Mode.SECURE
+    VERIFIER: ClassVar[str] = SECURE_VERIFIER_CONTRACT
+    VERIFIER_VIEW: ClassVar[str] = "SECURE_VERIFIER"
 
     # -- views ---------------------------------------------------------------------------------------
 
@@ -87,10 +103,6 @@ class SecureCoordinator(CoordinatorClient):
         digest, seed, randomness, uploaded, transcript_hash = self.chain.call(
             self.contract.functions.secureRound(task_id, round))
         return SecureRoundState(bytes(digest), bytes(seed), int(randomness), int(uploaded), bytes(transcript_hash))
-
-    def verifier_address(self) -> str:
-        """Address of the stateless SecureLeafVerifier this coordinator deployed."""
-        return str(self.chain.call(self.contract.functions.SECURE_VERIFIER()))
 
     # -- events --------------------------------------------------------------------------------------
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from eth_account.signers.local import LocalAccount
 
-from fedchain.chain.coordinator import Coordinator, TaskStatus
+from fedchain.chain.coordinator import CoordinatorClient, TaskStatus
 
 
-def claim_all(coordinator: Coordinator, task_id: int, account: LocalAccount) -> list[str]:
+def claim_all(coordinator: CoordinatorClient, task_id: int, account: LocalAccount) -> list[str]:
     """Claim and withdraw what ``account`` is owed by task ``task_id``; return the actions taken."""
     address = account.address
     state = coordinator.task_state(task_id)

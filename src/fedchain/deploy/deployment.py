@@ -1,9 +1,13 @@
 """Deploying the coordinator (and, on a development chain, a token) and the deployment file every later
-command reads: chain id and contract addresses, written atomically.
+command reads: chain id, the coordinator's mode and the contract addresses, written atomically.
 
     {"schema": "fedchain-deployment/1", "chain_id": 31337, "coordinator": "0x...", "token": "0x...",
      "dev_token": true, "deployer": "0x...", "block": 7,
-     "contracts": {"FedCoordinator": "0x...", "LeafVerifier": "0x...", "DevToken": "0x..."}}
+     "contracts": {"FedCoordinator": "0x...", "LeafVerifier": "0x...", "DevToken": "0x..."}, "mode": "plain"}
+
+One deployment file describes one coordinator: a FedCoordinator for plain tasks (``"mode": "plain"``) or a
+SecureCoordinator for secure ones (``"secure"``, with ``SecureCoordinator`` and ``SecureLeafVerifier`` under
+``contracts``). Files written before secure deployments existed have no ``mode`` and are plain.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from typing import Any, Final
 from web3 import Web3
 
 from fedchain.chain import ANVIL, EMBEDDED, Chain, ChainError, FeeCaps, connect
-from fedchain.chain.coordinator import COORDINATOR_CONTRACT, TOKEN_CONTRACT, Coordinator, Token
+from fedchain.chain.coordinator import TOKEN_CONTRACT, CoordinatorClient, Mode, Token
 from fedchain.chain.keys import DEFAULT_KEY_ENV
+from fedchain.chain.modes import COORDINATORS, MODES, coordinator_client
 from fedchain.deploy.errors import DeployError
 
 SCHEMA: Final = "fedchain-deployment/1"
@@ -39,11 +44,13 @@ class Deployment:
     deployer: str
     block: int
     contracts: dict[str, str] = field(default_factory=dict)
+    mode: Mode = Mode.PLAIN
 
 
-def deploy(chain: Chain, *, token: str | None = None, fund: Sequence[str] = (),
+def deploy(chain: Chain, *, mode: Mode = Mode.PLAIN, token: str | None = None, fund: Sequence[str] = (),
            fund_amount: Decimal = Decimal(0)) -> Deployment:
-    """Deploy a FedCoordinator, and a DevToken unless ``token`` names an existing ERC-20.
+    """Deploy the coordinator of ``mode`` (a FedCoordinator or a SecureCoordinator), and a DevToken unless
+    ``token`` names an existing ERC-20.
 
     With the DevToken (open mint: development chains and testnets only), ``fund_amount`` whole tokens
     are minted to each address of ``fund``.
@@ -58,14 +65,20 @@ def deploy(chain: Chain, *, token: str | None = None, fund: Sequence[str] = (),
     units = fund_amount.scaleb(used.decimals())
     if fund and (units != units.to_integral_value() or units <= 0):
         raise DeployError(f"--fund-amount {fund_amount}: must be a positive amount in whole base units")
-    coordinator = Coordinator.deploy(chain)
+    coordinator = COORDINATORS[mode].deploy(chain)
     for address in fund:
         used.mint(address, int(units), sender=chain.accounts[0])
-    contracts = {COORDINATOR_CONTRACT: coordinator.address, "LeafVerifier": coordinator.leaf_verifier_address(),
-                 TOKEN_CONTRACT if existing is None else "Token": used.address}
+    contracts = {**coordinator.deployed_contracts(), TOKEN_CONTRACT if existing is None else "Token": used.address}
     return Deployment(chain_id=chain.chain_id, coordinator=coordinator.address, token=used.address,
                       dev_token=existing is None, deployer=chain.accounts[0].address,
-                      block=int(chain.w3.eth.block_number), contracts=contracts)
+                      block=int(chain.w3.eth.block_number), contracts=contracts, mode=mode)
+
+
+def parse_mode(option: str, value: str) -> Mode:
+    """The mode named ``value`` ("plain" or "secure"), given as ``option`` (named in the error)."""
+    if value not in MODES:
+        raise DeployError(f"{option} {value!r}: must be one of {', '.join(map(repr, MODES))}")
+    return MODES[value]
 
 
 def existing_token(chain: Chain, address: str, source: str = "--token") -> Token:
@@ -88,7 +101,7 @@ def write_deployment(path: Path, deployment: Deployment) -> None:
     # Imported here: fedchain.roles loads torch (docs/architecture.md), which reading a deployment never needs.
     from fedchain.roles.journal import write_atomically  # noqa: PLC0415
 
-    data = {"schema": SCHEMA, **asdict(deployment)}
+    data = {"schema": SCHEMA, **asdict(deployment), "mode": deployment.mode.label}
     try:
         write_atomically(path, json.dumps(data, indent=2).encode() + b"\n")
     except OSError as error:
@@ -105,11 +118,15 @@ def read_deployment(path: Path) -> Deployment:
         raise DeployError(f"{path}: unreadable deployment file: {error}") from None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise DeployError(f"{path}: not a {SCHEMA} deployment file")
+    mode = data.get("mode", Mode.PLAIN.label)  # files from before secure deployments are plain
+    if mode not in MODES:
+        raise DeployError(f"{path}: mode {mode!r} is not one of {', '.join(map(repr, MODES))}")
     try:
         deployment = Deployment(
             chain_id=int(data["chain_id"]), coordinator=str(data["coordinator"]), token=str(data["token"]),
             dev_token=bool(data["dev_token"]), deployer=str(data["deployer"]), block=int(data["block"]),
-            contracts={str(name): str(address) for name, address in dict(data.get("contracts", {})).items()})
+            contracts={str(name): str(address) for name, address in dict(data.get("contracts", {})).items()},
+            mode=MODES[mode])
     except (KeyError, TypeError, ValueError) as error:
         raise DeployError(f"{path}: malformed deployment file ({type(error).__name__}: {error})") from None
     for name in ("coordinator", "token"):
@@ -159,8 +176,11 @@ def token_of(chain: Chain, *, token: str | None, deployment_file: Path) -> Token
     return existing_token(chain, read_deployment(deployment_file).token, source=f"the token of {deployment_file}")
 
 
-def coordinator_at(chain: Chain, *, coordinator: str | None, deployment_file: Path) -> Coordinator:
-    """The coordinator named by ``coordinator``, else by the deployment file (which must be of this chain)."""
+def coordinator_at(chain: Chain, *, coordinator: str | None, deployment_file: Path) -> CoordinatorClient:
+    """The coordinator named by ``coordinator``, else by the deployment file (which must be of this chain), with
+    the client of its kind as the chain tells it (a FedCoordinator or a SecureCoordinator). A deployment file
+    whose mode is not the contract's is refused."""
+    deployment = None
     if coordinator is None:
         deployment = read_deployment(deployment_file)
         if deployment.chain_id != chain.chain_id:
@@ -172,4 +192,11 @@ def coordinator_at(chain: Chain, *, coordinator: str | None, deployment_file: Pa
     address = Web3.to_checksum_address(coordinator)
     if not chain.w3.eth.get_code(address):
         raise DeployError(f"no contract at {address} on chain {chain.chain_id} (is this the right --rpc?)")
-    return Coordinator(chain, address)
+    client = coordinator_client(chain, address)
+    if client is None:
+        raise DeployError(f"the contract at {address} on chain {chain.chain_id} is not a fedchain coordinator "
+                          f"(neither {' nor '.join(kind.CONTRACT for kind in COORDINATORS.values())})")
+    if deployment is not None and deployment.mode != client.MODE:
+        raise DeployError(f"{deployment_file} records a {deployment.mode.label} coordinator at {address}, but the "
+                          f"contract there is a {client.CONTRACT} ({client.MODE.label} mode)")
+    return client

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fedchain.chain.coordinator import Coordinator
+from fedchain.chain.coordinator import CoordinatorClient
 from fedchain.commit.quantize import dequantize
 from fedchain.deploy.errors import DeployError
 from fedchain.learn import unflatten
@@ -23,7 +23,7 @@ from fedchain.storage import BlobStore
 MODEL_DTYPE = np.float32
 
 
-def export_model(coordinator: Coordinator, store: BlobStore, task_id: int, model_file: Path,
+def export_model(coordinator: CoordinatorClient, store: BlobStore, task_id: int, model_file: Path,
                  round: int | None = None) -> Anchor:
     """Save the model round ``round`` anchored (default: the last finalized round) to ``model_file``."""
     finalized = coordinator.finalized_models(task_id)

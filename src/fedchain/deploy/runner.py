@@ -1,6 +1,9 @@
 """One agent per process: build it from command-line settings, then run it until it has nothing left to do
 or a SIGTERM/SIGINT asks it to stop.
 
+The task's mode, read from the chain (``TaskParams.mode``), picks the agent: the plain participant,
+aggregator and watcher for a plain task, the secure ones for a secure task (:mod:`fedchain.roles.modes`).
+
 A stop request lets the step in progress finish (a transaction is never abandoned half-way by the
 signal) and ends the process within a fraction of a second after it; a second signal stops at once,
 which is also safe, since every agent resumes from the chain and its journal. Actions are logged one
@@ -22,10 +25,11 @@ from typing import TYPE_CHECKING, Final
 
 from eth_account.signers.local import LocalAccount
 
-from fedchain.chain.coordinator import Coordinator, TaskStatus, Token
+from fedchain.chain.coordinator import CoordinatorClient, Mode, TaskStatus, Token
 from fedchain.deploy.amounts import MAX_AMOUNT_UNITS, base_units
 from fedchain.deploy.errors import DeployError
-from fedchain.roles import Agent, Aggregator, Journal, Participant, RoleError, Watcher
+from fedchain.roles import Agent, BaseAggregator, BaseParticipant, BaseWatcher, Journal, RoleError
+from fedchain.roles.modes import AGGREGATORS, PARTICIPANTS, WATCHERS
 from fedchain.storage import BlobStore
 
 if TYPE_CHECKING:  # torch is loaded only where a participant is built: aggregators and watchers never need it
@@ -89,29 +93,36 @@ def run_agent(agent: Agent, *, poll_seconds: float) -> None:
         logger.info("%s %s: task %d has ended and nothing is left to do", role, agent.address, agent.task_id)
 
 
-def check_task(coordinator: Coordinator, task_id: int) -> None:
-    """Fail clearly if task ``task_id`` does not exist on ``coordinator``."""
+def task_mode(coordinator: CoordinatorClient, task_id: int) -> Mode:
+    """The mode of task ``task_id``, as the chain has it; the task must exist, and be of the mode of the
+    coordinator contract that holds it."""
     if coordinator.task_state(task_id).status == TaskStatus.NONE:
         raise DeployError(f"task {task_id} does not exist on coordinator {coordinator.address}")
+    mode = coordinator.task_params(task_id).mode
+    if mode != coordinator.MODE:
+        raise DeployError(f"task {task_id} has mode {mode}, but coordinator {coordinator.address} is a "
+                          f"{coordinator.CONTRACT}, whose tasks are {coordinator.MODE.label} (mode "
+                          f"{coordinator.MODE.value})")
+    return coordinator.MODE
 
 
-def participant(coordinator: Coordinator, store: BlobStore, task_id: int, account: LocalAccount, *,
-                config: TaskConfig, data: TabularDataset, journal: Path, stake: Decimal | None) -> Participant:
-    """A participant training ``config``'s model on ``data``, its journal at ``journal``.
+def participant(coordinator: CoordinatorClient, store: BlobStore, task_id: int, account: LocalAccount, *,
+                config: TaskConfig, data: TabularDataset, journal: Path, stake: Decimal | None) -> BaseParticipant:
+    """A participant of the task's mode training ``config``'s model on ``data``, its journal at ``journal``.
 
     The model the configuration builds must be the task's: same tensors, same shapes, as pinned on
     chain by the model-spec hash; and ``data`` must have as many features as the model has inputs.
     """
     from fedchain.learn import TorchTrainer, seeded_model  # noqa: PLC0415
 
-    check_task(coordinator, task_id)
+    mode = task_mode(coordinator, task_id)
     if data.num_features != config.model.in_features:
         raise DeployError(f"the data has {data.num_features} feature columns, the model takes "
                           f"{config.model.in_features} (model.in_features)")
     trainer = TorchTrainer.from_spec(config.model, init_seed=config.seed, train_data=data, config=config.training)
-    agent = Participant(coordinator, store, task_id, account, trainer=trainer,
-                        journal=Journal(journal, owner=account.address, task_id=task_id),
-                        stake=None if stake is None else _units(coordinator, task_id, "--stake", stake))
+    agent = PARTICIPANTS[mode](coordinator, store, task_id, account, trainer=trainer,
+                               journal=Journal(journal, owner=account.address, task_id=task_id),
+                               stake=None if stake is None else _units(coordinator, task_id, "--stake", stake))
     built = [(name, tuple(tensor.shape)) for name, tensor in seeded_model(config.model, 0).state_dict().items()]
     try:
         pinned = [(shape.name, shape.dims) for shape in agent.rules.shapes]
@@ -123,20 +134,19 @@ def participant(coordinator: Coordinator, store: BlobStore, task_id: int, accoun
     return agent
 
 
-def aggregator(coordinator: Coordinator, store: BlobStore, task_id: int, account: LocalAccount, *,
-               bond: Decimal | None, standby: bool) -> Aggregator:
-    """An aggregator posting ``bond`` tokens (default: the task's aggregatorBond)."""
-    check_task(coordinator, task_id)
+def aggregator(coordinator: CoordinatorClient, store: BlobStore, task_id: int, account: LocalAccount, *,
+               bond: Decimal | None, standby: bool) -> BaseAggregator:
+    """An aggregator of the task's mode posting ``bond`` tokens (default: the task's aggregatorBond)."""
+    mode = task_mode(coordinator, task_id)
     units = None if bond is None else _units(coordinator, task_id, "--bond", bond)
-    return Aggregator(coordinator, store, task_id, account, bond=units, standby=standby)
+    return AGGREGATORS[mode](coordinator, store, task_id, account, bond=units, standby=standby)
 
 
-def watcher(coordinator: Coordinator, store: BlobStore, task_id: int, account: LocalAccount) -> Watcher:
-    """A watcher of the task."""
-    check_task(coordinator, task_id)
-    return Watcher(coordinator, store, task_id, account)
+def watcher(coordinator: CoordinatorClient, store: BlobStore, task_id: int, account: LocalAccount) -> BaseWatcher:
+    """A watcher of the task's mode."""
+    return WATCHERS[task_mode(coordinator, task_id)](coordinator, store, task_id, account)
 
 
-def _units(coordinator: Coordinator, task_id: int, option: str, amount: Decimal) -> int:
+def _units(coordinator: CoordinatorClient, task_id: int, option: str, amount: Decimal) -> int:
     token = Token(coordinator.chain, coordinator.task_params(task_id).token)
     return base_units(option, amount, token.decimals(), low=1, high=MAX_AMOUNT_UNITS)

@@ -1,8 +1,10 @@
 """`fedchain status`: a task's state as the chain tells it, as plain data (``--json``) or as text.
 
-Everything comes from views and events of the coordinator at one block (``block``): the task's status,
-the current round's phase and deadlines, who committed and revealed, the pending proposal, the current
-model, every closed round, and the stakes and bonds of everyone who joined or bonded. Amounts are base units of the
+Everything comes from views and events of the coordinator at one block (``block``): the task's status and
+mode, the current round's phase and deadlines, who committed and revealed, the pending proposal, the current
+model, every closed round, and the stakes and bonds of everyone who joined or bonded. A secure task's round
+also has its advertised, committed and uploaded sets (U1, U2, U3), whether its seed is fixed, who published
+an unmask bundle, and its advertise and upload deadlines (``secure``). Amounts are base units of the
 task's token (the text view also shows them in whole tokens); roots and references are 0x-hex; times
 are the chain's (seconds since the epoch).
 """
@@ -12,7 +14,17 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from fedchain.chain.coordinator import Coordinator, EntryState, RoundStatus, TaskStatus, Token
+from fedchain.chain.coordinator import (
+    Coordinator,
+    CoordinatorClient,
+    EntryState,
+    RoundStatus,
+    RoundView,
+    TaskParams,
+    TaskStatus,
+    Token,
+)
+from fedchain.chain.secure_coordinator import SecureCoordinator, advertise_end, upload_end
 from fedchain.deploy.amounts import whole_tokens
 from fedchain.deploy.errors import DeployError
 
@@ -72,14 +84,33 @@ class Bonded:
 
 
 @dataclass(frozen=True)
+class SecureRoundReport:
+    """What a secure round has that a plain one has not: the task's neighbours and threshold, the round's
+    advertised (U1, by advertise index) and uploaded (U3) members, whether its seed is fixed, who published an
+    unmask bundle, and the deadlines inside its commit and reveal spans."""
+
+    neighbours: int
+    threshold: int
+    seed_fixed: bool
+    advertised: list[str]
+    uploaded: list[str]
+    unmask_published: list[str]
+    advertise_end: int
+    upload_end: int
+
+
+@dataclass(frozen=True)
 class TaskReport:
     """A task's state as of block ``block``, whose time is ``now``. ``round`` is the contract's current round:
     ``num_rounds`` once the task has completed, the stalled round if it was abandoned (``phase`` then
-    NOT_OPEN); the per-round fields describe that round."""
+    NOT_OPEN); the per-round fields describe that round. In a secure task ``committed`` is the round's
+    committed set (U2), ``revealed`` is empty (nothing is revealed) and ``secure`` has the rest; it is None
+    for a plain task."""
 
     chain_id: int
     coordinator: str
     task_id: int
+    mode: str
     status: str
     round: int
     num_rounds: int
@@ -100,40 +131,49 @@ class TaskReport:
     owed_rewards: int
     token: str
     token_decimals: int
+    secure: SecureRoundReport | None
 
     def to_json(self) -> dict[str, Any]:
         """The report as JSON-ready data."""
         return {"schema": SCHEMA, **asdict(self)}
 
 
-def task_report(coordinator: Coordinator, task_id: int) -> TaskReport:
+def task_report(coordinator: CoordinatorClient, task_id: int) -> TaskReport:
     """Read task ``task_id``'s state from ``coordinator``, every view and event at one block."""
     with coordinator.chain.pinned() as block:
         return _report_at(coordinator, task_id, block)
 
 
-def _report_at(coordinator: Coordinator, task_id: int, block: int) -> TaskReport:
+def _report_at(coordinator: CoordinatorClient, task_id: int, block: int) -> TaskReport:
     state = coordinator.task_state(task_id)
     if state.status == TaskStatus.NONE:
         raise DeployError(f"task {task_id} does not exist on coordinator {coordinator.address}")
     params = coordinator.task_params(task_id)
     round = state.current_round
     view = coordinator.round_view(task_id, round)
-    revealed = [reveal.participant for reveal in coordinator.reveals(task_id, round)]
+    secure = None
+    if isinstance(coordinator, SecureCoordinator):
+        committed = [commitment.participant for commitment in coordinator.share_commitments(task_id, round)]
+        revealed: list[str] = []
+        secure = _secure_round(coordinator, task_id, round, params, view)
+    elif isinstance(coordinator, Coordinator):
+        committed = coordinator.committers(task_id, round)
+        revealed = [reveal.participant for reveal in coordinator.reveals(task_id, round)
+                    if coordinator.entry_state(task_id, round, reveal.participant)
+                    in (EntryState.REVEALED, EntryState.EMPTY)]
+    else:
+        raise DeployError(f"no status for a {type(coordinator).__name__} client")
     finalized = {model.round: model for model in coordinator.finalized_models(task_id)}
     closed = list(range(round)) + ([round] if view.status != RoundStatus.ACTIVE else [])
     token = Token(coordinator.chain, params.token)
     return TaskReport(
         chain_id=coordinator.chain.chain_id, coordinator=coordinator.address, task_id=task_id,
-        status=state.status.name, round=round, num_rounds=params.num_rounds, phase=view.phase.name,
-        block=block, now=coordinator.chain.now(),
+        mode=coordinator.MODE.name, status=state.status.name, round=round, num_rounds=params.num_rounds,
+        phase=view.phase.name, block=block, now=coordinator.chain.now(),
         deadlines=Deadlines(commit_end=view.commit_end, reveal_end=view.reveal_end,
                             propose_start=view.propose_start, propose_end=view.propose_end,
                             challenge_end=view.challenge_end if view.has_proposal else 0),
-        committed=coordinator.committers(task_id, round),
-        revealed=[address for address in revealed
-                  if coordinator.entry_state(task_id, round, address) in (EntryState.REVEALED, EntryState.EMPTY)],
-        included=view.included,
+        committed=committed, revealed=revealed, included=view.included,
         proposal=Proposal(aggregator=view.aggregator, root=_hex(view.proposed_root),
                           blob_ref=_hex(view.proposed_blob_ref), proposed_at=view.proposed_at)
         if view.has_proposal else None,
@@ -143,7 +183,20 @@ def _report_at(coordinator: Coordinator, task_id: int, block: int) -> TaskReport
         members=[_member(coordinator, task_id, address) for address in coordinator.members(task_id)],
         aggregators=[_bonded(coordinator, task_id, address) for address in coordinator.aggregators(task_id)],
         pool=state.pool, owed_rewards=state.owed_rewards, token=token.address, token_decimals=token.decimals(),
+        secure=secure,
     )
+
+
+def _secure_round(coordinator: SecureCoordinator, task_id: int, round: int, params: TaskParams,
+                  view: RoundView) -> SecureRoundReport:
+    published = [announcement.participant for announcement in coordinator.unmask_announcements(task_id, round)]
+    return SecureRoundReport(
+        neighbours=params.neighbours, threshold=params.threshold,
+        seed_fixed=coordinator.secure_round(task_id, round).seed_fixed,
+        advertised=[advert.participant for advert in coordinator.advertisements(task_id, round)],
+        uploaded=[upload.participant for upload in coordinator.uploads(task_id, round)],
+        unmask_published=list(dict.fromkeys(published)),  # a survivor may publish again; listed once
+        advertise_end=advertise_end(view, params), upload_end=upload_end(view, params))
 
 
 def render(report: TaskReport) -> list[str]:
@@ -161,15 +214,22 @@ def render(report: TaskReport) -> list[str]:
     lines = [f"task        {report.task_id} on chain {report.chain_id}, coordinator {report.coordinator}, "
              f"as of block {report.block}"]
     if report.status == TaskStatus.RUNNING.name:
-        proposal = report.proposal
-        lines += [
-            f"status      {report.status}, round {report.round} of 0..{report.num_rounds - 1}, phase {report.phase}",
-            f"deadlines   commit {when(deadlines.commit_end)}, reveal {when(deadlines.reveal_end)}, "
-            f"propose {when(deadlines.propose_end)}, challenge {when(deadlines.challenge_end)}",
-            f"committed   {len(report.committed)}: {', '.join(report.committed) or '-'}",
-            f"revealed    {len(report.revealed)}: {', '.join(report.revealed) or '-'}",
-            "proposal    " + (f"{proposal.root} by {proposal.aggregator}" if proposal else "none pending"),
-        ]
+        proposal, secure = report.proposal, report.secure
+        lines.append(f"status      {report.status}, round {report.round} of 0..{report.num_rounds - 1}, phase "
+                     f"{report.phase}" + (f" (secure: {secure.neighbours} neighbours, threshold {secure.threshold})"
+                                          if secure else ""))
+        if secure is None:
+            lines += [f"deadlines   commit {when(deadlines.commit_end)}, reveal {when(deadlines.reveal_end)}, "
+                      f"propose {when(deadlines.propose_end)}, challenge {when(deadlines.challenge_end)}",
+                      listed("committed", report.committed), listed("revealed", report.revealed)]
+        else:
+            lines += [f"deadlines   advertise {when(secure.advertise_end)}, commit {when(deadlines.commit_end)}, "
+                      f"upload {when(secure.upload_end)}, unmask {when(deadlines.reveal_end)}, "
+                      f"propose {when(deadlines.propose_end)}, challenge {when(deadlines.challenge_end)}",
+                      "seed        " + ("fixed" if secure.seed_fixed else "not fixed yet"),
+                      listed("advertised", secure.advertised), listed("committed", report.committed),
+                      listed("uploaded", secure.uploaded), listed("unmasked by", secure.unmask_published)]
+        lines.append("proposal    " + (f"{proposal.root} by {proposal.aggregator}" if proposal else "none pending"))
     else:
         finalized = sum(closed.status == "FINALIZED" for closed in report.rounds)
         lines.append(f"status      {report.status}: {finalized} of {report.num_rounds} rounds finalized")
@@ -185,13 +245,18 @@ def render(report: TaskReport) -> list[str]:
     return lines
 
 
-def _member(coordinator: Coordinator, task_id: int, address: str) -> Member:
+def listed(label: str, addresses: list[str]) -> str:
+    """One line of a set of addresses: its label, its size and its members."""
+    return f"{label:<11} {len(addresses)}: {', '.join(addresses) or '-'}"
+
+
+def _member(coordinator: CoordinatorClient, task_id: int, address: str) -> Member:
     record = coordinator.member(task_id, address)
     return Member(address=address, stake=record.stake, joined=record.joined, exiting=record.exiting,
                   claimable=coordinator.claimable(task_id, address))
 
 
-def _bonded(coordinator: Coordinator, task_id: int, address: str) -> Bonded:
+def _bonded(coordinator: CoordinatorClient, task_id: int, address: str) -> Bonded:
     record = coordinator.aggregator(task_id, address)
     return Bonded(address=address, bond=record.bond, bonded=record.bonded, exiting=record.exit_requested_at != 0,
                   fees=coordinator.fees_of(task_id, address))

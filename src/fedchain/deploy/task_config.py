@@ -2,13 +2,15 @@
 
 The requester creates the task from it (`fedchain task create --config task.toml`); each participant
 reads its ``[model]`` and ``[training]`` sections to train (`fedchain participant run --config task.toml`),
-and the chain checks the model it builds against the task's pinned model-spec hash. Every key is
-optional except ``model.name`` and ``model.in_features``; an unknown key, a wrong type or a value out of
-range is a :class:`TaskConfigError` whose message starts with the dotted key. The section and key names
-are those of ``fedchain simulate`` where both have them.
+and the chain checks the model it builds against the task's pinned model-spec hash. ``mode`` must be the
+mode of the deployment's coordinator (`fedchain deploy --mode`). Every key is optional except
+``model.name`` and ``model.in_features``; an unknown key, a wrong type or a value out of range is a
+:class:`TaskConfigError` whose message starts with the dotted key. The section and key names are those of
+``fedchain simulate`` where both have them.
 
     rounds = 10                  # round indices of the task
     seed = 0                     # seed of the initial model's weights
+    mode = "plain"               # "plain" (commit-reveal) or "secure" (masked updates, SecAgg+)
 
     [model]     name ("mlp" or "logreg"), in_features, num_classes, hidden (the MLP's hidden widths)
     [training]  local_epochs, batch_size, learning_rate, optimizer ("sgd" or "adam"), momentum, seed
@@ -18,7 +20,9 @@ are those of ``fedchain simulate`` where both have them.
                 reward_per_round (whole tokens: a number, or a string such as "0.5" to keep it exact);
                 missed_reveal_slash_bps, silence_slash_bps, violation_slash_bps, aggregator_slash_bps,
                 bounty_bps, aggregator_fee_bps; scale_bits, clip (largest |update| coordinate, in model
-                units), words_per_leaf; allowlist, members (addresses approved at creation)
+                units), words_per_leaf; allowlist, members (addresses approved at creation); secure mode
+                only: neighbours, threshold (default from cohort_cap:
+                :func:`fedchain.secagg.params.default_secure_params`)
 """
 
 from __future__ import annotations
@@ -32,13 +36,16 @@ from typing import Final, cast
 from web3 import Web3
 
 from fedchain.aggregate.constants import BPS_DENOMINATOR, MAX_SAMPLE_CAP, MAX_SERVER_LR_BPS, MAX_UPDATES
-from fedchain.chain.coordinator import TaskParams
+from fedchain.chain.coordinator import Mode, TaskParams
+from fedchain.chain.modes import MODES
 from fedchain.commit.constants import ALLOWED_WORDS_PER_LEAF, MAX_CLIP, MAX_SCALE_BITS
 from fedchain.deploy.amounts import MAX_AMOUNT_UNITS, MAX_REWARD_UNITS, base_units
 from fedchain.deploy.errors import TaskConfigError
 from fedchain.deploy.toml_table import Table
 from fedchain.learn import LearnError, ModelSpec, TrainConfig
 from fedchain.learn.trainer import OptimizerName
+from fedchain.secagg.constants import MAX_NEIGHBOURS, MIN_NEIGHBOURS, MIN_THRESHOLD, SECURE_WORDS_PER_LEAF
+from fedchain.secagg.params import default_secure_params, neighbour_count
 
 UINT16_MAX: Final = 2**16 - 1
 UINT32_MAX: Final = 2**32 - 1
@@ -47,7 +54,6 @@ MODEL_NAMES: Final = ("mlp", "logreg")
 OPTIMIZERS: Final = ("sgd", "adam")
 DEFAULT_WINDOW_SECONDS: Final = 300
 DEFAULT_HIDDEN: Final = (16,)
-PLAIN_MODE: Final = 0
 FEDAVG_RULE: Final = 0
 
 
@@ -79,14 +85,17 @@ class TaskRules:
     words_per_leaf: int
     allowlist: bool
     members: tuple[str, ...]
+    neighbours: int
+    threshold: int
 
 
 @dataclass(frozen=True)
 class TaskConfig:
-    """A whole configuration: rounds, the initial model's seed, the model, local training, the rules."""
+    """A whole configuration: rounds, the initial model's seed, the mode, the model, local training, the rules."""
 
     rounds: int
     seed: int
+    mode: Mode
     model: ModelSpec
     training: TrainConfig
     rules: TaskRules
@@ -103,7 +112,7 @@ class TaskConfig:
             commit_window=rules.commit_window, reveal_window=rules.reveal_window,
             propose_window=rules.propose_window, challenge_window=rules.challenge_window,
             cohort_cap=rules.cohort_cap, min_participants=rules.min_participants, sample_cap=rules.sample_cap,
-            num_rounds=self.rounds, max_silent_rounds=rules.max_silent_rounds, token=token, mode=PLAIN_MODE,
+            num_rounds=self.rounds, max_silent_rounds=rules.max_silent_rounds, token=token, mode=self.mode,
             rule=FEDAVG_RULE, scale_bits=rules.scale_bits, words_per_leaf=rules.words_per_leaf, clip=clip_units,
             num_params=0, server_lr_bps=round(rules.server_learning_rate * BPS_DENOMINATOR),
             unbonding_delay=rules.unbonding_delay, allowlist=rules.allowlist,
@@ -115,7 +124,7 @@ class TaskConfig:
                                        high=MAX_AMOUNT_UNITS),
             reward_per_round=base_units("task.reward_per_round", rules.reward_per_round, decimals, low=0,
                                         high=MAX_REWARD_UNITS),
-            model_spec_hash=bytes(32),
+            neighbours=rules.neighbours, threshold=rules.threshold, model_spec_hash=bytes(32),
         )
 
 
@@ -140,11 +149,12 @@ def parse_task_config(raw: object) -> TaskConfig:
     top = Table(raw, "")
     rounds = top.integer("rounds", 10, low=1, high=UINT32_MAX)
     seed = top.integer("seed", 0, low=0, high=UINT32_MAX)
+    mode = MODES[top.choice("mode", Mode.PLAIN.label, tuple(MODES))]
     model = _model(top.table("model"))
     training = _training(top.table("training"))
-    rules = _rules(top.table("rule"), top.table("task"))
+    rules = _rules(top.table("rule"), top.table("task"), mode)
     top.finish()
-    return TaskConfig(rounds=rounds, seed=seed, model=model, training=training, rules=rules)
+    return TaskConfig(rounds=rounds, seed=seed, mode=mode, model=model, training=training, rules=rules)
 
 
 def _model(table: Table) -> ModelSpec:
@@ -176,7 +186,7 @@ def _training(table: Table) -> TrainConfig:
         raise TaskConfigError(f"{table.path}: {error}") from None
 
 
-def _rules(rule: Table, task: Table) -> TaskRules:
+def _rules(rule: Table, task: Table, mode: Mode) -> TaskRules:
     server_learning_rate = rule.number("server_learning_rate", 1.0, low=1 / BPS_DENOMINATOR,
                                        high=MAX_SERVER_LR_BPS / BPS_DENOMINATOR)
     sample_cap = rule.integer("sample_cap", 1000, low=1, high=MAX_SAMPLE_CAP)
@@ -189,6 +199,7 @@ def _rules(rule: Table, task: Table) -> TaskRules:
         return task.integer(name, default, low=0, high=BPS_DENOMINATOR)
 
     cohort_cap = task.integer("cohort_cap", 16, low=1, high=MAX_UPDATES)
+    neighbours, threshold = _secure_params(task, mode, cohort_cap)
     rules = TaskRules(
         commit_window=window("commit_window"), reveal_window=window("reveal_window"),
         propose_window=window("propose_window"), challenge_window=window("challenge_window"),
@@ -211,15 +222,44 @@ def _rules(rule: Table, task: Table) -> TaskRules:
         words_per_leaf=task.integer("words_per_leaf", 2, low=min(ALLOWED_WORDS_PER_LEAF),
                                     high=max(ALLOWED_WORDS_PER_LEAF)),
         allowlist=task.boolean("allowlist", False),
-        members=_addresses(task, "members"),
+        members=_addresses(task, "members"), neighbours=neighbours, threshold=threshold,
     )
     if rules.words_per_leaf not in ALLOWED_WORDS_PER_LEAF:
         raise TaskConfigError(f"task.words_per_leaf: must be one of {ALLOWED_WORDS_PER_LEAF}, got "
+                              f"{rules.words_per_leaf}")
+    if mode == Mode.SECURE and rules.words_per_leaf not in SECURE_WORDS_PER_LEAF:
+        raise TaskConfigError(f"task.words_per_leaf: secure mode needs one of {SECURE_WORDS_PER_LEAF}, got "
                               f"{rules.words_per_leaf}")
     if rules.members and not rules.allowlist:
         raise TaskConfigError("task.members: only used with allowlist = true (anyone may join otherwise)")
     task.finish()
     return rules
+
+
+def _secure_params(task: Table, mode: Mode, cohort_cap: int) -> tuple[int, int]:
+    """A secure task's neighbours and threshold, as configured or derived from the cohort cap (the most members
+    a round can have); (0, 0) for a plain task, which must set neither."""
+    given = {name: task.optional_integer(name, low=low, high=MAX_NEIGHBOURS)
+             for name, low in (("neighbours", MIN_NEIGHBOURS), ("threshold", MIN_THRESHOLD))}
+    if mode == Mode.PLAIN:
+        for name, value in given.items():
+            if value is not None:
+                raise TaskConfigError(f"{task.key(name)}: only used with mode = \"secure\"")
+        return 0, 0
+    if given["neighbours"] is not None and given["neighbours"] % 2:
+        raise TaskConfigError(f"{task.key('neighbours')}: must be even, got {given['neighbours']}")
+    neighbours, threshold = default_secure_params(cohort_cap, neighbours=given["neighbours"],
+                                                  threshold=given["threshold"])
+    if threshold > neighbours:
+        raise TaskConfigError(f"{task.key('threshold')}: {threshold} is more than task.neighbours {neighbours}")
+    degree = neighbour_count(neighbours, cohort_cap)
+    if threshold > degree:
+        key = next((name for name in ("threshold", "neighbours") if given[name] is not None), "cohort_cap")
+        hint = " (secure mode needs a cohort of at least 3)" if cohort_cap < 3 else ""
+        raise TaskConfigError(f"{task.key(key)}: with cohort_cap = {cohort_cap} a member has at most {degree} "
+                              f"neighbour{'' if degree == 1 else 's'} to share its secrets with, fewer than the "
+                              f"threshold {threshold}{hint}")
+    return neighbours, threshold
 
 
 def _addresses(table: Table, name: str) -> tuple[str, ...]:

@@ -1,4 +1,5 @@
-"""`fedchain task create`: a task from a configuration file, funded and (for an allowlist) its members approved."""
+"""`fedchain task create`: a task from a configuration file, funded and (for an allowlist) its members approved,
+on a coordinator of the configuration's mode."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 
-from fedchain.chain.coordinator import Coordinator, Token
+from fedchain.chain.coordinator import CoordinatorClient, Token
 from fedchain.deploy.amounts import whole_tokens
 from fedchain.deploy.errors import DeployError
 from fedchain.deploy.task_config import TaskConfig
@@ -27,9 +28,14 @@ class CreatedTask:
     token: str
 
 
-def create_task(coordinator: Coordinator, store: BlobStore, account: LocalAccount, config: TaskConfig,
+def create_task(coordinator: CoordinatorClient, store: BlobStore, account: LocalAccount, config: TaskConfig,
                 token: Token) -> CreatedTask:
     """Upload the initial model ``config`` describes, fund the escrow from ``account`` and create the task."""
+    if config.mode != coordinator.MODE:
+        wanted, kind = config.mode.label, coordinator.MODE.label
+        raise DeployError(f"the task configuration has mode = \"{wanted}\", but coordinator {coordinator.address} "
+                          f"is a {coordinator.CONTRACT}, which takes {kind} tasks only: deploy one with "
+                          f"`fedchain deploy --mode {wanted}`, or set mode = \"{kind}\"")
     params = config.task_params(token.address, token.decimals())
     escrow = params.num_rounds * params.reward_per_round
     balance = token.balance_of(account.address)

@@ -54,6 +54,13 @@ class Table:
             raise TaskConfigError(f"{self.key(name)}: must lie in [{low}, {high}], got {value}")
         return value
 
+    def optional_integer(self, name: str, *, low: int, high: int) -> int | None:
+        """An integer in ``[low, high]``, or None if absent."""
+        if name not in self.raw:
+            self.seen.add(name)
+            return None
+        return self.integer(name, None, low=low, high=high)
+
     def number(self, name: str, default: float | None, *, low: float, high: float, low_open: bool = False) -> float:
         """A number in ``[low, high]`` (``(low, high]`` if ``low_open``)."""
         value = self.get(name, default)

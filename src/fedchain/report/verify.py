@@ -23,7 +23,8 @@ import torch
 from web3 import Web3
 
 from fedchain.chain import Chain, ChainError, connect, shown_url
-from fedchain.chain.coordinator import Coordinator, TaskStatus
+from fedchain.chain.coordinator import TaskStatus
+from fedchain.chain.modes import coordinator_client
 from fedchain.commit.errors import CommitError
 from fedchain.commit.leaves import LeafLayout
 from fedchain.commit.merkle import merkle_root
@@ -156,7 +157,10 @@ def verify_on_chain(model_file: Path, chain: Chain, coordinator_address: str, ta
     try:
         if not chain.w3.eth.get_code(Web3.to_checksum_address(coordinator_address)):
             raise VerificationError(f"no contract at {coordinator_address} on chain {chain.chain_id}")
-        coordinator = Coordinator(chain, coordinator_address)
+        coordinator = coordinator_client(chain, coordinator_address)
+        if coordinator is None:
+            raise VerificationError(f"the contract at {coordinator_address} on chain {chain.chain_id} is not a "
+                                    "fedchain coordinator")
         params = coordinator.task_params(task_id)
         if params.num_params == 0:
             raise VerificationError(f"task {task_id} does not exist on coordinator {coordinator.address}")

@@ -45,6 +45,8 @@ SHARE_CIPHERTEXT_BYTES: Final = SHARE_PLAINTEXT_BYTES + AEAD_TAG_BYTES
 MIN_NEIGHBOURS: Final = 2
 MAX_NEIGHBOURS: Final = 254
 MIN_THRESHOLD: Final = 2
+MAX_DEFAULT_NEIGHBOURS: Final = 8
+"""Most neighbours :func:`fedchain.secagg.params.default_secure_params` gives (SecAgg+ suggests about 2 log2 n)."""
 MAX_COHORT: Final = 256
 MAX_WEIGHT: Final = 1 << 20
 """Largest weight a participant applies (the plain-mode sampleCap bound, docs/protocol.md §4)."""

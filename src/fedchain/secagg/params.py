@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from fedchain.secagg.constants import (
     MAX_COHORT,
+    MAX_DEFAULT_NEIGHBOURS,
     MAX_NEIGHBOURS,
     MIN_NEIGHBOURS,
     MIN_THRESHOLD,
@@ -35,6 +36,34 @@ class SecureParams:
             )
         if not _is_int(t) or not MIN_THRESHOLD <= t <= k:
             raise SecureParamsError(f"threshold must be an integer in [{MIN_THRESHOLD}, neighbours={k}], got {t!r}")
+
+
+def neighbour_count(neighbours: int, members: int) -> int:
+    """How many neighbours each of ``members`` advertised members has in a round's graph (docs/protocol.md
+    section 10.5): ``neighbours`` k, or every other member when the graph is complete (n - 1 <= k)."""
+    return min(neighbours, members - 1)
+
+
+def default_secure_params(members: int, *, neighbours: int | None = None,
+                          threshold: int | None = None) -> tuple[int, int]:
+    """A secure task's neighbours k and threshold t for rounds of ``members`` members, each as given or else
+    derived from the number of members (the simulator's hospitals, a deployed task's cohort cap).
+
+    k defaults to n - 1 rounded up to even, at most 8: a small federation gets the complete graph, a larger
+    one a ring of 8 neighbours (SecAgg+ suggests about 2 log2 n; 8 covers tens of members). t defaults to
+    k/2 + 1 (a majority of a member's neighbours must collude to learn anything), lowered where needed so
+    that a round survives one dropped member: a survivor next to it keeps min(k, n - 1) - 1 surviving
+    neighbours and needs t of them (docs/protocol.md section 10.7); never below 2. With 5 members: k = 4
+    (complete), t = 3; with 4: k = 4, t = 2. With 3 members no dropout can be survived (the two survivors
+    would learn each other's update from their sum), and t stays 2. (Rounding k down instead, as "the
+    largest even number <= n - 1" would, leaves 4 members on a ring of 2 neighbours that no dropout can
+    survive.)
+    """
+    if neighbours is None:
+        neighbours = min(MAX_DEFAULT_NEIGHBOURS, max(MIN_NEIGHBOURS, members - 1 + (members - 1) % 2))
+    if threshold is None:
+        threshold = max(MIN_THRESHOLD, min(neighbours // 2 + 1, neighbour_count(neighbours, members) - 1))
+    return neighbours, threshold
 
 
 def check_ring_bound(clip: int, sample_cap: int, cohort_cap: int) -> int:

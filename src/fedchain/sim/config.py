@@ -19,7 +19,7 @@ key (``data.alpha: must be > 0, got -1``), raised before any data is loaded or a
                violation_slash_bps, aggregator_slash_bps, missed_reveal_slash_bps, bounty_bps,
                aggregator_fee_bps, scale_bits, clip (largest |update| coordinate, in model units),
                words_per_leaf, neighbours and threshold (secure mode only; derived from the number of
-               hospitals when not given: :func:`secure_params_for`)
+               hospitals when not given: :func:`fedchain.secagg.params.default_secure_params`)
     [chain]    backend ("embedded" or "anvil")
     [[adversaries]]  kind, round, hospital (for the hospital kinds), phase (for a dropping hospital):
                      both modes: "cheating_aggregator";
@@ -42,6 +42,7 @@ from typing import Any, Final, Literal, cast, get_args
 from fedchain.aggregate.constants import MAX_SAMPLE_CAP, MAX_SERVER_LR_BPS, MAX_UPDATES
 from fedchain.commit.constants import MAX_CLIP, MAX_SCALE_BITS
 from fedchain.secagg.constants import MAX_NEIGHBOURS, MIN_NEIGHBOURS, MIN_THRESHOLD, SECURE_WORDS_PER_LEAF
+from fedchain.secagg.params import default_secure_params, neighbour_count
 from fedchain.sim.errors import ConfigError
 
 Dataset = Literal["breast_cancer", "diabetes", "lung", "csv"]
@@ -61,7 +62,6 @@ MODE_ADVERSARIES: Final[dict[str, tuple[str, ...]]] = {
 }
 """Which incidents each mode can stage: a masked update cannot be range-checked, and a secure member that
 commits and never uploads is a dropping hospital (before_upload), not a silent one."""
-MAX_DEFAULT_NEIGHBOURS: Final = 8
 TOKEN_UNIT: Final = 10**18
 BPS: Final = 10_000
 MAX_ROUNDS: Final = 1_000
@@ -195,27 +195,6 @@ def demo_config(mode: Mode = "secure") -> SimulationConfig:
     return SimulationConfig(mode=mode, adversaries=DEMO_ADVERSARIES[mode])
 
 
-def secure_params_for(task: TaskConfig, hospitals: int) -> tuple[int, int]:
-    """The secure task's neighbours k and threshold t for ``hospitals`` members, each as configured or else
-    derived from the number of hospitals.
-
-    k defaults to n - 1 rounded up to even, at most 8: a small federation gets the complete graph, a larger
-    one a ring of 8 neighbours (SecAgg+ suggests about 2 log2 n; 8 covers the demo's sizes). t defaults to
-    k/2 + 1 (a majority of a member's neighbours must collude to learn anything), lowered where needed so
-    that a round survives one dropped hospital: a survivor next to it keeps min(k, n - 1) - 1 surviving
-    neighbours and needs t of them (docs/protocol.md section 10.7); never below 2. With 5 hospitals: k = 4
-    (complete), t = 3. With 3 hospitals no dropout can be survived (the two survivors would learn each
-    other's update from their sum), and t stays 2.
-    """
-    neighbours = task.neighbours
-    if neighbours is None:
-        neighbours = min(MAX_DEFAULT_NEIGHBOURS, max(MIN_NEIGHBOURS, hospitals - 1 + (hospitals - 1) % 2))
-    threshold = task.threshold
-    if threshold is None:
-        threshold = max(MIN_THRESHOLD, min(neighbours // 2 + 1, min(neighbours, hospitals - 1) - 1))
-    return neighbours, threshold
-
-
 def load_config(path: str | Path) -> SimulationConfig:
     """Read and validate a TOML file; relative data files are relative to the file's folder, ``output`` to
     the current directory."""
@@ -311,8 +290,9 @@ def check_hospitals_for_mode(config: SimulationConfig, hospitals: int, source: s
     neighbours."""
     if config.mode != "secure":
         return
-    neighbours, threshold = secure_params_for(config.task, hospitals)
-    degree = min(neighbours, hospitals - 1)
+    neighbours, threshold = default_secure_params(hospitals, neighbours=config.task.neighbours,
+                                                  threshold=config.task.threshold)
+    degree = neighbour_count(neighbours, hospitals)
     if threshold > degree:
         key = next((f"task.{name}" for name in ("threshold", "neighbours") if getattr(config.task, name) is not None),
                    "data.hospitals")

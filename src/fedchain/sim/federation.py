@@ -18,40 +18,16 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from fedchain.chain import Chain
-from fedchain.chain.coordinator import (
-    Coordinator,
-    CoordinatorClient,
-    Mode,
-    RoundPhase,
-    TaskParams,
-    TaskState,
-    TaskStatus,
-    Token,
-)
-from fedchain.chain.secure_coordinator import SecureCoordinator
+from fedchain.chain.coordinator import CoordinatorClient, Mode, RoundPhase, TaskParams, TaskState, TaskStatus, Token
+from fedchain.chain.modes import COORDINATORS
+from fedchain.chain.secure_coordinator import advertise_end, upload_end
 from fedchain.learn.api import NDArrays, Trainer
-from fedchain.roles import (
-    Agent,
-    Aggregator,
-    BaseAggregator,
-    BaseParticipant,
-    BaseWatcher,
-    Journal,
-    Participant,
-    Requester,
-    SecureAggregator,
-    SecureParticipant,
-    SecureWatcher,
-    Watcher,
-)
+from fedchain.roles import Agent, BaseAggregator, BaseParticipant, BaseWatcher, Journal, Requester
+from fedchain.roles.modes import AGGREGATORS, PARTICIPANTS, WATCHERS
 from fedchain.sim.errors import SimulationError
 from fedchain.storage import BlobStore
 
 DEFAULT_MAX_STEPS = 200
-COORDINATORS: dict[Mode, type[CoordinatorClient]] = {Mode.PLAIN: Coordinator, Mode.SECURE: SecureCoordinator}
-PARTICIPANTS: dict[Mode, type[BaseParticipant]] = {Mode.PLAIN: Participant, Mode.SECURE: SecureParticipant}
-AGGREGATORS: dict[Mode, type[BaseAggregator]] = {Mode.PLAIN: Aggregator, Mode.SECURE: SecureAggregator}
-WATCHERS: dict[Mode, type[BaseWatcher]] = {Mode.PLAIN: Watcher, Mode.SECURE: SecureWatcher}
 
 
 @dataclass
@@ -202,7 +178,7 @@ class Federation:
         view = self.coordinator.round_view(self.task_id, self.state().current_round)
         now = self.chain.now()
         params = self.params
-        deadlines = [view.start + params.commit_window, view.commit_end, view.commit_end + params.reveal_window,
-                     view.reveal_end, view.challenge_end if view.has_proposal else view.propose_end]
+        deadlines = [advertise_end(view, params), view.commit_end, upload_end(view, params), view.reveal_end,
+                     view.challenge_end if view.has_proposal else view.propose_end]
         future = [deadline for deadline in deadlines if deadline > now]
         self.chain.advance_to(min(future) if future else now + self.params.commit_window)

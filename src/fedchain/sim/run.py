@@ -22,8 +22,8 @@ import numpy as np
 import torch
 
 from fedchain.chain import Chain, GasRecord, connect
-from fedchain.chain.coordinator import Coordinator, Mode, RoundPhase, TaskParams, TaskStatus
-from fedchain.chain.secure_coordinator import SecureCoordinator
+from fedchain.chain.coordinator import Mode, RoundPhase, TaskParams, TaskStatus
+from fedchain.chain.modes import MODES
 from fedchain.commit.quantize import dequantize
 from fedchain.learn import (
     FederatedSplit,
@@ -47,7 +47,8 @@ from fedchain.roles import (
     TamperingAggregator,
 )
 from fedchain.roles.task import fetch_model
-from fedchain.sim.config import BPS, SimulationConfig, check_hospitals_for_mode, secure_params_for, token_units
+from fedchain.secagg.params import default_secure_params
+from fedchain.sim.config import BPS, SimulationConfig, check_hospitals_for_mode, token_units
 from fedchain.sim.data import load_split, model_spec
 from fedchain.sim.errors import ConfigError, SimulationError
 from fedchain.sim.federation import Federation
@@ -73,7 +74,6 @@ SILENCE_SLASH_BPS = 500
 TAMPERED_COORDINATE = 0
 BAD_UPDATE_COORDINATE = 0
 MODEL_DTYPE = np.float32
-MODES = {"plain": Mode.PLAIN, "secure": Mode.SECURE}
 CHEATING_AGGREGATORS: dict[Mode, type[BaseAggregator]] = {Mode.PLAIN: TamperingAggregator,
                                                           Mode.SECURE: SecureTamperingAggregator}
 DROPS_BEFORE = {"before_commit": SecureStep.COMMIT, "before_upload": SecureStep.UPLOAD,
@@ -143,7 +143,8 @@ def task_template(config: SimulationConfig, hospitals: int) -> TaskParams:
     """The task's on-chain rules; the token, num_params and the model-spec hash are filled in at launch."""
     task, window = config.task, config.task.window_seconds
     mode = MODES[config.mode]
-    neighbours, threshold = secure_params_for(task, hospitals) if mode == Mode.SECURE else (0, 0)
+    neighbours, threshold = default_secure_params(hospitals, neighbours=task.neighbours, threshold=task.threshold) \
+        if mode == Mode.SECURE else (0, 0)
     return TaskParams(
         commit_window=window, reveal_window=window, propose_window=window, challenge_window=window,
         cohort_cap=hospitals, min_participants=task.min_participants, sample_cap=config.rule.sample_cap,
@@ -332,7 +333,8 @@ class _Run:
             "chain": ChainInfo(
                 backend=self.chain.backend, chain_id=self.chain.chain_id,
                 coordinator=federation.coordinator.address, token=federation.token.address,
-                task_id=federation.task_id, contracts={**self._contracts(), "DevToken": federation.token.address}),
+                task_id=federation.task_id,
+                contracts={**federation.coordinator.deployed_contracts(), "DevToken": federation.token.address}),
             "hospitals": tuple(
                 HospitalInfo(name=self.hospital_name(h), address=participant.address, source=self.split.clients[h].name,
                              examples=len(self.split.clients[h]),
@@ -345,15 +347,6 @@ class _Run:
                              "num_params": federation.params.num_params, "clip": federation.params.clip},
             "gas_outside_rounds": _by_kind([*self.setup_gas, *closing]),
         }
-
-    def _contracts(self) -> dict[str, str]:
-        """The coordinator and the verifier it deployed, by contract name."""
-        coordinator = self.federation.coordinator
-        if isinstance(coordinator, SecureCoordinator):
-            return {"SecureCoordinator": coordinator.address, "SecureLeafVerifier": coordinator.verifier_address()}
-        if isinstance(coordinator, Coordinator):
-            return {"FedCoordinator": coordinator.address, "LeafVerifier": coordinator.leaf_verifier_address()}
-        raise SimulationError(f"unknown coordinator client {type(coordinator).__name__}")
 
     def _final(self) -> FinalModel:
         federation = self.federation
