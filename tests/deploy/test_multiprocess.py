@@ -62,9 +62,13 @@ KEYSTORE_PASSWORD = "correct horse battery staple 42"
 POLL = "1"
 TASK = 1
 
-TASK_TOML = f"""
-rounds = {ROUNDS}
+
+def task_toml(*, mode: str, rounds: int, commit_window: int, reveal_window: int, extra: str = "") -> str:
+    """The task file of a test: a logistic regression on the 30 breast-cancer features, in ``mode``."""
+    return f"""
+rounds = {rounds}
 seed = 0
+mode = "{mode}"
 [model]
 name = "logreg"
 in_features = 30
@@ -73,8 +77,8 @@ local_epochs = 1
 batch_size = 16
 learning_rate = 0.1
 [task]
-commit_window = {COMMIT_WINDOW}
-reveal_window = {REVEAL_WINDOW}
+commit_window = {commit_window}
+reveal_window = {reveal_window}
 propose_window = {PROPOSE_WINDOW}
 challenge_window = {CHALLENGE_WINDOW}
 unbonding_delay = 60
@@ -82,7 +86,10 @@ min_participants = 2
 min_stake = 10
 aggregator_bond = 20
 reward_per_round = 5
-"""
+{extra}"""
+
+
+TASK_TOML = task_toml(mode="plain", rounds=ROUNDS, commit_window=COMMIT_WINDOW, reveal_window=REVEAL_WINDOW)
 
 
 class Deployment:
@@ -354,29 +361,8 @@ SECURE_REVEAL_WINDOW = 8
 SECURE_ROUND_SECONDS = 2 * SECURE_COMMIT_WINDOW + 2 * SECURE_REVEAL_WINDOW + PROPOSE_WINDOW + CHALLENGE_WINDOW
 SECURE_HOSPITALS = (1, 2, 3)
 SECURE_PHASES = ("ADVERTISE", "COMMIT", "UPLOAD", "UNMASK")
-SECURE_TASK_TOML = f"""
-rounds = {SECURE_ROUNDS}
-seed = 0
-mode = "secure"
-[model]
-name = "logreg"
-in_features = 30
-[training]
-local_epochs = 1
-batch_size = 16
-learning_rate = 0.1
-[task]
-commit_window = {SECURE_COMMIT_WINDOW}
-reveal_window = {SECURE_REVEAL_WINDOW}
-propose_window = {PROPOSE_WINDOW}
-challenge_window = {CHALLENGE_WINDOW}
-unbonding_delay = 60
-cohort_cap = {len(SECURE_HOSPITALS)}
-min_participants = 2
-min_stake = 10
-aggregator_bond = 20
-reward_per_round = 5
-"""
+SECURE_TASK_TOML = task_toml(mode="secure", rounds=SECURE_ROUNDS, commit_window=SECURE_COMMIT_WINDOW,
+                             reveal_window=SECURE_REVEAL_WINDOW, extra=f"cohort_cap = {len(SECURE_HOSPITALS)}\n")
 
 
 def test_a_secure_task_runs_as_one_process_per_role(tmp_path: Path,

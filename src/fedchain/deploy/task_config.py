@@ -41,11 +41,11 @@ from fedchain.chain.modes import MODES
 from fedchain.commit.constants import ALLOWED_WORDS_PER_LEAF, MAX_CLIP, MAX_SCALE_BITS
 from fedchain.deploy.amounts import MAX_AMOUNT_UNITS, MAX_REWARD_UNITS, base_units
 from fedchain.deploy.errors import TaskConfigError
-from fedchain.deploy.toml_table import Table
 from fedchain.learn import LearnError, ModelSpec, TrainConfig
 from fedchain.learn.trainer import OptimizerName
 from fedchain.secagg.constants import MAX_NEIGHBOURS, MIN_NEIGHBOURS, MIN_THRESHOLD, SECURE_WORDS_PER_LEAF
 from fedchain.secagg.params import default_secure_params, neighbour_count
+from fedchain.toml_table import Table
 
 UINT16_MAX: Final = 2**16 - 1
 UINT32_MAX: Final = 2**32 - 1
@@ -146,7 +146,7 @@ def load_task_config(path: Path) -> TaskConfig:
 
 def parse_task_config(raw: object) -> TaskConfig:
     """Build a validated configuration from parsed TOML."""
-    top = Table(raw, "")
+    top = Table(raw, "", TaskConfigError)
     rounds = top.integer("rounds", 10, low=1, high=UINT32_MAX)
     seed = top.integer("seed", 0, low=0, high=UINT32_MAX)
     mode = MODES[top.choice("mode", Mode.PLAIN.label, tuple(MODES))]
@@ -183,7 +183,7 @@ def _training(table: Table) -> TrainConfig:
         return TrainConfig(local_epochs=local_epochs, batch_size=batch_size, learning_rate=learning_rate,
                            optimizer=optimizer, momentum=momentum, seed=seed, num_threads=1)
     except LearnError as error:
-        raise TaskConfigError(f"{table.path}: {error}") from None
+        raise TaskConfigError(f"{table.where}: {error}") from None
 
 
 def _rules(rule: Table, task: Table, mode: Mode) -> TaskRules:

@@ -33,17 +33,18 @@ The default adversaries are the demo's incidents of the configured mode (:data:`
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final, Literal, cast, get_args
+from typing import Any, Final, Literal, get_args
 
 from fedchain.aggregate.constants import MAX_SAMPLE_CAP, MAX_SERVER_LR_BPS, MAX_UPDATES
 from fedchain.commit.constants import MAX_CLIP, MAX_SCALE_BITS
 from fedchain.secagg.constants import MAX_NEIGHBOURS, MIN_NEIGHBOURS, MIN_THRESHOLD, SECURE_WORDS_PER_LEAF
 from fedchain.secagg.params import default_secure_params, neighbour_count
 from fedchain.sim.errors import ConfigError
+from fedchain.toml_table import Table
 
 Dataset = Literal["breast_cancer", "diabetes", "lung", "csv"]
 Partition = Literal["dirichlet", "iid", "natural"]
@@ -62,7 +63,9 @@ MODE_ADVERSARIES: Final[dict[str, tuple[str, ...]]] = {
 }
 """Which incidents each mode can stage: a masked update cannot be range-checked, and a secure member that
 commits and never uploads is a dropping hospital (before_upload), not a silent one."""
-TOKEN_UNIT: Final = 10**18
+TOKEN_DECIMALS: Final = 18
+TOKEN_UNIT: Final = 10**TOKEN_DECIMALS
+MAX_TOKENS: Final = Decimal(10**9)
 BPS: Final = 10_000
 MAX_ROUNDS: Final = 1_000
 MAX_HOSPITALS: Final = 64
@@ -212,7 +215,7 @@ def load_config(path: str | Path) -> SimulationConfig:
 
 def parse_config(raw: Mapping[str, Any], *, base: Path = Path()) -> SimulationConfig:
     """Build a validated config from parsed TOML (``base``: folder that relative paths start from)."""
-    top = _Table(raw, "")
+    top = Table(raw, "", ConfigError)
     defaults = SimulationConfig()
     mode = _mode(top)
     config = SimulationConfig(
@@ -326,16 +329,16 @@ def _check_mode(config: SimulationConfig) -> None:
 # -- sections ------------------------------------------------------------------------------------------
 
 
-def _mode(top: _Table) -> Mode:
-    mode: Mode = top.choice("mode", SimulationConfig.mode, Mode)
+def _mode(top: Table) -> Mode:
+    mode: Mode = top.choice("mode", SimulationConfig.mode, get_args(Mode))
     return mode
 
 
-def _data(table: _Table, base: Path) -> DataConfig:
+def _data(table: Table, base: Path) -> DataConfig:
     defaults = DataConfig()
     config = DataConfig(
-        dataset=table.choice("dataset", defaults.dataset, Dataset),
-        partition=table.choice("partition", defaults.partition, Partition),
+        dataset=table.choice("dataset", defaults.dataset, get_args(Dataset)),
+        partition=table.choice("partition", defaults.partition, get_args(Partition)),
         hospitals=table.integer("hospitals", defaults.hospitals, low=2, high=MAX_HOSPITALS),
         alpha=table.number("alpha", defaults.alpha, low=0.0, low_open=True),
         test_fraction=table.number("test_fraction", defaults.test_fraction, low=0.0, high=1.0, low_open=True,
@@ -355,9 +358,9 @@ def _data(table: _Table, base: Path) -> DataConfig:
     return config
 
 
-def _model(table: _Table) -> ModelConfig:
+def _model(table: Table) -> ModelConfig:
     defaults = ModelConfig()
-    config = ModelConfig(name=table.choice("name", defaults.name, ModelName),
+    config = ModelConfig(name=table.choice("name", defaults.name, get_args(ModelName)),
                          hidden=table.integers("hidden", defaults.hidden, low=1, high=4096))
     if config.name == "logreg" and "hidden" in table.raw:
         raise ConfigError("model.hidden: logistic regression has no hidden layers")
@@ -365,23 +368,23 @@ def _model(table: _Table) -> ModelConfig:
     return config
 
 
-def _training(table: _Table) -> TrainingConfig:
+def _training(table: Table) -> TrainingConfig:
     defaults = TrainingConfig()
     config = TrainingConfig(
         local_epochs=table.integer("local_epochs", defaults.local_epochs, low=1, high=1_000),
         batch_size=table.integer("batch_size", defaults.batch_size, low=1, high=100_000),
         learning_rate=table.number("learning_rate", defaults.learning_rate, low=0.0, low_open=True, high=10.0),
-        optimizer=table.choice("optimizer", defaults.optimizer, Optimizer),
+        optimizer=table.choice("optimizer", defaults.optimizer, get_args(Optimizer)),
         momentum=table.number("momentum", defaults.momentum, low=0.0, high=1.0, high_open=True),
     )
     table.finish()
     return config
 
 
-def _rule(table: _Table) -> RuleConfig:
+def _rule(table: Table) -> RuleConfig:
     defaults = RuleConfig()
     config = RuleConfig(
-        name=table.choice("name", defaults.name, RuleName),
+        name=table.choice("name", defaults.name, get_args(RuleName)),
         server_learning_rate=table.number("server_learning_rate", defaults.server_learning_rate,
                                           low=1 / BPS, high=MAX_SERVER_LR_BPS / BPS),
         sample_cap=table.integer("sample_cap", defaults.sample_cap, low=1, high=MAX_SAMPLE_CAP),
@@ -390,15 +393,15 @@ def _rule(table: _Table) -> RuleConfig:
     return config
 
 
-def _task(table: _Table) -> TaskConfig:
+def _task(table: Table) -> TaskConfig:
     defaults = TaskConfig()
     config = TaskConfig(
         window_seconds=table.integer("window_seconds", defaults.window_seconds, low=1, high=2**32 - 1),
         min_participants=table.integer("min_participants", defaults.min_participants, low=1, high=MAX_UPDATES),
-        min_stake=table.tokens("min_stake", defaults.min_stake),
-        stake=table.tokens("stake", defaults.stake),
-        aggregator_bond=table.tokens("aggregator_bond", defaults.aggregator_bond),
-        reward_per_round=table.tokens("reward_per_round", defaults.reward_per_round),
+        min_stake=_tokens(table, "min_stake", defaults.min_stake),
+        stake=_tokens(table, "stake", defaults.stake),
+        aggregator_bond=_tokens(table, "aggregator_bond", defaults.aggregator_bond),
+        reward_per_round=_tokens(table, "reward_per_round", defaults.reward_per_round),
         violation_slash_bps=table.integer("violation_slash_bps", defaults.violation_slash_bps, low=0, high=BPS),
         aggregator_slash_bps=table.integer("aggregator_slash_bps", defaults.aggregator_slash_bps, low=0, high=BPS),
         missed_reveal_slash_bps=table.integer("missed_reveal_slash_bps", defaults.missed_reveal_slash_bps, low=0,
@@ -407,7 +410,7 @@ def _task(table: _Table) -> TaskConfig:
         aggregator_fee_bps=table.integer("aggregator_fee_bps", defaults.aggregator_fee_bps, low=0, high=BPS),
         scale_bits=table.integer("scale_bits", defaults.scale_bits, low=0, high=MAX_SCALE_BITS),
         clip=table.number("clip", defaults.clip, low=0.0, low_open=True),
-        words_per_leaf=table.choice("words_per_leaf", defaults.words_per_leaf, Literal[1, 2, 4, 8]),
+        words_per_leaf=table.choice("words_per_leaf", defaults.words_per_leaf, (1, 2, 4, 8)),
         neighbours=table.optional_integer("neighbours", low=MIN_NEIGHBOURS, high=MAX_NEIGHBOURS),
         threshold=table.optional_integer("threshold", low=MIN_THRESHOLD, high=MAX_NEIGHBOURS),
     )
@@ -415,148 +418,28 @@ def _task(table: _Table) -> TaskConfig:
     return config
 
 
-def _chain(table: _Table) -> ChainConfig:
-    config = ChainConfig(backend=table.choice("backend", ChainConfig.backend, Backend))
+def _tokens(table: Table, name: str, default: Decimal) -> Decimal:
+    """A positive amount of the simulation's token, at most 10^9 tokens and to its decimals."""
+    return table.tokens(name, default, positive=True, decimals=TOKEN_DECIMALS, most=MAX_TOKENS)
+
+
+def _chain(table: Table) -> ChainConfig:
+    config = ChainConfig(backend=table.choice("backend", ChainConfig.backend, get_args(Backend)))
     table.finish()
     return config
 
 
-def _adversaries(top: _Table, mode: Mode) -> tuple[Adversary, ...]:
+def _adversaries(top: Table, mode: Mode) -> tuple[Adversary, ...]:
     if "adversaries" not in top.raw:
         top.seen.add("adversaries")
         return DEMO_ADVERSARIES[mode]
     adversaries = []
     for table in top.table_list("adversaries"):
-        kind = table.choice("kind", None, AdversaryKind)
+        kind = table.choice("kind", None, get_args(AdversaryKind))
         round = table.integer("round", None, low=0, high=MAX_ROUNDS - 1)
         hospital = table.integer("hospital", None, low=0, high=MAX_HOSPITALS - 1) if "hospital" in table.raw else None
-        phase = table.choice("phase", None, DropPhase) if "phase" in table.raw else None
+        phase = table.choice("phase", None, get_args(DropPhase)) if "phase" in table.raw else None
         adversary = Adversary(kind=kind, round=round, hospital=hospital, phase=phase)
         table.finish()
         adversaries.append(adversary)
     return tuple(adversaries)
-
-
-# -- typed access to one TOML table, naming keys in errors ---------------------------------------------
-
-
-class _Table:
-    """One TOML table at dotted ``path``; every read marks its key, :meth:`finish` rejects the rest."""
-
-    def __init__(self, raw: object, path: str) -> None:
-        if not isinstance(raw, Mapping):
-            raise ConfigError(f"{path or 'configuration'}: must be a table, got {_kind(raw)}")
-        self.raw: Mapping[str, Any] = raw
-        self.where = path
-        self.seen: set[str] = set()
-
-    def key(self, name: str) -> str:
-        """The dotted name of ``name`` in this table."""
-        return f"{self.where}.{name}" if self.where else name
-
-    def finish(self) -> Any:
-        """Raise on any key that was not read; returns None so it can end an expression."""
-        unknown = sorted(set(self.raw) - self.seen)
-        if unknown:
-            known = ", ".join(sorted(self.seen))
-            raise ConfigError(f"{self.key(unknown[0])}: unknown setting (known here: {known})")
-        return None
-
-    def _get(self, name: str, default: Any) -> Any:
-        self.seen.add(name)
-        if name in self.raw:
-            return self.raw[name]
-        if default is None:
-            raise ConfigError(f"{self.key(name)}: required")
-        return default
-
-    def table(self, name: str) -> _Table:
-        self.seen.add(name)
-        return _Table(self.raw.get(name, {}), self.key(name))
-
-    def table_list(self, name: str) -> list[_Table]:
-        value = self._get(name, [])
-        if not isinstance(value, list):
-            raise ConfigError(f"{self.key(name)}: must be a list of tables ([[{self.key(name)}]]), got {_kind(value)}")
-        return [_Table(item, f"{self.key(name)}[{position}]") for position, item in enumerate(value)]
-
-    def integer(self, name: str, default: int | None, *, low: int, high: int) -> int:
-        value = self._get(name, default)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{self.key(name)}: must be an integer, got {_kind(value)} {value!r}")
-        if not low <= value <= high:
-            raise ConfigError(f"{self.key(name)}: must lie in [{low}, {high}], got {value}")
-        return value
-
-    def optional_integer(self, name: str, *, low: int, high: int) -> int | None:
-        """An integer setting that may be left out (None: the caller derives it)."""
-        if name not in self.raw:
-            self.seen.add(name)
-            return None
-        return self.integer(name, None, low=low, high=high)
-
-    def number(self, name: str, default: float, *, low: float | None = None, high: float | None = None,
-               low_open: bool = False, high_open: bool = False) -> float:
-        value = self._get(name, default)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{self.key(name)}: must be a number, got {_kind(value)} {value!r}")
-        number = float(value)
-        if low is not None and (number < low or (low_open and number == low)):
-            raise ConfigError(f"{self.key(name)}: must be {'>' if low_open else '>='} {low}, got {value}")
-        if high is not None and (number > high or (high_open and number == high)):
-            raise ConfigError(f"{self.key(name)}: must be {'<' if high_open else '<='} {high}, got {value}")
-        return number
-
-    def tokens(self, name: str, default: Decimal) -> Decimal:
-        value = self._get(name, default)
-        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-            raise ConfigError(f"{self.key(name)}: must be a number of tokens, got {_kind(value)} {value!r}")
-        try:
-            amount = Decimal(str(value))
-        except InvalidOperation:
-            raise ConfigError(f"{self.key(name)}: not a number of tokens: {value!r}") from None
-        if not amount > 0 or amount * TOKEN_UNIT != int(amount * TOKEN_UNIT) or amount > 10**9:
-            raise ConfigError(f"{self.key(name)}: must be a positive amount of at most 10^9 tokens with at most "
-                              f"18 decimals, got {value}")
-        return amount
-
-    def string(self, name: str, default: str) -> str:
-        value = self._get(name, default)
-        if not isinstance(value, str) or not value:
-            raise ConfigError(f"{self.key(name)}: must be a non-empty string, got {_kind(value)} {value!r}")
-        return value
-
-    def choice(self, name: str, default: Any, options: Any) -> Any:
-        allowed = get_args(options)
-        value = self._get(name, default)
-        if isinstance(value, bool) or value not in allowed:
-            listed = ", ".join(repr(option) for option in allowed)
-            raise ConfigError(f"{self.key(name)}: must be one of {listed}, got {value!r}")
-        return value
-
-    def integers(self, name: str, default: tuple[int, ...], *, low: int, high: int) -> tuple[int, ...]:
-        value = self._get(name, list(default))
-        if not isinstance(value, list) or not value:
-            raise ConfigError(f"{self.key(name)}: must be a non-empty list of integers, got {_kind(value)}")
-        for item in value:
-            if isinstance(item, bool) or not isinstance(item, int) or not low <= item <= high:
-                raise ConfigError(f"{self.key(name)}: every entry must be an integer in [{low}, {high}], "
-                                  f"got {item!r}")
-        return tuple(cast(Sequence[int], value))
-
-    def path(self, name: str, default: Path, base: Path) -> Path:
-        value = self._get(name, str(default))
-        if not isinstance(value, str) or not value:
-            raise ConfigError(f"{self.key(name)}: must be a path string, got {_kind(value)} {value!r}")
-        return Path(value) if name not in self.raw else base / value
-
-    def paths(self, name: str, base: Path) -> tuple[Path, ...]:
-        value = self._get(name, [])
-        if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
-            raise ConfigError(f"{self.key(name)}: must be a list of path strings, got {value!r}")
-        return tuple(base / item for item in value)
-
-
-def _kind(value: object) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
-            dict: "a table"}.get(type(value), type(value).__name__)
