@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from fedchain.toml_table import Table
+from fedchain.toml_table import Table, read_toml
 
 
 class SettingError(ValueError):
@@ -72,3 +72,16 @@ def test_an_unread_key_is_an_error_listing_the_known_ones() -> None:
 def test_a_top_level_that_is_no_table_is_an_error() -> None:
     with pytest.raises(SettingError, match=r"^configuration: must be a table, got a list$"):
         Table([], "", SettingError)
+
+
+def test_a_file_is_read_or_its_problem_named(tmp_path: Path) -> None:
+    (tmp_path / "good.toml").write_text('rounds = 3\n[data]\nalpha = 0.5\n')
+    assert read_toml(tmp_path / "good.toml", SettingError, "settings file") == {"rounds": 3, "data": {"alpha": 0.5}}
+    with pytest.raises(SettingError, match=r"missing\.toml: no such settings file$"):
+        read_toml(tmp_path / "missing.toml", SettingError, "settings file")
+    (tmp_path / "broken.toml").write_text("rounds = \n")
+    with pytest.raises(SettingError, match=r"broken\.toml: not valid TOML: "):
+        read_toml(tmp_path / "broken.toml", SettingError, "settings file")
+    (tmp_path / "binary.toml").write_bytes(b"\xff\xfe")
+    with pytest.raises(SettingError, match=r"binary\.toml: cannot read it: "):
+        read_toml(tmp_path / "binary.toml", SettingError, "settings file")

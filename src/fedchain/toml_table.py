@@ -7,12 +7,25 @@ Every read names its dotted key in errors, raised as the ``error`` class the rea
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+
+def read_toml(path: Path, error: type[Exception], what: str) -> dict[str, Any]:
+    """The parsed TOML file at ``path``, which the messages of ``error`` call ``what`` ("configuration file")."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(f"{path}: no such {what}") from None
+    except (OSError, UnicodeDecodeError) as problem:
+        raise error(f"{path}: cannot read it: {problem}") from None
+    except tomllib.TOMLDecodeError as problem:
+        raise error(f"{path}: not valid TOML: {problem}") from None
 
 
 class Table:

@@ -27,7 +27,6 @@ mode of the deployment's coordinator (`fedchain deploy --mode`). Every key is op
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -45,7 +44,7 @@ from fedchain.learn import LearnError, ModelSpec, TrainConfig
 from fedchain.learn.trainer import OptimizerName
 from fedchain.secagg.constants import MAX_NEIGHBOURS, MIN_NEIGHBOURS, MIN_THRESHOLD, SECURE_WORDS_PER_LEAF
 from fedchain.secagg.params import default_secure_params, neighbour_count
-from fedchain.toml_table import Table
+from fedchain.toml_table import Table, read_toml
 
 UINT16_MAX: Final = 2**16 - 1
 UINT32_MAX: Final = 2**32 - 1
@@ -130,14 +129,7 @@ class TaskConfig:
 
 def load_task_config(path: Path) -> TaskConfig:
     """Read and validate a task configuration file."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TaskConfigError(f"{path}: no such task configuration file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise TaskConfigError(f"{path}: cannot read it: {error}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise TaskConfigError(f"{path}: not valid TOML: {error}") from None
+    raw = read_toml(path, TaskConfigError, "task configuration file")
     try:
         return parse_task_config(raw)
     except TaskConfigError as error:

@@ -32,7 +32,6 @@ The default adversaries are the demo's incidents of the configured mode (:data:`
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -44,7 +43,7 @@ from fedchain.commit.constants import MAX_CLIP, MAX_SCALE_BITS
 from fedchain.secagg.constants import MAX_NEIGHBOURS, MIN_NEIGHBOURS, MIN_THRESHOLD, SECURE_WORDS_PER_LEAF
 from fedchain.secagg.params import default_secure_params, neighbour_count
 from fedchain.sim.errors import ConfigError
-from fedchain.toml_table import Table
+from fedchain.toml_table import Table, read_toml
 
 Dataset = Literal["breast_cancer", "diabetes", "lung", "csv"]
 Partition = Literal["dirichlet", "iid", "natural"]
@@ -202,14 +201,7 @@ def load_config(path: str | Path) -> SimulationConfig:
     """Read and validate a TOML file; relative data files are relative to the file's folder, ``output`` to
     the current directory."""
     source = Path(path)
-    try:
-        raw = tomllib.loads(source.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{source}: no such configuration file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{source}: cannot read it: {error}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{source}: not valid TOML: {error}") from None
+    raw = read_toml(source, ConfigError, "configuration file")
     return parse_config(raw, base=source.parent)
 
 
