@@ -139,11 +139,6 @@ class Chain:
 
     # -- time ----------------------------------------------------------------------------------------
 
-    @property
-    def is_dev(self) -> bool:
-        """Whether this chain's clock can be moved (embedded and anvil)."""
-        return self.backend in (EMBEDDED, ANVIL)
-
     def now(self) -> int:
         """The timestamp of the latest block (of the pinned block, see :meth:`pinned`): the chain's 'now'."""
         return int(self._rpc(lambda: self.w3.eth.get_block(self._read_block)["timestamp"]))

@@ -57,11 +57,6 @@ def normalize_shapes(shapes: ShapesLike) -> Shapes:
     return normalized
 
 
-def shapes_size(shapes: ShapesLike) -> int:
-    """Total number of coordinates described by ``shapes`` (a scalar tensor with dims ``()`` counts 1)."""
-    return sum(int(np.prod(dims, dtype=np.int64)) for _, dims in normalize_shapes(shapes))
-
-
 def unflatten(
     vector: npt.ArrayLike,
     shapes: ShapesLike,
