@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import sys
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
 
 from fedchain.chain import Chain, connect
-from fedchain.chain.coordinator import Coordinator, TaskParams, Token
+from fedchain.chain.coordinator import Coordinator, CoordinatorClient, TaskParams, Token
 from fedchain.commit.commitment import commit_hash
 
 WINDOW = 100_000
@@ -26,6 +28,8 @@ ROUNDS_PER_CLAIM = 20
 DEFAULT_COHORTS = (8, 32, 64)
 STAKE = 10**18
 BOND = 100 * 10**18
+ZERO_ADDRESS = "0x" + "00" * 20
+"""The token of ``task_params`` until :func:`measure` deploys one."""
 
 
 def task_params(token: str, cohort: int) -> TaskParams:
@@ -69,45 +73,59 @@ def round_root(round: int, index: int) -> bytes:
     return (round << 64 | index + 1).to_bytes(32, "big")
 
 
-def measure(cohort: int) -> dict[str, float]:
-    """Per-participant gas of round 2 of a fresh task with ``cohort`` members."""
+PER_MEMBER = ("commit", "reveal")
+PER_ROUND = ("propose", "finalize")
+RoundPlayer = Callable[[Chain, Any, int, int], dict[str, list[int]]]
+
+
+def measure(cohort: int, client: type[CoordinatorClient], params: TaskParams, play: RoundPlayer, *,
+            per_member: Sequence[str], per_round: Sequence[str]) -> dict[str, float]:
+    """Per-participant gas of round 2 of a fresh task with ``params`` and ``cohort`` members on a ``client``
+    coordinator, its rounds played by ``play``: each of ``per_member``'s kinds per member, each of
+    ``per_round``'s per round (and shared by the cohort), a claim (and its share per round)."""
     with connect("embedded", dev_accounts=cohort + 2) as chain:
         requester, aggregator, *members = chain.accounts
-        coordinator = Coordinator.deploy(chain)
+        coordinator = client.deploy(chain)
         token = Token.deploy_dev(chain)
         for account in chain.accounts:
             token.mint(account.address, 10**24, sender=requester)
             token.approve(coordinator.address, 10**24, sender=account)
-        task_id = coordinator.create_task(task_params(token.address, cohort), b"\x01" * 32, b"\x02" * 32,
+        task_id = coordinator.create_task(replace(params, token=token.address), b"\x01" * 32, b"\x02" * 32,
                                           sender=requester)
         coordinator.post_bond(task_id, BOND, sender=aggregator)
         for member in members:
             coordinator.join(task_id, STAKE, sender=member)
-        play_round(chain, coordinator, task_id, 0)
-        play_round(chain, coordinator, task_id, 1)
-        gas = play_round(chain, coordinator, task_id, 2)
+        play(chain, coordinator, task_id, 0)
+        play(chain, coordinator, task_id, 1)
+        gas = play(chain, coordinator, task_id, 2)
         first = len(chain.gas_records)
         for member in members:
             coordinator.claim_rewards(task_id, sender=member)
         claims = [record.gas_used for record in chain.gas_records[first:]]
-    commit = sum(gas["commit"]) / cohort
-    reveal = sum(gas["reveal"]) / cohort
-    shared = (sum(gas["propose"]) + sum(gas["finalize"])) / cohort
-    claim = sum(claims) / len(claims) / ROUNDS_PER_CLAIM
-    return {"commit": commit, "reveal": reveal, "propose": gas["propose"][0], "finalize": gas["finalize"][0],
-            "shared": shared, "claim": sum(claims) / len(claims), "claim share": claim,
-            "per participant": commit + reveal + shared + claim}
+    row = {kind: sum(gas[kind]) / cohort for kind in per_member}
+    row |= {kind: float(gas[kind][0]) for kind in per_round}
+    row["shared"] = sum(sum(gas[kind]) for kind in per_round) / cohort
+    row["claim"] = sum(claims) / len(claims)
+    row["claim share"] = row["claim"] / ROUNDS_PER_CLAIM
+    row["per participant"] = sum(row[kind] for kind in per_member) + row["shared"] + row["claim share"]
+    return row
+
+
+def print_table(cohorts: Sequence[int], columns: Sequence[str], row_of: Callable[[int], dict[str, float]]) -> None:
+    """A markdown table: one row per cohort size, ``columns`` of ``row_of(cohort)``."""
+    print("| cohort | " + " | ".join(columns) + " |")
+    print("|---" * (len(columns) + 1) + "|")
+    for cohort in cohorts:
+        row = row_of(cohort)
+        print(f"| {cohort} | " + " | ".join(f"{row[column]:,.0f}" for column in columns) + " |", flush=True)
 
 
 def main(argv: Sequence[str]) -> None:
     """Print one table row per cohort size."""
     cohorts = [int(arg) for arg in argv] or list(DEFAULT_COHORTS)
-    columns = ("commit", "reveal", "propose", "finalize", "shared", "claim", "claim share", "per participant")
-    print("| cohort | " + " | ".join(columns) + " |")
-    print("|---" * (len(columns) + 1) + "|")
-    for cohort in cohorts:
-        row = measure(cohort)
-        print(f"| {cohort} | " + " | ".join(f"{row[column]:,.0f}" for column in columns) + " |", flush=True)
+    print_table(cohorts, (*PER_MEMBER, *PER_ROUND, "shared", "claim", "claim share", "per participant"),
+                lambda cohort: measure(cohort, Coordinator, task_params(ZERO_ADDRESS, cohort), play_round,
+                                       per_member=PER_MEMBER, per_round=PER_ROUND))
 
 
 if __name__ == "__main__":

@@ -18,9 +18,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 
-from bench_round_gas import BOND, ROUNDS_PER_CLAIM, STAKE, round_root, task_params
-from fedchain.chain import Chain, connect
-from fedchain.chain.coordinator import Mode, Token
+from bench_round_gas import ZERO_ADDRESS, measure, print_table, round_root, task_params
+from fedchain.chain import Chain
+from fedchain.chain.coordinator import Mode
 from fedchain.chain.secure_coordinator import SecureCoordinator
 from fedchain.secagg.keys import new_round_keys
 
@@ -64,45 +64,16 @@ def play_round(chain: Chain, coordinator: SecureCoordinator, task_id: int, round
     return gas
 
 
-def measure(cohort: int) -> dict[str, float]:
-    """Per-participant gas of round 2 of a fresh secure task with ``cohort`` members."""
-    with connect("embedded", dev_accounts=cohort + 2) as chain:
-        requester, aggregator, *members = chain.accounts
-        coordinator = SecureCoordinator.deploy(chain)
-        token = Token.deploy_dev(chain)
-        for account in chain.accounts:
-            token.mint(account.address, 10**24, sender=requester)
-            token.approve(coordinator.address, 10**24, sender=account)
-        params = replace(task_params(token.address, cohort), mode=Mode.SECURE, words_per_leaf=2,
-                         neighbours=NEIGHBOURS, threshold=THRESHOLD, clip=(1 << 31) - 1, sample_cap=1 << 20)
-        task_id = coordinator.create_task(params, b"\x01" * 32, b"\x02" * 32, sender=requester)
-        coordinator.post_bond(task_id, BOND, sender=aggregator)
-        for member in members:
-            coordinator.join(task_id, STAKE, sender=member)
-        play_round(chain, coordinator, task_id, 0)
-        play_round(chain, coordinator, task_id, 1)
-        gas = play_round(chain, coordinator, task_id, 2)
-        first = len(chain.gas_records)
-        for member in members:
-            coordinator.claim_rewards(task_id, sender=member)
-        claims = [record.gas_used for record in chain.gas_records[first:]]
-    row = {kind: sum(gas[kind]) / cohort for kind in PER_MEMBER}
-    row |= {kind: float(gas[kind][0]) for kind in PER_ROUND}
-    row["shared"] = sum(sum(gas[kind]) for kind in PER_ROUND) / cohort
-    row["claim share"] = sum(claims) / len(claims) / ROUNDS_PER_CLAIM
-    row["per participant"] = sum(row[kind] for kind in PER_MEMBER) + row["shared"] + row["claim share"]
-    return row
-
-
 def main(argv: Sequence[str]) -> None:
     """Print one table row per cohort size."""
     cohorts = [int(arg) for arg in argv] or list(DEFAULT_COHORTS)
-    columns = (*PER_MEMBER, *PER_ROUND, "shared", "claim share", "per participant")
-    print("| cohort | " + " | ".join(columns) + " |")
-    print("|---" * (len(columns) + 1) + "|")
-    for cohort in cohorts:
-        row = measure(cohort)
-        print(f"| {cohort} | " + " | ".join(f"{row[column]:,.0f}" for column in columns) + " |", flush=True)
+
+    def row_of(cohort: int) -> dict[str, float]:
+        params = replace(task_params(ZERO_ADDRESS, cohort), mode=Mode.SECURE, words_per_leaf=2,
+                         neighbours=NEIGHBOURS, threshold=THRESHOLD, clip=(1 << 31) - 1, sample_cap=1 << 20)
+        return measure(cohort, SecureCoordinator, params, play_round, per_member=PER_MEMBER, per_round=PER_ROUND)
+
+    print_table(cohorts, (*PER_MEMBER, *PER_ROUND, "shared", "claim share", "per participant"), row_of)
 
 
 if __name__ == "__main__":
