@@ -24,7 +24,14 @@ import numpy as np
 from eth_account.signers.local import LocalAccount
 from numpy.typing import NDArray
 
-from fedchain.chain.coordinator import Coordinator, CoordinatorClient, EntryState, RoundPhase, TaskStatus
+from fedchain.chain.coordinator import (
+    Coordinator,
+    CoordinatorClient,
+    EntryState,
+    RoundPhase,
+    TaskState,
+    TaskStatus,
+)
 from fedchain.commit.commitment import commit_hash, new_salt
 from fedchain.commit.merkle import MerkleTree
 from fedchain.commit.quantize import dequantize, quantize_update
@@ -67,6 +74,21 @@ class BaseParticipant(Agent):
         return (super().finished() and self.coordinator.claimable(self.task_id, self.address) == 0
                 and not self.coordinator.member(self.task_id, self.address).joined)
 
+    def step(self) -> None:
+        """Join, then take part in the current round while the task runs; once it has ended, claim and leave."""
+        if self.in_flight():
+            return
+        state = self.coordinator.task_state(self.task_id)
+        if state.status != TaskStatus.RUNNING:
+            self._settle()
+            return
+        self._ensure_member()
+        self.play_round(state)
+
+    def play_round(self, state: TaskState) -> None:
+        """This mode's part of the current round of the running task (the caller is a member)."""
+        raise NotImplementedError
+
     def _ensure_member(self) -> None:
         if self.coordinator.member(self.task_id, self.address).joined:
             return
@@ -101,15 +123,8 @@ class Participant(BaseParticipant):
     COORDINATOR = Coordinator
     coordinator: Coordinator
 
-    def step(self) -> None:
-        """Join, commit or reveal while the task runs; once it has ended, claim and leave."""
-        if self.in_flight():
-            return
-        state = self.coordinator.task_state(self.task_id)
-        if state.status != TaskStatus.RUNNING:
-            self._settle()
-            return
-        self._ensure_member()
+    def play_round(self, state: TaskState) -> None:
+        """Commit or reveal, as the current round's phase asks."""
         round = state.current_round
         view = self.coordinator.round_view(self.task_id, round)
         if view.phase == RoundPhase.COMMIT:

@@ -30,7 +30,7 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
-from fedchain.chain.coordinator import EntryState, RoundPhase, TaskState, TaskStatus
+from fedchain.chain.coordinator import EntryState, RoundPhase, TaskState
 from fedchain.chain.secure_coordinator import SecureCoordinator
 from fedchain.learn.api import Trainer
 from fedchain.roles.journal import Journal, JournalError, RoundSecrets, TrainedUpdate
@@ -65,16 +65,8 @@ class SecureParticipant(BaseParticipant):
         super().__init__(coordinator, store, task_id, account, trainer=trainer, journal=journal, stake=stake)
         self._stopped: set[int] = set()
 
-    def step(self) -> None:
-        """Join, then advertise, commit, upload or publish unmask shares; once the task ended, claim and leave."""
-        if self.in_flight():
-            return
-        state = self.coordinator.task_state(self.task_id)
-        if state.status != TaskStatus.RUNNING:
-            self.journal.erase_round_secrets()
-            self._settle()
-            return
-        self._ensure_member()
+    def play_round(self, state: TaskState) -> None:
+        """Advertise, commit, upload or publish unmask shares, as the current round's phase asks."""
         round = state.current_round
         if round in self._stopped:
             return
@@ -87,6 +79,11 @@ class SecureParticipant(BaseParticipant):
             self._upload(round)
         elif view.phase == RoundPhase.UNMASK:
             self._publish_unmask_bundle(round)
+
+    def _settle(self) -> None:
+        """After the task's end: erase every journaled secret, then claim and take the stake back."""
+        self.journal.erase_round_secrets()
+        super()._settle()
 
     # -- hook for adversarial variants ---------------------------------------------------------------
 
