@@ -13,12 +13,16 @@ import {Commitments} from "./libraries/Commitments.sol";
 /// @title FedCoordinator
 /// @notice Plain-mode coordinator of federated training tasks: commit-reveal of update roots, bonded
 /// proposals of the next global model, one-leaf fraud proofs against a wrong aggregate or an update out of
-/// the rules (docs/protocol.md sections 7-9); tasks, stakes, rewards and slashing come from CoordinatorBase.
+/// the rules (docs/protocol.md sections 7-9). The proposal lifecycle comes from CoordinatorBase; tasks,
+/// stakes, rewards and member slashing from its Registry module, availability challenges and model disputes
+/// from its Availability module (section 11). The whole interface is IFedCoordinator.
 contract FedCoordinator is CoordinatorBase {
     /// @notice Stateless leaf-level fraud-proof checks, deployed with this contract.
     LeafVerifier public immutable LEAF_VERIFIER;
 
-    constructor() {
+    /// @param registry A deployed Registry module.
+    /// @param availability A deployed Availability module.
+    constructor(address registry, address availability) CoordinatorBase(registry, availability) {
         LEAF_VERIFIER = new LeafVerifier();
     }
 
@@ -77,17 +81,12 @@ contract FedCoordinator is CoordinatorBase {
     /// @notice Proves the pending proposal wrong at one leaf (docs/protocol.md section 9). On success the
     /// aggregator's bond is slashed (bounty to the caller, rest to the pool), the aggregator is barred for
     /// this round and a new propose window opens. Reverts with ProposalCorrect if the leaf matches the rule.
-    /// Window: proposedAt <= now < proposedAt + challengeWindow.
+    /// Allowed while the proposal may be challenged: before its challenge end (section 8.2), or while an
+    /// availability challenge or model dispute of the round is open.
     /// @param taskId Task of the current round.
     /// @param proof Leaf index, leaves and paths of the previous model, the proposal and every included update.
     function challengeAggregate(uint256 taskId, AggregateFraudProof calldata proof) external {
-        TaskState storage task = _runningTask(taskId);
-        uint256 r = task.currentRound;
-        Round storage round = _activeRound(taskId, r);
-        TaskParams storage p = _params[taskId];
-        if (round.proposedAt == 0) revert WrongRoundState(r);
-        uint256 challengeEnd = uint256(round.proposedAt) + p.challengeWindow;
-        if (block.timestamp >= challengeEnd) revert OutsideWindow(round.proposedAt, challengeEnd);
+        (uint256 r, Round storage round) = _challengeableRound(taskId);
         uint256 proofStart;
         assembly {
             proofStart := proof
@@ -100,7 +99,7 @@ contract FedCoordinator is CoordinatorBase {
         );
         _checkIncludedSet(_members[taskId], round.included, participants, revealedEntries);
         if (!differs) revert ProposalCorrect(proof.leafIndex);
-        _rejectProposal(taskId, r, round, proof.leafIndex);
+        _rejectProposal(taskId, r, round, proof.leafIndex, msg.sender);
     }
 
     /// @notice Proves that a revealed update of the current round breaks the rules at one leaf: a coordinate
@@ -133,8 +132,8 @@ contract FedCoordinator is CoordinatorBase {
         m.entry = Commitments.DROPPED;
         round.included -= 1;
         round.totalWeight -= uint32(weight);
-        _punishViolation(taskId, r, participant, coordinate);
         if (round.proposedAt != 0) _voidProposal(taskId, r, round, true);
+        _punishViolation(taskId, r, participant, coordinate);
     }
 
     // ------------------------------------------------------------------ views
@@ -165,27 +164,6 @@ contract FedCoordinator is CoordinatorBase {
     /// @dev Plain rounds aggregate at least minParticipants included updates.
     function _aggregatable(uint256 taskId, uint256, Round storage round) internal view override returns (bool) {
         return round.included >= _params[taskId].minParticipants;
-    }
-
-    /// @dev A commitment never revealed may be slashed from the reveal deadline on.
-    function _missedInputSlashableAt(uint256 taskId, TaskState storage, uint256 r)
-        internal
-        view
-        override
-        returns (uint256)
-    {
-        return _revealEnd(taskId, r);
-    }
-
-    /// @dev Plain rounds: commit for commitWindow, then reveal for revealWindow.
-    function _schedule(TaskParams storage p, uint256 start)
-        internal
-        view
-        override
-        returns (uint256 commitEnd, uint256 revealEnd)
-    {
-        commitEnd = start + p.commitWindow;
-        revealEnd = commitEnd + p.revealWindow;
     }
 
     function _checkRevealWindow(TaskParams storage p, Round storage round) internal view {
@@ -246,7 +224,7 @@ contract FedCoordinator is CoordinatorBase {
         uint256 bps = _params[taskId].violationSlashBps;
         (uint256 slashed, uint256 bounty) = _slashMember(taskId, participant, bps, msg.sender);
         emit UpdateDropped(taskId, r, participant, msg.sender, coordinate, slashed, bounty);
-        _payBounty(taskId, bounty);
+        _pay(taskId, msg.sender, bounty);
     }
 }
 // forge-lint: disable-end(block-timestamp,unsafe-typecast)

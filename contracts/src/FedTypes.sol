@@ -40,9 +40,10 @@ enum RoundPhase {
     Finalizable,
     Finalized,
     Failed,
-    Advertise, // secure mode: the phases before Propose are Advertise, Commit, Upload, Unmask
+    Advertise, // secure mode: the phases before Propose are Advertise, Commit, Upload, Availability, Unmask
     Upload,
-    Unmask
+    Unmask,
+    Availability // secure mode: masked vectors may still be challenged or are being forced open
 }
 
 /// @notice State of a member's entry in one round (view only; see Member.entry).
@@ -89,8 +90,10 @@ struct TaskParams {
     uint32 challengeWindow;
     uint32 numRounds;
     uint128 aggregatorBond;
+    uint32 availabilityWindow; // seconds a challenged party has to answer (docs/protocol.md section 11)
     // slot 4
     uint128 rewardPerRound;
+    uint96 availabilityBond; // what a challenger deposits per availability challenge or model dispute
     uint8 neighbours; // secure mode: k of the neighbour graph (0 in plain mode)
     uint8 threshold; // secure mode: the Shamir threshold t (0 in plain mode)
     // slot 5
@@ -126,12 +129,17 @@ struct Round {
     uint16 included; // revealed and not dropped
     uint32 totalWeight; // sum of min(sampleCount, sampleCap) over included updates
     RoundStatus status;
+    uint16 proposals; // proposals made in this round; the pending one is number `proposals`
+    uint16 openChallenges; // availability challenges of this round's inputs not yet resolved or applied
+    uint16 openDisputes; // model disputes of the pending proposal not yet settled
     // slot 1
     address aggregator;
     uint96 rewardPerWeight; // set at finalize: participant pool / totalWeight, rounded down
     // slots 2-3
     bytes32 proposedRoot;
     bytes32 proposedBlobRef;
+    // slot 4
+    uint40 settledAt; // when an availability challenge of the round was last resolved or applied (0: never)
 }
 
 /// @notice A member's stake, booked rewards and its one entry word, reused round after round
@@ -174,6 +182,77 @@ struct AggregateFraudProof {
     LeafProof previous; // leaf of the current global model
     LeafProof proposed; // leaf of the proposed model
     bytes32[] updates; // (1 + wordsPerLeaf + depth) words per included update, see above
+}
+
+/// @notice State of an availability challenge on a round input (docs/protocol.md section 11.2).
+enum ChallengeStatus {
+    None,
+    Open, // the owner (or anyone holding the data) must post every chunk before the deadline
+    Resolved, // every chunk is on chain, in the ChunkPosted events
+    Unavailable // the deadline passed first: the input was dropped and its owner slashed
+}
+
+/// @notice An availability challenge on one member's input of one round: a Merkle tree whose leaves must
+/// all be posted on chain, chunk by chunk, before the deadline (docs/protocol.md section 11.2).
+struct InputChallenge {
+    // slot 0
+    address challenger;
+    uint40 deadline;
+    uint32 chunksPosted; // chunks 0..chunksPosted-1 are on chain
+    uint8 leafWords; // words per leaf of the challenged tree: W (update) or 2W (masked vector)
+    ChallengeStatus status;
+    // slot 1
+    bytes32 root; // the challenged tree
+    // slot 2
+    bytes32 boundEntry; // the member's entry the challenge was opened against
+    // slot 3
+    bytes32 droppedEntry; // what the entry becomes if the input turns out unavailable
+    // slot 4
+    uint32 weight; // the input's weight, taken off the round if it is dropped
+    uint16 index; // secure mode: the member's advertise index (its uploaded bit); 0 in plain mode
+    uint32 chunks; // chunks needed to resolve
+    uint8 chunkLevels; // a chunk is the subtree of 2^chunkLevels leaves
+}
+
+/// @notice A secure-mode member's record as uploaded (docs/protocol.md section 10.4), restated by whoever
+/// challenges its masked vector.
+struct MaskedRecord {
+    uint256 index;
+    uint256 pkX;
+    uint256 pkY;
+    bytes32 selfSeedHash;
+    bytes32 shareBundleRef;
+    uint256 weight;
+    bytes32 maskedRoot;
+}
+
+/// @notice State of a model dispute: the interactive opening of a pending proposal's tree, one level per
+/// step, until one leaf is on chain (docs/protocol.md section 11.3).
+enum DisputeStatus {
+    None,
+    AwaitingAnswer, // anyone holding the proposed tree must post the node's children (or, at a leaf, its words)
+    AwaitingChoice, // the challenger must choose the child to descend into
+    LeafOpened, // the leaf is on chain; the challenger may now prove the proposal wrong there
+    Settled
+}
+
+/// @notice A model dispute of one challenger against one proposal.
+struct Dispute {
+    // slot 0
+    uint40 deadline;
+    uint64 index; // position of `node` in its level
+    uint16 proposal; // Round.proposals when it was opened: the proposal it disputes
+    uint8 level; // height of `node` above the leaves (0: a leaf)
+    DisputeStatus status;
+    // slot 1
+    bytes32 node; // the disputed node of the proposed tree
+}
+
+/// @notice How a model dispute ended (DisputeSettled).
+enum DisputeOutcome {
+    Moot, // its proposal is gone (rejected, voided or replaced): the bond went back to the challenger
+    ProposalUnopened, // nobody answered in time: the proposal was rejected, the bond went back
+    ChallengerLapsed // the challenger did not choose or prove in time: the bond went to the aggregator
 }
 
 /// @notice Everything an off-chain agent needs about one round, with derived deadlines.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {IFedCoordinatorEvents} from "./IFedCoordinator.sol";
+import {ICoordinatorEvents} from "./ICoordinator.sol";
 import {AggregateFraudProof, LeafProof} from "./FedTypes.sol";
 import {Commitments} from "./libraries/Commitments.sol";
 import {LeafRules} from "./libraries/LeafRules.sol";
@@ -26,7 +26,7 @@ struct LeafContext {
 /// leaf and the leaf-local rule. The coordinator deploys it in its constructor and checks everything that
 /// needs storage (which updates are included, their weights) itself; this split keeps the coordinator under
 /// the EIP-170 code size limit and leaves room for more leaf-local rules.
-contract LeafVerifier is IFedCoordinatorEvents {
+contract LeafVerifier is ICoordinatorEvents {
     /// @notice Position in an InvalidMerkleProof error of the previous-model leaf and the proposal leaf.
     uint256 public constant PREVIOUS_LEAF = type(uint256).max;
     /// @notice See PREVIOUS_LEAF.

@@ -3,7 +3,7 @@ pragma solidity 0.8.37;
 
 import {CoordinatorFixture} from "./utils/CoordinatorFixture.sol";
 import {Trees} from "./utils/Trees.sol";
-import {IFedCoordinatorEvents as E} from "../src/IFedCoordinator.sol";
+import {ICoordinatorEvents as E} from "../src/ICoordinator.sol";
 import {
     Aggregator,
     EntryState,
@@ -508,9 +508,9 @@ contract FedCoordinatorTest is CoordinatorFixture {
     }
 
     function test_idleTaskCanBeEnded() external {
-        _commitAndReveal(2);
-        _propose(_aggregate(2));
+        // nobody takes part and nobody fails the round: it idles from its start
         uint256 idleAt = _view().round.start + 8 * 4 * WINDOW;
+        assertEq(coordinator.idleAt(taskId), idleAt, "idle at");
         vm.expectRevert(abi.encodeWithSelector(E.NotIdle.selector, idleAt));
         coordinator.endIdleTask(taskId);
         vm.warp(idleAt);
@@ -520,5 +520,22 @@ contract FedCoordinatorTest is CoordinatorFixture {
         vm.prank(requester);
         coordinator.withdrawPool(taskId);
         assertEq(token.balanceOf(requester) - before, 3 * REWARD, "whole pool back");
+    }
+
+    /// @dev The idle rule used to count from the round's start and void a correct pending proposal moments
+    /// before it would finalize; a pending proposal can always be challenged or finalized, so it never idles.
+    function test_aPendingProposalIsNeverEndedAsIdle() external {
+        _commitAndReveal(2);
+        vm.warp(_view().round.start + 8 * 4 * WINDOW - 1); // a slow round: propose just before the old idle mark
+        coordinator.reopenAggregation(taskId);
+        bytes32[][] memory aggregate = _aggregate(2);
+        _propose(aggregate);
+        vm.warp(_view().round.start + 8 * 4 * WINDOW);
+        assertEq(coordinator.idleAt(taskId), type(uint256).max, "never idle while pending");
+        vm.expectRevert(abi.encodeWithSelector(E.ProposalPending.selector, 0));
+        coordinator.endIdleTask(taskId);
+        vm.warp(_view().round.proposedAt + WINDOW);
+        coordinator.finalize(taskId);
+        assertEq(coordinator.taskState(taskId).modelRoot, Trees.root(aggregate), "the correct proposal finalized");
     }
 }

@@ -6,7 +6,7 @@ pragma solidity 0.8.37;
 
 import {CoordinatorFixture} from "./utils/CoordinatorFixture.sol";
 import {Trees} from "./utils/Trees.sol";
-import {IFedCoordinatorEvents as E} from "../src/IFedCoordinator.sol";
+import {ICoordinatorEvents as E} from "../src/ICoordinator.sol";
 import {AggregateFraudProof, LeafProof, RoundPhase, EntryState} from "../src/FedTypes.sol";
 import {UpdateLeaf} from "./utils/UpdateLists.sol";
 import {Lanes} from "../src/libraries/Lanes.sol";

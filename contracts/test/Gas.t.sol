@@ -6,7 +6,8 @@ pragma solidity 0.8.37;
 
 import {GasMeter} from "./utils/GasMeter.sol";
 import {DevToken} from "../src/DevToken.sol";
-import {FedCoordinator} from "../src/FedCoordinator.sol";
+import {IFedCoordinator} from "../src/IFedCoordinator.sol";
+import {Deployments} from "./utils/Deployments.sol";
 import {AggregateFraudProof, LeafProof, TaskParams} from "../src/FedTypes.sol";
 import {UpdateLeaf, UpdateLists} from "./utils/UpdateLists.sol";
 import {Lanes} from "../src/libraries/Lanes.sol";
@@ -25,7 +26,7 @@ contract GasTest is GasMeter {
     uint256 internal words = 2;
 
     DevToken internal token;
-    FedCoordinator internal coordinator;
+    IFedCoordinator internal coordinator;
     address internal aggregator = address(0xA66);
     address[] internal members;
     uint256 internal taskId;
@@ -34,12 +35,16 @@ contract GasTest is GasMeter {
     function _setUp(uint256 numParams, uint256 cohort, bytes32 modelRoot) internal {
         vm.warp(1_000_000);
         token = new DevToken("Fed", "FED");
-        coordinator = new FedCoordinator();
+        coordinator = Deployments.plain();
         TaskParams memory p;
         p.commitWindow = uint32(WINDOW);
         p.revealWindow = uint32(WINDOW);
         p.proposeWindow = uint32(WINDOW);
         p.challengeWindow = uint32(WINDOW);
+        p.availabilityWindow = uint32(WINDOW);
+        p.availabilityBond = 1e18;
+        p.missedRevealSlashBps = 1000;
+        p.violationSlashBps = 5000;
         p.cohortCap = uint16(cohort);
         p.minParticipants = 1;
         p.sampleCap = 1 << 20;
@@ -52,7 +57,7 @@ contract GasTest is GasMeter {
         p.numParams = uint64(numParams);
         p.serverLrBps = 10_000;
         p.unbondingDelay = 1;
-        p.bountyBps = 5000;
+        p.bountyBps = 2000;
         p.aggregatorSlashBps = 5000;
         p.aggregatorFeeBps = 500;
         p.minStake = 1e18;

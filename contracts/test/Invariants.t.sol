@@ -10,8 +10,8 @@ import {UpdateLeaf, UpdateLists} from "./utils/UpdateLists.sol";
 import {Trees} from "./utils/Trees.sol";
 import {ProtocolHarness} from "./utils/ProtocolHarness.sol";
 import {DevToken} from "../src/DevToken.sol";
-import {FedCoordinator} from "../src/FedCoordinator.sol";
-import {IFedCoordinatorEvents as E} from "../src/IFedCoordinator.sol";
+import {IFedCoordinator} from "../src/IFedCoordinator.sol";
+import {ICoordinatorEvents as E} from "../src/ICoordinator.sol";
 import {
     AggregateFraudProof,
     EntryState,
@@ -28,7 +28,7 @@ contract CoordinatorHandler {
     Vm internal constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
     uint256 internal constant LEAVES = 2;
 
-    FedCoordinator public immutable coordinator;
+    IFedCoordinator public immutable coordinator;
     DevToken public immutable token;
     ProtocolHarness public immutable harness;
     uint256 public immutable taskId;
@@ -56,7 +56,7 @@ contract CoordinatorHandler {
     uint256 public roundsFinalized;
 
     constructor(
-        FedCoordinator coordinator_,
+        IFedCoordinator coordinator_,
         DevToken token_,
         uint256 taskId_,
         address aggregator_,

@@ -2,8 +2,9 @@
 pragma solidity 0.8.37;
 
 import {CoordinatorFixture} from "./utils/CoordinatorFixture.sol";
-import {IFedCoordinatorEvents as E} from "../src/IFedCoordinator.sol";
+import {ICoordinatorEvents as E} from "../src/ICoordinator.sol";
 import {TaskParams} from "../src/FedTypes.sol";
+import {TaskParamsValidator} from "../src/TaskParamsValidator.sol";
 
 /// @dev Every TaskParams range check, through createTask (the error names the field).
 contract TaskParamsValidatorTest is CoordinatorFixture {
@@ -12,19 +13,30 @@ contract TaskParamsValidatorTest is CoordinatorFixture {
         coordinator.createTask(p, keccak256("root"), keccak256("blob"));
     }
 
-    function test_windowsMustBeNonzero() external {
+    /// @dev A window of 1 second used to be accepted: nobody can watch and answer in it.
+    function test_windowsHaveAFloor() external {
         TaskParams memory p = defaultParams();
-        p.commitWindow = 0;
+        p.commitWindow = 9;
         _expectInvalid(p, "commitWindow");
         p = defaultParams();
-        p.revealWindow = 0;
+        p.revealWindow = 9;
         _expectInvalid(p, "revealWindow");
         p = defaultParams();
-        p.proposeWindow = 0;
+        p.proposeWindow = 9;
         _expectInvalid(p, "proposeWindow");
         p = defaultParams();
-        p.challengeWindow = 0;
+        p.challengeWindow = 1;
         _expectInvalid(p, "challengeWindow");
+        p.challengeWindow = 9;
+        _expectInvalid(p, "challengeWindow");
+        p = defaultParams();
+        p.availabilityWindow = 9;
+        _expectInvalid(p, "availabilityWindow");
+        p = defaultParams();
+        (p.commitWindow, p.revealWindow, p.proposeWindow, p.challengeWindow, p.availabilityWindow) =
+            (10, 10, 10, 10, 10);
+        vm.prank(requester);
+        coordinator.createTask(p, keccak256("root"), keccak256("blob"));
     }
 
     function test_cohortAndRounds() external {
@@ -134,6 +146,9 @@ contract TaskParamsValidatorTest is CoordinatorFixture {
         p.bountyBps = 10_001;
         _expectInvalid(p, "bountyBps");
         p = defaultParams();
+        p.availabilityBond = 0;
+        _expectInvalid(p, "availabilityBond");
+        p = defaultParams();
         p.aggregatorFeeBps = 10_001;
         _expectInvalid(p, "aggregatorFeeBps");
         p = defaultParams();
@@ -156,6 +171,29 @@ contract TaskParamsValidatorTest is CoordinatorFixture {
         _expectInvalid(p, "modelSpecHash");
     }
 
+    /// @dev A bounty of the whole slash made challenging one's own wrong proposal free delay; a slash of zero
+    /// made a proven fault free. Every proven fault now costs the party at least half of a nonzero slash.
+    function test_everyProvenFaultCostsSomething() external {
+        TaskParams memory p = defaultParams();
+        p.bountyBps = 10_000;
+        _expectInvalid(p, "bountyBps");
+        p.bountyBps = 5_001;
+        _expectInvalid(p, "bountyBps");
+        p = defaultParams();
+        p.aggregatorSlashBps = 0;
+        _expectInvalid(p, "aggregatorSlashBps");
+        p = defaultParams();
+        p.violationSlashBps = 0;
+        _expectInvalid(p, "violationSlashBps");
+        p = defaultParams();
+        p.missedRevealSlashBps = 0;
+        _expectInvalid(p, "missedRevealSlashBps");
+        p = defaultParams();
+        p.bountyBps = 5_000;
+        vm.prank(requester);
+        coordinator.createTask(p, keccak256("root"), keccak256("blob"));
+    }
+
     function test_depthFollowsNumParamsAndWordsPerLeaf() external {
         TaskParams memory p = defaultParams();
         p.wordsPerLeaf = 8;
@@ -168,10 +206,12 @@ contract TaskParamsValidatorTest is CoordinatorFixture {
     /// @dev The validator's hand-packed storage words are what the compiler's own layout reads back.
     function testFuzz_packedParamsReadBackAsCreated(uint256 seed, bool allowlist) external {
         TaskParams memory p = defaultParams();
-        p.commitWindow = uint32(1 + _draw(seed, 0) % type(uint32).max);
-        p.revealWindow = uint32(1 + _draw(seed, 1) % type(uint32).max);
-        p.proposeWindow = uint32(1 + _draw(seed, 2) % type(uint32).max);
-        p.challengeWindow = uint32(1 + _draw(seed, 3) % type(uint32).max);
+        p.commitWindow = uint32(10 + _draw(seed, 0) % (type(uint32).max - 9));
+        p.revealWindow = uint32(10 + _draw(seed, 1) % (type(uint32).max - 9));
+        p.proposeWindow = uint32(10 + _draw(seed, 2) % (type(uint32).max - 9));
+        p.challengeWindow = uint32(10 + _draw(seed, 3) % (type(uint32).max - 9));
+        p.availabilityWindow = uint32(10 + _draw(seed, 23) % (type(uint32).max - 9));
+        p.availabilityBond = uint96(1 + _draw(seed, 24) % type(uint96).max);
         p.cohortCap = uint16(1 + _draw(seed, 4) % 256);
         p.minParticipants = uint16(1 + _draw(seed, 5) % p.cohortCap);
         p.sampleCap = uint32(1 + _draw(seed, 6) % (1 << 20));
@@ -182,16 +222,24 @@ contract TaskParamsValidatorTest is CoordinatorFixture {
         p.serverLrBps = uint32(1 + _draw(seed, 11) % 100_000);
         p.unbondingDelay = uint40(1 + _draw(seed, 12) % type(uint40).max);
         p.allowlist = allowlist;
-        p.missedRevealSlashBps = uint16(_draw(seed, 13) % 10_001);
+        p.missedRevealSlashBps = uint16(1 + _draw(seed, 13) % 10_000);
         p.silenceSlashBps = uint16(_draw(seed, 14) % 10_001);
-        p.violationSlashBps = uint16(_draw(seed, 15) % 10_001);
-        p.aggregatorSlashBps = uint16(_draw(seed, 16) % 10_001);
-        p.bountyBps = uint16(_draw(seed, 17) % 10_001);
+        p.violationSlashBps = uint16(1 + _draw(seed, 15) % 10_000);
+        p.aggregatorSlashBps = uint16(1 + _draw(seed, 16) % 10_000);
+        p.bountyBps = uint16(_draw(seed, 17) % 5_001);
         p.aggregatorFeeBps = uint16(_draw(seed, 18) % 10_001);
         p.numRounds = uint32(1 + _draw(seed, 19) % type(uint24).max);
         p.aggregatorBond = uint128(1 + _draw(seed, 20) % type(uint128).max);
         p.rewardPerRound = uint128(_draw(seed, 21) % (type(uint96).max / p.numRounds));
         p.modelSpecHash = bytes32(1 + _draw(seed, 22) % type(uint256).max);
+        // the largest fraud proof of the task must fit one transaction: halve the cohort until it does
+        TaskParamsValidator validator = TaskParamsValidator(coordinator.PARAMS_VALIDATOR());
+        (uint256 gas, uint256 size) = validator.worstFraudProof(p);
+        while (gas > validator.MAX_TX_GAS() || size > validator.MAX_TX_BYTES()) {
+            p.cohortCap = p.cohortCap / 2;
+            p.minParticipants = 1;
+            (gas, size) = validator.worstFraudProof(p);
+        }
         token.mint(address(this), uint256(p.numRounds) * p.rewardPerRound);
         token.approve(address(coordinator), type(uint256).max);
         uint256 id = coordinator.createTask(p, keccak256("root"), keccak256("blob"));

@@ -20,6 +20,12 @@ from pathlib import Path
 CONTRACTS_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_TARGET = CONTRACTS_DIR.parent / "src" / "fedchain" / "contracts" / "artifacts"
 FORGE = CONTRACTS_DIR / "node_modules" / ".bin" / "forge"
+INTERFACES = ("IFedCoordinator", "ISecureCoordinator")
+"""Interfaces whose ABI is shipped too (bytecode "0x"): a coordinator's whole interface, its modules'
+functions included, which clients call it through."""
+SHARED_STORAGE = ("FedCoordinator", "SecureCoordinator", "Registry", "Availability")
+"""Contracts that run in one storage (a coordinator and the modules it delegatecalls): their layouts must be
+identical, slot for slot."""
 
 
 class ExportError(Exception):
@@ -30,7 +36,8 @@ def forge_build(out_dir: Path) -> None:
     """Compile contracts/src (tests and scripts skipped) into `out_dir`."""
     if not FORGE.exists():
         raise ExportError(f"forge not found at {FORGE}: run `npm ci` in {CONTRACTS_DIR}")
-    command = [str(FORGE), "build", "--skip", "test", "--skip", "script", "--out", str(out_dir)]
+    command = [str(FORGE), "build", "--skip", "test", "--skip", "script", "--out", str(out_dir),
+               "--extra-output", "storageLayout"]
     result = subprocess.run(command, cwd=CONTRACTS_DIR, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise ExportError(f"forge build failed:\n{result.stdout}\n{result.stderr}")
@@ -39,6 +46,7 @@ def forge_build(out_dir: Path) -> None:
 def exported_artifacts(out_dir: Path) -> dict[str, str]:
     """Map file name -> canonical JSON text for every deployable contract under contracts/src."""
     exported: dict[str, str] = {}
+    layouts: dict[str, list[tuple[str, str, int, str]]] = {}
     for path in sorted(out_dir.glob("*.sol/*.json")):
         if "." in path.stem:
             continue  # a second build of the same contract under another compiler profile (Name.ir.json)
@@ -46,9 +54,14 @@ def exported_artifacts(out_dir: Path) -> dict[str, str]:
         targets = raw.get("metadata", {}).get("settings", {}).get("compilationTarget", {})
         sources = [source for source in targets if source.startswith("src/")]
         bytecode = raw["bytecode"]["object"]
-        if not sources or bytecode in ("", "0x") or not raw["abi"]:
+        if not sources or not raw["abi"]:
             continue
         name = targets[sources[0]]
+        if bytecode in ("", "0x") and name not in INTERFACES:
+            continue
+        if name in SHARED_STORAGE:
+            layouts[name] = [(entry["label"], entry["slot"], entry["offset"], entry["type"])
+                             for entry in raw.get("storageLayout", {}).get("storage", [])]
         artifact = {
             "contractName": name,
             "sourcePath": f"contracts/{sources[0]}",
@@ -59,7 +72,20 @@ def exported_artifacts(out_dir: Path) -> dict[str, str]:
             "deployedBytecode": raw["deployedBytecode"]["object"],
         }
         exported[f"{name}.json"] = json.dumps(artifact, indent=1, sort_keys=True) + "\n"
+    check_shared_storage(layouts)
     return exported
+
+
+def check_shared_storage(layouts: dict[str, list[tuple[str, str, int, str]]]) -> None:
+    """Fail unless every contract of SHARED_STORAGE was built and all have one storage layout."""
+    missing = [name for name in SHARED_STORAGE if not layouts.get(name)]
+    if missing:
+        raise ExportError(f"no storage layout for {', '.join(missing)} (is --extra-output storageLayout passed?)")
+    reference = layouts[SHARED_STORAGE[0]]
+    for name in SHARED_STORAGE[1:]:
+        if layouts[name] != reference:
+            raise ExportError(f"{name} does not share {SHARED_STORAGE[0]}'s storage layout: every contract that runs "
+                              "in a coordinator's storage must declare its state in CoordinatorStorage only")
 
 
 def build_artifacts() -> dict[str, str]:

@@ -12,6 +12,8 @@ pragma solidity 0.8.37;
 library Commitments {
     /// @notice Entry of an update dropped for a proven violation.
     bytes32 internal constant DROPPED = bytes32(uint256(2));
+    /// @notice Entry of a secure-mode advertisement forfeited for a missing commitment (nothing left to bind).
+    bytes32 internal constant FORFEITED_MARK = bytes32(uint256(4));
     /// @notice Bit 2: set on a commitment that was forfeited.
     uint256 internal constant FORFEIT_BIT = 4;
     /// @notice A revealed entry keeps its weight in bits [1, 33) and the binding hash in bits [33, 256).

@@ -6,38 +6,31 @@ pragma solidity 0.8.37;
 // forge-lint: disable-start(block-timestamp,unsafe-typecast)
 
 import {CoordinatorBase} from "../CoordinatorBase.sol";
-import {Member, Mode, Round, RoundPhase, TaskParams, TaskState, TaskStatus} from "../FedTypes.sol";
+import {Member, Mode, Round, RoundPhase, TaskParams, TaskState} from "../FedTypes.sol";
 import {Commitments} from "../libraries/Commitments.sol";
+import {Schedule} from "../libraries/Schedule.sol";
 import {BN254} from "./BN254.sol";
 import {ISecureCoordinatorEvents} from "./ISecureCoordinator.sol";
 import {SecureAggregation} from "./SecureAggregation.sol";
 import {SecureLeafVerifier} from "./SecureLeafVerifier.sol";
-import {SecureFraudProof, SecureLeafContext} from "./SecureTypes.sol";
-
-/// @notice What a secure round stores besides its Round (counts: commits = |U1| advertised, reveals = |U2|
-/// committed, included = |U3| uploaded; totalWeight = the survivors' weights).
-struct SecureRound {
-    bytes32 digest; // running advertise digest (docs/protocol.md section 10.2)
-    bytes32 seed; // round seed, 0 until fixRoundSeed
-    uint256 randomness; // block.prevrandao the seed was fixed with
-    uint256 uploaded; // bit i set: advertise index i uploaded
-    bytes32 transcriptHash; // keccak(abi.encodePacked(transcript)) of the last proposal
-}
+import {SecureFraudProof, SecureLeafContext, SecureRound} from "./SecureTypes.sol";
 
 /// @title SecureCoordinator
 /// @notice Coordinator of secure-mode tasks (docs/protocol.md section 10): SecAgg+ with the chain as the
 /// broadcast channel. Members advertise round keys, commit to their shared secrets, upload masked updates
 /// and publish unmask bundles; a bonded aggregator proposes the next model with the round's transcript of
 /// secrets; anyone proves a wrong proposal at one leaf through the SecureLeafVerifier. Tasks, stakes,
-/// rewards and slashing come from CoordinatorBase. Each member's entry word holds, for its round, the hash of
-/// (round, advertised keys), then of (round, record), as docs/protocol.md section 10.12 says.
+/// rewards and slashing come from CoordinatorBase and its modules (the Availability module forces masked
+/// vectors into the open before the unmask phase). Share bundles travel on chain, in the commitment. Each
+/// member's entry word holds, for its round, the hash of (round, advertised keys), then of (round, record), as
+/// docs/protocol.md section 10.12 says. The whole interface is ISecureCoordinator.
 contract SecureCoordinator is CoordinatorBase, ISecureCoordinatorEvents {
     /// @notice Stateless leaf-level check of a secure fraud proof, deployed with this contract.
     SecureLeafVerifier public immutable SECURE_VERIFIER;
 
-    mapping(uint256 taskId => mapping(uint256 round => SecureRound)) internal _secure;
-
-    constructor() {
+    /// @param registry A deployed Registry module.
+    /// @param availability A deployed Availability module.
+    constructor(address registry, address availability) CoordinatorBase(registry, availability) {
         SECURE_VERIFIER = new SecureLeafVerifier();
     }
 
@@ -77,15 +70,16 @@ contract SecureCoordinator is CoordinatorBase, ISecureCoordinatorEvents {
         emit RoundSeedFixed(taskId, r, seed, randomness);
     }
 
-    /// @notice Commits to the caller's shared secrets (U2): its self-seed hash, the reference of its share
-    /// bundle (already in storage) and its sample count. Window: advertiseEnd <= now < advertiseEnd +
-    /// commitWindow, with the seed fixed. The advertised keys and index are restated and checked.
+    /// @notice Commits to the caller's shared secrets (U2): its self-seed hash, its share bundle (on chain, in
+    /// the SharesCommitted event; its sha256 is the shareBundleRef of the record) and its sample count. Window:
+    /// advertiseEnd <= now < advertiseEnd + commitWindow, with the seed fixed. The advertised keys and index are
+    /// restated and checked.
     /// @param taskId Task of the round.
     /// @param index The caller's advertise index.
     /// @param pkX Advertised mask key, x.
     /// @param pkY Advertised mask key, y.
     /// @param selfSeedHash keccak(abi.encode(SELF_SEED_TAG, selfSeed)).
-    /// @param shareBundleRef sha256 reference of the share bundle.
+    /// @param shareBundle The share bundle (docs/protocol.md section 10.6).
     /// @param sampleCount Local sample count, >= 1; the weight is min(sampleCount, sampleCap).
     function commitShares(
         uint256 taskId,
@@ -93,18 +87,19 @@ contract SecureCoordinator is CoordinatorBase, ISecureCoordinatorEvents {
         uint256 pkX,
         uint256 pkY,
         bytes32 selfSeedHash,
-        bytes32 shareBundleRef,
+        bytes calldata shareBundle,
         uint256 sampleCount
     ) external {
         (uint256 r, uint256 weight) = _openCommit(taskId, sampleCount);
-        if (selfSeedHash == bytes32(0) || shareBundleRef == bytes32(0)) revert ZeroHash();
+        if (selfSeedHash == bytes32(0) || shareBundle.length == 0) revert ZeroHash();
+        bytes32 shareBundleRef = sha256(shareBundle);
         Member storage m = _members[taskId][msg.sender];
         if (m.entry != Commitments.advertisedEntry(keccak256(abi.encode(r, index, pkX, pkY)))) {
             revert CommitmentMismatch(msg.sender);
         }
         bytes32 record = SecureAggregation.record(index, pkX, pkY, selfSeedHash, shareBundleRef, weight, bytes32(0));
         m.entry = Commitments.committedEntry(keccak256(abi.encode(r, record)));
-        emit SharesCommitted(taskId, r, msg.sender, selfSeedHash, shareBundleRef, sampleCount, weight);
+        emit SharesCommitted(taskId, r, msg.sender, selfSeedHash, shareBundleRef, sampleCount, weight, shareBundle);
     }
 
     /// @notice Uploads the caller's masked vector (U3): its Merkle root and blob reference. Window: commitEnd
@@ -142,7 +137,8 @@ contract SecureCoordinator is CoordinatorBase, ISecureCoordinatorEvents {
     }
 
     /// @notice Announces the caller's unmask bundle (docs/protocol.md section 10.6) for the aggregator and the
-    /// watchers. Window: the unmask phase, uploadEnd <= now < revealEnd. Only a survivor (U3) may publish.
+    /// watchers. Window: the unmask phase, unmaskStart <= now < revealEnd, with every masked-vector challenge
+    /// settled (U3 final). Only a survivor (U3) may publish.
     /// @param taskId Task of the round.
     /// @param bundleRef sha256 reference of the unmask bundle (already in storage).
     function publishUnmaskBundle(uint256 taskId, bytes32 bundleRef) external {
@@ -150,9 +146,12 @@ contract SecureCoordinator is CoordinatorBase, ISecureCoordinatorEvents {
         uint256 r = task.currentRound;
         TaskParams storage p = _params[taskId];
         Round storage round = _activeRound(taskId, r);
-        (uint256 commitEnd, uint256 unmaskEnd) = _schedule(p, round.start);
-        uint256 uploadEnd = commitEnd + p.revealWindow;
-        if (block.timestamp < uploadEnd || block.timestamp >= unmaskEnd) revert OutsideWindow(uploadEnd, unmaskEnd);
+        uint256 unmaskStart = Schedule.unmaskStart(p, round.start);
+        uint256 unmaskEnd = unmaskStart + p.revealWindow;
+        if (block.timestamp < unmaskStart || block.timestamp >= unmaskEnd) {
+            revert OutsideWindow(unmaskStart, unmaskEnd);
+        }
+        if (round.openChallenges != 0) revert AvailabilityPending(round.openChallenges, round.openDisputes);
         Member storage m = _members[taskId][msg.sender];
         if (m.lastCommitRound != r + 1 || !Commitments.isRevealed(m.entry)) revert NotIncluded(msg.sender);
         if (bundleRef == bytes32(0)) revert ZeroHash();
@@ -179,17 +178,13 @@ contract SecureCoordinator is CoordinatorBase, ISecureCoordinatorEvents {
     /// holds a secret that does not match its owner's commitment, or the leaf differs from the one the
     /// survivors' masked leaves and the transcript give. The aggregator's bond is slashed (bounty to the
     /// caller), it is barred for this round and a new propose window opens. Reverts with ProposalCorrect if
-    /// the proposal is right at this leaf. Window: proposedAt <= now < proposedAt + challengeWindow.
+    /// the proposal is right at this leaf. Allowed while the proposal may be challenged (section 8.2: before
+    /// its challenge end, or while a model dispute of it is open).
     /// @param taskId Task of the current round.
     /// @param leafIndex The leaf shown.
     /// @param proof Model leaves, the survivors' and the dropped members' entries.
     function challengeAggregate(uint256 taskId, uint256 leafIndex, SecureFraudProof calldata proof) external {
-        TaskState storage task = _runningTask(taskId);
-        uint256 r = task.currentRound;
-        Round storage round = _activeRound(taskId, r);
-        if (round.proposedAt == 0) revert WrongRoundState(r);
-        uint256 challengeEnd = uint256(round.proposedAt) + _params[taskId].challengeWindow;
-        if (block.timestamp >= challengeEnd) revert OutsideWindow(round.proposedAt, challengeEnd);
+        (uint256 r, Round storage round) = _challengeableRound(taskId);
         uint256 proofStart;
         assembly {
             proofStart := proof
@@ -202,7 +197,7 @@ contract SecureCoordinator is CoordinatorBase, ISecureCoordinatorEvents {
         );
         _checkRecords(taskId, r, round.included, participants, records);
         if (!differs) revert ProposalCorrect(leafIndex);
-        _rejectProposal(taskId, r, round, leafIndex);
+        _rejectProposal(taskId, r, round, leafIndex, msg.sender);
     }
 
     // ------------------------------------------------------------------ views
@@ -219,22 +214,13 @@ contract SecureCoordinator is CoordinatorBase, ISecureCoordinatorEvents {
         return Mode.Secure;
     }
 
-    /// @dev Secure rounds: advertise and commit for commitWindow each, upload and unmask for revealWindow each.
-    function _schedule(TaskParams storage p, uint256 start)
-        internal
-        view
-        override
-        returns (uint256 commitEnd, uint256 revealEnd)
-    {
-        commitEnd = start + 2 * uint256(p.commitWindow);
-        revealEnd = commitEnd + 2 * uint256(p.revealWindow);
-    }
-
+    /// @dev Secure rounds: Advertise, Commit, Upload, Availability, then Unmask (Schedule).
     function _inputPhase(TaskParams storage p, uint256 start) internal view override returns (RoundPhase) {
         uint256 t = block.timestamp;
-        if (t < start + p.commitWindow) return RoundPhase.Advertise;
-        if (t < start + 2 * uint256(p.commitWindow)) return RoundPhase.Commit;
-        if (t < start + 2 * uint256(p.commitWindow) + p.revealWindow) return RoundPhase.Upload;
+        if (t < Schedule.advertiseEnd(p, start)) return RoundPhase.Advertise;
+        if (t < Schedule.commitEnd(Mode.Secure, p, start)) return RoundPhase.Commit;
+        if (t < Schedule.uploadEnd(p, start)) return RoundPhase.Upload;
+        if (t < Schedule.unmaskStart(p, start)) return RoundPhase.Availability;
         return RoundPhase.Unmask;
     }
 
@@ -245,20 +231,6 @@ contract SecureCoordinator is CoordinatorBase, ISecureCoordinatorEvents {
         SecureRound storage secure = _secure[taskId][r];
         if (secure.seed == bytes32(0) || round.included == 0 || round.included < p.minParticipants) return false;
         return SecureAggregation.unmaskable(secure.seed, round.commits, p.neighbours, p.threshold, secure.uploaded);
-    }
-
-    /// @dev A missed upload is slashable from the upload deadline (the forfeited entry keeps the record a fraud
-    /// proof binds); a closed round's at once.
-    function _missedInputSlashableAt(uint256 taskId, TaskState storage task, uint256 r)
-        internal
-        view
-        override
-        returns (uint256)
-    {
-        if (r < task.currentRound || task.status != TaskStatus.Running) return 0;
-        TaskParams storage p = _params[taskId];
-        (uint256 commitEnd,) = _schedule(p, _rounds[taskId][r].start);
-        return commitEnd + p.revealWindow;
     }
 
     /// @dev Checks the commit window and the seed of the current round, counts the commitment and returns the
@@ -288,8 +260,8 @@ contract SecureCoordinator is CoordinatorBase, ISecureCoordinatorEvents {
         r = task.currentRound;
         TaskParams storage p = _params[taskId];
         Round storage round = _rounds[taskId][r];
-        (uint256 commitEnd,) = _schedule(p, round.start);
-        uint256 uploadEnd = commitEnd + p.revealWindow;
+        uint256 commitEnd = Schedule.commitEnd(Mode.Secure, p, round.start);
+        uint256 uploadEnd = Schedule.uploadEnd(p, round.start);
         if (block.timestamp < commitEnd || block.timestamp >= uploadEnd) revert OutsideWindow(commitEnd, uploadEnd);
         // index < advertised <= 256 is bound by the record the caller checks; weight <= sampleCap <= 2^20
         _secure[taskId][r].uploaded |= 1 << index;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {IFedCoordinatorEvents} from "../IFedCoordinator.sol";
+import {ICoordinatorEvents} from "../ICoordinator.sol";
 import {LeafProof} from "../FedTypes.sol";
 import {ChaCha20} from "../libraries/ChaCha20.sol";
 import {LeafRules} from "../libraries/LeafRules.sol";
@@ -23,7 +23,7 @@ import {SecureFraudProof, SecureLeafContext} from "./SecureTypes.sol";
 /// the secure clamp. The caller (the coordinator) checks what needs storage: that each returned record is the
 /// participant's slot, which binds the masked root, the self-seed hash, the public key, the share-bundle
 /// reference, the weight and the advertise index.
-contract SecureLeafVerifier is IFedCoordinatorEvents, ISecureLeafVerifierErrors {
+contract SecureLeafVerifier is ICoordinatorEvents, ISecureLeafVerifierErrors {
     /// @dev A dropped member during the pair pass: its address, ring position and revealed mask key.
     struct DroppedMember {
         address participant;

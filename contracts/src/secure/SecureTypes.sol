@@ -3,6 +3,16 @@ pragma solidity 0.8.37;
 
 import {LeafProof} from "../FedTypes.sol";
 
+/// @notice What a secure round stores besides its Round (counts: commits = |U1| advertised, reveals = |U2|
+/// committed, included = |U3| uploaded; totalWeight = the survivors' weights).
+struct SecureRound {
+    bytes32 digest; // running advertise digest (docs/protocol.md section 10.2)
+    bytes32 seed; // round seed, 0 until fixRoundSeed
+    uint256 randomness; // block.prevrandao the seed was fixed with
+    uint256 uploaded; // bit i set: advertise index i uploaded (and was not dropped as unavailable)
+    bytes32 transcriptHash; // keccak(abi.encodePacked(transcript)) of the last proposal
+}
+
 /// @notice The round and task facts a secure fraud proof is checked against; the coordinator fills it from
 /// storage (docs/protocol.md section 10.10).
 struct SecureLeafContext {

@@ -8,31 +8,34 @@ import {TestBase} from "../utils/TestBase.sol";
 import {Trees} from "../utils/Trees.sol";
 import {DevToken} from "../../src/DevToken.sol";
 import {EntryState, LeafProof, RoundPhase, TaskParams, TaskStatus} from "../../src/FedTypes.sol";
-import {IFedCoordinatorEvents as E} from "../../src/IFedCoordinator.sol";
+import {ICoordinatorEvents as E} from "../../src/ICoordinator.sol";
 import {ChaCha20} from "../../src/libraries/ChaCha20.sol";
 import {Lanes} from "../../src/libraries/Lanes.sol";
 import {BN254} from "../../src/secure/BN254.sol";
 import {ISecureCoordinatorEvents as S} from "../../src/secure/ISecureCoordinator.sol";
 import {ISecureLeafVerifierErrors as V} from "../../src/secure/ISecureLeafVerifier.sol";
 import {SecureAggregation} from "../../src/secure/SecureAggregation.sol";
-import {SecureCoordinator, SecureRound} from "../../src/secure/SecureCoordinator.sol";
-import {SecureFraudProof} from "../../src/secure/SecureTypes.sol";
+import {ISecureCoordinator} from "../../src/secure/ISecureCoordinator.sol";
+import {SecureFraudProof, SecureRound} from "../../src/secure/SecureTypes.sol";
+import {Deployments} from "../utils/Deployments.sol";
 
 /// @dev The secure round on chain (docs/protocol.md section 10.12) with real keys (ecMul), real ChaCha20
 /// masks and real fraud proofs: four members, a complete neighbour graph (k = 4 >= n - 1), threshold 2,
 /// one leaf of one word (8 coordinates, tree depth 0). Every masked vector is built here the way
-/// fedchain.secagg.masking builds it, so the honest proposal is the one the verifier must accept. This file
-/// is compiled through the IR pipeline (it imports SecureCoordinator), which may reuse one block.timestamp
-/// read across vm.warp: the tests read the time with vm.getBlockTimestamp().
+/// fedchain.secagg.masking builds it, so the honest proposal is the one the verifier must accept. The
+/// availability phase between upload and unmask lasts 2 * AVAIL.
 contract SecureCoordinatorTest is TestBase {
     uint256 internal constant WINDOW = 100;
+    uint256 internal constant AVAIL = 50;
+    uint256 internal constant UNMASK = 3 * WINDOW + 2 * AVAIL; // unmask start, from the round's start
+    uint256 internal constant END = 4 * WINDOW + 2 * AVAIL; // end of the input phases (revealEnd)
     uint256 internal constant STAKE = 100e18;
     uint256 internal constant BOND = 1000e18;
     uint256 internal constant REWARD = 10e18;
     uint256 internal constant N = 4;
 
     DevToken internal token;
-    SecureCoordinator internal coordinator;
+    ISecureCoordinator internal coordinator;
     address internal requester = address(0xA11CE);
     address internal aggregator = address(0xA66);
     address internal watcher = address(0x7A7C4);
@@ -43,11 +46,15 @@ contract SecureCoordinatorTest is TestBase {
     uint256[N] internal index; // advertise index of each member
     bool[N] internal committed;
     bool[N] internal uploadedBy;
+    bytes32[N] internal bundleRef;
 
     function setUp() public {
         vm.warp(1_000_000);
         token = new DevToken("Fed", "FED");
-        coordinator = new SecureCoordinator();
+        coordinator = Deployments.secure();
+        for (uint256 i = 0; i < N; ++i) {
+            bundleRef[i] = sha256(_bundleBytes(i));
+        }
         _fund(requester);
         _fund(aggregator);
         _fund(watcher);
@@ -70,6 +77,8 @@ contract SecureCoordinatorTest is TestBase {
         p.revealWindow = uint32(WINDOW);
         p.proposeWindow = uint32(WINDOW);
         p.challengeWindow = uint32(WINDOW);
+        p.availabilityWindow = uint32(AVAIL);
+        p.availabilityBond = 5e18;
         p.cohortCap = uint16(N);
         p.minParticipants = 2;
         p.sampleCap = 1000;
@@ -124,8 +133,15 @@ contract SecureCoordinatorTest is TestBase {
         return 5000 + i;
     }
 
-    function _bundle(uint256 i) internal pure returns (bytes32) {
-        return keccak256(abi.encode("share bundle", i));
+    /// @dev Member i's share bundle as it goes on chain (its content is opaque to the contract).
+    function _bundleBytes(uint256 i) internal pure returns (bytes memory) {
+        return abi.encode("share bundle", i);
+    }
+
+    /// @dev Its reference: the sha256 the contract computes at commitShares (computed once in setUp: a
+    /// precompile call between vm.prank and the pranked call would take the prank).
+    function _bundle(uint256 i) internal view returns (bytes32) {
+        return bundleRef[i];
     }
 
     function _sampleCount(uint256 i) internal pure returns (uint256) {
@@ -148,7 +164,7 @@ contract SecureCoordinatorTest is TestBase {
         (uint256 x, uint256 y) = _pk(i);
         vm.prank(members[i]);
         coordinator.advertise(taskId, x, y, keccak256(abi.encode("x25519", i)));
-        index[i] = coordinator.roundView(taskId, 0).round.commits - 1;
+        index[i] = coordinator.roundView(taskId, coordinator.taskState(taskId).currentRound).round.commits - 1;
     }
 
     function _fixSeed() internal {
@@ -161,7 +177,7 @@ contract SecureCoordinatorTest is TestBase {
         (uint256 x, uint256 y) = _pk(i);
         vm.prank(members[i]);
         coordinator.commitShares(
-            taskId, index[i], x, y, SecureAggregation.selfSeedHash(_selfSeed(i)), _bundle(i), _sampleCount(i)
+            taskId, index[i], x, y, SecureAggregation.selfSeedHash(_selfSeed(i)), _bundleBytes(i), _sampleCount(i)
         );
         committed[i] = true;
     }
@@ -186,6 +202,7 @@ contract SecureCoordinatorTest is TestBase {
 
     /// @dev All four advertise and commit; the members in `uploaders` upload; time moves to the propose window.
     function _playRound(bool[N] memory uploaders) internal {
+        // (test_onlySurvivorsPublishUnmaskBundlesInTheUnmaskWindow warps back into the unmask window)
         for (uint256 i = 0; i < N; ++i) {
             _advertise(i);
         }
@@ -197,7 +214,7 @@ contract SecureCoordinatorTest is TestBase {
         for (uint256 i = 0; i < N; ++i) {
             if (uploaders[i]) _upload(i);
         }
-        vm.warp(_round().start + 4 * WINDOW);
+        vm.warp(_round().start + END);
     }
 
     function _round() internal view returns (SecureRoundView memory v) {
@@ -492,27 +509,27 @@ contract SecureCoordinatorTest is TestBase {
         bytes32 seedHash = SecureAggregation.selfSeedHash(_selfSeed(0));
         vm.prank(members[0]);
         vm.expectRevert(abi.encodeWithSelector(S.SeedNotFixed.selector, 0));
-        coordinator.commitShares(taskId, index[0], x, y, seedHash, _bundle(0), 10);
+        coordinator.commitShares(taskId, index[0], x, y, seedHash, _bundleBytes(0), 10);
         coordinator.fixRoundSeed(taskId);
         vm.prank(members[0]);
         vm.expectRevert(abi.encodeWithSelector(E.CommitmentMismatch.selector, members[0]));
-        coordinator.commitShares(taskId, index[1], x, y, seedHash, _bundle(0), 10);
+        coordinator.commitShares(taskId, index[1], x, y, seedHash, _bundleBytes(0), 10);
         vm.prank(members[0]);
         vm.expectRevert(E.ZeroSampleCount.selector);
-        coordinator.commitShares(taskId, index[0], x, y, seedHash, _bundle(0), 0);
+        coordinator.commitShares(taskId, index[0], x, y, seedHash, _bundleBytes(0), 0);
         vm.prank(members[2]);
         vm.expectRevert(abi.encodeWithSelector(E.CommitmentMismatch.selector, members[2]));
-        coordinator.commitShares(taskId, 2, x, y, seedHash, _bundle(0), 10);
+        coordinator.commitShares(taskId, 2, x, y, seedHash, _bundleBytes(0), 10);
         _commit(0);
         assertTrue(coordinator.entryState(taskId, 0, members[0]) == EntryState.Committed, "committed");
         vm.prank(members[0]);
         vm.expectRevert(abi.encodeWithSelector(E.CommitmentMismatch.selector, members[0]));
-        coordinator.commitShares(taskId, index[0], x, y, seedHash, _bundle(0), 10);
+        coordinator.commitShares(taskId, index[0], x, y, seedHash, _bundleBytes(0), 10);
         vm.warp(1_000_000 + 2 * WINDOW);
         (x, y) = _pk(1);
         vm.prank(members[1]);
         vm.expectRevert(abi.encodeWithSelector(E.OutsideWindow.selector, 1_000_000 + WINDOW, 1_000_000 + 2 * WINDOW));
-        coordinator.commitShares(taskId, index[1], x, y, SecureAggregation.selfSeedHash(1), _bundle(1), 10);
+        coordinator.commitShares(taskId, index[1], x, y, SecureAggregation.selfSeedHash(1), _bundleBytes(1), 10);
     }
 
     function test_uploadRestatesTheCommittedRecordInItsWindow() external {
@@ -545,16 +562,16 @@ contract SecureCoordinatorTest is TestBase {
 
     function test_onlySurvivorsPublishUnmaskBundlesInTheUnmaskWindow() external {
         _playRound(_lastDrops());
-        vm.warp(1_000_000 + 3 * WINDOW); // unmask window
+        vm.warp(1_000_000 + UNMASK); // unmask window
         assertTrue(coordinator.roundView(taskId, 0).phase == RoundPhase.Unmask, "unmask phase");
         vm.prank(members[3]);
         vm.expectRevert(abi.encodeWithSelector(E.NotIncluded.selector, members[3]));
         coordinator.publishUnmaskBundle(taskId, keccak256("u"));
         vm.prank(members[0]);
         coordinator.publishUnmaskBundle(taskId, keccak256("u"));
-        vm.warp(1_000_000 + 4 * WINDOW);
+        vm.warp(1_000_000 + END);
         vm.prank(members[0]);
-        vm.expectRevert(abi.encodeWithSelector(E.OutsideWindow.selector, 1_000_000 + 3 * WINDOW, 1_000_000 + 4 * WINDOW));
+        vm.expectRevert(abi.encodeWithSelector(E.OutsideWindow.selector, 1_000_000 + UNMASK, 1_000_000 + END));
         coordinator.publishUnmaskBundle(taskId, keccak256("u"));
     }
 
@@ -587,7 +604,9 @@ contract SecureCoordinatorTest is TestBase {
         assertEq(coordinator.taskState(taskId).currentRound, 1, "next round");
     }
 
-    function test_aMissedUploadIsSlashableFromTheUploadDeadlineAndAdvertisingAloneIsNot() external {
+    function test_aMissedUploadIsSlashableFromTheUploadDeadlineAndAMissedCommitmentFromTheCommitDeadline()
+        external
+    {
         for (uint256 i = 0; i < N; ++i) {
             _advertise(i);
         }
@@ -595,16 +614,24 @@ contract SecureCoordinatorTest is TestBase {
         for (uint256 i = 0; i < 3; ++i) {
             _commit(i); // member 3 advertised only
         }
+        vm.prank(watcher);
+        vm.expectRevert(abi.encodeWithSelector(E.OutsideWindow.selector, 1_000_000 + 2 * WINDOW, type(uint256).max));
+        coordinator.slashMissedReveal(taskId, 0, members[3]);
         vm.warp(1_000_000 + 2 * WINDOW);
         _upload(0);
         _upload(1); // member 2 committed and does not upload
         vm.prank(watcher);
         vm.expectRevert(abi.encodeWithSelector(E.OutsideWindow.selector, 1_000_000 + 3 * WINDOW, type(uint256).max));
         coordinator.slashMissedReveal(taskId, 0, members[2]);
-        vm.warp(1_000_000 + 3 * WINDOW); // the upload deadline
-        vm.expectRevert(abi.encodeWithSelector(E.NothingToSlash.selector, members[3]));
-        coordinator.slashMissedReveal(taskId, 0, members[3]);
+        // four advertised members, more than t = 2: the one that never committed pays for its seat
         uint256 before = token.balanceOf(watcher);
+        vm.prank(watcher);
+        coordinator.slashMissedReveal(taskId, 0, members[3]);
+        assertEq(coordinator.memberOf(taskId, members[3]).stake, STAKE - STAKE / 10, "missed commitment slashed");
+        assertEq(token.balanceOf(watcher) - before, STAKE / 10 / 5, "bounty to the watcher");
+        assertTrue(coordinator.entryState(taskId, 0, members[3]) == EntryState.Forfeited, "advertisement forfeited");
+        vm.warp(1_000_000 + 3 * WINDOW); // the upload deadline
+        before = token.balanceOf(watcher);
         vm.prank(watcher);
         coordinator.slashMissedReveal(taskId, 0, members[2]);
         assertEq(coordinator.memberOf(taskId, members[2]).stake, STAKE - STAKE / 10, "missed upload slashed");
@@ -612,11 +639,40 @@ contract SecureCoordinatorTest is TestBase {
         assertTrue(coordinator.entryState(taskId, 0, members[2]) == EntryState.Forfeited, "forfeited");
         vm.expectRevert(abi.encodeWithSelector(E.NothingToSlash.selector, members[2]));
         coordinator.slashMissedReveal(taskId, 0, members[2]);
-        // the advertise-only member's entry settles without a slash at its next advertisement
-        vm.warp(1_000_000 + 4 * WINDOW);
+        vm.expectRevert(abi.encodeWithSelector(E.NothingToSlash.selector, members[3]));
+        coordinator.slashMissedReveal(taskId, 0, members[3]);
+        vm.warp(1_000_000 + END);
         coordinator.failRound(taskId); // two survivors of three committed: not unmaskable with t = 2
-        _advertise(3);
-        assertEq(coordinator.memberOf(taskId, members[3]).stake, STAKE, "not slashed");
+        vm.prank(members[3]);
+        coordinator.addStake(taskId, STAKE / 10);
+        _advertise(3); // settles the forfeited entry: no second slash
+        assertEq(coordinator.memberOf(taskId, members[3]).stake, STAKE, "slashed once");
+    }
+
+    function test_anAdvertisementIsForfeitedAtSettlementOnlyWhereMembersCouldCommit() external {
+        // round 0: only two members advertise, not more than t = 2: nobody can share, nobody is punished
+        _advertise(0);
+        _advertise(1);
+        vm.warp(1_000_000 + END);
+        coordinator.failRound(taskId);
+        _advertise(0);
+        assertEq(coordinator.memberOf(taskId, members[0]).stake, STAKE, "a round too small to commit in");
+        // round 1: all four advertise, member 1 never commits; its next advertisement forfeits it
+        for (uint256 i = 1; i < N; ++i) {
+            _advertise(i);
+        }
+        _fixSeed();
+        _commit(0);
+        _commit(2);
+        _commit(3);
+        vm.warp(_round().start + END);
+        coordinator.failRound(taskId); // nobody uploaded
+        vm.prank(members[1]);
+        coordinator.addStake(taskId, STAKE);
+        uint256 pool = coordinator.taskState(taskId).pool;
+        _advertise(1);
+        assertEq(coordinator.memberOf(taskId, members[1]).stake, 2 * STAKE - 2 * STAKE / 10, "forfeited");
+        assertEq(coordinator.taskState(taskId).pool - pool, 2 * STAKE / 10, "all of it to the pool: no bounty");
     }
 
     function test_aForfeitedMemberStillBindsItsRecordInAFraudProof() external {
@@ -670,14 +726,21 @@ contract SecureCoordinatorTest is TestBase {
     }
 
     function test_phasesFollowTheSecureSchedule() external {
-        RoundPhase[5] memory expected =
-            [RoundPhase.Advertise, RoundPhase.Commit, RoundPhase.Upload, RoundPhase.Unmask, RoundPhase.AwaitingFailure];
-        for (uint256 k = 0; k < 5; ++k) {
-            vm.warp(1_000_000 + k * WINDOW);
+        RoundPhase[6] memory expected = [
+            RoundPhase.Advertise,
+            RoundPhase.Commit,
+            RoundPhase.Upload,
+            RoundPhase.Availability,
+            RoundPhase.Unmask,
+            RoundPhase.AwaitingFailure
+        ];
+        uint256[6] memory at = [uint256(0), WINDOW, 2 * WINDOW, 3 * WINDOW, UNMASK, END];
+        for (uint256 k = 0; k < 6; ++k) {
+            vm.warp(1_000_000 + at[k]);
             assertTrue(coordinator.roundView(taskId, 0).phase == expected[k], "phase");
         }
         assertEq(coordinator.roundView(taskId, 0).commitEnd, 1_000_000 + 2 * WINDOW, "commit end");
-        assertEq(coordinator.roundView(taskId, 0).revealEnd, 1_000_000 + 4 * WINDOW, "unmask end");
+        assertEq(coordinator.roundView(taskId, 0).revealEnd, 1_000_000 + END, "unmask end");
         assertTrue(coordinator.taskState(taskId).status == TaskStatus.Running, "running");
     }
 }

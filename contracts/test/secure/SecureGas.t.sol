@@ -10,7 +10,8 @@ import {LeafProof, TaskParams} from "../../src/FedTypes.sol";
 import {PositionalMerkle} from "../../src/libraries/PositionalMerkle.sol";
 import {BN254} from "../../src/secure/BN254.sol";
 import {SecureAggregation} from "../../src/secure/SecureAggregation.sol";
-import {SecureCoordinator} from "../../src/secure/SecureCoordinator.sol";
+import {ISecureCoordinator} from "../../src/secure/ISecureCoordinator.sol";
+import {Deployments} from "../utils/Deployments.sol";
 import {SecureFraudProof} from "../../src/secure/SecureTypes.sol";
 
 /// @dev Gas of one secure fraud proof for BENCHMARKS.md (run `forge test --match-contract SecureGasTest -vv`):
@@ -26,7 +27,7 @@ contract SecureGasTest is GasMeter {
     uint256 internal constant LEAF = 12_345;
 
     DevToken internal token;
-    SecureCoordinator internal coordinator;
+    ISecureCoordinator internal coordinator;
     address internal aggregator = address(0xA66);
     uint256 internal taskId;
     uint256 internal depth;
@@ -100,7 +101,7 @@ contract SecureGasTest is GasMeter {
         (cohort, every) = (cohort_, every_);
         vm.warp(1_000_000);
         token = new DevToken("Fed", "FED");
-        coordinator = new SecureCoordinator();
+        coordinator = Deployments.secure();
         depth = PositionalMerkle.depthFor(NUM_PARAMS, WORDS);
         TaskParams memory p;
         (p.commitWindow, p.revealWindow, p.proposeWindow, p.challengeWindow) =
@@ -110,6 +111,8 @@ contract SecureGasTest is GasMeter {
         (p.token, p.mode, p.scaleBits, p.wordsPerLeaf, p.clip) = (address(token), 1, 16, uint8(WORDS), 1 << 20);
         (p.numParams, p.serverLrBps, p.unbondingDelay) = (uint64(NUM_PARAMS), 10_000, 1);
         (p.aggregatorSlashBps, p.bountyBps, p.minStake, p.aggregatorBond) = (5000, 5000, 1e18, 100e18);
+        (p.missedRevealSlashBps, p.violationSlashBps, p.availabilityWindow, p.availabilityBond) =
+            (1000, 5000, uint32(WINDOW), 1e18);
         (p.rewardPerRound, p.neighbours, p.threshold, p.modelSpecHash) = (1e18, 8, 4, keccak256("spec"));
         (, bytes32 modelRoot) = _leaf(WORDS, "previous", 0);
         _fund(address(this));
@@ -132,28 +135,34 @@ contract SecureGasTest is GasMeter {
             (uint256 x, uint256 y) = _pk(i);
             vm.prank(_member(i));
             coordinator.commitShares(
-                taskId, i, x, y, SecureAggregation.selfSeedHash(_seed(i)), _word("bundle", i), _weight(i)
+                taskId, i, x, y, SecureAggregation.selfSeedHash(_seed(i)), abi.encodePacked(_word("bundle", i)), _weight(i)
             );
         }
         vm.warp(1_000_000 + 2 * WINDOW);
         for (uint256 i = 0; i < cohort; ++i) {
-            if (_dropped(i)) continue;
-            (uint256 x, uint256 y) = _pk(i);
-            (, bytes32 maskedRoot) = _leaf(2 * WORDS, "masked", i);
-            vm.prank(_member(i));
-            coordinator.upload(
-                taskId,
-                i,
-                x,
-                y,
-                SecureAggregation.selfSeedHash(_seed(i)),
-                _word("bundle", i),
-                _weight(i),
-                maskedRoot,
-                _word("masked blob", i)
-            );
+            if (!_dropped(i)) _upload(i);
         }
-        vm.warp(1_000_000 + 4 * WINDOW);
+        vm.warp(1_000_000 + 4 * WINDOW + 2 * WINDOW); // the availability phase lasts 2 * availabilityWindow
+    }
+
+    function _upload(uint256 i) internal {
+        (uint256 x, uint256 y) = _pk(i);
+        // before the prank: the calls that compute them (sha256, the tree helper) would take it
+        bytes32 bundleRef = _bundleRef(i);
+        bytes32 maskedRoot = _maskedRoot(i);
+        vm.prank(_member(i));
+        coordinator.upload(
+            taskId, i, x, y, SecureAggregation.selfSeedHash(_seed(i)), bundleRef, _weight(i), maskedRoot, bundleRef
+        );
+    }
+
+    function _maskedRoot(uint256 i) internal view returns (bytes32 root) {
+        (, root) = _leaf(2 * WORDS, "masked", i);
+    }
+
+    /// @dev Member i's share bundle reference: the sha256 of the bundle it committed.
+    function _bundleRef(uint256 i) internal pure returns (bytes32) {
+        return sha256(abi.encodePacked(_word("bundle", i)));
     }
 
     /// @dev The transcript (survivors' seeds, then the dropped members' keys where a survivor neighbours them)
@@ -180,7 +189,7 @@ contract SecureGasTest is GasMeter {
                 uint256 at = s * stride;
                 (entry[at], entry[at + 1], entry[at + 2]) = (head, bytes32(x), bytes32(y));
                 (entry[at + 3], entry[at + 4], entry[at + 5]) =
-                    (SecureAggregation.selfSeedHash(_seed(i)), _word("bundle", i), bytes32(_seed(i)));
+                    (SecureAggregation.selfSeedHash(_seed(i)), _bundleRef(i), bytes32(_seed(i)));
                 for (uint256 w = 0; w < 2 * WORDS; ++w) {
                     entry[at + 6 + w] = masked.words[w];
                 }
@@ -191,7 +200,7 @@ contract SecureGasTest is GasMeter {
             } else {
                 bytes32 key = _touchesSurvivor(i) ? bytes32(_secret(i)) : bytes32(0);
                 bytes32[6] memory entry = [
-                    head, bytes32(x), bytes32(y), SecureAggregation.selfSeedHash(_seed(i)), _word("bundle", i), key
+                    head, bytes32(x), bytes32(y), SecureAggregation.selfSeedHash(_seed(i)), _bundleRef(i), key
                 ];
                 for (uint256 w = 0; w < 6; ++w) {
                     proof.dropped[6 * d + w] = entry[w];

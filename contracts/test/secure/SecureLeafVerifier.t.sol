@@ -6,7 +6,7 @@ pragma solidity 0.8.37;
 
 import {SecureHarness} from "./SecureHarness.sol";
 import {SecureVectors} from "./SecureVectors.sol";
-import {IFedCoordinatorEvents} from "../../src/IFedCoordinator.sol";
+import {ICoordinatorEvents} from "../../src/ICoordinator.sol";
 import {ISecureLeafVerifierErrors} from "../../src/secure/ISecureLeafVerifier.sol";
 import {BN254} from "../../src/secure/BN254.sol";
 import {SecureAggregation} from "../../src/secure/SecureAggregation.sol";
@@ -100,23 +100,23 @@ contract SecureLeafVerifierTest is SecureVectors {
         (SecureLeafContext memory ctx, SecureFraudProof memory proof) = _honest();
         proof.previous.words[0] = bytes32(uint256(proof.previous.words[0]) ^ 1);
         _expectRevert(
-            ctx, proof, abi.encodeWithSelector(IFedCoordinatorEvents.InvalidMerkleProof.selector, type(uint256).max)
+            ctx, proof, abi.encodeWithSelector(ICoordinatorEvents.InvalidMerkleProof.selector, type(uint256).max)
         );
         (ctx, proof) = _honest();
         ctx.proposedRoot = keccak256("another proposal");
         _expectRevert(
-            ctx, proof, abi.encodeWithSelector(IFedCoordinatorEvents.InvalidMerkleProof.selector, type(uint256).max - 1)
+            ctx, proof, abi.encodeWithSelector(ICoordinatorEvents.InvalidMerkleProof.selector, type(uint256).max - 1)
         );
         (ctx, proof) = _honest();
         bytes32[] memory one = new bytes32[](1);
         proof.proposed.words = one;
         _expectRevert(
-            ctx, proof, abi.encodeWithSelector(IFedCoordinatorEvents.WrongLeafWidth.selector, 1, ctx.wordsPerLeaf)
+            ctx, proof, abi.encodeWithSelector(ICoordinatorEvents.WrongLeafWidth.selector, 1, ctx.wordsPerLeaf)
         );
         (ctx, proof) = _honest();
         ctx.leafIndex = 1 << ctx.depth;
         _expectRevert(
-            ctx, proof, abi.encodeWithSelector(IFedCoordinatorEvents.InvalidMerkleProof.selector, type(uint256).max)
+            ctx, proof, abi.encodeWithSelector(ICoordinatorEvents.InvalidMerkleProof.selector, type(uint256).max)
         );
     }
 
@@ -127,14 +127,14 @@ contract SecureLeafVerifierTest is SecureVectors {
         _expectRevert(
             ctx,
             proof,
-            abi.encodeWithSelector(IFedCoordinatorEvents.MalformedUpdateList.selector, proof.survivors.length, stride)
+            abi.encodeWithSelector(ICoordinatorEvents.MalformedUpdateList.selector, proof.survivors.length, stride)
         );
         (ctx, proof) = _honest();
         proof.survivors = _truncate(proof.survivors, proof.survivors.length - stride);
         _expectRevert(
             ctx,
             proof,
-            abi.encodeWithSelector(IFedCoordinatorEvents.IncompleteUpdateSet.selector, ctx.uploads - 1, ctx.uploads)
+            abi.encodeWithSelector(ICoordinatorEvents.IncompleteUpdateSet.selector, ctx.uploads - 1, ctx.uploads)
         );
     }
 
@@ -144,7 +144,7 @@ contract SecureLeafVerifierTest is SecureVectors {
         for (uint256 w = 0; w < stride; ++w) {
             (proof.survivors[w], proof.survivors[stride + w]) = (proof.survivors[stride + w], proof.survivors[w]);
         }
-        _expectRevert(ctx, proof, abi.encodeWithSelector(IFedCoordinatorEvents.UpdatesNotSorted.selector, 1));
+        _expectRevert(ctx, proof, abi.encodeWithSelector(ICoordinatorEvents.UpdatesNotSorted.selector, 1));
     }
 
     function test_droppedListShapeAndOrder() external {
@@ -178,7 +178,7 @@ contract SecureLeafVerifierTest is SecureVectors {
         );
         (ctx, proof) = _honest();
         proof.dropped[0] = bytes32(uint256(proof.dropped[0]) & ~uint256(type(uint32).max));
-        _expectRevert(ctx, proof, abi.encodeWithSelector(IFedCoordinatorEvents.ZeroSampleCount.selector));
+        _expectRevert(ctx, proof, abi.encodeWithSelector(ICoordinatorEvents.ZeroSampleCount.selector));
     }
 
     function test_theProofMustCarryTheProposalsTranscript() external view {

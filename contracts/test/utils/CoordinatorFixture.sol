@@ -7,7 +7,8 @@ pragma solidity 0.8.37;
 import {TestBase} from "./TestBase.sol";
 import {Trees} from "./Trees.sol";
 import {DevToken} from "../../src/DevToken.sol";
-import {FedCoordinator} from "../../src/FedCoordinator.sol";
+import {IFedCoordinator} from "../../src/IFedCoordinator.sol";
+import {Deployments} from "./Deployments.sol";
 import {AggregateFraudProof, LeafProof, RoundView, TaskParams} from "../../src/FedTypes.sol";
 import {UpdateLeaf, UpdateLists} from "./UpdateLists.sol";
 import {Lanes} from "../../src/libraries/Lanes.sol";
@@ -20,13 +21,14 @@ abstract contract CoordinatorFixture is TestBase {
     uint256 internal constant STAKE = 100e18;
     uint256 internal constant BOND = 1000e18;
     uint256 internal constant REWARD = 10e18;
+    uint256 internal constant DEPOSIT = 5e18;
     uint256 internal constant CLIP = 1000;
     uint256 internal constant PARAMS = 12;
     uint256 internal constant LEAVES = 2;
 
     DevToken internal token;
     ProtocolHarness internal harness;
-    FedCoordinator internal coordinator;
+    IFedCoordinator internal coordinator;
     address internal requester = address(0xA11CE);
     address internal aggregator = address(0xA66);
     address internal watcher = address(0x7A7C4);
@@ -41,7 +43,7 @@ abstract contract CoordinatorFixture is TestBase {
         vm.warp(1_000_000);
         token = new DevToken("Fed", "FED");
         harness = new ProtocolHarness();
-        coordinator = new FedCoordinator();
+        coordinator = Deployments.plain();
         for (uint256 i = 1; i <= 4; ++i) {
             members.push(address(uint160(0x1000 + i)));
         }
@@ -66,6 +68,8 @@ abstract contract CoordinatorFixture is TestBase {
         p.revealWindow = uint32(WINDOW);
         p.proposeWindow = uint32(WINDOW);
         p.challengeWindow = uint32(WINDOW);
+        p.availabilityWindow = uint32(WINDOW);
+        p.availabilityBond = uint96(DEPOSIT);
         p.cohortCap = 8;
         p.minParticipants = 2;
         p.sampleCap = 1000;
