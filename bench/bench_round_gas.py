@@ -41,7 +41,7 @@ def task_params(token: str, cohort: int) -> TaskParams:
         allowlist=False, missed_reveal_slash_bps=1000, silence_slash_bps=100, violation_slash_bps=1000,
         aggregator_slash_bps=5000, bounty_bps=5000, aggregator_fee_bps=500, propose_window=WINDOW,
         challenge_window=WINDOW, num_rounds=100, aggregator_bond=BOND, reward_per_round=10**18,
-        model_spec_hash=b"\x07" * 32,
+        availability_window=WINDOW, availability_bond=10**18, model_spec_hash=b"\x07" * 32,
     )
 
 

@@ -54,11 +54,14 @@ round = 2
 
 
 REDUCED_SECURE_DEMO = """
-# The secure demo at reduced size: 4 hospitals (a complete graph that survives one dropout), 4 rounds, both
-# scripted incidents, and a round after the dropout's so that its slash falls inside the run.
+# The secure demo at reduced size: 4 hospitals (a complete graph that survives one dropout), 4 rounds, the
+# three scripted incidents, and a round after the dropout's so that its slash falls inside the run.
 rounds = 4
 [data]
 hospitals = 4
+[[adversaries]]
+kind = "withholding_aggregator"
+round = 0
 [[adversaries]]
 kind = "cheating_aggregator"
 round = 1

@@ -20,7 +20,8 @@ def params(token: str) -> TaskParams:
         scale_bits=8, words_per_leaf=1, clip=100, num_params=20, server_lr_bps=10_000, unbonding_delay=10,
         allowlist=False, missed_reveal_slash_bps=1_000, silence_slash_bps=100, violation_slash_bps=1_000,
         aggregator_slash_bps=1_000, bounty_bps=1_000, aggregator_fee_bps=100, min_stake=10, aggregator_bond=10,
-        reward_per_round=1_000, model_spec_hash=b"\x07" * 32,
+        reward_per_round=1_000, availability_window=WINDOW, availability_bond=5,
+        model_spec_hash=b"\x07" * 32,
     )
 
 

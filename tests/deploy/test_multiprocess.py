@@ -55,8 +55,9 @@ ROUNDS = 3
 # killed one time to start again. A hospital that starts too late for round 0 joins in round 1.
 COMMIT_WINDOW = 40
 REVEAL_WINDOW = 12
-PROPOSE_WINDOW = 8
-CHALLENGE_WINDOW = 5
+PROPOSE_WINDOW = 10  # every window is at least MIN_WINDOW_SECONDS (10 s)
+CHALLENGE_WINDOW = 10
+AVAILABILITY_WINDOW = 10  # secure rounds spend two of them between upload and unmask
 ROUND_SECONDS = COMMIT_WINDOW + REVEAL_WINDOW + PROPOSE_WINDOW + CHALLENGE_WINDOW
 KEYSTORE_PASSWORD = "correct horse battery staple 42"
 POLL = "1"
@@ -81,6 +82,7 @@ commit_window = {commit_window}
 reveal_window = {reveal_window}
 propose_window = {PROPOSE_WINDOW}
 challenge_window = {CHALLENGE_WINDOW}
+availability_window = {AVAILABILITY_WINDOW}
 unbonding_delay = 60
 min_participants = 2
 min_stake = 10
@@ -176,6 +178,7 @@ def assert_status_matches_chain(report: dict[str, Any], coordinator: Coordinator
                             for address in coordinator.aggregators(TASK)
                             for record in [coordinator.aggregator(TASK, address)]],
             "pool": state.pool, "owed_rewards": state.owed_rewards,
+            "challenges": [], "disputes": [],  # nobody withholds anything in these runs
         }
         if isinstance(coordinator, SecureCoordinator):
             announced = [entry.participant for entry in coordinator.unmask_announcements(TASK, round)]
@@ -353,12 +356,14 @@ def _settle_and_verify(setting: Deployment, coordinator: Coordinator, token: Tok
 
 SECURE_ROUNDS = 2
 # A secure round is two commit windows (advertise, then train and commit shares), two reveal windows (upload,
-# then unmask), a propose and a challenge window: 2 x 25 + 2 x 8 + 8 + 5 = 79 s. Round 0's advertise window
+# then unmask) with two availability windows between them, a propose and a challenge window:
+# 2 x 25 + 2 x 10 + 2 x 10 + 10 + 10 = 110 s. Round 0's advertise window
 # leaves the three hospital processes time to start and advertise (15 to 18 s on two busy cores: each loads
 # torch and scikit-learn); every later step of a hospital takes a second or two of its window.
 SECURE_COMMIT_WINDOW = 25
-SECURE_REVEAL_WINDOW = 8
-SECURE_ROUND_SECONDS = 2 * SECURE_COMMIT_WINDOW + 2 * SECURE_REVEAL_WINDOW + PROPOSE_WINDOW + CHALLENGE_WINDOW
+SECURE_REVEAL_WINDOW = 10
+SECURE_ROUND_SECONDS = (2 * SECURE_COMMIT_WINDOW + 2 * SECURE_REVEAL_WINDOW + 2 * AVAILABILITY_WINDOW + PROPOSE_WINDOW
+                        + CHALLENGE_WINDOW)
 SECURE_HOSPITALS = (1, 2, 3)
 SECURE_PHASES = ("ADVERTISE", "COMMIT", "UPLOAD", "UNMASK")
 SECURE_TASK_TOML = task_toml(mode="secure", rounds=SECURE_ROUNDS, commit_window=SECURE_COMMIT_WINDOW,

@@ -31,6 +31,7 @@ WINDOW = 100
 STAKE = 10**18
 BOND = 2 * 10**18
 REWARD = 10**18
+DEPOSIT = 10**17
 FUNDS = 10**21
 NUM_CLIENTS = 4
 MODEL = ModelSpec("logreg", in_features=30, num_classes=2)
@@ -40,8 +41,8 @@ NEIGHBOURS, THRESHOLD = 4, 2
 """Secure tasks: with 4 clients the graph is complete, and a round survives one dropout (each survivor keeps 2
 surviving neighbours) but not two."""
 
-__all__ = ["BOND", "FUNDS", "NEIGHBOURS", "NUM_CLIENTS", "REWARD", "STAKE", "THRESHOLD", "WINDOW", "Federation",
-           "earned", "make_federation", "secure_task_template"]
+__all__ = ["BOND", "DEPOSIT", "FUNDS", "NEIGHBOURS", "NUM_CLIENTS", "REWARD", "STAKE", "THRESHOLD", "WINDOW",
+           "Federation", "earned", "make_federation", "secure_task_template"]
 
 
 def task_template(num_rounds: int) -> TaskParams:
@@ -53,7 +54,7 @@ def task_template(num_rounds: int) -> TaskParams:
         server_lr_bps=10_000, unbonding_delay=WINDOW, allowlist=False, missed_reveal_slash_bps=1_000,
         silence_slash_bps=500, violation_slash_bps=5_000, aggregator_slash_bps=5_000, bounty_bps=2_000,
         aggregator_fee_bps=500, min_stake=STAKE, aggregator_bond=BOND, reward_per_round=REWARD,
-        model_spec_hash=bytes(32),
+        availability_window=WINDOW, availability_bond=DEPOSIT, model_spec_hash=bytes(32),
     )
 
 

@@ -32,10 +32,12 @@ def record_updates(participant: BaseParticipant) -> Trained:
 
 
 def uploaders(federation: Federation, round: int) -> list[str]:
-    """The survivors of secure ``round``: who uploaded, from its Uploaded events."""
+    """The survivors of secure ``round``: who uploaded (its Uploaded events), less those whose masked vector was
+    dropped as unavailable (its InputUnavailable events)."""
     logs = federation.coordinator.contract.events.Uploaded().get_logs(
         from_block=0, argument_filters={"taskId": federation.task_id, "round": round})
-    return [str(log.args.participant) for log in logs]
+    dropped = set(federation.coordinator.unavailable_inputs(federation.task_id, round))
+    return [str(log.args.participant) for log in logs if str(log.args.participant) not in dropped]
 
 
 def plain_anchor(federation: Federation, previous_ref: bytes,

@@ -11,11 +11,14 @@ from fedchain.commit.merkle import MerkleTree
 from fedchain.storage import BlobHeader, blob_ref, decode_blob, encode_blob
 
 
-def recompute_anchor(federation: Federation, round: int, previous_ref: bytes) -> tuple[bytes, bytes]:
-    """Root and blob reference of round ``round``'s model, rebuilt from raw blobs without fedchain.roles."""
+def recompute_anchor(federation: Federation, round: int, previous_ref: bytes,
+                     excluded: frozenset[str] = frozenset()) -> tuple[bytes, bytes]:
+    """Root and blob reference of round ``round``'s model, rebuilt from raw blobs without fedchain.roles, over
+    every reveal but those of ``excluded`` participants."""
     params = federation.coordinator.task_params(federation.task_id)
     previous = decode_blob(federation.store.get(previous_ref), ref=previous_ref)
-    reveals = federation.coordinator.reveals(federation.task_id, round)
+    reveals = [reveal for reveal in federation.coordinator.reveals(federation.task_id, round)
+               if reveal.participant not in excluded]
     updates = [decode_blob(federation.store.get(reveal.blob_ref), ref=reveal.blob_ref).vector for reveal in reveals]
     model = FedAvg(params.sample_cap, params.server_lr_bps).aggregate(
         previous.vector, updates, [reveal.sample_count for reveal in reveals])

@@ -73,7 +73,8 @@ def test_the_contract_agrees_with_fedavg_leaf_by_leaf(verifier: tuple[Chain, Con
     wrong[position] += 1
     assert first_differing_leaf(correct, wrong, LAYOUT) == position // LAYOUT.coords_per_leaf
     for proposed, differs in ((correct, False), (wrong, True)):
-        proof = aggregate_fraud_proof(position // LAYOUT.coords_per_leaf, LAYOUT, old, proposed, included)
+        proof = aggregate_fraud_proof(position // LAYOUT.coords_per_leaf, LAYOUT, old, MerkleTree(proposed, LAYOUT),
+                                      included)
         ctx = context(proof.leaf_index, MerkleTree(old, LAYOUT).root, MerkleTree(proposed, LAYOUT).root, sum(counts))
         found, participants, entries = chain.call(contract.functions.proposalDiffers(ctx, proof.as_abi()))
         assert found is differs

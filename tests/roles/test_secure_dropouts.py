@@ -47,7 +47,12 @@ def test_a_round_with_one_dropout_finalizes_with_the_survivors_exact_aggregate(
                     if log.args.member == dropper.address)
     if before == SecureStep.COMMIT:
         assert dropper.address not in survivors and len(transcript) == NUM_CLIENTS - 1
-        assert not watcher.actions and stake + withdrawn == STAKE, "advertising alone is never punished"
+        # sitting in the cohort without committing costs the missed-input slash (the round had more than t
+        # commitments, so every advertised member could have shared its secrets)
+        assert watcher.actions == [f"slashMissedReveal 0 {dropper.address}"], "slashed once, with the bounty"
+        (slash,) = events(federation, "MissedRevealSlashed")
+        assert (slash.args.slashed, slash.args.bounty) == (MISSED_UPLOAD_SLASH, BOUNTY)
+        assert stake + withdrawn == STAKE - MISSED_UPLOAD_SLASH
     elif before == SecureStep.UPLOAD:
         assert dropper.address not in survivors and len(transcript) == NUM_CLIENTS
         (advert,) = [log for log in events(federation, "Advertised") if log.args.participant == dropper.address]

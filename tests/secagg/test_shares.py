@@ -247,3 +247,23 @@ def test_unmask_bundle_format() -> None:
         UnmaskBundle.decode(big_seed)
     with pytest.raises(ShareError, match="element of F_r"):
         replace(bundle, shares={owner_a: (ShareKind.SELF_SEED, GROUP_ORDER)}).encode()
+
+
+def test_a_neighbour_advertising_a_low_order_key_cannot_stop_the_owner_from_sharing(
+        parties: list[Party], keys_round: SecureRound) -> None:
+    """A member whose X25519 key admits no channel (the all-zero point) only loses its own shares: the owner's
+    bundle is still built, the same on every rebuild, and every other neighbour opens its shares."""
+    owner = keys_round.member(parties[0].address)
+    attacker, *honest = keys_round.neighbours(owner)
+    advertised = tuple(replace(member, encryption=bytes(32)) if member.index == attacker.index else member
+                       for member in keys_round.advertised)
+    poisoned = SecureRound(SEED, PARAMS, advertised)
+    randomness = new_share_randomness(PARAMS.threshold)
+    bundle = bundle_of(poisoned, parties[0], randomness)
+    assert bundle == bundle_of(poisoned, parties[0], randomness)
+    for neighbour in honest:
+        open_shares(round=poisoned, receiver=poisoned.member(parties[neighbour.index].address),
+                    keys=parties[neighbour.index].keys, sender=poisoned.member(parties[0].address), bundle=bundle)
+    with pytest.raises(ShareError, match="advertised keys"):  # it holds no key pair for what it advertised
+        open_shares(round=poisoned, receiver=poisoned.member(parties[attacker.index].address),
+                    keys=parties[attacker.index].keys, sender=poisoned.member(parties[0].address), bundle=bundle)

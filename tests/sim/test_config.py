@@ -27,13 +27,15 @@ def test_the_defaults_are_the_demo() -> None:
                                                                                              "breast_cancer")
     assert config.chain.backend == "embedded" and config.mode == "secure"
     assert {(a.kind, a.round, a.hospital, a.phase) for a in config.adversaries} == {
-        ("cheating_aggregator", 4, None, None), ("dropping_hospital", 9, 2, "before_upload")}
+        ("cheating_aggregator", 4, None, None), ("withholding_aggregator", 6, None, None),
+        ("dropping_hospital", 9, 2, "before_upload")}
 
 
 def test_the_plain_demo_keeps_its_incidents() -> None:
     config = demo_config("plain")
     assert config == parse_config({"mode": "plain"})
-    assert {a.kind for a in config.adversaries} == {"cheating_aggregator", "out_of_range_hospital"}
+    assert {a.kind for a in config.adversaries} == {"cheating_aggregator", "withholding_aggregator",
+                                                    "out_of_range_hospital"}
     assert task_template(config, hospitals=5).mode == Mode.PLAIN
 
 
@@ -116,7 +118,7 @@ def test_a_file_overrides_only_what_it_states(tmp_path: Path) -> None:
         ({"adversaries": [{"kind": "dropping_hospital", "round": 1, "hospital": 0, "phase": "before_commit"},
                           {"kind": "dropping_hospital", "round": 2, "hospital": 0, "phase": "during_unmask"}]},
          "adversaries[1].kind: hospital 0 is already 'dropping_hospital before_commit'"),
-        ({"rounds": 5}, "adversaries[1].round: 9 is not a round of a 5-round task (these are the demo's"),
+        ({"rounds": 5}, "adversaries[1].round: 6 is not a round of a 5-round task (these are the demo's"),
         ({"adversaries": [{"kind": "cheating_aggregator"}]}, "adversaries[0].round: required"),
         ({"mode": "plain", "adversaries": [{"kind": "silent_hospital", "round": 1}]},
          "adversaries[0].hospital: required"),

@@ -99,7 +99,8 @@ def test_baselines_and_chain_are_reported(reduced_demo: DemoRun) -> None:
     mean = sum(row["accuracy"] for row in baselines["local"].values()) / 3
     assert abs(baselines["local_mean_accuracy"] - mean) < 1e-12
     assert report["chain"]["backend"] == "embedded" and report["chain"]["task_id"] == 1
-    assert set(report["chain"]["contracts"]) == {"FedCoordinator", "LeafVerifier", "DevToken"}
+    assert set(report["chain"]["contracts"]) == {"FedCoordinator", "LeafVerifier", "Registry", "Availability",
+                                                 "DevToken"}
     assert [h["misbehaviour"] is not None for h in report["hospitals"]] == [False, True, False]
     assert report["config"]["rounds"] == 3 and report["config"]["data"]["hospitals"] == 3
 

@@ -21,7 +21,8 @@ def by_round(demo: DemoRun, index: int) -> dict[str, Any]:
 def test_it_ran_in_secure_mode_and_every_round_finalized(reduced_secure_demo: DemoRun) -> None:
     report = reduced_secure_demo.report
     assert report["mode"] == report["config"]["mode"] == "secure"
-    assert set(report["chain"]["contracts"]) == {"SecureCoordinator", "SecureLeafVerifier", "DevToken"}
+    assert set(report["chain"]["contracts"]) == {"SecureCoordinator", "SecureLeafVerifier", "Registry",
+                                                 "Availability", "DevToken"}
     assert [row["status"] for row in report["rounds"]] == ["finalized"] * 4
     for row in report["rounds"]:
         for kind in ROUND_KINDS:
@@ -43,7 +44,22 @@ def test_the_cheating_aggregator_is_proven_wrong_slashed_and_the_round_reaggrega
         "aggregator-b", "wrong_aggregate", 1, "watcher")
     assert slash["amount"] == BOND * HALF // 10_000 and slash["bounty"] == slash["amount"] * BOUNTY // 10_000
     assert sorted(row["participants"]) == HOSPITALS
-    assert all(not other["reaggregated"] for other in reduced_secure_demo.report["rounds"] if other["index"] != 1)
+    assert all(not other["reaggregated"] for other in reduced_secure_demo.report["rounds"]
+               if other["index"] not in (0, 1))
+
+
+def test_the_withholding_aggregator_is_disputed_rejected_unopened_and_slashed(reduced_secure_demo: DemoRun) -> None:
+    row = by_round(reduced_secure_demo, 0)
+    assert [(p["aggregator"], p["outcome"]) for p in row["proposals"]] == [
+        ("aggregator-b", "rejected"), ("aggregator-a", "finalized")]
+    assert row["reaggregated"] and row["status"] == "finalized"
+    assert row["gas"]["openDispute"] > 21_000 and row["gas"]["settleDispute"] > 21_000
+    assert "challengeAggregate" not in row["gas"], "no fraud proof: nobody could open the withheld tree"
+    (slash,) = row["slashes"]
+    assert (slash["name"], slash["kind"], slash["round"], slash["challenger"]) == (
+        "aggregator-b", "withheld_model", 0, "watcher")
+    assert slash["amount"] == BOND * HALF // 10_000 and slash["bounty"] == slash["amount"] * BOUNTY // 10_000
+    assert "withheld" in slash["reason"]
 
 
 def test_the_dropped_hospital_is_unmasked_around_and_slashed_after_the_upload_deadline(
@@ -60,7 +76,7 @@ def test_the_dropped_hospital_is_unmasked_around_and_slashed_after_the_upload_de
     assert "hospital-1" in next_round["participants"], "it came back in the next round"
     hospitals = {h["name"]: h["misbehaviour"] for h in reduced_secure_demo.report["hospitals"]}
     assert hospitals["hospital-1"] == "dropping_hospital (before upload) in round(s) 2"
-    assert [s["name"] for s in reduced_secure_demo.report["slashes"]] == ["aggregator-b", "hospital-1"]
+    assert [s["name"] for s in reduced_secure_demo.report["slashes"]] == ["aggregator-b", "aggregator-b", "hospital-1"]
 
 
 def test_balances_add_up(reduced_secure_demo: DemoRun) -> None:
@@ -70,7 +86,8 @@ def test_balances_add_up(reduced_secure_demo: DemoRun) -> None:
         assert held == (row["funded"] + row["rewards_claimed"] + row["fees_claimed"] + row["bounties"]
                         - row["slashed"] - row["escrow"] + row["pool_withdrawn"])
     assert balances["hospital-1"]["stake"] + balances["hospital-1"]["withdrawn"] == STAKE - STAKE * TENTH // 10_000
-    assert balances["watcher"]["bounties"] == (BOND * HALF + STAKE * TENTH) // 10_000 * BOUNTY // 10_000
+    aggregator_bounty = BOND * HALF // 10_000 * BOUNTY // 10_000
+    assert balances["watcher"]["bounties"] == 2 * aggregator_bounty + STAKE * TENTH // 10_000 * BOUNTY // 10_000
     for hospital in HOSPITALS:
         credited = sum(row["rewards"].get(hospital, 0) for row in reduced_secure_demo.report["rounds"])
         assert balances[hospital]["rewards_claimed"] + balances[hospital]["rewards_unclaimed"] == credited > 0

@@ -1,4 +1,4 @@
-"""A thin typed client over the FedCoordinator contract (docs/protocol.md §7-9; the Solidity is final).
+"""A thin typed client over the coordinator contracts (docs/protocol.md §7-11; the Solidity is final).
 
 One method per view and per transaction, each transaction sent through :meth:`Chain.send` with a
 descriptive ``kind`` label so the gas report can group by action. Structs come back as frozen
@@ -22,9 +22,13 @@ from web3.types import TxReceipt
 
 from fedchain.chain.connection import Chain
 from fedchain.chain.errors import ContractRevertError
+from fedchain.commit.chunks import Chunk
 
 COORDINATOR_CONTRACT = "FedCoordinator"
+COORDINATOR_INTERFACE = "IFedCoordinator"
 LEAF_VERIFIER_CONTRACT = "LeafVerifier"
+REGISTRY_CONTRACT = "Registry"
+AVAILABILITY_CONTRACT = "Availability"
 TOKEN_CONTRACT = "DevToken"
 FIRST_BLOCK = 0
 DEV_TOKEN_NAME = "Fedchain Dev Token"
@@ -64,6 +68,7 @@ class RoundPhase(IntEnum):
     ADVERTISE = 10
     UPLOAD = 11
     UNMASK = 12
+    AVAILABILITY = 13
 
 
 class EntryState(IntEnum):
@@ -75,6 +80,33 @@ class EntryState(IntEnum):
     DROPPED = 3
     FORFEITED = 4
     ADVERTISED = 5
+
+
+class ChallengeStatus(IntEnum):
+    """State of an availability challenge on a round input (FedTypes.ChallengeStatus)."""
+
+    NONE = 0
+    OPEN = 1
+    RESOLVED = 2
+    UNAVAILABLE = 3
+
+
+class DisputeStatus(IntEnum):
+    """State of a model dispute (FedTypes.DisputeStatus)."""
+
+    NONE = 0
+    AWAITING_ANSWER = 1
+    AWAITING_CHOICE = 2
+    LEAF_OPENED = 3
+    SETTLED = 4
+
+
+class DisputeOutcome(IntEnum):
+    """How a model dispute ended (FedTypes.DisputeOutcome)."""
+
+    MOOT = 0
+    PROPOSAL_UNOPENED = 1
+    CHALLENGER_LAPSED = 2
 
 
 class Mode(IntEnum):
@@ -123,7 +155,9 @@ class TaskParams:
     challenge_window: int
     num_rounds: int
     aggregator_bond: int
+    availability_window: int
     reward_per_round: int
+    availability_bond: int
     neighbours: int = 0
     threshold: int = 0
     model_spec_hash: bytes
@@ -167,10 +201,14 @@ class RoundView:
     included: int
     total_weight: int
     status: RoundStatus
+    proposals: int
+    open_challenges: int
+    open_disputes: int
     aggregator: str
     reward_per_weight: int
     proposed_root: bytes
     proposed_blob_ref: bytes
+    settled_at: int
     phase: RoundPhase
     commit_end: int
     reveal_end: int
@@ -182,6 +220,72 @@ class RoundView:
     def has_proposal(self) -> bool:
         """Whether a proposal is pending."""
         return self.proposed_at != 0
+
+
+@dataclass(frozen=True)
+class InputChallenge:
+    """An availability challenge on one member's input of one round (FedTypes.InputChallenge)."""
+
+    challenger: str
+    deadline: int
+    chunks_posted: int
+    leaf_words: int
+    status: ChallengeStatus
+    root: bytes
+    bound_entry: bytes
+    dropped_entry: bytes
+    weight: int
+    index: int
+    chunks: int
+    chunk_levels: int
+
+
+@dataclass(frozen=True)
+class Dispute:
+    """A challenger's model dispute in one round (FedTypes.Dispute)."""
+
+    deadline: int
+    index: int
+    proposal: int
+    level: int
+    status: DisputeStatus
+    node: bytes
+
+
+@dataclass(frozen=True)
+class ChallengeOpened:
+    """One InputChallenged event."""
+
+    owner: str
+    challenger: str
+    root: bytes
+    chunks: int
+    deadline: int
+
+
+@dataclass(frozen=True)
+class PostedChunk:
+    """One ChunkPosted event: a chunk of a challenged input, on chain."""
+
+    owner: str
+    chunk: Chunk
+    poster: str
+
+
+@dataclass(frozen=True)
+class DisputeStep:
+    """One step of a model dispute as its events tell it: ``kind`` is "opened", "answered" (``left``,
+    ``right`` are the node's children), "descended" (``node`` the chosen child) or "leaf" (``words``)."""
+
+    kind: str
+    challenger: str
+    level: int
+    index: int
+    deadline: int
+    left: bytes = b""
+    right: bytes = b""
+    node: bytes = b""
+    words: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -286,33 +390,40 @@ def _record(cls: type[Any], raw: Sequence[Any]) -> Any:
     """Build dataclass ``cls`` from an ABI tuple, converting enum fields by their annotation."""
     values = []
     for spec, value in zip(fields(cls), raw, strict=True):
-        kind = {"TaskStatus": TaskStatus, "RoundStatus": RoundStatus, "RoundPhase": RoundPhase}.get(str(spec.type))
+        kind = {"TaskStatus": TaskStatus, "RoundStatus": RoundStatus, "RoundPhase": RoundPhase,
+                "ChallengeStatus": ChallengeStatus, "DisputeStatus": DisputeStatus}.get(str(spec.type))
         values.append(kind(value) if kind is not None else value)
     return cls(*values)
 
 
 class CoordinatorClient:
-    """What every coordinator contract shares (CoordinatorBase): tasks, stakes, bonds, the proposal lifecycle,
-    rewards, slashing, views and events. :class:`Coordinator` (plain mode) and
+    """What every coordinator contract shares (ICoordinator: CoordinatorBase and its Registry and Availability
+    modules): tasks, stakes, bonds, the proposal lifecycle, rewards, slashing, availability challenges, model
+    disputes, views and events. :class:`Coordinator` (plain mode) and
     :class:`fedchain.chain.secure_coordinator.SecureCoordinator` add their rounds.
 
-    Each kind names its contract, the mode of its tasks, and the stateless verifier its constructor deploys
-    (``VERIFIER``, whose address the view ``VERIFIER_VIEW`` returns): only that kind of coordinator answers
-    that view, which is how :meth:`deployed_at` tells the kinds apart on chain."""
+    Each kind names its contract, the interface it is called through (``INTERFACE``: its whole ABI, modules
+    included), the mode of its tasks, and the stateless verifier its constructor deploys (``VERIFIER``, whose
+    address the view ``VERIFIER_VIEW`` returns): only that kind of coordinator answers that view, which is how
+    :meth:`deployed_at` tells the kinds apart on chain."""
 
     CONTRACT: ClassVar[str]
+    INTERFACE: ClassVar[str]
     MODE: ClassVar[Mode]
     VERIFIER: ClassVar[str]
     VERIFIER_VIEW: ClassVar[str]
 
     def __init__(self, chain: Chain, address: str) -> None:
         self.chain = chain
-        self.contract: Contract = chain.contract(self.CONTRACT, address)
+        self.contract: Contract = chain.contract(self.INTERFACE, address)
 
     @classmethod
     def deploy(cls, chain: Chain, *, sender: LocalAccount | None = None) -> Self:
-        """Deploy a fresh coordinator (its constructor deploys its stateless helpers)."""
-        return cls(chain, chain.deploy(cls.CONTRACT, sender=sender).address)
+        """Deploy a fresh coordinator: its Registry and Availability modules first, then the coordinator with
+        their addresses (its constructor deploys its stateless helpers)."""
+        registry = chain.deploy(REGISTRY_CONTRACT, sender=sender).address
+        availability = chain.deploy(AVAILABILITY_CONTRACT, sender=sender).address
+        return cls(chain, chain.deploy(cls.CONTRACT, registry, availability, sender=sender).address)
 
     @classmethod
     def deployed_at(cls, chain: Chain, address: str) -> bool:
@@ -334,8 +445,10 @@ class CoordinatorClient:
         return str(self.chain.call(getattr(self.contract.functions, self.VERIFIER_VIEW)()))
 
     def deployed_contracts(self) -> dict[str, str]:
-        """This coordinator and the verifier it deployed, by contract name."""
-        return {self.CONTRACT: self.address, self.VERIFIER: self.verifier_address()}
+        """This coordinator, its modules and the verifier it deployed, by contract name."""
+        return {self.CONTRACT: self.address, self.VERIFIER: self.verifier_address(),
+                REGISTRY_CONTRACT: str(self.chain.call(self.contract.functions.REGISTRY())),
+                AVAILABILITY_CONTRACT: str(self.chain.call(self.contract.functions.AVAILABILITY()))}
 
     # -- views ------------------------------------------------------------------------------------------
 
@@ -382,12 +495,23 @@ class CoordinatorClient:
         return int(self.chain.call(self.contract.functions.feesOf(task_id, Web3.to_checksum_address(aggregator))))
 
     def idle_at(self, task_id: int) -> int:
-        """Chain time from which anyone may end the task as idle (its current round started too long ago)."""
-        params = self.task_params(task_id)
-        start = self.round_view(task_id, self.task_state(task_id).current_round).start
-        span = params.commit_window + params.reveal_window + params.propose_window + params.challenge_window
-        spans = int(self.chain.call(self.contract.functions.IDLE_ROUND_SPANS()))
-        return start + spans * span
+        """Chain time from which anyone may end the running task as idle (2^256 - 1 while its round cannot idle:
+        a proposal pending or an availability challenge open)."""
+        return int(self.chain.call(self.contract.functions.idleAt(task_id)))
+
+    def input_challenge(self, task_id: int, round: int, owner: str) -> InputChallenge:
+        """The availability challenge on ``owner``'s input of ``round`` (status NONE if none)."""
+        call = self.contract.functions.inputChallenge(task_id, round, Web3.to_checksum_address(owner))
+        raw = self.chain.call(call)
+        return InputChallenge(str(raw[0]), int(raw[1]), int(raw[2]), int(raw[3]), ChallengeStatus(raw[4]),
+                              bytes(raw[5]), bytes(raw[6]), bytes(raw[7]), int(raw[8]), int(raw[9]), int(raw[10]),
+                              int(raw[11]))
+
+    def dispute(self, task_id: int, round: int, challenger: str) -> Dispute:
+        """``challenger``'s model dispute in ``round`` (status NONE if none)."""
+        call = self.contract.functions.disputeOf(task_id, round, Web3.to_checksum_address(challenger))
+        deadline, index, proposal, level, status, node = self.chain.call(call)
+        return Dispute(int(deadline), int(index), int(proposal), int(level), DisputeStatus(status), bytes(node))
 
     # -- events -----------------------------------------------------------------------------------------
 
@@ -413,12 +537,60 @@ class CoordinatorClient:
                                block=int(log.blockNumber))
                 for log in self._logs("RoundFinalized", taskId=task_id)]
 
+    def challenges_opened(self, task_id: int, round: int) -> list[ChallengeOpened]:
+        """Every InputChallenged event of ``round``, in chain order."""
+        return [ChallengeOpened(owner=str(log.args.owner), challenger=str(log.args.challenger),
+                                root=bytes(log.args.root), chunks=int(log.args.chunks),
+                                deadline=int(log.args.deadline))
+                for log in self._logs("InputChallenged", taskId=task_id, round=round)]
+
+    def posted_chunks(self, task_id: int, round: int, owner: str) -> list[PostedChunk]:
+        """Every ChunkPosted event of ``owner``'s challenged input of ``round``, in chain order."""
+        logs = self._logs("ChunkPosted", taskId=task_id, round=round, owner=Web3.to_checksum_address(owner))
+        return [PostedChunk(owner=str(log.args.owner), poster=str(log.args.poster),
+                            chunk=Chunk(index=int(log.args.chunkIndex),
+                                        words=tuple(bytes(word) for word in log.args.words),
+                                        path=tuple(bytes(word) for word in log.args.path)))
+                for log in logs]
+
+    def unavailable_inputs(self, task_id: int, round: int) -> list[str]:
+        """The members whose input of ``round`` was dropped as unavailable (InputUnavailable), in chain order."""
+        return [str(log.args.owner) for log in self._logs("InputUnavailable", taskId=task_id, round=round)]
+
+    def dispute_steps(self, task_id: int, round: int, challenger: str | None = None) -> list[DisputeStep]:
+        """Every model-dispute event of ``round`` (of ``challenger`` only, if given), in chain order."""
+        filters: dict[str, Any] = {"taskId": task_id, "round": round}
+        if challenger is not None:
+            filters["challenger"] = Web3.to_checksum_address(challenger)
+        steps: list[tuple[tuple[int, int], DisputeStep]] = []
+        for event in ("DisputeOpened", "DisputeAnswered", "DisputeDescended", "DisputeLeafOpened"):
+            for log in self._logs(event, **filters):
+                args = log.args
+                if event == "DisputeOpened":
+                    step = DisputeStep("opened", str(args.challenger), -1, 0, int(args.deadline))
+                elif event == "DisputeAnswered":
+                    step = DisputeStep("answered", str(args.challenger), int(args.level), int(args.index),
+                                       int(args.deadline), left=bytes(args.left), right=bytes(args.right))
+                elif event == "DisputeDescended":
+                    step = DisputeStep("descended", str(args.challenger), int(args.level), int(args.index),
+                                       int(args.deadline), node=bytes(args.node))
+                else:
+                    step = DisputeStep("leaf", str(args.challenger), 0, int(args.index), int(args.deadline),
+                                       words=tuple(bytes(word) for word in args.words))
+                steps.append(((int(log.blockNumber), int(log.logIndex)), step))
+        return [step for _, step in sorted(steps, key=lambda item: item[0])]
+
+    def disputed_rounds(self, task_id: int, challenger: str) -> list[int]:
+        """The rounds in which ``challenger`` opened a model dispute, in chain order, each once."""
+        logs = self._logs("DisputeOpened", taskId=task_id, challenger=Web3.to_checksum_address(challenger))
+        return list(dict.fromkeys(int(log.args.round) for log in logs))
+
     def created_task_id(self, receipt: TxReceipt) -> int:
         """The id of the task a createTask receipt created."""
         (event,) = self.contract.events.TaskCreated().process_receipt(receipt, errors=DISCARD)
         return int(event.args.taskId)
 
-    def _logs(self, event: str, **filters: int) -> list[Any]:
+    def _logs(self, event: str, **filters: Any) -> list[Any]:
         """Events up to the chain's read block (the latest, or the one :meth:`Chain.pinned` holds)."""
         handle = getattr(self.contract.events, event)()
         to_block = self.chain.read_block
@@ -507,11 +679,51 @@ class CoordinatorClient:
         """Withdraw the unallocated pool of an ended task (requester only)."""
         return self.chain.send(self.contract.functions.withdrawPool(task_id), kind="withdrawPool", sender=sender)
 
+    # -- availability challenges and model disputes (docs/protocol.md §11) -------------------------------
+
+    def post_chunk(self, task_id: int, round: int, owner: str, chunk: Chunk, *, sender: LocalAccount) -> TxReceipt:
+        """Post the next chunk of ``owner``'s challenged input of ``round``."""
+        call = self.contract.functions.postChunk(task_id, round, Web3.to_checksum_address(owner), chunk.index,
+                                                 list(chunk.words), list(chunk.path))
+        return self.chain.send(call, kind="postChunk", sender=sender)
+
+    def drop_unavailable(self, task_id: int, round: int, owner: str, *, sender: LocalAccount) -> TxReceipt:
+        """Drop ``owner``'s challenged input of ``round``, not put on chain in time, and slash its owner."""
+        call = self.contract.functions.dropUnavailable(task_id, round, Web3.to_checksum_address(owner))
+        return self.chain.send(call, kind="dropUnavailable", sender=sender)
+
+    def open_dispute(self, task_id: int, *, sender: LocalAccount) -> TxReceipt:
+        """Dispute the pending proposal: its tree must be opened to a leaf."""
+        return self.chain.send(self.contract.functions.openDispute(task_id), kind="openDispute", sender=sender)
+
+    def answer_dispute(self, task_id: int, challenger: str, left: bytes, right: bytes, *,
+                       sender: LocalAccount) -> TxReceipt:
+        """Post the children of ``challenger``'s disputed node."""
+        call = self.contract.functions.answerDispute(task_id, Web3.to_checksum_address(challenger), left, right)
+        return self.chain.send(call, kind="answerDispute", sender=sender)
+
+    def open_leaf(self, task_id: int, challenger: str, words: Sequence[bytes], *, sender: LocalAccount) -> TxReceipt:
+        """Post the words of ``challenger``'s disputed leaf."""
+        call = self.contract.functions.openLeaf(task_id, Web3.to_checksum_address(challenger), list(words))
+        return self.chain.send(call, kind="openLeaf", sender=sender)
+
+    def choose_child(self, task_id: int, left: bytes, right: bytes, go_right: bool, *,
+                     sender: LocalAccount) -> TxReceipt:
+        """Descend into one child of the sender's answered node."""
+        call = self.contract.functions.chooseChild(task_id, left, right, go_right)
+        return self.chain.send(call, kind="chooseChild", sender=sender)
+
+    def settle_dispute(self, task_id: int, round: int, challenger: str, *, sender: LocalAccount) -> TxReceipt:
+        """End ``challenger``'s dispute of ``round`` (its deadline passed, or its proposal is gone)."""
+        call = self.contract.functions.settleDispute(task_id, round, Web3.to_checksum_address(challenger))
+        return self.chain.send(call, kind="settleDispute", sender=sender)
+
 
 class Coordinator(CoordinatorClient):
     """A FedCoordinator (plain mode, docs/protocol.md sections 7-9): commit-reveal, proposals, fraud proofs."""
 
     CONTRACT: ClassVar[str] = COORDINATOR_CONTRACT
+    INTERFACE: ClassVar[str] = COORDINATOR_INTERFACE
     MODE: ClassVar[Mode] = Mode.PLAIN
     VERIFIER: ClassVar[str] = LEAF_VERIFIER_CONTRACT
     VERIFIER_VIEW: ClassVar[str] = "LEAF_VERIFIER"
@@ -552,6 +764,12 @@ class Coordinator(CoordinatorClient):
         """Submit a fraud proof against the pending proposal."""
         return self.chain.send(self.contract.functions.challengeAggregate(task_id, proof.as_abi()),
                                kind="challengeAggregate", sender=sender)
+
+    def challenge_update(self, task_id: int, participant: str, root: bytes, weight: int, *,
+                         sender: LocalAccount) -> TxReceipt:
+        """Demand that ``participant``'s revealed update (``root``, ``weight``) be put on chain."""
+        call = self.contract.functions.challengeUpdate(task_id, Web3.to_checksum_address(participant), root, weight)
+        return self.chain.send(call, kind="challengeUpdate", sender=sender)
 
     def prove_violation(self, task_id: int, participant: str, root: bytes, weight: int, leaf_index: int,
                         leaf: LeafProof, *, sender: LocalAccount) -> TxReceipt:

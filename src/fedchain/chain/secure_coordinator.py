@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from eth_account.signers.local import LocalAccount
+from web3 import Web3
 from web3.types import TxReceipt
 
 from fedchain.chain.coordinator import CoordinatorClient, Mode, RoundView, TaskParams
 from fedchain.secagg.proofs import SecureFraudProof
 
 SECURE_COORDINATOR_CONTRACT = "SecureCoordinator"
+SECURE_COORDINATOR_INTERFACE = "ISecureCoordinator"
 SECURE_VERIFIER_CONTRACT = "SecureLeafVerifier"
 
 
@@ -28,9 +30,21 @@ def advertise_end(view: RoundView, params: TaskParams) -> int:
 
 
 def upload_end(view: RoundView, params: TaskParams) -> int:
-    """When a secure round's upload window closes (its unmask window opens): a reveal window after the commit
-    deadline (docs/protocol.md section 10.12; in a plain round, the reveal deadline)."""
+    """When a secure round's upload window closes (its availability phase opens): a reveal window after the
+    commit deadline (docs/protocol.md section 10.12)."""
     return view.commit_end + params.reveal_window
+
+
+def masked_challenge_end(view: RoundView, params: TaskParams) -> int:
+    """Until when a secure round's masked vectors may be challenged: an availability window after the upload
+    deadline (docs/protocol.md section 11.2)."""
+    return upload_end(view, params) + params.availability_window
+
+
+def unmask_start(view: RoundView, params: TaskParams) -> int:
+    """When a secure round's unmask window opens: two availability windows after the upload deadline, when
+    every masked-vector challenge has been settled (docs/protocol.md section 10.12)."""
+    return upload_end(view, params) + 2 * params.availability_window
 
 
 @dataclass(frozen=True)
@@ -62,13 +76,14 @@ class Advertisement:
 
 @dataclass(frozen=True)
 class ShareCommitment:
-    """One SharesCommitted event."""
+    """One SharesCommitted event, the share bundle itself included (it travels on chain)."""
 
     participant: str
     self_seed_hash: bytes
     share_bundle_ref: bytes
     sample_count: int
     weight: int
+    share_bundle: bytes
 
 
 @dataclass(frozen=True)
@@ -88,10 +103,29 @@ class UnmaskAnnouncement:
     bundle_ref: bytes
 
 
+@dataclass(frozen=True)
+class MaskedRecord:
+    """A member's record as uploaded (FedTypes.MaskedRecord; docs/protocol.md section 10.4)."""
+
+    index: int
+    pk_x: int
+    pk_y: int
+    self_seed_hash: bytes
+    share_bundle_ref: bytes
+    weight: int
+    masked_root: bytes
+
+    def as_abi(self) -> tuple[int, int, int, bytes, bytes, int, bytes]:
+        """The struct as an ABI tuple."""
+        return (self.index, self.pk_x, self.pk_y, self.self_seed_hash, self.share_bundle_ref, self.weight,
+                self.masked_root)
+
+
 class SecureCoordinator(CoordinatorClient):
     """A SecureCoordinator deployed at ``address`` (it deploys its SecureLeafVerifier)."""
 
     CONTRACT: ClassVar[str] = SECURE_COORDINATOR_CONTRACT
+    INTERFACE: ClassVar[str] = SECURE_COORDINATOR_INTERFACE
     MODE: ClassVar[Mode] = Mode.SECURE
     VERIFIER: ClassVar[str] = SECURE_VERIFIER_CONTRACT
     VERIFIER_VIEW: ClassVar[str] = "SECURE_VERIFIER"
@@ -116,7 +150,8 @@ class SecureCoordinator(CoordinatorClient):
         """Every SharesCommitted event of ``round``, in chain order."""
         return [ShareCommitment(participant=str(log.args.participant), self_seed_hash=bytes(log.args.selfSeedHash),
                                 share_bundle_ref=bytes(log.args.shareBundleRef),
-                                sample_count=int(log.args.sampleCount), weight=int(log.args.weight))
+                                sample_count=int(log.args.sampleCount), weight=int(log.args.weight),
+                                share_bundle=bytes(log.args.shareBundle))
                 for log in self._logs("SharesCommitted", taskId=task_id, round=round)]
 
     def uploads(self, task_id: int, round: int) -> list[MaskedUpload]:
@@ -148,9 +183,10 @@ class SecureCoordinator(CoordinatorClient):
         return self.chain.send(self.contract.functions.fixRoundSeed(task_id), kind="fixRoundSeed", sender=sender)
 
     def commit_shares(self, task_id: int, index: int, pk_x: int, pk_y: int, self_seed_hash: bytes,
-                      share_bundle_ref: bytes, sample_count: int, *, sender: LocalAccount) -> TxReceipt:
-        """Commit the self-seed hash, share bundle and sample count (restating the advertised keys)."""
-        call = self.contract.functions.commitShares(task_id, index, pk_x, pk_y, self_seed_hash, share_bundle_ref,
+                      share_bundle: bytes, sample_count: int, *, sender: LocalAccount) -> TxReceipt:
+        """Commit the self-seed hash, the share bundle (on chain; its sha256 becomes the record's reference)
+        and the sample count (restating the advertised keys)."""
+        call = self.contract.functions.commitShares(task_id, index, pk_x, pk_y, self_seed_hash, share_bundle,
                                                     sample_count)
         return self.chain.send(call, kind="commitShares", sender=sender)
 
@@ -160,6 +196,13 @@ class SecureCoordinator(CoordinatorClient):
         call = self.contract.functions.upload(task_id, index, pk_x, pk_y, self_seed_hash, share_bundle_ref, weight,
                                               masked_root, blob_ref)
         return self.chain.send(call, kind="upload", sender=sender)
+
+    def challenge_masked_vector(self, task_id: int, participant: str, record: MaskedRecord, *,
+                                sender: LocalAccount) -> TxReceipt:
+        """Demand that ``participant``'s uploaded masked vector (its ``record``) be put on chain."""
+        call = self.contract.functions.challengeMaskedVector(task_id, Web3.to_checksum_address(participant),
+                                                             record.as_abi())
+        return self.chain.send(call, kind="challengeMaskedVector", sender=sender)
 
     def publish_unmask_bundle(self, task_id: int, bundle_ref: bytes, *, sender: LocalAccount) -> TxReceipt:
         """Announce the sender's unmask bundle."""

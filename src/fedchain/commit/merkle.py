@@ -8,6 +8,7 @@ and the per-node Python work is a single keccak call.
 """
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -54,6 +55,19 @@ def verify_proof(root: bytes, index: int, words: Sequence[bytes], siblings: Sequ
     return node == root
 
 
+class LeafSource(Protocol):
+    """Whatever can show a tree's leaf with its path: a whole :class:`MerkleTree`, a tree rebuilt from posted
+    chunks, or one leaf opened by a model dispute."""
+
+    def leaf_words(self, index: int) -> tuple[bytes, ...]:
+        """The words of leaf ``index``."""
+        ...
+
+    def proof(self, index: int) -> tuple[bytes, ...]:
+        """The sibling hashes of leaf ``index``, leaf level first."""
+        ...
+
+
 class MerkleTree:
     """The Merkle tree of one vector under one leaf layout, with every level kept for proofs."""
 
@@ -80,6 +94,25 @@ class MerkleTree:
         """The D sibling hashes of leaf ``index``, leaf level first."""
         self.layout.check_index(index)
         return tuple(level[(index >> height) ^ 1].tobytes() for height, level in enumerate(self._levels[:-1]))
+
+    def node(self, height: int, index: int) -> bytes:
+        """The node at ``height`` above the leaves (0: a leaf's hash) and position ``index`` in its level."""
+        if not 0 <= height < len(self._levels) or not 0 <= index < self._levels[height].shape[0]:
+            raise LayoutError(f"no node at height {height}, index {index} in a tree of depth {self.layout.depth}")
+        return bytes(self._levels[height][index].tobytes())
+
+    def children(self, height: int, index: int) -> tuple[bytes, bytes]:
+        """The two children of the inner node at ``height`` >= 1 and position ``index``."""
+        if height < 1:
+            raise LayoutError("a leaf has no children")
+        return self.node(height - 1, 2 * index), self.node(height - 1, 2 * index + 1)
+
+    def leaf_range_words(self, first: int, count: int) -> tuple[bytes, ...]:
+        """The words of leaves ``first`` .. ``first + count - 1``, in order (padding leaves are zero words)."""
+        self.layout.check_index(first)
+        self.layout.check_index(first + count - 1)
+        row = self._leaves[first : first + count].tobytes()
+        return tuple(row[k : k + WORD_BYTES] for k in range(0, len(row), WORD_BYTES))
 
 
 def merkle_root(vector: ArrayLike, layout: LeafLayout) -> bytes:

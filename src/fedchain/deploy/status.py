@@ -4,7 +4,9 @@ Everything comes from views and events of the coordinator at one block (``block`
 mode, the current round's phase and deadlines, who committed and revealed, the pending proposal, the current
 model, every closed round, and the stakes and bonds of everyone who joined or bonded. A secure task's round
 also has its advertised, committed and uploaded sets (U1, U2, U3), whether its seed is fixed, who published
-an unmask bundle, and its advertise and upload deadlines (``secure``). Amounts are base units of the
+an unmask bundle, and its advertise and upload deadlines (``secure``). Every availability challenge and
+model dispute of the current round is listed with its state and deadline (``challenges``, ``disputes``;
+docs/protocol.md section 11). Amounts are base units of the
 task's token (the text view also shows them in whole tokens); roots and references are 0x-hex; times
 are the chain's (seconds since the epoch).
 """
@@ -27,6 +29,7 @@ from fedchain.chain.coordinator import (
 from fedchain.chain.secure_coordinator import SecureCoordinator, advertise_end, upload_end
 from fedchain.deploy.amounts import whole_tokens
 from fedchain.deploy.errors import DeployError
+from fedchain.roles.availability import challengers
 
 SCHEMA = "fedchain-status/1"
 
@@ -84,6 +87,32 @@ class Bonded:
 
 
 @dataclass(frozen=True)
+class Challenge:
+    """An availability challenge on a member's input of the current round: ``status`` OPEN (its owner must post
+    ``chunks`` chunks before ``deadline``; ``chunks_posted`` are on chain), RESOLVED or UNAVAILABLE."""
+
+    owner: str
+    challenger: str
+    status: str
+    chunks_posted: int
+    chunks: int
+    deadline: int
+
+
+@dataclass(frozen=True)
+class Dispute:
+    """A model dispute of the current round: ``status`` AWAITING_ANSWER (the proposal's holder must open the
+    node at height ``level``, position ``index``, before ``deadline``), AWAITING_CHOICE, LEAF_OPENED or
+    SETTLED."""
+
+    challenger: str
+    status: str
+    level: int
+    index: int
+    deadline: int
+
+
+@dataclass(frozen=True)
 class SecureRoundReport:
     """What a secure round has that a plain one has not: the task's neighbours and threshold, the round's
     advertised (U1, by advertise index) and uploaded (U3) members, whether its seed is fixed, who published an
@@ -132,6 +161,8 @@ class TaskReport:
     token: str
     token_decimals: int
     secure: SecureRoundReport | None
+    challenges: list[Challenge]
+    disputes: list[Dispute]
 
     def to_json(self) -> dict[str, Any]:
         """The report as JSON-ready data."""
@@ -183,8 +214,29 @@ def _report_at(coordinator: CoordinatorClient, task_id: int, block: int) -> Task
         members=[_member(coordinator, task_id, address) for address in coordinator.members(task_id)],
         aggregators=[_bonded(coordinator, task_id, address) for address in coordinator.aggregators(task_id)],
         pool=state.pool, owed_rewards=state.owed_rewards, token=token.address, token_decimals=token.decimals(),
-        secure=secure,
+        secure=secure, challenges=_challenges(coordinator, task_id, round),
+        disputes=_disputes(coordinator, task_id, round),
     )
+
+
+def _challenges(coordinator: CoordinatorClient, task_id: int, round: int) -> list[Challenge]:
+    owners = dict.fromkeys(opened.owner for opened in coordinator.challenges_opened(task_id, round))
+    listed = []
+    for owner in owners:
+        challenge = coordinator.input_challenge(task_id, round, owner)
+        listed.append(Challenge(owner=owner, challenger=challenge.challenger, status=challenge.status.name,
+                                chunks_posted=challenge.chunks_posted, chunks=challenge.chunks,
+                                deadline=challenge.deadline))
+    return listed
+
+
+def _disputes(coordinator: CoordinatorClient, task_id: int, round: int) -> list[Dispute]:
+    listed = []
+    for challenger in challengers(coordinator, task_id, round):
+        dispute = coordinator.dispute(task_id, round, challenger)
+        listed.append(Dispute(challenger=challenger, status=dispute.status.name, level=dispute.level,
+                              index=dispute.index, deadline=dispute.deadline))
+    return listed
 
 
 def _secure_round(coordinator: SecureCoordinator, task_id: int, round: int, params: TaskParams,
@@ -230,6 +282,14 @@ def render(report: TaskReport) -> list[str]:
                       listed("advertised", secure.advertised), listed("committed", report.committed),
                       listed("uploaded", secure.uploaded), listed("unmasked by", secure.unmask_published)]
         lines.append("proposal    " + (f"{proposal.root} by {proposal.aggregator}" if proposal else "none pending"))
+        lines += [f"challenge   input of {challenge.owner} by {challenge.challenger}: {challenge.status.lower()}, "
+                  f"{challenge.chunks_posted} of {challenge.chunks} chunks on chain"
+                  + (f", deadline {when(challenge.deadline)}" if challenge.status == "OPEN" else "")
+                  for challenge in report.challenges]
+        lines += [f"dispute     by {dispute.challenger}: {dispute.status.lower()}"
+                  + (f" at level {dispute.level}, node {dispute.index}, deadline {when(dispute.deadline)}"
+                     if dispute.status != "SETTLED" else "")
+                  for dispute in report.disputes]
     else:
         finalized = sum(closed.status == "FINALIZED" for closed in report.rounds)
         lines.append(f"status      {report.status}: {finalized} of {report.num_rounds} rounds finalized")

@@ -15,11 +15,12 @@ mode of the deployment's coordinator (`fedchain deploy --mode`). Every key is op
     [model]     name ("mlp" or "logreg"), in_features, num_classes, hidden (the MLP's hidden widths)
     [training]  local_epochs, batch_size, learning_rate, optimizer ("sgd" or "adam"), momentum, seed
     [rule]      server_learning_rate, sample_cap
-    [task]      commit_window, reveal_window, propose_window, challenge_window, unbonding_delay (seconds);
-                cohort_cap, min_participants, max_silent_rounds; min_stake, aggregator_bond,
-                reward_per_round (whole tokens: a number, or a string such as "0.5" to keep it exact);
+    [task]      commit_window, reveal_window, propose_window, challenge_window, availability_window,
+                unbonding_delay (seconds, windows at least 10); cohort_cap, min_participants,
+                max_silent_rounds; min_stake, aggregator_bond, reward_per_round, availability_bond (whole
+                tokens: a number, or a string such as "0.5" to keep it exact);
                 missed_reveal_slash_bps, silence_slash_bps, violation_slash_bps, aggregator_slash_bps,
-                bounty_bps, aggregator_fee_bps; scale_bits, clip (largest |update| coordinate, in model
+                bounty_bps (at most 5000), aggregator_fee_bps; scale_bits, clip (largest |update| coordinate, in model
                 units), words_per_leaf; allowlist, members (addresses approved at creation); secure mode
                 only: neighbours, threshold (default from cohort_cap:
                 :func:`fedchain.secagg.params.default_secure_params`)
@@ -36,6 +37,7 @@ from web3 import Web3
 
 from fedchain.aggregate.constants import BPS_DENOMINATOR, MAX_SAMPLE_CAP, MAX_SERVER_LR_BPS, MAX_UPDATES
 from fedchain.chain.coordinator import Mode, TaskParams
+from fedchain.chain.limits import MAX_BOUNTY_BPS, MIN_SLASH_BPS, MIN_WINDOW_SECONDS
 from fedchain.chain.modes import MODES
 from fedchain.commit.constants import ALLOWED_WORDS_PER_LEAF, MAX_CLIP, MAX_SCALE_BITS
 from fedchain.deploy.amounts import MAX_AMOUNT_UNITS, MAX_REWARD_UNITS, base_units
@@ -64,6 +66,7 @@ class TaskRules:
     reveal_window: int
     propose_window: int
     challenge_window: int
+    availability_window: int
     unbonding_delay: int
     cohort_cap: int
     min_participants: int
@@ -73,6 +76,7 @@ class TaskRules:
     min_stake: Decimal
     aggregator_bond: Decimal
     reward_per_round: Decimal
+    availability_bond: Decimal
     missed_reveal_slash_bps: int
     silence_slash_bps: int
     violation_slash_bps: int
@@ -110,7 +114,8 @@ class TaskConfig:
         return TaskParams(
             commit_window=rules.commit_window, reveal_window=rules.reveal_window,
             propose_window=rules.propose_window, challenge_window=rules.challenge_window,
-            cohort_cap=rules.cohort_cap, min_participants=rules.min_participants, sample_cap=rules.sample_cap,
+            availability_window=rules.availability_window, cohort_cap=rules.cohort_cap,
+            min_participants=rules.min_participants, sample_cap=rules.sample_cap,
             num_rounds=self.rounds, max_silent_rounds=rules.max_silent_rounds, token=token, mode=self.mode,
             rule=FEDAVG_RULE, scale_bits=rules.scale_bits, words_per_leaf=rules.words_per_leaf, clip=clip_units,
             num_params=0, server_lr_bps=round(rules.server_learning_rate * BPS_DENOMINATOR),
@@ -123,6 +128,8 @@ class TaskConfig:
                                        high=MAX_AMOUNT_UNITS),
             reward_per_round=base_units("task.reward_per_round", rules.reward_per_round, decimals, low=0,
                                         high=MAX_REWARD_UNITS),
+            availability_bond=base_units("task.availability_bond", rules.availability_bond, decimals, low=1,
+                                         high=MAX_AMOUNT_UNITS),
             neighbours=rules.neighbours, threshold=rules.threshold, model_spec_hash=bytes(32),
         )
 
@@ -185,16 +192,17 @@ def _rules(rule: Table, task: Table, mode: Mode) -> TaskRules:
     rule.finish()
 
     def window(name: str) -> int:
-        return task.integer(name, DEFAULT_WINDOW_SECONDS, low=1, high=UINT32_MAX)
+        return task.integer(name, DEFAULT_WINDOW_SECONDS, low=MIN_WINDOW_SECONDS, high=UINT32_MAX)
 
-    def bps(name: str, default: int) -> int:
-        return task.integer(name, default, low=0, high=BPS_DENOMINATOR)
+    def bps(name: str, default: int, low: int = 0, high: int = BPS_DENOMINATOR) -> int:
+        return task.integer(name, default, low=low, high=high)
 
     cohort_cap = task.integer("cohort_cap", 16, low=1, high=MAX_UPDATES)
     neighbours, threshold = _secure_params(task, mode, cohort_cap)
     rules = TaskRules(
         commit_window=window("commit_window"), reveal_window=window("reveal_window"),
         propose_window=window("propose_window"), challenge_window=window("challenge_window"),
+        availability_window=window("availability_window"),
         unbonding_delay=task.integer("unbonding_delay", DEFAULT_WINDOW_SECONDS, low=1, high=UINT40_MAX),
         cohort_cap=cohort_cap,
         min_participants=task.integer("min_participants", 2, low=1, high=cohort_cap),
@@ -203,11 +211,12 @@ def _rules(rule: Table, task: Table, mode: Mode) -> TaskRules:
         min_stake=task.tokens("min_stake", Decimal(10)),
         aggregator_bond=task.tokens("aggregator_bond", Decimal(20)),
         reward_per_round=task.tokens("reward_per_round", Decimal(5)),
-        missed_reveal_slash_bps=bps("missed_reveal_slash_bps", 1_000),
+        availability_bond=task.tokens("availability_bond", Decimal(2)),
+        missed_reveal_slash_bps=bps("missed_reveal_slash_bps", 1_000, low=MIN_SLASH_BPS),
         silence_slash_bps=bps("silence_slash_bps", 500),
-        violation_slash_bps=bps("violation_slash_bps", 5_000),
-        aggregator_slash_bps=bps("aggregator_slash_bps", 5_000),
-        bounty_bps=bps("bounty_bps", 2_000),
+        violation_slash_bps=bps("violation_slash_bps", 5_000, low=MIN_SLASH_BPS),
+        aggregator_slash_bps=bps("aggregator_slash_bps", 5_000, low=MIN_SLASH_BPS),
+        bounty_bps=bps("bounty_bps", 2_000, high=MAX_BOUNTY_BPS),
         aggregator_fee_bps=bps("aggregator_fee_bps", 500),
         scale_bits=task.integer("scale_bits", 16, low=0, high=MAX_SCALE_BITS),
         clip=task.number("clip", 8.0, low=0.0, high=float(MAX_CLIP), low_open=True),

@@ -23,8 +23,9 @@ roots, references and transaction hashes are 0x-hex; ``auc`` is null where undef
 - ``baselines``: ``pooled`` (the same model trained on all hospitals' data together, same epochs) and
   ``local`` (each hospital alone), each with ``accuracy``, ``auc``, ``loss``; ``local_mean_accuracy``;
 - ``slashes``: ``round`` (of the offence), ``role``, ``name``, ``address``, ``kind`` (wrong_aggregate,
-  bad_update, missed_reveal, missed_upload or silence), ``reason``, ``amount``, ``bounty``,
-  ``challenger`` (null for a commitment forfeited at its owner's next entry), read from the slash events;
+  withheld_model, bad_update, unavailable_input, missed_reveal, missed_upload or silence), ``reason``,
+  ``amount``, ``bounty``, ``challenger`` (null for a commitment forfeited at its owner's next entry), read
+  from the slash events;
 - ``balances``: per party ``name``, ``role``, ``address``, ``token_balance``, ``stake``, ``bond``,
   ``funded``, ``rewards_claimed``, ``rewards_unclaimed``, ``fees_claimed``, ``fees_unclaimed``,
   ``bounties``, ``slashed``, ``withdrawn`` (stake and bond paid back), ``escrow`` and ``pool_withdrawn``

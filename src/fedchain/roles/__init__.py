@@ -8,12 +8,23 @@ tests and the demo.
 """
 
 from fedchain.roles.agent import Agent
-from fedchain.roles.aggregator import Aggregator, BaseAggregator, TamperingAggregator
+from fedchain.roles.aggregator import Aggregator, BaseAggregator, TamperingAggregator, WithholdingAggregator
 from fedchain.roles.journal import CommitRecord, Journal, JournalError, RoundSecrets, TrainedUpdate
-from fedchain.roles.participant import BaseParticipant, OutOfRangeParticipant, Participant, SilentParticipant
+from fedchain.roles.participant import (
+    BaseParticipant,
+    OutOfRangeParticipant,
+    Participant,
+    SilentParticipant,
+    WithholdingParticipant,
+)
 from fedchain.roles.requester import Evaluation, Requester
-from fedchain.roles.secure_aggregator import SecureAggregator, SecureTamperingAggregator
-from fedchain.roles.secure_participant import DroppingParticipant, SecureParticipant, SecureStep
+from fedchain.roles.secure_aggregator import SecureAggregator, SecureTamperingAggregator, SecureWithholdingAggregator
+from fedchain.roles.secure_participant import (
+    DroppingParticipant,
+    SecureParticipant,
+    SecureStep,
+    WithholdingSecureParticipant,
+)
 from fedchain.roles.secure_watcher import SecureWatcher
 from fedchain.roles.task import IncludedUpdate, RoleError, TaskRules, load_rules
 from fedchain.roles.watcher import BaseWatcher, Watcher
@@ -40,10 +51,14 @@ __all__ = [
     "SecureStep",
     "SecureTamperingAggregator",
     "SecureWatcher",
+    "SecureWithholdingAggregator",
     "SilentParticipant",
     "TamperingAggregator",
     "TaskRules",
     "TrainedUpdate",
     "Watcher",
+    "WithholdingAggregator",
+    "WithholdingParticipant",
+    "WithholdingSecureParticipant",
     "load_rules",
 ]

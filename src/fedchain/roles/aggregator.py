@@ -6,7 +6,10 @@ the task's end claims its fees and takes its bond back.
 secure one.
 
 It also does the chores anyone may do so a round never stalls: fail a round with too few reveals,
-reopen an expired propose window, finalize after the challenge window. Before proposing it proves any
+reopen an expired propose window, finalize after the challenge window. It answers every model dispute of
+its pending proposal (docs/protocol.md section 11.3) from the model it stored, so an honest aggregator is
+never slashed for a tree it holds, and it waits while an input it needs is in neither the store nor on
+chain (a watcher's availability challenge puts it on chain or drops it from the round). Before proposing it proves any
 out-of-range update itself (an honest aggregate over a bad update could not be correct), so the set
 it aggregates is exactly the set the contract will hold it to.
 
@@ -26,7 +29,9 @@ from eth_account.signers.local import LocalAccount
 from numpy.typing import NDArray
 
 from fedchain.chain.coordinator import Coordinator, CoordinatorClient, RoundPhase, RoundView, TaskState, TaskStatus
+from fedchain.commit.merkle import MerkleTree
 from fedchain.roles.agent import Agent
+from fedchain.roles.availability import UnavailableError, WithheldStore, answer_disputes
 from fedchain.roles.proofs import first_out_of_range, violation_leaf
 from fedchain.roles.task import (
     MODEL_KIND,
@@ -36,7 +41,7 @@ from fedchain.roles.task import (
     included_reveals,
     recompute_model,
 )
-from fedchain.storage import BlobStore, put_vector
+from fedchain.storage import BlobStore, StorageError, StoredBlob, put_vector
 
 
 class BaseAggregator(Agent):
@@ -60,6 +65,8 @@ class BaseAggregator(Agent):
         self._ensure_bond()
         round = state.current_round
         view = self.coordinator.round_view(self.task_id, round)
+        if view.has_proposal and view.open_disputes and view.aggregator.lower() == self.address.lower():
+            self._answer_disputes(round, view)
         if view.phase == RoundPhase.AWAITING_FAILURE:
             self.coordinator.fail_round(self.task_id, sender=self.account)
             self.log(f"failRound {round}")
@@ -107,6 +114,30 @@ class BaseAggregator(Agent):
         """Propose the next model of the current ``round`` (or do what must come first)."""
         raise NotImplementedError
 
+    def publishes(self, round: int) -> bool:
+        """Whether to put the model proposed in ``round`` in the store (an honest aggregator always does; a
+        withholding one keeps it to itself)."""
+        return True
+
+    def store_model(self, round: int, model: NDArray[np.int32]) -> StoredBlob:
+        """Put the ``model`` proposed in ``round`` in the store as a model blob (nowhere if it is withheld)."""
+        params = self.rules.params
+        store = self.store if self.publishes(round) else WithheldStore()
+        return put_vector(store, model, kind=MODEL_KIND, scale_bits=params.scale_bits,
+                          words_per_leaf=params.words_per_leaf, shapes=self.rules.shapes)
+
+    def _answer_disputes(self, round: int, view: RoundView) -> None:
+        """Answer the disputes of this aggregator's pending proposal from the model blob it stored."""
+        try:
+            model = fetch_model(self.store, self.rules, view.proposed_root, view.proposed_blob_ref)
+        except StorageError as error:
+            self.warn_once(f"round {round}: cannot answer the disputes of its proposal: {error}")
+            return
+        tree = MerkleTree(model, self.rules.layout)
+        for challenger in answer_disputes(self.coordinator, self.task_id, round, view.proposals, tree,
+                                          sender=self.account):
+            self.log(f"answerDispute {round} {challenger}")
+
 
 class Aggregator(BaseAggregator):
     """A plain-mode aggregator: fetches the revealed updates and proposes their aggregate."""
@@ -121,8 +152,12 @@ class Aggregator(BaseAggregator):
 
     def _propose(self, round: int, state: TaskState) -> None:
         rules = self.rules
-        updates = [fetch_update(self.store, rules, reveal)
-                   for reveal in included_reveals(self.coordinator, self.task_id, round)]
+        try:
+            updates = [fetch_update(self.coordinator, self.store, rules, self.task_id, round, reveal)
+                       for reveal in included_reveals(self.coordinator, self.task_id, round)]
+        except UnavailableError as error:
+            self.warn_once(f"round {round}: waits for an input: {error}")
+            return
         bad = [(update, coordinate) for update in updates
                if (coordinate := first_out_of_range(update.vector, rules.params.clip)) is not None]
         if bad:
@@ -134,8 +169,7 @@ class Aggregator(BaseAggregator):
             return  # the included set changed: propose on the next step, over the remaining updates
         previous = fetch_model(self.store, rules, state.model_root, state.model_blob_ref)
         model = self.propose_model(round, previous, updates)
-        stored = put_vector(self.store, model, kind=MODEL_KIND, scale_bits=rules.params.scale_bits,
-                            words_per_leaf=rules.params.words_per_leaf, shapes=rules.shapes)
+        stored = self.store_model(round, model)
         self.coordinator.propose(self.task_id, stored.header.root, stored.ref, sender=self.account)
         self.log(f"propose {round}")
 
@@ -158,3 +192,17 @@ class TamperingAggregator(Aggregator):
             model = model.copy()
             model[self.coordinate] = np.int32(int(model[self.coordinate]) + self.delta)
         return model
+
+
+class WithholdingAggregator(TamperingAggregator):
+    """Adversarial: in ``rounds`` it proposes a tampered model; in the ``withheld`` ones (default: all of them)
+    it never publishes its blob, and so cannot answer a dispute of it (it is rejected and slashed when the
+    dispute's first level goes unanswered)."""
+
+    def __init__(self, *args: Any, withheld: frozenset[int] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.withheld_rounds = self.tamper_rounds if withheld is None else withheld
+
+    def publishes(self, round: int) -> bool:
+        """Never in a ``withheld`` round (by default every tampered round)."""
+        return round not in self.withheld_rounds

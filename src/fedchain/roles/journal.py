@@ -111,9 +111,9 @@ class RoundSecrets:
 
 @dataclass(frozen=True)
 class TrainedUpdate:
-    """A secure participant's quantized update of one round (int32, little-endian bytes) and its sample
-    count, journaled before its shares are committed (the sample count is committed; the update is
-    masked and uploaded after the commit deadline)."""
+    """A participant's quantized update of one round (int32, little-endian bytes) and its sample count,
+    journaled before anything that depends on it is sent (plain: the commitment, whose update it must be able
+    to put on chain if challenged; secure: its shares, after which the update is masked and uploaded)."""
 
     round: int
     sample_count: int
@@ -201,15 +201,17 @@ class Journal:
             self._save()
 
     def trained_update(self, round: int) -> TrainedUpdate | None:
-        """The update trained for secure ``round``, if any."""
+        """The update trained for ``round``, if any."""
         return self._updates.get(round)
 
     def record_trained_update(self, update: TrainedUpdate) -> None:
-        """Durably record a round's update before its shares are committed; refuses to replace a different
-        one."""
+        """Durably record a round's update before anything that depends on it is sent; refuses to replace a
+        different one. Updates of earlier rounds are erased in the same write (only the current round's input
+        can be challenged)."""
         existing = self._updates.get(update.round)
         if existing is not None and existing != update:
             raise JournalError(f"round {update.round} already has a different update in {self.path}")
+        self._updates = {round: kept for round, kept in self._updates.items() if round > update.round}
         self._updates[update.round] = update
         self._save()
 

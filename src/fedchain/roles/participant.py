@@ -7,12 +7,16 @@ claim and withdraw at the end); :class:`Participant` adds the plain round, and
 Rewards need no bookkeeping here: the contract books each finalized round's reward to the member at its
 next commit (docs/protocol.md section 8.5), so after the task's end one claim collects everything.
 
-Crash safety: the update blob is uploaded, then the salt, root, sample count and blob reference of the
-round are written to the journal, and only then is the commit sent. A participant rebuilt from the same
-journal after a crash at any point therefore (1) waits while a transaction it sent may still be mined
-(`Agent.in_flight`), (2) finds its commitment on chain and reveals it from the journal, or (3) commits
-the journaled update again with the same salt; it never trains a second, different update for a round
-it has journaled. Rewards already claimed read as zero on chain, so a claim is never sent twice.
+Crash safety: the trained update is journaled and its blob uploaded, then the salt, root, sample count and
+blob reference of the round are written to the journal, and only then is the commit sent. A participant
+rebuilt from the same journal after a crash at any point therefore (1) waits while a transaction it sent may
+still be mined (`Agent.in_flight`), (2) finds its commitment on chain and reveals it from the journal, or (3)
+commits the journaled update again with the same salt; it never trains a second, different update for a
+round it has journaled. Rewards already claimed read as zero on chain, so a claim is never sent twice.
+
+Availability: a participant answers an availability challenge on its revealed update by itself, posting
+the update's chunks from its journal (docs/protocol.md section 11.2), so withholding by the store never
+costs an honest participant its stake.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from eth_account.signers.local import LocalAccount
 from numpy.typing import NDArray
 
 from fedchain.chain.coordinator import (
+    ChallengeStatus,
     Coordinator,
     CoordinatorClient,
     EntryState,
@@ -38,7 +43,8 @@ from fedchain.commit.quantize import dequantize, quantize_update
 from fedchain.learn.api import Trainer
 from fedchain.learn.params import flatten, unflatten
 from fedchain.roles.agent import Agent
-from fedchain.roles.journal import CommitRecord, Journal
+from fedchain.roles.availability import WithheldStore, post_missing_chunks
+from fedchain.roles.journal import CommitRecord, Journal, JournalError, TrainedUpdate
 from fedchain.roles.task import UPDATE_KIND, fetch_model
 from fedchain.storage import BlobStore, put_vector
 
@@ -89,6 +95,25 @@ class BaseParticipant(Agent):
         """This mode's part of the current round of the running task (the caller is a member)."""
         raise NotImplementedError
 
+    def publishes(self, round: int) -> bool:
+        """Whether to put the input of ``round`` in the store and answer availability challenges on it (an
+        honest participant always does; a withholding one keeps its blob to itself)."""
+        return True
+
+    def store_for(self, round: int) -> BlobStore:
+        """Where the input of ``round`` goes: the task's store, or nowhere when it is withheld."""
+        return self.store if self.publishes(round) else WithheldStore()
+
+    def _answer_challenge(self, round: int, tree: Callable[[], MerkleTree]) -> None:
+        """Post the missing chunks of this member's input of ``round`` (whose Merkle tree ``tree`` builds) if
+        an availability challenge on it is open (docs/protocol.md section 11.2)."""
+        challenge = self.coordinator.input_challenge(self.task_id, round, self.address)
+        if challenge.status != ChallengeStatus.OPEN or not self.publishes(round):
+            return
+        posted = post_missing_chunks(self.coordinator, self.task_id, round, self.address, tree(), sender=self.account)
+        if posted:
+            self.log(f"postChunk {round} x{posted}")
+
     def _ensure_member(self) -> None:
         if self.coordinator.member(self.task_id, self.address).joined:
             return
@@ -124,13 +149,16 @@ class Participant(BaseParticipant):
     coordinator: Coordinator
 
     def play_round(self, state: TaskState) -> None:
-        """Commit or reveal, as the current round's phase asks."""
+        """Commit or reveal, as the current round's phase asks; answer a challenge on the revealed update."""
         round = state.current_round
         view = self.coordinator.round_view(self.task_id, round)
         if view.phase == RoundPhase.COMMIT:
             self._commit(round, view.commits, state.model_root, state.model_blob_ref)
         elif view.phase == RoundPhase.REVEAL:
             self._reveal(round)
+        elif view.open_challenges and self.coordinator.entry_state(self.task_id, round,
+                                                                    self.address) == EntryState.REVEALED:
+            self._answer_challenge(round, lambda: MerkleTree(self._trained(round).vector, self.rules.layout))
 
     # -- hook for adversarial variants ---------------------------------------------------------------
 
@@ -155,13 +183,20 @@ class Participant(BaseParticipant):
         """Train, upload the update blob and journal the commitment (before anything is sent)."""
         rules = self.rules
         update, sample_count = self.make_update(round, fetch_model(self.store, rules, model_root, model_blob_ref))
-        stored = put_vector(self.store, update, kind=UPDATE_KIND, scale_bits=rules.params.scale_bits,
+        self.journal.record_trained_update(TrainedUpdate.of(round, update, sample_count))
+        stored = put_vector(self.store_for(round), update, kind=UPDATE_KIND, scale_bits=rules.params.scale_bits,
                             words_per_leaf=rules.params.words_per_leaf, shapes=rules.shapes)
         record = CommitRecord(round=round, salt=new_salt(), root=MerkleTree(update, rules.layout).root,
                               sample_count=sample_count, blob_ref=stored.ref)
         self.journal.record_commit(record)
         self.log(f"prepared round {round}")
         return record
+
+    def _trained(self, round: int) -> TrainedUpdate:
+        trained = self.journal.trained_update(round)
+        if trained is None:
+            raise JournalError(f"round {round}: an update is revealed on chain but {self.journal.path} holds none")
+        return trained
 
     def _reveal(self, round: int) -> None:
         record = self.journal.commit_record(round)
@@ -188,6 +223,19 @@ class OutOfRangeParticipant(Participant):
             update = update.copy()
             update[self.coordinate] = self.rules.params.clip + 1
         return update, sample_count
+
+
+class WithholdingParticipant(Participant):
+    """Adversarial: in ``rounds`` it reveals an update whose blob it never publishes nor puts on chain when
+    challenged (it is dropped from the round and slashed)."""
+
+    def __init__(self, *args: Any, rounds: frozenset[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.withheld_rounds = rounds
+
+    def publishes(self, round: int) -> bool:
+        """Never in a withheld round."""
+        return round not in self.withheld_rounds
 
 
 class SilentParticipant(Participant):

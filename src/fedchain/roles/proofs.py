@@ -13,11 +13,11 @@ from numpy.typing import NDArray
 
 from fedchain.chain.coordinator import AggregateFraudProof, IncludedLeaf, LeafProof
 from fedchain.commit.leaves import LeafLayout
-from fedchain.commit.merkle import MerkleTree
+from fedchain.commit.merkle import LeafSource, MerkleTree
 from fedchain.roles.task import IncludedUpdate
 
 
-def leaf_proof(tree: MerkleTree, index: int) -> LeafProof:
+def leaf_proof(tree: LeafSource, index: int) -> LeafProof:
     """Leaf ``index`` of ``tree`` with its Merkle path."""
     return LeafProof(words=tree.leaf_words(index), siblings=tree.proof(index))
 
@@ -43,8 +43,9 @@ def first_differing_leaf(expected: NDArray[np.int32], proposed: NDArray[np.int32
 
 
 def aggregate_fraud_proof(leaf_index: int, layout: LeafLayout, previous: NDArray[np.int32],
-                          proposed: NDArray[np.int32], updates: list[IncludedUpdate]) -> AggregateFraudProof:
-    """The fraud proof at ``leaf_index`` against ``proposed`` (which must have the proposal's root)."""
+                          proposed: LeafSource, updates: list[IncludedUpdate]) -> AggregateFraudProof:
+    """The fraud proof at ``leaf_index`` against the proposal, whose leaf ``proposed`` shows (its whole tree, or
+    the leaf a model dispute opened)."""
     ordered = sorted(updates, key=lambda update: int(update.reveal.participant, 16))
     leaves = tuple(
         IncludedLeaf(participant=update.reveal.participant, weight=update.reveal.weight,
@@ -54,6 +55,6 @@ def aggregate_fraud_proof(leaf_index: int, layout: LeafLayout, previous: NDArray
     return AggregateFraudProof(
         leaf_index=leaf_index,
         previous=leaf_proof(MerkleTree(previous, layout), leaf_index),
-        proposed=leaf_proof(MerkleTree(proposed, layout), leaf_index),
+        proposed=leaf_proof(proposed, leaf_index),
         updates=leaves,
     )

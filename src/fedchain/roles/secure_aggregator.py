@@ -25,12 +25,13 @@ from numpy.typing import NDArray
 from fedchain.chain.coordinator import TaskState
 from fedchain.chain.secure_coordinator import SecureCoordinator
 from fedchain.roles.aggregator import BaseAggregator
+from fedchain.roles.availability import UnavailableError
 from fedchain.roles.secure_round import fetch_survivors_masked, fetch_unmask_bundles, read_round
-from fedchain.roles.task import MODEL_KIND, RoleError, fetch_model
+from fedchain.roles.task import RoleError, fetch_model
 from fedchain.secagg.aggregate import secure_fedavg
 from fedchain.secagg.errors import RoundFailedError
 from fedchain.secagg.unmask import reconstruct, unmask
-from fedchain.storage import BlobStore, put_vector
+from fedchain.storage import BlobStore
 
 
 class SecureAggregator(BaseAggregator):
@@ -68,11 +69,15 @@ class SecureAggregator(BaseAggregator):
             self._unmaskable_never.add(round)
             self.warn(f"round {round} cannot be unmasked, so it cannot be proposed: {error}")
             return
-        weighted_sum = unmask(sets, fetch_survivors_masked(self.store, rules, chain_round), transcript)
+        try:
+            masked = fetch_survivors_masked(self.coordinator, self.store, rules, self.task_id, chain_round)
+        except UnavailableError as error:
+            self.warn_once(f"round {round}: waits for an input: {error}")
+            return
+        weighted_sum = unmask(sets, masked, transcript)
         previous = fetch_model(self.store, rules, state.model_root, state.model_blob_ref)
         model = self.propose_model(round, previous, weighted_sum, sets.total_weight())
-        stored = put_vector(self.store, model, kind=MODEL_KIND, scale_bits=rules.params.scale_bits,
-                            words_per_leaf=rules.params.words_per_leaf, shapes=rules.shapes)
+        stored = self.store_model(round, model)
         self.coordinator.propose(self.task_id, stored.header.root, stored.ref, transcript.words(sets),
                                  sender=self.account)
         self.log(f"propose {round}")
@@ -97,3 +102,16 @@ class SecureTamperingAggregator(SecureAggregator):
             model = model.copy()
             model[self.coordinate] = np.int32(int(model[self.coordinate]) + self.delta)
         return model
+
+
+class SecureWithholdingAggregator(SecureTamperingAggregator):
+    """Adversarial: in ``rounds`` it proposes a tampered model (with the correct transcript); in the
+    ``withheld`` ones (default: all of them) it never publishes its blob, and so cannot answer a dispute of it."""
+
+    def __init__(self, *args: Any, withheld: frozenset[int] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.withheld_rounds = self.tamper_rounds if withheld is None else withheld
+
+    def publishes(self, round: int) -> bool:
+        """Never in a ``withheld`` round (by default every tampered round)."""
+        return round not in self.withheld_rounds

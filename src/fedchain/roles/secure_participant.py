@@ -6,10 +6,12 @@ A round, phase by phase (each `step()` does what is due now):
   seed and the randomness of its Shamir sharings), journal them, then advertise the two public keys;
 - **commit**: fix the round seed if nobody has yet; train from the global model (the quantized update and
   its sample count are journaled); share the self seed and the mask key among the neighbours the seed
-  gives, encrypted to each, store that share bundle and commit its reference with the self-seed hash and
+  gives, encrypted to each, and commit that share bundle (on chain) with the self-seed hash and
   the sample count;
 - **upload**: only if its commitment is on chain (the committed set is final by then), weight the update,
   add the self mask and the pairwise masks, store the masked vector and upload its root;
+- **availability**: if its masked vector is challenged, rebuild it from the journal (the same bytes) and
+  post its chunks (docs/protocol.md section 11.2);
 - **unmask**: if it uploaded and the round may be unmasked (every survivor keeps ``threshold`` surviving
   neighbours and the survivors' graph is connected: ``SecureRound.check_unmaskable``), decrypt what its
   neighbours' bundles hold for it and publish its unmask bundle: its own self seed, each surviving
@@ -28,20 +30,22 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any
 
+import numpy as np
 from eth_account.signers.local import LocalAccount
+from numpy.typing import NDArray
 
 from fedchain.chain.coordinator import EntryState, RoundPhase, TaskState
 from fedchain.chain.secure_coordinator import SecureCoordinator
 from fedchain.learn.api import Trainer
 from fedchain.roles.journal import Journal, JournalError, RoundSecrets, TrainedUpdate
 from fedchain.roles.participant import BaseParticipant
-from fedchain.roles.secure_round import ChainRound, fetch_share_bundles, put_masked, read_round
+from fedchain.roles.secure_round import ChainRound, neighbour_share_bundles, put_masked, read_round
 from fedchain.roles.task import RoleError, fetch_model
 from fedchain.secagg.derive import new_self_seed, self_seed_hash
 from fedchain.secagg.errors import RoundFailedError
 from fedchain.secagg.keys import new_round_keys
-from fedchain.secagg.masking import mask_update, weighted_update
-from fedchain.secagg.roster import Member, SecureRound
+from fedchain.secagg.masking import mask_update, masked_tree, weighted_update
+from fedchain.secagg.roster import Commitment, Member, SecureRound
 from fedchain.secagg.shares import new_share_randomness, share_bundle, unmask_bundle
 from fedchain.storage import BlobStore
 
@@ -77,6 +81,8 @@ class SecureParticipant(BaseParticipant):
             self._commit(round, state)
         elif view.phase == RoundPhase.UPLOAD:
             self._upload(round)
+        elif view.phase == RoundPhase.AVAILABILITY and self._entry(round) == EntryState.REVEALED:
+            self._answer_challenge(round, lambda: masked_tree(self._masked(round)[0], self.rules.layout))
         elif view.phase == RoundPhase.UNMASK:
             self._publish_unmask_bundle(round)
 
@@ -126,10 +132,9 @@ class SecureParticipant(BaseParticipant):
         except RoundFailedError as error:
             self._stop(round, f"cannot share its secrets: {error}")
             return
-        bundle_ref = self.store.put(bundle)
         seed_hash = self_seed_hash(secrets.self_seed)
         self._send(f"commitShares:{round}", lambda: self.coordinator.commit_shares(
-            self.task_id, me.index, me.public[0], me.public[1], seed_hash, bundle_ref, trained.sample_count,
+            self.task_id, me.index, me.public[0], me.public[1], seed_hash, bundle, trained.sample_count,
             sender=self.account))
 
     def _train(self, round: int, state: TaskState) -> TrainedUpdate:
@@ -144,6 +149,15 @@ class SecureParticipant(BaseParticipant):
     def _upload(self, round: int) -> None:
         if self._entry(round) != EntryState.COMMITTED or not self.takes_part(round, SecureStep.UPLOAD):
             return
+        masked, me, commitment = self._masked(round)
+        stored = put_masked(self.store_for(round), self.rules, masked)
+        self._send(f"upload:{round}", lambda: self.coordinator.upload(
+            self.task_id, me.index, me.public[0], me.public[1], commitment.self_seed_hash,
+            commitment.share_bundle_ref, commitment.weight, stored.header.root, stored.ref, sender=self.account))
+
+    def _masked(self, round: int) -> tuple[NDArray[np.uint64], Member, Commitment]:
+        """This member's masked vector of ``round`` (from its journaled update and secrets, so the same bytes
+        every time), with its advertised entry and its commitment."""
         secrets = self._secrets(round)
         trained = self.journal.trained_update(round)
         if trained is None:
@@ -154,13 +168,9 @@ class SecureParticipant(BaseParticipant):
         commitment = sets.committed[me.address]
         if commitment.self_seed_hash != self_seed_hash(secrets.self_seed):
             raise JournalError(f"round {round}: the self seed in {self.journal.path} is not the committed one")
-        rules = self.rules
-        weighted = weighted_update(trained.vector, commitment.weight, rules.params.clip)
+        weighted = weighted_update(trained.vector, commitment.weight, self.rules.params.clip)
         masked = mask_update(weighted, round=sets, owner=me, keys=secrets.keys.mask, self_seed=secrets.self_seed)
-        stored = put_masked(self.store, rules, masked)
-        self._send(f"upload:{round}", lambda: self.coordinator.upload(
-            self.task_id, me.index, me.public[0], me.public[1], commitment.self_seed_hash,
-            commitment.share_bundle_ref, commitment.weight, stored.header.root, stored.ref, sender=self.account))
+        return masked, me, commitment
 
     def _publish_unmask_bundle(self, round: int) -> None:
         if self._entry(round) != EntryState.REVEALED or not self.takes_part(round, SecureStep.UNMASK):
@@ -170,7 +180,8 @@ class SecureParticipant(BaseParticipant):
         if self.address.lower() in published:
             return
         secrets = self._secrets(round)
-        sets = self._read(round).sets
+        chain_round = self._read(round)
+        sets = chain_round.sets
         me = self._me(sets, secrets)
         min_participants = self.rules.params.min_participants
         try:
@@ -178,11 +189,8 @@ class SecureParticipant(BaseParticipant):
         except RoundFailedError as error:
             self._stop(round, f"releases no shares: {error}")
             return
-        bundles, missing = fetch_share_bundles(self.store, sets, me)
-        for note in missing:
-            self.warn(f"round {round}: {note}")
         bundle = unmask_bundle(round=sets, holder=me, keys=secrets.keys, self_seed=secrets.self_seed,
-                               bundles=bundles, min_participants=min_participants)
+                               bundles=neighbour_share_bundles(chain_round, me), min_participants=min_participants)
         bundle_ref = self.store.put(bundle.encode())
         self._send(f"publishUnmaskBundle:{round}", lambda: self.coordinator.publish_unmask_bundle(
             self.task_id, bundle_ref, sender=self.account))
@@ -216,6 +224,19 @@ class SecureParticipant(BaseParticipant):
         """Take no further part in ``round`` (said once)."""
         self._stopped.add(round)
         self.warn(f"round {round}: {reason}")
+
+
+class WithholdingSecureParticipant(SecureParticipant):
+    """Adversarial: in ``rounds`` it uploads a masked root whose vector it never publishes nor puts on chain
+    when challenged (it is dropped from the round, slashed, and counts as a dropout)."""
+
+    def __init__(self, *args: Any, rounds: frozenset[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.withheld_rounds = rounds
+
+    def publishes(self, round: int) -> bool:
+        """Never in a withheld round."""
+        return round not in self.withheld_rounds
 
 
 class DroppingParticipant(SecureParticipant):

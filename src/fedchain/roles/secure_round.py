@@ -2,11 +2,13 @@
 
 The chain is the broadcast channel of secure mode (docs/protocol.md section 10): the advertised set U1
 (``Advertised`` events, by advertise index), the committed set U2 (``SharesCommitted``) and the uploaded set
-U3 (``Uploaded``) are read from its events, so every agent sees the same sets. Blobs live in the task's
-store, each found by a reference on chain and checked on every read:
+U3 (``Uploaded``, less the members whose masked vector was dropped as unavailable: ``InputUnavailable``) are
+read from its events, so every agent sees the same sets. Share bundles travel on chain, in the
+``SharesCommitted`` events. Other blobs live in the task's store, each found by a reference on chain and
+checked on every read:
 
-- a **share bundle** and an **unmask bundle** are stored as their own bytes (their formats carry their
-  own magic; docs/protocol.md section 10.6), so the reference is the bundle's sha256;
+- an **unmask bundle** is stored as its own bytes (its format carries its own magic; docs/protocol.md
+  section 10.6), so the reference is the bundle's sha256;
 - a **masked vector** is stored as a ``"masked"`` blob (docs/protocol.md section 6): its P uint64 residues as
   2P int32 halves, high half first, with twice the task's words per leaf, so the blob's root is the masked
   root the participant uploaded (section 10.3).
@@ -19,9 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from web3 import Web3
 
 from fedchain.chain.secure_coordinator import SecureCoordinator
 from fedchain.commit.encoding import address_bytes
+from fedchain.roles.availability import UnavailableError, posted_tree
 from fedchain.roles.task import TaskRules
 from fedchain.secagg.errors import ShareError
 from fedchain.secagg.masking import masked_from_halves, masked_halves, masked_layout
@@ -46,12 +50,14 @@ MASKED_TENSOR = "masked"
 
 @dataclass(frozen=True)
 class ChainRound:
-    """A secure round as the chain has it so far: its sets and graph, and where each survivor's masked
-    vector is stored (advertise, commit and upload deadlines make U1, U2 and U3 final in turn)."""
+    """A secure round as the chain has it so far: its sets and graph, every committed member's share bundle
+    (from the chain), and where each survivor's masked vector is stored (advertise, commit and upload
+    deadlines make U1, U2 and U3 final in turn; U3 again when the availability phase ends)."""
 
     index: int
     sets: SecureRound
     masked_refs: Mapping[bytes, bytes]
+    share_bundles: Mapping[bytes, bytes]
 
 
 def secure_params(rules: TaskRules) -> SecureParams:
@@ -68,14 +74,19 @@ def read_round(coordinator: SecureCoordinator, rules: TaskRules, task_id: int, r
         for advert in coordinator.advertisements(task_id, round))
     if not state.seed_fixed or not advertised:
         return None
+    commitments = coordinator.share_commitments(task_id, round)
     committed = {address_bytes(commitment.participant, "participant"):
                  Commitment(commitment.self_seed_hash, commitment.share_bundle_ref, commitment.weight)
-                 for commitment in coordinator.share_commitments(task_id, round)}
+                 for commitment in commitments}
+    unavailable = {address_bytes(owner, "owner") for owner in coordinator.unavailable_inputs(task_id, round)}
     uploads = {address_bytes(upload.participant, "participant"): upload
                for upload in coordinator.uploads(task_id, round)}
+    survivors = {address: upload for address, upload in uploads.items() if address not in unavailable}
     sets = SecureRound(state.seed, secure_params(rules), advertised, committed,
-                       {address: upload.masked_root for address, upload in uploads.items()})
-    return ChainRound(round, sets, {address: upload.blob_ref for address, upload in uploads.items()})
+                       {address: upload.masked_root for address, upload in survivors.items()})
+    bundles = {address_bytes(commitment.participant, "participant"): commitment.share_bundle
+               for commitment in commitments}
+    return ChainRound(round, sets, {address: upload.blob_ref for address, upload in survivors.items()}, bundles)
 
 
 # -- masked vectors -----------------------------------------------------------------------------------
@@ -96,10 +107,26 @@ def fetch_masked(store: BlobStore, rules: TaskRules, root: bytes, blob_ref: byte
     return masked_from_halves(get_blob(store, blob_ref, expected).vector)
 
 
-def fetch_survivors_masked(store: BlobStore, rules: TaskRules, round: ChainRound) -> dict[bytes, NDArray[np.uint64]]:
-    """Every survivor's masked vector, by address (a missing or wrong blob is a StorageError)."""
-    return {member.address: fetch_masked(store, rules, round.sets.uploaded[member.address],
-                                         round.masked_refs[member.address])
+def fetch_survivor_masked(coordinator: SecureCoordinator, store: BlobStore, rules: TaskRules, task_id: int,
+                          round: ChainRound, survivor: bytes) -> NDArray[np.uint64]:
+    """A survivor's masked vector: from its blob in the store, or else from the chunks a resolved availability
+    challenge put on chain (docs/protocol.md section 11.2). A StorageError (an
+    :class:`~fedchain.roles.availability.UnavailableError` when it is in neither place) says it is unusable."""
+    root = round.sets.uploaded[survivor]
+    try:
+        return fetch_masked(store, rules, root, round.masked_refs[survivor])
+    except StorageError as error:
+        owner = Web3.to_checksum_address(survivor)
+        posted = posted_tree(coordinator, task_id, round.index, owner, root, masked_layout(rules.layout))
+        if posted is None:
+            raise UnavailableError(f"masked vector of {owner} in round {round.index}: {error}") from error
+        return masked_from_halves(posted.vector)
+
+
+def fetch_survivors_masked(coordinator: SecureCoordinator, store: BlobStore, rules: TaskRules, task_id: int,
+                           round: ChainRound) -> dict[bytes, NDArray[np.uint64]]:
+    """Every survivor's masked vector, by address (:func:`fetch_survivor_masked`)."""
+    return {member.address: fetch_survivor_masked(coordinator, store, rules, task_id, round, member.address)
             for member in round.sets.survivors()}
 
 
@@ -110,20 +137,10 @@ def _masked_shape(rules: TaskRules) -> TensorShape:
 # -- bundles ------------------------------------------------------------------------------------------
 
 
-def fetch_share_bundles(store: BlobStore, sets: SecureRound, holder: Member) -> tuple[dict[bytes, bytes], list[str]]:
-    """The committed share bundles of ``holder``'s committed neighbours, by owner, and a note for each one
-    that cannot be fetched (its shares must then come from other holders)."""
-    bundles: dict[bytes, bytes] = {}
-    missing: list[str] = []
-    for owner in sets.neighbours(holder):
-        commitment = sets.committed.get(owner.address)
-        if commitment is None:
-            continue
-        try:
-            bundles[owner.address] = store.get(commitment.share_bundle_ref)
-        except StorageError as error:
-            missing.append(f"share bundle of 0x{owner.address.hex()}: {error}")
-    return bundles, missing
+def neighbour_share_bundles(round: ChainRound, holder: Member) -> dict[bytes, bytes]:
+    """The share bundles of ``holder``'s committed neighbours, by owner (they are on chain, so always there)."""
+    return {owner.address: round.share_bundles[owner.address] for owner in round.sets.neighbours(holder)
+            if owner.address in round.share_bundles}
 
 
 def fetch_unmask_bundles(coordinator: SecureCoordinator, store: BlobStore, task_id: int,

@@ -1,34 +1,40 @@
 """The secure-mode watcher: proves a wrong proposal at one leaf, from public data only.
 
-Besides the chores of every watcher (:class:`BaseWatcher`: missed inputs, here committed shares never
-followed by an upload, which the contract lets anyone slash from the upload deadline on; silence; idle
-tasks), it checks every pending proposal:
+Besides the chores of every watcher (:class:`BaseWatcher`: missed inputs, here an advertisement never
+followed by a share commitment, slashable from the commit deadline when the round had more than threshold
+commitments, and committed shares never followed by an upload, slashable from the upload deadline; silence;
+idle tasks; lapsed availability challenges; disputes), it
+
+- challenges the availability of every survivor's masked vector that is in neither the store nor on chain
+  once the upload deadline has passed (the grace every honest owner needs: it stores the vector before it
+  uploads the root), while the availability phase takes challenges (``challengeMaskedVector``);
+- checks every pending proposal:
 
 1. it reads the round's sets from the chain, the proposal's transcript (its ``TranscriptProposed`` event,
-   checked against the ``transcriptHash`` the contract stored) and the survivors' masked vectors;
+   checked against the ``transcriptHash`` the contract stored) and the survivors' masked vectors (from the
+   store, or from the chain once a challenge put them there);
 2. it checks the transcript. The valid transcript is unique (every word is bound to its owner's
    commitment: a self seed to its hash, a mask key to its public key, docs/protocol.md section 10.8), so
    checking the proposed one is recomputing it, and needs no unmask bundle; an invalid transcript makes the
    proposal wrong at every leaf;
 3. with a valid transcript it unmasks the survivors' weighted sum, applies the task's rule itself and
-   compares the result with the proposed model;
+   compares the result with the proposed model; when the proposal's blob is unusable it disputes the
+   proposal instead and descends to a leaf where it differs (:class:`BaseWatcher`);
 4. at the first wrong leaf (leaf 0 for a wrong transcript) it builds the fraud proof, runs the contract's
    check in Python (``check_proof``) and sends ``challengeAggregate`` only when the proof holds.
-
-A blob it cannot fetch or read (a masked vector, the proposed or current model) cannot be proven
-missing on chain: it is recorded in ``findings`` and checked again at the next step.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from eth_account.signers.local import LocalAccount
+from web3 import Web3
 
-from fedchain.chain.coordinator import RoundPhase, RoundView, TaskState, TaskStatus
-from fedchain.chain.secure_coordinator import SecureCoordinator
+from fedchain.chain.coordinator import ChallengeStatus, EntryState, RoundPhase, RoundView, TaskState, TaskStatus
+from fedchain.chain.secure_coordinator import MaskedRecord, SecureCoordinator, masked_challenge_end, upload_end
 from fedchain.commit.merkle import MerkleTree
-from fedchain.roles.proofs import first_differing_leaf
-from fedchain.roles.secure_round import fetch_survivors_masked, read_round
-from fedchain.roles.task import fetch_model
+from fedchain.roles.availability import OpenedLeaf
+from fedchain.roles.secure_round import ChainRound, fetch_survivor_masked, fetch_survivors_masked, read_round
 from fedchain.roles.watcher import BaseWatcher
 from fedchain.secagg.aggregate import secure_fedavg
 from fedchain.secagg.derive import transcript_hash
@@ -53,18 +59,64 @@ class SecureWatcher(BaseWatcher):
         self._checked_proposals: set[tuple[int, bytes, int]] = set()
 
     def _check_round(self, round: int, view: RoundView, state: TaskState) -> None:
-        if view.phase == RoundPhase.CHALLENGE:
+        if view.phase == RoundPhase.AVAILABILITY:
+            self._challenge_missing_masked(round, view)
+        elif view.phase == RoundPhase.CHALLENGE:
             self._check_proposal(round, view, state)
 
     def _committers(self, round: int) -> list[str]:
-        return [commitment.participant for commitment in self.coordinator.share_commitments(self.task_id, round)]
+        return [advert.participant for advert in self.coordinator.advertisements(self.task_id, round)]
 
     def _missed_inputs_slashable(self, round: int, state: TaskState) -> bool:
-        """From the round's upload deadline on (a forfeited entry keeps the record a fraud proof binds)."""
+        """From the round's commit deadline on (advertisements with no commitment; commitments with no upload
+        from the upload deadline on: :meth:`_missed_states`)."""
         if round < state.current_round or state.status != TaskStatus.RUNNING:
             return True
-        upload_end = self.coordinator.round_view(self.task_id, round).commit_end + self.rules.params.reveal_window
-        return self.coordinator.chain.now() >= upload_end
+        return self.coordinator.chain.now() >= self.coordinator.round_view(self.task_id, round).commit_end
+
+    def _missed_states(self, round: int) -> frozenset[EntryState]:
+        view = self.coordinator.round_view(self.task_id, round)
+        states = set()
+        if view.commits > self.rules.params.threshold:
+            states.add(EntryState.ADVERTISED)
+        if view.phase not in (RoundPhase.ADVERTISE, RoundPhase.COMMIT, RoundPhase.UPLOAD):
+            states.add(EntryState.COMMITTED)
+        return frozenset(states)
+
+    def _challenge_missing_masked(self, round: int, view: RoundView) -> None:
+        """Challenge every survivor's masked vector that is in neither the store nor on chain, while the round
+        takes such challenges."""
+        params = self.rules.params
+        now = self.coordinator.chain.now()
+        if not upload_end(view, params) <= now < masked_challenge_end(view, params):
+            return
+        chain_round = read_round(self.coordinator, self.rules, self.task_id, round)
+        if chain_round is None:
+            return
+        for member in chain_round.sets.survivors():
+            owner = Web3.to_checksum_address(member.address)
+            try:
+                fetch_survivor_masked(self.coordinator, self.store, self.rules, self.task_id, chain_round,
+                                      member.address)
+            except StorageError as error:
+                if self.coordinator.input_challenge(self.task_id, round, owner).status != ChallengeStatus.NONE:
+                    continue
+                self.warn(f"round {round}: the masked vector of {owner} is unusable ({error}): challenging its "
+                          "availability")
+                self._challenge_bond()
+                self.coordinator.challenge_masked_vector(self.task_id, owner, self._record(chain_round, member.address),
+                                                         sender=self.account)
+                self.log(f"challengeMaskedVector {round} {owner}")
+
+    @staticmethod
+    def _record(chain_round: ChainRound, address: bytes) -> MaskedRecord:
+        """A survivor's record as it uploaded it (docs/protocol.md section 10.4)."""
+        sets = chain_round.sets
+        member = sets.member("0x" + address.hex())
+        commitment = sets.committed[address]
+        return MaskedRecord(index=member.index, pk_x=member.public[0], pk_y=member.public[1],
+                            self_seed_hash=commitment.self_seed_hash, share_bundle_ref=commitment.share_bundle_ref,
+                            weight=commitment.weight, masked_root=sets.uploaded[address])
 
     def _check_proposal(self, round: int, view: RoundView, state: TaskState) -> None:
         key = (round, view.proposed_root, view.proposed_at)
@@ -79,26 +131,18 @@ class SecureWatcher(BaseWatcher):
             return
         words = transcripts[-1]
         try:
-            masked = fetch_survivors_masked(self.store, rules, chain_round)
-            previous = fetch_model(self.store, rules, state.model_root, state.model_blob_ref)
-            proposed = fetch_model(self.store, rules, view.proposed_root, view.proposed_blob_ref)
+            masked = fetch_survivors_masked(self.coordinator, self.store, rules, self.task_id, chain_round)
+            previous = self._model(state.model_root, state.model_blob_ref)
         except StorageError as error:
             self._find(f"round {round}: cannot check the proposal of {view.aggregator}: {error}")
             return
         sets = chain_round.sets
-        transcript = Transcript.from_words(sets, words)
-        if transcript.is_valid(sets):
-            expected = secure_fedavg(previous, unmask(sets, masked, transcript), sets.total_weight(),
-                                     clip=rules.params.clip, server_lr_bps=rules.params.server_lr_bps)
-            leaf_index = first_differing_leaf(expected, proposed, rules.layout)
-        else:
-            leaf_index = TRANSCRIPT_LEAF
-        if leaf_index is not None:
-            layout = rules.layout
-            proof = secure_fraud_proof(
-                leaf_index=leaf_index, previous=MerkleTree(previous, layout), proposed=MerkleTree(proposed, layout),
-                round=sets, masked_trees={address: masked_tree(vector, layout) for address, vector in masked.items()},
-                transcript=words)
+        layout = rules.layout
+        masked_trees = {address: masked_tree(vector, layout) for address, vector in masked.items()}
+
+        def prove_at(leaf_index: int, proposed: MerkleTree | OpenedLeaf) -> None:
+            proof = secure_fraud_proof(leaf_index=leaf_index, previous=MerkleTree(previous, layout), proposed=proposed,
+                                       round=sets, masked_trees=masked_trees, transcript=words)
             context = secure_context(layout=layout, leaf_index=leaf_index, previous_root=state.model_root,
                                      proposed_root=view.proposed_root, server_lr_bps=rules.params.server_lr_bps,
                                      clip=rules.params.clip, round=sets, transcript_hash=transcript_hash(words))
@@ -108,4 +152,20 @@ class SecureWatcher(BaseWatcher):
                 return
             self.coordinator.challenge_aggregate(self.task_id, leaf_index, proof, sender=self.account)
             self.log(f"challengeAggregate {round} {view.aggregator} leaf {leaf_index}")
-        self._checked_proposals.add(key)
+
+        transcript = Transcript.from_words(sets, words)
+        if not transcript.is_valid(sets):
+            try:
+                proposed = MerkleTree(self._model(view.proposed_root, view.proposed_blob_ref), layout)
+            except StorageError:
+                # any opened leaf shows a wrong transcript: descend anywhere (a zero tree leads left)
+                anywhere = MerkleTree(np.zeros(layout.num_params, dtype=np.int32), layout)
+                self._dispute(round, view, anywhere, lambda leaf: prove_at(leaf.index, leaf))
+                return
+            prove_at(TRANSCRIPT_LEAF, proposed)
+            self._checked_proposals.add(key)
+            return
+        expected = secure_fedavg(previous, unmask(sets, masked, transcript), sets.total_weight(),
+                                 clip=rules.params.clip, server_lr_bps=rules.params.server_lr_bps)
+        if self._check_against(round, view, expected, prove_at):
+            self._checked_proposals.add(key)

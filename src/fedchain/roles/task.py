@@ -12,7 +12,8 @@ from fedchain.chain.coordinator import Coordinator, CoordinatorClient, EntryStat
 from fedchain.commit.leaves import LeafLayout
 from fedchain.commit.quantize import QuantizationSpec
 from fedchain.errors import FedchainError
-from fedchain.storage import BlobKind, BlobStore, ExpectedBlob, TensorShape, get_blob, model_spec_hash
+from fedchain.roles.availability import UnavailableError, posted_tree
+from fedchain.storage import BlobKind, BlobStore, ExpectedBlob, StorageError, TensorShape, get_blob, model_spec_hash
 
 MODEL_KIND: BlobKind = "model"
 UPDATE_KIND: BlobKind = "update"
@@ -82,9 +83,20 @@ def included_reveals(coordinator: Coordinator, task_id: int, round: int) -> list
             if coordinator.entry_state(task_id, round, reveal.participant) == EntryState.REVEALED]
 
 
-def fetch_update(store: BlobStore, rules: TaskRules, reveal: Reveal) -> IncludedUpdate:
-    """The verified update vector of ``reveal`` (storage errors propagate: the blob is unusable)."""
-    return IncludedUpdate(reveal, get_blob(store, reveal.blob_ref, rules.expected(UPDATE_KIND, reveal.root)).vector)
+def fetch_update(coordinator: CoordinatorClient, store: BlobStore, rules: TaskRules, task_id: int, round: int,
+                 reveal: Reveal) -> IncludedUpdate:
+    """The verified update vector of ``reveal`` in ``round`` of task ``task_id``: from its blob in the store, or
+    else from the chunks a resolved availability challenge put on chain (docs/protocol.md section 11.2). A
+    StorageError (an :class:`~fedchain.roles.availability.UnavailableError` when it is in neither place) says it
+    is unusable."""
+    try:
+        blob = get_blob(store, reveal.blob_ref, rules.expected(UPDATE_KIND, reveal.root))
+    except StorageError as error:
+        posted = posted_tree(coordinator, task_id, round, reveal.participant, reveal.root, rules.layout)
+        if posted is None:
+            raise UnavailableError(f"update of {reveal.participant} in round {round}: {error}") from error
+        return IncludedUpdate(reveal, posted.vector)
+    return IncludedUpdate(reveal, blob.vector)
 
 
 def recompute_model(rules: TaskRules, previous: NDArray[np.int32],

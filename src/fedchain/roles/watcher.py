@@ -5,41 +5,68 @@
 - after a round's inputs are fixed, every member that committed and never revealed (uploaded) is slashed
   (the hooks say who committed and from when the contract allows it);
 - a member silent for more than the task's maxSilentRounds rounds with room in the cohort is slashed;
-- a task whose current round has stalled past the idle limit is ended, so its funds can be withdrawn.
+- a task whose current round has stalled past the idle limit is ended, so its funds can be withdrawn;
+- an availability challenge whose deadline passed before its data was on chain is applied
+  (``dropUnavailable``: the input leaves the round, its owner is slashed);
+- a proposal that differs from the watcher's own recomputation but whose blob it cannot read is disputed
+  (docs/protocol.md section 11.3): the watcher descends the proposed tree, one answered level at a time, into
+  a child that differs from its own tree, and proves the proposal wrong at the leaf it reaches; an unanswered
+  level rejects the proposal (``settleDispute``). Disputes whose proposal is gone are settled for the bond.
 
 :class:`Watcher` adds the plain round:
 
-- every revealed update blob is checked for a coordinate outside ``[-clip, clip]``; a violation is
-  proven with one leaf (``proveViolation``);
-- every pending proposal is recomputed from the revealed blobs; on a mismatch the first wrong leaf is
-  proven (``challengeAggregate``).
+- every revealed update is read from the store, or from the chain once a challenge put it there; one that
+  is in neither place once the reveal deadline has passed (the grace every honest owner needs: it stores
+  its blob before it reveals) is challenged for availability (``challengeUpdate``);
+- every revealed update is checked for a coordinate outside ``[-clip, clip]``; a violation is proven with one
+  leaf (``proveViolation``);
+- every pending proposal is recomputed from the included updates; on a mismatch the first wrong leaf is
+  proven (``challengeAggregate``), or the proposal is disputed when its blob is missing. A correct proposal
+  whose blob is missing is put in the store from the watcher's own recomputation.
 
 (:class:`fedchain.roles.secure_watcher.SecureWatcher` adds the secure round.)
 
-What cannot be proven on chain (an update or proposal blob that is missing or does not match its root)
-is recorded in `findings` (once each) and checked again at the next step, in case the blob turns up. The
-in-memory sets only avoid re-checking what was checked to the end (a proof that failed to go out is
-tried again), so a restarted watcher simply checks the current round anew; the chain decides every
+What the chain cannot settle (for example a proof that a check in Python refused) is recorded in `findings`
+(once each). The in-memory sets only avoid re-checking what was checked to the end (a proof that failed to
+go out is tried again), so a restarted watcher simply checks the current round anew; the chain decides every
 action.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
 from eth_account.signers.local import LocalAccount
+from numpy.typing import NDArray
 
 from fedchain.chain.coordinator import (
+    ChallengeStatus,
     Coordinator,
     CoordinatorClient,
+    DisputeStatus,
     EntryState,
     RoundPhase,
     RoundView,
     TaskState,
     TaskStatus,
 )
+from fedchain.commit.merkle import MerkleTree
 from fedchain.roles.agent import Agent
+from fedchain.roles.availability import OpenedLeaf, current_steps, differing_child, opened_leaf
 from fedchain.roles.proofs import aggregate_fraud_proof, first_differing_leaf, first_out_of_range, violation_leaf
-from fedchain.roles.task import IncludedUpdate, fetch_model, fetch_update, included_reveals, recompute_model
-from fedchain.storage import BlobStore, StorageError
+from fedchain.roles.task import (
+    MODEL_KIND,
+    IncludedUpdate,
+    fetch_model,
+    fetch_update,
+    included_reveals,
+    recompute_model,
+)
+from fedchain.storage import BlobStore, StorageError, put_vector
+
+OPEN_DISPUTE = frozenset({DisputeStatus.AWAITING_ANSWER, DisputeStatus.AWAITING_CHOICE, DisputeStatus.LEAF_OPENED})
+"""The states of a dispute that is still running."""
 
 
 class BaseWatcher(Agent):
@@ -50,13 +77,16 @@ class BaseWatcher(Agent):
         super().__init__(coordinator, store, task_id, account)
         self.findings: list[str] = []
         self._missed_settled_below = 0
+        self._models: dict[bytes, NDArray[np.int32]] = {}
 
     def step(self) -> None:
-        """Slash missed inputs and silence, end an idle task, then check the current round."""
+        """Slash missed inputs and silence, settle disputes, end an idle task, apply lapsed availability
+        challenges, then check the current round."""
         if self.in_flight():
             return
         state = self.coordinator.task_state(self.task_id)
         self._slash_missed_inputs(state)
+        self._settle_moot_disputes(state)
         if state.status != TaskStatus.RUNNING:
             return
         if self.coordinator.chain.now() >= self.coordinator.idle_at(self.task_id):
@@ -65,6 +95,7 @@ class BaseWatcher(Agent):
             return
         self._slash_silent_members(state.spare_rounds)
         round = state.current_round
+        self._drop_unavailable_inputs(round)
         self._check_round(round, self.coordinator.round_view(self.task_id, round), state)
 
     # -- what each mode adds -------------------------------------------------------------------------
@@ -74,7 +105,8 @@ class BaseWatcher(Agent):
         raise NotImplementedError
 
     def _committers(self, round: int) -> list[str]:
-        """The members that committed in ``round``."""
+        """The members that entered ``round`` and owe an input (a commitment, or in secure mode an
+        advertisement too)."""
         raise NotImplementedError
 
     def _missed_inputs_slashable(self, round: int, state: TaskState) -> bool:
@@ -90,11 +122,16 @@ class BaseWatcher(Agent):
             if not self._missed_inputs_slashable(round, state):
                 break
             for participant in self._committers(round):
-                if self.coordinator.entry_state(self.task_id, round, participant) == EntryState.COMMITTED:
+                if self.coordinator.entry_state(self.task_id, round, participant) in self._missed_states(round):
                     self.coordinator.slash_missed_reveal(self.task_id, round, participant, sender=self.account)
                     self.log(f"slashMissedReveal {round} {participant}")
             if round < state.current_round:
                 self._missed_settled_below = round + 1
+
+    def _missed_states(self, round: int) -> frozenset[EntryState]:
+        """The entry states of ``round`` the contract slashes as a missed input (from when
+        :meth:`_missed_inputs_slashable` says)."""
+        return frozenset({EntryState.COMMITTED})
 
     def _slash_silent_members(self, spare_rounds: int) -> None:
         if spare_rounds <= self.rules.params.max_silent_rounds:
@@ -106,8 +143,107 @@ class BaseWatcher(Agent):
                 self.coordinator.slash_silence(self.task_id, address, sender=self.account)
                 self.log(f"slashSilence {address}")
 
+    def _drop_unavailable_inputs(self, round: int) -> None:
+        """Apply every availability challenge of ``round`` whose deadline passed before its data was on chain."""
+        now = self.coordinator.chain.now()
+        for owner in dict.fromkeys(opened.owner for opened in self.coordinator.challenges_opened(self.task_id, round)):
+            challenge = self.coordinator.input_challenge(self.task_id, round, owner)
+            if challenge.status == ChallengeStatus.OPEN and now >= challenge.deadline:
+                self.coordinator.drop_unavailable(self.task_id, round, owner, sender=self.account)
+                self.log(f"dropUnavailable {round} {owner}")
+
+    def _challenge_bond(self) -> None:
+        """Let the coordinator pull one availability bond (before a challenge or a dispute)."""
+        self.ensure_allowance(self.rules.params.availability_bond)
+
+    # -- model disputes ------------------------------------------------------------------------------
+
+    def _settle_moot_disputes(self, state: TaskState) -> None:
+        """Settle this watcher's disputes whose proposal is gone (rejected, voided, replaced, or its round
+        closed): their bond comes back."""
+        for round in self.coordinator.disputed_rounds(self.task_id, self.address):
+            dispute = self.coordinator.dispute(self.task_id, round, self.address)
+            if dispute.status not in OPEN_DISPUTE:
+                continue
+            live = state.status == TaskStatus.RUNNING and round == state.current_round
+            if live:
+                view = self.coordinator.round_view(self.task_id, round)
+                live = view.has_proposal and dispute.proposal == view.proposals
+            if not live:
+                self.coordinator.settle_dispute(self.task_id, round, self.address, sender=self.account)
+                self.log(f"settleDispute {round} moot")
+
+    def _dispute(self, round: int, view: RoundView, expected: MerkleTree, prove: Callable[[OpenedLeaf], None]) -> None:
+        """Take the next step of this watcher's dispute of the pending proposal of ``round``, which differs from
+        its own ``expected`` tree: open it, descend into a differing child, settle it unanswered, or once a leaf
+        is open call ``prove`` with it."""
+        dispute = self.coordinator.dispute(self.task_id, round, self.address)
+        if dispute.proposal != view.proposals or dispute.status == DisputeStatus.NONE:
+            self._challenge_bond()
+            self.coordinator.open_dispute(self.task_id, sender=self.account)
+            self.log(f"openDispute {round} {view.aggregator}")
+            return
+        if dispute.status == DisputeStatus.SETTLED:
+            self._find(f"round {round}: the dispute of the proposal of {view.aggregator} ended without a proof")
+            return
+        if dispute.status == DisputeStatus.AWAITING_ANSWER:
+            if self.coordinator.chain.now() >= dispute.deadline:
+                self.coordinator.settle_dispute(self.task_id, round, self.address, sender=self.account)
+                self.log(f"settleDispute {round} unopened {view.aggregator}")
+            return
+        steps = current_steps(self.coordinator.dispute_steps(self.task_id, round, self.address))
+        if dispute.status == DisputeStatus.AWAITING_CHOICE:
+            answer = steps[-1]
+            go_right = differing_child(expected, answer.level, answer.index, answer.left, answer.right)
+            self.coordinator.choose_child(self.task_id, answer.left, answer.right, go_right, sender=self.account)
+            self.log(f"chooseChild {round} level {answer.level - 1}")
+        else:
+            prove(opened_leaf(steps))
+
+    # -- models --------------------------------------------------------------------------------------
+
+    def _model(self, root: bytes, blob_ref: bytes) -> NDArray[np.int32]:
+        """A global model: one this watcher recomputed, or else its blob from the store."""
+        known = self._models.get(root)
+        return known if known is not None else fetch_model(self.store, self.rules, root, blob_ref)
+
+    def _check_against(self, round: int, view: RoundView, expected: NDArray[np.int32],
+                       prove_at: Callable[[int, MerkleTree | OpenedLeaf], None]) -> bool:
+        """Compare the pending proposal of ``round`` with the ``expected`` model: prove it wrong (``prove_at``
+        with the differing leaf's index and the proposal's leaf source) from its blob, or dispute it when its
+        blob is unusable. Returns whether the proposal is settled as far as this watcher goes (it is right, or
+        a proof went out)."""
+        rules = self.rules
+        tree = MerkleTree(expected, rules.layout)
+        self._models[tree.root] = expected
+        if tree.root == view.proposed_root:
+            self._republish(round, view, expected)
+            return True
+        try:
+            proposed = fetch_model(self.store, rules, view.proposed_root, view.proposed_blob_ref)
+        except StorageError as error:
+            self.warn_once(f"round {round}: the proposal of {view.aggregator} is wrong and its blob unusable "
+                           f"({error}): disputing it")
+            self._dispute(round, view, tree, lambda leaf: prove_at(leaf.index, leaf))
+            return False
+        leaf_index = first_differing_leaf(expected, proposed, rules.layout)
+        if leaf_index is None:
+            raise AssertionError("a blob with the proposed root equals the expected model of another root")
+        prove_at(leaf_index, MerkleTree(proposed, rules.layout))
+        return True
+
+    def _republish(self, round: int, view: RoundView, model: NDArray[np.int32]) -> None:
+        """Put a correct proposal's model in the store when its own blob is missing there."""
+        try:
+            fetch_model(self.store, self.rules, view.proposed_root, view.proposed_blob_ref)
+        except StorageError:
+            params = self.rules.params
+            put_vector(self.store, model, kind=MODEL_KIND, scale_bits=params.scale_bits,
+                       words_per_leaf=params.words_per_leaf, shapes=self.rules.shapes)
+            self.log(f"republished model {round}")
+
     def _find(self, finding: str) -> None:
-        """Record something wrong that no proof can show on chain (once)."""
+        """Record something wrong that the chain does not settle (once)."""
         if finding not in self.findings:
             self.findings.append(finding)
             self.warn(finding)
@@ -127,9 +263,12 @@ class Watcher(BaseWatcher):
     def _check_round(self, round: int, view: RoundView, state: TaskState) -> None:
         if view.phase in (RoundPhase.NOT_OPEN, RoundPhase.COMMIT):
             return
-        self._check_reveals(round)
+        updates = self._read_updates(round, view)
+        if updates is None:
+            return
+        self._check_reveals(round, updates)
         if view.phase == RoundPhase.CHALLENGE:
-            self._check_proposal(round, view, state.model_root, state.model_blob_ref)
+            self._check_proposal(round, view, state, updates)
 
     def _committers(self, round: int) -> list[str]:
         return self.coordinator.committers(self.task_id, round)
@@ -138,16 +277,40 @@ class Watcher(BaseWatcher):
         """From the round's reveal deadline on."""
         return self.coordinator.chain.now() >= self.coordinator.round_view(self.task_id, round).reveal_end
 
-    def _check_reveals(self, round: int) -> None:
-        rules = self.rules
+    def _read_updates(self, round: int, view: RoundView) -> list[IncludedUpdate] | None:
+        """Every included update of ``round`` so far; None while one is unusable (it is challenged for
+        availability once the reveal deadline has passed and the round still takes challenges)."""
+        updates: list[IncludedUpdate] = []
+        missing = False
         for reveal in included_reveals(self.coordinator, self.task_id, round):
+            try:
+                updates.append(fetch_update(self.coordinator, self.store, self.rules, self.task_id, round, reveal))
+            except StorageError as error:
+                missing = True
+                self._challenge_update(round, view, reveal.participant, reveal.root, reveal.weight, str(error))
+        return None if missing else updates
+
+    def _challenge_update(self, round: int, view: RoundView, participant: str, root: bytes, weight: int,
+                          error: str) -> None:
+        """Challenge an unusable update's availability, once the reveal deadline has passed, while the round
+        takes challenges, and unless it is challenged already."""
+        takes_challenges = view.phase in (RoundPhase.PROPOSE, RoundPhase.PROPOSE_EXPIRED, RoundPhase.CHALLENGE)
+        if not takes_challenges or self.coordinator.chain.now() < view.reveal_end:
+            return
+        challenge = self.coordinator.input_challenge(self.task_id, round, participant)
+        if challenge.status != ChallengeStatus.NONE:
+            return
+        self.warn(f"round {round}: the update of {participant} is unusable ({error}): challenging its availability")
+        self._challenge_bond()
+        self.coordinator.challenge_update(self.task_id, participant, root, weight, sender=self.account)
+        self.log(f"challengeUpdate {round} {participant}")
+
+    def _check_reveals(self, round: int, updates: list[IncludedUpdate]) -> None:
+        rules = self.rules
+        for update in updates:
+            reveal = update.reveal
             key = (round, reveal.participant)
             if key in self._checked_reveals:
-                continue
-            try:
-                update = fetch_update(self.store, rules, reveal)
-            except StorageError as error:
-                self._find(f"round {round}: update of {reveal.participant} is unusable: {error}")
                 continue
             coordinate = first_out_of_range(update.vector, rules.params.clip)
             if coordinate is not None:
@@ -157,23 +320,22 @@ class Watcher(BaseWatcher):
                 self.log(f"proveViolation {round} {reveal.participant}")
             self._checked_reveals.add(key)
 
-    def _check_proposal(self, round: int, view: RoundView, model_root: bytes, model_blob_ref: bytes) -> None:
+    def _check_proposal(self, round: int, view: RoundView, state: TaskState, updates: list[IncludedUpdate]) -> None:
         key = (round, view.proposed_root, view.proposed_at)
         if key in self._checked_proposals:
             return
         rules = self.rules
         try:
-            updates: list[IncludedUpdate] = [fetch_update(self.store, rules, reveal)
-                                             for reveal in included_reveals(self.coordinator, self.task_id, round)]
-            previous = fetch_model(self.store, rules, model_root, model_blob_ref)
-            proposed = fetch_model(self.store, rules, view.proposed_root, view.proposed_blob_ref)
+            previous = self._model(state.model_root, state.model_blob_ref)
         except StorageError as error:
-            self._find(f"round {round}: cannot check the proposal of {view.aggregator}: {error}")
+            self._find(f"round {round}: cannot read the current model: {error}")
             return
         expected = recompute_model(rules, previous, updates)
-        leaf_index = first_differing_leaf(expected, proposed, rules.layout)
-        if leaf_index is not None:
+
+        def prove_at(leaf_index: int, proposed: MerkleTree | OpenedLeaf) -> None:
             proof = aggregate_fraud_proof(leaf_index, rules.layout, previous, proposed, updates)
             self.coordinator.challenge_aggregate(self.task_id, proof, sender=self.account)
             self.log(f"challengeAggregate {round} {view.aggregator} leaf {leaf_index}")
-        self._checked_proposals.add(key)
+
+        if self._check_against(round, view, expected, prove_at):
+            self._checked_proposals.add(key)

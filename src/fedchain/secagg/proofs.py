@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from fedchain.commit.constants import WORD_BYTES
 from fedchain.commit.leaves import LeafLayout, coordinates_to_words, words_to_coordinates
-from fedchain.commit.merkle import MerkleTree, leaf_hash, node_hash, verify_proof
+from fedchain.commit.merkle import LeafSource, MerkleTree, leaf_hash, node_hash, verify_proof
 from fedchain.secagg.aggregate import secure_fedavg
 from fedchain.secagg.constants import (
     DROPPED_STRIDE,
@@ -54,7 +54,7 @@ class LeafOpening:
     siblings: tuple[bytes, ...]
 
     @classmethod
-    def of(cls, tree: MerkleTree, index: int) -> "LeafOpening":
+    def of(cls, tree: LeafSource, index: int) -> "LeafOpening":
         """Leaf ``index`` of ``tree`` with its path."""
         return cls(tree.leaf_words(index), tree.proof(index))
 
@@ -168,7 +168,7 @@ def secure_fraud_proof(
     *,
     leaf_index: int,
     previous: MerkleTree,
-    proposed: MerkleTree,
+    proposed: LeafSource,
     round: SecureRound,
     masked_trees: Mapping[bytes, MerkleTree],
     transcript: Sequence[bytes],

@@ -114,9 +114,23 @@ def share_bundle(
     entries = {}
     for member in neighbours:
         plaintext = _scalar(seed_shares[member.index]) + _scalar(key_shares[member.index])
-        key = _share_key(round, keys, sender=owner, receiver=member, peer=member)
+        try:
+            key = _share_key(round, keys, sender=owner, receiver=member, peer=member)
+        except ShareError:
+            key = _sealed_key(keys, member)
         entries[member.address] = ChaCha20Poly1305(key).encrypt(chosen.nonce, plaintext, None)
     return encode_share_bundle(chosen.nonce, entries)
+
+
+def _sealed_key(keys: RoundKeys, receiver: Member) -> bytes:
+    """The key of the shares for a neighbour whose advertised X25519 key admits no channel (a low-order point):
+    derived from the owner's own secret, so nobody else can open them, and the same on every rebuild. Such a
+    neighbour simply holds no usable share (docs/protocol.md section 10.6); the owner still commits."""
+    return hashlib.sha256(SEALED_SHARE_DOMAIN + keys.encryption.secret + receiver.address).digest()
+
+
+SEALED_SHARE_DOMAIN = b"fedchain/sealed-share/v1"
+"""Domain of :func:`_sealed_key`."""
 
 
 def bundle_ref(bundle: bytes) -> bytes:

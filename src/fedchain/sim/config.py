@@ -14,7 +14,8 @@ key (``data.alpha: must be > 0, got -1``), raised before any data is loaded or a
     [model]    name ("mlp" or "logreg"), hidden (widths of the MLP's hidden layers)
     [training] local_epochs, batch_size, learning_rate, optimizer ("sgd" or "adam"), momentum
     [rule]     name ("fedavg"), server_learning_rate, sample_cap
-    [task]     window_seconds, min_participants, min_stake, stake (what each hospital deposits),
+    [task]     window_seconds (every window, availability included; at least 10), min_participants,
+               min_stake, stake (what each hospital deposits), availability_bond (a challenger's deposit),
                aggregator_bond, reward_per_round (amounts in whole tokens),
                violation_slash_bps, aggregator_slash_bps, missed_reveal_slash_bps, bounty_bps,
                aggregator_fee_bps, scale_bits, clip (largest |update| coordinate, in model units),
@@ -22,7 +23,8 @@ key (``data.alpha: must be > 0, got -1``), raised before any data is loaded or a
                hospitals when not given: :func:`fedchain.secagg.params.default_secure_params`)
     [chain]    backend ("embedded" or "anvil")
     [[adversaries]]  kind, round, hospital (for the hospital kinds), phase (for a dropping hospital):
-                     both modes: "cheating_aggregator";
+                     both modes: "cheating_aggregator", "withholding_aggregator" (a wrong model whose
+                     blob it withholds);
                      plain mode: "out_of_range_hospital", "silent_hospital";
                      secure mode: "dropping_hospital" with phase "before_commit", "before_upload" or
                      "during_unmask"
@@ -39,6 +41,7 @@ from pathlib import Path
 from typing import Any, Final, Literal, get_args
 
 from fedchain.aggregate.constants import MAX_SAMPLE_CAP, MAX_SERVER_LR_BPS, MAX_UPDATES
+from fedchain.chain.limits import MAX_BOUNTY_BPS, MIN_SLASH_BPS, MIN_WINDOW_SECONDS
 from fedchain.commit.constants import MAX_CLIP, MAX_SCALE_BITS
 from fedchain.secagg.constants import MAX_NEIGHBOURS, MIN_NEIGHBOURS, MIN_THRESHOLD, SECURE_WORDS_PER_LEAF
 from fedchain.secagg.params import default_secure_params, neighbour_count
@@ -52,13 +55,14 @@ Optimizer = Literal["sgd", "adam"]
 RuleName = Literal["fedavg"]
 Backend = Literal["embedded", "anvil"]
 Mode = Literal["plain", "secure"]
-AdversaryKind = Literal["cheating_aggregator", "out_of_range_hospital", "silent_hospital", "dropping_hospital"]
+AdversaryKind = Literal["cheating_aggregator", "withholding_aggregator", "out_of_range_hospital", "silent_hospital",
+                        "dropping_hospital"]
 DropPhase = Literal["before_commit", "before_upload", "during_unmask"]
 
 HOSPITAL_ADVERSARIES: Final = ("out_of_range_hospital", "silent_hospital", "dropping_hospital")
 MODE_ADVERSARIES: Final[dict[str, tuple[str, ...]]] = {
-    "plain": ("cheating_aggregator", "out_of_range_hospital", "silent_hospital"),
-    "secure": ("cheating_aggregator", "dropping_hospital"),
+    "plain": ("cheating_aggregator", "withholding_aggregator", "out_of_range_hospital", "silent_hospital"),
+    "secure": ("cheating_aggregator", "withholding_aggregator", "dropping_hospital"),
 }
 """Which incidents each mode can stage: a masked update cannot be range-checked, and a secure member that
 commits and never uploads is a dropping hospital (before_upload), not a silent one."""
@@ -123,6 +127,7 @@ class TaskConfig:
     stake: Decimal = Decimal(20)
     aggregator_bond: Decimal = Decimal(20)
     reward_per_round: Decimal = Decimal(5)
+    availability_bond: Decimal = Decimal(2)
     violation_slash_bps: int = 5_000
     aggregator_slash_bps: int = 5_000
     missed_reveal_slash_bps: int = 1_000
@@ -160,14 +165,17 @@ class Adversary:
 DEMO_ADVERSARIES: Final[dict[str, tuple[Adversary, ...]]] = {
     "secure": (
         Adversary(kind="cheating_aggregator", round=4),
+        Adversary(kind="withholding_aggregator", round=6),
         Adversary(kind="dropping_hospital", round=9, hospital=2, phase="before_upload"),
     ),
     "plain": (
         Adversary(kind="cheating_aggregator", round=4),
+        Adversary(kind="withholding_aggregator", round=6),
         Adversary(kind="out_of_range_hospital", round=9, hospital=2),
     ),
 }
-"""The demo's incidents in each mode: round 4's cheating aggregator, and in round 9 a hospital that
+"""The demo's incidents in each mode: round 4's cheating aggregator, round 6's aggregator that proposes a wrong
+model and withholds its blob (disputed, left unanswered, rejected and slashed), and in round 9 a hospital that
 commits its shares and never uploads (secure) or puts a coordinate outside the clip (plain)."""
 DEFAULT_HINT: Final = " (these are the demo's adversaries: set adversaries = [] or list your own)"
 
@@ -388,17 +396,21 @@ def _rule(table: Table) -> RuleConfig:
 def _task(table: Table) -> TaskConfig:
     defaults = TaskConfig()
     config = TaskConfig(
-        window_seconds=table.integer("window_seconds", defaults.window_seconds, low=1, high=2**32 - 1),
+        window_seconds=table.integer("window_seconds", defaults.window_seconds, low=MIN_WINDOW_SECONDS,
+                                     high=2**32 - 1),
         min_participants=table.integer("min_participants", defaults.min_participants, low=1, high=MAX_UPDATES),
         min_stake=_tokens(table, "min_stake", defaults.min_stake),
         stake=_tokens(table, "stake", defaults.stake),
         aggregator_bond=_tokens(table, "aggregator_bond", defaults.aggregator_bond),
         reward_per_round=_tokens(table, "reward_per_round", defaults.reward_per_round),
-        violation_slash_bps=table.integer("violation_slash_bps", defaults.violation_slash_bps, low=0, high=BPS),
-        aggregator_slash_bps=table.integer("aggregator_slash_bps", defaults.aggregator_slash_bps, low=0, high=BPS),
-        missed_reveal_slash_bps=table.integer("missed_reveal_slash_bps", defaults.missed_reveal_slash_bps, low=0,
-                                              high=BPS),
-        bounty_bps=table.integer("bounty_bps", defaults.bounty_bps, low=0, high=BPS),
+        availability_bond=_tokens(table, "availability_bond", defaults.availability_bond),
+        violation_slash_bps=table.integer("violation_slash_bps", defaults.violation_slash_bps, low=MIN_SLASH_BPS,
+                                          high=BPS),
+        aggregator_slash_bps=table.integer("aggregator_slash_bps", defaults.aggregator_slash_bps,
+                                           low=MIN_SLASH_BPS, high=BPS),
+        missed_reveal_slash_bps=table.integer("missed_reveal_slash_bps", defaults.missed_reveal_slash_bps,
+                                              low=MIN_SLASH_BPS, high=BPS),
+        bounty_bps=table.integer("bounty_bps", defaults.bounty_bps, low=0, high=MAX_BOUNTY_BPS),
         aggregator_fee_bps=table.integer("aggregator_fee_bps", defaults.aggregator_fee_bps, low=0, high=BPS),
         scale_bits=table.integer("scale_bits", defaults.scale_bits, low=0, high=MAX_SCALE_BITS),
         clip=table.number("clip", defaults.clip, low=0.0, low_open=True),

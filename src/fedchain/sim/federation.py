@@ -18,11 +18,23 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from fedchain.chain import Chain
-from fedchain.chain.coordinator import CoordinatorClient, Mode, RoundPhase, TaskParams, TaskState, TaskStatus, Token
+from fedchain.chain.coordinator import (
+    ChallengeStatus,
+    CoordinatorClient,
+    DisputeStatus,
+    Mode,
+    RoundPhase,
+    RoundView,
+    TaskParams,
+    TaskState,
+    TaskStatus,
+    Token,
+)
 from fedchain.chain.modes import COORDINATORS
-from fedchain.chain.secure_coordinator import advertise_end, upload_end
+from fedchain.chain.secure_coordinator import advertise_end, masked_challenge_end, unmask_start, upload_end
 from fedchain.learn.api import NDArrays, Trainer
 from fedchain.roles import Agent, BaseAggregator, BaseParticipant, BaseWatcher, Journal, Requester
+from fedchain.roles.availability import challengers
 from fedchain.roles.modes import AGGREGATORS, PARTICIPANTS, WATCHERS
 from fedchain.sim.errors import SimulationError
 from fedchain.storage import BlobStore
@@ -164,6 +176,20 @@ class Federation:
         """The current round's phase."""
         return self.coordinator.round_view(self.task_id, self.state().current_round).phase
 
+    def _availability_deadlines(self, round: int, view: RoundView) -> list[int]:
+        """The deadlines of the open availability challenges and model disputes of the current ``round``."""
+        deadlines = []
+        if view.open_challenges:
+            for opened in self.coordinator.challenges_opened(self.task_id, round):
+                challenge = self.coordinator.input_challenge(self.task_id, round, opened.owner)
+                if challenge.status == ChallengeStatus.OPEN:
+                    deadlines.append(challenge.deadline)
+        for challenger in challengers(self.coordinator, self.task_id, round):
+            dispute = self.coordinator.dispute(self.task_id, round, challenger)
+            if dispute.status not in (DisputeStatus.NONE, DisputeStatus.SETTLED):
+                deadlines.append(dispute.deadline)
+        return deadlines
+
     def snapshot(self) -> tuple[int, int]:
         """What changes when any agent acted: the chain's block number and the total of action logs."""
         return int(self.chain.w3.eth.block_number), sum(len(agent.actions) for agent in self.agents())
@@ -171,14 +197,19 @@ class Federation:
     def advance_to_next_deadline(self) -> None:
         """Move the clock to the next deadline of the current round that lies in the future.
 
-        A secure round splits the commit span into advertise and commit, and the reveal span into upload and
-        unmask, each a window long; in a plain round those split points are the commit and reveal deadlines.
-        While a proposal is pending its challenge deadline is next, not the propose window's end.
+        A secure round splits the commit span into advertise and commit, each a window long, and the reveal span
+        into upload (a window), availability (two availability windows: masked vectors may be challenged in the
+        first) and unmask (a window); in a plain round those split points are the commit and reveal deadlines.
+        While a proposal is pending its challenge deadline is next, not the propose window's end. The deadline of
+        every open availability challenge and model dispute counts too.
         """
-        view = self.coordinator.round_view(self.task_id, self.state().current_round)
+        round = self.state().current_round
+        view = self.coordinator.round_view(self.task_id, round)
         now = self.chain.now()
         params = self.params
-        deadlines = [advertise_end(view, params), view.commit_end, upload_end(view, params), view.reveal_end,
-                     view.challenge_end if view.has_proposal else view.propose_end]
+        deadlines = [advertise_end(view, params), view.commit_end, upload_end(view, params),
+                     masked_challenge_end(view, params), unmask_start(view, params), view.reveal_end,
+                     view.challenge_end if view.has_proposal else view.propose_end,
+                     *self._availability_deadlines(round, view)]
         future = [deadline for deadline in deadlines if deadline > now]
         self.chain.advance_to(min(future) if future else now + self.params.commit_window)

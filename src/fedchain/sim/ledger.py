@@ -20,6 +20,8 @@ from fedchain.sim.records import Balance, Party, Proposal, Slash
 
 ZERO_ADDRESS = "0x" + "00" * 20
 _STATUS = {RoundStatus.ACTIVE: "active", RoundStatus.FINALIZED: "finalized", RoundStatus.FAILED: "failed"}
+UNOPENED_LEAF = 2**256 - 1
+"""The leaf index of a ProposalRejected event whose proposal was never opened by a model dispute."""
 _PROPOSAL_ENDINGS = {"ProposalRejected": "rejected", "ProposalVoided": "voided", "RoundFinalized": "finalized",
                      "RoundFailed": "voided"}
 
@@ -66,18 +68,20 @@ class Ledger:
     def included(self, round: int) -> list[Included]:
         """The updates in ``round``'s aggregate, in chain order: the reveals not dropped (plain mode) or the
         uploads (secure mode)."""
+        unavailable = {log.args.owner.lower() for log in self.events("InputUnavailable", round=round)}
         if self.secure:
             weights = {log.args.participant: int(log.args.weight)
                        for log in self.events("SharesCommitted", round=round)}
             return [Included(log.args.participant, weights[log.args.participant])
-                    for log in self.events("Uploaded", round=round)]
-        dropped = {log.args.participant.lower() for log in self.events("UpdateDropped", round=round)}
+                    for log in self.events("Uploaded", round=round) if log.args.participant.lower() not in unavailable]
+        dropped = unavailable | {log.args.participant.lower() for log in self.events("UpdateDropped", round=round)}
         return [Included(log.args.participant, int(log.args.weight)) for log in self.events("Revealed", round=round)
                 if log.args.participant.lower() not in dropped]
 
     def dropped(self, round: int) -> tuple[str, ...]:
-        """Names of the members whose update of ``round`` was proven wrong and dropped."""
-        return tuple(self.name(log.args.participant) for log in self.events("UpdateDropped", round=round))
+        """Names of the members whose update of ``round`` was proven wrong, or withheld, and dropped."""
+        return tuple([self.name(log.args.participant) for log in self.events("UpdateDropped", round=round)]
+                     + [self.name(log.args.owner) for log in self.events("InputUnavailable", round=round)])
 
     def proposals(self, round: int) -> tuple[Proposal, ...]:
         """Every proposal of ``round`` with its outcome: the next ending event after it decides."""
@@ -118,9 +122,17 @@ class Ledger:
         num_params = self.coordinator.task_params(self.task_id).num_params
         found: list[tuple[tuple[int, int], Slash]] = []
         for log in self.events("ProposalRejected"):
+            unopened = int(log.args.leafIndex) == UNOPENED_LEAF
             found.append((_position(log), self._slash(
-                log, log.args.round, log.args.aggregator, "aggregator", "wrong_aggregate",
-                f"wrong aggregate, proven by a fraud proof at leaf {log.args.leafIndex}", log.args.challenger)))
+                log, log.args.round, log.args.aggregator, "aggregator",
+                "withheld_model" if unopened else "wrong_aggregate",
+                "proposed a model it never opened when disputed (its blob withheld)" if unopened
+                else f"wrong aggregate, proven by a fraud proof at leaf {log.args.leafIndex}", log.args.challenger)))
+        for log in self.events("InputUnavailable"):
+            found.append((_position(log), self._slash(
+                log, log.args.round, log.args.owner, "participant", "unavailable_input",
+                "withheld its " + ("masked update" if self.secure else "update") + ", not put on chain when challenged",
+                log.args.challenger)))
         for log in self.events("UpdateDropped"):
             coordinate = int(log.args.coordinate)
             what = "nonzero padding" if coordinate >= num_params else "outside the clipping range"

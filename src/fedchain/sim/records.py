@@ -44,7 +44,8 @@ class Proposal:
 
 @dataclass(frozen=True)
 class Slash:
-    """One slash read from the chain's events; ``kind`` is wrong_aggregate, bad_update, missed_reveal or silence."""
+    """One slash read from the chain's events; ``kind`` is wrong_aggregate, withheld_model,
+    bad_update, unavailable_input, missed_reveal, missed_upload or silence."""
 
     round: int | None
     role: str

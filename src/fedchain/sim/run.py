@@ -42,9 +42,9 @@ from fedchain.roles import (
     DroppingParticipant,
     OutOfRangeParticipant,
     SecureStep,
-    SecureTamperingAggregator,
+    SecureWithholdingAggregator,
     SilentParticipant,
-    TamperingAggregator,
+    WithholdingAggregator,
 )
 from fedchain.roles.task import fetch_model
 from fedchain.secagg.params import default_secure_params
@@ -74,8 +74,10 @@ SILENCE_SLASH_BPS = 500
 TAMPERED_COORDINATE = 0
 BAD_UPDATE_COORDINATE = 0
 MODEL_DTYPE = np.float32
-CHEATING_AGGREGATORS: dict[Mode, type[BaseAggregator]] = {Mode.PLAIN: TamperingAggregator,
-                                                          Mode.SECURE: SecureTamperingAggregator}
+CHEATING_AGGREGATORS: dict[Mode, type[BaseAggregator]] = {Mode.PLAIN: WithholdingAggregator,
+                                                          Mode.SECURE: SecureWithholdingAggregator}
+"""The demo's cheating aggregator: it tampers in every cheating round and withholds the blob in those where it
+is a withholding aggregator."""
 DROPS_BEFORE = {"before_commit": SecureStep.COMMIT, "before_upload": SecureStep.UPLOAD,
                 "during_unmask": SecureStep.UNMASK}
 
@@ -147,7 +149,8 @@ def task_template(config: SimulationConfig, hospitals: int) -> TaskParams:
         if mode == Mode.SECURE else (0, 0)
     return TaskParams(
         commit_window=window, reveal_window=window, propose_window=window, challenge_window=window,
-        cohort_cap=hospitals, min_participants=task.min_participants, sample_cap=config.rule.sample_cap,
+        availability_window=window, cohort_cap=hospitals, min_participants=task.min_participants,
+        sample_cap=config.rule.sample_cap,
         num_rounds=config.rounds, max_silent_rounds=MAX_SILENT_ROUNDS, token="0x" + "00" * 20, mode=mode, rule=0,
         scale_bits=task.scale_bits, words_per_leaf=task.words_per_leaf, clip=task.clip_units, num_params=0,
         server_lr_bps=round(config.rule.server_learning_rate * BPS), unbonding_delay=window, allowlist=False,
@@ -156,6 +159,7 @@ def task_template(config: SimulationConfig, hospitals: int) -> TaskParams:
         bounty_bps=task.bounty_bps, aggregator_fee_bps=task.aggregator_fee_bps,
         min_stake=token_units(task.min_stake),
         aggregator_bond=token_units(task.aggregator_bond), reward_per_round=token_units(task.reward_per_round),
+        availability_bond=token_units(task.availability_bond),
         neighbours=neighbours, threshold=threshold, model_spec_hash=bytes(32),
     )
 
@@ -192,7 +196,8 @@ class _Run:
             trainer_for=lambda hospital: TorchTrainer.from_spec(spec, init_seed=config.seed,
                                                                 train_data=split.clients[hospital], config=training),
         )
-        self.cheat_rounds = frozenset(a.round for a in config.adversaries if a.kind == "cheating_aggregator")
+        withheld = frozenset(a.round for a in config.adversaries if a.kind == "withholding_aggregator")
+        self.cheat_rounds = withheld | {a.round for a in config.adversaries if a.kind == "cheating_aggregator"}
         self.misbehaviour: dict[int, str] = {}
         for hospital in range(hospitals):
             self._add_hospital(hospital)
@@ -201,7 +206,7 @@ class _Run:
         if self.cheat_rounds:
             self.cheater = self.federation.add_aggregator(
                 hospitals + 2, CHEATING_AGGREGATORS[self.federation.mode], rounds=self.cheat_rounds,
-                coordinate=TAMPERED_COORDINATE, delta=2**config.task.scale_bits)
+                coordinate=TAMPERED_COORDINATE, delta=2**config.task.scale_bits, withheld=withheld)
         self.watcher = self.federation.add_watcher(hospitals + 3)
         self.parties = self._parties()
         self.ledger = Ledger(self.federation.coordinator, self.federation.token, self.federation.task_id,
