@@ -27,6 +27,7 @@ from fedchain.storage import LocalBlobStore
 HOSPITALS = 3
 TASK_RULES: dict[str, object] = {
     "commit_window": 100, "reveal_window": 100, "propose_window": 100, "challenge_window": 100,
+    "availability_window": 100,
     "unbonding_delay": 100, "min_participants": 2, "min_stake": 10, "aggregator_bond": 20, "reward_per_round": "2.5",
 }
 RAW_CONFIG: dict[str, object] = {

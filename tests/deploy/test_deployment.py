@@ -55,7 +55,7 @@ def test_a_secure_deployment_records_its_mode_and_older_files_read_as_plain(embe
     write_deployment(path, secure)
     written = json.loads(path.read_text())
     assert written["mode"] == "secure" and set(written["contracts"]) == {"SecureCoordinator", "SecureLeafVerifier",
-                                                                        "DevToken"}
+                                                                        "Registry", "Availability", "DevToken"}
     assert read_deployment(path) == secure
     client = coordinator_at(embedded_chain, coordinator=None, deployment_file=path)
     assert isinstance(client, SecureCoordinator) and client.address == secure.coordinator

@@ -162,7 +162,8 @@ def test_secure_agents_built_from_the_task_file_run_the_task_and_status_shows_ea
     assert start.secure == SecureRoundReport(neighbours=2, threshold=2, seed_fixed=False, advertised=[], uploaded=[],
                                              unmask_published=[], advertise_end=begin + WINDOW,
                                              upload_end=begin + 3 * WINDOW)
-    assert (start.deadlines.commit_end, start.deadlines.reveal_end) == (begin + 2 * WINDOW, begin + 4 * WINDOW)
+    # upload ends at 3 windows, two availability windows follow, then the unmask window
+    assert (start.deadlines.commit_end, start.deadlines.reveal_end) == (begin + 2 * WINDOW, begin + 6 * WINDOW)
     text = "\n".join(render(start))
     assert "phase ADVERTISE (secure: 2 neighbours, threshold 2)" in text and "seed        not fixed yet" in text
     assert f"advertise {begin + WINDOW} (in " in text and "advertised  0: -" in text and "revealed" not in text

@@ -68,7 +68,7 @@ def test_decimal_amounts_are_exact_and_limited_by_the_tokens_decimals() -> None:
         ({"model": {"name": "cnn", "in_features": 3}}, "model.name: must be one of 'mlp', 'logreg', got 'cnn'"),
         ({"model": {"name": "logreg", "in_features": 3}, "rouds": 2}, "rouds: unknown setting"),
         ({"model": {"name": "logreg", "in_features": 3}, "task": {"commit_window": 0}},
-         "task.commit_window: must lie in [1, 4294967295], got 0"),
+         "task.commit_window: must lie in [10, 4294967295], got 0"),
         ({"model": {"name": "logreg", "in_features": 3}, "task": {"min_participants": 5, "cohort_cap": 4}},
          "task.min_participants: must lie in [1, 4], got 5"),
         ({"model": {"name": "logreg", "in_features": 3}, "task": {"members": ["0xnope"]}},

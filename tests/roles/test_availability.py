@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from tests.roles.conftest import BOND, DEPOSIT, FUNDS, STAKE, Federation
+from tests.roles.conftest import BOND, DEPOSIT, FUNDS, STAKE, WINDOW, Federation
 from tests.roles.test_happy_path import recompute_anchor
 
 from fedchain.aggregate.fedavg import FedAvg
@@ -16,6 +16,7 @@ from fedchain.chain.coordinator import ChallengeStatus, EntryState, RoundView, T
 from fedchain.commit.chunks import PostedTree
 from fedchain.commit.leaves import LeafLayout
 from fedchain.commit.merkle import MerkleTree
+from fedchain.deploy.status import render, task_report
 from fedchain.roles import TamperingAggregator, WithholdingAggregator, WithholdingParticipant
 from fedchain.roles.availability import answer_disputes
 from fedchain.storage import BlobHeader, BlobStore, LocalBlobStore, StorageError, blob_ref, decode_blob, encode_blob
@@ -180,6 +181,14 @@ def test_one_withholding_member_does_not_stall_the_round(federation: Federation)
     federation.add_aggregator(HONEST)
     watcher = federation.add_watcher(WATCHER)
     initial_ref = federation.state().model_blob_ref
+
+    federation.run_until(lambda: bool(federation.coordinator.challenges_opened(federation.task_id, 0)))
+    report = task_report(federation.coordinator, federation.task_id)  # `fedchain status` shows the challenge
+    (challenge,) = report.challenges
+    assert (challenge.owner, challenge.challenger, challenge.status) == (withholder.address, watcher.address, "OPEN")
+    assert challenge.deadline == federation.chain.now() + WINDOW and challenge.chunks_posted == 0
+    assert f"challenge   input of {withholder.address} by {watcher.address}: open, 0 of 1 chunks on chain, " \
+           f"deadline {challenge.deadline} (in {WINDOW} s)" in render(report)
 
     federation.run_until(lambda: federation.state().status == TaskStatus.COMPLETED)
 
