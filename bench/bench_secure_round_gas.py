@@ -4,15 +4,18 @@
 
 The secure counterpart of bench_round_gas.py: rounds 0 and 1 warm up, round 2 is measured. Every member
 advertises fresh BN254/X25519 keys, one member fixes the round seed, every member commits its self-seed
-hash, share-bundle reference and sample count, uploads its masked root and publishes its unmask bundle's
-reference; an aggregator proposes with a transcript of one word per member, anyone finalizes. Each member
-then claims once; a claim per ROUNDS_PER_CLAIM rounds is shared over those rounds. The contract sees
-roots, references and the transcript only, so nothing is trained, masked or shared here: the figures do
-not depend on the model's size. The graph has k = 8 neighbours and threshold t = 5 at every cohort size.
+hash, its share bundle (on chain: a nonce and one encrypted share pair per neighbour, k of them, as
+docs/protocol.md section 10.6 lays it out) and sample count, uploads its masked root, and after the
+availability phase (no challenge) publishes its unmask bundle's reference; an aggregator proposes with a
+transcript of one word per member, anyone finalizes. Each member then claims once; a claim per
+ROUNDS_PER_CLAIM rounds is shared over those rounds. The contract sees roots, references, bundles and the
+transcript only, so nothing is trained or masked here: the figures do not depend on the model's size. The
+graph has k = 8 neighbours and threshold t = 5 at every cohort size.
 """
 
 from __future__ import annotations
 
+import secrets
 import sys
 from collections import defaultdict
 from collections.abc import Sequence
@@ -21,8 +24,11 @@ from dataclasses import replace
 from bench_round_gas import ZERO_ADDRESS, measure, print_table, round_root, task_params
 from fedchain.chain import Chain
 from fedchain.chain.coordinator import Mode
-from fedchain.chain.secure_coordinator import SecureCoordinator
+from fedchain.chain.secure_coordinator import SecureCoordinator, unmask_start
+from fedchain.commit.constants import ADDRESS_BYTES
+from fedchain.secagg.constants import AEAD_NONCE_BYTES, SHARE_CIPHERTEXT_BYTES
 from fedchain.secagg.keys import new_round_keys
+from fedchain.secagg.shares import bundle_ref, encode_share_bundle
 
 DEFAULT_COHORTS = (8, 32, 64)
 NEIGHBOURS, THRESHOLD = 8, 5
@@ -42,15 +48,16 @@ def play_round(chain: Chain, coordinator: SecureCoordinator, task_id: int, round
     coordinator.fix_round_seed(task_id, sender=requester)
     records = []
     for index, (member, member_keys) in enumerate(zip(members, keys, strict=True)):
-        record = (index, *member_keys.mask.public, round_root(round, index), round_root(round, 1000 + index))
-        coordinator.commit_shares(task_id, *record, 1000 + index, sender=member)
-        records.append(record)
+        bundle = share_bundle_of_size(round, index)
+        coordinator.commit_shares(task_id, index, *member_keys.mask.public, round_root(round, index), bundle,
+                                  1000 + index, sender=member)
+        records.append((index, *member_keys.mask.public, round_root(round, index), bundle_ref(bundle)))
     chain.advance_to(coordinator.round_view(task_id, round).commit_end)
     for index, (member, record) in enumerate(zip(members, records, strict=True)):
         coordinator.upload(task_id, *record, 1000 + index, round_root(round, 2000 + index), b"\x0b" * 32,
                            sender=member)
     view = coordinator.round_view(task_id, round)
-    chain.advance_to(view.commit_end + coordinator.task_params(task_id).reveal_window)
+    chain.advance_to(unmask_start(view, coordinator.task_params(task_id)))
     for index, member in enumerate(members):
         coordinator.publish_unmask_bundle(task_id, round_root(round, 3000 + index), sender=member)
     chain.advance_to(view.reveal_end)
@@ -62,6 +69,13 @@ def play_round(chain: Chain, coordinator: SecureCoordinator, task_id: int, round
     for record_gas in chain.gas_records[first:]:
         gas[record_gas.kind].append(record_gas.gas_used)
     return gas
+
+
+def share_bundle_of_size(round: int, index: int) -> bytes:
+    """A share bundle of the real layout and size for k = NEIGHBOURS neighbours (random ciphertexts)."""
+    receivers = sorted(round_root(round, 5000 + index * NEIGHBOURS + n)[-ADDRESS_BYTES:] for n in range(NEIGHBOURS))
+    return encode_share_bundle(secrets.token_bytes(AEAD_NONCE_BYTES),
+                               {receiver: secrets.token_bytes(SHARE_CIPHERTEXT_BYTES) for receiver in receivers})
 
 
 def main(argv: Sequence[str]) -> None:
