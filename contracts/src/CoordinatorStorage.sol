@@ -47,8 +47,11 @@ abstract contract CoordinatorStorage is ICoordinatorEvents {
     uint256 public nextTaskId = 1;
 
     /// @dev The Availability module's address, written once by the coordinator's constructor: the Registry
-    /// forwards the calls it does not implement there.
+    /// forwards the calls it does not implement there. (Slither sees each contract alone; the modules run by
+    /// delegatecall in the coordinator's storage, where the constructor and createTask write these.)
+    // slither-disable-next-line uninitialized-state
     address internal _availabilityModule;
+    // slither-disable-next-line uninitialized-state
     mapping(uint256 taskId => TaskParams) internal _params;
     mapping(uint256 taskId => TaskState) internal _tasks;
     mapping(uint256 taskId => mapping(uint256 round => Round)) internal _rounds;
@@ -235,9 +238,10 @@ abstract contract CoordinatorStorage is ICoordinatorEvents {
         if (amount != 0) _token(taskId).safeTransfer(to, amount);
     }
 
-    /// @dev Pulls `amount` of the task's token from `from`.
-    function _collect(uint256 taskId, address from, uint256 amount) internal {
-        _token(taskId).safeTransferFrom(from, address(this), amount);
+    /// @dev Pulls `amount` of the task's token from the caller (only ever from msg.sender: nobody's approval
+    /// can be spent by another account).
+    function _collect(uint256 taskId, uint256 amount) internal {
+        _token(taskId).safeTransferFrom(msg.sender, address(this), amount);
     }
 }
 // forge-lint: disable-end(block-timestamp,unsafe-typecast)

@@ -34,7 +34,9 @@ contract LeafVerifier is ICoordinatorEvents {
 
     /// @notice Verifies the previous-model and proposal leaves of `proof` at ctx.leafIndex, reads the flat
     /// update list (see AggregateFraudProof), computes the root each update leaf and path lead to, and
-    /// recomputes weighted FedAvg (docs/protocol.md section 4). Reverts on a bad leaf width, a Merkle path of
+    /// recomputes weighted FedAvg (docs/protocol.md section 4) over the real coordinates: a padding coordinate
+    /// (position >= numParams) sums to 0 whatever an update holds there, so its model value stays the previous
+    /// one (0 in every well-formed model) and no update's padding, posted or not, decides an aggregate. Reverts on a bad leaf width, a Merkle path of
     /// the wrong shape, a list that is not whole updates, or participants not strictly increasing. The
     /// caller must check that the returned (participant, entry) pairs are exactly the round's included set.
     /// @return differs True iff the proposal's leaf differs from the recomputed one.
@@ -58,6 +60,7 @@ contract LeafVerifier is ICoordinatorEvents {
             participants[i] = participant;
             revealedEntries[i] = Commitments.revealedEntry(ctx.round, root, weight);
         }
+        LeafRules.clearPadding(sums, ctx.leafIndex, ctx.numParams);
         bytes32[] memory expected = LeafRules.applyAverage(sums, proof.previous.words, ctx.totalWeight, ctx.serverLrBps);
         differs = keccak256(abi.encodePacked(expected)) != keccak256(abi.encodePacked(proof.proposed.words));
     }

@@ -37,8 +37,9 @@ contract TaskParamsValidator is ICoordinatorEvents {
     /// @notice Calldata budget of one transaction (public mempools refuse transactions above 128 KiB).
     uint256 public constant MAX_TX_BYTES = 128 * 1024;
 
-    // Upper bounds of a fraud proof's execution gas (measured in contracts/test/DisputeBounds.t.sol, which
-    // checks each bound against real proofs at the largest parameters accepted). Plain (section 9.1):
+    // Upper bounds of a fraud proof's execution gas (measured in contracts/test/AvailabilityGas.t.sol and
+    // contracts/test/secure/SecureAvailability.t.sol, which check each bound against real proofs at the largest
+    // parameters accepted). Plain (section 9.1):
     uint256 internal constant PLAIN_BASE_GAS = 120_000;
     uint256 internal constant PLAIN_UPDATE_GAS = 9_000;
     uint256 internal constant PLAIN_UPDATE_WORD_GAS = 1_500;
@@ -115,7 +116,7 @@ contract TaskParamsValidator is ICoordinatorEvents {
     /// rules can need (docs/protocol.md section 11.4): every cohort member included (a survivor, in secure mode)
     /// and, in secure mode, each survivor with k - t dropped neighbours (the most the unmasking rule allows).
     /// Every other dispute transaction (a chunk, a dispute step) is bounded by constants that fit whatever
-    /// the task (contracts/test/DisputeBounds.t.sol).
+    /// the task (contracts/test/AvailabilityGas.t.sol).
     /// @param p Task rules (ranges not checked here).
     /// @return gas Upper bound of the transaction's gas, base and calldata included.
     /// @return size Upper bound of its calldata, in bytes.

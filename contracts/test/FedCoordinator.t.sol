@@ -538,4 +538,27 @@ contract FedCoordinatorTest is CoordinatorFixture {
         coordinator.finalize(taskId);
         assertEq(coordinator.taskState(taskId).modelRoot, Trees.root(aggregate), "the correct proposal finalized");
     }
+
+    /// @dev An open availability challenge holds the round as a pending proposal does: the idle rule never
+    /// ends the task under it (its input could still be dropped, its round still finalize), and counts again
+    /// from the challenge's settlement.
+    function test_anOpenAvailabilityChallengeIsNeverEndedAsIdle() external {
+        _commitAndReveal(2);
+        uint256 idleMark = _view().round.start + 8 * 4 * WINDOW;
+        vm.warp(idleMark - 1);
+        _challengeUpdate(watcher, members[0]);
+        vm.warp(idleMark);
+        assertEq(coordinator.idleAt(taskId), type(uint256).max, "never idle while a challenge is open");
+        vm.expectRevert(abi.encodeWithSelector(E.AvailabilityPending.selector, 1, 0));
+        coordinator.endIdleTask(taskId);
+        _postChunks(members[0], members[0]);
+        uint256 idleAgain = block.timestamp + 8 * 4 * WINDOW;
+        assertEq(coordinator.idleAt(taskId), idleAgain, "idle counts from the settlement");
+        vm.expectRevert(abi.encodeWithSelector(E.NotIdle.selector, idleAgain));
+        coordinator.endIdleTask(taskId);
+        coordinator.reopenAggregation(taskId);
+        bytes32[][] memory aggregate = _aggregate(2);
+        _finalizeWith(aggregate);
+        assertEq(coordinator.taskState(taskId).modelRoot, Trees.root(aggregate), "the round still finalized");
+    }
 }

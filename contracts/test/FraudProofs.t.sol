@@ -7,25 +7,13 @@ pragma solidity 0.8.37;
 import {CoordinatorFixture} from "./utils/CoordinatorFixture.sol";
 import {Trees} from "./utils/Trees.sol";
 import {ICoordinatorEvents as E} from "../src/ICoordinator.sol";
-import {AggregateFraudProof, LeafProof, RoundPhase, EntryState} from "../src/FedTypes.sol";
+import {AggregateFraudProof, LeafProof, RoundPhase, RoundView, EntryState} from "../src/FedTypes.sol";
+import {IFedCoordinator} from "../src/IFedCoordinator.sol";
+import {HookToken, ITransferObserver} from "./utils/HookToken.sol";
 import {UpdateLeaf} from "./utils/UpdateLists.sol";
-import {Lanes} from "../src/libraries/Lanes.sol";
 
 /// @dev Aggregate fraud proofs and participant violation proofs, with every revert.
 contract FraudProofsTest is CoordinatorFixture {
-    function _wrong(bytes32[][] memory correct, uint256 leaf, uint256 lane)
-        internal
-        pure
-        returns (bytes32[][] memory w)
-    {
-        w = new bytes32[][](correct.length);
-        for (uint256 l = 0; l < correct.length; ++l) {
-            w[l] = new bytes32[](1);
-            w[l][0] = correct[l][0];
-        }
-        w[leaf][0] = Lanes.set(w[leaf][0], lane, Lanes.get(w[leaf][0], lane) + 1);
-    }
-
     function test_correctProposalCannotBeChallengedAtAnyLeaf() external {
         _commitAndReveal(3);
         bytes32[][] memory next = _aggregate(3);
@@ -224,6 +212,101 @@ contract FraudProofsTest is CoordinatorFixture {
         assertTrue(_view().phase == RoundPhase.AwaitingFailure, "awaiting failure");
         coordinator.failRound(taskId);
         assertEq(coordinator.memberOf(taskId, members[1]).stake, STAKE, "honest revealer untouched");
+    }
+
+    // ---------------------------------------------------------------- the bar and the order of effects
+
+    /// @dev Withdrawing the whole bond used to delete the aggregator's record, bar included: a barred aggregator
+    /// withdrew, posted again and proposed again in the round it was slashed in.
+    function test_aBarredAggregatorCannotClearItsBarByWithdrawingAndRepostingItsBond() external {
+        _commitAndReveal(3);
+        bytes32[][] memory bad = _wrong(_aggregate(3), 1, 2);
+        _propose(bad);
+        AggregateFraudProof memory proof = _fraudProof(bad, 3, 1);
+        vm.prank(watcher);
+        coordinator.challengeAggregate(taskId, proof);
+        vm.startPrank(aggregator);
+        coordinator.requestBondExit(taskId);
+        vm.warp(block.timestamp + 50); // the unbonding delay, inside the reopened propose window
+        coordinator.withdrawBond(taskId);
+        assertEq(coordinator.aggregatorOf(taskId, aggregator).bond, 0, "withdrawn");
+        assertEq(coordinator.aggregatorOf(taskId, aggregator).barredRound, 1, "the bar stays");
+        coordinator.postBond(taskId, BOND);
+        vm.expectRevert(abi.encodeWithSelector(E.NotEligibleAggregator.selector, aggregator));
+        coordinator.propose(taskId, Trees.root(bad), keccak256("again"));
+        vm.stopPrank();
+        assertEq(_view().round.proposedAt, 0, "nothing pending");
+        // the bar is for that round only: an honest aggregator finalizes it, the next round is open to both
+        address second = address(0xB66);
+        _fund(second, 1e24);
+        vm.prank(second);
+        coordinator.postBond(taskId, BOND);
+        bytes32[][] memory next = _aggregate(3);
+        vm.prank(second);
+        coordinator.propose(taskId, Trees.root(next), keccak256("next"));
+        vm.warp(block.timestamp + WINDOW);
+        coordinator.finalize(taskId);
+        model = next;
+        assertEq(coordinator.taskState(taskId).modelRoot, Trees.root(next), "the correct model");
+        _commitAndReveal(2);
+        _propose(_aggregate(2));
+        assertEq(_view().round.aggregator, aggregator, "eligible again in round 1");
+    }
+
+    /// @dev proveViolation used to pay the bounty before voiding the pending proposal: a recipient with a
+    /// transfer hook saw a proposal still pending over an input set that no longer held. Now every effect is
+    /// in place when the bounty moves.
+    function test_proveViolationVoidsTheProposalBeforePayingTheBounty() external {
+        token = new HookToken();
+        _fund(requester, 1e24);
+        _fund(aggregator, 1e24);
+        for (uint256 i = 0; i < members.length; ++i) {
+            _fund(members[i], 1e24);
+        }
+        _useTask(defaultParams(), model); // on the hook token
+        BountyObserver observer = new BountyObserver(coordinator, taskId);
+        HookToken(address(token)).setObserver(address(observer));
+        int32[16] memory values = _fill(0, 1);
+        values[5] = -int32(int256(CLIP)) - 1;
+        _commitBadUpdate(values);
+        _propose(_aggregate(3));
+        bytes32 root = Trees.root(updateOf[members[0]]);
+        vm.expectEmit(true, true, true, true);
+        emit E.ProposalVoided(taskId, 0, aggregator);
+        vm.expectEmit(true, true, true, true);
+        emit E.UpdateDropped(taskId, 0, members[0], address(observer), 5, STAKE / 2, STAKE / 10);
+        observer.prove(members[0], root, 10, _leafProof(updateOf[members[0]], 0));
+        assertTrue(observer.paid(), "the bounty reached the observer");
+        assertEq(observer.proposedAtWhenPaid(), 0, "the proposal was voided before the payment");
+        assertEq(observer.includedWhenPaid(), 2, "the update was dropped before the payment");
+        assertEq(observer.stakeWhenPaid(), STAKE / 2, "the owner was slashed before the payment");
+        assertEq(token.balanceOf(address(observer)), STAKE / 10, "the bounty");
+    }
+}
+
+/// @dev A watcher contract whose token calls it back when paid: it records the round as the payment finds it.
+contract BountyObserver is ITransferObserver {
+    IFedCoordinator internal immutable coordinator;
+    uint256 internal immutable taskId;
+    bool public paid;
+    uint256 public proposedAtWhenPaid;
+    uint256 public includedWhenPaid;
+    uint256 public stakeWhenPaid;
+    address internal owner;
+
+    constructor(IFedCoordinator coordinator_, uint256 taskId_) {
+        (coordinator, taskId) = (coordinator_, taskId_);
+    }
+
+    function prove(address participant, bytes32 root, uint256 weight, LeafProof calldata leaf) external {
+        owner = participant;
+        coordinator.proveViolation(taskId, participant, root, weight, 0, leaf);
+    }
+
+    function onTokensReceived(address, uint256) external {
+        RoundView memory v = coordinator.roundView(taskId, 0);
+        (paid, proposedAtWhenPaid, includedWhenPaid) = (true, v.round.proposedAt, v.round.included);
+        stakeWhenPaid = coordinator.memberOf(taskId, owner).stake;
     }
 }
 // forge-lint: disable-end(block-timestamp,unsafe-typecast,divide-before-multiply)

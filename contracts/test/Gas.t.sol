@@ -15,10 +15,9 @@ import {ProtocolHarness} from "./utils/ProtocolHarness.sol";
 import {Trees} from "./utils/Trees.sol";
 import {PositionalMerkle} from "../src/libraries/PositionalMerkle.sol";
 
-/// @dev Gas of plain-mode rounds, logged for BENCHMARKS.md (run `forge test --match-contract GasTest -vv`),
-/// measured as GasMeter says. The per-participant figures in BENCHMARKS.md come from real transactions
-/// (bench/bench_round_gas.py); a fraud proof pays the calldata floor, which is exact.
-contract GasTest is GasMeter {
+/// @dev A plain-mode task of any size and cohort, rounds played on it, and a real fraud proof against an arbitrary
+/// proposal, measured as GasMeter says. The leaf width is storage (fedchain's default W = 2 unless a test sets it).
+abstract contract PlainGasBench is GasMeter {
     uint256 internal constant WINDOW = 1000;
     /// @dev Rounds between a participant's reward claims when sharing the claim's cost per round (the demo's task).
     uint256 internal constant ROUNDS_PER_CLAIM = 20;
@@ -36,7 +35,25 @@ contract GasTest is GasMeter {
         vm.warp(1_000_000);
         token = new DevToken("Fed", "FED");
         coordinator = Deployments.plain();
-        TaskParams memory p;
+        TaskParams memory p = _taskParams(numParams, cohort);
+        depth = PositionalMerkle.depthFor(numParams, words);
+        _fund(address(this));
+        taskId = coordinator.createTask(p, modelRoot, keccak256("blob"));
+        _fund(aggregator);
+        vm.prank(aggregator);
+        coordinator.postBond(taskId, 100e18);
+        delete members;
+        for (uint256 i = 0; i < cohort; ++i) {
+            address m = address(uint160(0x10000 + i));
+            members.push(m);
+            _fund(m);
+            vm.prank(m);
+            coordinator.join(taskId, 1e18);
+        }
+    }
+
+    /// @dev The rules of the bench's task (token: the current one).
+    function _taskParams(uint256 numParams, uint256 cohort) internal view returns (TaskParams memory p) {
         p.commitWindow = uint32(WINDOW);
         p.revealWindow = uint32(WINDOW);
         p.proposeWindow = uint32(WINDOW);
@@ -64,20 +81,6 @@ contract GasTest is GasMeter {
         p.aggregatorBond = 100e18;
         p.rewardPerRound = 1e18;
         p.modelSpecHash = keccak256("spec");
-        depth = PositionalMerkle.depthFor(numParams, words);
-        _fund(address(this));
-        taskId = coordinator.createTask(p, modelRoot, keccak256("blob"));
-        _fund(aggregator);
-        vm.prank(aggregator);
-        coordinator.postBond(taskId, 100e18);
-        delete members;
-        for (uint256 i = 0; i < cohort; ++i) {
-            address m = address(uint160(0x10000 + i));
-            members.push(m);
-            _fund(m);
-            vm.prank(m);
-            coordinator.join(taskId, 1e18);
-        }
     }
 
     function _fund(address who) internal {
@@ -89,8 +92,6 @@ contract GasTest is GasMeter {
     function _measure(address sender, bytes memory data) internal returns (Cost memory c) {
         return _measure(address(coordinator), address(token), sender, data);
     }
-
-    // ---------------------------------------------------------------- per participant per round
 
     /// @dev Commits and reveals for every member, proposes and finalizes: one whole round, unmeasured.
     function _playRound(uint256 r) internal {
@@ -118,6 +119,100 @@ contract GasTest is GasMeter {
     function _commitHash(uint256 r, uint256 i) internal view returns (bytes32) {
         return coordinator.commitmentOf(taskId, r, members[i], _updateRoot(r, i), 1000 + i, bytes32(i));
     }
+
+    // ---------------------------------------------------------------- fraud proof
+
+    function _leaf(uint256 seed, uint256 leafIndex) internal view returns (LeafProof memory leaf) {
+        leaf.words = new bytes32[](words);
+        for (uint256 k = 0; k < words; ++k) {
+            int32[8] memory lanes;
+            for (uint256 j = 0; j < 8; ++j) {
+                lanes[j] = int32(int256(uint256(keccak256(abi.encode(seed, k, j))) % 2001) - 1000);
+            }
+            leaf.words[k] = Lanes.pack(lanes);
+        }
+        leaf.siblings = new bytes32[](depth);
+        for (uint256 d = 0; d < depth; ++d) {
+            leaf.siblings[d] = keccak256(abi.encode("sibling", seed, d));
+        }
+        leafIndex; // siblings are arbitrary: the root is whatever they lead to
+    }
+
+    function _rootOf(LeafProof memory leaf, uint256 leafIndex) internal pure returns (bytes32) {
+        return Trees.rootFrom(Trees.leafHash(leafIndex, leaf.words), leafIndex, leaf.siblings);
+    }
+
+    function _fraudProofGas(uint256 numParams, uint256 cohort) internal returns (uint256) {
+        (Cost memory c,) = _fraudProofCost(numParams, cohort);
+        return _tx(c);
+    }
+
+    /// @dev Plays a round of `cohort` members at `numParams` and measures a fraud proof that passes every check
+    /// (the proposal is wrong at one coordinate); returns its cost and its calldata bytes.
+    function _fraudProofCost(uint256 numParams, uint256 cohort) internal returns (Cost memory c, uint256 size) {
+        uint256 leafIndex = 5;
+        depth = PositionalMerkle.depthFor(numParams, words);
+        LeafProof memory previous = _leaf(type(uint256).max, leafIndex);
+        _setUp(numParams, cohort, _rootOf(previous, leafIndex));
+        AggregateFraudProof memory proof;
+        proof.leafIndex = leafIndex;
+        proof.previous = previous;
+        UpdateLeaf[] memory updates = new UpdateLeaf[](cohort);
+        bytes32[][] memory leafUpdates = new bytes32[][](cohort);
+        uint256[] memory counts = new uint256[](cohort);
+        for (uint256 i = 0; i < cohort; ++i) {
+            LeafProof memory leaf = _leaf(i, leafIndex);
+            bytes32 root = _rootOf(leaf, leafIndex);
+            updates[i] = UpdateLeaf({participant: members[i], weight: 100 + i, leaf: leaf});
+            leafUpdates[i] = leaf.words;
+            counts[i] = 100 + i;
+            bytes32 hash = coordinator.commitmentOf(taskId, 0, members[i], root, 100 + i, bytes32(i));
+            vm.prank(members[i]);
+            coordinator.commit(taskId, hash);
+        }
+        vm.warp(block.timestamp + WINDOW);
+        for (uint256 i = 0; i < cohort; ++i) {
+            vm.prank(members[i]);
+            coordinator.reveal(
+                taskId, _rootOf(updates[i].leaf, leafIndex), 100 + i, bytes32(i), keccak256("blob")
+            );
+        }
+        proof.updates = UpdateLists.encode(updates);
+        vm.warp(block.timestamp + WINDOW);
+        bytes32[] memory correct =
+            new ProtocolHarness().fedAvgLeaf(previous.words, leafUpdates, counts, 1 << 20, 10_000);
+        correct[words - 1] = Lanes.set(correct[words - 1], 4, Lanes.get(correct[words - 1], 4) - 1); // one wrong coordinate
+        proof.proposed = LeafProof({words: correct, siblings: _leaf(7777, leafIndex).siblings});
+        vm.prank(aggregator);
+        coordinator.propose(taskId, _rootOf(proof.proposed, leafIndex), keccak256("nb"));
+        bytes memory data = abi.encodeCall(coordinator.challengeAggregate, (taskId, proof));
+        size = data.length;
+        c = _measure(address(0xC4A11), data);
+        string memory label = _fraudProofLabel(numParams, cohort);
+        _log(label, c);
+        emit log_named_uint(string.concat(label, " calldata+exec (pre-7623)"), 21_000 + c.calldataGas + c.execution);
+        assertTrue(coordinator.aggregatorOf(taskId, aggregator).bond < 100e18, "challenge succeeded");
+    }
+
+    function _fraudProofLabel(uint256 numParams, uint256 cohort) internal view returns (string memory) {
+        return string.concat(
+            "fraud proof W ",
+            vm.toString(words),
+            " cohort ",
+            vm.toString(cohort),
+            " depth ",
+            vm.toString(depth),
+            " params ",
+            vm.toString(numParams)
+        );
+    }
+}
+
+/// @dev Gas of plain-mode rounds, logged for BENCHMARKS.md (run `forge test --match-contract GasTest -vv`),
+/// measured as GasMeter says. The per-participant figures in BENCHMARKS.md come from real transactions
+/// (bench/bench_round_gas.py); a fraud proof pays the calldata floor, which is exact.
+contract GasTest is PlainGasBench {
+    // ---------------------------------------------------------------- per participant per round
 
     /// @dev Per participant per round in the steady state: round 2 of a task, so each commit books the
     /// previous round's reward into earnings that are already nonzero, as in every round but the first two.
@@ -175,84 +270,6 @@ contract GasTest is GasMeter {
         assertEq(small, large, "execution gas is flat in numParams");
     }
 
-    // ---------------------------------------------------------------- fraud proof
-
-    function _leaf(uint256 seed, uint256 leafIndex) internal view returns (LeafProof memory leaf) {
-        leaf.words = new bytes32[](words);
-        for (uint256 k = 0; k < words; ++k) {
-            int32[8] memory lanes;
-            for (uint256 j = 0; j < 8; ++j) {
-                lanes[j] = int32(int256(uint256(keccak256(abi.encode(seed, k, j))) % 2001) - 1000);
-            }
-            leaf.words[k] = Lanes.pack(lanes);
-        }
-        leaf.siblings = new bytes32[](depth);
-        for (uint256 d = 0; d < depth; ++d) {
-            leaf.siblings[d] = keccak256(abi.encode("sibling", seed, d));
-        }
-        leafIndex; // siblings are arbitrary: the root is whatever they lead to
-    }
-
-    function _rootOf(LeafProof memory leaf, uint256 leafIndex) internal pure returns (bytes32) {
-        return Trees.rootFrom(Trees.leafHash(leafIndex, leaf.words), leafIndex, leaf.siblings);
-    }
-
-    function _fraudProofGas(uint256 numParams, uint256 cohort) internal returns (uint256) {
-        uint256 leafIndex = 5;
-        depth = PositionalMerkle.depthFor(numParams, words);
-        LeafProof memory previous = _leaf(type(uint256).max, leafIndex);
-        _setUp(numParams, cohort, _rootOf(previous, leafIndex));
-        AggregateFraudProof memory proof;
-        proof.leafIndex = leafIndex;
-        proof.previous = previous;
-        UpdateLeaf[] memory updates = new UpdateLeaf[](cohort);
-        bytes32[][] memory leafUpdates = new bytes32[][](cohort);
-        uint256[] memory counts = new uint256[](cohort);
-        for (uint256 i = 0; i < cohort; ++i) {
-            LeafProof memory leaf = _leaf(i, leafIndex);
-            bytes32 root = _rootOf(leaf, leafIndex);
-            updates[i] = UpdateLeaf({participant: members[i], weight: 100 + i, leaf: leaf});
-            leafUpdates[i] = leaf.words;
-            counts[i] = 100 + i;
-            bytes32 hash = coordinator.commitmentOf(taskId, 0, members[i], root, 100 + i, bytes32(i));
-            vm.prank(members[i]);
-            coordinator.commit(taskId, hash);
-        }
-        vm.warp(block.timestamp + WINDOW);
-        for (uint256 i = 0; i < cohort; ++i) {
-            vm.prank(members[i]);
-            coordinator.reveal(
-                taskId, _rootOf(updates[i].leaf, leafIndex), 100 + i, bytes32(i), keccak256("blob")
-            );
-        }
-        proof.updates = UpdateLists.encode(updates);
-        vm.warp(block.timestamp + WINDOW);
-        bytes32[] memory correct =
-            new ProtocolHarness().fedAvgLeaf(previous.words, leafUpdates, counts, 1 << 20, 10_000);
-        correct[words - 1] = Lanes.set(correct[words - 1], 4, Lanes.get(correct[words - 1], 4) - 1); // one wrong coordinate
-        proof.proposed = LeafProof({words: correct, siblings: _leaf(7777, leafIndex).siblings});
-        vm.prank(aggregator);
-        coordinator.propose(taskId, _rootOf(proof.proposed, leafIndex), keccak256("nb"));
-        Cost memory c = _measure(address(0xC4A11), abi.encodeCall(coordinator.challengeAggregate, (taskId, proof)));
-        string memory label = _fraudProofLabel(numParams, cohort);
-        _log(label, c);
-        emit log_named_uint(string.concat(label, " calldata+exec (pre-7623)"), 21_000 + c.calldataGas + c.execution);
-        assertTrue(coordinator.aggregatorOf(taskId, aggregator).bond < 100e18, "challenge succeeded");
-        return _tx(c);
-    }
-
-    function _fraudProofLabel(uint256 numParams, uint256 cohort) internal view returns (string memory) {
-        return string.concat(
-            "fraud proof W ",
-            vm.toString(words),
-            " cohort ",
-            vm.toString(cohort),
-            " depth ",
-            vm.toString(depth),
-            " params ",
-            vm.toString(numParams)
-        );
-    }
 
     function test_gasFraudProofCohort8() external {
         _fraudProofGas(1_000_000, 8);

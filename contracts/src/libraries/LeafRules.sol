@@ -94,6 +94,15 @@ library LeafRules {
         return applyAverage(sums, previous, totalWeight, serverLrBps);
     }
 
+    /// @notice Zeroes the sums of leaf `leafIndex`'s padding coordinates (positions >= numParams; the leaf holds
+    /// sums.length coordinates), so that the aggregate rule ignores what updates hold there.
+    function clearPadding(int256[] memory sums, uint256 leafIndex, uint256 numParams) internal pure {
+        uint256 first = leafIndex * sums.length;
+        for (uint256 j = numParams > first ? numParams - first : 0; j < sums.length; ++j) {
+            sums[j] = 0;
+        }
+    }
+
     /// @notice Saturates `value` to the int32 range.
     function clampInt32(int256 value) internal pure returns (int32) {
         if (value > type(int32).max) return type(int32).max;

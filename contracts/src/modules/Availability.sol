@@ -65,6 +65,8 @@ contract Availability is CoordinatorStorage {
         }
         bytes32 bound = Commitments.revealedEntry(r, root, weight);
         if (_members[taskId][participant].entry != bound) revert NotIncluded(participant);
+        // A memory struct starts zeroed: the fields set below and in _openChallenge are all that differ.
+        // slither-disable-next-line uninitialized-local
         InputChallenge memory c;
         c.root = root;
         c.leafWords = p.wordsPerLeaf;
@@ -88,6 +90,8 @@ contract Availability is CoordinatorStorage {
         bytes32 entry = _members[taskId][participant].entry;
         (bytes32 uploaded, bytes32 committed) = _recordHashes(r, record);
         if (!Commitments.revealedBinds(entry, uploaded)) revert NotIncluded(participant);
+        // A memory struct starts zeroed: the fields set below and in _openChallenge are all that differ.
+        // slither-disable-next-line uninitialized-local
         InputChallenge memory c;
         c.root = record.maskedRoot;
         c.leafWords = 2 * p.wordsPerLeaf;
@@ -131,7 +135,9 @@ contract Availability is CoordinatorStorage {
     /// the round (plain: the entry becomes Dropped; secure: the member leaves U3 and counts as dropped, its
     /// commitment kept), its owner is slashed violationSlashBps, the bounty and the bond go to the challenger,
     /// and a pending proposal is voided (no fault: the aggregator could not have known) and aggregation
-    /// reopens. An input already dropped for a proven violation is left as it is (the bond still goes back).
+    /// reopens. The shares of the bond already paid for the chunks that did come are made up to the challenger
+    /// from the owner's slash, as far as it reaches. An input already dropped for a proven violation is left as
+    /// it is (what is left of the bond still goes back).
     /// @param taskId Task of the round.
     /// @param round Round of the input.
     /// @param owner Owner of the input.
@@ -145,8 +151,8 @@ contract Availability is CoordinatorStorage {
         stored.openChallenges -= 1;
         stored.settledAt = uint40(block.timestamp);
         address challenger = c.challenger;
-        uint256 slashed;
-        uint256 bounty;
+        uint256 slashed = 0;
+        uint256 bounty = 0;
         if (_members[taskId][owner].entry == c.boundEntry) {
             _members[taskId][owner].entry = c.droppedEntry;
             stored.included -= 1;
@@ -155,8 +161,9 @@ contract Availability is CoordinatorStorage {
             (slashed, bounty) = _slashMember(taskId, owner, p.violationSlashBps, challenger);
             if (stored.proposedAt != 0) _voidProposal(taskId, round, stored, true);
         }
+        uint256 refund = _challengerRefund(taskId, c, slashed - bounty);
         emit InputUnavailable(taskId, round, owner, challenger, slashed, bounty);
-        _pay(taskId, challenger, uint256(p.availabilityBond) + bounty);
+        _pay(taskId, challenger, refund + bounty);
     }
 
     // ------------------------------------------------------------------ model disputes
@@ -180,7 +187,7 @@ contract Availability is CoordinatorStorage {
         d.node = round.proposedRoot;
         round.openDisputes += 1;
         emit DisputeOpened(taskId, r, msg.sender, round.proposals, deadline);
-        _collect(taskId, msg.sender, p.availabilityBond);
+        _collect(taskId, p.availabilityBond);
     }
 
     /// @notice Posts the two children of `challenger`'s disputed inner node, before the deadline. Anyone
@@ -334,6 +341,22 @@ contract Availability is CoordinatorStorage {
         }
     }
 
+    /// @dev What goes back to the challenger of an input dropped as unavailable: its bond less the shares
+    /// _countChunk paid for the chunks that did come, those shares made up from `fromSlash` (the part of the
+    /// owner's slash that went to the pool, taken back from it) as far as it reaches.
+    function _challengerRefund(uint256 taskId, InputChallenge storage c, uint256 fromSlash)
+        internal
+        returns (uint256)
+    {
+        uint256 bond = _params[taskId].availabilityBond;
+        // Intended: the same floor of bond / chunks that _countChunk paid for each chunk.
+        // slither-disable-next-line divide-before-multiply
+        uint256 paid = bond / c.chunks * c.chunksPosted;
+        uint256 covered = paid < fromSlash ? paid : fromSlash;
+        _tasks[taskId].pool -= uint128(covered);
+        return bond - paid + covered;
+    }
+
     /// @dev keccak(abi.encode(r, record)) of the record as uploaded and as committed (maskedRoot 0).
     function _recordHashes(uint256 r, MaskedRecord calldata m) internal pure returns (bytes32, bytes32) {
         bytes32 uploaded =
@@ -397,7 +420,7 @@ contract Availability is CoordinatorStorage {
         _challenges[taskId][r][owner] = c;
         round.openChallenges += 1;
         emit InputChallenged(taskId, r, owner, msg.sender, c.root, chunks, deadline);
-        _collect(taskId, msg.sender, p.availabilityBond);
+        _collect(taskId, p.availabilityBond);
     }
 }
 // forge-lint: disable-end(block-timestamp,unsafe-typecast)

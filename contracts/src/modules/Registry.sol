@@ -72,7 +72,7 @@ contract Registry is CoordinatorStorage {
 
         emit TaskCreated(taskId, msg.sender, params.token, modelRoot, modelBlobRef, params.modelSpecHash, escrow);
         emit RoundOpened(taskId, 0, block.timestamp);
-        _collect(taskId, msg.sender, escrow);
+        _collect(taskId, escrow);
     }
 
     /// @notice The requester approves members of an allowlisted task.
@@ -134,7 +134,7 @@ contract Registry is CoordinatorStorage {
         m.activityMark = uint24(task.spareRounds);
         m.joined = true;
         emit StakeDeposited(taskId, msg.sender, amount, amount);
-        _collect(taskId, msg.sender, amount);
+        _collect(taskId, amount);
     }
 
     /// @notice Adds stake (for example after a slash brought it under minStake).
@@ -147,7 +147,7 @@ contract Registry is CoordinatorStorage {
         uint256 stake = m.stake + amount;
         m.stake = _toUint96(stake);
         emit StakeDeposited(taskId, msg.sender, amount, stake);
-        _collect(taskId, msg.sender, amount);
+        _collect(taskId, amount);
     }
 
     /// @notice Starts the unbonding delay. An exiting member can no longer enter rounds but stays slashable.
@@ -197,7 +197,7 @@ contract Registry is CoordinatorStorage {
         a.bond = _toUint128(bond);
         a.bonded = true;
         emit BondDeposited(taskId, msg.sender, amount, bond);
-        _collect(taskId, msg.sender, amount);
+        _collect(taskId, amount);
     }
 
     /// @notice Starts the bond's unbonding delay; an exiting aggregator can no longer propose.

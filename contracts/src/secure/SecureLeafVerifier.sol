@@ -66,8 +66,12 @@ contract SecureLeafVerifier is ICoordinatorEvents, ISecureLeafVerifierErrors {
         bytes32 computed = keccak256(abi.encodePacked(secrets));
         if (computed != ctx.transcriptHash) revert TranscriptMismatch(computed, ctx.transcriptHash);
         uint256[] memory positions = SecureAggregation.ringPositions(ctx.roundSeed, ctx.advertised);
-        if (!_transcriptValid(ctx, proof, positions)) return (true, participants, records);
-        differs = _leafDiffers(ctx, proof, positions);
+        // only the passes over dropped members read it
+        uint256[] memory survivorAt = proof.dropped.length != 0
+            ? _survivorsByPosition(ctx, proof.survivors, positions)
+            : new uint256[](0);
+        if (!_transcriptValid(ctx, proof, positions, survivorAt)) return (true, participants, records);
+        differs = _leafDiffers(ctx, proof, positions, survivorAt);
     }
 
     /// @notice Words per survivor entry: 6 + 2W + D.
@@ -162,11 +166,45 @@ contract SecureLeafVerifier is ICoordinatorEvents, ISecureLeafVerifierErrors {
         }
     }
 
+    /// @dev survivorAt[p] = 1 + the offset in the survivor list of the survivor at ring position p, 0 where none
+    /// is: the passes over dropped members visit their ring neighbours, at most k each, instead of every
+    /// survivor, so a proof costs O(survivors + dropped * k), not O(survivors * dropped).
+    function _survivorsByPosition(
+        SecureLeafContext calldata ctx,
+        bytes32[] calldata survivors,
+        uint256[] memory positions
+    ) internal pure returns (uint256[] memory survivorAt) {
+        survivorAt = new uint256[](ctx.advertised);
+        uint256 stride = survivorStride(ctx.wordsPerLeaf, ctx.depth);
+        for (uint256 s = 0; s < survivors.length; s += stride) {
+            (, uint256 index,) = _head(ctx, survivors[s]);
+            survivorAt[positions[index]] = s + 1;
+        }
+    }
+
+    /// @dev How many ring positions neighbour each one (SecureAggregation.adjacent): every other one when the
+    /// graph is complete (n - 1 <= k), else the k / 2 on each side.
+    function _neighbourCount(SecureLeafContext calldata ctx) internal pure returns (uint256) {
+        uint256 n = ctx.advertised;
+        if (n - 1 <= ctx.neighbours) return n - 1;
+        return ctx.neighbours - ctx.neighbours % 2;
+    }
+
+    /// @dev The j-th neighbour (j < _neighbourCount) of ring position `position`: the positions after it, then
+    /// (in a ring larger than k + 1) the k / 2 before it. They are distinct: 2 * (k / 2) < n - 1.
+    function _neighbourAt(SecureLeafContext calldata ctx, uint256 position, uint256 j) internal pure returns (uint256) {
+        uint256 n = ctx.advertised;
+        uint256 half = ctx.neighbours / 2;
+        if (n - 1 <= ctx.neighbours || j < half) return (position + 1 + j) % n;
+        return (position + n - (j - half + 1)) % n;
+    }
+
     /// @dev Whether every transcript entry matches its owner's commitment (docs/protocol.md section 10.8).
     function _transcriptValid(
         SecureLeafContext calldata ctx,
         SecureFraudProof calldata proof,
-        uint256[] memory positions
+        uint256[] memory positions,
+        uint256[] memory survivorAt
     ) internal view returns (bool) {
         uint256 stride = survivorStride(ctx.wordsPerLeaf, ctx.depth);
         for (uint256 s = 0; s < proof.survivors.length; s += stride) {
@@ -178,7 +216,7 @@ contract SecureLeafVerifier is ICoordinatorEvents, ISecureLeafVerifierErrors {
         for (uint256 d = 0; d < proof.dropped.length; d += DROPPED_STRIDE) {
             (, uint256 index,) = _head(ctx, proof.dropped[d]);
             uint256 maskKey = uint256(proof.dropped[d + 5]);
-            if (!_touchesSurvivor(ctx, positions, positions[index], proof.survivors)) {
+            if (!_touchesSurvivor(ctx, survivorAt, positions[index])) {
                 if (maskKey != 0) return false;
             } else if (!BN254.isKeyOf(maskKey, uint256(proof.dropped[d + 1]), uint256(proof.dropped[d + 2]))) {
                 return false;
@@ -188,26 +226,25 @@ contract SecureLeafVerifier is ICoordinatorEvents, ISecureLeafVerifierErrors {
     }
 
     /// @dev Whether some survivor sits within the neighbourhood of ring position `position`.
-    function _touchesSurvivor(
-        SecureLeafContext calldata ctx,
-        uint256[] memory positions,
-        uint256 position,
-        bytes32[] calldata survivors
-    ) internal pure returns (bool) {
-        uint256 stride = survivorStride(ctx.wordsPerLeaf, ctx.depth);
-        for (uint256 s = 0; s < survivors.length; s += stride) {
-            (, uint256 index,) = _head(ctx, survivors[s]);
-            if (SecureAggregation.adjacent(positions[index], position, ctx.advertised, ctx.neighbours)) return true;
+    function _touchesSurvivor(SecureLeafContext calldata ctx, uint256[] memory survivorAt, uint256 position)
+        internal
+        pure
+        returns (bool)
+    {
+        uint256 count = _neighbourCount(ctx);
+        for (uint256 j = 0; j < count; ++j) {
+            if (survivorAt[_neighbourAt(ctx, position, j)] != 0) return true;
         }
         return false;
     }
 
     /// @dev Recomputes the leaf from the masked leaves and the transcript and compares it with the proposal's.
-    function _leafDiffers(SecureLeafContext calldata ctx, SecureFraudProof calldata proof, uint256[] memory positions)
-        internal
-        view
-        returns (bool)
-    {
+    function _leafDiffers(
+        SecureLeafContext calldata ctx,
+        SecureFraudProof calldata proof,
+        uint256[] memory positions,
+        uint256[] memory survivorAt
+    ) internal view returns (bool) {
         uint256[] memory sums = new uint256[](8 * ctx.wordsPerLeaf);
         uint256 totalWeight = 0;
         uint256 stride = survivorStride(ctx.wordsPerLeaf, ctx.depth);
@@ -217,7 +254,7 @@ contract SecureLeafVerifier is ICoordinatorEvents, ISecureLeafVerifierErrors {
             totalWeight += weight;
             _addMaskedLeaf(ctx, proof.survivors[s + SURVIVOR_HEAD_WORDS:s + wordsEnd], proof.survivors[s + 5], sums);
         }
-        if (proof.dropped.length != 0) _removeDroppedPairs(ctx, proof, positions, sums);
+        if (proof.dropped.length != 0) _removeDroppedPairs(ctx, proof, positions, survivorAt, sums);
         bytes32[] memory expected = LeafRules.applyAverage(
             _signedSums(ctx, sums, totalWeight), proof.previous.words, totalWeight, ctx.serverLrBps
         );
@@ -287,36 +324,35 @@ contract SecureLeafVerifier is ICoordinatorEvents, ISecureLeafVerifierErrors {
         }
     }
 
-    /// @dev For every (survivor u, dropped neighbour v): removes sign(u, v) * pairMask(u, v) from `sums`.
+    /// @dev For every (survivor u, dropped neighbour v): removes sign(u, v) * pairMask(u, v) from `sums`. Each
+    /// dropped member's ring neighbours are visited through `survivorAt`.
     function _removeDroppedPairs(
         SecureLeafContext calldata ctx,
         SecureFraudProof calldata proof,
         uint256[] memory positions,
+        uint256[] memory survivorAt,
         uint256[] memory sums
     ) internal view {
-        uint256 stride = survivorStride(ctx.wordsPerLeaf, ctx.depth);
+        uint256 count = _neighbourCount(ctx);
         for (uint256 d = 0; d < proof.dropped.length; d += DROPPED_STRIDE) {
             (address dropped, uint256 droppedIndex,) = _head(ctx, proof.dropped[d]);
             DroppedMember memory member = DroppedMember(dropped, positions[droppedIndex], uint256(proof.dropped[d + 5]));
-            for (uint256 s = 0; s < proof.survivors.length; s += stride) {
-                _removePairIfAdjacent(ctx, positions, member, proof.survivors[s:s + 3], sums);
+            for (uint256 j = 0; j < count; ++j) {
+                uint256 slot = survivorAt[_neighbourAt(ctx, member.position, j)];
+                if (slot != 0) _removePair(ctx, member, proof.survivors[slot - 1:slot + 2], sums);
             }
         }
     }
 
-    /// @dev Removes the pairwise mask of one survivor (its head and public key words) and a dropped member
-    /// when they are ring neighbours: the shared point is maskKey * survivor's public key (ecMul).
-    function _removePairIfAdjacent(
+    /// @dev Removes the pairwise mask of one survivor (its head and public key words) and a dropped ring
+    /// neighbour: the shared point is maskKey * survivor's public key (ecMul).
+    function _removePair(
         SecureLeafContext calldata ctx,
-        uint256[] memory positions,
         DroppedMember memory dropped,
         bytes32[] calldata survivorHead,
         uint256[] memory sums
     ) internal view {
-        (address survivor, uint256 survivorIndex,) = _head(ctx, survivorHead[0]);
-        if (!SecureAggregation.adjacent(positions[survivorIndex], dropped.position, ctx.advertised, ctx.neighbours)) {
-            return;
-        }
+        (address survivor,,) = _head(ctx, survivorHead[0]);
         (uint256 x, uint256 y) = _sharedPoint(survivor, survivorHead, dropped.maskKey);
         bytes32 key = SecureAggregation.pairMaskKey(ctx.roundSeed, x, y, survivor, dropped.participant);
         _removePairMask(ctx, key, survivor < dropped.participant, sums);

@@ -9,7 +9,7 @@ import {Trees} from "./Trees.sol";
 import {DevToken} from "../../src/DevToken.sol";
 import {IFedCoordinator} from "../../src/IFedCoordinator.sol";
 import {Deployments} from "./Deployments.sol";
-import {AggregateFraudProof, LeafProof, RoundView, TaskParams} from "../../src/FedTypes.sol";
+import {AggregateFraudProof, InputChallenge, LeafProof, RoundView, TaskParams} from "../../src/FedTypes.sol";
 import {UpdateLeaf, UpdateLists} from "./UpdateLists.sol";
 import {Lanes} from "../../src/libraries/Lanes.sol";
 import {ProtocolHarness} from "./ProtocolHarness.sol";
@@ -126,6 +126,42 @@ abstract contract CoordinatorFixture is TestBase {
         }
     }
 
+    /// @dev A model of `leaves` one-word leaves (numParams = 8 * leaves, no padding): coordinate c is
+    /// (base + step * c) mod 500, in range for the fixture's clip.
+    function _wideVector(int256 base, int256 step, uint256 leaves) internal pure returns (bytes32[][] memory v) {
+        v = new bytes32[][](leaves);
+        for (uint256 l = 0; l < leaves; ++l) {
+            int32[8] memory lanes;
+            for (uint256 j = 0; j < 8; ++j) {
+                lanes[j] = int32((base + step * int256(8 * l + j)) % 500);
+            }
+            v[l] = new bytes32[](1);
+            v[l][0] = Lanes.pack(lanes);
+        }
+    }
+
+    /// @dev Member i's update in _commitAndReveal: distinct, in range, as wide as the current model.
+    function _updateVector(uint256 i) internal view returns (bytes32[][] memory) {
+        if (model.length == LEAVES) return _vector(_fill(int256(i) * 7 - 10, int256(i) + 1));
+        return _wideVector(int256(i) * 7 - 10, int256(i) + 1, model.length);
+    }
+
+    /// @dev A copy of `correct` with coordinate `lane` of the first word of leaf `leaf` one higher: a tampered model.
+    function _wrong(bytes32[][] memory correct, uint256 leaf, uint256 lane)
+        internal
+        pure
+        returns (bytes32[][] memory w)
+    {
+        w = new bytes32[][](correct.length);
+        for (uint256 l = 0; l < correct.length; ++l) {
+            w[l] = new bytes32[](correct[l].length);
+            for (uint256 k = 0; k < correct[l].length; ++k) {
+                w[l][k] = correct[l][k];
+            }
+        }
+        w[leaf][0] = Lanes.set(w[leaf][0], lane, Lanes.get(w[leaf][0], lane) + 1);
+    }
+
     function _leafProof(bytes32[][] memory leaves, uint256 index) internal pure returns (LeafProof memory) {
         return LeafProof({words: leaves[index], siblings: Trees.proof(leaves, index)});
     }
@@ -156,7 +192,7 @@ abstract contract CoordinatorFixture is TestBase {
     /// @dev Members 0..n-1 commit distinct in-range updates and reveal; ends at the reveal deadline.
     function _commitAndReveal(uint256 n) internal {
         for (uint256 i = 0; i < n; ++i) {
-            _commit(members[i], _vector(_fill(int256(i) * 7 - 10, int256(i) + 1)), 100 * (i + 1));
+            _commit(members[i], _updateVector(i), 100 * (i + 1));
         }
         vm.warp(_view().commitEnd);
         for (uint256 i = 0; i < n; ++i) {
@@ -172,9 +208,9 @@ abstract contract CoordinatorFixture is TestBase {
 
     /// @dev The correct next model for the first n members' updates.
     function _aggregate(uint256 n) internal view returns (bytes32[][] memory next) {
-        next = new bytes32[][](LEAVES);
+        next = new bytes32[][](model.length);
         TaskParams memory p = coordinator.taskParams(taskId);
-        for (uint256 l = 0; l < LEAVES; ++l) {
+        for (uint256 l = 0; l < model.length; ++l) {
             bytes32[][] memory leafUpdates = new bytes32[][](n);
             uint256[] memory counts = new uint256[](n);
             for (uint256 i = 0; i < n; ++i) {
@@ -227,6 +263,57 @@ abstract contract CoordinatorFixture is TestBase {
         vm.warp(block.timestamp + WINDOW);
         coordinator.finalize(taskId);
         model = proposal;
+    }
+
+    // ---------------------------------------------------------------- other tasks and availability
+
+    /// @dev Switches the fixture to a new task of rules `p` and initial model `initial` (numParams must fit it):
+    /// every member joins it and the aggregator bonds; the round drivers then play it.
+    function _useTask(TaskParams memory p, bytes32[][] memory initial) internal {
+        model = initial;
+        taskId = _createTask(p);
+        for (uint256 i = 0; i < members.length; ++i) {
+            vm.prank(members[i]);
+            coordinator.join(taskId, STAKE);
+        }
+        vm.prank(aggregator);
+        coordinator.postBond(taskId, BOND);
+    }
+
+    /// @dev Asserts that every token the coordinator holds is owed to someone: for every task, its pool, the
+    /// rewards it owes, the members' stakes, and the bonds and fees of `bonded`; plus `escrowed`, the
+    /// availability bonds of challenges and disputes still open. (All tasks must use the fixture's token.)
+    function _assertSolvent(address[] memory bonded, uint256 escrowed) internal view {
+        uint256 owed = escrowed;
+        for (uint256 id = 1; id < coordinator.nextTaskId(); ++id) {
+            owed += coordinator.taskState(id).pool + coordinator.taskState(id).owedRewards;
+            for (uint256 i = 0; i < members.length; ++i) {
+                owed += coordinator.memberOf(id, members[i]).stake;
+            }
+            for (uint256 i = 0; i < bonded.length; ++i) {
+                owed += coordinator.aggregatorOf(id, bonded[i]).bond + coordinator.feesOf(id, bonded[i]);
+            }
+        }
+        assertEq(token.balanceOf(address(coordinator)), owed, "the coordinator holds exactly what it owes");
+    }
+
+    /// @dev `challenger` demands that `member`'s revealed update be put on chain.
+    function _challengeUpdate(address challenger, address member) internal {
+        bytes32 root = Trees.root(updateOf[member]);
+        uint256 weight = _weight(member);
+        vm.prank(challenger);
+        coordinator.challengeUpdate(taskId, member, root, weight);
+    }
+
+    /// @dev `poster` puts every remaining chunk of `member`'s challenged update on chain.
+    function _postChunks(address poster, address member) internal {
+        uint256 r = coordinator.taskState(taskId).currentRound;
+        InputChallenge memory c = coordinator.inputChallenge(taskId, r, member);
+        for (uint256 k = c.chunksPosted; k < c.chunks; ++k) {
+            (bytes32[] memory words, bytes32[] memory path) = Trees.chunk(updateOf[member], k, c.chunkLevels);
+            vm.prank(poster);
+            coordinator.postChunk(taskId, r, member, k, words, path);
+        }
     }
 }
 // forge-lint: disable-end(block-timestamp,unsafe-typecast,divide-before-multiply)

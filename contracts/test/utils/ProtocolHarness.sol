@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
+import {Chunks} from "../../src/libraries/Chunks.sol";
 import {LeafRules} from "../../src/libraries/LeafRules.sol";
 import {PositionalMerkle} from "../../src/libraries/PositionalMerkle.sol";
 
@@ -12,6 +13,14 @@ contract ProtocolHarness {
         returns (bool)
     {
         return PositionalMerkle.verify(root, depth, index, words, siblings);
+    }
+
+    function subtreeRoot(uint256 chunkIndex, uint256 c, uint256 leafWords, bytes32[] calldata words)
+        external
+        pure
+        returns (bytes32)
+    {
+        return Chunks.subtreeRoot(chunkIndex, c, leafWords, words);
     }
 
     function leafHash(uint256 index, bytes32[] calldata words) external pure returns (bytes32) {

@@ -6,6 +6,12 @@ pragma solidity 0.8.37;
 
 /// @dev The forge cheatcodes these tests use (no forge-std offline).
 interface Vm {
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
     function warp(uint256 timestamp) external;
     function cool(address target) external;
     function prevrandao(bytes32 newPrevrandao) external;
@@ -28,6 +34,8 @@ interface Vm {
     function parseJsonAddress(string calldata json, string calldata key) external pure returns (address);
     function toString(uint256 value) external pure returns (string memory);
     function addr(uint256 privateKey) external pure returns (address);
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory);
 }
 
 /// @dev Minimal test base: cheatcodes, assertions, named-number logs, and the views forge reads for

@@ -4,12 +4,12 @@ pragma solidity 0.8.37;
 /// @dev Straightforward reference implementation of docs/protocol.md section 3 (whole tree in memory),
 /// written independently of PositionalMerkle with plain abi.encodePacked, used to build test vectors.
 library Trees {
-    function leafHash(uint256 index, bytes32[] memory words) internal pure returns (bytes32) {
-        bytes memory packed = abi.encodePacked(uint8(0), index);
-        for (uint256 k = 0; k < words.length; ++k) {
-            packed = bytes.concat(packed, words[k]);
+    function leafHash(uint256 index, bytes32[] memory words) internal pure returns (bytes32 hash) {
+        bytes memory packed = abi.encodePacked(uint8(0), index, words); // an array packs as its bare words
+        hash = keccak256(packed);
+        assembly {
+            mstore(0x40, packed) // free the preimage: trees of thousands of leaves stay cheap in memory
         }
-        return keccak256(packed);
     }
 
     function nodeHash(bytes32 left, bytes32 right) internal pure returns (bytes32) {
@@ -52,6 +52,32 @@ library Trees {
         siblings = new bytes32[](tree.length - 1);
         for (uint256 level = 0; level + 1 < tree.length; ++level) {
             siblings[level] = tree[level][(index >> level) ^ 1];
+        }
+    }
+
+    /// @dev The node at height `level` (0: a leaf hash), position `index`: what a model dispute opens.
+    function nodeAt(bytes32[][] memory leaves, uint256 level, uint256 index) internal pure returns (bytes32) {
+        return levels(leaves)[level][index];
+    }
+
+    /// @dev Chunk `index` of the tree as docs/protocol.md section 11.2 posts it: the words of its 2^c leaves in
+    /// order, and the path of its subtree (height c) to the root, bottom up.
+    function chunk(bytes32[][] memory leaves, uint256 index, uint256 c)
+        internal
+        pure
+        returns (bytes32[] memory words, bytes32[] memory path)
+    {
+        uint256 width = leaves[0].length;
+        words = new bytes32[]((uint256(1) << c) * width);
+        for (uint256 i = 0; i < (uint256(1) << c); ++i) {
+            for (uint256 k = 0; k < width; ++k) {
+                words[i * width + k] = leaves[(index << c) + i][k];
+            }
+        }
+        bytes32[][] memory tree = levels(leaves);
+        path = new bytes32[](tree.length - 1 - c);
+        for (uint256 level = c; level + 1 < tree.length; ++level) {
+            path[level - c] = tree[level][(index >> (level - c)) ^ 1];
         }
     }
 }
