@@ -253,3 +253,32 @@ def recompute_anchor_from_chain(federation: Federation, initial_ref: bytes) -> t
                         words_per_leaf=params.words_per_leaf, root=root, shapes=previous.header.shapes)
     return root, blob_ref(encode_blob(header, model))
 
+
+
+def test_a_watcher_answers_a_griefers_challenge_of_an_offline_honest_member(federation: Federation) -> None:
+    offline = federation.add_participant(0)
+    for client in (1, 2):
+        federation.add_participant(client)
+    federation.add_aggregator(HONEST)
+    watcher = federation.add_watcher(WATCHER)
+    griefer = federation.account(8)
+    initial_ref = federation.state().model_blob_ref
+    federation.run_until(lambda: federation.chain.now() >= federation.coordinator.round_view(
+        federation.task_id, 0).reveal_end)
+    federation.participants.remove(offline)  # its process is gone; its update blob is in the store
+    (reveal,) = [reveal for reveal in federation.coordinator.reveals(federation.task_id, 0)
+                 if reveal.participant == offline.address]
+    federation.token.approve(federation.coordinator.address, DEPOSIT, sender=griefer)
+    federation.coordinator.challenge_update(federation.task_id, offline.address, reveal.root, reveal.weight,
+                                            sender=griefer)
+
+    federation.run_rounds(1)
+
+    assert f"postChunk 0 {offline.address} x1" in watcher.actions
+    assert federation.coordinator.input_challenge(federation.task_id, 0, offline.address).status \
+        == ChallengeStatus.RESOLVED
+    assert not events(federation, "InputUnavailable")
+    assert federation.coordinator.member(federation.task_id, offline.address).stake == STAKE, "not slashed"
+    assert federation.token.balance_of(watcher.address) == FUNDS + DEPOSIT, "paid the griefer's bond"
+    assert federation.token.balance_of(griefer.address) == FUNDS - DEPOSIT
+    check_models(federation, {}, initial_ref)

@@ -7,7 +7,8 @@ idle tasks; lapsed availability challenges; disputes), it
 
 - challenges the availability of every survivor's masked vector that is in neither the store nor on chain
   once the upload deadline has passed (the grace every honest owner needs: it stores the vector before it
-  uploads the root), while the availability phase takes challenges (``challengeMaskedVector``);
+  uploads the root), while the availability phase takes challenges (``challengeMaskedVector``), and posts
+  one it holds that someone else challenged;
 - checks every pending proposal:
 
 1. it reads the round's sets from the chain, the proposal's transcript (its ``TranscriptProposed`` event,
@@ -25,6 +26,8 @@ idle tasks; lapsed availability challenges; disputes), it
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 import numpy as np
 from eth_account.signers.local import LocalAccount
@@ -85,20 +88,20 @@ class SecureWatcher(BaseWatcher):
 
     def _challenge_missing_masked(self, round: int, view: RoundView) -> None:
         """Challenge every survivor's masked vector that is in neither the store nor on chain, while the round
-        takes such challenges."""
+        takes such challenges; post those it holds that someone else challenged."""
         params = self.rules.params
         now = self.coordinator.chain.now()
-        if not upload_end(view, params) <= now < masked_challenge_end(view, params):
-            return
         chain_round = read_round(self.coordinator, self.rules, self.task_id, round)
         if chain_round is None:
             return
         for member in chain_round.sets.survivors():
             owner = Web3.to_checksum_address(member.address)
             try:
-                fetch_survivor_masked(self.coordinator, self.store, self.rules, self.task_id, chain_round,
-                                      member.address)
+                masked = fetch_survivor_masked(self.coordinator, self.store, self.rules, self.task_id, chain_round,
+                                               member.address)
             except StorageError as error:
+                if not upload_end(view, params) <= now < masked_challenge_end(view, params):
+                    continue
                 if self.coordinator.input_challenge(self.task_id, round, owner).status != ChallengeStatus.NONE:
                     continue
                 self.warn(f"round {round}: the masked vector of {owner} is unusable ({error}): challenging its "
@@ -107,6 +110,9 @@ class SecureWatcher(BaseWatcher):
                 self.coordinator.challenge_masked_vector(self.task_id, owner, self._record(chain_round, member.address),
                                                          sender=self.account)
                 self.log(f"challengeMaskedVector {round} {owner}")
+                continue
+            if view.open_challenges:
+                self._answer_for(round, owner, partial(masked_tree, masked, self.rules.layout))
 
     @staticmethod
     def _record(chain_round: ChainRound, address: bytes) -> MaskedRecord:

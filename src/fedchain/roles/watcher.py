@@ -17,7 +17,9 @@
 
 - every revealed update is read from the store, or from the chain once a challenge put it there; one that
   is in neither place once the reveal deadline has passed (the grace every honest owner needs: it stores
-  its blob before it reveals) is challenged for availability (``challengeUpdate``);
+  its blob before it reveals) is challenged for availability (``challengeUpdate``); one it holds that
+  someone else challenged it posts itself if the challenge is still open (an offline owner is not slashed
+  for data the watcher has);
 - every revealed update is checked for a coordinate outside ``[-clip, clip]``; a violation is proven with one
   leaf (``proveViolation``);
 - every pending proposal is recomputed from the included updates; on a mismatch the first wrong leaf is
@@ -35,6 +37,7 @@ action.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 from eth_account.signers.local import LocalAccount
@@ -53,7 +56,7 @@ from fedchain.chain.coordinator import (
 )
 from fedchain.commit.merkle import MerkleTree
 from fedchain.roles.agent import Agent
-from fedchain.roles.availability import OpenedLeaf, current_steps, differing_child, opened_leaf
+from fedchain.roles.availability import OpenedLeaf, current_steps, differing_child, opened_leaf, post_missing_chunks
 from fedchain.roles.proofs import aggregate_fraud_proof, first_differing_leaf, first_out_of_range, violation_leaf
 from fedchain.roles.task import (
     MODEL_KIND,
@@ -151,6 +154,16 @@ class BaseWatcher(Agent):
             if challenge.status == ChallengeStatus.OPEN and now >= challenge.deadline:
                 self.coordinator.drop_unavailable(self.task_id, round, owner, sender=self.account)
                 self.log(f"dropUnavailable {round} {owner}")
+
+    def _answer_for(self, round: int, owner: str, tree: Callable[[], MerkleTree]) -> None:
+        """Post the missing chunks of ``owner``'s input of ``round`` (whose tree ``tree`` builds) if it is under
+        an open availability challenge: an honest owner that is offline is not slashed for an input the
+        watcher holds, and the watcher is paid the bond's share of each chunk."""
+        if self.coordinator.input_challenge(self.task_id, round, owner).status != ChallengeStatus.OPEN:
+            return
+        posted = post_missing_chunks(self.coordinator, self.task_id, round, owner, tree(), sender=self.account)
+        if posted:
+            self.log(f"postChunk {round} {owner} x{posted}")
 
     def _challenge_bond(self) -> None:
         """Let the coordinator pull one availability bond (before a challenge or a dispute)."""
@@ -284,10 +297,14 @@ class Watcher(BaseWatcher):
         missing = False
         for reveal in included_reveals(self.coordinator, self.task_id, round):
             try:
-                updates.append(fetch_update(self.coordinator, self.store, self.rules, self.task_id, round, reveal))
+                update = fetch_update(self.coordinator, self.store, self.rules, self.task_id, round, reveal)
             except StorageError as error:
                 missing = True
                 self._challenge_update(round, view, reveal.participant, reveal.root, reveal.weight, str(error))
+                continue
+            updates.append(update)
+            if view.open_challenges:
+                self._answer_for(round, reveal.participant, partial(MerkleTree, update.vector, self.rules.layout))
         return None if missing else updates
 
     def _challenge_update(self, round: int, view: RoundView, participant: str, root: bytes, weight: int,
