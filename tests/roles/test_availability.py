@@ -4,19 +4,24 @@ every case the federation finishes with the model an independent recomputation g
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from numpy.typing import NDArray
-from tests.roles.conftest import BOND, DEPOSIT, FUNDS, STAKE, WINDOW, Federation
+from tests.roles.conftest import BOND, DEPOSIT, FUNDS, STAKE, WINDOW, Federation, make_federation, task_template
 from tests.roles.test_happy_path import recompute_anchor
 
 from fedchain.aggregate.fedavg import FedAvg
-from fedchain.chain.coordinator import ChallengeStatus, EntryState, RoundView, TaskStatus
+from fedchain.chain.coordinator import ChallengeStatus, EntryState, RoundPhase, RoundView, TaskStatus
 from fedchain.commit.chunks import PostedTree
 from fedchain.commit.leaves import LeafLayout
 from fedchain.commit.merkle import MerkleTree
 from fedchain.deploy.status import render, task_report
+from fedchain.learn import FederatedSplit
 from fedchain.roles import TamperingAggregator, WithholdingAggregator, WithholdingParticipant
 from fedchain.roles.availability import answer_disputes
 from fedchain.storage import BlobHeader, BlobStore, LocalBlobStore, StorageError, blob_ref, decode_blob, encode_blob
@@ -282,3 +287,40 @@ def test_a_watcher_answers_a_griefers_challenge_of_an_offline_honest_member(fede
     assert federation.token.balance_of(watcher.address) == FUNDS + DEPOSIT, "paid the griefer's bond"
     assert federation.token.balance_of(griefer.address) == FUNDS - DEPOSIT
     check_models(federation, {}, initial_ref)
+
+
+@pytest.fixture
+def short_availability(tmp_path: Path, breast_cancer_clients: FederatedSplit) -> Iterator[Federation]:
+    """A one-round task whose availability window (10 s) is far shorter than its reveal window."""
+    yield from make_federation(tmp_path, breast_cancer_clients, replace(task_template(1), availability_window=10))
+
+
+def test_a_challenge_in_the_reveal_window_is_answered_before_a_short_deadline(short_availability: Federation) -> None:
+    """A member challenged right after its reveal answers within the short window, from its journal (its blob is
+    gone from the store, so nobody else can)."""
+    federation = short_availability
+    member = federation.add_participant(0)
+    for client in (1, 2):
+        federation.add_participant(client)
+    federation.add_aggregator(HONEST)
+    federation.add_watcher(WATCHER)
+    griefer = federation.account(8)
+    federation.run_until(lambda: federation.coordinator.entry_state(
+        federation.task_id, 0, member.address) == EntryState.REVEALED)
+    (reveal,) = [reveal for reveal in federation.coordinator.reveals(federation.task_id, 0)
+                 if reveal.participant == member.address]
+    assert isinstance(federation.store, LocalBlobStore)
+    federation.store.path_for(reveal.blob_ref).unlink()
+    federation.token.approve(federation.coordinator.address, DEPOSIT, sender=griefer)
+    federation.coordinator.challenge_update(federation.task_id, member.address, reveal.root, reveal.weight,
+                                            sender=griefer)
+    assert federation.phase() == RoundPhase.REVEAL
+
+    federation.step_all()
+
+    challenge = federation.coordinator.input_challenge(federation.task_id, 0, member.address)
+    assert challenge.status == ChallengeStatus.RESOLVED and federation.chain.now() < challenge.deadline
+    assert member.actions[-1] == "postChunk 0 x1"
+    federation.run_rounds(1)
+    assert federation.coordinator.member(federation.task_id, member.address).stake == STAKE
+    assert [model.round for model in federation.coordinator.finalized_models(federation.task_id)] == [0]

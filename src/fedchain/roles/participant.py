@@ -154,10 +154,12 @@ class Participant(BaseParticipant):
         view = self.coordinator.round_view(self.task_id, round)
         if view.phase == RoundPhase.COMMIT:
             self._commit(round, view.commits, state.model_root, state.model_blob_ref)
-        elif view.phase == RoundPhase.REVEAL:
+            return
+        if view.phase == RoundPhase.REVEAL:
             self._reveal(round)
-        elif view.open_challenges and self.coordinator.entry_state(self.task_id, round,
-                                                                    self.address) == EntryState.REVEALED:
+        # a revealed update may be challenged from its reveal on, so this is checked in the reveal phase too
+        if view.open_challenges and self.coordinator.entry_state(self.task_id, round,
+                                                                  self.address) == EntryState.REVEALED:
             self._answer_challenge(round, lambda: MerkleTree(self._trained(round).vector, self.rules.layout))
 
     # -- hook for adversarial variants ---------------------------------------------------------------

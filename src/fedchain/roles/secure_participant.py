@@ -79,10 +79,12 @@ class SecureParticipant(BaseParticipant):
             self._advertise(round, view.commits)
         elif view.phase == RoundPhase.COMMIT:
             self._commit(round, state)
-        elif view.phase == RoundPhase.UPLOAD:
-            self._upload(round)
-        elif view.phase == RoundPhase.AVAILABILITY and self._entry(round) == EntryState.REVEALED:
-            self._answer_challenge(round, lambda: masked_tree(self._masked(round)[0], self.rules.layout))
+        elif view.phase in (RoundPhase.UPLOAD, RoundPhase.AVAILABILITY):
+            if view.phase == RoundPhase.UPLOAD:
+                self._upload(round)
+            # an uploaded masked vector may be challenged from its upload on, in either phase
+            if view.open_challenges and self._entry(round) == EntryState.REVEALED:
+                self._answer_challenge(round, lambda: masked_tree(self._masked(round)[0], self.rules.layout))
         elif view.phase == RoundPhase.UNMASK:
             self._publish_unmask_bundle(round)
 
