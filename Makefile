@@ -14,7 +14,7 @@ FORGE := cd contracts && PATH="$(NODE_BIN):$$PATH" forge
 help:
 	@echo "make test       set up (virtualenv, npm ci) and run every check: forge, artifacts, slither, ruff, mypy, pytest"
 	@echo "make artifacts  rebuild the contract artifacts shipped in src/fedchain/contracts/artifacts"
-	@echo "make demo       set up the virtualenv (no Node.js needed) and run 'fedchain demo' (about 2 minutes)"
+	@echo "make demo       set up the virtualenv (no Node.js needed) and run 'fedchain demo' (about 2.5 minutes)"
 
 setup: $(PY_STAMP) $(NODE_STAMP)
 
