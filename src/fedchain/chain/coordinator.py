@@ -507,6 +507,18 @@ class CoordinatorClient:
                               bytes(raw[5]), bytes(raw[6]), bytes(raw[7]), int(raw[8]), int(raw[9]), int(raw[10]),
                               int(raw[11]))
 
+    def input_challenges(self, task_id: int, round: int) -> dict[str, InputChallenge]:
+        """Every availability challenge of ``round`` (InputChallenged events), by owner, in chain order."""
+        owners = dict.fromkeys(opened.owner for opened in self.challenges_opened(task_id, round))
+        return {owner: self.input_challenge(task_id, round, owner) for owner in owners}
+
+    def disputes(self, task_id: int, round: int) -> dict[str, Dispute]:
+        """Every challenger's model dispute of ``round`` (DisputeOpened events), by challenger, in the order of
+        its first dispute."""
+        logs = self._logs("DisputeOpened", taskId=task_id, round=round)
+        challengers = dict.fromkeys(str(log.args.challenger) for log in logs)
+        return {challenger: self.dispute(task_id, round, challenger) for challenger in challengers}
+
     def dispute(self, task_id: int, round: int, challenger: str) -> Dispute:
         """``challenger``'s model dispute in ``round`` (status NONE if none)."""
         call = self.contract.functions.disputeOf(task_id, round, Web3.to_checksum_address(challenger))

@@ -29,7 +29,6 @@ from fedchain.chain.coordinator import (
 from fedchain.chain.secure_coordinator import SecureCoordinator, advertise_end, upload_end
 from fedchain.deploy.amounts import whole_tokens
 from fedchain.deploy.errors import DeployError
-from fedchain.roles.availability import challengers
 
 SCHEMA = "fedchain-status/1"
 
@@ -220,24 +219,15 @@ def _report_at(coordinator: CoordinatorClient, task_id: int, block: int) -> Task
 
 
 def _challenges(coordinator: CoordinatorClient, task_id: int, round: int) -> list[Challenge]:
-    owners = dict.fromkeys(opened.owner for opened in coordinator.challenges_opened(task_id, round))
-    listed = []
-    for owner in owners:
-        challenge = coordinator.input_challenge(task_id, round, owner)
-        listed.append(Challenge(owner=owner, challenger=challenge.challenger, status=challenge.status.name,
-                                chunks_posted=challenge.chunks_posted, chunks=challenge.chunks,
-                                deadline=challenge.deadline))
-    return listed
+    return [Challenge(owner=owner, challenger=challenge.challenger, status=challenge.status.name,
+                      chunks_posted=challenge.chunks_posted, chunks=challenge.chunks, deadline=challenge.deadline)
+            for owner, challenge in coordinator.input_challenges(task_id, round).items()]
 
 
 def _disputes(coordinator: CoordinatorClient, task_id: int, round: int) -> list[Dispute]:
-    listed = []
-    for challenger in challengers(coordinator, task_id, round):
-        dispute = coordinator.dispute(task_id, round, challenger)
-        listed.append(Dispute(challenger=challenger, status=dispute.status.name, level=dispute.level,
-                              index=dispute.index, deadline=dispute.deadline))
-    return listed
-
+    return [Dispute(challenger=challenger, status=dispute.status.name, level=dispute.level, index=dispute.index,
+                    deadline=dispute.deadline)
+            for challenger, dispute in coordinator.disputes(task_id, round).items()]
 
 def _secure_round(coordinator: SecureCoordinator, task_id: int, round: int, params: TaskParams,
                   view: RoundView) -> SecureRoundReport:

@@ -34,14 +34,14 @@ from fedchain.roles.agent import Agent
 from fedchain.roles.availability import UnavailableError, WithheldStore, answer_disputes
 from fedchain.roles.proofs import first_out_of_range, violation_leaf
 from fedchain.roles.task import (
-    MODEL_KIND,
     IncludedUpdate,
     fetch_model,
     fetch_update,
     included_reveals,
+    put_model,
     recompute_model,
 )
-from fedchain.storage import BlobStore, StorageError, StoredBlob, put_vector
+from fedchain.storage import BlobStore, StorageError, StoredBlob
 
 
 class BaseAggregator(Agent):
@@ -121,10 +121,7 @@ class BaseAggregator(Agent):
 
     def store_model(self, round: int, model: NDArray[np.int32]) -> StoredBlob:
         """Put the ``model`` proposed in ``round`` in the store as a model blob (nowhere if it is withheld)."""
-        params = self.rules.params
-        store = self.store if self.publishes(round) else WithheldStore()
-        return put_vector(store, model, kind=MODEL_KIND, scale_bits=params.scale_bits,
-                          words_per_leaf=params.words_per_leaf, shapes=self.rules.shapes)
+        return put_model(self.store if self.publishes(round) else WithheldStore(), self.rules, model)
 
     def _answer_disputes(self, round: int, view: RoundView) -> None:
         """Answer the disputes of this aggregator's pending proposal from the model blob it stored."""

@@ -20,7 +20,7 @@ on where it stopped.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
@@ -91,27 +91,20 @@ def posted_tree(coordinator: CoordinatorClient, task_id: int, round: int, owner:
     return PostedTree(root, layout, chunks)
 
 
-def post_missing_chunks(coordinator: CoordinatorClient, task_id: int, round: int, owner: str, tree: MerkleTree,
-                        *, sender: LocalAccount) -> int:
-    """Post the chunks of ``owner``'s challenged input of ``round`` (whose tree ``tree`` is) not yet on chain,
-    if a challenge on that tree is open and its deadline has not passed; return how many were posted."""
+def post_missing_chunks(coordinator: CoordinatorClient, task_id: int, round: int, owner: str,
+                        tree: Callable[[], MerkleTree], *, sender: LocalAccount) -> int:
+    """Post the chunks of ``owner``'s challenged input of ``round`` not yet on chain, if a challenge on it is
+    open and its deadline has not passed; return how many were posted. ``tree`` builds the input's Merkle tree
+    (only when there is something to post; a tree of another root posts nothing)."""
     challenge = coordinator.input_challenge(task_id, round, owner)
-    if challenge.status != ChallengeStatus.OPEN or challenge.root != tree.root:
+    if challenge.status != ChallengeStatus.OPEN or coordinator.chain.now() >= challenge.deadline:
         return 0
-    if coordinator.chain.now() >= challenge.deadline:
+    built = tree()
+    if built.root != challenge.root:
         return 0
     for index in range(challenge.chunks_posted, challenge.chunks):
-        coordinator.post_chunk(task_id, round, owner, chunk_of(tree, index), sender=sender)
+        coordinator.post_chunk(task_id, round, owner, chunk_of(built, index), sender=sender)
     return challenge.chunks - challenge.chunks_posted
-
-
-def challengers(coordinator: CoordinatorClient, task_id: int, round: int) -> list[str]:
-    """Every account that opened a model dispute in ``round``, in the order of their first dispute."""
-    seen: dict[str, None] = {}
-    for step in coordinator.dispute_steps(task_id, round):
-        if step.kind == "opened":
-            seen.setdefault(step.challenger, None)
-    return list(seen)
 
 
 def answer_disputes(coordinator: CoordinatorClient, task_id: int, round: int, proposal: int, tree: MerkleTree, *,
@@ -121,8 +114,7 @@ def answer_disputes(coordinator: CoordinatorClient, task_id: int, round: int, pr
     challengers answered."""
     answered = []
     now = coordinator.chain.now()
-    for challenger in challengers(coordinator, task_id, round):
-        dispute = coordinator.dispute(task_id, round, challenger)
+    for challenger, dispute in coordinator.disputes(task_id, round).items():
         if dispute.status != DisputeStatus.AWAITING_ANSWER or dispute.proposal != proposal or now >= dispute.deadline:
             continue
         if tree.node(dispute.level, dispute.index) != dispute.node:

@@ -29,7 +29,6 @@ from eth_account.signers.local import LocalAccount
 from numpy.typing import NDArray
 
 from fedchain.chain.coordinator import (
-    ChallengeStatus,
     Coordinator,
     CoordinatorClient,
     EntryState,
@@ -107,10 +106,9 @@ class BaseParticipant(Agent):
     def _answer_challenge(self, round: int, tree: Callable[[], MerkleTree]) -> None:
         """Post the missing chunks of this member's input of ``round`` (whose Merkle tree ``tree`` builds) if
         an availability challenge on it is open (docs/protocol.md section 11.2)."""
-        challenge = self.coordinator.input_challenge(self.task_id, round, self.address)
-        if challenge.status != ChallengeStatus.OPEN or not self.publishes(round):
+        if not self.publishes(round):
             return
-        posted = post_missing_chunks(self.coordinator, self.task_id, round, self.address, tree(), sender=self.account)
+        posted = post_missing_chunks(self.coordinator, self.task_id, round, self.address, tree, sender=self.account)
         if posted:
             self.log(f"postChunk {round} x{posted}")
 

@@ -31,13 +31,14 @@ from functools import partial
 
 import numpy as np
 from eth_account.signers.local import LocalAccount
+from numpy.typing import NDArray
 from web3 import Web3
 
 from fedchain.chain.coordinator import ChallengeStatus, EntryState, RoundPhase, RoundView, TaskState, TaskStatus
 from fedchain.chain.secure_coordinator import MaskedRecord, SecureCoordinator, masked_challenge_end, upload_end
 from fedchain.commit.merkle import MerkleTree
 from fedchain.roles.availability import OpenedLeaf
-from fedchain.roles.secure_round import ChainRound, fetch_survivor_masked, fetch_survivors_masked, read_round
+from fedchain.roles.secure_round import ChainRound, fetch_survivor_masked, read_round
 from fedchain.roles.watcher import BaseWatcher
 from fedchain.secagg.aggregate import secure_fedavg
 from fedchain.secagg.derive import transcript_hash
@@ -60,6 +61,8 @@ class SecureWatcher(BaseWatcher):
                  account: LocalAccount) -> None:
         super().__init__(coordinator, store, task_id, account)
         self._checked_proposals: set[tuple[int, bytes, int]] = set()
+        self._masked: dict[tuple[int, bytes, bytes], NDArray[np.uint64]] = {}
+        """Masked vectors read and verified so far, by (round, survivor, masked root): each is read once."""
 
     def _check_round(self, round: int, view: RoundView, state: TaskState) -> None:
         if view.phase == RoundPhase.AVAILABILITY:
@@ -97,8 +100,7 @@ class SecureWatcher(BaseWatcher):
         for member in chain_round.sets.survivors():
             owner = Web3.to_checksum_address(member.address)
             try:
-                masked = fetch_survivor_masked(self.coordinator, self.store, self.rules, self.task_id, chain_round,
-                                               member.address)
+                masked = self._masked_of(chain_round, member.address)
             except StorageError as error:
                 if not upload_end(view, params) <= now < masked_challenge_end(view, params):
                     continue
@@ -113,6 +115,15 @@ class SecureWatcher(BaseWatcher):
                 continue
             if view.open_challenges:
                 self._answer_for(round, owner, partial(masked_tree, masked, self.rules.layout))
+
+    def _masked_of(self, chain_round: ChainRound, address: bytes) -> NDArray[np.uint64]:
+        """A survivor's masked vector (:func:`fetch_survivor_masked`), read once per round and masked root."""
+        key = (chain_round.index, address, chain_round.sets.uploaded[address])
+        if key not in self._masked:
+            self._masked = {kept: vector for kept, vector in self._masked.items() if kept[0] == chain_round.index}
+            self._masked[key] = fetch_survivor_masked(self.coordinator, self.store, self.rules, self.task_id,
+                                                      chain_round, address)
+        return self._masked[key]
 
     @staticmethod
     def _record(chain_round: ChainRound, address: bytes) -> MaskedRecord:
@@ -137,7 +148,8 @@ class SecureWatcher(BaseWatcher):
             return
         words = transcripts[-1]
         try:
-            masked = fetch_survivors_masked(self.coordinator, self.store, rules, self.task_id, chain_round)
+            masked = {member.address: self._masked_of(chain_round, member.address)
+                      for member in chain_round.sets.survivors()}
             previous = self._model(state.model_root, state.model_blob_ref)
         except StorageError as error:
             self._find(f"round {round}: cannot check the proposal of {view.aggregator}: {error}")

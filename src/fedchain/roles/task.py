@@ -13,7 +13,17 @@ from fedchain.commit.leaves import LeafLayout
 from fedchain.commit.quantize import QuantizationSpec
 from fedchain.errors import FedchainError
 from fedchain.roles.availability import UnavailableError, posted_tree
-from fedchain.storage import BlobKind, BlobStore, ExpectedBlob, StorageError, TensorShape, get_blob, model_spec_hash
+from fedchain.storage import (
+    BlobKind,
+    BlobStore,
+    ExpectedBlob,
+    StorageError,
+    StoredBlob,
+    TensorShape,
+    get_blob,
+    model_spec_hash,
+    put_vector,
+)
 
 MODEL_KIND: BlobKind = "model"
 UPDATE_KIND: BlobKind = "update"
@@ -72,6 +82,13 @@ def load_rules(coordinator: CoordinatorClient, store: BlobStore, task_id: int) -
 def fetch_model(store: BlobStore, rules: TaskRules, root: bytes, blob_ref: bytes) -> NDArray[np.int32]:
     """The verified int32 model vector of blob ``blob_ref`` with Merkle ``root``."""
     return get_blob(store, blob_ref, rules.expected(MODEL_KIND, root)).vector
+
+
+def put_model(store: BlobStore, rules: TaskRules, model: NDArray[np.int32]) -> StoredBlob:
+    """Store ``model`` as a model blob of the task (the encoding fedchain's aggregators propose)."""
+    params = rules.params
+    return put_vector(store, model, kind=MODEL_KIND, scale_bits=params.scale_bits,
+                      words_per_leaf=params.words_per_leaf, shapes=rules.shapes)
 
 
 def included_reveals(coordinator: Coordinator, task_id: int, round: int) -> list[Reveal]:

@@ -59,14 +59,14 @@ from fedchain.roles.agent import Agent
 from fedchain.roles.availability import OpenedLeaf, current_steps, differing_child, opened_leaf, post_missing_chunks
 from fedchain.roles.proofs import aggregate_fraud_proof, first_differing_leaf, first_out_of_range, violation_leaf
 from fedchain.roles.task import (
-    MODEL_KIND,
     IncludedUpdate,
     fetch_model,
     fetch_update,
     included_reveals,
+    put_model,
     recompute_model,
 )
-from fedchain.storage import BlobStore, StorageError, put_vector
+from fedchain.storage import BlobStore, StorageError
 
 OPEN_DISPUTE = frozenset({DisputeStatus.AWAITING_ANSWER, DisputeStatus.AWAITING_CHOICE, DisputeStatus.LEAF_OPENED})
 """The states of a dispute that is still running."""
@@ -149,8 +149,7 @@ class BaseWatcher(Agent):
     def _drop_unavailable_inputs(self, round: int) -> None:
         """Apply every availability challenge of ``round`` whose deadline passed before its data was on chain."""
         now = self.coordinator.chain.now()
-        for owner in dict.fromkeys(opened.owner for opened in self.coordinator.challenges_opened(self.task_id, round)):
-            challenge = self.coordinator.input_challenge(self.task_id, round, owner)
+        for owner, challenge in self.coordinator.input_challenges(self.task_id, round).items():
             if challenge.status == ChallengeStatus.OPEN and now >= challenge.deadline:
                 self.coordinator.drop_unavailable(self.task_id, round, owner, sender=self.account)
                 self.log(f"dropUnavailable {round} {owner}")
@@ -159,9 +158,7 @@ class BaseWatcher(Agent):
         """Post the missing chunks of ``owner``'s input of ``round`` (whose tree ``tree`` builds) if it is under
         an open availability challenge: an honest owner that is offline is not slashed for an input the
         watcher holds, and the watcher is paid the bond's share of each chunk."""
-        if self.coordinator.input_challenge(self.task_id, round, owner).status != ChallengeStatus.OPEN:
-            return
-        posted = post_missing_chunks(self.coordinator, self.task_id, round, owner, tree(), sender=self.account)
+        posted = post_missing_chunks(self.coordinator, self.task_id, round, owner, tree, sender=self.account)
         if posted:
             self.log(f"postChunk {round} {owner} x{posted}")
 
@@ -250,9 +247,7 @@ class BaseWatcher(Agent):
         try:
             fetch_model(self.store, self.rules, view.proposed_root, view.proposed_blob_ref)
         except StorageError:
-            params = self.rules.params
-            put_vector(self.store, model, kind=MODEL_KIND, scale_bits=params.scale_bits,
-                       words_per_leaf=params.words_per_leaf, shapes=self.rules.shapes)
+            put_model(self.store, self.rules, model)
             self.log(f"republished model {round}")
 
     def _find(self, finding: str) -> None:
@@ -272,6 +267,8 @@ class Watcher(BaseWatcher):
         super().__init__(coordinator, store, task_id, account)
         self._checked_reveals: set[tuple[int, str]] = set()
         self._checked_proposals: set[tuple[int, bytes, int]] = set()
+        self._updates: dict[tuple[int, str, bytes], IncludedUpdate] = {}
+        """Updates read and verified so far, by (round, participant, root): each is read once, not every step."""
 
     def _check_round(self, round: int, view: RoundView, state: TaskState) -> None:
         if view.phase in (RoundPhase.NOT_OPEN, RoundPhase.COMMIT):
@@ -293,15 +290,20 @@ class Watcher(BaseWatcher):
     def _read_updates(self, round: int, view: RoundView) -> list[IncludedUpdate] | None:
         """Every included update of ``round`` so far; None while one is unusable (it is challenged for
         availability once the reveal deadline has passed and the round still takes challenges)."""
+        self._updates = {key: update for key, update in self._updates.items() if key[0] == round}
         updates: list[IncludedUpdate] = []
         missing = False
         for reveal in included_reveals(self.coordinator, self.task_id, round):
-            try:
-                update = fetch_update(self.coordinator, self.store, self.rules, self.task_id, round, reveal)
-            except StorageError as error:
-                missing = True
-                self._challenge_update(round, view, reveal.participant, reveal.root, reveal.weight, str(error))
-                continue
+            key = (round, reveal.participant, reveal.root)
+            if key not in self._updates:
+                try:
+                    self._updates[key] = fetch_update(self.coordinator, self.store, self.rules, self.task_id, round,
+                                                      reveal)
+                except StorageError as error:
+                    missing = True
+                    self._challenge_update(round, view, reveal.participant, reveal.root, reveal.weight, str(error))
+                    continue
+            update = self._updates[key]
             updates.append(update)
             if view.open_challenges:
                 self._answer_for(round, reveal.participant, partial(MerkleTree, update.vector, self.rules.layout))

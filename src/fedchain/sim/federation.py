@@ -34,7 +34,6 @@ from fedchain.chain.modes import COORDINATORS
 from fedchain.chain.secure_coordinator import advertise_end, masked_challenge_end, unmask_start, upload_end
 from fedchain.learn.api import NDArrays, Trainer
 from fedchain.roles import Agent, BaseAggregator, BaseParticipant, BaseWatcher, Journal, Requester
-from fedchain.roles.availability import challengers
 from fedchain.roles.modes import AGGREGATORS, PARTICIPANTS, WATCHERS
 from fedchain.sim.errors import SimulationError
 from fedchain.storage import BlobStore
@@ -178,16 +177,10 @@ class Federation:
 
     def _availability_deadlines(self, round: int, view: RoundView) -> list[int]:
         """The deadlines of the open availability challenges and model disputes of the current ``round``."""
-        deadlines = []
-        if view.open_challenges:
-            for opened in self.coordinator.challenges_opened(self.task_id, round):
-                challenge = self.coordinator.input_challenge(self.task_id, round, opened.owner)
-                if challenge.status == ChallengeStatus.OPEN:
-                    deadlines.append(challenge.deadline)
-        for challenger in challengers(self.coordinator, self.task_id, round):
-            dispute = self.coordinator.dispute(self.task_id, round, challenger)
-            if dispute.status not in (DisputeStatus.NONE, DisputeStatus.SETTLED):
-                deadlines.append(dispute.deadline)
+        deadlines = [challenge.deadline for challenge in self.coordinator.input_challenges(self.task_id, round).values()
+                     if challenge.status == ChallengeStatus.OPEN] if view.open_challenges else []
+        deadlines += [dispute.deadline for dispute in self.coordinator.disputes(self.task_id, round).values()
+                      if dispute.status not in (DisputeStatus.NONE, DisputeStatus.SETTLED)]
         return deadlines
 
     def snapshot(self) -> tuple[int, int]:
