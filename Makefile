@@ -12,7 +12,7 @@ FORGE := cd contracts && PATH="$(NODE_BIN):$$PATH" forge
 .PHONY: help setup test test-contracts test-python lint typecheck slither artifacts artifacts-check demo clean
 
 help:
-	@echo "make test       set up (virtualenv, npm ci) and run every check: forge, artifacts, slither, ruff, mypy, pytest"
+	@echo "make test       set up (virtualenv, npm ci) and run every check: forge, artifacts, slither, ruff, import layers, mypy, pytest"
 	@echo "make artifacts  rebuild the contract artifacts shipped in src/fedchain/contracts/artifacts"
 	@echo "make demo       set up the virtualenv (no Node.js needed) and run 'fedchain demo' (about 2.5 minutes)"
 
@@ -46,6 +46,7 @@ slither: setup
 
 lint: $(PY_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(PY_STAMP)
 	$(BIN)/mypy

@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 import torch
 
+from fedchain.client import ParameterError
 from fedchain.learn import (
     LogisticRegression,
     ModelSpec,
     ModelSpecError,
-    ParameterError,
     TabularMLP,
     build_model,
     get_model_parameters,

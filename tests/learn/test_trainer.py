@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch
 
+from fedchain.client import Client
 from fedchain.learn import (
     FederatedSplit,
     ModelSpec,
     TorchTrainer,
     TrainConfig,
-    Trainer,
     TrainerError,
     initial_parameters,
 )
@@ -22,7 +22,7 @@ def _trainer(split: FederatedSplit, spec: ModelSpec, config: TrainConfig = FAST)
 
 
 def test_torch_trainer_is_a_trainer(breast_cancer_split: FederatedSplit, mlp_spec: ModelSpec) -> None:
-    assert isinstance(_trainer(breast_cancer_split, mlp_spec), Trainer)
+    assert isinstance(_trainer(breast_cancer_split, mlp_spec), Client)
 
 
 def test_fit_reduces_loss_and_improves_accuracy(breast_cancer_split: FederatedSplit, mlp_spec: ModelSpec) -> None:
@@ -43,12 +43,12 @@ def test_fit_reduces_loss_and_improves_accuracy(breast_cancer_split: FederatedSp
 
 def test_same_seed_gives_bit_identical_parameters(breast_cancer_split: FederatedSplit, mlp_spec: ModelSpec) -> None:
     start = initial_parameters(mlp_spec, seed=0)
-    first, _, _ = _trainer(breast_cancer_split, mlp_spec).fit(start, {"round": 4})
-    second, _, _ = _trainer(breast_cancer_split, mlp_spec).fit(start, {"round": 4})
+    first, _, _ = _trainer(breast_cancer_split, mlp_spec).fit(start, {"server-round": 4})
+    second, _, _ = _trainer(breast_cancer_split, mlp_spec).fit(start, {"server-round": 4})
     other_seed, _, _ = _trainer(
         breast_cancer_split, mlp_spec, TrainConfig(local_epochs=2, batch_size=16, learning_rate=0.05, seed=2)
-    ).fit(start, {"round": 4})
-    other_round, _, _ = _trainer(breast_cancer_split, mlp_spec).fit(start, {"round": 5})
+    ).fit(start, {"server-round": 4})
+    other_round, _, _ = _trainer(breast_cancer_split, mlp_spec).fit(start, {"server-round": 5})
     for a, b in zip(first, second, strict=True):
         assert a.tobytes() == b.tobytes()
     assert first[0].tobytes() != other_seed[0].tobytes()
@@ -60,7 +60,7 @@ def test_round_defaults_to_the_number_of_earlier_fits(breast_cancer_split: Feder
     sequential = _trainer(breast_cancer_split, mlp_spec)
     sequential.fit(start, {})
     second_call, _, _ = sequential.fit(start, {})
-    explicit, _, _ = _trainer(breast_cancer_split, mlp_spec).fit(start, {"round": 1})
+    explicit, _, _ = _trainer(breast_cancer_split, mlp_spec).fit(start, {"server-round": 1})
     assert all(a.tobytes() == b.tobytes() for a, b in zip(second_call, explicit, strict=True))
 
 
@@ -76,8 +76,8 @@ def test_config_overrides_and_adam(breast_cancer_split: FederatedSplit, mlp_spec
     adam = TrainConfig(optimizer="adam", learning_rate=0.01, local_epochs=1, num_threads=1)
     trainer = _trainer(breast_cancer_split, mlp_spec, adam)
     start = initial_parameters(mlp_spec, seed=0)
-    one_epoch, _, _ = trainer.fit(start, {"round": 0})
-    three_epochs, _, _ = trainer.fit(start, {"round": 0, "local_epochs": 3})
+    one_epoch, _, _ = trainer.fit(start, {"server-round": 0})
+    three_epochs, _, _ = trainer.fit(start, {"server-round": 0, "local_epochs": 3})
     assert torch.get_num_threads() == 1
     assert not np.array_equal(one_epoch[0], three_epochs[0])
     assert float(trainer.evaluate(three_epochs, {})[2]["accuracy"]) > 0.9

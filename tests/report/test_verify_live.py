@@ -11,9 +11,9 @@ import torch
 
 from fedchain.chain import Chain
 from fedchain.chain.coordinator import TaskStatus
+from fedchain.client import unflatten
 from fedchain.commit.quantize import dequantize
 from fedchain.learn import TorchTrainer, federate, initial_parameters, load_breast_cancer, model_parameter_names
-from fedchain.learn.params import unflatten
 from fedchain.report import VerificationError, verify_model
 from fedchain.roles.task import fetch_model
 from fedchain.sim import Federation
@@ -34,7 +34,7 @@ def test_verify_model_reads_the_anchor_from_a_live_chain(anvil_chain: Chain, tmp
     federation = Federation.launch(
         anvil_chain, LocalBlobStore(tmp_path / "blobs"), tmp_path / "journals", template=task_template(1),
         parameters=initial_parameters(MODEL, seed=0), names=names, funds=FUNDS,
-        trainer_for=lambda client: TorchTrainer.from_spec(MODEL, 0, split.clients[client], config=TRAINING))
+        client_for=lambda client: TorchTrainer.from_spec(MODEL, 0, split.clients[client], config=TRAINING))
     for client in range(2):
         federation.add_participant(client)
     federation.add_aggregator(6)

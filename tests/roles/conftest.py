@@ -97,7 +97,7 @@ def make_federation(tmp_path: Path, split: FederatedSplit, template: TaskParams)
             chain, LocalBlobStore(tmp_path / "blobs"), tmp_path / "journals", template=template,
             parameters=initial_parameters(MODEL, seed=0), funds=FUNDS,
             evaluator=TorchTrainer.from_spec(MODEL, init_seed=0, train_data=split.test),
-            trainer_for=lambda client: TorchTrainer.from_spec(MODEL, init_seed=0, train_data=split.clients[client],
+            client_for=lambda client: TorchTrainer.from_spec(MODEL, init_seed=0, train_data=split.clients[client],
                                                               config=TRAINING),
         )
 

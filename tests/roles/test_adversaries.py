@@ -70,7 +70,7 @@ def test_a_participant_rebuilt_after_committing_reveals_exactly_once(federation:
 
     federation.participants.remove(doomed)
     del doomed
-    reborn = federation.add_participant(0)  # same account, same journal file, fresh trainer
+    reborn = federation.add_participant(0)  # same account, same journal file, fresh client
     federation.run_until(lambda: federation.phase() == RoundPhase.REVEAL)
     federation.step_all()
     federation.step_all()

@@ -41,7 +41,7 @@ def crash_after(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def restart(federation: Federation, dead: Participant) -> Participant:
-    """A new participant object for ``dead``'s hospital: same account and journal file, fresh trainer."""
+    """A new participant object for ``dead``'s hospital: same account and journal file, fresh client."""
     federation.participants.remove(dead)
     return federation.add_participant(int(dead.journal.path.stem) - 1)  # journals are named by dev account
 
@@ -203,7 +203,7 @@ def anvil_federation(tmp_path: Path, breast_cancer_clients: FederatedSplit) -> I
         yield Federation.launch(
             chain, LocalBlobStore(tmp_path / "blobs"), tmp_path / "journals", template=task_template(1),
             parameters=initial_parameters(MODEL, seed=0), funds=FUNDS,
-            trainer_for=lambda client: TorchTrainer.from_spec(MODEL, init_seed=0, train_data=split.clients[client],
+            client_for=lambda client: TorchTrainer.from_spec(MODEL, init_seed=0, train_data=split.clients[client],
                                                               config=TRAINING))
 
 

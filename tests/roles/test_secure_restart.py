@@ -77,7 +77,7 @@ def test_a_secure_participant_restarted_after_a_crash_never_acts_twice(
     journaled = doomed.journal.round_secrets(0)
     assert journaled is not None, "every crash point comes after the secrets were journaled"
     federation.participants.remove(doomed)
-    reborn = federation.add_participant(0)  # same account, same journal file, fresh trainer
+    reborn = federation.add_participant(0)  # same account, same journal file, fresh client
     reborn_trained = record_updates(reborn)
     federation.run_until(lambda: federation.state().status == TaskStatus.COMPLETED)
 

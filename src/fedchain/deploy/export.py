@@ -11,9 +11,9 @@ import numpy as np
 import torch
 
 from fedchain.chain.coordinator import CoordinatorClient
+from fedchain.client import unflatten
 from fedchain.commit.quantize import dequantize
 from fedchain.deploy.errors import DeployError
-from fedchain.learn import unflatten
 from fedchain.report.atomic import write_atomically
 from fedchain.report.verify import ANCHOR_FILE, Anchor, write_anchor
 from fedchain.roles import load_rules

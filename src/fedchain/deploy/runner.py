@@ -119,8 +119,8 @@ def participant(coordinator: CoordinatorClient, store: BlobStore, task_id: int, 
     if data.num_features != config.model.in_features:
         raise DeployError(f"the data has {data.num_features} feature columns, the model takes "
                           f"{config.model.in_features} (model.in_features)")
-    trainer = TorchTrainer.from_spec(config.model, init_seed=config.seed, train_data=data, config=config.training)
-    agent = PARTICIPANTS[mode](coordinator, store, task_id, account, trainer=trainer,
+    client = TorchTrainer.from_spec(config.model, init_seed=config.seed, train_data=data, config=config.training)
+    agent = PARTICIPANTS[mode](coordinator, store, task_id, account, client=client,
                                journal=Journal(journal, owner=account.address, task_id=task_id),
                                stake=None if stake is None else _units(coordinator, task_id, "--stake", stake))
     built = [(name, tuple(tensor.shape)) for name, tensor in seeded_model(config.model, 0).state_dict().items()]

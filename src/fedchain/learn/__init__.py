@@ -1,11 +1,11 @@
 """Learning layer: PyTorch models, datasets, partitioners, local training and the Trainer interface.
 
-This layer knows nothing about chains or storage. Participants hand a :class:`Trainer` to the roles;
-the requester uses the model registry for initial parameters and the baselines for reports.
+This layer knows nothing about chains or storage. :class:`TorchTrainer` is the built-in
+:class:`fedchain.client.Client`; the requester uses the model registry for initial parameters and the
+baselines for reports.
 
-Attributes are loaded on first use (PEP 562): importing ``fedchain.learn.api`` or ``fedchain.learn.params``
-(what the roles need) does not load torch, scikit-learn or the rest of this package, so an aggregator or
-a watcher process starts in a second rather than several.
+Attributes are loaded on first use (PEP 562), so importing one submodule does not load torch,
+scikit-learn and the rest of this package.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from fedchain.learn.api import Config, Metrics, NDArrays, Scalar, Trainer
     from fedchain.learn.baselines import BaselineReport, run_baselines
     from fedchain.learn.datasets import (
         TabularDataset,
@@ -28,11 +27,9 @@ if TYPE_CHECKING:
         DatasetError,
         LearnError,
         ModelSpecError,
-        ParameterError,
         PartitionError,
         TrainerError,
     )
-    from fedchain.learn.flower import FlowerClientTrainer
     from fedchain.learn.metrics import EvalMetrics, classification_metrics
     from fedchain.learn.models import (
         LogisticRegression,
@@ -45,7 +42,6 @@ if TYPE_CHECKING:
         seeded_model,
         set_model_parameters,
     )
-    from fedchain.learn.params import Shapes, flatten, unflatten
     from fedchain.learn.partition import (
         dirichlet_partition,
         iid_partition,
@@ -57,34 +53,25 @@ if TYPE_CHECKING:
 
 _HOME: dict[str, str] = {
     "BaselineReport": "fedchain.learn.baselines",
-    "Config": "fedchain.learn.api",
     "DatasetError": "fedchain.learn.errors",
     "EvalMetrics": "fedchain.learn.metrics",
     "FederatedSplit": "fedchain.learn.preprocess",
-    "FlowerClientTrainer": "fedchain.learn.flower",
     "LearnError": "fedchain.learn.errors",
     "LogisticRegression": "fedchain.learn.models",
-    "Metrics": "fedchain.learn.api",
     "ModelSpec": "fedchain.learn.models",
     "ModelSpecError": "fedchain.learn.errors",
-    "NDArrays": "fedchain.learn.api",
-    "ParameterError": "fedchain.learn.errors",
     "PartitionError": "fedchain.learn.errors",
-    "Scalar": "fedchain.learn.api",
-    "Shapes": "fedchain.learn.params",
     "Standardizer": "fedchain.learn.preprocess",
     "TabularDataset": "fedchain.learn.datasets",
     "TabularMLP": "fedchain.learn.models",
     "TorchTrainer": "fedchain.learn.trainer",
     "TrainConfig": "fedchain.learn.trainer",
-    "Trainer": "fedchain.learn.api",
     "TrainerError": "fedchain.learn.errors",
     "build_model": "fedchain.learn.models",
     "classification_metrics": "fedchain.learn.metrics",
     "dirichlet_partition": "fedchain.learn.partition",
     "evaluate_model": "fedchain.learn.trainer",
     "federate": "fedchain.learn.preprocess",
-    "flatten": "fedchain.learn.params",
     "get_model_parameters": "fedchain.learn.models",
     "iid_partition": "fedchain.learn.partition",
     "initial_parameters": "fedchain.learn.models",
@@ -101,39 +88,29 @@ _HOME: dict[str, str] = {
     "set_model_parameters": "fedchain.learn.models",
     "train_model": "fedchain.learn.trainer",
     "train_test_split": "fedchain.learn.preprocess",
-    "unflatten": "fedchain.learn.params",
 }
 
 __all__ = [
     "BaselineReport",
-    "Config",
     "DatasetError",
     "EvalMetrics",
     "FederatedSplit",
-    "FlowerClientTrainer",
     "LearnError",
     "LogisticRegression",
-    "Metrics",
     "ModelSpec",
     "ModelSpecError",
-    "NDArrays",
-    "ParameterError",
     "PartitionError",
-    "Scalar",
-    "Shapes",
     "Standardizer",
     "TabularDataset",
     "TabularMLP",
     "TorchTrainer",
     "TrainConfig",
-    "Trainer",
     "TrainerError",
     "build_model",
     "classification_metrics",
     "dirichlet_partition",
     "evaluate_model",
     "federate",
-    "flatten",
     "get_model_parameters",
     "iid_partition",
     "initial_parameters",
@@ -150,7 +127,6 @@ __all__ = [
     "set_model_parameters",
     "train_model",
     "train_test_split",
-    "unflatten",
 ]
 
 

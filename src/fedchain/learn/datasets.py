@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from sklearn import datasets as sklearn_datasets
 
-from fedchain.learn.api import FloatArray, IndexArray, LabelArray
+from fedchain.learn.arrays import FloatArray, IndexArray, LabelArray
 from fedchain.learn.defaults import LUNG_GROUP_COLUMN, LUNG_HORIZON_DAYS
 from fedchain.learn.errors import DatasetError
 

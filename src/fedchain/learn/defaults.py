@@ -17,7 +17,6 @@ SUPPORTED_OPTIMIZERS: Final = ("sgd", "adam")
 CONFIG_LOCAL_EPOCHS: Final = "local_epochs"
 CONFIG_BATCH_SIZE: Final = "batch_size"
 CONFIG_LEARNING_RATE: Final = "learning_rate"
-CONFIG_ROUND: Final = "round"
 
 # Default hidden layer widths of TabularMLP.
 DEFAULT_MLP_HIDDEN: Final = (32,)

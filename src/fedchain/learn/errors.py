@@ -5,10 +5,6 @@ class LearnError(Exception):
     """Base class of every error raised by fedchain.learn."""
 
 
-class ParameterError(LearnError, ValueError):
-    """A parameter vector or list of arrays does not match the expected shapes."""
-
-
 class ModelSpecError(LearnError, ValueError):
     """A model spec names an unknown model or carries invalid options."""
 

@@ -9,8 +9,9 @@ import numpy.typing as npt
 import torch
 from torch import nn
 
+from fedchain.client.errors import ParameterError
 from fedchain.learn.defaults import DEFAULT_MLP_HIDDEN
-from fedchain.learn.errors import ModelSpecError, ParameterError
+from fedchain.learn.errors import ModelSpecError
 
 
 class TabularMLP(nn.Module):

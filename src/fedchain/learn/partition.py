@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from fedchain.learn.api import IndexArray, LabelArray
+from fedchain.learn.arrays import IndexArray, LabelArray
 from fedchain.learn.defaults import DEFAULT_MIN_CLIENT_SIZE, DIRICHLET_MAX_ATTEMPTS
 from fedchain.learn.errors import PartitionError
 

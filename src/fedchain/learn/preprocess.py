@@ -5,7 +5,7 @@ from typing import Literal
 
 import numpy as np
 
-from fedchain.learn.api import FloatArray, IndexArray
+from fedchain.learn.arrays import FloatArray, IndexArray
 from fedchain.learn.datasets import TabularDataset
 from fedchain.learn.defaults import (
     DEFAULT_MIN_CLIENT_SIZE,

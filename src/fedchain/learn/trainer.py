@@ -9,13 +9,12 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from fedchain.learn.api import Config, Metrics, NDArrays, Scalar
+from fedchain.client.api import ROUND_KEY, Config, Metrics, NDArrays, Scalar
 from fedchain.learn.datasets import TabularDataset
 from fedchain.learn.defaults import (
     CONFIG_BATCH_SIZE,
     CONFIG_LEARNING_RATE,
     CONFIG_LOCAL_EPOCHS,
-    CONFIG_ROUND,
     DEFAULT_BATCH_SIZE,
     DEFAULT_LEARNING_RATE,
     DEFAULT_LOCAL_EPOCHS,
@@ -144,11 +143,11 @@ def evaluate_model(model: nn.Module, dataset: TabularDataset) -> EvalMetrics:
 
 
 class TorchTrainer:
-    """A :class:`Trainer` over a torch model and a local tabular dataset.
+    """A :class:`fedchain.client.Client` over a torch model and a local tabular dataset.
 
     ``fit`` loads the given parameters, trains on ``train_data`` and returns the new parameters, the
     number of training examples and ``{"train_loss": ...}``. The fit seed is derived from
-    ``config.seed`` and the ``"round"`` config value (or, without one, the number of earlier fit calls),
+    ``config.seed`` and the ``"server-round"`` config value (or, without one, the number of earlier fit calls),
     so a run is reproducible bit for bit. ``evaluate`` uses ``eval_data`` (default: ``train_data``) and
     reports ``accuracy`` and, where defined, ``auc``. The config dict may override ``local_epochs``,
     ``batch_size`` and ``learning_rate`` per call.
@@ -188,7 +187,7 @@ class TorchTrainer:
     def fit(self, parameters: NDArrays, config: Config) -> tuple[NDArrays, int, Metrics]:
         """Train from ``parameters`` on the local training data."""
         train_config = self.config.with_overrides(config)
-        round_number = _config_int(config, CONFIG_ROUND) if CONFIG_ROUND in config else self._fit_calls
+        round_number = _config_int(config, ROUND_KEY) if ROUND_KEY in config else self._fit_calls
         self._fit_calls += 1
         set_model_parameters(self.model, parameters)
         seed = derive_seed(train_config.seed, round_number)

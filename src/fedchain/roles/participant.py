@@ -36,31 +36,35 @@ from fedchain.chain.coordinator import (
     TaskState,
     TaskStatus,
 )
+from fedchain.client.api import ROUND_KEY, Client, Config
+from fedchain.client.params import flatten, unflatten
 from fedchain.commit.commitment import commit_hash, new_salt
 from fedchain.commit.merkle import MerkleTree
 from fedchain.commit.quantize import dequantize, quantize_update
-from fedchain.learn.api import Trainer
-from fedchain.learn.params import flatten, unflatten
 from fedchain.roles.agent import Agent
 from fedchain.roles.availability import WithheldStore, post_missing_chunks
 from fedchain.roles.journal import CommitRecord, Journal, JournalError, TrainedUpdate
 from fedchain.roles.task import UPDATE_KIND, fetch_model
 from fedchain.storage import BlobStore, put_vector
 
-ROUND_CONFIG_KEY = "round"
 MODEL_DTYPE = np.float32
 
 
 class BaseParticipant(Agent):
-    """A member that trains with ``trainer`` and stakes ``stake`` (at least the task's minStake); its
-    ``journal`` keeps what it must not forget across a crash."""
+    """A member that trains with ``client`` and stakes ``stake`` (at least the task's minStake); its
+    ``journal`` keeps what it must not forget across a crash.
+
+    Each round the client's ``fit`` gets ``fit_config`` (the task's training settings and own keys, as a
+    Flower strategy's ``on_fit_config_fn`` sends them) with the round number under ``"server-round"``.
+    """
 
     def __init__(self, coordinator: CoordinatorClient, store: BlobStore, task_id: int, account: LocalAccount, *,
-                 trainer: Trainer, journal: Journal, stake: int | None = None) -> None:
+                 client: Client, journal: Journal, stake: int | None = None, fit_config: Config | None = None) -> None:
         super().__init__(coordinator, store, task_id, account)
         if journal.task_id != task_id or journal.owner != self.address.lower():
             raise ValueError(f"journal {journal.path} is not {self.address}'s journal for task {task_id}")
-        self.trainer = trainer
+        self.client = client
+        self.fit_config: Config = dict(fit_config or {})
         self.journal = journal
         self.stake = stake
 
@@ -70,7 +74,7 @@ class BaseParticipant(Agent):
         start = dequantize(global_model, rules.quantization)
         shapes = [(shape.name, shape.dims) for shape in rules.shapes]
         parameters = unflatten(start, shapes, dtype=MODEL_DTYPE)
-        trained, sample_count, _ = self.trainer.fit(parameters, {ROUND_CONFIG_KEY: round})
+        trained, sample_count, _ = self.client.fit(parameters, {**self.fit_config, ROUND_KEY: round})
         local, _ = flatten(trained)
         return quantize_update(local, global_model, rules.quantization), int(sample_count)
 

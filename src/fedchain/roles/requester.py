@@ -9,9 +9,9 @@ import numpy as np
 from eth_account.signers.local import LocalAccount
 
 from fedchain.chain.coordinator import CoordinatorClient, TaskParams, TaskStatus, Token
+from fedchain.client.api import Client, Metrics, NDArrays
+from fedchain.client.params import flatten, unflatten
 from fedchain.commit.quantize import QuantizationSpec, dequantize, quantize_model
-from fedchain.learn.api import Metrics, NDArrays, Trainer
-from fedchain.learn.params import flatten, unflatten
 from fedchain.roles.agent import Agent
 from fedchain.roles.task import MODEL_KIND, fetch_model
 from fedchain.storage import BlobStore, model_spec_hash, put_vector
@@ -30,10 +30,10 @@ class Evaluation:
 
 
 class Requester(Agent):
-    """The owner of a task; ``evaluator`` (a Trainer) holds its own validation data."""
+    """The owner of a task; ``evaluator`` (a :class:`~fedchain.client.Client`) holds its own validation data."""
 
     def __init__(self, coordinator: CoordinatorClient, store: BlobStore, task_id: int, account: LocalAccount, *,
-                 evaluator: Trainer | None = None) -> None:
+                 evaluator: Client | None = None) -> None:
         super().__init__(coordinator, store, task_id, account)
         self.evaluator = evaluator
         self.evaluations: list[Evaluation] = []
@@ -41,7 +41,7 @@ class Requester(Agent):
     @classmethod
     def create_task(cls, coordinator: CoordinatorClient, store: BlobStore, account: LocalAccount, *,
                     template: TaskParams, parameters: NDArrays, names: list[str] | None = None,
-                    evaluator: Trainer | None = None) -> Requester:
+                    evaluator: Client | None = None) -> Requester:
         """Quantize and upload the initial model, fund and create the task; return its requester.
 
         ``template`` gives every rule except ``num_params`` and ``model_spec_hash``, which come from the

@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 
 from fedchain.chain.coordinator import EntryState, RoundPhase, TaskState
 from fedchain.chain.secure_coordinator import SecureCoordinator
-from fedchain.learn.api import Trainer
+from fedchain.client.api import Client, Config
 from fedchain.roles.journal import Journal, JournalError, RoundSecrets, TrainedUpdate
 from fedchain.roles.participant import BaseParticipant
 from fedchain.roles.secure_round import ChainRound, neighbour_share_bundles, put_masked, read_round
@@ -59,14 +59,15 @@ class SecureStep(IntEnum):
 
 
 class SecureParticipant(BaseParticipant):
-    """A secure-mode member that trains with ``trainer`` and stakes ``stake``."""
+    """A secure-mode member that trains with ``client`` and stakes ``stake``."""
 
     COORDINATOR = SecureCoordinator
     coordinator: SecureCoordinator
 
     def __init__(self, coordinator: SecureCoordinator, store: BlobStore, task_id: int, account: LocalAccount, *,
-                 trainer: Trainer, journal: Journal, stake: int | None = None) -> None:
-        super().__init__(coordinator, store, task_id, account, trainer=trainer, journal=journal, stake=stake)
+                 client: Client, journal: Journal, stake: int | None = None, fit_config: Config | None = None) -> None:
+        super().__init__(coordinator, store, task_id, account, client=client, journal=journal, stake=stake,
+                         fit_config=fit_config)
         self._stopped: set[int] = set()
 
     def play_round(self, state: TaskState) -> None:

@@ -32,7 +32,7 @@ from fedchain.chain.coordinator import (
 )
 from fedchain.chain.modes import COORDINATORS
 from fedchain.chain.secure_coordinator import advertise_end, masked_challenge_end, unmask_start, upload_end
-from fedchain.learn.api import NDArrays, Trainer
+from fedchain.client.api import Client, NDArrays
 from fedchain.roles import Agent, BaseAggregator, BaseParticipant, BaseWatcher, Journal, Requester
 from fedchain.roles.modes import AGGREGATORS, PARTICIPANTS, WATCHERS
 from fedchain.sim.errors import SimulationError
@@ -45,7 +45,7 @@ DEFAULT_MAX_STEPS = 200
 class Federation:
     """A task on ``chain`` and the agents that work on it.
 
-    Dev account 0 is the requester. ``trainer_for(hospital)`` builds the trainer of a participant added
+    Dev account 0 is the requester. ``client_for(hospital)`` builds the client of a participant added
     without an explicit one; its journal lives in ``journal_dir``.
     """
 
@@ -55,15 +55,15 @@ class Federation:
     store: BlobStore
     requester: Requester
     journal_dir: Path
-    trainer_for: Callable[[int], Trainer] | None = None
+    client_for: Callable[[int], Client] | None = None
     participants: list[BaseParticipant] = field(default_factory=list)
     aggregators: list[BaseAggregator] = field(default_factory=list)
     watchers: list[BaseWatcher] = field(default_factory=list)
 
     @classmethod
     def launch(cls, chain: Chain, store: BlobStore, journal_dir: Path, *, template: TaskParams,
-               parameters: NDArrays, names: list[str] | None = None, evaluator: Trainer | None = None,
-               funds: int, trainer_for: Callable[[int], Trainer] | None = None) -> Federation:
+               parameters: NDArrays, names: list[str] | None = None, evaluator: Client | None = None,
+               funds: int, client_for: Callable[[int], Client] | None = None) -> Federation:
         """Deploy the coordinator of the template's mode and a dev token, mint ``funds`` to every account,
         create the task.
 
@@ -77,7 +77,7 @@ class Federation:
                                           template=replace(template, token=token.address),
                                           parameters=parameters, names=names, evaluator=evaluator)
         return cls(chain=chain, coordinator=coordinator, token=token, store=store, requester=requester,
-                   journal_dir=journal_dir, trainer_for=trainer_for)
+                   journal_dir=journal_dir, client_for=client_for)
 
     @property
     def task_id(self) -> int:
@@ -107,17 +107,17 @@ class Federation:
     # -- agents --------------------------------------------------------------------------------------
 
     def add_participant(self, hospital: int, cls: type[BaseParticipant] | None = None, *,
-                        trainer: Trainer | None = None, **options: Any) -> BaseParticipant:
+                        client: Client | None = None, **options: Any) -> BaseParticipant:
         """Hospital ``hospital`` as a participant (by default the honest one of the task's mode) on dev account
         ``hospital + 1``."""
-        if trainer is None:
-            if self.trainer_for is None:
-                raise SimulationError(f"hospital {hospital} needs a trainer: pass one or give the federation "
-                                      "a trainer_for")
-            trainer = self.trainer_for(hospital)
+        if client is None:
+            if self.client_for is None:
+                raise SimulationError(f"hospital {hospital} needs a client: pass one or give the federation "
+                                      "a client_for")
+            client = self.client_for(hospital)
         index = hospital + 1
         participant = (cls or PARTICIPANTS[self.mode])(self.coordinator, self.store, self.task_id, self.account(index),
-                                                        trainer=trainer, journal=self.journal(index), **options)
+                                                        client=client, journal=self.journal(index), **options)
         self.participants.append(participant)
         return participant
 

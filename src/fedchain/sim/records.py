@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from fedchain.learn import NDArrays
+from fedchain.client import NDArrays
 
 
 @dataclass(frozen=True)

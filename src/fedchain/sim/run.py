@@ -24,6 +24,7 @@ import torch
 from fedchain.chain import Chain, GasRecord, connect
 from fedchain.chain.coordinator import Mode, RoundPhase, TaskParams, TaskStatus
 from fedchain.chain.modes import MODES
+from fedchain.client.params import unflatten
 from fedchain.commit.quantize import dequantize
 from fedchain.learn import (
     FederatedSplit,
@@ -35,7 +36,6 @@ from fedchain.learn import (
     run_baselines,
     seeded_model,
 )
-from fedchain.learn.params import unflatten
 from fedchain.roles import (
     BaseAggregator,
     BaseParticipant,
@@ -193,7 +193,7 @@ class _Run:
             parameters=[tensor.detach().numpy().copy() for tensor in initial.state_dict().values()],
             names=model_parameter_names(initial), funds=FUNDS_PER_ACCOUNT,
             evaluator=TorchTrainer.from_spec(spec, init_seed=config.seed, train_data=split.test),
-            trainer_for=lambda hospital: TorchTrainer.from_spec(spec, init_seed=config.seed,
+            client_for=lambda hospital: TorchTrainer.from_spec(spec, init_seed=config.seed,
                                                                 train_data=split.clients[hospital], config=training),
         )
         withheld = frozenset(a.round for a in config.adversaries if a.kind == "withholding_aggregator")

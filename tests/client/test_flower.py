@@ -5,13 +5,11 @@ import pytest
 import torch
 from torch.nn import functional
 
+from fedchain.client import Client, ClientError, Config
+from fedchain.client.flower import NumPyClientAdapter
 from fedchain.learn import (
-    Config,
     FederatedSplit,
-    FlowerClientTrainer,
     ModelSpec,
-    Trainer,
-    TrainerError,
     get_model_parameters,
     initial_parameters,
     seeded_model,
@@ -61,8 +59,8 @@ def test_adapter_gives_identical_results_to_the_flower_client(
     breast_cancer_split: FederatedSplit, mlp_spec: ModelSpec
 ) -> None:
     direct = _flower_tutorial_client(breast_cancer_split, mlp_spec)
-    adapted = FlowerClientTrainer(_flower_tutorial_client(breast_cancer_split, mlp_spec))
-    assert isinstance(adapted, Trainer)
+    adapted = NumPyClientAdapter(_flower_tutorial_client(breast_cancer_split, mlp_spec))
+    assert isinstance(adapted, Client)
     start = initial_parameters(mlp_spec, seed=0)
     config: Config = {"seed": 3}
 
@@ -100,14 +98,14 @@ class _BadClient:
     ],
 )
 def test_adapter_rejects_malformed_fit_results(fit_result: Any, message: str) -> None:
-    with pytest.raises(TrainerError, match=message):
-        FlowerClientTrainer(_BadClient(fit_result=fit_result)).fit([], {})
+    with pytest.raises(ClientError, match=message):
+        NumPyClientAdapter(_BadClient(fit_result=fit_result)).fit([], {})
 
 
 def test_adapter_rejects_malformed_evaluate_and_get_parameters() -> None:
-    with pytest.raises(TrainerError, match="float loss"):
-        FlowerClientTrainer(_BadClient(evaluate_result=(1, 1, {}))).evaluate([], {})
-    with pytest.raises(TrainerError, match="must return a list"):
-        FlowerClientTrainer(_BadClient()).get_parameters({})
-    with pytest.raises(TrainerError, match=r"no get_parameters\(\) method"):
-        FlowerClientTrainer(object())  # type: ignore[arg-type]
+    with pytest.raises(ClientError, match="float loss"):
+        NumPyClientAdapter(_BadClient(evaluate_result=(1, 1, {}))).evaluate([], {})
+    with pytest.raises(ClientError, match="must return a list"):
+        NumPyClientAdapter(_BadClient()).get_parameters({})
+    with pytest.raises(ClientError, match=r"no get_parameters\(\) method"):
+        NumPyClientAdapter(object())  # type: ignore[arg-type]

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from fedchain.learn import ParameterError, flatten, unflatten
+from fedchain.client import ParameterError, flatten, unflatten
 
 
 def test_round_trip_restores_arrays_and_names() -> None:

@@ -1,8 +1,12 @@
-"""The Trainer interface: Flower's NumPyClient signatures, so a Flower client runs unchanged."""
+"""The client interface: Flower's NumPyClient signatures, so a Flower client runs unchanged.
 
-from typing import Any, Protocol, runtime_checkable
+A participant hands its :class:`Client` the global model's arrays and a config (:data:`Config`): the round
+(``"server-round"``, as Flower's strategies send it) and the task's training settings and own keys, as a
+Flower strategy's ``on_fit_config_fn`` would.
+"""
 
-import numpy as np
+from typing import Any, Final, Protocol, runtime_checkable
+
 import numpy.typing as npt
 
 Scalar = bool | bytes | float | int | str
@@ -18,14 +22,13 @@ NDArray = npt.NDArray[Any]
 NDArrays = list[NDArray]
 """A model's parameters as a list of NumPy arrays (Flower's ``NDArrays``)."""
 
-FloatArray = npt.NDArray[np.float64]
-LabelArray = npt.NDArray[np.int64]
-IndexArray = npt.NDArray[np.int64]
+ROUND_KEY: Final = "server-round"
+"""The config key that carries the round number (Flower's Message-API strategies use the same key)."""
 
 
 @runtime_checkable
-class Trainer(Protocol):
-    """What a participant needs from local learning; identical to ``flwr.client.NumPyClient``.
+class Client(Protocol):
+    """What a participant needs from local learning; the methods of ``flwr.client.NumPyClient``.
 
     ``fit`` returns the locally trained parameters, the number of training examples and metrics;
     ``evaluate`` returns the loss, the number of evaluation examples and metrics.

@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from fedchain.learn.errors import ParameterError
+from fedchain.client.errors import ParameterError
 
 Shapes = list[tuple[str, tuple[int, ...]]]
 """How a flat vector splits into named tensors, in order: ``[(name, dims), ...]``."""

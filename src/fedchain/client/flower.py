@@ -1,45 +1,45 @@
-"""Adapter that runs a Flower ``NumPyClient`` as a fedchain :class:`Trainer`, unchanged.
+"""Flower clients as fedchain :class:`~fedchain.client.api.Client` objects, unchanged.
 
-flwr itself is optional: the adapter relies only on the NumPyClient method signatures, and checks the
-returned values the way Flower's own client wrapper does, so a client that Flower would reject fails
-here too, with a message naming the method and the offending value.
+:class:`NumPyClientAdapter` runs a Flower ``NumPyClient`` (or any object with its three methods): it relies
+only on the method signatures, and checks the returned values the way Flower's own client wrapper does, so
+a client that Flower would reject fails here too, with a message naming the method and the offending value.
 """
 
 from typing import Any
 
 import numpy as np
 
-from fedchain.learn.api import Config, Metrics, NDArrays, Trainer
-from fedchain.learn.errors import TrainerError
+from fedchain.client.api import Client, Config, Metrics, NDArrays
+from fedchain.client.errors import ClientError
 
 
 def _check_arrays(method: str, arrays: Any) -> NDArrays:
     if not isinstance(arrays, list):
-        raise TrainerError(f"{method} must return a list of NumPy arrays, got {type(arrays).__name__}")
+        raise ClientError(f"{method} must return a list of NumPy arrays, got {type(arrays).__name__}")
     for position, array in enumerate(arrays):
         if not isinstance(array, np.ndarray):
-            raise TrainerError(f"{method} returned a {type(array).__name__} at position {position}, not an ndarray")
+            raise ClientError(f"{method} returned a {type(array).__name__} at position {position}, not an ndarray")
     return arrays
 
 
 def _check_triple(method: str, result: Any) -> tuple[Any, Any, Any]:
     if not isinstance(result, tuple) or len(result) != 3:
-        raise TrainerError(f"{method} must return a 3-tuple, got {type(result).__name__}")
+        raise ClientError(f"{method} must return a 3-tuple, got {type(result).__name__}")
     first, count, metrics = result
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-        raise TrainerError(f"{method} must return a non-negative int example count, got {count!r}")
+        raise ClientError(f"{method} must return a non-negative int example count, got {count!r}")
     if not isinstance(metrics, dict):
-        raise TrainerError(f"{method} must return a metrics dict, got {type(metrics).__name__}")
+        raise ClientError(f"{method} must return a metrics dict, got {type(metrics).__name__}")
     return first, count, metrics
 
 
-class FlowerClientTrainer:
-    """A :class:`Trainer` that delegates to a ``flwr.client.NumPyClient`` (or any object with its methods)."""
+class NumPyClientAdapter:
+    """A :class:`Client` that delegates to a ``flwr.client.NumPyClient`` (or any object with its methods)."""
 
-    def __init__(self, client: Trainer) -> None:
+    def __init__(self, client: Client) -> None:
         for method in ("get_parameters", "fit", "evaluate"):
             if not callable(getattr(client, method, None)):
-                raise TrainerError(f"{type(client).__name__} has no {method}() method of a Flower NumPyClient")
+                raise ClientError(f"{type(client).__name__} has no {method}() method of a Flower NumPyClient")
         self.client = client
 
     def get_parameters(self, config: Config) -> NDArrays:
@@ -55,5 +55,5 @@ class FlowerClientTrainer:
         """The client's ``evaluate``, with Flower's return-type checks."""
         loss, count, metrics = _check_triple("evaluate", self.client.evaluate(parameters, config))
         if not isinstance(loss, float):
-            raise TrainerError(f"evaluate must return a float loss, got {type(loss).__name__}")
+            raise ClientError(f"evaluate must return a float loss, got {type(loss).__name__}")
         return loss, count, metrics
