@@ -1,0 +1,1 @@
+"""flower_app: a Flower / PyTorch app on scikit-learn's handwritten digits."""
