@@ -41,7 +41,7 @@ REDUCED_DEMO = """
 # The plain demo at reduced size: 3 hospitals, 3 rounds, both scripted incidents.
 mode = "plain"
 rounds = 3
-[data]
+[simulation]
 hospitals = 3
 [[adversaries]]
 kind = "cheating_aggregator"
@@ -57,7 +57,7 @@ REDUCED_SECURE_DEMO = """
 # The secure demo at reduced size: 4 hospitals (a complete graph that survives one dropout), 4 rounds, the
 # three scripted incidents, and a round after the dropout's so that its slash falls inside the run.
 rounds = 4
-[data]
+[simulation]
 hospitals = 4
 [[adversaries]]
 kind = "withholding_aggregator"

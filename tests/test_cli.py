@@ -54,10 +54,10 @@ def test_demo_rejects_an_unknown_mode_before_anything_starts(tmp_path: Path) -> 
 
 def test_simulate_rejects_a_bad_setting_before_anything_starts(tmp_path: Path) -> None:
     config = tmp_path / "bad.toml"
-    config.write_text("rounds = 3\n[data]\nalpha = -1\n")
+    config.write_text("rounds = 3\n[simulation]\nalpha = -1\n")
     result = run_cli("simulate", str(config), "--out", str(tmp_path / "out"))
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == ["error: data.alpha: must be > 0.0, got -1"]
+    assert result.stderr.strip().splitlines() == ["error: simulation.alpha: must be > 0.0, got -1"]
     assert not (tmp_path / "out").exists()
 
 
@@ -90,7 +90,7 @@ SECRET_URL = "https://rpc.example.invalid/v3/0123456789abcdef-api-key"
         (["deploy", "--rpc", "http://127.0.0.1:9", "--keystore", "/nonexistent/key.json"],
          {"FEDCHAIN_KEYSTORE_PASSWORD": "hunter2-secret"}, "keystore file /nonexistent/key.json does not exist"),
         (["task", "create", "--config", "/nonexistent/task.toml", "--store", "blobs"], {},
-         "/nonexistent/task.toml: no such task configuration file"),
+         "/nonexistent/task.toml: no such task file"),
         (["aggregator", "run", "--task", "1", "--store", "s3://user:pw@bucket/x"], {},
          "credentials do not belong in a URL"),
         (["participant", "run", "--task", "1", "--config", "examples/deploy/task.toml", "--data", "mnist:0/2",

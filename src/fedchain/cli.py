@@ -17,7 +17,6 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
@@ -46,12 +45,15 @@ participant_app = typer.Typer(help="Participants (hospitals): train, commit (pla
 aggregator_app = typer.Typer(help="Aggregators: bond, propose, finalize, collect fees.", no_args_is_help=True)
 watcher_app = typer.Typer(help="Watchers: check every update and proposal, prove what is wrong.",
                           no_args_is_help=True)
+data_app = typer.Typer(help="Data: agree on a task's standardization statistics without pooling any row.",
+                       no_args_is_help=True)
 app.add_typer(chain_app, name="chain")
 app.add_typer(account_app, name="account")
 app.add_typer(task_app, name="task")
 app.add_typer(participant_app, name="participant")
 app.add_typer(aggregator_app, name="aggregator")
 app.add_typer(watcher_app, name="watcher")
+app.add_typer(data_app, name="data")
 
 console = Console()
 errors = Console(stderr=True)
@@ -171,11 +173,11 @@ def demo(out: OutOption = None, mode: ModeOption = "secure") -> None:
     # Imported on use, here and below: torch and matplotlib take seconds to load and most commands need neither.
     from fedchain.report.live import simulate_with_live_view  # noqa: PLC0415
     from fedchain.sim import ConfigError, demo_config  # noqa: PLC0415
+    from fedchain.sim.config import with_output  # noqa: PLC0415
 
     if mode not in ("secure", "plain"):
         raise ConfigError(f"--mode: must be 'secure' or 'plain', got {mode!r}")
-    config = demo_config("secure" if mode == "secure" else "plain")
-    simulate_with_live_view(replace(config, output=out or config.output), console)
+    simulate_with_live_view(with_output(demo_config("secure" if mode == "secure" else "plain"), out), console)
 
 
 @app.command("simulate")
@@ -185,9 +187,9 @@ def simulate(config_file: Annotated[Path, typer.Argument(metavar="CONFIG.toml", 
     """Run the federation a TOML file describes (every key defaults to the demo's value; see examples/)."""
     from fedchain.report.live import simulate_with_live_view  # noqa: PLC0415
     from fedchain.sim import load_config  # noqa: PLC0415
+    from fedchain.sim.config import with_output  # noqa: PLC0415
 
-    config = load_config(config_file)
-    simulate_with_live_view(replace(config, output=out or config.output), console)
+    simulate_with_live_view(with_output(load_config(config_file), out), console)
 
 
 @app.command("verify-model")
@@ -260,11 +262,11 @@ def task_create(config: Annotated[Path, typer.Option("--config", help="Task conf
                 as_json: JsonOption = False) -> None:
     """Upload the initial model, fund the reward pool and create the task; prints its id."""
     from fedchain.deploy.deployment import token_of  # noqa: PLC0415
-    from fedchain.deploy.task_config import load_task_config  # noqa: PLC0415
     from fedchain.deploy.tasks import create_task  # noqa: PLC0415
     from fedchain.storage import open_store  # noqa: PLC0415
+    from fedchain.task import load_task  # noqa: PLC0415
 
-    task_config = load_task_config(config)
+    task_config = load_task(config)
     blobs = open_store(store)
     with signing_chain(rpc, key_env, keystore, max_fee_gwei, priority_fee_gwei) as chain:
         client = coordinator_at(chain, coordinator=coordinator, deployment_file=deployment)
@@ -295,10 +297,27 @@ def _run(agent_for: Callable[[CoordinatorClient], Agent], rpc: str | None, key_e
 @participant_app.command("run")
 @one_line_errors
 def participant_run(task: TaskOption,
-                    config: Annotated[Path, typer.Option("--config", help="The task's configuration file.")],
-                    data: Annotated[str, typer.Option("--data", help="Training data: a CSV file, or NAME:I/N for "
-                                                                     "part I of N of a built-in dataset.")],
-                    store: StoreOption, rpc: NodeOption = None, key_env: KeyEnvOption = DEFAULT_KEY_ENV,
+                    config: Annotated[Path, typer.Option("--config", help="The task's file (TOML).")],
+                    store: StoreOption,
+                    data: Annotated[str | None, typer.Option(
+                        "--data", help="Training data for the built-in trainer: a CSV file (checked against the "
+                                       "task's [data]), or NAME:I/N for part I of N of a built-in dataset.")] = None,
+                    client: Annotated[str | None, typer.Option(
+                        "--client", help="Your own client instead: package.module:client_fn, a function of the "
+                                         "hospital number returning a Flower NumPyClient (or any object with its "
+                                         "methods).")] = None,
+                    app: Annotated[str | None, typer.Option(
+                        "--app", help="Your own Flower ClientApp instead: package.module:app (it gets the task's "
+                                      "[config] as its run config).")] = None,
+                    hospital: Annotated[int, typer.Option(
+                        min=0, help="This hospital's number, given to --client's function and as a ClientApp's "
+                                    "node_config partition-id.")] = 0,
+                    hospitals: Annotated[int | None, typer.Option(
+                        min=1, help="How many hospitals there are (a ClientApp's num-partitions; default: the "
+                                    "task's cohort cap).")] = None,
+                    device: Annotated[str, typer.Option(help="Where the built-in trainer runs: cpu, cuda or auto "
+                                                             "(cuda without a GPU falls back to the CPU).")] = "cpu",
+                    rpc: NodeOption = None, key_env: KeyEnvOption = DEFAULT_KEY_ENV,
                     keystore: KeystoreOption = None, max_fee_gwei: MaxFeeOption = None,
                     priority_fee_gwei: PriorityFeeOption = None,
                     deployment: DeploymentOption = DEFAULT_DEPLOYMENT_FILE, coordinator: CoordinatorOption = None,
@@ -306,26 +325,34 @@ def participant_run(task: TaskOption,
                                                                       "TASK-ADDRESS.json here).")] = None,
                     stake: Annotated[str | None, typer.Option(help="Whole tokens to stake (default: the task's "
                                                                    "minimum).")] = None,
-                    label_column: Annotated[str, typer.Option(help="Label column of a CSV file.")] = "label",
                     poll: PollOption = 2.0) -> None:
-    """Train on local data each round and feed the update to the round (plain task: commit and reveal it; secure
-    task: advertise keys, share secrets, upload it masked, help unmask the sum), claim rewards, then take the
-    stake back. The task's mode is read from the chain."""
+    """Train each round (the built-in trainer on --data, or your --client or Flower --app) and feed the update to
+    the round (plain task: commit and reveal it; secure task: advertise keys, share secrets, upload it masked, help
+    unmask the sum), claim rewards, then take the stake back. The data and the client are checked against the task
+    before anything is staked; the task's mode is read from the chain."""
     from fedchain.deploy import runner  # noqa: PLC0415
     from fedchain.deploy.data import load_hospital_data  # noqa: PLC0415
-    from fedchain.deploy.task_config import load_task_config  # noqa: PLC0415
+    from fedchain.deploy.errors import DeployError  # noqa: PLC0415
     from fedchain.storage import open_store  # noqa: PLC0415
+    from fedchain.task import load_task  # noqa: PLC0415
 
-    task_config = load_task_config(config)
-    training_data = load_hospital_data(data, label_column=label_column)
+    spec = load_task(config)
+    if sum(option is not None for option in (data, client, app)) != 1:
+        raise DeployError("give exactly one of --data (the built-in trainer), --client or --app")
+    if data is not None:
+        trainer = runner.builtin_client(spec, load_hospital_data(data, spec), device=device)
+    else:
+        count = hospitals or spec.task.cohort_cap or hospital + 1
+        trainer = runner.user_client(str(app or client), app=app is not None, task=spec, hospital=hospital,
+                                     hospitals=count)
     blobs = open_store(store)
     amount = None if stake is None else parse_tokens("--stake", stake)
 
-    def build(client: CoordinatorClient) -> Agent:
-        address = client.chain.accounts[0].address
+    def build(node: CoordinatorClient) -> Agent:
+        address = node.chain.accounts[0].address
         path = journal or Path(f"fedchain-journal-{task}-{address}.json")
-        return runner.participant(client, blobs, task, client.chain.accounts[0], config=task_config,
-                                  data=training_data, journal=path, stake=amount)
+        return runner.participant(node, blobs, task, node.chain.accounts[0], task=spec, client=trainer,
+                                  journal=path, stake=amount)
 
     _run(build, rpc, key_env, keystore, max_fee_gwei, priority_fee_gwei, deployment, coordinator, poll)
 
@@ -416,14 +443,48 @@ def export_model(task: TaskOption, store: StoreOption, rpc: NodeOption = None,
                  out: Annotated[Path, typer.Option("--out", help="Model file to write (anchor.json goes beside "
                                                                  "it).")] = Path("model.pt"),
                  round: Annotated[int | None, typer.Option(help="Round whose model to save (default: the last "
-                                                                "finalized).")] = None) -> None:
-    """Save a task's anchored model (checked against the chain) as a PyTorch state_dict, with its anchor."""
+                                                                "finalized).")] = None,
+                 config: Annotated[Path | None, typer.Option(
+                     "--config", help="The task's file: its [data] preprocessing is saved as preprocessing.json "
+                                      "beside the model: it applies to raw data as trained.")] = None) -> None:
+    """Save a task's anchored model (checked against the chain) as a PyTorch state_dict, with its anchor (and, given
+    the task file, its preprocessing)."""
+    from fedchain.deploy.data import deployment_preprocessing  # noqa: PLC0415
     from fedchain.deploy.export import export_model as save_model  # noqa: PLC0415
     from fedchain.storage import open_store  # noqa: PLC0415
+    from fedchain.task import load_task  # noqa: PLC0415
 
+    preprocessing = None if config is None else deployment_preprocessing(load_task(config))
     blobs = open_store(store)
     with node_chain(rpc, read_only=True) as chain:
         anchor = save_model(coordinator_at(chain, coordinator=coordinator, deployment_file=deployment), blobs,
-                            task, out, round)
+                            task, out, round, preprocessing)
     console.print(f"saved {out}: round {anchor.round} of task {anchor.task_id}, root {anchor.model_root}; check "
                   f"it with `fedchain verify-model {out} --rpc URL`", highlight=False, soft_wrap=True)
+
+
+@data_app.command("summary")
+@one_line_errors
+def data_summary(data: Annotated[str, typer.Argument(metavar="DATA", help="A CSV file (or NAME:I/N).")],
+                 config: Annotated[Path, typer.Option("--config", help="The task's file (TOML).")]) -> None:
+    """Print what this hospital shares so the consortium can agree on standardization statistics: per feature the
+    count, sum and sum of squares of its values (no row leaves the hospital)."""
+    from fedchain.deploy.data import load_raw_data  # noqa: PLC0415
+    from fedchain.learn.preprocess import FeatureSummary  # noqa: PLC0415
+    from fedchain.task import load_task  # noqa: PLC0415
+
+    print_json(FeatureSummary.of(load_raw_data(data, load_task(config))).to_json())
+
+
+@data_app.command("stats")
+@one_line_errors
+def data_stats(summaries: Annotated[list[Path], typer.Argument(metavar="SUMMARY.json...",
+                                                               help="Every hospital's `fedchain data summary`.")]
+               ) -> None:
+    """Combine the hospitals' summaries into the statistics a task file's [data] fixes (paste them in)."""
+    from fedchain.deploy.data import agreed_statistics_of  # noqa: PLC0415
+
+    features, mean, scale = agreed_statistics_of(summaries)
+    console.print(f"features = {json.dumps(list(features))}", highlight=False, soft_wrap=True)
+    console.print(f"mean = {json.dumps(list(mean))}", highlight=False, soft_wrap=True)
+    console.print(f"scale = {json.dumps(list(scale))}", highlight=False, soft_wrap=True)

@@ -153,12 +153,30 @@ class Table:
             raise self.fail(name, f"must be a non-empty string, got {kind_of(value)} {value!r}")
         return value
 
-    def strings(self, name: str) -> tuple[str, ...]:
-        """A list of strings (empty if absent)."""
-        value = self.get(name, [])
+    def strings(self, name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        """A list of strings (``default`` if absent)."""
+        value = self.get(name, list(default))
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise self.fail(name, f"must be a list of strings, got {value!r}")
         return tuple(value)
+
+    def numbers(self, name: str, default: tuple[float, ...] = ()) -> tuple[float, ...]:
+        """A list of numbers (``default`` if absent)."""
+        value = self.get(name, list(default))
+        if not isinstance(value, list) or not all(isinstance(item, int | float) and not isinstance(item, bool)
+                                                  for item in value):
+            raise self.fail(name, f"must be a list of numbers, got {kind_of(value)} {value!r}")
+        return tuple(float(item) for item in value)
+
+    def scalars(self, name: str) -> dict[str, bool | int | float | str]:
+        """A table of scalar values (booleans, integers, numbers, strings), empty if absent."""
+        value = self.get(name, {})
+        if not isinstance(value, Mapping):
+            raise self.fail(name, f"must be a table, got {kind_of(value)} {value!r}")
+        for key, item in value.items():
+            if not isinstance(item, bool | int | float | str):
+                raise self.error(f"{self.key(name)}.{key}: must be a boolean, number or string, got {kind_of(item)}")
+        return dict(value)
 
     def path(self, name: str, default: Path, base: Path) -> Path:
         """A file-system path; one given in the file is relative to ``base`` (the file's folder)."""

@@ -1,5 +1,5 @@
 """The deployment file, the chain and fee settings every deployment command starts from, token amounts,
-and a hospital's data."""
+a hospital's data (checked against the task before anything is staked) and the agreed statistics."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from fedchain.chain import Chain, ChainError, FeeCaps, connect
 from fedchain.chain.coordinator import Coordinator, Mode
 from fedchain.chain.secure_coordinator import SecureCoordinator
-from fedchain.deploy import DeployError, TaskConfigError
-from fedchain.deploy.amounts import base_units, parse_tokens, whole_tokens
-from fedchain.deploy.data import load_hospital_data
+from fedchain.deploy import DeployError
+from fedchain.deploy.amounts import parse_tokens, whole_tokens
+from fedchain.deploy.data import agreed_statistics_of, load_hospital_data, load_raw_data
 from fedchain.deploy.deployment import (
     SCHEMA,
     coordinator_at,
@@ -26,6 +27,11 @@ from fedchain.deploy.deployment import (
     read_deployment,
     write_deployment,
 )
+from fedchain.learn.preprocess import FeatureSummary
+from fedchain.task import TaskSpecError
+from fedchain.task.params import base_units
+from fedchain.task.read import parse_task
+from tests.deploy.conftest import RAW_CONFIG, breast_cancer_statistics
 
 
 def test_deploy_writes_a_file_the_other_commands_read(embedded_chain: Chain, tmp_path: Path) -> None:
@@ -142,21 +148,57 @@ def test_token_amounts() -> None:
     with pytest.raises(DeployError, match="--bond '-1': must be a non-negative amount"):
         parse_tokens("--bond", "-1")
     assert base_units("--stake", Decimal("1.25"), 2, low=1, high=1000) == 125
-    with pytest.raises(TaskConfigError, match=r"--stake: 0 tokens = 0 base units must lie in \[1, 1000\]"):
+    with pytest.raises(TaskSpecError, match=r"--stake: 0 tokens is 0 base units, outside \[1, 1000\]"):
         base_units("--stake", Decimal(0), 2, low=1, high=1000)
     assert (whole_tokens(12_500, 3), whole_tokens(0, 18), whole_tokens(10**19, 18)) == ("12.5", "0", "10")
 
 
-def test_a_hospitals_data(tmp_path: Path) -> None:
-    parts = [load_hospital_data(f"breast_cancer:{part}/3") for part in range(3)]
+def test_a_hospitals_data_is_checked_against_the_task_and_prepared_as_it_declares(tmp_path: Path) -> None:
+    task = parse_task(RAW_CONFIG)
+    parts = [load_hospital_data(f"breast_cancer:{part}/3", task) for part in range(3)]
     assert sum(len(part) for part in parts) > 400 and all(part.num_features == 30 for part in parts)
+    pooled = np.concatenate([part.features for part in parts])
+    np.testing.assert_allclose(pooled.mean(axis=0), 0.0, atol=1e-4)  # the task's statistics are the pooled ones
     csv = tmp_path / "site.csv"
     csv.write_text("age,dose,label\n50,1.5,1\n61,,0\n47,2.5,1\n")
-    own = load_hospital_data(str(csv))
-    assert (len(own), own.num_features) == (3, 2)
+    declared = {"features": ["age", "dose"], "mean": [50.0, 2.0], "scale": [5.0, 0.5]}
+    own = load_hospital_data(str(csv), parse_task({**RAW_CONFIG, "model": {"name": "logreg"},
+                                                   "data": {**declared, "missing": "mean"}}))
+    np.testing.assert_allclose(own.features, [[0.0, -1.0], [2.2, 0.0], [-0.6, 1.0]])
+    strict = parse_task({**RAW_CONFIG, "model": {"name": "logreg"}, "data": declared})
+    missing = r"site: example 1 \(from 0; row 3 of a CSV file\), column 'dose' has no value .* refuses missing"
+    with pytest.raises(DeployError, match=missing):
+        load_hospital_data(str(csv), strict)
+    swapped = parse_task({**RAW_CONFIG, "model": {"name": "logreg"}, "data": {**declared, "features": ["dose", "age"]}})
+    with pytest.raises(DeployError, match=r"feature columns \['age', 'dose'\] are not the task's data.features"):
+        load_hospital_data(str(csv), swapped)
+    csv.write_text("age,dose,label\n50,1.5,1\n61,2,3\n")
+    with pytest.raises(DeployError, match=r"site.csv: row 3: label 3 is not a class of the model \(num_classes = 2"):
+        load_hospital_data(str(csv), strict)
     with pytest.raises(DeployError, match="--data mnist:0/2: no built-in dataset 'mnist'"):
-        load_hospital_data("mnist:0/2")
+        load_hospital_data("mnist:0/2", task)
     with pytest.raises(DeployError, match=r"--data breast_cancer:3/3: part 3 is not one of the 3 parts 0\.\.2"):
-        load_hospital_data("breast_cancer:3/3")
-    with pytest.raises(DeployError, match=r"--data .*site.csv"):
-        load_hospital_data(str(csv), label_column="outcome")
+        load_hospital_data("breast_cancer:3/3", task)
+    relabelled = parse_task({**RAW_CONFIG, "data": {**breast_cancer_statistics(), "label_column": "outcome"}})
+    with pytest.raises(DeployError, match=r"--data .*site.csv.*column 'outcome' not found"):
+        load_hospital_data(str(csv), relabelled)
+    unfixed = parse_task({**RAW_CONFIG, "data": {}})
+    with pytest.raises(DeployError, match=r"data.mean: the task standardizes its features but fixes no statistics"):
+        load_hospital_data("breast_cancer:0/3", unfixed)
+
+
+def test_the_agreed_statistics_are_the_pooled_ones_without_pooling_rows(tmp_path: Path) -> None:
+    task = parse_task(RAW_CONFIG)
+    parts = [load_raw_data(f"breast_cancer:{part}/3", task) for part in range(3)]
+    files = []
+    for position, part in enumerate(parts):
+        files.append(tmp_path / f"summary-{position}.json")
+        files[-1].write_text(json.dumps(FeatureSummary.of(part).to_json()))
+    features, mean, scale = agreed_statistics_of(files)
+    pooled = np.concatenate([part.features for part in parts])
+    assert features == parts[0].feature_names
+    np.testing.assert_allclose(mean, pooled.mean(axis=0))
+    np.testing.assert_allclose(scale, pooled.std(axis=0))
+    files[1].write_text("{}")
+    with pytest.raises(DeployError, match=r"summary-1.json: not a feature summary"):
+        agreed_statistics_of(files)

@@ -36,6 +36,7 @@ import requests
 from fedchain.chain import Chain, connect, dev_keys
 from fedchain.chain.coordinator import Coordinator, CoordinatorClient, RoundPhase, Token
 from fedchain.chain.secure_coordinator import SecureCoordinator
+from tests.deploy.conftest import breast_cancer_statistics
 from tests.deploy.processes import (
     AgentProcess,
     Consortium,
@@ -64,8 +65,10 @@ POLL = "1"
 TASK = 1
 
 
-def task_toml(*, mode: str, rounds: int, commit_window: int, reveal_window: int, extra: str = "") -> str:
-    """The task file of a test: a logistic regression on the 30 breast-cancer features, in ``mode``."""
+def task_toml(*, mode: str, rounds: int, commit_window: int, reveal_window: int, cohort_cap: int = 16) -> str:
+    """The task file of a test: a logistic regression on the 30 breast-cancer features, in ``mode``, standardized
+    with the statistics the hospitals agreed."""
+    statistics = breast_cancer_statistics()
     return f"""
 rounds = {rounds}
 seed = 0
@@ -73,6 +76,9 @@ mode = "{mode}"
 [model]
 name = "logreg"
 in_features = 30
+[data]
+mean = {json.dumps(statistics["mean"])}
+scale = {json.dumps(statistics["scale"])}
 [training]
 local_epochs = 1
 batch_size = 16
@@ -88,7 +94,8 @@ min_participants = 2
 min_stake = 10
 aggregator_bond = 20
 reward_per_round = 5
-{extra}"""
+cohort_cap = {cohort_cap}
+"""
 
 
 TASK_TOML = task_toml(mode="plain", rounds=ROUNDS, commit_window=COMMIT_WINDOW, reveal_window=REVEAL_WINDOW)
@@ -367,7 +374,7 @@ SECURE_ROUND_SECONDS = (2 * SECURE_COMMIT_WINDOW + 2 * SECURE_REVEAL_WINDOW + 2 
 SECURE_HOSPITALS = (1, 2, 3)
 SECURE_PHASES = ("ADVERTISE", "COMMIT", "UPLOAD", "UNMASK")
 SECURE_TASK_TOML = task_toml(mode="secure", rounds=SECURE_ROUNDS, commit_window=SECURE_COMMIT_WINDOW,
-                             reveal_window=SECURE_REVEAL_WINDOW, extra=f"cohort_cap = {len(SECURE_HOSPITALS)}\n")
+                             reveal_window=SECURE_REVEAL_WINDOW, cohort_cap=len(SECURE_HOSPITALS))
 
 
 def test_a_secure_task_runs_as_one_process_per_role(tmp_path: Path,

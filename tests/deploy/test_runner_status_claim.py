@@ -4,6 +4,7 @@ owed; `export-model` saves the anchored model."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,15 +14,16 @@ from fedchain.chain.coordinator import Coordinator, Mode, RoundPhase, TaskStatus
 from fedchain.chain.secure_coordinator import SecureCoordinator
 from fedchain.deploy import DeployError, runner
 from fedchain.deploy.claim import claim_all
-from fedchain.deploy.data import load_hospital_data
+from fedchain.deploy.data import deployment_preprocessing, load_hospital_data
 from fedchain.deploy.export import export_model
 from fedchain.deploy.status import SecureRoundReport, TaskReport, render, task_report
-from fedchain.deploy.task_config import parse_task_config
 from fedchain.deploy.tasks import create_task
-from fedchain.learn import ModelSpec
+from fedchain.learn import Preprocessing
 from fedchain.report import read_anchor, verify_against_anchor
 from fedchain.report.verify import verify_on_chain
 from fedchain.roles import SecureAggregator, SecureParticipant, SecureWatcher
+from fedchain.task import ModelSettings, TaskSpecError
+from fedchain.task.read import parse_task
 from tests.deploy.conftest import HOSPITALS, RAW_CONFIG, SECURE_RAW_CONFIG, DeployedTask
 
 BOTH_MODES = pytest.mark.parametrize("deployed_task", ["plain", "secure"], indirect=True)
@@ -108,8 +110,11 @@ def test_export_model_saves_the_anchored_model_that_verify_model_accepts(deploye
     task.add_aggregator()
     federation.run_until(lambda: federation.state().status == TaskStatus.COMPLETED)
 
+    preprocessing = deployment_preprocessing(task.config)
     anchor = export_model(task.coordinator, federation.store, task.created.task_id, tmp_path / "out" / "model.pt",
-                          round=0)
+                          round=0, preprocessing=preprocessing)
+    saved_preprocessing = json.loads((tmp_path / "out" / "preprocessing.json").read_text())
+    assert Preprocessing.from_json(saved_preprocessing).mean == task.config.data.mean
     (first, _) = task.coordinator.finalized_models(task.created.task_id)
     assert (anchor.round, anchor.model_root, anchor.anchor_tx) == (0, "0x" + first.root.hex(), first.tx_hash)
     saved = read_anchor(tmp_path / "out" / "anchor.json")
@@ -122,17 +127,21 @@ def test_export_model_saves_the_anchored_model_that_verify_model_accepts(deploye
 def test_a_participant_whose_model_or_data_is_not_the_tasks_is_refused(deployed_task: DeployedTask) -> None:
     task = deployed_task
     account = task.chain.accounts[1]
-    data = load_hospital_data("breast_cancer:0/3")
+    data = load_hospital_data("breast_cancer:0/3", task.config)
 
     def build(**changes: object) -> None:
-        runner.participant(task.coordinator, task.federation.store, task.created.task_id, account,
-                           config=replace(task.config, **changes), data=data, journal=task.tmp_path / "j.json",
-                           stake=None)
+        spec = replace(task.config, **changes)
+        runner.participant(task.coordinator, task.federation.store, task.created.task_id, account, task=spec,
+                           client=runner.builtin_client(spec, data), journal=task.tmp_path / "j.json", stake=None)
 
-    with pytest.raises(DeployError, match=r"builds tensors .* but task 1's model has"):
-        build(model=ModelSpec("mlp", in_features=30, num_classes=2, options={"hidden": [4]}))
-    with pytest.raises(DeployError, match="the data has 30 feature columns, the model takes 10"):
-        build(model=ModelSpec("logreg", in_features=10, num_classes=2))
+    before = task.chain.w3.eth.block_number
+    with pytest.raises(DeployError, match=r"the client's model has tensors of shapes \[\(4, 30\), .* but task 1's "):
+        build(model=ModelSettings(name="mlp", in_features=30, hidden=(4,)))
+    with pytest.raises(TaskSpecError, match=r"model.in_features: the model takes 10 inputs, but the data .* has 30"):
+        build(model=ModelSettings(name="logreg", in_features=10))
+    with pytest.raises(DeployError, match='the task file has mode = "secure", but task 1 is plain'):
+        build(mode="secure", task=replace(task.config.task, cohort_cap=3))
+    assert task.chain.w3.eth.block_number == before, "refused before anything is staked"
     with pytest.raises(DeployError, match="task 9 does not exist"):
         runner.watcher(task.coordinator, task.federation.store, 9, account)
 
@@ -210,9 +219,9 @@ def test_an_agent_needs_a_client_of_its_tasks_mode(deployed_task: DeployedTask) 
 def test_task_create_refuses_a_configuration_of_the_other_mode(deployed_task: DeployedTask) -> None:
     task = deployed_task
     secure = task.coordinator.MODE == Mode.SECURE
-    wrong = parse_task_config(RAW_CONFIG if secure else SECURE_RAW_CONFIG)
+    wrong = parse_task(RAW_CONFIG if secure else SECURE_RAW_CONFIG)
     wanted, kind = ("plain", "secure") if secure else ("secure", "plain")
-    message = (f'the task configuration has mode = "{wanted}", but coordinator {task.coordinator.address} is a '
+    message = (f'the task file has mode = "{wanted}", but coordinator {task.coordinator.address} is a '
                f"{task.coordinator.CONTRACT}, which takes {kind} tasks only: deploy one with `fedchain deploy --mode "
                f'{wanted}`, or set mode = "{kind}"')
     before = task.coordinator.chain.w3.eth.block_number

@@ -87,7 +87,7 @@ def test_csv_missing_file(tmp_path: Path) -> None:
 
 
 def test_csv_label_out_of_declared_range(tmp_path: Path) -> None:
-    with pytest.raises(DatasetError, match="out of range for num_classes=2"):
+    with pytest.raises(DatasetError, match=r"label 2 is not a class of the model \(num_classes = 2: labels 0..1\)"):
         load_csv(_write(tmp_path, "x,y\n1,2\n"), label_column="y", num_classes=2)
 
 

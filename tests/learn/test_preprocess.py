@@ -4,7 +4,7 @@ import pytest
 from fedchain.learn import (
     DatasetError,
     PartitionError,
-    Standardizer,
+    Preprocessing,
     TabularDataset,
     federate,
     load_breast_cancer,
@@ -24,17 +24,35 @@ def test_split_is_stratified_disjoint_and_deterministic() -> None:
         train_test_split(dataset, test_fraction=1.0)
 
 
-def test_standardizer_uses_training_statistics_and_imputes_mean() -> None:
-    train = np.array([[1.0, 5.0, np.nan], [3.0, 5.0, 4.0], [np.nan, 5.0, 6.0]])
-    standardizer = Standardizer.fit(train)
-    np.testing.assert_allclose(standardizer.mean, [2.0, 5.0, 5.0])
-    np.testing.assert_allclose(standardizer.scale, [1.0, 1.0, 1.0])
-    transformed = standardizer.transform(np.array([[np.nan, 7.0, 7.0]]))
-    np.testing.assert_allclose(transformed, [[0.0, 2.0, 2.0]])
+def _table(features: list[list[float]], names: tuple[str, ...] = ("a", "b", "c")) -> TabularDataset:
+    rows = np.array(features, dtype=np.float64)
+    return TabularDataset(name="hospital.csv", features=rows, labels=np.zeros(len(rows), dtype=np.int64),
+                          feature_names=names, num_classes=2)
+
+
+def test_preprocessing_fits_training_statistics_and_imputes_the_mean_only_when_declared() -> None:
+    train = _table([[1.0, 5.0, np.nan], [3.0, 5.0, 4.0], [np.nan, 5.0, 6.0]])
+    fitted = Preprocessing(missing="mean").fitted(train)
+    np.testing.assert_allclose(fitted.mean, [2.0, 5.0, 5.0])
+    np.testing.assert_allclose(fitted.scale, [1.0, 1.0, 1.0])
+    np.testing.assert_allclose(fitted.transform(np.array([[np.nan, 7.0, 7.0]])), [[0.0, 2.0, 2.0]])
+    missing = r"hospital.csv: example 0 \(from 0; row 2 of a CSV file\), column 'c' has no value \(2 missing"
+    with pytest.raises(DatasetError, match=missing):
+        Preprocessing().fitted(train)
     with pytest.raises(DatasetError, match="have no values"):
-        Standardizer.fit(np.array([[1.0, np.nan]]))
-    with pytest.raises(DatasetError, match="fit on 3 features"):
-        standardizer.transform(np.zeros((1, 2)))
+        Preprocessing(missing="mean").fitted(_table([[1.0, 2.0, np.nan]]))
+
+
+def test_preprocessing_checks_the_declared_columns_by_name_and_order() -> None:
+    declared = Preprocessing(features=("a", "b", "c"), mean=(0.0, 0.0, 0.0), scale=(1.0, 2.0, 4.0))
+    np.testing.assert_allclose(declared.apply(_table([[1.0, 2.0, 4.0]])).features, [[1.0, 1.0, 1.0]])
+    with pytest.raises(DatasetError, match=r"feature columns \['b', 'a', 'c'\] are not the task's data.features"):
+        declared.apply(_table([[1.0, 2.0, 4.0]], names=("b", "a", "c")))
+    with pytest.raises(DatasetError, match="statistics are not known"):
+        Preprocessing().apply(_table([[1.0, 2.0, 4.0]]))
+    assert Preprocessing.from_json(declared.to_json()).to_json() == declared.to_json()
+    raw = _table([[10.0, 20.0, 30.0]])
+    np.testing.assert_array_equal(Preprocessing(normalization="none").apply(raw).features, raw.features)
 
 
 def test_federate_standardizes_on_training_data_only() -> None:
@@ -49,7 +67,9 @@ def test_federate_standardizes_on_training_data_only() -> None:
 
 def test_federate_natural_drops_groups_below_min_size() -> None:
     pytest.importorskip("lifelines", reason="lifelines is not installed")
-    split = federate(load_lung(), "natural", seed=0, min_size=10)
+    with pytest.raises(DatasetError, match="the task refuses missing values"):
+        federate(load_lung(), "natural", seed=0, min_size=10)
+    split = federate(load_lung(), "natural", seed=0, min_size=10, preprocessing=Preprocessing(missing="mean"))
     assert all(len(client) >= 10 for client in split.clients)
     assert all(not np.isnan(client.features).any() for client in split.clients)
     for client in split.clients:

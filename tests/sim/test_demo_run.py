@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import numpy as np
+import torch
+
+from fedchain.learn import ModelSpec, Preprocessing, evaluate_model, load_breast_cancer, train_test_split
 from tests.conftest import DemoRun
 
 TOKEN = 10**18
@@ -24,12 +29,18 @@ def test_every_round_finalizes_with_metrics_in_range(reduced_demo: DemoRun) -> N
     assert [row["index"] for row in rounds] == [0, 1, 2]
     for row in rounds:
         assert row["status"] == "finalized"
-        assert 0.5 < row["accuracy"] <= 1.0 and 0.5 < row["auc"] <= 1.0 and row["loss"] > 0
+        assert 0.5 < row["metrics"]["accuracy"] <= 1.0 and 0.5 < row["metrics"]["auc"] <= 1.0 and row["loss"] > 0
         assert row["model_root"].startswith("0x") and len(row["model_root"]) == 66
     final = reduced_demo.report["final"]
     assert final["round"] == 2 and final["model_root"] == rounds[-1]["model_root"]
-    assert final["accuracy"] == rounds[-1]["accuracy"]
+    assert final["metrics"] == rounds[-1]["metrics"] and report_headline(reduced_demo) == "accuracy"
     assert final["anchor_tx"].startswith("0x") and len(final["anchor_tx"]) == 66
+
+
+def report_headline(run: DemoRun) -> str:
+    """The metric the report leads with."""
+    headline: str = run.report["headline"]
+    return headline
 
 
 def test_gas_is_recorded_per_round_and_kind(reduced_demo: DemoRun) -> None:
@@ -95,17 +106,33 @@ def test_baselines_and_chain_are_reported(reduced_demo: DemoRun) -> None:
     report = reduced_demo.report
     baselines = report["baselines"]
     assert set(baselines["local"]) == {"hospital-0", "hospital-1", "hospital-2"}
-    assert 0.5 < baselines["pooled"]["accuracy"] <= 1.0
-    mean = sum(row["accuracy"] for row in baselines["local"].values()) / 3
-    assert abs(baselines["local_mean_accuracy"] - mean) < 1e-12
+    assert 0.5 < baselines["pooled"]["metrics"]["accuracy"] <= 1.0
+    mean = sum(row["metrics"]["accuracy"] for row in baselines["local"].values()) / 3
+    assert abs(baselines["local_mean"]["accuracy"] - mean) < 1e-12
     assert report["chain"]["backend"] == "embedded" and report["chain"]["task_id"] == 1
     assert set(report["chain"]["contracts"]) == {"FedCoordinator", "LeafVerifier", "Registry", "Availability",
                                                  "DevToken"}
     assert [h["misbehaviour"] is not None for h in report["hospitals"]] == [False, True, False]
-    assert report["config"]["rounds"] == 3 and report["config"]["data"]["hospitals"] == 3
+    assert report["config"]["task"]["rounds"] == 3 and report["config"]["simulation"]["hospitals"] == 3
 
 
 def test_the_live_view_and_summary_are_printed(reduced_demo: DemoRun) -> None:
     assert "fedchain federation (plain mode)" in reduced_demo.stdout
     assert "re-aggregated" in reduced_demo.stdout
     assert "final model" in reduced_demo.stdout and "report.html" in reduced_demo.stdout
+
+
+def test_the_saved_model_with_its_preprocessing_gives_the_reported_accuracy_on_raw_data(reduced_demo: DemoRun) -> None:
+    report = reduced_demo.report
+    preprocessing = Preprocessing.from_json(json.loads((reduced_demo.folder / "preprocessing.json").read_text()))
+    assert report["final"]["preprocessing_file"] == "preprocessing.json"
+    assert len(preprocessing.mean) == 30 and preprocessing.missing == "refuse"
+    state = torch.load(reduced_demo.folder / "model.pt", weights_only=True)
+    model = ModelSpec("mlp", in_features=30, num_classes=2, options={"hidden": [16]}).build()
+    model.load_state_dict(state)
+    _, raw_test = train_test_split(load_breast_cancer(), test_fraction=0.2, seed=report["config"]["task"]["seed"])
+    assert not np.allclose(raw_test.features.mean(axis=0), 0.0, atol=1.0), "the test rows are raw"
+    metrics = evaluate_model(model, preprocessing.apply(raw_test))
+    assert metrics.accuracy == report["final"]["metrics"]["accuracy"]
+    unprepared = evaluate_model(model, raw_test)
+    assert unprepared.accuracy < metrics.accuracy, "without its preprocessing the model is worse"

@@ -20,7 +20,7 @@ def by_round(demo: DemoRun, index: int) -> dict[str, Any]:
 
 def test_it_ran_in_secure_mode_and_every_round_finalized(reduced_secure_demo: DemoRun) -> None:
     report = reduced_secure_demo.report
-    assert report["mode"] == report["config"]["mode"] == "secure"
+    assert report["mode"] == report["config"]["task"]["mode"] == "secure"
     assert set(report["chain"]["contracts"]) == {"SecureCoordinator", "SecureLeafVerifier", "Registry",
                                                  "Availability", "DevToken"}
     assert [row["status"] for row in report["rounds"]] == ["finalized"] * 4
@@ -96,6 +96,6 @@ def test_balances_add_up(reduced_secure_demo: DemoRun) -> None:
 def test_the_federation_beats_the_hospitals_alone_and_stays_near_pooled_training(
         reduced_secure_demo: DemoRun) -> None:
     report = reduced_secure_demo.report
-    final, baselines = report["final"]["accuracy"], report["baselines"]
-    assert final > baselines["local_mean_accuracy"]
-    assert final >= baselines["pooled"]["accuracy"] - 0.02
+    final, baselines = report["final"]["metrics"]["accuracy"], report["baselines"]
+    assert final > baselines["local_mean"]["accuracy"]
+    assert final >= baselines["pooled"]["metrics"]["accuracy"] - 0.02

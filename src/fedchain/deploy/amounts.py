@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Final
 
-from fedchain.deploy.errors import DeployError, TaskConfigError
-
-MAX_REWARD_UNITS: Final = 2**96 - 1
-MAX_AMOUNT_UNITS: Final = 2**128 - 1
+from fedchain.deploy.errors import DeployError
 
 
 def whole_tokens(units: int, decimals: int) -> str:
@@ -25,13 +21,3 @@ def parse_tokens(option: str, value: str) -> Decimal:
     if not amount.is_finite() or amount < 0:
         raise DeployError(f"{option} {value!r}: must be a non-negative amount of tokens")
     return amount
-
-
-def base_units(key: str, amount: Decimal, decimals: int, *, low: int, high: int) -> int:
-    """``amount`` whole tokens in base units of a token with ``decimals``; an error names ``key``."""
-    units = amount.scaleb(decimals)
-    if units != units.to_integral_value():
-        raise TaskConfigError(f"{key}: {amount} has more decimals than the token's {decimals}")
-    if not low <= int(units) <= high:
-        raise TaskConfigError(f"{key}: {amount} tokens = {int(units)} base units must lie in [{low}, {high}]")
-    return int(units)

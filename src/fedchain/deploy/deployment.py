@@ -3,7 +3,8 @@ command reads: chain id, the coordinator's mode and the contract addresses, writ
 
     {"schema": "fedchain-deployment/1", "chain_id": 31337, "coordinator": "0x...", "token": "0x...",
      "dev_token": true, "deployer": "0x...", "block": 7,
-     "contracts": {"FedCoordinator": "0x...", "LeafVerifier": "0x...", "DevToken": "0x..."}, "mode": "plain"}
+     "contracts": {"FedCoordinator": "0x...", "Registry": "0x...", "Availability": "0x...",
+                   "LeafVerifier": "0x...", "TaskParamsValidator": "0x...", "DevToken": "0x..."}, "mode": "plain"}
 
 One deployment file describes one coordinator: a FedCoordinator for plain tasks (``"mode": "plain"``) or a
 SecureCoordinator for secure ones (``"secure"``, with ``SecureCoordinator`` and ``SecureLeafVerifier`` under

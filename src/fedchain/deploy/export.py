@@ -1,6 +1,6 @@
 """`fedchain export-model`: a task's anchored global model, fetched from storage and checked against the
 chain, saved as a PyTorch state_dict with an ``anchor.json`` beside it (what `fedchain verify-model`
-reads)."""
+reads) and, given the task file, ``preprocessing.json`` (how raw features become the model's inputs)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from fedchain.chain.coordinator import CoordinatorClient
 from fedchain.client import unflatten
 from fedchain.commit.quantize import dequantize
 from fedchain.deploy.errors import DeployError
-from fedchain.report.atomic import write_atomically
+from fedchain.learn import Preprocessing
+from fedchain.report.atomic import write_atomically, write_json
+from fedchain.report.files import PREPROCESSING_FILE
 from fedchain.report.verify import ANCHOR_FILE, Anchor, write_anchor
 from fedchain.roles import load_rules
 from fedchain.roles.task import fetch_model
@@ -24,8 +26,9 @@ MODEL_DTYPE = np.float32
 
 
 def export_model(coordinator: CoordinatorClient, store: BlobStore, task_id: int, model_file: Path,
-                 round: int | None = None) -> Anchor:
-    """Save the model round ``round`` anchored (default: the last finalized round) to ``model_file``."""
+                 round: int | None = None, preprocessing: Preprocessing | None = None) -> Anchor:
+    """Save the model round ``round`` anchored (default: the last finalized round) to ``model_file``, and
+    ``preprocessing`` (the task's) to ``preprocessing.json`` beside it."""
     finalized = coordinator.finalized_models(task_id)
     chosen = [model for model in finalized if round is None or model.round == round]
     if not chosen:
@@ -51,4 +54,6 @@ def export_model(coordinator: CoordinatorClient, store: BlobStore, task_id: int,
                     num_params=params.num_params, clip=params.clip,
                     shapes=[(shape.name, shape.dims) for shape in rules.shapes], model_file=model_file.name)
     write_anchor(model_file.parent / ANCHOR_FILE, anchor)
+    if preprocessing is not None:
+        write_json(model_file.parent / PREPROCESSING_FILE, preprocessing.to_json())
     return anchor

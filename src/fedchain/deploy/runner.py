@@ -26,14 +26,20 @@ from typing import TYPE_CHECKING, Final
 from eth_account.signers.local import LocalAccount
 
 from fedchain.chain.coordinator import CoordinatorClient, Mode, TaskStatus, Token
-from fedchain.deploy.amounts import MAX_AMOUNT_UNITS, base_units
+from fedchain.chain.keys import DEFAULT_KEY_ENV
+from fedchain.chain.modes import MODES
+from fedchain.client import Client, ClientError
+from fedchain.client.flower import ClientAppAdapter
+from fedchain.client.load import as_client, load_object
+from fedchain.deploy.deployment import DEFAULT_DEPLOYMENT_FILE
 from fedchain.deploy.errors import DeployError
 from fedchain.roles import Agent, BaseAggregator, BaseParticipant, BaseWatcher, Journal, RoleError
 from fedchain.roles.modes import AGGREGATORS, PARTICIPANTS, WATCHERS
 from fedchain.storage import BlobStore
+from fedchain.task import TaskSpec, fit_config
+from fedchain.task.params import MAX_AMOUNT_UNITS, base_units
 
 if TYPE_CHECKING:  # torch is loaded only where a participant is built: aggregators and watchers never need it
-    from fedchain.deploy.task_config import TaskConfig
     from fedchain.learn import TabularDataset
 
 LOG_FORMAT: Final = "%(asctime)s %(message)s"
@@ -106,31 +112,58 @@ def task_mode(coordinator: CoordinatorClient, task_id: int) -> Mode:
     return coordinator.MODE
 
 
+def builtin_client(task: TaskSpec, data: TabularDataset, *, device: str = "cpu") -> Client:
+    """The built-in trainer: the task's model and training settings on ``data`` (already checked and prepared)."""
+    from fedchain.learn import TorchTrainer  # noqa: PLC0415
+    from fedchain.task.learning import model_spec, train_config  # noqa: PLC0415
+
+    spec = model_spec(task, in_features=data.num_features, source=f"the data ({data.name})")
+    return TorchTrainer.from_spec(spec, init_seed=task.seed, train_data=data,
+                                  config=train_config(task, device=device))
+
+
+def user_client(path: str, *, app: bool, task: TaskSpec, hospital: int, hospitals: int) -> Client:
+    """The client at import path ``path``: a Flower ``ClientApp`` (``app``), or a function ``client_fn(hospital)``
+    returning a client (a Flower NumPyClient or anything with its methods)."""
+    try:
+        found = load_object(path, "ClientApp" if app else "client function")
+        if not app:
+            if not callable(found):
+                raise DeployError(f"--client {path}: is a {type(found).__name__}, not a function client_fn(hospital)")
+            found = found(hospital)
+        return as_client(found, hospital=hospital, hospitals=hospitals, run_config=dict(task.config))
+    except ClientError as error:
+        raise DeployError(f"--{'app' if app else 'client'} {path}: {error}") from None
+
+
 def participant(coordinator: CoordinatorClient, store: BlobStore, task_id: int, account: LocalAccount, *,
-                config: TaskConfig, data: TabularDataset, journal: Path, stake: Decimal | None) -> BaseParticipant:
-    """A participant of the task's mode training ``config``'s model on ``data``, its journal at ``journal``.
+                task: TaskSpec, client: Client, journal: Path, stake: Decimal | None) -> BaseParticipant:
+    """A participant of the task's mode training with ``client``, its journal at ``journal``.
 
-    The model the configuration builds must be the task's: same tensors, same shapes, as pinned on
-    chain by the model-spec hash; and ``data`` must have as many features as the model has inputs.
+    Before anything is staked: the task file's mode must be the chain's, and the client's model (where it can say:
+    a Flower ClientApp has no ``get_parameters``) must be the task's: same tensors, same shapes, as pinned on
+    chain by the model-spec hash. Each round its ``fit`` gets the task's training settings and own keys.
     """
-    from fedchain.learn import TorchTrainer, seeded_model  # noqa: PLC0415
-
     mode = task_mode(coordinator, task_id)
-    if data.num_features != config.model.in_features:
-        raise DeployError(f"the data has {data.num_features} feature columns, the model takes "
-                          f"{config.model.in_features} (model.in_features)")
-    client = TorchTrainer.from_spec(config.model, init_seed=config.seed, train_data=data, config=config.training)
-    agent = PARTICIPANTS[mode](coordinator, store, task_id, account, client=client,
+    if MODES[task.mode] != mode:
+        raise DeployError(f"the task file has mode = \"{task.mode}\", but task {task_id} is {mode.label}: use the "
+                          "task's own file")
+    agent = PARTICIPANTS[mode](coordinator, store, task_id, account, client=client, fit_config=fit_config(task),
                                journal=Journal(journal, owner=account.address, task_id=task_id),
                                stake=None if stake is None else _units(coordinator, task_id, "--stake", stake))
-    built = [(name, tuple(tensor.shape)) for name, tensor in seeded_model(config.model, 0).state_dict().items()]
     try:
-        pinned = [(shape.name, shape.dims) for shape in agent.rules.shapes]
+        shapes = agent.rules.shapes
     except RoleError as error:
         raise DeployError(str(error)) from None
+    pinned = [tuple(shape.dims) for shape in shapes]
+    if isinstance(client, ClientAppAdapter):
+        if client.array_names is None:  # the app loads the arrays by the model's names (to_torch_state_dict)
+            client.array_names = [shape.name for shape in shapes]
+        return agent  # a ClientApp has no get_parameters: its arrays are checked against the task's when it trains
+    built = [tuple(array.shape) for array in client.get_parameters({})]
     if built != pinned:
-        raise DeployError(f"the configuration's [model] builds tensors {built}, but task {task_id}'s model has "
-                          f"{pinned}: use the task's configuration file")
+        raise DeployError(f"the client's model has tensors of shapes {built}, but task {task_id}'s model has "
+                          f"{pinned}: build the task's model (the task file's [model])")
     return agent
 
 
@@ -150,3 +183,28 @@ def watcher(coordinator: CoordinatorClient, store: BlobStore, task_id: int, acco
 def _units(coordinator: CoordinatorClient, task_id: int, option: str, amount: Decimal) -> int:
     token = Token(coordinator.chain, coordinator.task_params(task_id).token)
     return base_units(option, amount, token.decimals(), low=1, high=MAX_AMOUNT_UNITS)
+
+
+def participate(client: object, *, task: TaskSpec, task_id: int, store: str, rpc: str | None = None,
+                key_env: str = DEFAULT_KEY_ENV, deployment: Path = DEFAULT_DEPLOYMENT_FILE,
+                coordinator: str | None = None, journal: Path | None = None, stake: Decimal | None = None,
+                hospital: int = 0, hospitals: int | None = None, poll_seconds: float = 2.0) -> None:
+    """Take part in task ``task_id`` on a real chain with your own ``client`` (a Flower NumPyClient or ClientApp,
+    or anything with NumPyClient's methods) until the task is over or a signal stops the process: what `fedchain
+    participant run --client` does, from Python. ``rpc`` defaults to $FEDCHAIN_RPC, the key to $FEDCHAIN_PRIVATE_KEY."""
+    from fedchain.deploy.deployment import coordinator_at, node_chain  # noqa: PLC0415
+    from fedchain.storage import open_store  # noqa: PLC0415
+
+    count = hospitals or task.task.cohort_cap or hospital + 1
+    try:
+        adapted = as_client(client, hospital=hospital, hospitals=count, run_config=dict(task.config))
+    except ClientError as error:
+        raise DeployError(f"client: {error}") from None
+    blobs = open_store(store)
+    configure_logging()
+    with node_chain(rpc, key_env=key_env) as chain:
+        node = coordinator_at(chain, coordinator=coordinator, deployment_file=deployment)
+        account = chain.accounts[0]
+        path = journal or Path(f"fedchain-journal-{task_id}-{account.address}.json")
+        run_agent(participant(node, blobs, task_id, account, task=task, client=adapted, journal=path, stake=stake),
+                  poll_seconds=poll_seconds)

@@ -1,5 +1,5 @@
-"""`fedchain task create`: a task from a configuration file, funded and (for an allowlist) its members approved,
-on a coordinator of the configuration's mode."""
+"""`fedchain task create`: a task from a task file, funded and (for an allowlist) its members approved, on a
+coordinator of the task's mode."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ from dataclasses import dataclass
 from eth_account.signers.local import LocalAccount
 
 from fedchain.chain.coordinator import CoordinatorClient, Token
+from fedchain.chain.modes import MODES
 from fedchain.deploy.amounts import whole_tokens
+from fedchain.deploy.data import deployment_preprocessing
 from fedchain.deploy.errors import DeployError
-from fedchain.deploy.task_config import TaskConfig
-from fedchain.learn import initial_parameters, model_parameter_names, seeded_model
+from fedchain.learn import LearnError, model_parameter_names, seeded_model
 from fedchain.roles import Requester
 from fedchain.storage import BlobStore
+from fedchain.task import TaskSpec, task_params
+from fedchain.task.learning import model_spec
 
 
 @dataclass(frozen=True)
@@ -28,26 +31,35 @@ class CreatedTask:
     token: str
 
 
-def create_task(coordinator: CoordinatorClient, store: BlobStore, account: LocalAccount, config: TaskConfig,
+def create_task(coordinator: CoordinatorClient, store: BlobStore, account: LocalAccount, spec: TaskSpec,
                 token: Token) -> CreatedTask:
-    """Upload the initial model ``config`` describes, fund the escrow from ``account`` and create the task."""
-    if config.mode != coordinator.MODE:
-        wanted, kind = config.mode.label, coordinator.MODE.label
-        raise DeployError(f"the task configuration has mode = \"{wanted}\", but coordinator {coordinator.address} "
+    """Upload the initial model ``spec`` describes, fund the escrow from ``account`` and create the task.
+
+    Everything that can be checked before a transaction is: the mode against the coordinator's, the rules, the
+    preprocessing (a deployment fixes its statistics) and the model (it must build), then the escrow balance.
+    """
+    if MODES[spec.mode] != coordinator.MODE:
+        wanted, kind = spec.mode, coordinator.MODE.label
+        raise DeployError(f"the task file has mode = \"{wanted}\", but coordinator {coordinator.address} "
                           f"is a {coordinator.CONTRACT}, which takes {kind} tasks only: deploy one with "
                           f"`fedchain deploy --mode {wanted}`, or set mode = \"{kind}\"")
-    params = config.task_params(token.address, token.decimals())
+    params = task_params(spec, token=token.address, decimals=token.decimals())
+    deployment_preprocessing(spec)
+    try:
+        model = seeded_model(model_spec(spec), spec.seed)
+    except LearnError as error:
+        raise DeployError(f"model.name: {error}") from None
     escrow = params.num_rounds * params.reward_per_round
     balance = token.balance_of(account.address)
     if balance < escrow:
         decimals = token.decimals()
         raise DeployError(f"the escrow is {whole_tokens(escrow, decimals)} tokens (rounds x task.reward_per_round) "
                           f"but {account.address} holds {whole_tokens(balance, decimals)}")
-    names = model_parameter_names(seeded_model(config.model, config.seed))
-    requester = Requester.create_task(coordinator, store, account, template=params,
-                                      parameters=initial_parameters(config.model, seed=config.seed), names=names)
-    if config.rules.members:
-        coordinator.approve_members(requester.task_id, config.rules.members, sender=account)
+    parameters = [tensor.detach().cpu().numpy().copy() for tensor in model.state_dict().values()]
+    requester = Requester.create_task(coordinator, store, account, template=params, parameters=parameters,
+                                      names=model_parameter_names(model))
+    if spec.task.members:
+        coordinator.approve_members(requester.task_id, list(spec.task.members), sender=account)
     state = coordinator.task_state(requester.task_id)
     return CreatedTask(task_id=requester.task_id, num_params=coordinator.task_params(requester.task_id).num_params,
                        model_root="0x" + state.model_root.hex(), model_blob_ref="0x" + state.model_blob_ref.hex(),

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
         mean_label_entropy,
         natural_partition,
     )
-    from fedchain.learn.preprocess import FederatedSplit, Standardizer, federate, train_test_split
+    from fedchain.learn.preprocess import FederatedSplit, Preprocessing, federate, train_test_split
     from fedchain.learn.trainer import TorchTrainer, TrainConfig, evaluate_model, train_model
 
 _HOME: dict[str, str] = {
@@ -61,7 +61,7 @@ _HOME: dict[str, str] = {
     "ModelSpec": "fedchain.learn.models",
     "ModelSpecError": "fedchain.learn.errors",
     "PartitionError": "fedchain.learn.errors",
-    "Standardizer": "fedchain.learn.preprocess",
+    "Preprocessing": "fedchain.learn.preprocess",
     "TabularDataset": "fedchain.learn.datasets",
     "TabularMLP": "fedchain.learn.models",
     "TorchTrainer": "fedchain.learn.trainer",
@@ -100,7 +100,7 @@ __all__ = [
     "ModelSpec",
     "ModelSpecError",
     "PartitionError",
-    "Standardizer",
+    "Preprocessing",
     "TabularDataset",
     "TabularMLP",
     "TorchTrainer",

@@ -217,7 +217,9 @@ def load_csv(
             groups.append(record[group_index].strip())
     classes = max(int(labels.max()) + 1, 2) if num_classes is None else num_classes
     if labels.max() >= classes:
-        raise DatasetError(f"{csv_path}: label {int(labels.max())} is out of range for num_classes={classes}")
+        row = int(np.argmax(labels >= classes)) + 2
+        raise DatasetError(f"{csv_path}: row {row}: label {int(labels[row - 2])} is not a class of the model "
+                           f"(num_classes = {classes}: labels 0..{classes - 1})")
     return TabularDataset(
         name=csv_path.stem if name is None else name,
         features=features,

@@ -6,12 +6,17 @@ from typing import Final
 DEFAULT_TEST_FRACTION: Final = 0.2
 DEFAULT_SPLIT_SEED: Final = 0
 
-# Local training defaults (overridable per task and per fit call through the config dict).
+# Local training defaults: the task schema's (fedchain.task.schema.TrainingSettings), overridable per fit call
+# through the config dict.
 DEFAULT_LOCAL_EPOCHS: Final = 1
-DEFAULT_BATCH_SIZE: Final = 32
-DEFAULT_LEARNING_RATE: Final = 0.01
+DEFAULT_BATCH_SIZE: Final = 16
+DEFAULT_LEARNING_RATE: Final = 0.05
 DEFAULT_OPTIMIZER: Final = "sgd"
+DEFAULT_MOMENTUM: Final = 0.9
 SUPPORTED_OPTIMIZERS: Final = ("sgd", "adam")
+CONFIG_OPTIMIZER: Final = "optimizer"
+CONFIG_MOMENTUM: Final = "momentum"
+DEVICES: Final = ("cpu", "cuda", "auto")
 
 # Keys a server may put into a fit config to override the trainer's TrainConfig for that call.
 CONFIG_LOCAL_EPOCHS: Final = "local_epochs"

@@ -1,15 +1,21 @@
-"""Model zoo for tabular data, a name registry and deterministic initial parameters from a spec."""
+"""Model zoo for tabular data, a name registry and deterministic initial parameters from a spec.
+
+A model is named by a registered name (``mlp`` and ``logreg`` are built in; :func:`register_model` adds one)
+or by the import path ``package.module:function`` of a builder ``(in_features, num_classes, **options) ->
+torch.nn.Module``, so a newcomer brings a model without editing fedchain.
+"""
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 import torch
 from torch import nn
 
-from fedchain.client.errors import ParameterError
+from fedchain.client.errors import ClientError, ParameterError
+from fedchain.client.load import load_object
 from fedchain.learn.defaults import DEFAULT_MLP_HIDDEN
 from fedchain.learn.errors import ModelSpecError
 
@@ -73,26 +79,54 @@ def _build_logreg(in_features: int, num_classes: int, **options: Any) -> nn.Modu
     return LogisticRegression(in_features, num_classes=num_classes, **options)
 
 
-MODEL_BUILDERS: Mapping[str, Callable[..., nn.Module]] = {
+ModelBuilder = Callable[..., nn.Module]
+"""A builder ``(in_features, num_classes, **options) -> nn.Module``."""
+
+MODEL_BUILDERS: dict[str, ModelBuilder] = {
     "mlp": _build_mlp,
     "logreg": _build_logreg,
 }
-"""Registered model names and their builders ``(in_features, num_classes, **options) -> nn.Module``."""
+"""Registered model names and their builders."""
+
+
+def register_model(name: str, builder: ModelBuilder) -> None:
+    """Make ``name`` build models with ``builder`` (a name that is taken, or holds a colon, is refused)."""
+    if name in MODEL_BUILDERS or ":" in name or not name:
+        raise ModelSpecError(f"cannot register model {name!r}: the name is taken or not a plain name")
+    MODEL_BUILDERS[name] = builder
+
+
+def model_builder(name: str) -> ModelBuilder:
+    """The builder of a registered ``name``, or of the import path ``package.module:function``."""
+    if ":" in name:
+        try:
+            builder = load_object(name, "model builder")
+        except ClientError as error:
+            raise ModelSpecError(str(error)) from None
+        if not callable(builder):
+            raise ModelSpecError(f"model builder {name}: is a {type(builder).__name__}, not a function")
+        return cast(ModelBuilder, builder)
+    found = MODEL_BUILDERS.get(name)
+    if found is None:
+        raise ModelSpecError(f"unknown model {name!r}; known models: {sorted(MODEL_BUILDERS)}, or give an import "
+                             "path package.module:function")
+    return found
 
 
 def build_model(name: str, in_features: int, num_classes: int, **options: Any) -> nn.Module:
-    """Build the registered model ``name`` (``"mlp"`` or ``"logreg"``) with the given options.
+    """Build the model ``name`` (registered, or an import path) with the given options.
 
     The weights are torch's default initialization from the global RNG; use :func:`initial_parameters`
     for weights that are a deterministic function of a seed.
     """
-    builder = MODEL_BUILDERS.get(name)
-    if builder is None:
-        raise ModelSpecError(f"unknown model {name!r}; known models: {sorted(MODEL_BUILDERS)}")
+    builder = model_builder(name)
     try:
-        return builder(in_features, num_classes, **options)
+        model = builder(in_features, num_classes, **options)
     except TypeError as error:
         raise ModelSpecError(f"invalid options {sorted(options)} for model {name!r}: {error}") from error
+    if not isinstance(model, nn.Module):
+        raise ModelSpecError(f"model {name!r}: the builder returned a {type(model).__name__}, not a torch.nn.Module")
+    return model
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 """Local training and evaluation of a torch model on a tabular dataset, and the TorchTrainer."""
 
+import functools
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -15,10 +17,14 @@ from fedchain.learn.defaults import (
     CONFIG_BATCH_SIZE,
     CONFIG_LEARNING_RATE,
     CONFIG_LOCAL_EPOCHS,
+    CONFIG_MOMENTUM,
+    CONFIG_OPTIMIZER,
     DEFAULT_BATCH_SIZE,
     DEFAULT_LEARNING_RATE,
     DEFAULT_LOCAL_EPOCHS,
+    DEFAULT_MOMENTUM,
     DEFAULT_OPTIMIZER,
+    DEVICES,
     SUPPORTED_OPTIMIZERS,
 )
 from fedchain.learn.errors import TrainerError
@@ -26,6 +32,7 @@ from fedchain.learn.metrics import EvalMetrics, classification_metrics
 from fedchain.learn.models import ModelSpec, get_model_parameters, seeded_model, set_model_parameters
 
 OptimizerName = Literal["sgd", "adam"]
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -34,16 +41,18 @@ class TrainConfig:
 
     ``seed`` makes training deterministic: batch order is drawn from it (and the round number).
     ``num_threads``, when set, calls ``torch.set_num_threads`` (a process-wide setting) so several
-    simulated hospitals in one process do not oversubscribe the cores.
+    simulated hospitals in one process do not oversubscribe the cores. ``device`` is ``"cpu"``, ``"cuda"``
+    or ``"auto"`` (CUDA when present); ``"cuda"`` on a machine without it trains on the CPU and logs a warning.
     """
 
     local_epochs: int = DEFAULT_LOCAL_EPOCHS
     batch_size: int = DEFAULT_BATCH_SIZE
     learning_rate: float = DEFAULT_LEARNING_RATE
     optimizer: OptimizerName = DEFAULT_OPTIMIZER
-    momentum: float = 0.0
+    momentum: float = DEFAULT_MOMENTUM
     seed: int = 0
     num_threads: int | None = None
+    device: str = "cpu"
 
     def __post_init__(self) -> None:
         if self.local_epochs < 1:
@@ -58,18 +67,24 @@ class TrainConfig:
             raise TrainerError(f"momentum must lie in [0, 1), got {self.momentum}")
         if self.num_threads is not None and self.num_threads < 1:
             raise TrainerError(f"num_threads must be >= 1, got {self.num_threads}")
+        if self.device not in DEVICES:
+            raise TrainerError(f"unknown device {self.device!r}; use one of {DEVICES}")
 
     def with_overrides(self, config: Mapping[str, Scalar]) -> "TrainConfig":
-        """This config with ``local_epochs``, ``batch_size`` and ``learning_rate`` taken from ``config``."""
+        """This config with ``local_epochs``, ``batch_size``, ``learning_rate``, ``optimizer`` and ``momentum``
+        taken from ``config`` where it has them (the task's training settings, as a participant sends them)."""
         updates: dict[str, Any] = {}
         for key in (CONFIG_LOCAL_EPOCHS, CONFIG_BATCH_SIZE):
             if key in config:
                 updates[key] = _config_int(config, key)
-        if CONFIG_LEARNING_RATE in config:
-            value = config[CONFIG_LEARNING_RATE]
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise TrainerError(f"config {CONFIG_LEARNING_RATE!r} must be a number, got {value!r}")
-            updates[CONFIG_LEARNING_RATE] = float(value)
+        for key in (CONFIG_LEARNING_RATE, CONFIG_MOMENTUM):
+            if key in config:
+                value = config[key]
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise TrainerError(f"config {key!r} must be a number, got {value!r}")
+                updates[key] = float(value)
+        if CONFIG_OPTIMIZER in config:
+            updates[CONFIG_OPTIMIZER] = config[CONFIG_OPTIMIZER]
         return replace(self, **updates)
 
 
@@ -86,9 +101,21 @@ def derive_seed(seed: int, round_number: int) -> int:
     return (int(state[0]) << 31) ^ int(state[1])
 
 
-def _tensors(dataset: TabularDataset) -> tuple[torch.Tensor, torch.Tensor]:
-    features = torch.as_tensor(dataset.features, dtype=torch.float32)
-    labels = torch.as_tensor(dataset.labels, dtype=torch.int64)
+@functools.cache
+def resolve_device(name: str) -> torch.device:
+    """The torch device for ``name`` (``cpu``, ``cuda``, ``auto``): ``auto`` is CUDA when present; ``cuda`` on a
+    machine without it is the CPU, with one warning in the log."""
+    if name not in DEVICES:
+        raise TrainerError(f"unknown device {name!r}; use one of {DEVICES}")
+    available = torch.cuda.is_available()
+    if name == "cuda" and not available:
+        logger.warning("device 'cuda' asked for, but torch finds no CUDA device here: training on the CPU")
+    return torch.device("cuda" if name != "cpu" and available else "cpu")
+
+
+def _tensors(dataset: TabularDataset, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    features = torch.as_tensor(dataset.features, dtype=torch.float32, device=device)
+    labels = torch.as_tensor(dataset.labels, dtype=torch.int64, device=device)
     return features, labels
 
 
@@ -103,13 +130,16 @@ def train_model(model: nn.Module, dataset: TabularDataset, config: TrainConfig, 
 
     A fresh optimizer is created per call (optimizer state is not carried across rounds). The batch order
     and any randomness inside the model come from ``seed``; the caller's torch RNG state is untouched.
+    The model trains on ``config.device`` (:func:`resolve_device`) and stays there.
     Returns the mean training loss of the last epoch.
     """
     if len(dataset) == 0:
         raise TrainerError(f"dataset {dataset.name!r} is empty; nothing to train on")
     if config.num_threads is not None:
         torch.set_num_threads(config.num_threads)
-    features, labels = _tensors(dataset)
+    device = resolve_device(config.device)
+    model.to(device)
+    features, labels = _tensors(dataset, device)
     optimizer = _make_optimizer(model, config)
     generator = torch.Generator().manual_seed(seed)
     model.train()
@@ -119,7 +149,7 @@ def train_model(model: nn.Module, dataset: TabularDataset, config: TrainConfig, 
         for _ in range(config.local_epochs):
             order = torch.randperm(len(dataset), generator=generator)
             total = 0.0
-            for batch in torch.split(order, config.batch_size):
+            for batch in torch.split(order.to(device), config.batch_size):
                 optimizer.zero_grad()
                 loss = functional.cross_entropy(model(features[batch]), labels[batch])
                 loss.backward()  # type: ignore[no-untyped-call]
@@ -130,15 +160,16 @@ def train_model(model: nn.Module, dataset: TabularDataset, config: TrainConfig, 
 
 
 def evaluate_model(model: nn.Module, dataset: TabularDataset) -> EvalMetrics:
-    """Mean cross-entropy loss, accuracy and ROC AUC of ``model`` on ``dataset``."""
+    """Mean cross-entropy loss, accuracy and ROC AUC of ``model`` on ``dataset``, on the model's device."""
     if len(dataset) == 0:
         raise TrainerError(f"dataset {dataset.name!r} is empty; nothing to evaluate on")
-    features, labels = _tensors(dataset)
+    device = next((parameter.device for parameter in model.parameters()), torch.device("cpu"))
+    features, labels = _tensors(dataset, device)
     model.eval()
     with torch.no_grad():
         logits = model(features)
         loss = float(functional.cross_entropy(logits, labels))
-        probabilities = torch.softmax(logits.double(), dim=1).numpy()
+        probabilities = torch.softmax(logits.double(), dim=1).cpu().numpy()
     return classification_metrics(dataset.labels, probabilities, loss)
 
 

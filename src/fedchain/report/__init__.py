@@ -1,4 +1,5 @@
-"""Reports of a simulation: report.json, report.html with PNG plots, the final model, its anchor, and checks.
+"""Reports of a simulation: report.json, report.html with PNG plots, the final model, its anchor, the preprocessing
+of its inputs, and checks.
 
 - :mod:`fedchain.report.files`: :func:`write_report` and report.json's schema (in its docstring);
 - :mod:`fedchain.report.verify`: recomputing a saved model's root and comparing it with its anchor;
@@ -6,7 +7,7 @@
 """
 
 from fedchain.report.errors import ReportError, VerificationError
-from fedchain.report.files import MODEL_FILE, REPORT_JSON, report_data, write_report
+from fedchain.report.files import MODEL_FILE, PREPROCESSING_FILE, REPORT_JSON, report_data, write_report
 from fedchain.report.verify import (
     ANCHOR_FILE,
     Anchor,
@@ -20,6 +21,7 @@ from fedchain.report.verify import (
 __all__ = [
     "ANCHOR_FILE",
     "MODEL_FILE",
+    "PREPROCESSING_FILE",
     "REPORT_JSON",
     "Anchor",
     "ReportError",

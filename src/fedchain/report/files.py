@@ -1,27 +1,37 @@
 """Writing a simulation's output folder; every file is written to a temporary name and renamed into place.
 
-Files: ``report.json`` (schema below), ``report.html`` with ``accuracy.png``, ``gas.png`` and
-``parties.png`` beside it, ``model.pt`` (the final global model as a PyTorch state_dict) and
-``anchor.json`` (where that model is anchored on chain; read by ``fedchain verify-model``).
+Files: ``report.json`` (schema below), ``report.html`` with ``metric.png`` (the headline metric per round),
+``gas.png`` and ``parties.png`` beside it, ``model.pt`` (the final global model as a PyTorch state_dict),
+``anchor.json`` (where that model is anchored on chain; read by ``fedchain verify-model``) and, when the
+simulation knows how raw features became the model's inputs, ``preprocessing.json``
+(:meth:`fedchain.learn.Preprocessing.to_json`; apply it to raw data before the model, as in training). A
+``preprocessing.json`` left in the folder by an earlier run is removed when this one has none.
 
-report.json (``"schema": "fedchain-report/1"``). Token amounts are integers in base units (18 decimals);
-roots, references and transaction hashes are 0x-hex; ``auc`` is null where undefined.
+report.json (``"schema": "fedchain-report/2"``). Token amounts are integers in base units (18 decimals);
+roots, references and transaction hashes are 0x-hex. An *evaluation* is the evaluating client's ``loss``
+(a number) and ``metrics`` (an object of metric name to number: whatever its ``evaluate`` returned, e.g.
+``accuracy`` and, where defined, ``auc`` for the built-in trainer; ``f1`` or anything else for a user's
+client).
 
 - ``mode``: ``"secure"`` (masked updates, docs/protocol.md section 10) or ``"plain"`` (commit-reveal);
-
-- ``rounds``: per round ``index``, ``status`` (finalized / failed), ``accuracy``, ``auc``, ``loss`` (the
-  requester's evaluation of the round's anchored model on the held-out test set), ``participants``
+- ``headline``: the name of the metric the report leads with (plots, first table column, summary):
+  ``"accuracy"`` when the final evaluation has it, else its first metric by name, else ``"loss"``;
+- ``rounds``: per round ``index``, ``status`` (finalized / failed), ``loss`` and ``metrics`` (the requester's
+  evaluation of the round's anchored model; both null when the round anchored no model), ``participants``
   (names of the included updates: revealed and not dropped in plain mode, uploaded in secure mode),
   ``committed``, ``dropped`` (updates proven out of range, plain mode), ``proposals`` (``aggregator``,
   ``root``, ``outcome``: finalized / rejected / voided), ``reaggregated``, ``gas`` (gas used by
   transaction kind, for every transaction mined while the round was current), ``gas_total``, ``rewards``
   (credited by the round, by name), ``slashes`` (those mined while the round was current),
   ``model_root``, ``wall_seconds``;
-- ``final``: ``round``, ``accuracy``, ``auc``, ``loss``, ``model_root``, ``model_blob_ref``, ``anchor_tx``
-  (the transaction that finalized the round and anchored the root), ``anchor_block``, ``model_file``,
-  ``anchor_file``;
-- ``baselines``: ``pooled`` (the same model trained on all hospitals' data together, same epochs) and
-  ``local`` (each hospital alone), each with ``accuracy``, ``auc``, ``loss``; ``local_mean_accuracy``;
+- ``final``: ``round``, ``loss``, ``metrics`` (its evaluation), ``model_root``, ``model_blob_ref``,
+  ``anchor_tx`` (the transaction that finalized the round and anchored the root), ``anchor_block``,
+  ``model_file``, ``anchor_file``, ``preprocessing_file`` (``"preprocessing.json"``, or null when the
+  preprocessing is unknown);
+- ``baselines``: null when the simulation has none (one of the user's own clients), else ``pooled`` (the
+  same model trained on all hospitals' data together, same epochs) and ``local`` (hospital name to each
+  hospital alone), each an evaluation (``loss``, ``metrics``), and ``local_mean``: metric name (``loss``
+  included) to the mean over the hospitals alone (null where some hospital lacks that metric);
 - ``slashes``: ``round`` (of the offence), ``role``, ``name``, ``address``, ``kind`` (wrong_aggregate,
   withheld_model, bad_update, unavailable_input, missed_reveal, missed_upload or silence), ``reason``,
   ``amount``, ``bounty``, ``challenger`` (null for a commitment forfeited at its owner's next entry), read
@@ -32,8 +42,10 @@ roots, references and transaction hashes are 0x-hex; ``auc`` is null where undef
   (the requester's); for every party token_balance + stake + bond = funded + rewards_claimed +
   fees_claimed + bounties - slashed - escrow + pool_withdrawn;
 - ``chain``: ``backend``, ``chain_id``, ``task_id``, ``contracts`` (name to address);
-- ``hospitals``, ``quantization``, ``gas_outside_rounds`` (deployment, funding, last claims), ``config``
-  and ``wall_seconds``.
+- ``hospitals``: per hospital ``name``, ``address``, ``source``, ``examples`` and ``label_counts`` (null
+  for a client that keeps its data to itself), ``misbehaviour`` (the scripted one, or null);
+- ``quantization``, ``gas_outside_rounds`` (deployment, funding, last claims), ``config`` (the simulation's
+  configuration: ``task``, ``simulation``, ``adversaries``) and ``wall_seconds``.
 """
 
 from __future__ import annotations
@@ -48,11 +60,12 @@ from fedchain.report.atomic import write_atomically, write_json
 from fedchain.report.errors import ReportError
 from fedchain.report.html import write_html
 from fedchain.report.verify import ANCHOR_FILE, Anchor, write_anchor
-from fedchain.sim.records import Metrics, RoundRecord, SimulationResult
+from fedchain.sim.records import Baselines, RoundRecord, Scores, SimulationResult
 
-SCHEMA = "fedchain-report/1"
+SCHEMA = "fedchain-report/2"
 REPORT_JSON = "report.json"
 MODEL_FILE = "model.pt"
+PREPROCESSING_FILE = "preprocessing.json"
 
 
 def report_data(result: SimulationResult) -> dict[str, Any]:
@@ -60,14 +73,14 @@ def report_data(result: SimulationResult) -> dict[str, Any]:
     final = result.final
     return {
         "schema": SCHEMA,
-        "mode": result.config["mode"],
+        "mode": result.config["task"]["mode"],
+        "headline": final.scores.headline,
         "rounds": [_round(record) for record in result.rounds],
-        "final": {"round": final.round, **_metrics(final.metrics), "model_root": final.model_root,
+        "final": {"round": final.round, **_scores(final.scores), "model_root": final.model_root,
                   "model_blob_ref": final.model_blob_ref, "anchor_tx": final.anchor_tx,
-                  "anchor_block": final.anchor_block, "model_file": MODEL_FILE, "anchor_file": ANCHOR_FILE},
-        "baselines": {"pooled": _metrics(result.baselines.pooled),
-                      "local": {name: _metrics(metrics) for name, metrics in result.baselines.local.items()},
-                      "local_mean_accuracy": result.baselines.local_mean_accuracy},
+                  "anchor_block": final.anchor_block, "model_file": MODEL_FILE, "anchor_file": ANCHOR_FILE,
+                  "preprocessing_file": None if result.preprocessing is None else PREPROCESSING_FILE},
+        "baselines": None if result.baselines is None else _baselines(result.baselines),
         "slashes": [asdict(slash) for slash in result.slashes],
         "balances": [{**asdict(balance.party), **{key: value for key, value in asdict(balance).items()
                                                   if key != "party"}} for balance in result.balances],
@@ -99,6 +112,18 @@ def write_model(path: Path, result: SimulationResult) -> None:
     write_atomically(path, lambda handle: torch.save(state, handle))
 
 
+def write_preprocessing(path: Path, preprocessing: dict[str, Any] | None) -> None:
+    """``preprocessing`` as JSON at ``path``, atomically; with none, remove a file an earlier run left there (it
+    would describe another model)."""
+    if preprocessing is not None:
+        write_json(path, preprocessing)
+        return
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as error:
+        raise ReportError(f"cannot remove the stale {path}: {error}") from None
+
+
 def write_report(result: SimulationResult, folder: Path) -> Path:
     """Every output file in ``folder`` (created if missing); returns the path of report.html."""
     try:
@@ -107,20 +132,28 @@ def write_report(result: SimulationResult, folder: Path) -> Path:
         raise ReportError(f"cannot create the output folder {folder}: {error}") from None
     write_model(folder / MODEL_FILE, result)
     write_anchor(folder / ANCHOR_FILE, anchor_of(result))
+    write_preprocessing(folder / PREPROCESSING_FILE, result.preprocessing)
     data = report_data(result)
     write_json(folder / REPORT_JSON, data)
     return write_html(folder, data, report_json=REPORT_JSON)
 
 
-def _metrics(metrics: Metrics | None) -> dict[str, float | None]:
-    if metrics is None:
-        return {"accuracy": None, "auc": None, "loss": None}
-    return {"accuracy": metrics.accuracy, "auc": metrics.auc, "loss": metrics.loss}
+def _scores(scores: Scores | None) -> dict[str, Any]:
+    if scores is None:
+        return {"loss": None, "metrics": None}
+    return {"loss": float(scores.loss), "metrics": {name: float(value) for name, value in scores.metrics.items()}}
+
+
+def _baselines(baselines: Baselines) -> dict[str, Any]:
+    names = sorted({name for scores in baselines.local.values() for name in scores.metrics})
+    return {"pooled": _scores(baselines.pooled),
+            "local": {name: _scores(scores) for name, scores in baselines.local.items()},
+            "local_mean": {name: baselines.local_mean(name) for name in ["loss", *names]}}
 
 
 def _round(record: RoundRecord) -> dict[str, Any]:
     return {
-        "index": record.index, "status": record.status, **_metrics(record.metrics),
+        "index": record.index, "status": record.status, **_scores(record.scores),
         "participants": list(record.participants), "committed": list(record.committed),
         "dropped": list(record.dropped), "proposals": [asdict(proposal) for proposal in record.proposals],
         "reaggregated": record.reaggregated, "gas": record.gas, "gas_total": record.gas_total,

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from fedchain.report.atomic import write_atomically
-from fedchain.report.plots import TOKEN_UNIT, draw_all
+from fedchain.report.plots import TOKEN_UNIT, draw_all, score
 
 REPORT_HTML = "report.html"
 MODE_NAMES = {"secure": "secure aggregation (no one saw an individual update)",
@@ -31,12 +31,90 @@ def tokens(amount: int) -> str:
     return f"{amount / TOKEN_UNIT:,.4f}".rstrip("0").rstrip(".")
 
 
-def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.1f}%"
+ACCURACY_LIKE = ("accuracy", "acc")
+"""Metrics (by name, or a name ending in ``_accuracy``) shown as a percentage when they are a fraction in [0, 1]."""
+LOWER_IS_BETTER = ("loss", "error", "mse", "mae", "rmse", "mape")
+"""Name fragments of metrics where less is better; every other metric is better higher."""
+CLOSE_TO_POOLED = 0.02
+"""How far below pooled training a result still counts as matching it: 2 points of an accuracy-like fraction,
+else 2% of the pooled value."""
+
+
+def accuracy_like(name: str) -> bool:
+    """Whether ``name`` is an accuracy, shown as a percentage when a fraction."""
+    lowered = name.lower()
+    return lowered in ACCURACY_LIKE or lowered.endswith("_accuracy")
+
+
+def higher_is_better(name: str) -> bool:
+    """Whether a larger value of metric ``name`` is better (not a loss or an error)."""
+    lowered = name.lower()
+    return not any(fragment in lowered for fragment in LOWER_IS_BETTER)
+
+
+def format_metric(name: str, value: float | None) -> str:
+    """``value`` of metric ``name`` for people: a percentage for an accuracy-like fraction, else a number;
+    ``n/a`` for a missing one."""
+    if value is None:
+        return "n/a"
+    if accuracy_like(name) and 0.0 <= value <= 1.0:
+        return f"{100 * value:.1f}%"
+    return _number(value)
+
+
+def metric_names(data: dict[str, Any]) -> list[str]:
+    """Every metric report.json's evaluations have: the headline first, then the others by name, then ``loss``."""
+    entries = [data["final"], *data["rounds"]]
+    if data["baselines"] is not None:
+        entries += [data["baselines"]["pooled"], *data["baselines"]["local"].values()]
+    headline = data["headline"]
+    others = sorted({name for entry in entries for name in entry.get("metrics") or {}} - {headline})
+    return [headline, *others] + ([] if headline == "loss" else ["loss"])
 
 
 def _number(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.4f}"
+    if value is None:
+        return "n/a"
+    if value != 0 and not 1e-3 <= abs(value) < 1e6:
+        return f"{value:.4g}"
+    return f"{value:.4f}"
+
+
+def _difference(name: str, value: float, reference: float) -> str:
+    if accuracy_like(name) and 0.0 <= value <= 1.0 and 0.0 <= reference <= 1.0:
+        return f"{100 * (value - reference):+.1f} points"
+    return f"{value - reference:+.4g}"
+
+
+def _gain(name: str, value: float, reference: float) -> float:
+    return value - reference if higher_is_better(name) else reference - value
+
+
+def _comparison(data: dict[str, Any]) -> tuple[str, str]:
+    """The sentence comparing the final model with the baselines, and its CSS class (good, bad or none)."""
+    headline, final, baselines = data["headline"], data["final"], data["baselines"]
+    value = score(final, headline)
+    reaches = f"the final model reaches {escape(headline)} {format_metric(headline, value)}"
+    if baselines is None:
+        return (f"{reaches} on the requester's evaluation. No baselines were run (pooled or local training needs "
+                "the hospitals' data, which their own clients keep).", "")
+    pooled, local = score(baselines["pooled"], headline), baselines["local_mean"].get(headline)
+    if value is None or (pooled is None and local is None):
+        return f"{reaches}; the baselines have no {escape(headline)} to compare with.", ""
+    parts, good = [], True
+    if pooled is not None:
+        parts.append(f"{_difference(headline, value, pooled)} from pooled training")
+        tolerance = CLOSE_TO_POOLED if accuracy_like(headline) else CLOSE_TO_POOLED * abs(pooled)
+        good = good and _gain(headline, value, pooled) >= -tolerance
+    if local is not None:
+        parts.append(f"{_difference(headline, value, local)} from the hospitals' mean training alone")
+        good = good and _gain(headline, value, local) > 0
+    direction = "" if higher_is_better(headline) else " (lower is better)"
+    return f"{reaches}, {' and '.join(parts)}{direction}.", "good" if good else "bad"
+
+
+def _known(value: object) -> str:
+    return "unknown" if value is None else escape(str(value))
 
 
 def _table(headers: list[str], rows: list[list[str]], left: int = 1) -> str:
@@ -49,19 +127,23 @@ def _table(headers: list[str], rows: list[list[str]], left: int = 1) -> str:
 
 def _page(data: dict[str, Any], images: list[str], report_json: str) -> str:
     final, baselines, chain = data["final"], data["baselines"], data["chain"]
-    gap = 100 * (final["accuracy"] - baselines["pooled"]["accuracy"])
-    local_gain = 100 * (final["accuracy"] - baselines["local_mean_accuracy"])
-    summary = _table(["", "accuracy", "AUC"], [
-        ["federation (final anchored model)", _percent(final["accuracy"]), _number(final["auc"])],
-        ["pooled: all data in one place", _percent(baselines["pooled"]["accuracy"]),
-         _number(baselines["pooled"]["auc"])],
-        ["mean of hospitals training alone", _percent(baselines["local_mean_accuracy"]), ""],
-        *[[f"{escape(name)} alone", _percent(m["accuracy"]), _number(m["auc"])]
-          for name, m in baselines["local"].items()],
-    ])
-    rounds = _table(["round", "status", "included", "accuracy", "AUC", "loss", "proposals", "gas", "slashes"], [
-        [str(row["index"]), row["status"], str(len(row["participants"])), _percent(row["accuracy"]),
-         _number(row["auc"]), _number(row["loss"]),
+    names = metric_names(data)
+    headers = [name if name != "auc" else "AUC" for name in names]
+
+    def cells(entry: dict[str, Any] | None) -> list[str]:
+        return [format_metric(name, score(entry, name)) for name in names]
+
+    summary_rows = [["federation (final anchored model)", *cells(final)]]
+    if baselines is not None:
+        local_mean = baselines["local_mean"]
+        summary_rows += [
+            ["pooled: all data in one place", *cells(baselines["pooled"])],
+            ["mean of hospitals training alone", *[format_metric(name, local_mean.get(name)) for name in names]],
+            *[[f"{escape(name)} alone", *cells(entry)] for name, entry in baselines["local"].items()],
+        ]
+    summary = _table(["", *headers], summary_rows)
+    rounds = _table(["round", "status", "included", *headers, "proposals", "gas", "slashes"], [
+        [str(row["index"]), row["status"], str(len(row["participants"])), *cells(row),
          escape(", ".join(f"{p['aggregator']}: {p['outcome']}" for p in row["proposals"])), f"{row['gas_total']:,}",
          "<span class='bad'>" + escape("; ".join(f"{s['name']}: {s['reason']}" for s in row["slashes"])) + "</span>"]
         for row in data["rounds"]
@@ -76,20 +158,22 @@ def _page(data: dict[str, Any], images: list[str], report_json: str) -> str:
          tokens(b["bounties"]), tokens(b["slashed"]), tokens(b["token_balance"])] for b in data["balances"]
     ], left=2)
     hospitals = _table(["hospital", "data", "examples", "examples per class", "scripted misbehaviour"], [
-        [escape(h["name"]), escape(h["source"]), str(h["examples"]), escape(str(h["label_counts"])),
+        [escape(h["name"]), escape(h["source"]), _known(h["examples"]), _known(h["label_counts"]),
          escape(h["misbehaviour"] or "")] for h in data["hospitals"]
     ], left=2)
     contracts = "".join(f"<li>{escape(name)}: <code>{escape(address)}</code></li>"
                         for name, address in chain["contracts"].items())
     plots = "".join(f"<p><img src='{escape(image)}' alt='{escape(image)}'></p>" for image in images)
-    verdict = "good" if gap >= -2 and local_gain > 0 else "bad"
+    comparison, verdict = _comparison(data)
     mode = MODE_NAMES[data["mode"]]
+    preprocessing = "" if final["preprocessing_file"] is None else (
+        f"<p>Raw features become the model's inputs as in training through "
+        f"<code>{escape(final['preprocessing_file'])}</code> beside it "
+        "(<code>fedchain.learn.Preprocessing.from_json</code>, then <code>transform</code>).</p>")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>fedchain report</title><style>{STYLE}</style></head><body>
 <h1>fedchain federation report</h1>
-<p class="{verdict}">{len(data["hospitals"])} hospitals, {len(data["rounds"])} rounds, {mode}: the final model reaches
-{_percent(final["accuracy"])} test accuracy, {gap:+.1f} points from pooled training and {local_gain:+.1f} points
-above the hospitals' mean training alone.</p>
+<p class="{verdict}">{len(data["hospitals"])} hospitals, {len(data["rounds"])} rounds, {mode}: {comparison}</p>
 {summary}
 <h2>Plots</h2>{plots}
 <h2>Rounds</h2>{rounds}
@@ -102,6 +186,6 @@ above the hospitals' mean training alone.</p>
 <p>Final model root <code>{escape(final["model_root"])}</code>, anchored in round {final["round"]} by transaction
 <code>{escape(final["anchor_tx"])}</code> (block {final["anchor_block"]}). Check the saved model with
 <code>fedchain verify-model {escape(final["model_file"])}</code>.</p>
-<p>Machine-readable: <a href="{escape(report_json)}">{escape(report_json)}</a>.</p>
+{preprocessing}<p>Machine-readable: <a href="{escape(report_json)}">{escape(report_json)}</a>.</p>
 </body></html>
 """

@@ -7,12 +7,14 @@ from typing import Any
 
 from rich.console import Console, Group
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from fedchain.chain.coordinator import RoundPhase
 from fedchain.report.files import report_data, write_report
-from fedchain.report.html import tokens
+from fedchain.report.html import format_metric, metric_names, tokens
+from fedchain.report.plots import score
 from fedchain.sim.config import SimulationConfig
 from fedchain.sim.records import RoundRecord
 from fedchain.sim.run import run_simulation
@@ -52,31 +54,49 @@ class LiveView:
         self._live.update(self._render())
 
     def _render(self) -> Any:
+        names = self._metric_names()
         table = Table(title=f"fedchain federation ({self.mode} mode)", expand=False)
-        for column in ("round", "status", "included/committed", "accuracy", "AUC", "gas", "rewards", "incidents"):
+        columns = ("round", "status", "included/committed", *[_header(name) for name in names], "gas", "rewards",
+                   "incidents")
+        for column in columns:
             table.add_column(column, justify="left" if column in ("status", "incidents") else "right")
         for record in self.records:
-            metrics = record.metrics
+            scores = record.scores
             incidents = "; ".join(f"{slash.name} -{tokens(slash.amount)} ({slash.kind.replace('_', ' ')})"
                                   for slash in record.slashes)
             if record.reaggregated:
                 incidents += ", re-aggregated"
             table.add_row(
                 str(record.index), record.status, f"{len(record.participants)}/{len(record.committed)}",
-                "-" if metrics is None else f"{100 * metrics.accuracy:.1f}%",
-                "-" if metrics is None or metrics.auc is None else f"{metrics.auc:.3f}",
+                *["-" if scores is None else format_metric(name, scores.get(name)) for name in names],
                 f"{record.gas_total:,}", tokens(sum(record.rewards.values())),
                 Text(incidents, style="red") if incidents else "",
             )
         return Group(table, self.status)
 
+    def _metric_names(self) -> list[str]:
+        """The headline of the rounds evaluated so far, their other metrics by name, and the loss."""
+        evaluated = [record.scores for record in self.records if record.scores is not None]
+        if not evaluated:
+            return []
+        headline = evaluated[-1].headline
+        others = sorted({name for scores in evaluated for name in scores.metrics} - {headline})
+        return [headline, *others] + ([] if headline == "loss" else ["loss"])
+
 
 def print_summary(console: Console, data: dict[str, Any], html: str) -> None:
-    """A few lines: the result against the baselines, the incidents, and where the files are."""
-    final, baselines = data["final"], data["baselines"]
-    pooled, local = baselines["pooled"]["accuracy"], baselines["local_mean_accuracy"]
-    console.print(f"[bold]final model[/]  accuracy {100 * final['accuracy']:.1f}%  AUC {final['auc'] or 0:.3f}  "
-                  f"(pooled {100 * pooled:.1f}%, hospitals alone {100 * local:.1f}% on average)")
+    """A few lines: the result (against the baselines where there are any), the incidents, and where the files
+    are."""
+    final, baselines, headline = data["final"], data["baselines"], data["headline"]
+    shown = "  ".join(f"{_header(name)} {format_metric(name, score(final, name))}" for name in metric_names(data))
+    against = ""
+    if baselines is not None:
+        pooled, local = score(baselines["pooled"], headline), baselines["local_mean"].get(headline)
+        against = (f"  (pooled {format_metric(headline, pooled)}, hospitals alone {format_metric(headline, local)} "
+                   "on average)")
+    console.print(f"[bold]final model[/]  {shown}{escape(against)}")
+    if baselines is None:
+        console.print("no baselines: pooled and local training need the hospitals' data")
     for slash in data["slashes"]:
         console.print(f"[red]slashed[/]  round {slash['round']}: {slash['role']} {slash['name']} lost "
                       f"{tokens(slash['amount'])} tokens ({slash['reason']}); bounty {tokens(slash['bounty'])} to "
@@ -85,12 +105,20 @@ def print_summary(console: Console, data: dict[str, Any], html: str) -> None:
     console.print(f"gas in rounds {gas:,}; wall time {data['wall_seconds']:.0f} s; chain {data['chain']['backend']}")
     console.print(f"report  {html}", highlight=False)
     console.print(f"model   root {final['model_root']} anchored by tx {final['anchor_tx']}", highlight=False)
+    if final["preprocessing_file"] is not None:
+        console.print(f"inputs  raw features through {final['preprocessing_file']} beside the model, as in training",
+                      highlight=False)
+
+
+def _header(name: str) -> str:
+    return "AUC" if name == "auc" else escape(name)
 
 
 def simulate_with_live_view(config: SimulationConfig, console: Console) -> None:
-    """Run ``config`` with the live view, write every output file into ``config.output``, print a summary."""
-    view = LiveView(console, rounds=config.rounds, mode=config.mode)
+    """Run ``config`` with the live view, write every output file into ``config.simulation.output``, print a
+    summary."""
+    view = LiveView(console, rounds=config.task.rounds, mode=config.task.mode)
     with view:
         result = run_simulation(config, view)
-    html = write_report(result, config.output)
+    html = write_report(result, config.simulation.output)
     print_summary(console, report_data(result), str(html))

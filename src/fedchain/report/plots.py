@@ -11,40 +11,59 @@ from matplotlib.ticker import MaxNLocator
 
 from fedchain.report.atomic import write_atomically
 
-ACCURACY_PNG = "accuracy.png"
+METRIC_PNG = "metric.png"
 GAS_PNG = "gas.png"
 PARTIES_PNG = "parties.png"
 TOKEN_UNIT = 10**18
 DPI = 110
 
 
+def score(entry: dict[str, Any] | None, name: str) -> float | None:
+    """Metric ``name`` (or the loss for ``"loss"``) of a report.json evaluation: a round row, ``final``, or a
+    baseline's ``{loss, metrics}``; None where the entry is null or has no such metric."""
+    if entry is None:
+        return None
+    value = entry.get("loss") if name == "loss" else (entry.get("metrics") or {}).get(name)
+    return None if value is None else float(value)
+
+
 def draw_all(folder: Path, data: dict[str, Any]) -> list[str]:
     """Draw every plot into ``folder``; returns the file names."""
-    for name, draw in ((ACCURACY_PNG, accuracy_figure), (GAS_PNG, gas_figure), (PARTIES_PNG, parties_figure)):
+    for name, draw in ((METRIC_PNG, metric_figure), (GAS_PNG, gas_figure), (PARTIES_PNG, parties_figure)):
         _save(folder / name, draw(data))
-    return [ACCURACY_PNG, GAS_PNG, PARTIES_PNG]
+    return [METRIC_PNG, GAS_PNG, PARTIES_PNG]
 
 
-def accuracy_figure(data: dict[str, Any]) -> Figure:
-    """Test accuracy of each round's anchored model, against the pooled and local baselines."""
+def metric_figure(data: dict[str, Any]) -> Figure:
+    """The headline metric of each round's anchored model, against the pooled and local baselines where the
+    report has them."""
+    headline = data["headline"]
     figure = Figure(figsize=(7, 4))
     axes = figure.subplots()
-    rounds = [row for row in data["rounds"] if row["accuracy"] is not None]
-    axes.plot([row["index"] for row in rounds], [row["accuracy"] for row in rounds], marker="o",
+    points = [(row["index"], value) for row in data["rounds"] if (value := score(row, headline)) is not None]
+    axes.plot([index for index, _ in points], [value for _, value in points], marker="o",
               label="federation (anchored model)")
     baselines = data["baselines"]
-    axes.axhline(baselines["pooled"]["accuracy"], color="tab:green", linestyle="--", label="pooled (all data together)")
-    axes.axhline(baselines["local_mean_accuracy"], color="tab:red", linestyle="--", label="mean of hospitals alone")
-    for metrics in baselines["local"].values():
-        axes.axhline(metrics["accuracy"], color="tab:red", alpha=0.2, linewidth=0.8)
+    if baselines is not None:
+        pooled = score(baselines["pooled"], headline)
+        if pooled is not None:
+            axes.axhline(pooled, color="tab:green", linestyle="--", label="pooled (all data together)")
+        local_mean = baselines["local_mean"].get(headline)
+        if local_mean is not None:
+            axes.axhline(local_mean, color="tab:red", linestyle="--", label="mean of hospitals alone")
+        for entry in baselines["local"].values():
+            value = score(entry, headline)
+            if value is not None:
+                axes.axhline(value, color="tab:red", alpha=0.2, linewidth=0.8)
     for row in data["rounds"]:
         if row["reaggregated"] or row["dropped"]:
             axes.axvline(row["index"], color="tab:orange", alpha=0.4, linewidth=6)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel("round")
-    axes.set_ylabel("accuracy on the held-out test set")
-    axes.set_title("Accuracy per round (orange: a round with a slash)")
-    axes.legend(loc="lower right", fontsize="small")
+    axes.set_ylabel(f"{headline} (requester's evaluation)")
+    axes.set_title(f"{headline.capitalize()} per round (orange: a round with a slash)")
+    if axes.get_legend_handles_labels()[0]:
+        axes.legend(loc="best", fontsize="small")
     return figure
 
 

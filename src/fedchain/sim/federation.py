@@ -32,7 +32,7 @@ from fedchain.chain.coordinator import (
 )
 from fedchain.chain.modes import COORDINATORS
 from fedchain.chain.secure_coordinator import advertise_end, masked_challenge_end, unmask_start, upload_end
-from fedchain.client.api import Client, NDArrays
+from fedchain.client.api import Client, Config, NDArrays
 from fedchain.roles import Agent, BaseAggregator, BaseParticipant, BaseWatcher, Journal, Requester
 from fedchain.roles.modes import AGGREGATORS, PARTICIPANTS, WATCHERS
 from fedchain.sim.errors import SimulationError
@@ -46,7 +46,8 @@ class Federation:
     """A task on ``chain`` and the agents that work on it.
 
     Dev account 0 is the requester. ``client_for(hospital)`` builds the client of a participant added
-    without an explicit one; its journal lives in ``journal_dir``.
+    without an explicit one; its journal lives in ``journal_dir``. Every participant's client gets
+    ``fit_config`` (the task's training settings and own keys) in each ``fit``.
     """
 
     chain: Chain
@@ -56,6 +57,7 @@ class Federation:
     requester: Requester
     journal_dir: Path
     client_for: Callable[[int], Client] | None = None
+    fit_config: Config = field(default_factory=dict)
     participants: list[BaseParticipant] = field(default_factory=list)
     aggregators: list[BaseAggregator] = field(default_factory=list)
     watchers: list[BaseWatcher] = field(default_factory=list)
@@ -63,7 +65,8 @@ class Federation:
     @classmethod
     def launch(cls, chain: Chain, store: BlobStore, journal_dir: Path, *, template: TaskParams,
                parameters: NDArrays, names: list[str] | None = None, evaluator: Client | None = None,
-               funds: int, client_for: Callable[[int], Client] | None = None) -> Federation:
+               funds: int, client_for: Callable[[int], Client] | None = None,
+               fit_config: Config | None = None) -> Federation:
         """Deploy the coordinator of the template's mode and a dev token, mint ``funds`` to every account,
         create the task.
 
@@ -77,7 +80,7 @@ class Federation:
                                           template=replace(template, token=token.address),
                                           parameters=parameters, names=names, evaluator=evaluator)
         return cls(chain=chain, coordinator=coordinator, token=token, store=store, requester=requester,
-                   journal_dir=journal_dir, client_for=client_for)
+                   journal_dir=journal_dir, client_for=client_for, fit_config=dict(fit_config or {}))
 
     @property
     def task_id(self) -> int:
@@ -117,7 +120,8 @@ class Federation:
             client = self.client_for(hospital)
         index = hospital + 1
         participant = (cls or PARTICIPANTS[self.mode])(self.coordinator, self.store, self.task_id, self.account(index),
-                                                        client=client, journal=self.journal(index), **options)
+                                                        client=client, journal=self.journal(index),
+                                                        fit_config=self.fit_config, **options)
         self.participants.append(participant)
         return participant
 

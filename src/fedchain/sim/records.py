@@ -14,14 +14,28 @@ import numpy as np
 
 from fedchain.client import NDArrays
 
+HEADLINE_METRIC = "accuracy"
+"""The metric a report leads with when the evaluation has it (else the first metric by name, else the loss)."""
+
 
 @dataclass(frozen=True)
-class Metrics:
-    """Test-set metrics of one model (``auc`` None when undefined)."""
+class Scores:
+    """One model's evaluation: its loss and the numeric metrics the evaluating client's ``evaluate`` returned
+    (whatever they are: the built-in trainer's are ``accuracy`` and, where defined, ``auc``)."""
 
-    accuracy: float
-    auc: float | None
     loss: float
+    metrics: dict[str, float]
+
+    def get(self, name: str) -> float | None:
+        """Metric ``name``, or the loss for ``"loss"``; None when the evaluation has no such metric."""
+        return self.loss if name == "loss" else self.metrics.get(name)
+
+    @property
+    def headline(self) -> str:
+        """The name of the metric to lead with: accuracy if present, else the first metric, else ``loss``."""
+        if HEADLINE_METRIC in self.metrics:
+            return HEADLINE_METRIC
+        return min(self.metrics, default="loss")
 
 
 @dataclass(frozen=True)
@@ -64,7 +78,7 @@ class RoundRecord:
 
     index: int
     status: str
-    metrics: Metrics | None
+    scores: Scores | None
     participants: tuple[str, ...]
     committed: tuple[str, ...]
     dropped: tuple[str, ...]
@@ -116,7 +130,7 @@ class FinalModel:
     """The task's last anchored model, its evaluation and the transaction that anchored it."""
 
     round: int
-    metrics: Metrics
+    scores: Scores
     model_root: str
     model_blob_ref: str
     anchor_tx: str
@@ -132,15 +146,16 @@ class FinalModel:
 
 @dataclass(frozen=True)
 class Baselines:
-    """Pooled training and each hospital alone, with the federation's budget, on the same test set."""
+    """Pooled training and each hospital alone, with the federation's budget, on the same test set (a simulation
+    of the built-in trainer on its own data has them; one of the user's clients has not)."""
 
-    pooled: Metrics
-    local: dict[str, Metrics]
+    pooled: Scores
+    local: dict[str, Scores]
 
-    @property
-    def local_mean_accuracy(self) -> float:
-        """Mean accuracy of the hospitals training alone."""
-        return float(np.mean([metrics.accuracy for metrics in self.local.values()]))
+    def local_mean(self, metric: str) -> float | None:
+        """Mean of ``metric`` over the hospitals training alone (None if some lack it)."""
+        values = [scores.get(metric) for scores in self.local.values()]
+        return None if not values or None in values else float(np.mean([v for v in values if v is not None]))
 
 
 @dataclass(frozen=True)
@@ -157,13 +172,13 @@ class ChainInfo:
 
 @dataclass(frozen=True)
 class HospitalInfo:
-    """One hospital's data."""
+    """One hospital's data (``examples`` and ``label_counts`` unknown for a client that keeps them to itself)."""
 
     name: str
     address: str
     source: str
-    examples: int
-    label_counts: tuple[int, ...]
+    examples: int | None
+    label_counts: tuple[int, ...] | None
     misbehaviour: str | None
 
 
@@ -174,7 +189,8 @@ class SimulationResult:
     config: dict[str, Any]
     rounds: tuple[RoundRecord, ...]
     final: FinalModel
-    baselines: Baselines
+    baselines: Baselines | None
+    preprocessing: dict[str, Any] | None
     slashes: tuple[Slash, ...]
     balances: tuple[Balance, ...]
     chain: ChainInfo

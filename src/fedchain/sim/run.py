@@ -12,8 +12,9 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,20 +23,12 @@ import numpy as np
 import torch
 
 from fedchain.chain import Chain, GasRecord, connect
-from fedchain.chain.coordinator import Mode, RoundPhase, TaskParams, TaskStatus
-from fedchain.chain.modes import MODES
-from fedchain.client.params import unflatten
+from fedchain.chain.coordinator import Mode, RoundPhase, TaskStatus
+from fedchain.client import Client, NDArrays, unflatten
+from fedchain.client.evaluation import FederatedEvaluation
+from fedchain.client.load import as_client
 from fedchain.commit.quantize import dequantize
-from fedchain.learn import (
-    FederatedSplit,
-    LearnError,
-    ModelSpec,
-    TorchTrainer,
-    TrainConfig,
-    model_parameter_names,
-    run_baselines,
-    seeded_model,
-)
+from fedchain.learn import TorchTrainer, model_parameter_names, run_baselines, seeded_model
 from fedchain.roles import (
     BaseAggregator,
     BaseParticipant,
@@ -47,9 +40,15 @@ from fedchain.roles import (
     WithholdingAggregator,
 )
 from fedchain.roles.task import fetch_model
-from fedchain.secagg.params import default_secure_params
-from fedchain.sim.config import BPS, SimulationConfig, check_hospitals_for_mode, token_units
-from fedchain.sim.data import load_split, model_spec
+from fedchain.sim.config import (
+    TOKEN_DECIMALS,
+    Adversary,
+    SimulationConfig,
+    SimulationSettings,
+    check_hospitals,
+    with_output,
+)
+from fedchain.sim.data import load_split
 from fedchain.sim.errors import ConfigError, SimulationError
 from fedchain.sim.federation import Federation
 from fedchain.sim.ledger import Ledger
@@ -58,19 +57,20 @@ from fedchain.sim.records import (
     ChainInfo,
     FinalModel,
     HospitalInfo,
-    Metrics,
     Party,
     RoundRecord,
+    Scores,
     SimulationResult,
     Slash,
 )
 from fedchain.storage import LocalBlobStore
+from fedchain.task import TaskSpec, TaskSpecError, fit_config, task_params
+from fedchain.task.learning import model_spec, train_config
+from fedchain.task.params import base_units
 
 FUNDS_PER_ACCOUNT = 10**24
 MAX_STEPS_PER_ROUND = 80
 MAX_CLOSING_STEPS = 10
-MAX_SILENT_ROUNDS = 3
-SILENCE_SLASH_BPS = 500
 TAMPERED_COORDINATE = 0
 BAD_UPDATE_COORDINATE = 0
 MODEL_DTYPE = np.float32
@@ -102,66 +102,125 @@ class SilentObserver:
         """Ignored."""
 
 
+@dataclass(frozen=True)
+class Hospital:
+    """A simulated hospital: its name, its client and what is known of its data (None: the client keeps it)."""
+
+    name: str
+    client: Client
+    source: str
+    examples: int | None = None
+    label_counts: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Start:
+    """What a simulation starts from: the hospitals, the evaluating client, the initial model."""
+
+    hospitals: list[Hospital]
+    evaluator: Client
+    parameters: NDArrays
+    names: list[str] | None
+    preprocessing: dict[str, Any] | None = None
+    baselines: Callable[[], Baselines] | None = None
+
+
 def run_simulation(config: SimulationConfig, observer: Observer | None = None) -> SimulationResult:
-    """Run the federation ``config`` describes from deployment to the last claim; return what happened."""
+    """Run the federation ``config`` describes (the built-in trainer on the configured data) from deployment to
+    the last claim; return what happened."""
+    split = load_split(config)
+    check_hospitals(config, len(split.clients), " the data gives")
+    try:
+        spec = model_spec(config.task, in_features=split.test.num_features, source="the simulated data")
+        training = train_config(config.task, device=config.simulation.device)
+    except TaskSpecError as error:
+        raise ConfigError(str(error)) from None
+    seed = config.task.seed
+    hospitals = [Hospital(name=_hospital_name(position), source=data.name, examples=len(data),
+                          client=TorchTrainer.from_spec(spec, init_seed=seed, train_data=data, config=training),
+                          label_counts=tuple(int(count) for count in np.bincount(data.labels,
+                                                                                 minlength=split.test.num_classes)))
+                 for position, data in enumerate(split.clients)]
+    initial = seeded_model(spec, seed)
+
+    def baselines() -> Baselines:
+        report = run_baselines(spec, split.clients, split.test, training, config.task.rounds, init_seed=seed)
+        return Baselines(pooled=_scores(report.pooled.loss, report.pooled.as_dict()),
+                         local={_hospital_name(position): _scores(metrics.loss, metrics.as_dict())
+                                for position, metrics in enumerate(report.local.values())})
+
+    start = Start(hospitals=hospitals, evaluator=TorchTrainer.from_spec(spec, init_seed=seed, train_data=split.test),
+                  parameters=[tensor.detach().numpy().copy() for tensor in initial.state_dict().values()],
+                  names=model_parameter_names(initial), preprocessing=split.preprocessing.to_json(),
+                  baselines=baselines)
+    return _execute(config, start, observer)
+
+
+def simulate(client_fn: Callable[[int], object], *, hospitals: int, task: TaskSpec | None = None,
+             initial: NDArrays | Mapping[str, Any] | None = None, evaluator: object | None = None,
+             chain: str = "embedded", adversaries: Sequence[Adversary] = (), output: Path | None = None,
+             observer: Observer | None = None) -> SimulationResult:
+    """Run a federation of ``hospitals`` hospitals whose clients ``client_fn(hospital)`` builds, on a development
+    chain (``"embedded"`` or ``"anvil"``), under ``task`` (default: :class:`TaskSpec` ()), and return what the chain
+    says happened.
+
+    A client is anything with Flower's NumPyClient methods (a ``flwr`` NumPyClient, fedchain's
+    :class:`~fedchain.learn.TorchTrainer`) or a Flower ``ClientApp``, which gets Flower's simulation
+    ``node_config`` (``partition-id``, ``num-partitions``) and the task's ``config`` as its run config. Each round
+    every client's ``fit`` gets the task's training settings and own keys with the round under ``"server-round"``.
+    The initial model is ``initial`` (a list of arrays, or a state dict whose names a ClientApp's
+    ``to_torch_state_dict()`` needs), else the first hospital's ``get_parameters``; each anchored model is judged by
+    ``evaluator`` (a client holding test data), else by every hospital's own ``evaluate``, averaged by example
+    counts. ``adversaries`` stages incidents as in a simulation file; ``output`` is only recorded (write the report
+    with :func:`fedchain.write_report`).
+    """
+    spec = task or TaskSpec()
+    settings = SimulationSettings(hospitals=hospitals, chain=chain,  # type: ignore[arg-type]
+                                  stake=max(SimulationSettings().stake, spec.task.min_stake))
+    config = with_output(SimulationConfig(task=spec, simulation=settings, adversaries=tuple(adversaries)), output)
+    names = list(initial) if isinstance(initial, Mapping) else None
+    built = [client_fn(hospital) for hospital in range(hospitals)]
+    clients = [as_client(client, hospital=hospital, hospitals=hospitals, run_config=dict(spec.config),
+                         array_names=names) for hospital, client in enumerate(built)]
+    if initial is None:
+        parameters = clients[0].get_parameters({})
+    else:
+        parameters = [np.asarray(array) for array in (initial.values() if isinstance(initial, Mapping) else initial)]
+    judge = FederatedEvaluation(clients) if evaluator is None else as_client(
+        evaluator, hospital=hospitals, hospitals=hospitals + 1, run_config=dict(spec.config), array_names=names)
+    start = Start(hospitals=[Hospital(name=_hospital_name(position), client=client, source=type(original).__name__)
+                             for position, (client, original) in enumerate(zip(clients, built, strict=True))],
+                  evaluator=judge, parameters=[np.asarray(array) for array in parameters], names=names)
+    return _execute(config, start, observer)
+
+
+def _execute(config: SimulationConfig, start: Start, observer: Observer | None) -> SimulationResult:
     started = time.perf_counter()
     watch = observer or SilentObserver()
-    split = load_split(config.data, config.seed)
-    check_against_split(config, split)
-    spec = model_spec(config.model, split)
-    training = _training(config)
-    with _single_torch_thread(), connect(config.chain.backend, dev_accounts=len(split.clients) + 4) as chain, \
+    accounts = len(start.hospitals) + 4
+    with _single_torch_thread(), connect(config.simulation.chain, dev_accounts=accounts) as chain, \
             tempfile.TemporaryDirectory(prefix="fedchain-sim-") as work:
-        run = _Run(config, chain, split, spec, training, Path(work), watch)
+        run = _Run(config, chain, start, Path(work), watch)
         rounds = run.rounds()
         run.close()
         collected = run.collect()
-        baselines = run_baselines(spec, split.clients, split.test, training, config.rounds, init_seed=config.seed)
     return SimulationResult(
         config=config_as_dict(config),
         rounds=tuple(rounds),
-        baselines=Baselines(pooled=_metrics(baselines.pooled), local={
-            run.hospital_name(position): _metrics(metrics)
-            for position, metrics in enumerate(baselines.local.values())}),
+        baselines=None if start.baselines is None else start.baselines(),
+        preprocessing=start.preprocessing,
         wall_seconds=time.perf_counter() - started,
         **collected,
     )
 
 
-def check_against_split(config: SimulationConfig, split: FederatedSplit) -> None:
-    """Settings that depend on how many hospitals the data gave (natural and CSV splits)."""
-    hospitals = len(split.clients)
-    check_hospitals_for_mode(config, hospitals, " (as the data gives)")
-    if config.task.min_participants > hospitals:
-        raise ConfigError(f"task.min_participants: {config.task.min_participants} is more than the {hospitals} "
-                          "hospitals the data gives")
-    for position, adversary in enumerate(config.adversaries):
-        if adversary.hospital is not None and adversary.hospital >= hospitals:
-            raise ConfigError(f"adversaries[{position}].hospital: {adversary.hospital} is not one of the {hospitals} "
-                              f"hospitals the data gives (0..{hospitals - 1})")
+def _hospital_name(position: int) -> str:
+    return f"hospital-{position}"
 
 
-def task_template(config: SimulationConfig, hospitals: int) -> TaskParams:
-    """The task's on-chain rules; the token, num_params and the model-spec hash are filled in at launch."""
-    task, window = config.task, config.task.window_seconds
-    mode = MODES[config.mode]
-    neighbours, threshold = default_secure_params(hospitals, neighbours=task.neighbours, threshold=task.threshold) \
-        if mode == Mode.SECURE else (0, 0)
-    return TaskParams(
-        commit_window=window, reveal_window=window, propose_window=window, challenge_window=window,
-        availability_window=window, cohort_cap=hospitals, min_participants=task.min_participants,
-        sample_cap=config.rule.sample_cap,
-        num_rounds=config.rounds, max_silent_rounds=MAX_SILENT_ROUNDS, token="0x" + "00" * 20, mode=mode, rule=0,
-        scale_bits=task.scale_bits, words_per_leaf=task.words_per_leaf, clip=task.clip_units, num_params=0,
-        server_lr_bps=round(config.rule.server_learning_rate * BPS), unbonding_delay=window, allowlist=False,
-        missed_reveal_slash_bps=task.missed_reveal_slash_bps, silence_slash_bps=SILENCE_SLASH_BPS,
-        violation_slash_bps=task.violation_slash_bps, aggregator_slash_bps=task.aggregator_slash_bps,
-        bounty_bps=task.bounty_bps, aggregator_fee_bps=task.aggregator_fee_bps,
-        min_stake=token_units(task.min_stake),
-        aggregator_bond=token_units(task.aggregator_bond), reward_per_round=token_units(task.reward_per_round),
-        availability_bond=token_units(task.availability_bond),
-        neighbours=neighbours, threshold=threshold, model_spec_hash=bytes(32),
-    )
+def token_units(amount: Decimal) -> int:
+    """Whole tokens of the simulation's token in base units."""
+    return base_units("amount", amount, TOKEN_DECIMALS, low=0, high=2**256 - 1)
 
 
 def config_as_dict(config: SimulationConfig) -> dict[str, Any]:
@@ -180,21 +239,20 @@ def config_as_dict(config: SimulationConfig) -> dict[str, Any]:
 class _Run:
     """One simulation's live state: the federation, who is who, and the gas already attributed."""
 
-    def __init__(self, config: SimulationConfig, chain: Chain, split: FederatedSplit, spec: ModelSpec,
-                 training: TrainConfig, work: Path, observer: Observer) -> None:
+    def __init__(self, config: SimulationConfig, chain: Chain, start: Start, work: Path, observer: Observer) -> None:
         self.config = config
         self.chain = chain
-        self.split = split
+        self.start = start
         self.observer = observer
-        hospitals = len(split.clients)
-        initial = seeded_model(spec, config.seed)
+        hospitals = len(start.hospitals)
+        try:
+            template = task_params(config.task, token="0x" + "00" * 20, decimals=TOKEN_DECIMALS, hospitals=hospitals)
+        except TaskSpecError as error:
+            raise ConfigError(str(error)) from None
         self.federation = Federation.launch(
-            chain, LocalBlobStore(work / "blobs"), work / "journals", template=task_template(config, hospitals),
-            parameters=[tensor.detach().numpy().copy() for tensor in initial.state_dict().values()],
-            names=model_parameter_names(initial), funds=FUNDS_PER_ACCOUNT,
-            evaluator=TorchTrainer.from_spec(spec, init_seed=config.seed, train_data=split.test),
-            client_for=lambda hospital: TorchTrainer.from_spec(spec, init_seed=config.seed,
-                                                                train_data=split.clients[hospital], config=training),
+            chain, LocalBlobStore(work / "blobs"), work / "journals", template=template,
+            parameters=start.parameters, names=start.names, funds=FUNDS_PER_ACCOUNT, evaluator=start.evaluator,
+            client_for=lambda hospital: start.hospitals[hospital].client, fit_config=fit_config(config.task),
         )
         withheld = frozenset(a.round for a in config.adversaries if a.kind == "withholding_aggregator")
         self.cheat_rounds = withheld | {a.round for a in config.adversaries if a.kind == "cheating_aggregator"}
@@ -206,7 +264,7 @@ class _Run:
         if self.cheat_rounds:
             self.cheater = self.federation.add_aggregator(
                 hospitals + 2, CHEATING_AGGREGATORS[self.federation.mode], rounds=self.cheat_rounds,
-                coordinate=TAMPERED_COORDINATE, delta=2**config.task.scale_bits, withheld=withheld)
+                coordinate=TAMPERED_COORDINATE, delta=2**config.task.task.scale_bits, withheld=withheld)
         self.watcher = self.federation.add_watcher(hospitals + 3)
         self.parties = self._parties()
         self.ledger = Ledger(self.federation.coordinator, self.federation.token, self.federation.task_id,
@@ -214,10 +272,6 @@ class _Run:
         self.gas_attributed = len(chain.gas_records)
         self.slashes_attributed = 0
         self.setup_gas = list(chain.gas_records)
-
-    def hospital_name(self, hospital: int) -> str:
-        """The readable name of hospital ``hospital``."""
-        return f"hospital-{hospital}"
 
     def _add_hospital(self, hospital: int) -> None:
         mine = [a for a in self.config.adversaries if a.hospital == hospital]
@@ -233,12 +287,12 @@ class _Run:
         if mine:
             how = mine[0].kind if mine[0].phase is None else f"{mine[0].kind} ({mine[0].phase.replace('_', ' ')})"
             self.misbehaviour[hospital] = f"{how} in round(s) {', '.join(map(str, sorted(rounds)))}"
-        self.federation.add_participant(hospital, cls, stake=token_units(self.config.task.stake), **options)
+        self.federation.add_participant(hospital, cls, stake=token_units(self.config.simulation.stake), **options)
 
     def _parties(self) -> list[Party]:
         federation = self.federation
         parties = [Party("requester", "requester", federation.requester.address)]
-        parties += [Party(self.hospital_name(h), "participant", p.address)
+        parties += [Party(_hospital_name(h), "participant", p.address)
                     for h, p in enumerate(federation.participants)]
         parties.append(Party("aggregator-a", "aggregator", self.honest.address))
         if self.cheater is not None:
@@ -250,7 +304,7 @@ class _Run:
 
     def rounds(self) -> list[RoundRecord]:
         """Drive every round to its end and record it."""
-        return [self._round(round) for round in range(self.config.rounds)]
+        return [self._round(round) for round in range(self.config.task.rounds)]
 
     def _round(self, round: int) -> RoundRecord:
         federation = self.federation
@@ -275,7 +329,7 @@ class _Run:
         """A slashed hospital below the task's minimum stake tops it back up to its deposit, so it can commit
         again (the aggregator agent does the same for its bond by itself)."""
         federation = self.federation
-        deposit = token_units(self.config.task.stake)
+        deposit = token_units(self.config.simulation.stake)
         for participant in federation.participants:
             member = federation.coordinator.member(federation.task_id, participant.address)
             if member.joined and member.stake < federation.params.min_stake:
@@ -300,13 +354,9 @@ class _Run:
         ledger = self.ledger
         finalized = ledger.finalized(round)
         evaluation = next((e for e in self.federation.requester.evaluations if e.round == round), None)
-        metrics = None
-        if evaluation is not None:
-            auc = evaluation.metrics.get("auc")
-            metrics = Metrics(accuracy=float(evaluation.metrics["accuracy"]),
-                              auc=None if auc is None else float(auc), loss=evaluation.loss)
+        scores = None if evaluation is None else _scores(evaluation.loss, evaluation.metrics)
         return RoundRecord(
-            index=round, status=ledger.status(round), metrics=metrics,
+            index=round, status=ledger.status(round), scores=scores,
             participants=tuple(ledger.name(included.participant) for included in ledger.included(round)),
             committed=ledger.committed(round), dropped=ledger.dropped(round), proposals=ledger.proposals(round),
             gas=gas, rewards=ledger.rewards(round), slashes=slashes,
@@ -341,12 +391,11 @@ class _Run:
                 task_id=federation.task_id,
                 contracts={**federation.coordinator.deployed_contracts(), "DevToken": federation.token.address}),
             "hospitals": tuple(
-                HospitalInfo(name=self.hospital_name(h), address=participant.address, source=self.split.clients[h].name,
-                             examples=len(self.split.clients[h]),
-                             label_counts=tuple(int(count) for count in np.bincount(
-                                 self.split.clients[h].labels, minlength=self.split.test.num_classes)),
-                             misbehaviour=self.misbehaviour.get(h))
-                for h, participant in enumerate(federation.participants)),
+                HospitalInfo(name=hospital.name, address=participant.address, source=hospital.source,
+                             examples=hospital.examples, label_counts=hospital.label_counts,
+                             misbehaviour=self.misbehaviour.get(position))
+                for position, (hospital, participant) in enumerate(zip(self.start.hospitals,
+                                                                       federation.participants, strict=True))),
             "quantization": {"scale_bits": federation.params.scale_bits,
                              "words_per_leaf": federation.params.words_per_leaf,
                              "num_params": federation.params.num_params, "clip": federation.params.clip},
@@ -367,25 +416,13 @@ class _Run:
         parameters = unflatten(dequantize(vector, rules.quantization), [(s.name, s.dims) for s in rules.shapes],
                                dtype=MODEL_DTYPE)
         evaluation = next(e for e in federation.requester.evaluations if e.round == anchor.round)
-        auc = evaluation.metrics.get("auc")
         return FinalModel(
             round=anchor.round,
-            metrics=Metrics(accuracy=float(evaluation.metrics["accuracy"]), auc=None if auc is None else float(auc),
-                            loss=evaluation.loss),
+            scores=_scores(evaluation.loss, evaluation.metrics),
             model_root="0x" + state.model_root.hex(), model_blob_ref="0x" + state.model_blob_ref.hex(),
             anchor_tx=event.transactionHash.to_0x_hex(), anchor_block=int(event.blockNumber),
             names=names, parameters=list(parameters),
         )
-
-
-def _training(config: SimulationConfig) -> TrainConfig:
-    training = config.training
-    try:
-        return TrainConfig(local_epochs=training.local_epochs, batch_size=training.batch_size,
-                           learning_rate=training.learning_rate, optimizer=training.optimizer,
-                           momentum=training.momentum, seed=config.seed, num_threads=1)
-    except LearnError as error:
-        raise ConfigError(f"training: {error}") from None
 
 
 @contextmanager
@@ -406,6 +443,7 @@ def _by_kind(records: list[GasRecord]) -> dict[str, int]:
     return dict(sorted(totals.items()))
 
 
-def _metrics(metrics: Any) -> Metrics:
-    return Metrics(accuracy=float(metrics.accuracy), auc=None if metrics.auc is None else float(metrics.auc),
-                   loss=float(metrics.loss))
+def _scores(loss: float, metrics: Mapping[str, Any]) -> Scores:
+    """An evaluation's loss and its numeric metrics (others, such as strings, are left out)."""
+    return Scores(loss=float(loss), metrics={name: float(value) for name, value in metrics.items()
+                                             if isinstance(value, int | float) and not isinstance(value, bool)})

@@ -1,0 +1,29 @@
+"""The task: one schema for every setting (:mod:`fedchain.task.schema`), read from TOML
+(:mod:`fedchain.task.read`) and turned into the chain's ``TaskParams`` and every client's fit config
+(:mod:`fedchain.task.params`)."""
+
+from fedchain.task.errors import TaskSpecError
+from fedchain.task.params import fit_config, task_params
+from fedchain.task.read import load_task, read_task
+from fedchain.task.schema import (
+    DataSettings,
+    ModelSettings,
+    OnChainRules,
+    RuleSettings,
+    TaskSpec,
+    TrainingSettings,
+)
+
+__all__ = [
+    "DataSettings",
+    "ModelSettings",
+    "OnChainRules",
+    "RuleSettings",
+    "TaskSpec",
+    "TaskSpecError",
+    "TrainingSettings",
+    "fit_config",
+    "load_task",
+    "read_task",
+    "task_params",
+]

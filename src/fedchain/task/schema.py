@@ -1,0 +1,441 @@
+"""The one task schema: every setting of a task, defined once with its default, its bounds and its meaning.
+
+A task file (``fedchain task create``, ``fedchain participant run``), a simulation file (``fedchain
+simulate``, which adds its own keys for the simulated data and chain) and the Python API (:class:`TaskSpec`)
+all read these classes, and the chain's ``TaskParams`` is built from them (:func:`fedchain.task.params
+.task_params`), so a key means the same thing with the same default everywhere. Each TOML table is one class:
+
+    rounds, seed, mode             top level (:class:`TaskSpec`)
+    [model]                        :class:`ModelSettings`
+    [data]                         :class:`DataSettings` (the data every hospital must bring)
+    [training]                     :class:`TrainingSettings` (sent to every client's ``fit``)
+    [config]                       the task's own keys, sent to every client's ``fit`` beside [training]
+    [rule]                         :class:`RuleSettings`
+    [task]                         :class:`OnChainRules` (windows, stakes, slashing, quantization)
+
+A field's ``metadata["setting"]`` (:class:`Setting`) holds its documentation and bounds; the reader
+(:mod:`fedchain.task.toml`) and the reference table of docs/tasks.md are derived from it.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, ClassVar, Final, Literal
+
+from web3 import Web3
+
+from fedchain.aggregate.constants import MAX_SAMPLE_CAP, MAX_SERVER_LR_BPS, MAX_UPDATES
+from fedchain.chain.limits import MAX_BOUNTY_BPS, MIN_SLASH_BPS, MIN_WINDOW_SECONDS
+from fedchain.client.api import ROUND_KEY
+from fedchain.commit.constants import ALLOWED_WORDS_PER_LEAF, MAX_CLIP, MAX_SCALE_BITS
+from fedchain.learn.defaults import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_LEARNING_RATE,
+    DEFAULT_LOCAL_EPOCHS,
+    DEFAULT_MOMENTUM,
+    DEFAULT_OPTIMIZER,
+)
+from fedchain.secagg.constants import MAX_NEIGHBOURS, MIN_NEIGHBOURS, MIN_THRESHOLD, SECURE_WORDS_PER_LEAF
+from fedchain.task.errors import TaskSpecError
+
+Scalar = bool | int | float | str
+Mode = Literal["plain", "secure"]
+Optimizer = Literal["sgd", "adam"]
+Normalization = Literal["standardize", "none"]
+Missing = Literal["refuse", "mean"]
+RuleName = Literal["fedavg"]
+
+BPS: Final = 10_000
+UINT16_MAX: Final = 2**16 - 1
+UINT32_MAX: Final = 2**32 - 1
+UINT40_MAX: Final = 2**40 - 1
+MAX_ROUNDS: Final = 100_000
+MAX_TOKENS: Final = Decimal(10**12)
+DEFAULT_WINDOW_SECONDS: Final = 300
+BUILTIN_MODELS: Final = ("mlp", "logreg")
+"""The model names every installation knows (:mod:`fedchain.learn.models`); any other name is an import path."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What one setting means and which values it takes (bounds are closed unless said open)."""
+
+    doc: str
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    unit: str = ""
+
+
+def setting(default: Any, doc: str, *, low: float | None = None, high: float | None = None, low_open: bool = False,
+            high_open: bool = False, unit: str = "") -> Any:
+    """A dataclass field with its default and its :class:`Setting`."""
+    meta = {"setting": Setting(doc=doc, low=low, high=high, low_open=low_open, high_open=high_open, unit=unit)}
+    if isinstance(default, Mapping):
+        return field(default_factory=lambda: dict(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+class Section:
+    """A table of settings: on construction every value is checked against its field's type and
+    :class:`Setting` (lists become tuples, integers of a float setting floats, amounts :class:`Decimal`), then
+    :meth:`check` relates the values; a problem is a :class:`TaskSpecError` naming the dotted key."""
+
+    TABLE: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        hints = typing.get_type_hints(type(self))
+        for spec in fields(self):  # type: ignore[arg-type]
+            described = spec.metadata.get("setting")
+            if described is not None:
+                value = _checked(self.key(spec.name), getattr(self, spec.name), hints[spec.name], described)
+                object.__setattr__(self, spec.name, value)
+        self.check()
+
+    def key(self, name: str) -> str:
+        """The dotted key of setting ``name``."""
+        return f"{self.TABLE}.{name}" if self.TABLE else name
+
+    def fail(self, name: str, problem: str) -> TaskSpecError:
+        """The error saying that setting ``name`` has ``problem``."""
+        return TaskSpecError(f"{self.key(name)}: {problem}")
+
+    def check(self) -> None:
+        """The checks that relate several settings of this table."""
+
+
+def _kind(value: object) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
+            tuple: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+
+
+def _checked(key: str, value: Any, hint: Any, described: Setting) -> Any:
+    """``value`` of the type ``hint`` within ``described``'s bounds, normalized; else a :class:`TaskSpecError`."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType) and type(None) in args:
+        if value is None:
+            return None
+        (hint,) = [arg for arg in args if arg is not type(None)]
+        origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is Literal:
+        if isinstance(value, bool) or value not in args:
+            raise TaskSpecError(f"{key}: must be one of {', '.join(map(repr, args))}, got {value!r}")
+        return value
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise TaskSpecError(f"{key}: must be a list, got {_kind(value)} {value!r}")
+        return tuple(_checked(f"{key}[{position}]", item, args[0], described) for position, item in enumerate(value))
+    if origin in (Mapping, dict) or hint is Mapping:
+        if not isinstance(value, Mapping):
+            raise TaskSpecError(f"{key}: must be a table, got {_kind(value)} {value!r}")
+        for name, item in value.items():
+            if not isinstance(name, str) or not isinstance(item, bool | int | float | str):
+                raise TaskSpecError(f"{key}.{name}: must be a boolean, number or string, got {_kind(item)}")
+        return dict(value)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise TaskSpecError(f"{key}: must be true or false, got {_kind(value)} {value!r}")
+        return value
+    if hint is str:
+        if not isinstance(value, str) or not value:
+            raise TaskSpecError(f"{key}: must be a non-empty string, got {_kind(value)} {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TaskSpecError(f"{key}: must be an integer, got {_kind(value)} {value!r}")
+        return _bounded(key, value, described)
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TaskSpecError(f"{key}: must be a number, got {_kind(value)} {value!r}")
+        return float(_bounded(key, value, described))
+    if hint is Decimal:
+        return _bounded(key, _tokens(key, value), described)
+    if hint is Path:
+        if not isinstance(value, str | Path) or not str(value):
+            raise TaskSpecError(f"{key}: must be a path, got {_kind(value)} {value!r}")
+        return Path(value)
+    raise TypeError(f"{key}: no check for settings of type {hint}")  # a schema error, not the user's
+
+
+def _tokens(key: str, value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise TaskSpecError(f"{key}: must be an amount of tokens, got {_kind(value)} {value!r}")
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise TaskSpecError(f"{key}: {value!r} is not an amount of tokens") from None
+    if not amount.is_finite() or amount > MAX_TOKENS:
+        raise TaskSpecError(f"{key}: must be a finite amount of at most {MAX_TOKENS} tokens, got {value!r}")
+    return amount
+
+
+def _bounded(key: str, value: Any, described: Setting) -> Any:
+    low, high = described.low, described.high
+    if low is not None and (value < low or (described.low_open and value == low)):
+        bound = f"> {low}" if described.low_open else f">= {low}"
+        raise TaskSpecError(f"{key}: must be {bound}, got {value}")
+    if high is not None and (value > high or (described.high_open and value == high)):
+        bound = f"< {high}" if described.high_open else f"<= {high}"
+        raise TaskSpecError(f"{key}: must be {bound}, got {value}")
+    return value
+
+
+def setting_of(section: type[Any], name: str) -> Setting:
+    """The :class:`Setting` of field ``name`` of ``section``."""
+    for spec in fields(section):
+        if spec.name == name:
+            described: Setting = spec.metadata["setting"]
+            return described
+    raise KeyError(f"{section.__name__} has no setting {name!r}")
+
+
+@dataclass(frozen=True)
+class ModelSettings(Section):
+    """The model every hospital trains (its initial weights come from the task's seed)."""
+
+    TABLE: ClassVar[str] = "model"
+
+    name: str = setting("mlp", "a registered model (`mlp` and `logreg` are built in) or the import path "
+                               "`package.module:function` of a builder `(in_features, num_classes, **options) -> "
+                               "torch.nn.Module`")
+    hidden: tuple[int, ...] = setting((16,), "hidden layer widths of `mlp`", low=1, high=4096)
+    in_features: int | None = setting(None, "the model's inputs; default: the number of `data.features`, or the "
+                                            "simulated data's columns", low=1, high=10**6)
+    num_classes: int = setting(2, "classes the model predicts; every hospital's labels must lie in "
+                                  "0..num_classes-1 (checked before it stakes)", low=2, high=10**4)
+    options: Mapping[str, Scalar] = setting({}, "keyword options passed to the builder of a model other than `mlp` "
+                                                "(whose option is `hidden`)")
+
+    def check(self) -> None:
+        """An import path has a module and a function; ``hidden`` is non-empty."""
+        if not self.name.isidentifier() and not _is_import_path(self.name):
+            raise self.fail("name", f"{self.name!r} is neither a model name ({', '.join(BUILTIN_MODELS)}, or one "
+                                    "registered with fedchain.register_model) nor an import path "
+                                    "package.module:function")
+        if not self.hidden:
+            raise self.fail("hidden", "must list at least one width")
+
+    def builder_options(self) -> dict[str, Scalar | list[int]]:
+        """The keyword options of the model's builder: ``hidden`` for the mlp, else ``options``."""
+        return {"hidden": list(self.hidden)} if self.name == "mlp" else dict(self.options)
+
+
+@dataclass(frozen=True)
+class DataSettings(Section):
+    """What every hospital's data must look like, and how it is prepared: part of the task, and saved with the
+    exported model, so the model applies to raw data the way it was trained."""
+
+    TABLE: ClassVar[str] = "data"
+
+    features: tuple[str, ...] = setting((), "the feature columns of a hospital's CSV file, in order (checked by "
+                                             "name and order in every file); empty: any columns")
+    label_column: str = setting("label", "the CSV column that holds the integer label")
+    normalization: Normalization = setting("standardize", "`standardize`: (x - mean) / scale with the task's "
+                                                          "statistics; `none`: features as they are")
+    mean: tuple[float, ...] = setting((), "the agreed per-feature means of `standardize`; empty: fitted on the "
+                                          "pooled training data (a simulation only)")
+    scale: tuple[float, ...] = setting((), "the agreed per-feature scales (standard deviations) of `standardize`")
+    missing: Missing = setting("refuse", "a missing value: `refuse` (an error naming the file, row and column) "
+                                         "or `mean` (the task's mean for that feature)")
+
+    def check(self) -> None:
+        """Statistics only with ``standardize``, as many as the features, scales positive; names distinct."""
+        if len(set(self.features)) != len(self.features):
+            raise self.fail("features", f"names a column twice: {list(self.features)}")
+        if self.label_column in self.features:
+            raise self.fail("label_column", f"{self.label_column!r} is also listed in data.features")
+        if self.normalization == "none":
+            for name in ("mean", "scale"):
+                if getattr(self, name):
+                    raise self.fail(name, "only used with normalization = \"standardize\"")
+            if self.missing == "mean":
+                raise self.fail("missing", "\"mean\" fills in the task's mean: it needs normalization = "
+                                           "\"standardize\"")
+        if len(self.mean) != len(self.scale):
+            raise self.fail("scale", f"{len(self.scale)} scales for {len(self.mean)} means")
+        if self.features and self.mean and len(self.mean) != len(self.features):
+            raise self.fail("mean", f"{len(self.mean)} means for the {len(self.features)} data.features")
+        if any(not scale > 0 for scale in self.scale):
+            raise self.fail("scale", f"every scale must be > 0, got {list(self.scale)}")
+
+    @property
+    def fixed_statistics(self) -> bool:
+        """Whether the task fixes the standardization's statistics (a deployment must)."""
+        return self.normalization == "standardize" and bool(self.mean)
+
+
+@dataclass(frozen=True)
+class TrainingSettings(Section):
+    """Local training at each hospital, per round: sent to every client's ``fit`` in its config."""
+
+    TABLE: ClassVar[str] = "training"
+
+    local_epochs: int = setting(DEFAULT_LOCAL_EPOCHS, "passes over the local data per round", low=1, high=1_000)
+    batch_size: int = setting(DEFAULT_BATCH_SIZE, "examples per minibatch", low=1, high=10**6)
+    learning_rate: float = setting(DEFAULT_LEARNING_RATE, "the local optimizer's step size", low=0.0, low_open=True,
+                                   high=10.0)
+    optimizer: Optimizer = setting(DEFAULT_OPTIMIZER, "the built-in trainer's optimizer: `sgd` or `adam`")
+    momentum: float = setting(DEFAULT_MOMENTUM, "momentum of `sgd`", low=0.0, high=1.0, high_open=True)
+
+
+@dataclass(frozen=True)
+class RuleSettings(Section):
+    """The aggregation rule (docs/protocol.md section 4)."""
+
+    TABLE: ClassVar[str] = "rule"
+
+    name: RuleName = setting("fedavg", "weighted FedAvg in integers")
+    server_learning_rate: float = setting(1.0, "the step from the old model towards the weighted mean",
+                                          low=1 / BPS, high=MAX_SERVER_LR_BPS / BPS)
+    sample_cap: int = setting(1_000, "an update weighs min(its examples, sample_cap)", low=1, high=MAX_SAMPLE_CAP)
+
+
+@dataclass(frozen=True)
+class OnChainRules(Section):
+    """The rules the chain enforces (the TOML table ``[task]``); amounts in whole tokens of the task's token."""
+
+    TABLE: ClassVar[str] = "task"
+
+    commit_window: int = setting(DEFAULT_WINDOW_SECONDS, "train and commit (secure: advertise, then train and "
+                                 "commit shares, a window each)", low=MIN_WINDOW_SECONDS, high=UINT32_MAX,
+                                 unit="seconds")
+    reveal_window: int = setting(DEFAULT_WINDOW_SECONDS, "reveal the update (secure: upload, then unmask, a window "
+                                 "each)", low=MIN_WINDOW_SECONDS, high=UINT32_MAX, unit="seconds")
+    propose_window: int = setting(DEFAULT_WINDOW_SECONDS, "the aggregators' turn", low=MIN_WINDOW_SECONDS,
+                                  high=UINT32_MAX, unit="seconds")
+    challenge_window: int = setting(DEFAULT_WINDOW_SECONDS, "anyone may prove the proposal wrong",
+                                    low=MIN_WINDOW_SECONDS, high=UINT32_MAX, unit="seconds")
+    availability_window: int = setting(DEFAULT_WINDOW_SECONDS, "to answer an availability challenge or a dispute "
+                                       "step", low=MIN_WINDOW_SECONDS, high=UINT32_MAX, unit="seconds")
+    unbonding_delay: int = setting(DEFAULT_WINDOW_SECONDS, "from an exit request to the stake's withdrawal while "
+                                   "the task runs", low=1, high=UINT40_MAX, unit="seconds")
+    cohort_cap: int | None = setting(None, "most members in a round; default: the number of hospitals (a "
+                                           "simulation knows it; a task file must set it)", low=1, high=MAX_UPDATES)
+    min_participants: int = setting(2, "fewest included updates a round needs", low=1, high=MAX_UPDATES)
+    max_silent_rounds: int = setting(3, "rounds a member may miss before it can be slashed for silence", low=1,
+                                     high=UINT16_MAX)
+    min_stake: Decimal = setting(Decimal(10), "a member's minimum stake", low=0, low_open=True, unit="tokens")
+    aggregator_bond: Decimal = setting(Decimal(20), "an aggregator's bond", low=0, low_open=True, unit="tokens")
+    reward_per_round: Decimal = setting(Decimal(5), "paid per finalized round to its included members", low=0,
+                                        unit="tokens")
+    availability_bond: Decimal = setting(Decimal(2), "a challenger's deposit per availability challenge or "
+                                         "dispute", low=0, low_open=True, unit="tokens")
+    missed_reveal_slash_bps: int = setting(1_000, "of a stake, for committing and never revealing (uploading)",
+                                           low=MIN_SLASH_BPS, high=BPS, unit="bps")
+    silence_slash_bps: int = setting(500, "of a stake, for more than max_silent_rounds silent rounds", low=0,
+                                     high=BPS, unit="bps")
+    violation_slash_bps: int = setting(5_000, "of a stake, for a provably invalid update", low=MIN_SLASH_BPS,
+                                       high=BPS, unit="bps")
+    aggregator_slash_bps: int = setting(5_000, "of a bond, for a provably wrong or withheld aggregate",
+                                        low=MIN_SLASH_BPS, high=BPS, unit="bps")
+    bounty_bps: int = setting(2_000, "of every slash, to whoever proved it", low=0, high=MAX_BOUNTY_BPS, unit="bps")
+    aggregator_fee_bps: int = setting(500, "of each round's reward, to its aggregator", low=0, high=BPS, unit="bps")
+    scale_bits: int = setting(16, "fixed point: a value v is committed as round(v * 2^scale_bits)", low=0,
+                              high=MAX_SCALE_BITS)
+    clip: float = setting(8.0, "largest |coordinate| of an update, in model units (on chain: "
+                               "round(clip * 2^scale_bits))", low=0.0, low_open=True, high=float(MAX_CLIP))
+    words_per_leaf: int = setting(2, f"words of 8 coordinates per Merkle leaf: one of "
+                                     f"{', '.join(map(str, ALLOWED_WORDS_PER_LEAF))} (secure mode: 1, 2 or 4)",
+                                  low=min(ALLOWED_WORDS_PER_LEAF), high=max(ALLOWED_WORDS_PER_LEAF))
+    allowlist: bool = setting(False, "only the addresses in `members` may join")
+    members: tuple[str, ...] = setting((), "addresses approved at creation (with allowlist = true)")
+    neighbours: int | None = setting(None, "secure mode: each member's neighbours k (even); default: the cohort "
+                                           "cap - 1 rounded up to even, at most 8", low=MIN_NEIGHBOURS,
+                                     high=MAX_NEIGHBOURS)
+    threshold: int | None = setting(None, "secure mode: the Shamir threshold t; default: k/2 + 1, lowered so a "
+                                          "round survives one dropout", low=MIN_THRESHOLD, high=MAX_NEIGHBOURS)
+
+    def check(self) -> None:
+        """Leaf width, clip, cohort, allowlist and the secure parameters agree with each other."""
+        if self.words_per_leaf not in ALLOWED_WORDS_PER_LEAF:
+            raise self.fail("words_per_leaf", f"must be one of {', '.join(map(str, ALLOWED_WORDS_PER_LEAF))}, got "
+                                              f"{self.words_per_leaf}")
+        if not 1 <= self.clip_units <= MAX_CLIP:
+            raise self.fail("clip", f"{self.clip} x 2^{self.scale_bits} = {self.clip_units} must lie in "
+                                    f"[1, {MAX_CLIP}]")
+        if self.cohort_cap is not None and self.min_participants > self.cohort_cap:
+            raise self.fail("min_participants", f"{self.min_participants} is more than task.cohort_cap "
+                                                f"{self.cohort_cap}")
+        if self.members and not self.allowlist:
+            raise self.fail("members", "only used with allowlist = true (anyone may join otherwise)")
+        for address in self.members:
+            if not Web3.is_address(address):
+                raise self.fail("members", f"{address!r} is not an address")
+        object.__setattr__(self, "members", tuple(Web3.to_checksum_address(address) for address in self.members))
+        if self.neighbours is not None and self.neighbours % 2:
+            raise self.fail("neighbours", f"must be even, got {self.neighbours}")
+        if self.neighbours is not None and self.threshold is not None and self.threshold > self.neighbours:
+            raise self.fail("threshold", f"{self.threshold} is more than task.neighbours {self.neighbours}")
+
+    @property
+    def clip_units(self) -> int:
+        """The clip as the protocol's integer bound ``round(clip * 2^scale_bits)``."""
+        return round(self.clip * (1 << self.scale_bits))
+
+
+@dataclass(frozen=True)
+class TaskSpec(Section):
+    """A whole task: what the requester creates, what every hospital trains, what the chain enforces.
+
+    Every field has a default, so ``TaskSpec()`` is a valid secure task and ``TaskSpec(rounds=5,
+    mode="plain")`` states only what it changes.
+    """
+
+    rounds: int = setting(20, "rounds of the task", low=1, high=MAX_ROUNDS)
+    seed: int = setting(7, "seed of the initial model's weights and of local training", low=0, high=UINT32_MAX)
+    mode: Mode = setting("secure", "`secure` (masked updates, SecAgg+) or `plain` (commit-reveal)")
+    model: ModelSettings = field(default_factory=ModelSettings)
+    data: DataSettings = field(default_factory=DataSettings)
+    training: TrainingSettings = field(default_factory=TrainingSettings)
+    config: Mapping[str, Scalar] = setting({}, "the task's own keys (a TOML table), sent to every client's fit "
+                                               "beside [training], and a Flower ClientApp's run config")
+    rule: RuleSettings = field(default_factory=RuleSettings)
+    task: OnChainRules = field(default_factory=OnChainRules)
+
+    def check(self) -> None:
+        """The checks across tables: the tables' types, the model's inputs and the declared features, the task's
+        own keys, each mode's settings."""
+        for section in SECTIONS:
+            if not isinstance(getattr(self, section.TABLE), section):
+                raise TaskSpecError(f"{section.TABLE}: must be a {section.__name__}, got "
+                                    f"{_kind(getattr(self, section.TABLE))}")
+        reserved = {spec.name for spec in fields(TrainingSettings)} | {ROUND_KEY}
+        for name in self.config:
+            if name in reserved:
+                raise TaskSpecError(f"config.{name}: a reserved key (set it in [training], or pick another name)")
+        features, in_features = self.data.features, self.model.in_features
+        if features and in_features is not None and in_features != len(features):
+            raise TaskSpecError(f"model.in_features: {in_features}, but data.features lists {len(features)} columns")
+        rules = self.task
+        if self.mode == "plain":
+            for name in ("neighbours", "threshold"):
+                if getattr(rules, name) is not None:
+                    raise rules.fail(name, "only used with mode = \"secure\"")
+        elif rules.words_per_leaf not in SECURE_WORDS_PER_LEAF:
+            raise rules.fail("words_per_leaf", f"secure mode needs one of "
+                                               f"{', '.join(map(str, SECURE_WORDS_PER_LEAF))}, got "
+                                               f"{rules.words_per_leaf}")
+
+    @property
+    def inputs(self) -> int | None:
+        """The model's inputs: ``model.in_features``, else the number of declared features (None: unknown)."""
+        if self.model.in_features is not None:
+            return self.model.in_features
+        return len(self.data.features) or None
+
+
+SECTIONS: Final[tuple[type[Section], ...]] = (ModelSettings, DataSettings, TrainingSettings, RuleSettings,
+                                             OnChainRules)
+"""The TOML tables of a task, in the order a task file lists them."""
+
+
+def _is_import_path(name: str) -> bool:
+    module, _, attribute = name.partition(":")
+    return bool(module) and bool(attribute) and all(part.isidentifier() for part in
+                                                     [*module.split("."), *attribute.split(".")])

@@ -1,0 +1,140 @@
+"""The one task schema: defaults usable as they are, every bad value named by its dotted key, in Python and in
+TOML, and the same keys with the same defaults in a task file and a simulation file."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from fedchain.chain.coordinator import Mode
+from fedchain.sim import parse_config
+from fedchain.task import (
+    DataSettings,
+    ModelSettings,
+    OnChainRules,
+    TaskSpec,
+    TaskSpecError,
+    TrainingSettings,
+    fit_config,
+    load_task,
+    task_params,
+)
+from fedchain.task.read import parse_task
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+TOKEN = "0x" + "11" * 20
+MODEL = {"name": "logreg", "in_features": 3}
+COHORT = {"cohort_cap": 5}
+
+
+def test_the_defaults_make_a_valid_secure_task() -> None:
+    spec = TaskSpec()
+    params = task_params(spec, token=TOKEN, decimals=18, hospitals=5)
+    assert (params.mode, params.num_rounds, params.cohort_cap, params.neighbours, params.threshold) == (
+        Mode.SECURE, 20, 5, 4, 3)
+    assert params.clip == 8 * 2**16 and params.min_stake == 10 * 10**18 and params.commit_window == 300
+    assert fit_config(spec) == {"local_epochs": 1, "batch_size": 16, "learning_rate": 0.05, "optimizer": "sgd",
+                                "momentum": 0.9}
+
+
+def test_a_key_has_the_same_default_in_a_task_file_a_simulation_file_and_python() -> None:
+    assert parse_task({}) == TaskSpec() == parse_config({}).task
+    changed = {"rounds": 3, "training": {"learning_rate": 0.2}, "task": {"commit_window": 40}}
+    assert parse_task(changed) == parse_config({**changed, "adversaries": []}).task == TaskSpec(
+        rounds=3, training=TrainingSettings(learning_rate=0.2), task=OnChainRules(commit_window=40))
+
+
+def test_python_values_are_checked_and_normalized_like_toml_ones() -> None:
+    spec = TaskSpec(model=ModelSettings(hidden=[8, 4]), task=OnChainRules(min_stake="0.5", clip=2))  # type: ignore[arg-type]
+    assert spec.model.hidden == (8, 4) and spec.task.min_stake == Decimal("0.5") and spec.task.clip == 2.0
+    with pytest.raises(TaskSpecError, match=r"^training.learning_rate: must be > 0.0, got 0$"):
+        TrainingSettings(learning_rate=0)
+    with pytest.raises(TaskSpecError, match=r"^model: must be a ModelSettings, got a table"):
+        TaskSpec(model={"name": "mlp"})  # type: ignore[arg-type]
+    with pytest.raises(TaskSpecError, match=r"config.learning_rate: a reserved key"):
+        TaskSpec(config={"learning_rate": 1.0})
+
+
+def test_the_task_files_give_the_task_parameters() -> None:
+    plain = load_task(EXAMPLES / "deploy" / "task.toml")
+    params = task_params(plain, token=TOKEN, decimals=18)
+    assert (plain.rounds, plain.model.name, plain.inputs) == (5, "logreg", 30)
+    assert (params.commit_window, params.reveal_window, params.propose_window, params.challenge_window) == (
+        40, 30, 30, 15)
+    assert params.min_stake == 10 * 10**18 and params.aggregator_bond == 20 * 10**18
+    assert (params.mode, params.neighbours, params.threshold) == (Mode.PLAIN, 0, 0)
+    assert len(plain.data.mean) == len(plain.data.scale) == 30
+    secure = task_params(load_task(EXAMPLES / "deploy" / "secure_task.toml"), token=TOKEN, decimals=18)
+    assert (secure.mode, secure.cohort_cap, secure.neighbours, secure.threshold) == (Mode.SECURE, 4, 4, 2)
+
+
+@pytest.mark.parametrize("cohort", [3, 4, 5, 8, 9, 16, 256])
+def test_secure_defaults_follow_the_cohort_whoever_gives_it(cohort: int) -> None:
+    from_file = task_params(parse_task({"task": {"cohort_cap": cohort}}), token=TOKEN, decimals=18)
+    from_hospitals = task_params(TaskSpec(), token=TOKEN, decimals=18, hospitals=cohort)
+    assert (from_file.neighbours, from_file.threshold) == (from_hospitals.neighbours, from_hospitals.threshold)
+    assert 2 <= from_file.threshold <= from_file.neighbours and from_file.neighbours % 2 == 0
+
+
+def test_decimal_amounts_are_exact_and_limited_by_the_tokens_decimals() -> None:
+    assert task_params(parse_task({"task": {**COHORT, "reward_per_round": "0.5"}}), token=TOKEN,
+                       decimals=6).reward_per_round == 500_000
+    with pytest.raises(TaskSpecError, match=r"task.min_stake: 0.0001 has more decimals than the token's 2"):
+        task_params(parse_task({"task": {**COHORT, "min_stake": "0.0001"}}), token=TOKEN, decimals=2)
+    with pytest.raises(TaskSpecError, match=r"task.cohort_cap: required in a task file"):
+        task_params(TaskSpec(), token=TOKEN, decimals=18)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"model": {"name": "cnn net"}}, "model.name: 'cnn net' is neither a model name"),
+        ({"rouds": 2}, "rouds: unknown setting"),
+        ({"task": {"commit_window": 0}}, "task.commit_window: must be >= 10, got 0"),
+        ({"task": {"commit_window": "x"}}, "task.commit_window: must be an integer, got a string 'x'"),
+        ({"task": {"min_participants": 5, "cohort_cap": 4}}, "task.min_participants: 5 is more than task.cohort_cap 4"),
+        ({"task": {"members": ["0xnope"], "allowlist": True}}, "task.members: '0xnope' is not an address"),
+        ({"task": {"members": [TOKEN]}}, "task.members: only used with allowlist = true"),
+        ({"model": {"name": "logreg", "hidden": [4]}}, "model.hidden: only the mlp has hidden layers"),
+        ({"task": {"words_per_leaf": 3}}, "task.words_per_leaf: must be one of 1, 2, 4, 8, got 3"),
+        ({"mode": "masked"}, "mode: must be one of 'plain', 'secure', got 'masked'"),
+        ({"mode": "plain", "task": {"neighbours": 4}}, 'task.neighbours: only used with mode = "secure"'),
+        ({"task": {"neighbours": 3}}, "task.neighbours: must be even, got 3"),
+        ({"task": {"neighbours": 4, "threshold": 6}}, "task.threshold: 6 is more than task.neighbours 4"),
+        ({"task": {"words_per_leaf": 8}}, "task.words_per_leaf: secure mode needs one of 1, 2, 4, got 8"),
+        ({"task": {"clip": 100_000}}, "task.clip: 100000.0 x 2^16 = 6553600000 must lie in"),
+        ({"data": {"normalization": "none", "mean": [1.0]}}, 'data.mean: only used with normalization = "standardize"'),
+        ({"data": {"mean": [1.0, 2.0], "scale": [1.0]}}, "data.scale: 1 scales for 2 means"),
+        ({"data": {"mean": [1.0], "scale": [0.0]}}, "data.scale: every scale must be > 0"),
+        ({"data": {"features": ["a", "a"]}}, "data.features: names a column twice"),
+        ({"data": {"features": ["a", "b"]}, "model": MODEL}, "model.in_features: 3, but data.features lists 2"),
+        ({"data": {"normalization": "none", "missing": "mean"}}, 'data.missing: "mean" fills in the task\'s mean'),
+        ({"config": {"learning_rate": 0.1}}, "config.learning_rate: a reserved key"),
+        ({"config": {"nested": {"a": 1}}}, "config.nested: must be a boolean, number or string"),
+    ],
+)
+def test_a_bad_setting_is_named(raw: dict[str, object], message: str) -> None:
+    with pytest.raises(TaskSpecError) as caught:
+        parse_task(raw)
+    assert str(caught.value).startswith(message)
+
+
+def test_file_errors_name_the_file(tmp_path: Path) -> None:
+    with pytest.raises(TaskSpecError, match="no such task file"):
+        load_task(tmp_path / "missing.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("rounds = = 3\n")
+    with pytest.raises(TaskSpecError, match=r"broken.toml: not valid TOML"):
+        load_task(broken)
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text("[training]\nlearning_rate = -1\n")
+    with pytest.raises(TaskSpecError, match=r"wrong.toml: training.learning_rate: must be > 0.0, got -1"):
+        load_task(wrong)
+
+
+def test_data_settings_of_a_declared_csv() -> None:
+    data = DataSettings(features=("age", "bp"), mean=(50.0, 120.0), scale=(10.0, 15.0), missing="mean")
+    spec = TaskSpec(data=data, model=ModelSettings(name="logreg"))
+    assert spec.inputs == 2 and spec.data.fixed_statistics
