@@ -64,7 +64,7 @@ class ClosedRound:
 
 
 @dataclass(frozen=True)
-class Member:
+class MemberReport:
     """A participant's stake record and what a claim would pay it now."""
 
     address: str
@@ -153,7 +153,7 @@ class TaskReport:
     model_root: str
     model_blob_ref: str
     rounds: list[ClosedRound]
-    members: list[Member]
+    members: list[MemberReport]
     aggregators: list[Bonded]
     pool: int
     owed_rewards: int
@@ -300,9 +300,9 @@ def listed(label: str, addresses: list[str]) -> str:
     return f"{label:<11} {len(addresses)}: {', '.join(addresses) or '-'}"
 
 
-def _member(coordinator: CoordinatorClient, task_id: int, address: str) -> Member:
+def _member(coordinator: CoordinatorClient, task_id: int, address: str) -> MemberReport:
     record = coordinator.member(task_id, address)
-    return Member(address=address, stake=record.stake, joined=record.joined, exiting=record.exiting,
+    return MemberReport(address=address, stake=record.stake, joined=record.joined, exiting=record.exiting,
                   claimable=coordinator.claimable(task_id, address))
 
 

@@ -124,8 +124,9 @@ def write_preprocessing(path: Path, preprocessing: dict[str, Any] | None) -> Non
         raise ReportError(f"cannot remove the stale {path}: {error}") from None
 
 
-def write_report(result: SimulationResult, folder: Path) -> Path:
-    """Every output file in ``folder`` (created if missing); returns the path of report.html."""
+def write_report(result: SimulationResult, output: str | Path) -> Path:
+    """Every output file in ``output`` (a folder, created if missing); returns the path of report.html."""
+    folder = Path(output)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:

@@ -43,7 +43,8 @@ from fedchain.learn.defaults import (
 from fedchain.secagg.constants import MAX_NEIGHBOURS, MIN_NEIGHBOURS, MIN_THRESHOLD, SECURE_WORDS_PER_LEAF
 from fedchain.task.errors import TaskSpecError
 
-Scalar = bool | int | float | str
+ConfigValue = bool | int | float | str
+"""A value of the task's own keys: what a TOML table and a Flower run config both hold."""
 Mode = Literal["plain", "secure"]
 Optimizer = Literal["sgd", "adam"]
 Normalization = Literal["standardize", "none"]
@@ -209,7 +210,7 @@ class ModelSettings(Section):
                                             "simulated data's columns", low=1, high=10**6)
     num_classes: int = setting(2, "classes the model predicts; every hospital's labels must lie in "
                                   "0..num_classes-1 (checked before it stakes)", low=2, high=10**4)
-    options: Mapping[str, Scalar] = setting({}, "keyword options passed to the builder of a model other than `mlp` "
+    options: Mapping[str, ConfigValue] = setting({}, "keyword options passed to the builder of a model other than `mlp` "
                                                 "(whose option is `hidden`)")
 
     def check(self) -> None:
@@ -221,7 +222,7 @@ class ModelSettings(Section):
         if not self.hidden:
             raise self.fail("hidden", "must list at least one width")
 
-    def builder_options(self) -> dict[str, Scalar | list[int]]:
+    def builder_options(self) -> dict[str, ConfigValue | list[int]]:
         """The keyword options of the model's builder: ``hidden`` for the mlp, else ``options``."""
         return {"hidden": list(self.hidden)} if self.name == "mlp" else dict(self.options)
 
@@ -393,7 +394,7 @@ class TaskSpec(Section):
     model: ModelSettings = field(default_factory=ModelSettings)
     data: DataSettings = field(default_factory=DataSettings)
     training: TrainingSettings = field(default_factory=TrainingSettings)
-    config: Mapping[str, Scalar] = setting({}, "the task's own keys (a TOML table), sent to every client's fit "
+    config: Mapping[str, ConfigValue] = setting({}, "the task's own keys (a TOML table), sent to every client's fit "
                                                "beside [training], and a Flower ClientApp's run config")
     rule: RuleSettings = field(default_factory=RuleSettings)
     task: OnChainRules = field(default_factory=OnChainRules)
