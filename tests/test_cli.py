@@ -95,6 +95,10 @@ SECRET_URL = "https://rpc.example.invalid/v3/0123456789abcdef-api-key"
          "credentials do not belong in a URL"),
         (["participant", "run", "--task", "1", "--config", "examples/deploy/task.toml", "--data", "mnist:0/2",
           "--store", "blobs"], {}, "--data mnist:0/2: no built-in dataset 'mnist'"),
+        (["task", "create", "--config", "tests/deploy/unbuildable_task.toml", "--store", "blobs"], {},
+         "model.name: cannot load the model builder 'examples.nowhere:build': there is no module"),
+        (["task", "create", "--config", "examples/flower_app/task.toml", "--store", "blobs"], {},
+         "no chain given: pass --rpc URL or set FEDCHAIN_RPC"),  # the app's model, by import path, builds
     ],
 )
 def test_deployment_commands_fail_in_one_line_without_secrets(args: list[str], extra_env: dict[str, str],

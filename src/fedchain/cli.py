@@ -262,11 +262,12 @@ def task_create(config: Annotated[Path, typer.Option("--config", help="Task conf
                 as_json: JsonOption = False) -> None:
     """Upload the initial model, fund the reward pool and create the task; prints its id."""
     from fedchain.deploy.deployment import token_of  # noqa: PLC0415
-    from fedchain.deploy.tasks import create_task  # noqa: PLC0415
+    from fedchain.deploy.tasks import create_task, initial_model  # noqa: PLC0415
     from fedchain.storage import open_store  # noqa: PLC0415
     from fedchain.task import load_task  # noqa: PLC0415
 
     task_config = load_task(config)
+    initial_model(task_config)  # a task that cannot build its model fails here, before any chain is reached
     blobs = open_store(store)
     with signing_chain(rpc, key_env, keystore, max_fee_gwei, priority_fee_gwei) as chain:
         client = coordinator_at(chain, coordinator=coordinator, deployment_file=deployment)

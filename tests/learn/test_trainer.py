@@ -1,8 +1,10 @@
+import logging
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
 import torch
+from torch.utils.data import TensorDataset
 
 from fedchain.client import Client
 from fedchain.learn import (
@@ -13,6 +15,7 @@ from fedchain.learn import (
     TrainerError,
     initial_parameters,
 )
+from fedchain.learn.trainer import resolve_device
 
 FAST = TrainConfig(local_epochs=2, batch_size=16, learning_rate=0.05, seed=1)
 
@@ -107,3 +110,40 @@ def test_get_parameters_returns_the_current_model(breast_cancer_split: Federated
 def test_train_config_validation(options: dict[str, object], message: str) -> None:
     with pytest.raises(TrainerError, match=message):
         TrainConfig(**options)  # type: ignore[arg-type]
+
+
+def test_any_torch_dataset_with_any_loss_and_metrics() -> None:
+    generator = torch.Generator().manual_seed(3)
+    inputs = torch.randn(96, 3, generator=generator)
+    targets = inputs @ torch.tensor([1.5, -2.0, 0.5]) + 0.3
+    train, test = TensorDataset(inputs[:64], targets[:64]), TensorDataset(inputs[64:], targets[64:])
+    model = torch.nn.Linear(3, 1)
+
+    def squared_error(outputs: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.mse_loss(outputs.squeeze(1), truth)
+
+    def absolute_error(outputs: torch.Tensor, truth: torch.Tensor) -> float:
+        return float((outputs.squeeze(1) - truth).abs().mean())
+
+    trainer = TorchTrainer(model, train, test, TrainConfig(local_epochs=30, learning_rate=0.1, momentum=0.0),
+                           loss=squared_error, metrics={"mae": absolute_error})
+    start = trainer.get_parameters({})
+    before, count, first = trainer.evaluate(start, {})
+    trained, examples, fit_metrics = trainer.fit(start, {"server-round": 0})
+    after, _, last = trainer.evaluate(trained, {})
+    assert (count, examples, set(first), set(last)) == (32, 64, {"mae"}, {"mae"})
+    assert after < before / 10 and last["mae"] < first["mae"] / 3 and fit_metrics["train_loss"] < before
+    unpaired = TorchTrainer(torch.nn.Linear(3, 1), [torch.zeros(3)] * 4, loss=squared_error)  # type: ignore[arg-type]
+    with pytest.raises(TrainerError, match=r"must be \(input, target\) pairs"):
+        unpaired.fit(unpaired.get_parameters({}), {"server-round": 0})
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA: nothing to fall back from")
+def test_cuda_without_a_gpu_falls_back_to_the_cpu_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    resolve_device.cache_clear()
+    with caplog.at_level(logging.WARNING, logger="fedchain.learn.trainer"):
+        assert resolve_device("cuda") == torch.device("cpu")
+    assert "device 'cuda' asked for, but torch finds no CUDA device here: training on the CPU" in caplog.text
+    assert resolve_device("auto") == torch.device("cpu")
+    with pytest.raises(TrainerError, match=r"unknown device 'gpu'; use one of \('cpu', 'cuda', 'auto'\)"):
+        TrainConfig(device="gpu")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
+from torch import nn
 
 from fedchain.chain.coordinator import CoordinatorClient, Token
 from fedchain.chain.modes import MODES
@@ -31,6 +32,16 @@ class CreatedTask:
     token: str
 
 
+def initial_model(spec: TaskSpec) -> nn.Module:
+    """The task's initial model, after the checks that need no chain: its preprocessing is fixed, and its model
+    (built in, registered, or imported) builds from the task's seed."""
+    deployment_preprocessing(spec)
+    try:
+        return seeded_model(model_spec(spec), spec.seed)
+    except LearnError as error:
+        raise DeployError(f"model.name: {error}") from None
+
+
 def create_task(coordinator: CoordinatorClient, store: BlobStore, account: LocalAccount, spec: TaskSpec,
                 token: Token) -> CreatedTask:
     """Upload the initial model ``spec`` describes, fund the escrow from ``account`` and create the task.
@@ -44,11 +55,7 @@ def create_task(coordinator: CoordinatorClient, store: BlobStore, account: Local
                           f"is a {coordinator.CONTRACT}, which takes {kind} tasks only: deploy one with "
                           f"`fedchain deploy --mode {wanted}`, or set mode = \"{kind}\"")
     params = task_params(spec, token=token.address, decimals=token.decimals())
-    deployment_preprocessing(spec)
-    try:
-        model = seeded_model(model_spec(spec), spec.seed)
-    except LearnError as error:
-        raise DeployError(f"model.name: {error}") from None
+    model = initial_model(spec)
     escrow = params.num_rounds * params.reward_per_round
     balance = token.balance_of(account.address)
     if balance < escrow:

@@ -1,8 +1,10 @@
-"""Local training and evaluation of a torch model on a tabular dataset, and the TorchTrainer."""
+"""Local training and evaluation of a torch model, and the built-in client, :class:`TorchTrainer`: on a tabular
+dataset (the CSV and built-in data) or on any torch ``Dataset`` of ``(input, target)`` pairs, with any loss and
+any metrics."""
 
 import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sized
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -10,6 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional
+from torch.utils.data import Dataset, default_collate
 
 from fedchain.client.api import ROUND_KEY, Config, Metrics, NDArrays, Scalar
 from fedchain.learn.datasets import TabularDataset
@@ -113,10 +116,47 @@ def resolve_device(name: str) -> torch.device:
     return torch.device("cuda" if name != "cpu" and available else "cpu")
 
 
+TrainingData = TabularDataset | Dataset[Any]
+"""What the built-in trainer trains on: a tabular dataset, or a torch ``Dataset`` whose items are
+``(input, target)`` pairs (a Flower Datasets partition in torch format is one)."""
+LossFunction = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+"""``loss(outputs, targets)``: the mean loss of a batch, differentiable."""
+MetricFunction = Callable[[torch.Tensor, torch.Tensor], float]
+"""``metric(outputs, targets)``: one number over the whole evaluation data."""
+
+
 def _tensors(dataset: TabularDataset, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     features = torch.as_tensor(dataset.features, dtype=torch.float32, device=device)
     labels = torch.as_tensor(dataset.labels, dtype=torch.int64, device=device)
     return features, labels
+
+
+def _size(data: TrainingData) -> int:
+    if not isinstance(data, Sized):
+        raise TrainerError(f"a {type(data).__name__} has no length: give a map-style torch Dataset")
+    return len(data)
+
+
+class _Batches:
+    """The ``(inputs, targets)`` of chosen examples: sliced from tensors for tabular data, collated from the items
+    of a torch Dataset otherwise."""
+
+    def __init__(self, data: TrainingData, device: torch.device) -> None:
+        self.device = device
+        self.tensors = _tensors(data, device) if isinstance(data, TabularDataset) else None
+        self.items: Dataset[Any] | None = None if isinstance(data, TabularDataset) else data
+
+    def __call__(self, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.tensors is not None:
+            features, labels = self.tensors
+            return features[indices], labels[indices]
+        assert self.items is not None
+        try:
+            inputs, targets = default_collate([self.items[int(index)] for index in indices])
+        except (TypeError, ValueError) as error:
+            raise TrainerError(f"the items of a {type(self.items).__name__} must be (input, target) pairs of "
+                               f"tensors or arrays: {error}") from None
+        return torch.as_tensor(inputs).to(self.device), torch.as_tensor(targets).to(self.device)
 
 
 def _make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
@@ -125,21 +165,24 @@ def _make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimi
     return torch.optim.SGD(model.parameters(), lr=config.learning_rate, momentum=config.momentum)
 
 
-def train_model(model: nn.Module, dataset: TabularDataset, config: TrainConfig, seed: int) -> float:
-    """Train ``model`` in place with cross-entropy for ``config.local_epochs`` epochs of minibatches.
+def train_model(model: nn.Module, dataset: TrainingData, config: TrainConfig, seed: int,
+                loss_function: LossFunction = functional.cross_entropy) -> float:
+    """Train ``model`` in place with ``loss_function`` (cross-entropy) for ``config.local_epochs`` epochs of
+    minibatches.
 
     A fresh optimizer is created per call (optimizer state is not carried across rounds). The batch order
     and any randomness inside the model come from ``seed``; the caller's torch RNG state is untouched.
     The model trains on ``config.device`` (:func:`resolve_device`) and stays there.
     Returns the mean training loss of the last epoch.
     """
-    if len(dataset) == 0:
-        raise TrainerError(f"dataset {dataset.name!r} is empty; nothing to train on")
+    size = _size(dataset)
+    if size == 0:
+        raise TrainerError("the training data is empty; nothing to train on")
     if config.num_threads is not None:
         torch.set_num_threads(config.num_threads)
     device = resolve_device(config.device)
     model.to(device)
-    features, labels = _tensors(dataset, device)
+    batches = _Batches(dataset, device)
     optimizer = _make_optimizer(model, config)
     generator = torch.Generator().manual_seed(seed)
     model.train()
@@ -147,15 +190,16 @@ def train_model(model: nn.Module, dataset: TabularDataset, config: TrainConfig, 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         for _ in range(config.local_epochs):
-            order = torch.randperm(len(dataset), generator=generator)
+            order = torch.randperm(size, generator=generator)
             total = 0.0
             for batch in torch.split(order.to(device), config.batch_size):
+                inputs, targets = batches(batch)
                 optimizer.zero_grad()
-                loss = functional.cross_entropy(model(features[batch]), labels[batch])
+                loss = loss_function(model(inputs), targets)
                 loss.backward()  # type: ignore[no-untyped-call]
                 optimizer.step()
                 total += float(loss.detach()) * batch.numel()
-            epoch_loss = total / len(dataset)
+            epoch_loss = total / size
     return epoch_loss
 
 
@@ -173,30 +217,54 @@ def evaluate_model(model: nn.Module, dataset: TabularDataset) -> EvalMetrics:
     return classification_metrics(dataset.labels, probabilities, loss)
 
 
-class TorchTrainer:
-    """A :class:`fedchain.client.Client` over a torch model and a local tabular dataset.
+def evaluate_outputs(model: nn.Module, dataset: TrainingData, loss_function: LossFunction,
+                     metrics: Mapping[str, MetricFunction], batch_size: int) -> tuple[float, int, dict[str, float]]:
+    """The loss and ``metrics`` of ``model`` over all of ``dataset`` (in batches, on the model's device)."""
+    size = _size(dataset)
+    if size == 0:
+        raise TrainerError("the evaluation data is empty; nothing to evaluate on")
+    device = next((parameter.device for parameter in model.parameters()), torch.device("cpu"))
+    batches = _Batches(dataset, device)
+    model.eval()
+    with torch.no_grad():
+        pairs = [batches(batch) for batch in torch.split(torch.arange(size), batch_size)]
+        outputs = torch.cat([model(inputs) for inputs, _ in pairs])
+        targets = torch.cat([batch_targets for _, batch_targets in pairs])
+        loss = float(loss_function(outputs, targets))
+        return loss, size, {name: float(metric(outputs, targets)) for name, metric in metrics.items()}
 
-    ``fit`` loads the given parameters, trains on ``train_data`` and returns the new parameters, the
-    number of training examples and ``{"train_loss": ...}``. The fit seed is derived from
-    ``config.seed`` and the ``"server-round"`` config value (or, without one, the number of earlier fit calls),
-    so a run is reproducible bit for bit. ``evaluate`` uses ``eval_data`` (default: ``train_data``) and
-    reports ``accuracy`` and, where defined, ``auc``. The config dict may override ``local_epochs``,
-    ``batch_size`` and ``learning_rate`` per call.
+
+class TorchTrainer:
+    """The built-in :class:`fedchain.client.Client`: a torch model trained on local data.
+
+    ``train_data`` is a tabular dataset or any torch ``Dataset`` of ``(input, target)`` pairs. ``fit`` loads the
+    given parameters, trains with ``loss`` (default: cross-entropy) and returns the new parameters, the number of
+    training examples and ``{"train_loss": ...}``. The fit seed is derived from ``config.seed`` and the
+    ``"server-round"`` config value (or, without one, the number of earlier fit calls), so a run is reproducible
+    bit for bit. ``evaluate`` uses ``eval_data`` (default: ``train_data``) and reports ``metrics`` (name to
+    ``metric(outputs, targets)``); without them, a classifier on tabular data reports ``accuracy`` and, where
+    defined, ``auc``. The config dict may override the training settings per call (the task's, as a participant
+    sends them).
     """
 
     def __init__(
         self,
         model: nn.Module,
-        train_data: TabularDataset,
-        eval_data: TabularDataset | None = None,
+        train_data: TrainingData,
+        eval_data: TrainingData | None = None,
         config: TrainConfig | None = None,
+        *,
+        loss: LossFunction | None = None,
+        metrics: Mapping[str, MetricFunction] | None = None,
     ) -> None:
-        if len(train_data) == 0:
-            raise TrainerError(f"training dataset {train_data.name!r} is empty")
+        if _size(train_data) == 0:
+            raise TrainerError("the training data is empty")
         self.model = model
         self.train_data = train_data
         self.eval_data = train_data if eval_data is None else eval_data
         self.config = TrainConfig() if config is None else config
+        self.loss = loss
+        self.metrics = metrics
         self._fit_calls = 0
 
     @classmethod
@@ -222,11 +290,15 @@ class TorchTrainer:
         self._fit_calls += 1
         set_model_parameters(self.model, parameters)
         seed = derive_seed(train_config.seed, round_number)
-        loss = train_model(self.model, self.train_data, train_config, seed)
-        return get_model_parameters(self.model), len(self.train_data), {"train_loss": loss}
+        loss = train_model(self.model, self.train_data, train_config, seed, self.loss or functional.cross_entropy)
+        return get_model_parameters(self.model), _size(self.train_data), {"train_loss": loss}
 
     def evaluate(self, parameters: NDArrays, config: Config) -> tuple[float, int, Metrics]:
         """Loss, example count and metrics of ``parameters`` on the local evaluation data."""
         set_model_parameters(self.model, parameters)
-        metrics = evaluate_model(self.model, self.eval_data)
-        return metrics.loss, metrics.num_examples, dict(metrics.as_dict())
+        if isinstance(self.eval_data, TabularDataset) and self.loss is None and self.metrics is None:
+            metrics = evaluate_model(self.model, self.eval_data)
+            return metrics.loss, metrics.num_examples, dict(metrics.as_dict())
+        loss, count, values = evaluate_outputs(self.model, self.eval_data, self.loss or functional.cross_entropy,
+                                               self.metrics or {}, self.config.batch_size)
+        return loss, count, dict(values)

@@ -210,8 +210,8 @@ class ModelSettings(Section):
                                             "simulated data's columns", low=1, high=10**6)
     num_classes: int = setting(2, "classes the model predicts; every hospital's labels must lie in "
                                   "0..num_classes-1 (checked before it stakes)", low=2, high=10**4)
-    options: Mapping[str, ConfigValue] = setting({}, "keyword options passed to the builder of a model other than `mlp` "
-                                                "(whose option is `hidden`)")
+    options: Mapping[str, ConfigValue] = setting({}, "keyword options passed to the builder of a model other than "
+                                                     "`mlp` (whose option is `hidden`)")
 
     def check(self) -> None:
         """An import path has a module and a function; ``hidden`` is non-empty."""
@@ -394,8 +394,8 @@ class TaskSpec(Section):
     model: ModelSettings = field(default_factory=ModelSettings)
     data: DataSettings = field(default_factory=DataSettings)
     training: TrainingSettings = field(default_factory=TrainingSettings)
-    config: Mapping[str, ConfigValue] = setting({}, "the task's own keys (a TOML table), sent to every client's fit "
-                                               "beside [training], and a Flower ClientApp's run config")
+    config: Mapping[str, ConfigValue] = setting({}, "the task's own keys (a TOML table), sent to every client's "
+                                                    "fit beside [training], and a Flower ClientApp's run config")
     rule: RuleSettings = field(default_factory=RuleSettings)
     task: OnChainRules = field(default_factory=OnChainRules)
 
