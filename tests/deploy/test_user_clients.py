@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from fedchain.chain import connect
-from fedchain.chain.coordinator import TaskStatus
+import fedchain
+from fedchain.chain import Chain, connect, dev_keys
+from fedchain.chain.coordinator import Mode, TaskStatus
 from fedchain.cli import app as cli
 from fedchain.deploy import DeployError, runner
+from fedchain.deploy.deployment import deploy, write_deployment
 from fedchain.deploy.tasks import create_task
 from fedchain.task import load_task
 from fedchain.task.read import parse_task
@@ -82,3 +84,18 @@ def test_the_command_takes_exactly_one_source_of_training_and_names_a_bad_path(t
     missing = CliRunner().invoke(cli, [*common, "--client", "tests.deploy.nowhere:client_fn"])
     assert missing.exit_code == 1 and "--client tests.deploy.nowhere:client_fn" in missing.output
     assert "there is no module 'tests.deploy.nowhere'" in missing.output
+
+
+@pytest.mark.anvil
+def test_participate_from_python_adapts_the_client_then_checks_the_task_on_the_chain(
+        anvil_chain: Chain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert anvil_chain.url is not None
+    deployment_file = tmp_path / "deployment.json"
+    write_deployment(deployment_file, deploy(anvil_chain, mode=Mode.PLAIN))
+    monkeypatch.setenv("FEDCHAIN_PRIVATE_KEY", dev_keys(2)[1].key.hex())
+    options = {"task": parse_task(RAW_CONFIG), "task_id": 9, "store": str(tmp_path / "blobs"), "rpc": anvil_chain.url,
+               "deployment": deployment_file}
+    with pytest.raises(DeployError, match="client: cannot use a int as a client"):
+        fedchain.participate(42, **options)  # type: ignore[arg-type]
+    with pytest.raises(DeployError, match=r"task 9 does not exist on coordinator 0x"):
+        fedchain.participate(user_client.client_fn(0), **options)  # type: ignore[arg-type]

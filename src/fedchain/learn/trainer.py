@@ -118,7 +118,8 @@ def resolve_device(name: str) -> torch.device:
 
 TrainingData = TabularDataset | Dataset[Any]
 """What the built-in trainer trains on: a tabular dataset, or a torch ``Dataset`` whose items are
-``(input, target)`` pairs (a Flower Datasets partition in torch format is one)."""
+``(input, target)`` pairs, or rows (mappings) from which ``item_keys`` pick the input and the target (a Flower
+Datasets / Hugging Face partition in torch format: ``item_keys=("image", "label")``)."""
 LossFunction = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 """``loss(outputs, targets)``: the mean loss of a batch, differentiable."""
 MetricFunction = Callable[[torch.Tensor, torch.Tensor], float]
@@ -141,8 +142,9 @@ class _Batches:
     """The ``(inputs, targets)`` of chosen examples: sliced from tensors for tabular data, collated from the items
     of a torch Dataset otherwise."""
 
-    def __init__(self, data: TrainingData, device: torch.device) -> None:
+    def __init__(self, data: TrainingData, device: torch.device, item_keys: tuple[str, str] | None = None) -> None:
         self.device = device
+        self.item_keys = item_keys
         self.tensors = _tensors(data, device) if isinstance(data, TabularDataset) else None
         self.items: Dataset[Any] | None = None if isinstance(data, TabularDataset) else data
 
@@ -152,10 +154,15 @@ class _Batches:
             return features[indices], labels[indices]
         assert self.items is not None
         try:
-            inputs, targets = default_collate([self.items[int(index)] for index in indices])
-        except (TypeError, ValueError) as error:
-            raise TrainerError(f"the items of a {type(self.items).__name__} must be (input, target) pairs of "
-                               f"tensors or arrays: {error}") from None
+            batch = default_collate([self.items[int(index)] for index in indices])
+            if self.item_keys is not None:
+                inputs, targets = batch[self.item_keys[0]], batch[self.item_keys[1]]
+            else:
+                inputs, targets = batch
+        except (TypeError, ValueError, KeyError, IndexError) as error:
+            keys = "rows with the item_keys columns" if self.item_keys else "(input, target) pairs"
+            raise TrainerError(f"the items of a {type(self.items).__name__} must be {keys} of tensors or arrays "
+                               f"(got {type(error).__name__}: {error})") from None
         return torch.as_tensor(inputs).to(self.device), torch.as_tensor(targets).to(self.device)
 
 
@@ -166,7 +173,8 @@ def _make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimi
 
 
 def train_model(model: nn.Module, dataset: TrainingData, config: TrainConfig, seed: int,
-                loss_function: LossFunction = functional.cross_entropy) -> float:
+                loss_function: LossFunction = functional.cross_entropy,
+                item_keys: tuple[str, str] | None = None) -> float:
     """Train ``model`` in place with ``loss_function`` (cross-entropy) for ``config.local_epochs`` epochs of
     minibatches.
 
@@ -182,7 +190,7 @@ def train_model(model: nn.Module, dataset: TrainingData, config: TrainConfig, se
         torch.set_num_threads(config.num_threads)
     device = resolve_device(config.device)
     model.to(device)
-    batches = _Batches(dataset, device)
+    batches = _Batches(dataset, device, item_keys)
     optimizer = _make_optimizer(model, config)
     generator = torch.Generator().manual_seed(seed)
     model.train()
@@ -218,13 +226,14 @@ def evaluate_model(model: nn.Module, dataset: TabularDataset) -> EvalMetrics:
 
 
 def evaluate_outputs(model: nn.Module, dataset: TrainingData, loss_function: LossFunction,
-                     metrics: Mapping[str, MetricFunction], batch_size: int) -> tuple[float, int, dict[str, float]]:
+                     metrics: Mapping[str, MetricFunction], batch_size: int,
+                     item_keys: tuple[str, str] | None = None) -> tuple[float, int, dict[str, float]]:
     """The loss and ``metrics`` of ``model`` over all of ``dataset`` (in batches, on the model's device)."""
     size = _size(dataset)
     if size == 0:
         raise TrainerError("the evaluation data is empty; nothing to evaluate on")
     device = next((parameter.device for parameter in model.parameters()), torch.device("cpu"))
-    batches = _Batches(dataset, device)
+    batches = _Batches(dataset, device, item_keys)
     model.eval()
     with torch.no_grad():
         pairs = [batches(batch) for batch in torch.split(torch.arange(size), batch_size)]
@@ -237,7 +246,8 @@ def evaluate_outputs(model: nn.Module, dataset: TrainingData, loss_function: Los
 class TorchTrainer:
     """The built-in :class:`fedchain.client.Client`: a torch model trained on local data.
 
-    ``train_data`` is a tabular dataset or any torch ``Dataset`` of ``(input, target)`` pairs. ``fit`` loads the
+    ``train_data`` is a tabular dataset or any torch ``Dataset`` of ``(input, target)`` pairs (or of rows, whose
+    input and target columns ``item_keys`` names, as a Flower Datasets partition has them). ``fit`` loads the
     given parameters, trains with ``loss`` (default: cross-entropy) and returns the new parameters, the number of
     training examples and ``{"train_loss": ...}``. The fit seed is derived from ``config.seed`` and the
     ``"server-round"`` config value (or, without one, the number of earlier fit calls), so a run is reproducible
@@ -256,6 +266,7 @@ class TorchTrainer:
         *,
         loss: LossFunction | None = None,
         metrics: Mapping[str, MetricFunction] | None = None,
+        item_keys: tuple[str, str] | None = None,
     ) -> None:
         if _size(train_data) == 0:
             raise TrainerError("the training data is empty")
@@ -265,6 +276,7 @@ class TorchTrainer:
         self.config = TrainConfig() if config is None else config
         self.loss = loss
         self.metrics = metrics
+        self.item_keys = item_keys
         self._fit_calls = 0
 
     @classmethod
@@ -290,7 +302,8 @@ class TorchTrainer:
         self._fit_calls += 1
         set_model_parameters(self.model, parameters)
         seed = derive_seed(train_config.seed, round_number)
-        loss = train_model(self.model, self.train_data, train_config, seed, self.loss or functional.cross_entropy)
+        loss = train_model(self.model, self.train_data, train_config, seed, self.loss or functional.cross_entropy,
+                           self.item_keys)
         return get_model_parameters(self.model), _size(self.train_data), {"train_loss": loss}
 
     def evaluate(self, parameters: NDArrays, config: Config) -> tuple[float, int, Metrics]:
@@ -300,5 +313,5 @@ class TorchTrainer:
             metrics = evaluate_model(self.model, self.eval_data)
             return metrics.loss, metrics.num_examples, dict(metrics.as_dict())
         loss, count, values = evaluate_outputs(self.model, self.eval_data, self.loss or functional.cross_entropy,
-                                               self.metrics or {}, self.config.batch_size)
+                                               self.metrics or {}, self.config.batch_size, self.item_keys)
         return loss, count, dict(values)
