@@ -24,7 +24,7 @@ import torch
 
 from fedchain.chain import Chain, GasRecord, connect
 from fedchain.chain.coordinator import Mode, RoundPhase, TaskStatus
-from fedchain.client import Client, NDArrays, unflatten
+from fedchain.client import Client, ClientError, NDArrays, unflatten
 from fedchain.client.evaluation import FederatedEvaluation
 from fedchain.client.load import as_client
 from fedchain.commit.quantize import dequantize
@@ -46,7 +46,6 @@ from fedchain.sim.config import (
     SimulationConfig,
     SimulationSettings,
     check_hospitals,
-    with_output,
 )
 from fedchain.sim.data import load_split
 from fedchain.sim.errors import ConfigError, SimulationError
@@ -158,7 +157,7 @@ def run_simulation(config: SimulationConfig, observer: Observer | None = None) -
 
 def simulate(client_fn: Callable[[int], object], *, hospitals: int, task: TaskSpec | None = None,
              initial: NDArrays | Mapping[str, Any] | None = None, evaluator: object | None = None,
-             chain: str = "embedded", adversaries: Sequence[Adversary] = (), output: Path | None = None,
+             chain: str = "embedded", adversaries: Sequence[Adversary] = (),
              observer: Observer | None = None) -> SimulationResult:
     """Run a federation of ``hospitals`` hospitals whose clients ``client_fn(hospital)`` builds, on a development
     chain (``"embedded"`` or ``"anvil"``), under ``task`` (default: :class:`TaskSpec` ()), and return what the chain
@@ -171,19 +170,22 @@ def simulate(client_fn: Callable[[int], object], *, hospitals: int, task: TaskSp
     The initial model is ``initial`` (a list of arrays, or a state dict whose names a ClientApp's
     ``to_torch_state_dict()`` needs), else the first hospital's ``get_parameters``; each anchored model is judged by
     ``evaluator`` (a client holding test data), else by every hospital's own ``evaluate``, averaged by example
-    counts. ``adversaries`` stages incidents as in a simulation file; ``output`` is only recorded (write the report
-    with :func:`fedchain.write_report`).
+    counts. ``adversaries`` stages incidents as in a simulation file. :func:`fedchain.write_report` writes the
+    result's report folder.
     """
     spec = task or TaskSpec()
     settings = SimulationSettings(hospitals=hospitals, chain=chain,  # type: ignore[arg-type]
                                   stake=max(SimulationSettings().stake, spec.task.min_stake))
-    config = with_output(SimulationConfig(task=spec, simulation=settings, adversaries=tuple(adversaries)), output)
+    config = SimulationConfig(task=spec, simulation=settings, adversaries=tuple(adversaries))
     names = list(initial) if isinstance(initial, Mapping) else None
     built = [client_fn(hospital) for hospital in range(hospitals)]
     clients = [as_client(client, hospital=hospital, hospitals=hospitals, run_config=dict(spec.config),
                          array_names=names) for hospital, client in enumerate(built)]
     if initial is None:
-        parameters = clients[0].get_parameters({})
+        try:
+            parameters = clients[0].get_parameters({})
+        except ClientError as error:
+            raise ClientError(f"{error}: pass simulate(..., initial=...), e.g. the model's state dict") from None
     else:
         parameters = [np.asarray(array) for array in (initial.values() if isinstance(initial, Mapping) else initial)]
     judge = FederatedEvaluation(clients) if evaluator is None else as_client(
