@@ -4,6 +4,7 @@ path; the command refuses a mix of sources and a path that does not import, befo
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,23 @@ def test_participate_from_python_adapts_the_client_then_checks_the_task_on_the_c
         fedchain.participate(42, **options)  # type: ignore[arg-type]
     with pytest.raises(DeployError, match=r"task 9 does not exist on coordinator 0x"):
         fedchain.participate(user_client.client_fn(0), **options)  # type: ignore[arg-type]
+
+
+def test_an_unfunded_stake_or_a_journal_in_use_is_refused_in_one_line_before_anything_is_sent(
+        deployed_task: DeployedTask) -> None:
+    task = deployed_task
+    account = task.chain.accounts[1]
+    client = user_client.client_fn(0)
+    before = task.chain.w3.eth.block_number
+
+    def build(stake: Decimal | None, journal: str) -> object:
+        return runner.participant(task.coordinator, task.federation.store, task.created.task_id, account,
+                                  task=task.config, client=client, journal=task.tmp_path / journal, stake=stake)
+
+    with pytest.raises(DeployError, match=rf"{account.address} holds 1000 tokens of 0x[0-9a-fA-F]{{40}}, but joining "
+                                          r"task 1 stakes 5000: fund the account first"):
+        build(Decimal(5000), "a.json")
+    build(None, "b.json")
+    with pytest.raises(DeployError, match=r"journal .*b.json is in use by process \d+: one process per journal"):
+        build(None, "b.json")
+    assert task.chain.w3.eth.block_number == before

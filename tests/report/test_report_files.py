@@ -30,7 +30,7 @@ from fedchain.report import (
 )
 from fedchain.report.atomic import write_json
 from fedchain.report.html import format_metric, metric_names
-from fedchain.report.live import LiveView, print_summary
+from fedchain.report.live import LineView, LiveView, print_summary
 from fedchain.report.plots import GAS_PNG, METRIC_PNG, PARTIES_PNG, metric_figure
 from fedchain.sim.records import (
     Balance,
@@ -336,3 +336,28 @@ def test_verification_problems_are_clear_errors(built_in: Path, tmp_path: Path) 
         verify_model(model, anchor_file=tmp_path / "broken.json")
     with pytest.raises(VerificationError, match="--rpc must be the http"):
         verify_model(model, rpc="anvil")
+
+
+def test_an_80_column_terminal_shows_the_whole_table_and_every_incident() -> None:
+    view = LiveView(Console(file=io.StringIO()), rounds=3, mode="plain")
+    for record in simulation_result(F1_ONLY, baselines=None, preprocessing=None).rounds:
+        view.round_closed(record)
+    terminal = Console(file=io.StringIO(), width=80, record=True, color_system=None)
+    terminal.print(view.renderable())
+    lines = terminal.export_text().splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 80
+    assert any(line.rstrip().endswith("│") and "200,001" in line for line in lines), "rows are whole"
+    assert "round 1: aggregator-b -5 (wrong aggregate), re-aggregated" in lines
+
+
+def test_output_that_is_not_a_terminal_is_one_plain_line_per_round() -> None:
+    out = io.StringIO()
+    view = LineView(Console(file=out, width=40), rounds=3, mode="plain")
+    for record in simulation_result(F1_ONLY, baselines=None, preprocessing=None).rounds:
+        view.round_closed(record)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == ("fedchain federation (plain mode, 3 rounds): deploying contracts, funding accounts, creating "
+                        "the task")
+    assert lines[2] == ("round 2/3 finalized: 2/2 included, f1 0.7300, loss 0.4200, gas 200,001, rewards 3; "
+                        "aggregator-b -5 (wrong aggregate), re-aggregated")
+    assert len(lines) == 4, "a line per round, never wrapped at the console's width"

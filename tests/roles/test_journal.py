@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -147,3 +150,20 @@ def test_malformed_secure_records_are_reported(tmp_path: Path, section: str, ent
                                 section: {"1": entry}}))
     with pytest.raises(JournalError, match=message):
         Journal(path, owner=OWNER, task_id=1)
+
+
+def test_a_second_process_on_the_same_journal_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "hospital.json"
+    first = Journal(path, owner=OWNER, task_id=1)
+    first.lock()
+    child = subprocess.run([sys.executable, "-c", (
+        "import sys\nfrom fedchain.roles.journal import Journal, JournalError\n"
+        f"journal = Journal({str(path)!r}, owner={OWNER!r}, task_id=1)\n"
+        "try:\n    journal.lock()\nexcept JournalError as error:\n    print(error)\n    sys.exit(3)\n")],
+        capture_output=True, text=True, check=False)
+    assert child.returncode == 3, child.stderr
+    assert f"journal {path} is in use by process {os.getpid()}: one process per journal" in child.stdout
+    first.unlock()
+    again = Journal(path, owner=OWNER, task_id=1)
+    again.lock()  # free again once the first holder let go (or died: the system releases a dead process's lock)
+    again.unlock()

@@ -10,6 +10,7 @@ from tests.roles.conftest import Federation
 
 from fedchain.chain import ChainConnectionError
 from fedchain.chain.coordinator import RoundPhase, TaskStatus
+from fedchain.chain.errors import ContractRevertError, DecodedError
 from fedchain.roles import Aggregator
 
 
@@ -84,3 +85,22 @@ def test_run_retries_a_failed_step_and_ends_when_the_agent_is_finished(
     requests = iter([False, True])
     watcher.run(poll_seconds=60, stop=lambda: next(requests, True))  # stopped while waiting, not after 60 s
     assert len(steps) == 3, "until is only consulted when given"
+
+
+def test_a_race_lost_to_another_party_is_information_not_a_failure(
+        federation: Federation, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    watcher = federation.add_watcher(7)
+    outcomes = iter([DecodedError("WrongRoundState", (0, 3)), DecodedError("NotMember", ())])
+
+    def contested() -> None:
+        outcome = next(outcomes, None)
+        if outcome is not None:
+            raise ContractRevertError("finalize", outcome)
+
+    monkeypatch.setattr(watcher, "step", contested)
+    with caplog.at_level(logging.INFO, logger="fedchain.roles"):
+        watcher.run(poll_seconds=0, until=lambda: True)
+    messages = [(record.levelno, record.getMessage()) for record in caplog.records]
+    assert (logging.INFO, f"watcher {watcher.address} finalize: the chain moved on (WrongRoundState); reading it "
+                          "again") in messages
+    assert [level for level, text in messages if "NotMember" in text] == [logging.WARNING], "a real failure warns"

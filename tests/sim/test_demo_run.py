@@ -116,10 +116,15 @@ def test_baselines_and_chain_are_reported(reduced_demo: DemoRun) -> None:
     assert report["config"]["task"]["rounds"] == 3 and report["config"]["simulation"]["hospitals"] == 3
 
 
-def test_the_live_view_and_summary_are_printed(reduced_demo: DemoRun) -> None:
-    assert "fedchain federation (plain mode)" in reduced_demo.stdout
-    assert "re-aggregated" in reduced_demo.stdout
-    assert "final model" in reduced_demo.stdout and "report.html" in reduced_demo.stdout
+def test_output_that_is_not_a_terminal_gets_one_whole_line_per_round(reduced_demo: DemoRun) -> None:
+    lines = reduced_demo.stdout.splitlines()
+    assert lines[0].startswith("fedchain federation (plain mode, 3 rounds)")
+    rounds = [line for line in lines if line.startswith("round ")]
+    assert [line.split(":")[0] for line in rounds] == ["round 1/3 finalized", "round 2/3 finalized",
+                                                       "round 3/3 finalized"]
+    assert "re-aggregated" in rounds[1] and "wrong aggregate" in rounds[1], "the incident is on the round's line"
+    assert all("accuracy " in line and "included" in line for line in rounds)
+    assert any(line.startswith("final model") for line in lines) and "report.html" in reduced_demo.stdout
 
 
 def test_the_saved_model_with_its_preprocessing_gives_the_reported_accuracy_on_raw_data(reduced_demo: DemoRun) -> None:

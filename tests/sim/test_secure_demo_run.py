@@ -30,7 +30,7 @@ def test_it_ran_in_secure_mode_and_every_round_finalized(reduced_secure_demo: De
         assert "reveal" not in row["gas"] and "commit" not in row["gas"]
         assert sorted(row["committed"]) == HOSPITALS and row["dropped"] == []
     assert report["gas_outside_rounds"]["deploy SecureCoordinator"] > 1_000_000
-    assert "fedchain federation (secure mode)" in reduced_secure_demo.stdout
+    assert "fedchain federation (secure mode, 4 rounds)" in reduced_secure_demo.stdout
 
 
 def test_the_cheating_aggregator_is_proven_wrong_slashed_and_the_round_reaggregated(

@@ -24,6 +24,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Final
 
 from eth_account.signers.local import LocalAccount
+from web3 import Web3
 
 from fedchain.chain.coordinator import CoordinatorClient, Mode, TaskStatus, Token
 from fedchain.chain.keys import DEFAULT_KEY_ENV
@@ -31,9 +32,11 @@ from fedchain.chain.modes import MODES
 from fedchain.client import Client, ClientError
 from fedchain.client.flower import ClientAppAdapter
 from fedchain.client.load import as_client, load_object
+from fedchain.deploy.amounts import whole_tokens
 from fedchain.deploy.deployment import DEFAULT_DEPLOYMENT_FILE
 from fedchain.deploy.errors import DeployError
 from fedchain.roles import Agent, BaseAggregator, BaseParticipant, BaseWatcher, Journal, RoleError
+from fedchain.roles.journal import JournalError
 from fedchain.roles.modes import AGGREGATORS, PARTICIPANTS, WATCHERS
 from fedchain.storage import BlobStore
 from fedchain.task import TaskSpec, fit_config
@@ -148,9 +151,21 @@ def participant(coordinator: CoordinatorClient, store: BlobStore, task_id: int, 
     if MODES[task.mode] != mode:
         raise DeployError(f"the task file has mode = \"{task.mode}\", but task {task_id} is {mode.label}: use the "
                           "task's own file")
+    units = None if stake is None else _units(coordinator, task_id, "--stake", stake)
+    _check_funds(coordinator, task_id, account.address, units)
+    notes = Journal(journal, owner=account.address, task_id=task_id)
     agent = PARTICIPANTS[mode](coordinator, store, task_id, account, client=client, fit_config=fit_config(task),
-                               journal=Journal(journal, owner=account.address, task_id=task_id),
-                               stake=None if stake is None else _units(coordinator, task_id, "--stake", stake))
+                               journal=notes, stake=units)
+    _check_model(agent, client, task_id)
+    try:
+        notes.lock()  # last: a participant refused above holds nothing
+    except JournalError as error:
+        raise DeployError(str(error)) from None
+    return agent
+
+
+def _check_model(agent: BaseParticipant, client: Client, task_id: int) -> None:
+    """The client's model must be the task's (a ClientApp, which cannot say, gets the task's tensor names)."""
     try:
         shapes = agent.rules.shapes
     except RoleError as error:
@@ -159,12 +174,27 @@ def participant(coordinator: CoordinatorClient, store: BlobStore, task_id: int, 
     if isinstance(client, ClientAppAdapter):
         if client.array_names is None:  # the app loads the arrays by the model's names (to_torch_state_dict)
             client.array_names = [shape.name for shape in shapes]
-        return agent  # a ClientApp has no get_parameters: its arrays are checked against the task's when it trains
+        return  # a ClientApp has no get_parameters: its arrays are checked against the task's when it trains
     built = [tuple(array.shape) for array in client.get_parameters({})]
     if built != pinned:
         raise DeployError(f"the client's model has tensors of shapes {built}, but task {task_id}'s model has "
                           f"{pinned}: build the task's model (the task file's [model])")
-    return agent
+
+
+def _check_funds(coordinator: CoordinatorClient, task_id: int, address: str, stake: int | None) -> None:
+    """A member-to-be must hold its stake in the task's token and some ether for gas: refused here, with the
+    amounts, rather than a join that reverts on every poll."""
+    if coordinator.member(task_id, address).joined:
+        return
+    params = coordinator.task_params(task_id)
+    token = Token(coordinator.chain, params.token)
+    needed = params.min_stake if stake is None else stake
+    held, decimals = token.balance_of(address), token.decimals()
+    if held < needed:
+        raise DeployError(f"{address} holds {whole_tokens(held, decimals)} tokens of {params.token}, but joining task "
+                          f"{task_id} stakes {whole_tokens(needed, decimals)}: fund the account first")
+    if coordinator.chain.w3.eth.get_balance(Web3.to_checksum_address(address)) == 0:
+        raise DeployError(f"{address} has no ether to pay for gas: fund the account first")
 
 
 def aggregator(coordinator: CoordinatorClient, store: BlobStore, task_id: int, account: LocalAccount, *,

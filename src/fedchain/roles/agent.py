@@ -22,6 +22,7 @@ from eth_account.signers.local import LocalAccount
 
 from fedchain.chain import ChainError
 from fedchain.chain.coordinator import CoordinatorClient, TaskStatus, Token
+from fedchain.chain.errors import ContractRevertError
 from fedchain.roles.task import RoleError, TaskRules, load_rules
 from fedchain.storage import BlobStore, StorageError
 
@@ -30,6 +31,12 @@ STOP_CHECK_SECONDS = 0.2
 RETRIED_ERRORS = (ChainError, StorageError)
 """Failures that end one step of `run()` but not the loop: the next step reads the chain afresh (another
 agent won a race, a window closed, a node or a store did not answer)."""
+EXPECTED_RACES = frozenset({"WrongRoundState", "OutsideWindow", "AlreadyCommitted", "AlreadyChallenged",
+                            "SeedAlreadyFixed", "NothingToSlash", "NotSilent", "NotIdle", "ProposalPending",
+                            "DisputeExists", "NoOpenDispute", "WrongDisputeStep", "NotChallenged", "WrongChunk",
+                            "TaskNotRunning"})
+"""Reverts that mean another party acted first, or the clock moved on, between the agent's reading of the chain
+and its transaction: part of a healthy run, logged as information, not as a failure."""
 
 logger = logging.getLogger("fedchain.roles")
 
@@ -99,7 +106,11 @@ class Agent:
                 if until is not None and until():
                     return
             except RETRIED_ERRORS as error:
-                self.warn(f"step failed, trying again in {poll_seconds:g} s: {error}")
+                if isinstance(error, ContractRevertError) and error.error.name in EXPECTED_RACES:
+                    logger.info("%s %s %s: the chain moved on (%s); reading it again", type(self).__name__.lower(),
+                                self.address, error.action, error.error.name)
+                else:
+                    self.warn(f"step failed, trying again in {poll_seconds:g} s: {error}")
             wake = time.monotonic() + poll_seconds
             while not stopping() and (left := wake - time.monotonic()) > 0:
                 time.sleep(min(left, STOP_CHECK_SECONDS))

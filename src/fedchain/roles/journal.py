@@ -21,6 +21,7 @@ and is created readable by its owner only (``tempfile.mkstemp`` makes it 0600).
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import tempfile
@@ -160,8 +161,41 @@ class Journal:
         self._commits: dict[int, CommitRecord] = {}
         self._secrets: dict[int, RoundSecrets] = {}
         self._updates: dict[int, TrainedUpdate] = {}
+        self._lock: int | None = None
         if self.path.exists():
             self._load()
+
+    # -- one process per journal -------------------------------------------------------------------
+
+    @property
+    def lock_path(self) -> Path:
+        """The lock file beside the journal."""
+        return self.path.with_name(self.path.name + ".lock")
+
+    def lock(self) -> None:
+        """Hold the journal for this process (an exclusive ``flock`` on its lock file, released when the process
+        ends); a second process on the same journal gets a :class:`JournalError` instead of racing the first."""
+        if self._lock is not None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(descriptor, 32).decode(errors="replace").strip() or "another process"
+            os.close(descriptor)
+            raise JournalError(f"journal {self.path} is in use by {holder}: one process per journal (stop the "
+                               "other one, or give this one its own --journal)") from None
+        os.ftruncate(descriptor, 0)
+        os.write(descriptor, f"process {os.getpid()}".encode())
+        self._lock = descriptor
+
+    def unlock(self) -> None:
+        """Release the journal (also done by the operating system when the process ends)."""
+        if self._lock is not None:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            os.close(self._lock)
+            self._lock = None
 
     # -- commitments ---------------------------------------------------------------------------------
 
