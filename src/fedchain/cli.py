@@ -261,6 +261,7 @@ def task_create(config: Annotated[Path, typer.Option("--config", help="Task conf
                                                               "file's).")] = None,
                 as_json: JsonOption = False) -> None:
     """Upload the initial model, fund the reward pool and create the task; prints its id."""
+    from fedchain.chain.amounts import whole_tokens  # noqa: PLC0415
     from fedchain.deploy.deployment import token_of  # noqa: PLC0415
     from fedchain.deploy.tasks import create_task, initial_model  # noqa: PLC0415
     from fedchain.storage import open_store  # noqa: PLC0415
@@ -279,8 +280,8 @@ def task_create(config: Annotated[Path, typer.Option("--config", help="Task conf
                     "model_blob_ref": created.model_blob_ref, "escrow": created.escrow, "token": created.token})
         return
     console.print(f"{client.MODE.label} task {created.task_id} created on coordinator {client.address}: "
-                  f"{created.num_params} parameters, model root {created.model_root}, escrow {created.escrow} base "
-                  "units", highlight=False, soft_wrap=True)
+                  f"{created.num_params} parameters, model root {created.model_root}, escrow "
+                  f"{whole_tokens(created.escrow, created.decimals)} tokens", highlight=False, soft_wrap=True)
 
 
 def _run(agent_for: Callable[[CoordinatorClient], Agent], rpc: str | None, key_env: str, keystore: Path | None,

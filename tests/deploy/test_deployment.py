@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 
 from fedchain.chain import Chain, ChainError, FeeCaps, connect
+from fedchain.chain.amounts import whole_tokens
 from fedchain.chain.coordinator import Coordinator, Mode
 from fedchain.chain.secure_coordinator import SecureCoordinator
 from fedchain.deploy import DeployError
-from fedchain.deploy.amounts import parse_tokens, whole_tokens
+from fedchain.deploy.amounts import parse_tokens
 from fedchain.deploy.data import agreed_statistics_of, load_hospital_data, load_raw_data
 from fedchain.deploy.deployment import (
     SCHEMA,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from fedchain.chain.amounts import whole_tokens
 from fedchain.chain.coordinator import Coordinator, Mode, RoundPhase, TaskStatus
 from fedchain.chain.secure_coordinator import SecureCoordinator
 from fedchain.deploy import DeployError, runner
@@ -80,7 +81,8 @@ def test_claim_collects_rewards_then_after_the_end_the_stake_bond_and_pool(
     owed = task.coordinator.claimable(task.created.task_id, hospital.address)
     assert owed > 0, "round 0 finalized with its reveal"
     before = federation.token.balance_of(hospital.address)
-    assert claim_all(task.coordinator, task.created.task_id, hospital) == [f"claimRewards {owed}"]
+    assert claim_all(task.coordinator, task.created.task_id, hospital) == [
+        f"claimRewards {whole_tokens(owed, 18)} tokens"]
     assert federation.token.balance_of(hospital.address) == before + owed
     assert claim_all(task.coordinator, task.created.task_id, hospital) == [], "claimed once"
 
@@ -91,11 +93,13 @@ def test_claim_collects_rewards_then_after_the_end_the_stake_bond_and_pool(
     assert claim_all(task.coordinator, task.created.task_id, aggregator.account) == ["claimFees", "withdrawBond"]
     pool = task.coordinator.task_state(task.created.task_id).pool
     assert pool > 0, "round 1 failed (no hospital left): its reward stayed in the pool"
-    assert claim_all(task.coordinator, task.created.task_id, task.chain.accounts[0]) == [f"withdrawPool {pool}"]
+    assert claim_all(task.coordinator, task.created.task_id, task.chain.accounts[0]) == [
+        f"withdrawPool {whole_tokens(pool, 18)} tokens"]
     for other in task.chain.accounts[2:HOSPITALS + 1]:
         owed = task.coordinator.claimable(task.created.task_id, other.address)
         assert owed > 0
-        assert claim_all(task.coordinator, task.created.task_id, other) == [f"claimRewards {owed}", "withdrawStake"]
+        assert claim_all(task.coordinator, task.created.task_id, other) == [
+            f"claimRewards {whole_tokens(owed, 18)} tokens", "withdrawStake"]
     assert federation.token.balance_of(task.coordinator.address) == 0
 
 

@@ -7,11 +7,6 @@ from decimal import Decimal, InvalidOperation
 from fedchain.deploy.errors import DeployError
 
 
-def whole_tokens(units: int, decimals: int) -> str:
-    """``units`` base units of a token with ``decimals`` as a plain number of whole tokens (``12.5``, ``0``)."""
-    return f"{Decimal(units).scaleb(-decimals).normalize():f}"
-
-
 def parse_tokens(option: str, value: str) -> Decimal:
     """A non-negative amount of whole tokens given to ``option`` (decimals allowed, kept exact)."""
     try:

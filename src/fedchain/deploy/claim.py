@@ -12,18 +12,21 @@ from __future__ import annotations
 
 from eth_account.signers.local import LocalAccount
 
-from fedchain.chain.coordinator import CoordinatorClient, TaskStatus
+from fedchain.chain.amounts import whole_tokens
+from fedchain.chain.coordinator import CoordinatorClient, TaskStatus, Token
 
 
 def claim_all(coordinator: CoordinatorClient, task_id: int, account: LocalAccount) -> list[str]:
-    """Claim and withdraw what ``account`` is owed by task ``task_id``; return the actions taken."""
+    """Claim and withdraw what ``account`` is owed by task ``task_id``; return the actions taken (amounts in whole
+    tokens)."""
     address = account.address
     state = coordinator.task_state(task_id)
+    decimals = Token(coordinator.chain, coordinator.task_params(task_id).token).decimals()
     actions: list[str] = []
     rewards = coordinator.claimable(task_id, address)
     if rewards > 0:
         coordinator.claim_rewards(task_id, sender=account)
-        actions.append(f"claimRewards {rewards}")
+        actions.append(f"claimRewards {whole_tokens(rewards, decimals)} tokens")
     if coordinator.fees_of(task_id, address) > 0:
         coordinator.claim_fees(task_id, sender=account)
         actions.append("claimFees")
@@ -38,5 +41,5 @@ def claim_all(coordinator: CoordinatorClient, task_id: int, account: LocalAccoun
     pool = coordinator.task_state(task_id).pool
     if state.requester == address and pool > 0:
         coordinator.withdraw_pool(task_id, sender=account)
-        actions.append(f"withdrawPool {pool}")
+        actions.append(f"withdrawPool {whole_tokens(pool, decimals)} tokens")
     return actions

@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING, Final
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from fedchain.chain.amounts import whole_tokens
 from fedchain.chain.coordinator import CoordinatorClient, Mode, TaskStatus, Token
 from fedchain.chain.keys import DEFAULT_KEY_ENV
 from fedchain.chain.modes import MODES
 from fedchain.client import Client, ClientError
 from fedchain.client.flower import ClientAppAdapter
 from fedchain.client.load import as_client, load_object
-from fedchain.deploy.amounts import whole_tokens
 from fedchain.deploy.deployment import DEFAULT_DEPLOYMENT_FILE
 from fedchain.deploy.errors import DeployError
 from fedchain.roles import Agent, BaseAggregator, BaseParticipant, BaseWatcher, Journal, RoleError

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from fedchain.chain.amounts import whole_tokens
 from fedchain.chain.coordinator import (
     Coordinator,
     CoordinatorClient,
@@ -27,7 +28,6 @@ from fedchain.chain.coordinator import (
     Token,
 )
 from fedchain.chain.secure_coordinator import SecureCoordinator, advertise_end, upload_end
-from fedchain.deploy.amounts import whole_tokens
 from fedchain.deploy.errors import DeployError
 
 SCHEMA = "fedchain-status/1"

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from eth_account.signers.local import LocalAccount
 from torch import nn
 
+from fedchain.chain.amounts import whole_tokens
 from fedchain.chain.coordinator import CoordinatorClient, Token
 from fedchain.chain.modes import MODES
-from fedchain.deploy.amounts import whole_tokens
 from fedchain.deploy.data import deployment_preprocessing
 from fedchain.deploy.errors import DeployError
 from fedchain.learn import LearnError, model_parameter_names, seeded_model
@@ -22,13 +22,14 @@ from fedchain.task.learning import model_spec
 
 @dataclass(frozen=True)
 class CreatedTask:
-    """What `task create` reports."""
+    """What `task create` reports (``escrow`` in base units of a token with ``decimals``)."""
 
     task_id: int
     num_params: int
     model_root: str
     model_blob_ref: str
     escrow: int
+    decimals: int
     token: str
 
 
@@ -70,4 +71,4 @@ def create_task(coordinator: CoordinatorClient, store: BlobStore, account: Local
     state = coordinator.task_state(requester.task_id)
     return CreatedTask(task_id=requester.task_id, num_params=coordinator.task_params(requester.task_id).num_params,
                        model_root="0x" + state.model_root.hex(), model_blob_ref="0x" + state.model_blob_ref.hex(),
-                       escrow=escrow, token=token.address)
+                       escrow=escrow, decimals=token.decimals(), token=token.address)

@@ -21,6 +21,7 @@ from typing import ClassVar
 from eth_account.signers.local import LocalAccount
 
 from fedchain.chain import ChainError
+from fedchain.chain.amounts import whole_tokens
 from fedchain.chain.coordinator import CoordinatorClient, TaskStatus, Token
 from fedchain.chain.errors import ContractRevertError
 from fedchain.roles.task import RoleError, TaskRules, load_rules
@@ -64,6 +65,7 @@ class Agent:
         self._rules: TaskRules | None = None
         self._waiting_for: int | None = None
         self._warned: set[str] = set()
+        self._decimals: int | None = None
 
     @property
     def address(self) -> str:
@@ -130,6 +132,12 @@ class Agent:
         """Approve the coordinator to pull ``amount`` of the task token, if not already allowed."""
         if self.token.allowance(self.address, self.coordinator.address) < amount:
             self.token.approve(self.coordinator.address, amount, sender=self.account)
+
+    def tokens(self, units: int) -> str:
+        """``units`` base units of the task's token in whole tokens, as a log line shows them."""
+        if self._decimals is None:
+            self._decimals = self.token.decimals()
+        return f"{whole_tokens(units, self._decimals)} tokens"
 
     def log(self, action: str) -> None:
         """Record an action taken."""

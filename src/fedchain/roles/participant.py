@@ -128,7 +128,8 @@ class BaseParticipant(Agent):
         it below; the member must add stake first)."""
         stake, minimum = self.coordinator.member(self.task_id, self.address).stake, self.rules.params.min_stake
         if stake < minimum:
-            self.warn_once(f"round {round}: stake {stake} is below the task's minimum {minimum}; add stake to "
+            self.warn_once(f"round {round}: stake {self.tokens(stake)} is below the task's minimum "
+                           f"{self.tokens(minimum)}; add stake to "
                            "take part")
         return stake >= minimum
 

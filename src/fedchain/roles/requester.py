@@ -68,7 +68,7 @@ class Requester(Agent):
         state = self.coordinator.task_state(self.task_id)
         if state.status != TaskStatus.RUNNING and state.pool > 0:
             self.coordinator.withdraw_pool(self.task_id, sender=self.account)
-            self.log(f"withdrawPool {state.pool}")
+            self.log(f"withdrawPool {self.tokens(state.pool)}")
         if self.evaluator is None:
             return
         done = {evaluation.round for evaluation in self.evaluations}
