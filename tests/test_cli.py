@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -119,3 +120,21 @@ def test_help_never_shows_the_values_of_secret_variables() -> None:
         result = run_cli(*command, "--help", env=env)
         assert result.returncode == 0 and "FEDCHAIN_RPC" in result.stdout
         assert "api-key" not in result.stdout and "ab" * 32 not in result.stdout
+
+
+@pytest.mark.anvil
+def test_chain_up_prints_its_url_then_its_development_accounts_and_keys(tmp_path: Path) -> None:
+    process = subprocess.Popen([sys.executable, "-m", "fedchain", "chain", "up", "--port", "0", "--accounts", "3"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline().strip() for _ in range(5)]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    assert lines[0].startswith("http://127.0.0.1:")
+    assert lines[1] == ("3 funded DEVELOPMENT accounts (anvil's public test mnemonic: never use these keys for "
+                        "anything of value):")
+    assert lines[2] == ("0  0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266  key "
+                        "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80")
+    assert lines[4].startswith("2  0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC  key 0x")

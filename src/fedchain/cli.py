@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-from fedchain.chain import Chain, connect
+from fedchain.chain import Chain, connect, dev_keys
 from fedchain.chain.anvil import AnvilNode
 from fedchain.chain.coordinator import CoordinatorClient
 from fedchain.chain.keys import DEFAULT_KEY_ENV, DEFAULT_PASSWORD_ENV, create_keystore
@@ -133,9 +133,15 @@ def chain_up(port: Annotated[int, typer.Option(help="Loopback port (0: any free 
              accounts: Annotated[int, typer.Option(help="Funded development accounts.")] = 10,
              block_time: Annotated[int, typer.Option(help="Also mine a block every this many seconds, so deadlines "
                                                           "pass in real time (0: only on transactions).")] = 1) -> None:
-    """Run a local anvil node until Ctrl-C, printing its URL."""
+    """Run a local anvil node until Ctrl-C, printing its URL (the first line), then its funded development accounts
+    and their keys."""
     with AnvilNode(port=port or None, accounts=accounts, block_time=block_time) as node:
         console.print(node.url, highlight=False)
+        console.print(f"{accounts} funded DEVELOPMENT accounts (anvil's public test mnemonic: never use these keys "
+                      "for anything of value):", highlight=False, soft_wrap=True)
+        for index, account in enumerate(dev_keys(accounts)):
+            console.print(f"  {index:>2}  {account.address}  key 0x{bytes(account.key).hex()}", highlight=False,
+                          soft_wrap=True)
         sys.stdout.flush()
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
