@@ -398,7 +398,7 @@ def test_a_secure_task_runs_as_one_process_per_role(tmp_path: Path,
     (tmp_path / "plain.toml").write_text(TASK_TOML)
     refused = fedchain("task", "create", "--config", "plain.toml", env=setting.env(0), cwd=tmp_path, check=False)
     assert refused.returncode == 1 and refused.stderr.count("\n") == 1, refused.stderr
-    assert refused.stderr.startswith(f'error: the task configuration has mode = "plain", but coordinator '
+    assert refused.stderr.startswith(f'error: the task file has mode = "plain", but coordinator '
                                      f"{coordinator.address} is a SecureCoordinator"), refused.stderr
     (tmp_path / "task.toml").write_text(SECURE_TASK_TOML)
     task = json.loads(setting.run("task", "create", "--config", "task.toml", "--json", key=0).stdout)

@@ -4,8 +4,4 @@ from fedchain.errors import FedchainError
 
 
 class DeployError(FedchainError):
-    """A deployment, a deployment file, a task configuration or an agent's setup is unusable."""
-
-
-class TaskConfigError(DeployError):
-    """A task configuration (TOML) has a bad key or value; the message starts with the key."""
+    """A deployment, a deployment file, a hospital's data or an agent's setup is unusable."""
