@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
 from fedchain.chain.coordinator import Mode
 from fedchain.learn import FederatedSplit
+from fedchain.learn.defaults import DEVICES
 from fedchain.secagg.curve import public_key
 from fedchain.secagg.params import SecureParams
 from fedchain.secagg.roster import Commitment, Member, SecureRound
 from fedchain.sim import ConfigError, SimulationConfig, demo_config, load_config, parse_config
-from fedchain.sim.config import DEMO_ADVERSARIES, check_hospitals, with_output
+from fedchain.sim.config import DEMO_ADVERSARIES, Device, check_hospitals, with_output
 from fedchain.sim.data import load_split
 from fedchain.sim.run import token_units
 from fedchain.task import task_params
@@ -208,3 +210,7 @@ def test_the_breast_cancer_examples_are_the_demo_in_each_mode() -> None:
     assert load_config(EXAMPLES / "breast_cancer.toml") == demo_config()
     plain = load_config(EXAMPLES / "breast_cancer_plain.toml")
     assert plain == with_output(demo_config("plain"), Path("fedchain-out-plain"))
+
+
+def test_a_simulation_offers_the_devices_the_trainer_knows() -> None:
+    assert set(get_args(Device)) == set(DEVICES)
