@@ -1,6 +1,6 @@
 """Constants and defaults of the learning layer, in one place."""
 
-from typing import Final
+from typing import Final, Literal
 
 # Held-out test split used by every built-in dataset preparation.
 DEFAULT_TEST_FRACTION: Final = 0.2
@@ -36,3 +36,7 @@ LUNG_GROUP_COLUMN: Final = "inst"
 
 # Standardization: features whose training standard deviation is below this are only centred.
 MIN_FEATURE_STD: Final = 1e-12
+
+# How raw features become a model's inputs (a task's [data]: fedchain.learn.preprocess.Preprocessing).
+Normalization = Literal["standardize", "none"]
+Missing = Literal["refuse", "mean"]

@@ -13,6 +13,8 @@ from fedchain.learn.defaults import (
     DEFAULT_SPLIT_SEED,
     DEFAULT_TEST_FRACTION,
     MIN_FEATURE_STD,
+    Missing,
+    Normalization,
 )
 from fedchain.learn.errors import DatasetError, PartitionError
 from fedchain.learn.partition import dirichlet_partition, iid_partition, natural_partition
@@ -47,10 +49,6 @@ def train_test_split(
         dataset.subset(train_indices, name=f"{dataset.name}/train"),
         dataset.subset(test_indices, name=f"{dataset.name}/test"),
     )
-
-
-Normalization = Literal["standardize", "none"]
-Missing = Literal["refuse", "mean"]
 
 
 @dataclass(frozen=True, eq=False)

@@ -14,7 +14,7 @@ all read these classes, and the chain's ``TaskParams`` is built from them (:func
     [task]                         :class:`OnChainRules` (windows, stakes, slashing, quantization)
 
 A field's ``metadata["setting"]`` (:class:`Setting`) holds its documentation and bounds; the reader
-(:mod:`fedchain.task.toml`) and the reference table of docs/tasks.md are derived from it.
+(:mod:`fedchain.task.read`) and the reference table of docs/tasks.md are derived from it.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ from fedchain.learn.defaults import (
     DEFAULT_LOCAL_EPOCHS,
     DEFAULT_MOMENTUM,
     DEFAULT_OPTIMIZER,
+    Missing,
+    Normalization,
 )
 from fedchain.secagg.constants import MAX_NEIGHBOURS, MIN_NEIGHBOURS, MIN_THRESHOLD, SECURE_WORDS_PER_LEAF
 from fedchain.task.errors import TaskSpecError
@@ -47,8 +49,6 @@ ConfigValue = bool | int | float | str
 """A value of the task's own keys: what a TOML table and a Flower run config both hold."""
 Mode = Literal["plain", "secure"]
 Optimizer = Literal["sgd", "adam"]
-Normalization = Literal["standardize", "none"]
-Missing = Literal["refuse", "mean"]
 RuleName = Literal["fedavg"]
 
 BPS: Final = 10_000
