@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -83,62 +82,6 @@ class Table:
             raise self.fail(name, f"must lie in [{low}, {high}], got {value}")
         return value
 
-    def optional_integer(self, name: str, *, low: int, high: int) -> int | None:
-        """An integer in ``[low, high]``, or None if absent (the caller derives it)."""
-        if name not in self.raw:
-            self.seen.add(name)
-            return None
-        return self.integer(name, None, low=low, high=high)
-
-    def integers(self, name: str, default: tuple[int, ...], *, low: int, high: int) -> tuple[int, ...]:
-        """A non-empty list of integers in ``[low, high]``."""
-        value = self.get(name, list(default))
-        if not isinstance(value, list) or not value:
-            raise self.fail(name, f"must be a non-empty list of integers, got {kind_of(value)} {value!r}")
-        for item in value:
-            if isinstance(item, bool) or not isinstance(item, int) or not low <= item <= high:
-                raise self.fail(name, f"every entry must be an integer in [{low}, {high}], got {item!r}")
-        return tuple(value)
-
-    def number(self, name: str, default: float | None, *, low: float | None = None, high: float | None = None,
-               low_open: bool = False, high_open: bool = False) -> float:
-        """A number (integer or float) within the bounds given, each closed unless said open."""
-        value = self.get(name, default)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(name, f"must be a number, got {kind_of(value)} {value!r}")
-        if low is not None and (value < low or (low_open and value == low)):
-            raise self.fail(name, f"must be {'>' if low_open else '>='} {low}, got {value}")
-        if high is not None and (value > high or (high_open and value == high)):
-            raise self.fail(name, f"must be {'<' if high_open else '<='} {high}, got {value}")
-        return float(value)
-
-    def tokens(self, name: str, default: Decimal | None, *, positive: bool = False, decimals: int | None = None,
-               most: Decimal | None = None) -> Decimal:
-        """An amount of whole tokens, exact (a string such as "0.5" keeps every decimal): at least zero, or
-        above it if ``positive``; with at most ``decimals`` decimals and at most ``most`` tokens where given."""
-        value = self.get(name, default)
-        if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-            raise self.fail(name, f"must be an amount of tokens, got {kind_of(value)} {value!r}")
-        try:
-            amount = Decimal(str(value))
-        except InvalidOperation:
-            raise self.fail(name, f"{value!r} is not an amount of tokens") from None
-        if not amount.is_finite() or amount < 0 or (positive and amount == 0):
-            raise self.fail(name, f"must be a {'positive' if positive else 'non-negative'} amount of tokens, "
-                                  f"got {value!r}")
-        if decimals is not None and amount != amount.quantize(Decimal(1).scaleb(-decimals)):
-            raise self.fail(name, f"at most {decimals} decimals, got {value!r}")
-        if most is not None and amount > most:
-            raise self.fail(name, f"at most {most} tokens, got {value!r}")
-        return amount
-
-    def boolean(self, name: str, default: bool) -> bool:
-        """``true`` or ``false``."""
-        value = self.get(name, default)
-        if not isinstance(value, bool):
-            raise self.fail(name, f"must be true or false, got {kind_of(value)} {value!r}")
-        return value
-
     def choice(self, name: str, default: T | None, options: tuple[T, ...]) -> T:
         """One of ``options`` (a boolean never passes for the integer 0 or 1)."""
         value = self.get(name, default)
@@ -146,54 +89,8 @@ class Table:
             raise self.fail(name, f"must be one of {', '.join(map(repr, options))}, got {value!r}")
         return options[options.index(value)]
 
-    def string(self, name: str, default: str) -> str:
-        """A non-empty string."""
-        value = self.get(name, default)
-        if not isinstance(value, str) or not value:
-            raise self.fail(name, f"must be a non-empty string, got {kind_of(value)} {value!r}")
-        return value
-
-    def strings(self, name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
-        """A list of strings (``default`` if absent)."""
-        value = self.get(name, list(default))
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise self.fail(name, f"must be a list of strings, got {value!r}")
-        return tuple(value)
-
-    def numbers(self, name: str, default: tuple[float, ...] = ()) -> tuple[float, ...]:
-        """A list of numbers (``default`` if absent)."""
-        value = self.get(name, list(default))
-        if not isinstance(value, list) or not all(isinstance(item, int | float) and not isinstance(item, bool)
-                                                  for item in value):
-            raise self.fail(name, f"must be a list of numbers, got {kind_of(value)} {value!r}")
-        return tuple(float(item) for item in value)
-
-    def scalars(self, name: str) -> dict[str, bool | int | float | str]:
-        """A table of scalar values (booleans, integers, numbers, strings), empty if absent."""
-        value = self.get(name, {})
-        if not isinstance(value, Mapping):
-            raise self.fail(name, f"must be a table, got {kind_of(value)} {value!r}")
-        for key, item in value.items():
-            if not isinstance(item, bool | int | float | str):
-                raise self.error(f"{self.key(name)}.{key}: must be a boolean, number or string, got {kind_of(item)}")
-        return dict(value)
-
-    def path(self, name: str, default: Path, base: Path) -> Path:
-        """A file-system path; one given in the file is relative to ``base`` (the file's folder)."""
-        value = self.get(name, str(default))
-        if not isinstance(value, str) or not value:
-            raise self.fail(name, f"must be a path string, got {kind_of(value)} {value!r}")
-        return base / value if name in self.raw else Path(value)
-
-    def paths(self, name: str, base: Path) -> tuple[Path, ...]:
-        """A list of paths relative to ``base`` (empty if absent)."""
-        value = self.get(name, [])
-        if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
-            raise self.fail(name, f"must be a list of path strings, got {value!r}")
-        return tuple(base / item for item in value)
-
 
 def kind_of(value: object) -> str:
     """A TOML-minded name of ``value``'s type."""
     return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
-            dict: "a table"}.get(type(value), type(value).__name__)
+            tuple: "a list", dict: "a table"}.get(type(value), type(value).__name__)

@@ -113,6 +113,18 @@ def test_decimal_amounts_are_exact_and_limited_by_the_tokens_decimals() -> None:
         ({"data": {"normalization": "none", "missing": "mean"}}, 'data.missing: "mean" fills in the task\'s mean'),
         ({"config": {"learning_rate": 0.1}}, "config.learning_rate: a reserved key"),
         ({"config": {"nested": {"a": 1}}}, "config.nested: must be a boolean, number or string"),
+        ({"config": 3}, "config: must be a table, got an integer 3"),
+        ({"task": {"min_stake": 0}}, "task.min_stake: must be > 0, got 0"),
+        ({"task": {"reward_per_round": "-1"}}, "task.reward_per_round: must be >= 0, got -1"),
+        ({"task": {"min_stake": "x"}}, "task.min_stake: 'x' is not an amount of tokens"),
+        ({"task": {"min_stake": "nan"}}, "task.min_stake: must be a finite amount of at most"),
+        ({"task": {"min_stake": "2000000000000"}}, "task.min_stake: must be a finite amount of at most"),
+        ({"model": {"hidden": []}}, "model.hidden: must list at least one width"),
+        ({"model": {"hidden": [8, 5000]}}, "model.hidden[1]: must be <= 4096, got 5000"),
+        ({"model": {"hidden": 8}}, "model.hidden: must be a list, got an integer 8"),
+        ({"data": {"label_column": ""}}, "data.label_column: must be a non-empty string"),
+        ({"task": {"allowlist": 1}}, "task.allowlist: must be true or false, got an integer 1"),
+        ({"rounds": "3"}, "rounds: must be an integer, got a string '3'"),
     ],
 )
 def test_a_bad_setting_is_named(raw: dict[str, object], message: str) -> None:

@@ -31,7 +31,7 @@ from typing import Any, ClassVar, Final, Literal, get_args
 
 from fedchain.sim.errors import ConfigError
 from fedchain.task.errors import TaskSpecError
-from fedchain.task.params import cohort_of, secure_parameters
+from fedchain.task.params import MAX_AMOUNT_UNITS, base_units, task_params
 from fedchain.task.read import read_section, read_task
 from fedchain.task.schema import Section, TaskSpec, setting
 from fedchain.toml_table import Table, read_toml
@@ -52,6 +52,8 @@ MODE_ADVERSARIES: Final[dict[str, tuple[str, ...]]] = {
 """Which incidents each mode can stage: a masked update cannot be range-checked, and a secure member that
 commits and never uploads is a dropping hospital (before_upload), not a silent one."""
 TOKEN_DECIMALS: Final = 18
+PLACEHOLDER_TOKEN: Final = "0x" + "00" * 20
+"""The token a simulated task's rules are checked with; the run sets its dev token's address."""
 MAX_HOSPITALS: Final = 64
 """Every hospital is a funded development account; 64 keeps the dev chains' account lists small."""
 
@@ -169,6 +171,10 @@ def check_config(config: SimulationConfig) -> None:
     task, simulation = config.task, config.simulation
     if simulation.stake < task.task.min_stake:
         raise ConfigError(f"simulation.stake: {simulation.stake} is below task.min_stake {task.task.min_stake}")
+    try:
+        base_units("simulation.stake", simulation.stake, TOKEN_DECIMALS, low=1, high=MAX_AMOUNT_UNITS)
+    except TaskSpecError as error:
+        raise ConfigError(str(error)) from None
     if config.hospitals is not None:
         check_hospitals(config, config.hospitals, "")
     seen: dict[int, str] = {}
@@ -201,12 +207,13 @@ def check_config(config: SimulationConfig) -> None:
 
 def check_hospitals(config: SimulationConfig, hospitals: int, source: str) -> None:
     """The settings that depend on the number of hospitals (``source`` says where that number comes from, for
-    the message): the cohort, and in secure mode every member's neighbours to share its secrets with."""
-    try:
-        cohort = cohort_of(config.task, hospitals)
-        if cohort > hospitals:
-            raise TaskSpecError(f"task.cohort_cap: {cohort} is more than the {hospitals} hospitals{source}")
-        secure_parameters(config.task, cohort, source=f" (hospitals{source})")
+    the message): the task's on-chain rules with its cohort, and in secure mode every member's neighbours to share
+    its secrets with."""
+    try:  # every on-chain rule, its amounts in the simulation token's decimals, before any chain starts
+        params = task_params(config.task, token=PLACEHOLDER_TOKEN, decimals=TOKEN_DECIMALS, hospitals=hospitals,
+                             source=f" (hospitals{source})")
+        if params.cohort_cap > hospitals:
+            raise TaskSpecError(f"task.cohort_cap: {params.cohort_cap} is more than the {hospitals} hospitals{source}")
     except TaskSpecError as error:
         raise ConfigError(str(error)) from None
     for position, adversary in enumerate(config.adversaries):

@@ -41,6 +41,7 @@ from fedchain.roles import (
 )
 from fedchain.roles.task import fetch_model
 from fedchain.sim.config import (
+    PLACEHOLDER_TOKEN,
     TOKEN_DECIMALS,
     Adversary,
     SimulationConfig,
@@ -248,7 +249,7 @@ class _Run:
         self.observer = observer
         hospitals = len(start.hospitals)
         try:
-            template = task_params(config.task, token="0x" + "00" * 20, decimals=TOKEN_DECIMALS, hospitals=hospitals)
+            template = task_params(config.task, token=PLACEHOLDER_TOKEN, decimals=TOKEN_DECIMALS, hospitals=hospitals)
         except TaskSpecError as error:
             raise ConfigError(str(error)) from None
         self.federation = Federation.launch(

@@ -61,13 +61,15 @@ def base_units(key: str, amount: Decimal, decimals: int, *, low: int, high: int)
     return int(units)
 
 
-def task_params(spec: TaskSpec, *, token: str, decimals: int, hospitals: int | None = None) -> TaskParams:
+def task_params(spec: TaskSpec, *, token: str, decimals: int, hospitals: int | None = None,
+                source: str = "") -> TaskParams:
     """The task's rules as the contract takes them, for ``token`` (with ``decimals``); ``num_params`` and the
     model-spec hash are left to :meth:`fedchain.roles.Requester.create_task`, which takes them from the model.
-    ``hospitals`` is the cohort when ``task.cohort_cap`` is not set (a simulation's number of hospitals)."""
+    ``hospitals`` is the cohort when ``task.cohort_cap`` is not set (a simulation's number of hospitals; ``source``
+    says where it comes from, for a message)."""
     rules = spec.task
     cohort = cohort_of(spec, hospitals)
-    neighbours, threshold = secure_parameters(spec, cohort)
+    neighbours, threshold = secure_parameters(spec, cohort, source)
 
     def amount(name: str, low: int, high: int = MAX_AMOUNT_UNITS) -> int:
         return base_units(f"task.{name}", getattr(rules, name), decimals, low=low, high=high)

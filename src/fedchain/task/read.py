@@ -26,9 +26,9 @@ def read_task(top: Table) -> TaskSpec:
     """
     sections: dict[str, Any] = {section.TABLE: read_section(section, top.table(section.TABLE))
                                 for section in SECTIONS}
-    values = {name: top.get(name, None) for name in TOP_LEVEL if name in top.raw}
+    values = {name: top.raw[name] for name in TOP_LEVEL if name in top.raw}
     top.seen.update(TOP_LEVEL)
-    config = top.scalars("config")
+    config = top.get("config", {})  # its values are checked with the rest of the task
     try:
         return TaskSpec(**values, config=config, **sections)
     except TaskSpecError as error:
@@ -52,13 +52,11 @@ def read_section(section: type[S], table: Table) -> S:
 
 def load_task(path: Path) -> TaskSpec:
     """The task file at ``path``; a problem is a :class:`TaskSpecError` naming the file and the key."""
-    top = Table(read_toml(path, TaskSpecError, "task file"), "", TaskSpecError)
+    raw = read_toml(path, TaskSpecError, "task file")
     try:
-        spec = read_task(top)
-        top.finish()
+        return parse_task(raw)
     except TaskSpecError as error:
         raise TaskSpecError(f"{path}: {error}") from None
-    return spec
 
 
 def parse_task(raw: Mapping[str, Any]) -> TaskSpec:

@@ -44,6 +44,7 @@ from fedchain.learn.defaults import (
 )
 from fedchain.secagg.constants import MAX_NEIGHBOURS, MIN_NEIGHBOURS, MIN_THRESHOLD, SECURE_WORDS_PER_LEAF
 from fedchain.task.errors import TaskSpecError
+from fedchain.toml_table import kind_of
 
 ConfigValue = bool | int | float | str
 """A value of the task's own keys: what a TOML table and a Flower run config both hold."""
@@ -111,11 +112,6 @@ class Section:
         """The checks that relate several settings of this table."""
 
 
-def _kind(value: object) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
-            tuple: "a list", dict: "a table"}.get(type(value), type(value).__name__)
-
-
 def _checked(key: str, value: Any, hint: Any, described: Setting) -> Any:
     """``value`` of the type ``hint`` within ``described``'s bounds, normalized; else a :class:`TaskSpecError`."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
@@ -130,43 +126,43 @@ def _checked(key: str, value: Any, hint: Any, described: Setting) -> Any:
         return value
     if origin is tuple:
         if not isinstance(value, list | tuple):
-            raise TaskSpecError(f"{key}: must be a list, got {_kind(value)} {value!r}")
+            raise TaskSpecError(f"{key}: must be a list, got {kind_of(value)} {value!r}")
         return tuple(_checked(f"{key}[{position}]", item, args[0], described) for position, item in enumerate(value))
     if origin in (Mapping, dict) or hint is Mapping:
         if not isinstance(value, Mapping):
-            raise TaskSpecError(f"{key}: must be a table, got {_kind(value)} {value!r}")
+            raise TaskSpecError(f"{key}: must be a table, got {kind_of(value)} {value!r}")
         for name, item in value.items():
             if not isinstance(name, str) or not isinstance(item, bool | int | float | str):
-                raise TaskSpecError(f"{key}.{name}: must be a boolean, number or string, got {_kind(item)}")
+                raise TaskSpecError(f"{key}.{name}: must be a boolean, number or string, got {kind_of(item)}")
         return dict(value)
     if hint is bool:
         if not isinstance(value, bool):
-            raise TaskSpecError(f"{key}: must be true or false, got {_kind(value)} {value!r}")
+            raise TaskSpecError(f"{key}: must be true or false, got {kind_of(value)} {value!r}")
         return value
     if hint is str:
         if not isinstance(value, str) or not value:
-            raise TaskSpecError(f"{key}: must be a non-empty string, got {_kind(value)} {value!r}")
+            raise TaskSpecError(f"{key}: must be a non-empty string, got {kind_of(value)} {value!r}")
         return value
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise TaskSpecError(f"{key}: must be an integer, got {_kind(value)} {value!r}")
+            raise TaskSpecError(f"{key}: must be an integer, got {kind_of(value)} {value!r}")
         return _bounded(key, value, described)
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise TaskSpecError(f"{key}: must be a number, got {_kind(value)} {value!r}")
+            raise TaskSpecError(f"{key}: must be a number, got {kind_of(value)} {value!r}")
         return float(_bounded(key, value, described))
     if hint is Decimal:
         return _bounded(key, _tokens(key, value), described)
     if hint is Path:
         if not isinstance(value, str | Path) or not str(value):
-            raise TaskSpecError(f"{key}: must be a path, got {_kind(value)} {value!r}")
+            raise TaskSpecError(f"{key}: must be a path, got {kind_of(value)} {value!r}")
         return Path(value)
     raise TypeError(f"{key}: no check for settings of type {hint}")  # a schema error, not the user's
 
 
 def _tokens(key: str, value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        raise TaskSpecError(f"{key}: must be an amount of tokens, got {_kind(value)} {value!r}")
+        raise TaskSpecError(f"{key}: must be an amount of tokens, got {kind_of(value)} {value!r}")
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
@@ -405,7 +401,7 @@ class TaskSpec(Section):
         for section in SECTIONS:
             if not isinstance(getattr(self, section.TABLE), section):
                 raise TaskSpecError(f"{section.TABLE}: must be a {section.__name__}, got "
-                                    f"{_kind(getattr(self, section.TABLE))}")
+                                    f"{kind_of(getattr(self, section.TABLE))}")
         reserved = {spec.name for spec in fields(TrainingSettings)} | {ROUND_KEY}
         for name in self.config:
             if name in reserved:
