@@ -350,15 +350,13 @@ def participant_run(task: TaskOption,
     if data is not None:
         trainer = runner.builtin_client(spec, load_hospital_data(data, spec), device=device)
     else:
-        count = hospitals or spec.task.cohort_cap or hospital + 1
         trainer = runner.user_client(str(app or client), app=app is not None, task=spec, hospital=hospital,
-                                     hospitals=count)
+                                     hospitals=runner.partitions(spec, hospital, hospitals))
     blobs = open_store(store)
     amount = None if stake is None else parse_tokens("--stake", stake)
 
     def build(node: CoordinatorClient) -> Agent:
-        address = node.chain.accounts[0].address
-        path = journal or Path(f"fedchain-journal-{task}-{address}.json")
+        path = journal or runner.default_journal(task, node.chain.accounts[0].address)
         return runner.participant(node, blobs, task, node.chain.accounts[0], task=spec, client=trainer,
                                   journal=path, stake=amount)
 

@@ -5,6 +5,7 @@ A participant hands its :class:`Client` the global model's arrays and a config (
 Flower strategy's ``on_fit_config_fn`` would.
 """
 
+from collections.abc import Mapping
 from typing import Any, Final, Protocol, runtime_checkable
 
 import numpy.typing as npt
@@ -17,6 +18,12 @@ Config = dict[str, Scalar]
 
 Metrics = dict[str, Scalar]
 """Metrics returned by a trainer (Flower's ``Metrics``)."""
+
+
+def numeric_metrics(metrics: Mapping[str, Any]) -> dict[str, float]:
+    """The metrics that are numbers, as floats (strings, bytes and booleans are left out)."""
+    return {name: float(value) for name, value in metrics.items()
+            if isinstance(value, int | float) and not isinstance(value, bool)}
 
 NDArray = npt.NDArray[Any]
 NDArrays = list[NDArray]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fedchain.client.api import Client, Config, Metrics, NDArrays
+from fedchain.client.api import Client, Config, Metrics, NDArrays, numeric_metrics
 from fedchain.client.errors import ClientError
 
 
@@ -33,12 +33,8 @@ class FederatedEvaluation:
         if total == 0:
             raise ClientError("no client has evaluation examples")
         loss = sum(float(loss) * count for loss, count, _ in results) / total
-        names = set.intersection(*(set(_numeric(metrics)) for _, _, metrics in results))
-        metrics: Metrics = {name: sum(float(_numeric(m)[name]) * count for _, count, m in results) / total
+        numbers = [(count, numeric_metrics(metrics)) for _, count, metrics in results]
+        names = set.intersection(*(set(values) for _, values in numbers))
+        metrics: Metrics = {name: sum(values[name] * count for count, values in numbers) / total
                             for name in sorted(names)}
         return loss, total, metrics
-
-
-def _numeric(metrics: Metrics) -> dict[str, float]:
-    return {name: float(value) for name, value in metrics.items()
-            if isinstance(value, int | float) and not isinstance(value, bool)}

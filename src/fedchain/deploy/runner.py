@@ -115,6 +115,18 @@ def task_mode(coordinator: CoordinatorClient, task_id: int) -> Mode:
     return coordinator.MODE
 
 
+def default_journal(task_id: int, address: str) -> Path:
+    """A participant's journal unless one is given: ``fedchain-journal-TASK-ADDRESS.json`` in the current folder,
+    one file per task and account."""
+    return Path(f"fedchain-journal-{task_id}-{address}.json")
+
+
+def partitions(task: TaskSpec, hospital: int, hospitals: int | None) -> int:
+    """How many hospitals a client is told there are (a ClientApp's ``num-partitions``): as given, else the task's
+    cohort cap, else at least enough for ``hospital``."""
+    return hospitals or task.task.cohort_cap or hospital + 1
+
+
 def builtin_client(task: TaskSpec, data: TabularDataset, *, device: str = "cpu") -> Client:
     """The built-in trainer: the task's model and training settings on ``data`` (already checked and prepared)."""
     from fedchain.learn import TorchTrainer  # noqa: PLC0415
@@ -225,9 +237,9 @@ def participate(client: object, *, task: TaskSpec, task_id: int, store: str, rpc
     from fedchain.deploy.deployment import coordinator_at, node_chain  # noqa: PLC0415
     from fedchain.storage import open_store  # noqa: PLC0415
 
-    count = hospitals or task.task.cohort_cap or hospital + 1
     try:
-        adapted = as_client(client, hospital=hospital, hospitals=count, run_config=dict(task.config))
+        adapted = as_client(client, hospital=hospital, hospitals=partitions(task, hospital, hospitals),
+                            run_config=dict(task.config))
     except ClientError as error:
         raise DeployError(f"client: {error}") from None
     blobs = open_store(store)
@@ -235,6 +247,6 @@ def participate(client: object, *, task: TaskSpec, task_id: int, store: str, rpc
     with node_chain(rpc, key_env=key_env) as chain:
         node = coordinator_at(chain, coordinator=coordinator, deployment_file=deployment)
         account = chain.accounts[0]
-        path = journal or Path(f"fedchain-journal-{task_id}-{account.address}.json")
+        path = journal or default_journal(task_id, account.address)
         run_agent(participant(node, blobs, task_id, account, task=task, client=adapted, journal=path, stake=stake),
                   poll_seconds=poll_seconds)

@@ -129,8 +129,7 @@ class BaseParticipant(Agent):
         stake, minimum = self.coordinator.member(self.task_id, self.address).stake, self.rules.params.min_stake
         if stake < minimum:
             self.warn_once(f"round {round}: stake {self.tokens(stake)} is below the task's minimum "
-                           f"{self.tokens(minimum)}; add stake to "
-                           "take part")
+                           f"{self.tokens(minimum)}; add stake to take part")
         return stake >= minimum
 
     def _settle(self) -> None:

@@ -25,6 +25,7 @@ import torch
 from fedchain.chain import Chain, GasRecord, connect
 from fedchain.chain.coordinator import Mode, RoundPhase, TaskStatus
 from fedchain.client import Client, ClientError, NDArrays, unflatten
+from fedchain.client.api import numeric_metrics
 from fedchain.client.evaluation import FederatedEvaluation
 from fedchain.client.load import as_client
 from fedchain.commit.quantize import dequantize
@@ -448,5 +449,4 @@ def _by_kind(records: list[GasRecord]) -> dict[str, int]:
 
 def _scores(loss: float, metrics: Mapping[str, Any]) -> Scores:
     """An evaluation's loss and its numeric metrics (others, such as strings, are left out)."""
-    return Scores(loss=float(loss), metrics={name: float(value) for name, value in metrics.items()
-                                             if isinstance(value, int | float) and not isinstance(value, bool)})
+    return Scores(loss=float(loss), metrics=numeric_metrics(metrics))
