@@ -274,12 +274,12 @@ def task_create(config: Annotated[Path, typer.Option("--config", help="Task conf
     from fedchain.task import load_task  # noqa: PLC0415
 
     task_config = load_task(config)
-    initial_model(task_config)  # a task that cannot build its model fails here, before any chain is reached
+    model = initial_model(task_config)  # a task that cannot build its model fails here, before any chain is reached
     blobs = open_store(store)
     with signing_chain(rpc, key_env, keystore, max_fee_gwei, priority_fee_gwei) as chain:
         client = coordinator_at(chain, coordinator=coordinator, deployment_file=deployment)
         created = create_task(client, blobs, chain.accounts[0], task_config,
-                              token_of(chain, token=token, deployment_file=deployment))
+                              token_of(chain, token=token, deployment_file=deployment), model)
     if as_json:
         print_json({"task_id": created.task_id, "coordinator": client.address, "mode": client.MODE.label,
                     "num_params": created.num_params, "model_root": created.model_root,

@@ -18,7 +18,7 @@ from fedchain.chain.modes import COORDINATORS, MODES
 from fedchain.deploy import runner
 from fedchain.deploy.data import load_hospital_data
 from fedchain.deploy.deployment import Deployment, deploy
-from fedchain.deploy.tasks import CreatedTask, create_task
+from fedchain.deploy.tasks import CreatedTask, create_task, initial_model
 from fedchain.learn import load_breast_cancer, train_test_split
 from fedchain.learn.preprocess import FeatureSummary, agreed_statistics
 from fedchain.roles import Requester
@@ -109,7 +109,7 @@ def deploy_task(chain: Chain, tmp_path: Path, config: TaskSpec) -> DeployedTask:
     coordinator = COORDINATORS[mode](chain, deployment.coordinator)
     store = LocalBlobStore(tmp_path / "blobs")
     token = Token(chain, deployment.token)
-    created = create_task(coordinator, store, chain.accounts[0], config, token)
+    created = create_task(coordinator, store, chain.accounts[0], config, token, initial_model(config))
     requester = Requester(coordinator, store, created.task_id, chain.accounts[0])
     federation = Federation(chain=chain, coordinator=coordinator, token=token, store=store, requester=requester,
                             journal_dir=tmp_path)

@@ -18,7 +18,7 @@ from fedchain.deploy.claim import claim_all
 from fedchain.deploy.data import deployment_preprocessing, load_hospital_data
 from fedchain.deploy.export import export_model
 from fedchain.deploy.status import SecureRoundReport, TaskReport, render, task_report
-from fedchain.deploy.tasks import create_task
+from fedchain.deploy.tasks import create_task, initial_model
 from fedchain.learn import Preprocessing
 from fedchain.report import read_anchor, verify_against_anchor
 from fedchain.report.verify import verify_on_chain
@@ -230,6 +230,7 @@ def test_task_create_refuses_a_configuration_of_the_other_mode(deployed_task: De
                f'{wanted}`, or set mode = "{kind}"')
     before = task.coordinator.chain.w3.eth.block_number
     with pytest.raises(DeployError) as caught:
-        create_task(task.coordinator, task.federation.store, task.chain.accounts[0], wrong, task.federation.token)
+        create_task(task.coordinator, task.federation.store, task.chain.accounts[0], wrong, task.federation.token,
+                    initial_model(wrong))
     assert str(caught.value) == message
     assert task.coordinator.chain.w3.eth.block_number == before, "refused before any transaction"

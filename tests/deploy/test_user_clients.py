@@ -16,7 +16,7 @@ from fedchain.chain.coordinator import Mode, TaskStatus
 from fedchain.cli import app as cli
 from fedchain.deploy import DeployError, runner
 from fedchain.deploy.deployment import deploy, write_deployment
-from fedchain.deploy.tasks import create_task
+from fedchain.deploy.tasks import initial_model
 from fedchain.task import load_task
 from fedchain.task.read import parse_task
 from tests.deploy import user_client
@@ -72,7 +72,7 @@ def test_a_model_import_path_that_fails_is_refused_before_any_transaction(deploy
     before = task.chain.w3.eth.block_number
     with pytest.raises(DeployError, match=r"model.name: cannot load the model builder 'examples.nowhere:build': "
                                           r"there is no module 'examples.nowhere'"):
-        create_task(task.coordinator, task.federation.store, task.chain.accounts[0], wrong, task.federation.token)
+        initial_model(wrong)  # what `task create` builds before it reaches the chain
     assert task.chain.w3.eth.block_number == before
 
 

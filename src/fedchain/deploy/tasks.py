@@ -44,23 +44,23 @@ def initial_model(spec: TaskSpec) -> nn.Module:
 
 
 def create_task(coordinator: CoordinatorClient, store: BlobStore, account: LocalAccount, spec: TaskSpec,
-                token: Token) -> CreatedTask:
-    """Upload the initial model ``spec`` describes, fund the escrow from ``account`` and create the task.
+                token: Token, model: nn.Module) -> CreatedTask:
+    """Upload ``model`` (``spec``'s :func:`initial_model`, built before any chain is reached), fund the escrow from
+    ``account`` and create the task.
 
-    Everything that can be checked before a transaction is: the mode against the coordinator's, the rules, the
-    preprocessing (a deployment fixes its statistics) and the model (it must build), then the escrow balance.
+    Everything that can be checked before a transaction is: the mode against the coordinator's, the rules, then
+    the escrow balance.
     """
     if MODES[spec.mode] != coordinator.MODE:
         wanted, kind = spec.mode, coordinator.MODE.label
         raise DeployError(f"the task file has mode = \"{wanted}\", but coordinator {coordinator.address} "
                           f"is a {coordinator.CONTRACT}, which takes {kind} tasks only: deploy one with "
                           f"`fedchain deploy --mode {wanted}`, or set mode = \"{kind}\"")
-    params = task_params(spec, token=token.address, decimals=token.decimals())
-    model = initial_model(spec)
+    decimals = token.decimals()
+    params = task_params(spec, token=token.address, decimals=decimals)
     escrow = params.num_rounds * params.reward_per_round
     balance = token.balance_of(account.address)
     if balance < escrow:
-        decimals = token.decimals()
         raise DeployError(f"the escrow is {whole_tokens(escrow, decimals)} tokens (rounds x task.reward_per_round) "
                           f"but {account.address} holds {whole_tokens(balance, decimals)}")
     parameters = [tensor.detach().cpu().numpy().copy() for tensor in model.state_dict().values()]
@@ -71,4 +71,4 @@ def create_task(coordinator: CoordinatorClient, store: BlobStore, account: Local
     state = coordinator.task_state(requester.task_id)
     return CreatedTask(task_id=requester.task_id, num_params=coordinator.task_params(requester.task_id).num_params,
                        model_root="0x" + state.model_root.hex(), model_blob_ref="0x" + state.model_blob_ref.hex(),
-                       escrow=escrow, decimals=token.decimals(), token=token.address)
+                       escrow=escrow, decimals=decimals, token=token.address)
