@@ -8,6 +8,7 @@ from typing import Any
 
 from fedchain.report.atomic import write_atomically
 from fedchain.report.plots import TOKEN_UNIT, draw_all, score
+from fedchain.sim.records import shown_metrics
 
 REPORT_HTML = "report.html"
 MODE_NAMES = {"secure": "secure aggregation (no one saw an individual update)",
@@ -67,9 +68,7 @@ def metric_names(data: dict[str, Any]) -> list[str]:
     entries = [data["final"], *data["rounds"]]
     if data["baselines"] is not None:
         entries += [data["baselines"]["pooled"], *data["baselines"]["local"].values()]
-    headline = data["headline"]
-    others = sorted({name for entry in entries for name in entry.get("metrics") or {}} - {headline})
-    return [headline, *others] + ([] if headline == "loss" else ["loss"])
+    return shown_metrics(data["headline"], (name for entry in entries for name in entry.get("metrics") or {}))
 
 
 def _number(value: float | None) -> str:

@@ -17,7 +17,7 @@ from fedchain.report.files import report_data, write_report
 from fedchain.report.html import format_metric, metric_names, tokens
 from fedchain.report.plots import score
 from fedchain.sim.config import SimulationConfig
-from fedchain.sim.records import RoundRecord, Scores
+from fedchain.sim.records import RoundRecord, shown_metrics
 from fedchain.sim.run import run_simulation
 
 REFRESH_PER_SECOND = 4
@@ -78,7 +78,7 @@ class LiveView:
         evaluated = [record.scores for record in self.records if record.scores is not None]
         if not evaluated:
             return []
-        return _shown(evaluated[-1].headline, evaluated)
+        return shown_metrics(evaluated[-1].headline, (name for scores in evaluated for name in scores.metrics))
 
 
 class LineView:
@@ -98,18 +98,13 @@ class LineView:
         """Print the closed round's line."""
         scores = record.scores
         shown = "" if scores is None else ", " + ", ".join(
-            f"{_header(name)} {format_metric(name, scores.get(name))}" for name in _shown(scores.headline, [scores]))
+            f"{_header(name)} {format_metric(name, scores.get(name))}"
+            for name in shown_metrics(scores.headline, scores.metrics))
         incidents = _incidents(record)
         self.console.print(f"round {record.index + 1}/{self.rounds} {record.status}: {len(record.participants)}/"
                            f"{len(record.committed)} included{shown}, gas {record.gas_total:,}, rewards "
                            f"{tokens(sum(record.rewards.values()))}" + (f"; {incidents}" if incidents else ""),
                            highlight=False, soft_wrap=True, markup=False)
-
-
-def _shown(headline: str, evaluated: list[Scores]) -> list[str]:
-    """The headline metric, the other metrics by name, and the loss."""
-    others = sorted({name for scores in evaluated for name in scores.metrics} - {headline})
-    return [headline, *others] + ([] if headline == "loss" else ["loss"])
 
 
 def _incidents(record: RoundRecord) -> str:

@@ -7,6 +7,7 @@ are token base units (ints); roots, references and hashes are 0x-hex strings.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,12 @@ from fedchain.client import NDArrays
 
 HEADLINE_METRIC = "accuracy"
 """The metric a report leads with when the evaluation has it (else the first metric by name, else the loss)."""
+
+
+def shown_metrics(headline: str, names: Iterable[str]) -> list[str]:
+    """The order a report shows metrics in: the headline, the other ``names`` alphabetically, then the loss."""
+    others = sorted(set(names) - {headline, "loss"})
+    return [headline, *others] + ([] if headline == "loss" else ["loss"])
 
 
 @dataclass(frozen=True)
