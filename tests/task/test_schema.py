@@ -21,6 +21,7 @@ from fedchain.task import (
     load_task,
     task_params,
 )
+from fedchain.task.learning import preprocessing_of
 from fedchain.task.read import parse_task
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -149,4 +150,4 @@ def test_file_errors_name_the_file(tmp_path: Path) -> None:
 def test_data_settings_of_a_declared_csv() -> None:
     data = DataSettings(features=("age", "bp"), mean=(50.0, 120.0), scale=(10.0, 15.0), missing="mean")
     spec = TaskSpec(data=data, model=ModelSettings(name="logreg"))
-    assert spec.inputs == 2 and spec.data.fixed_statistics
+    assert spec.inputs == 2 and preprocessing_of(spec.data).complete

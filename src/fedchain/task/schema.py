@@ -183,15 +183,6 @@ def _bounded(key: str, value: Any, described: Setting) -> Any:
     return value
 
 
-def setting_of(section: type[Any], name: str) -> Setting:
-    """The :class:`Setting` of field ``name`` of ``section``."""
-    for spec in fields(section):
-        if spec.name == name:
-            described: Setting = spec.metadata["setting"]
-            return described
-    raise KeyError(f"{section.__name__} has no setting {name!r}")
-
-
 @dataclass(frozen=True)
 class ModelSettings(Section):
     """The model every hospital trains (its initial weights come from the task's seed)."""
@@ -261,10 +252,6 @@ class DataSettings(Section):
         if any(not scale > 0 for scale in self.scale):
             raise self.fail("scale", f"every scale must be > 0, got {list(self.scale)}")
 
-    @property
-    def fixed_statistics(self) -> bool:
-        """Whether the task fixes the standardization's statistics (a deployment must)."""
-        return self.normalization == "standardize" and bool(self.mean)
 
 
 @dataclass(frozen=True)
