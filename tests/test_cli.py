@@ -131,7 +131,13 @@ def test_chain_up_prints_its_url_then_its_development_accounts_and_keys(tmp_path
         lines = [process.stdout.readline().strip() for _ in range(5)]
     finally:
         process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=30)
+        try:
+            process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise
+    assert process.returncode == 0
     assert lines[0].startswith("http://127.0.0.1:")
     assert lines[1] == ("3 funded DEVELOPMENT accounts (anvil's public test mnemonic: never use these keys for "
                         "anything of value):")

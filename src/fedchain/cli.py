@@ -135,6 +135,9 @@ def chain_up(port: Annotated[int, typer.Option(help="Loopback port (0: any free 
                                                           "pass in real time (0: only on transactions).")] = 1) -> None:
     """Run a local anvil node until Ctrl-C, printing its URL (the first line), then its funded development accounts
     and their keys."""
+    # Before anything is printed: whoever reads the URL may send SIGTERM at once, and a signal that came before
+    # the handler would be lost where the parent ignores SIGTERM (children inherit SIG_IGN).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with AnvilNode(port=port or None, accounts=accounts, block_time=block_time) as node:
         console.print(node.url, highlight=False)
         console.print(f"{accounts} funded DEVELOPMENT accounts (anvil's public test mnemonic: never use these keys "
@@ -143,7 +146,6 @@ def chain_up(port: Annotated[int, typer.Option(help="Loopback port (0: any free 
             console.print(f"  {index:>2}  {account.address}  key 0x{bytes(account.key).hex()}", highlight=False,
                           soft_wrap=True)
         sys.stdout.flush()
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             while node.running:
                 time.sleep(0.5)
