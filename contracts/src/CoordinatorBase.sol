@@ -136,16 +136,18 @@ abstract contract CoordinatorBase is CoordinatorStorage {
     // ------------------------------------------------------------------ views
 
     /// @notice A round's stored state, its phase at the current block time and its deadlines (challengeEnd
-    /// is 0 when no proposal is pending).
+    /// is 0 when no proposal is pending; every deadline is 0 for a round that has not opened).
     function roundView(uint256 taskId, uint256 round) external view returns (RoundView memory v) {
         TaskParams storage p = _params[taskId];
         Round storage stored = _rounds[taskId][round];
         v.round = stored;
-        v.commitEnd = Schedule.commitEnd(_mode(), p, stored.start);
-        v.revealEnd = Schedule.revealEnd(_mode(), p, stored.start);
-        v.proposeStart = stored.proposeStart == 0 ? v.revealEnd : stored.proposeStart;
-        v.proposeEnd = v.proposeStart + p.proposeWindow;
-        if (stored.proposedAt != 0) v.challengeEnd = _challengeEnd(p, stored);
+        if (stored.start != 0) {
+            v.commitEnd = Schedule.commitEnd(_mode(), p, stored.start);
+            v.revealEnd = Schedule.revealEnd(_mode(), p, stored.start);
+            v.proposeStart = stored.proposeStart == 0 ? v.revealEnd : stored.proposeStart;
+            v.proposeEnd = v.proposeStart + p.proposeWindow;
+            if (stored.proposedAt != 0) v.challengeEnd = _challengeEnd(p, stored);
+        }
         v.phase = _phase(taskId, round, stored, v);
     }
 
@@ -205,6 +207,7 @@ abstract contract CoordinatorBase is CoordinatorStorage {
         r = task.currentRound;
         TaskParams storage p = _params[taskId];
         Round storage round = _rounds[taskId][r];
+        if (round.start == 0) revert WaitingForMembers(task.members, p.minParticipants);
         uint256 windowEnd = uint256(round.start) + p.commitWindow;
         if (block.timestamp >= windowEnd) revert OutsideWindow(round.start, windowEnd);
         position = round.commits;
@@ -244,7 +247,9 @@ abstract contract CoordinatorBase is CoordinatorStorage {
         if (round.status == RoundStatus.Finalized) return RoundPhase.Finalized;
         if (round.status == RoundStatus.Failed) return RoundPhase.Failed;
         TaskState storage task = _tasks[taskId];
-        if (task.status != TaskStatus.Running || r != task.currentRound) return RoundPhase.NotOpen;
+        if (task.status != TaskStatus.Running || r != task.currentRound || round.start == 0) {
+            return RoundPhase.NotOpen;
+        }
         if (block.timestamp < v.revealEnd) return _inputPhase(_params[taskId], round.start);
         if (round.proposedAt != 0) {
             return _challengeable(_params[taskId], round) ? RoundPhase.Challenge : RoundPhase.Finalizable;

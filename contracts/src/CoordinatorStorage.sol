@@ -42,6 +42,8 @@ abstract contract CoordinatorStorage is ICoordinatorEvents {
     /// @notice A round without a pending proposal this many (propose + challenge) windows after its inputs
     /// were settled has stalled (nobody can or will aggregate it) and can be failed.
     uint256 public constant STALL_WINDOWS = 4;
+    /// @notice Longest metrics text an evaluation may publish, in bytes.
+    uint256 public constant MAX_METRICS_BYTES = 1024;
 
     /// @notice Id the next task will get (ids start at 1).
     uint256 public nextTaskId = 1;
@@ -78,6 +80,7 @@ abstract contract CoordinatorStorage is ICoordinatorEvents {
     function _activeRound(uint256 taskId, uint256 r) internal view returns (Round storage round) {
         round = _rounds[taskId][r];
         if (round.status != RoundStatus.Active) revert WrongRoundState(r);
+        if (round.start == 0) revert WaitingForMembers(_tasks[taskId].members, _params[taskId].minParticipants);
     }
 
     function _joinedMember(uint256 taskId, address account) internal view returns (Member storage m) {

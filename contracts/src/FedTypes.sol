@@ -111,6 +111,8 @@ struct TaskState {
     uint8 depth;
     TaskStatus status;
     uint96 lastRewardPerWeight; // rewardPerWeight of round currentRound - 1 (0 if it failed), for booking
+    uint32 members; // joined members not exiting; round 0 opens when it reaches minParticipants
+    uint40 createdAt; // when the task was created (the idle rule's origin until round 0 opens)
     // slots 2-3: the current global model
     bytes32 modelRoot;
     bytes32 modelBlobRef;
@@ -121,7 +123,7 @@ struct TaskState {
 /// @notice Stored state of one round.
 struct Round {
     // slot 0
-    uint40 start; // commit window opens
+    uint40 start; // commit window opens; 0 while round 0 waits for minParticipants members
     uint40 proposeStart; // start of the current propose window (0 until a reopen: reveal deadline)
     uint40 proposedAt; // 0 when no proposal is pending
     uint16 commits;

@@ -110,6 +110,10 @@ interface ICoordinatorEvents {
     event TaskEnded(uint256 indexed taskId, bool abandoned);
     /// @notice The requester withdrew the unallocated pool.
     event PoolWithdrawn(uint256 indexed taskId, address indexed requester, uint256 amount);
+    /// @notice `evaluator` measured the model that round `round` anchored on its own held-out data: `metrics` is a
+    /// JSON object of metric names to numbers (docs/protocol.md section 8.10). Informational: nothing is paid or
+    /// slashed by it, and readers attribute it to its evaluator.
+    event ModelEvaluated(uint256 indexed taskId, uint256 indexed round, address indexed evaluator, string metrics);
 
     /// @notice `challenger` demands that `owner`'s input of `round` (the tree `root`) be put on chain: `chunks`
     /// chunks before `deadline` (docs/protocol.md section 11.2).
@@ -223,6 +227,8 @@ interface ICoordinatorEvents {
     error OutsideWindow(uint256 opensAt, uint256 closesAt);
     /// @notice The round does not accept this call in its current state.
     error WrongRoundState(uint256 round);
+    /// @notice Round 0 opens only once the task has `required` (minParticipants) members; it has `members`.
+    error WaitingForMembers(uint256 members, uint256 required);
     /// @notice The cohort of this round is full.
     error CohortFull(uint256 cohortCap);
     /// @notice The member already committed in this round.
@@ -288,6 +294,8 @@ interface ICoordinatorEvents {
     error NodeMismatch(bytes32 node);
     /// @notice No function with this selector.
     error UnknownFunction(bytes4 selector);
+    /// @notice Published metrics must be 1 to `limit` (MAX_METRICS_BYTES) bytes long.
+    error MetricsLength(uint256 length, uint256 limit);
 }
 
 /// @title ICoordinator
@@ -312,6 +320,8 @@ interface ICoordinator is ICoordinatorEvents {
     function IDLE_ROUND_SPANS() external view returns (uint256);
     /// @notice A round without a proposal this many (propose + challenge) windows after its inputs has stalled.
     function STALL_WINDOWS() external view returns (uint256);
+    /// @notice Longest metrics text publishEvaluation takes, in bytes.
+    function MAX_METRICS_BYTES() external view returns (uint256);
     /// @notice Id the next task will get.
     function nextTaskId() external view returns (uint256);
 
@@ -355,6 +365,8 @@ interface ICoordinator is ICoordinatorEvents {
     function slashMissedReveal(uint256 taskId, uint256 round, address participant) external;
     /// @notice Slashes a member silent for more than maxSilentRounds spare rounds.
     function slashSilence(uint256 taskId, address member) external;
+    /// @notice Publishes the caller's metrics of the model a finalized round anchored.
+    function publishEvaluation(uint256 taskId, uint256 round, string calldata metrics) external;
 
     // ------------------------------------------------------------------ views (Registry)
 

@@ -20,17 +20,114 @@ import {
 contract FedCoordinatorTest is CoordinatorFixture {
     // ---------------------------------------------------------------- tasks
 
-    function test_createTaskEscrowsTheRewardsAndOpensRoundZero() external view {
+    function test_createTaskEscrowsTheRewardsAndTheSecondJoinOpensRoundZero() external view {
         TaskState memory t = coordinator.taskState(taskId);
         assertEq(t.pool, 3 * REWARD, "pool");
         assertEq(t.requester, requester, "requester");
         assertEq(t.depth, 1, "depth");
         assertTrue(t.status == TaskStatus.Running, "running");
         assertEq(t.modelRoot, Trees.root(model), "model root");
+        assertEq(t.members, 4, "members");
+        assertEq(t.createdAt, block.timestamp, "created at");
         RoundView memory v = _view();
         assertTrue(v.phase == RoundPhase.Commit, "commit phase");
         assertEq(v.commitEnd, block.timestamp + WINDOW, "commit end");
         assertEq(v.revealEnd, block.timestamp + 2 * WINDOW, "reveal end");
+    }
+
+    /// @dev A round 0 that opened at task creation ran out before slow members started (issue #16): it now opens
+    /// at the join that brings the task to minParticipants members, and nothing can enter, fail or propose
+    /// before.
+    function test_roundZeroWaitsForMinParticipantsMembers() external {
+        TaskParams memory p = defaultParams();
+        p.minParticipants = 3;
+        taskId = _createTask(p);
+        vm.prank(aggregator);
+        coordinator.postBond(taskId, BOND);
+        RoundView memory v = _view();
+        assertTrue(v.phase == RoundPhase.NotOpen, "not open");
+        assertEq(v.round.start, 0, "no start");
+        assertEq(v.commitEnd + v.revealEnd + v.proposeEnd, 0, "no deadlines");
+
+        vm.warp(block.timestamp + 100 * WINDOW); // long after creation: a late start loses nothing
+        for (uint256 i = 0; i < 2; ++i) {
+            vm.prank(members[i]);
+            coordinator.join(taskId, STAKE);
+        }
+        bytes32[][] memory update = _updateVector(0);
+        vm.prank(members[0]);
+        vm.expectRevert(abi.encodeWithSelector(E.WaitingForMembers.selector, 2, 3));
+        coordinator.commit(taskId, keccak256("commitment"));
+        vm.expectRevert(abi.encodeWithSelector(E.WaitingForMembers.selector, 2, 3));
+        coordinator.failRound(taskId);
+        vm.prank(aggregator);
+        vm.expectRevert(abi.encodeWithSelector(E.WaitingForMembers.selector, 2, 3));
+        coordinator.propose(taskId, keccak256("root"), keccak256("blob"));
+
+        // an exit before the start does not count towards it
+        vm.prank(members[1]);
+        coordinator.requestExit(taskId);
+        vm.prank(members[2]);
+        coordinator.join(taskId, STAKE);
+        assertTrue(_view().phase == RoundPhase.NotOpen, "still waiting: two members");
+
+        vm.warp(block.timestamp + 7);
+        vm.expectEmit(true, true, true, true);
+        emit E.RoundOpened(taskId, 0, block.timestamp);
+        vm.prank(members[3]);
+        coordinator.join(taskId, STAKE);
+        v = _view();
+        assertTrue(v.phase == RoundPhase.Commit, "open");
+        assertEq(v.round.start, block.timestamp, "opens at the join");
+        assertEq(v.commitEnd, block.timestamp + WINDOW, "a full commit window");
+        _commit(members[0], update, 10);
+    }
+
+    /// @dev A task that never gathers its members idles from its creation: the requester gets the pool back
+    /// and every member its stake, without an unbonding delay.
+    function test_aTaskThatNeverOpensIdlesFromItsCreationAndReturnsEveryToken() external {
+        TaskParams memory p = defaultParams();
+        p.minParticipants = 3;
+        uint256 created = block.timestamp;
+        taskId = _createTask(p);
+        vm.prank(members[0]);
+        coordinator.join(taskId, STAKE);
+        uint256 idleAt = created + 8 * 4 * WINDOW;
+        assertEq(coordinator.idleAt(taskId), idleAt, "idle from creation");
+        vm.warp(idleAt - 1);
+        vm.expectRevert(abi.encodeWithSelector(E.NotIdle.selector, idleAt));
+        coordinator.endIdleTask(taskId);
+        vm.warp(idleAt);
+        coordinator.endIdleTask(taskId);
+        uint256 before = token.balanceOf(requester);
+        vm.prank(requester);
+        coordinator.withdrawPool(taskId);
+        assertEq(token.balanceOf(requester) - before, 3 * REWARD, "pool back");
+        before = token.balanceOf(members[0]);
+        vm.prank(members[0]);
+        coordinator.withdrawStake(taskId);
+        assertEq(token.balanceOf(members[0]) - before, STAKE, "stake back");
+        assertEq(coordinator.taskState(taskId).members, 0, "nobody left");
+    }
+
+    // ---------------------------------------------------------------- evaluations
+
+    function test_anyoneMayPublishMetricsOfAFinalizedRoundOnly() external {
+        vm.expectRevert(abi.encodeWithSelector(E.WrongRoundState.selector, 0));
+        coordinator.publishEvaluation(taskId, 0, '{"accuracy":0.9}');
+        _commitAndReveal(2);
+        _finalizeWith(_aggregate(2));
+        string memory tooLong = string(new bytes(coordinator.MAX_METRICS_BYTES() + 1));
+        vm.expectRevert(abi.encodeWithSelector(E.MetricsLength.selector, 0, 1024));
+        coordinator.publishEvaluation(taskId, 0, "");
+        vm.expectRevert(abi.encodeWithSelector(E.MetricsLength.selector, 1025, 1024));
+        coordinator.publishEvaluation(taskId, 0, tooLong);
+        vm.expectEmit(true, true, true, true);
+        emit E.ModelEvaluated(taskId, 0, watcher, '{"accuracy":0.9}');
+        vm.prank(watcher);
+        coordinator.publishEvaluation(taskId, 0, '{"accuracy":0.9}');
+        vm.expectRevert(abi.encodeWithSelector(E.WrongRoundState.selector, 1));
+        coordinator.publishEvaluation(taskId, 1, '{"accuracy":0.9}');
     }
 
     function test_createTaskRejectsZeroModel() external {

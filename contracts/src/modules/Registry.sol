@@ -7,7 +7,9 @@ pragma solidity 0.8.37;
 
 import {CoordinatorStorage} from "../CoordinatorStorage.sol";
 import {ICoordinator} from "../ICoordinator.sol";
-import {Aggregator, EntryState, Member, Mode, Round, TaskParams, TaskState, TaskStatus} from "../FedTypes.sol";
+import {
+    Aggregator, EntryState, Member, Mode, Round, RoundStatus, TaskParams, TaskState, TaskStatus
+} from "../FedTypes.sol";
 import {TaskParamsValidator} from "../TaskParamsValidator.sol";
 import {Commitments} from "../libraries/Commitments.sol";
 import {PositionalMerkle} from "../libraries/PositionalMerkle.sol";
@@ -42,7 +44,7 @@ contract Registry is CoordinatorStorage {
     /// coordinator's.
     /// @param modelRoot Merkle root of the initial global model.
     /// @param modelBlobRef sha256 reference of the initial model blob.
-    /// @return taskId Id of the new task; its round 0 opens now.
+    /// @return taskId Id of the new task; its round 0 opens when minParticipants members have joined.
     function createTask(TaskParams calldata params, bytes32 modelRoot, bytes32 modelBlobRef)
         external
         returns (uint256 taskId)
@@ -68,10 +70,9 @@ contract Registry is CoordinatorStorage {
         task.status = TaskStatus.Running;
         task.modelRoot = modelRoot;
         task.modelBlobRef = modelBlobRef;
-        _rounds[taskId][0].start = uint40(block.timestamp);
+        task.createdAt = uint40(block.timestamp);
 
         emit TaskCreated(taskId, msg.sender, params.token, modelRoot, modelBlobRef, params.modelSpecHash, escrow);
-        emit RoundOpened(taskId, 0, block.timestamp);
         _collect(taskId, escrow);
     }
 
@@ -119,7 +120,8 @@ contract Registry is CoordinatorStorage {
 
     // ------------------------------------------------------------------ membership
 
-    /// @notice Joins a task with an initial stake of at least minStake (pulled from the caller).
+    /// @notice Joins a task with an initial stake of at least minStake (pulled from the caller). The join that
+    /// brings the task to minParticipants members opens round 0, so no round runs before enough members are in.
     /// @param taskId Task to join.
     /// @param amount Stake to deposit.
     function join(uint256 taskId, uint256 amount) external {
@@ -133,7 +135,14 @@ contract Registry is CoordinatorStorage {
         m.stake = _toUint96(amount);
         m.activityMark = uint24(task.spareRounds);
         m.joined = true;
+        uint256 members = uint256(task.members) + 1;
+        task.members = uint32(members);
         emit StakeDeposited(taskId, msg.sender, amount, amount);
+        Round storage first = _rounds[taskId][0];
+        if (task.currentRound == 0 && first.start == 0 && members >= p.minParticipants) {
+            first.start = uint40(block.timestamp);
+            emit RoundOpened(taskId, 0, block.timestamp);
+        }
         _collect(taskId, amount);
     }
 
@@ -158,6 +167,7 @@ contract Registry is CoordinatorStorage {
         if (m.exiting) revert AlreadyExiting(msg.sender);
         m.exiting = true;
         m.exitRequestedAt = uint40(block.timestamp);
+        _tasks[taskId].members -= 1;
         emit ExitRequested(taskId, msg.sender, block.timestamp + _params[taskId].unbondingDelay);
     }
 
@@ -176,6 +186,7 @@ contract Registry is CoordinatorStorage {
         _settleEntry(taskId, m, msg.sender);
         uint256 amount = m.stake;
         uint256 rewards = m.rewards;
+        if (!m.exiting) task.members -= 1; // leaving an ended task without requestExit
         delete _members[taskId][msg.sender];
         task.owedRewards -= uint128(rewards);
         emit StakeWithdrawn(taskId, msg.sender, amount);
@@ -299,6 +310,22 @@ contract Registry is CoordinatorStorage {
         _pay(taskId, msg.sender, amount);
     }
 
+    // ------------------------------------------------------------------ evaluations
+
+    /// @notice Publishes the caller's evaluation of the model that finalized round `round` anchored, measured on
+    /// the caller's own held-out data, so every party sees how good each global model is. Anyone may publish
+    /// (the requester by default); readers attribute each evaluation to its evaluator. Emits ModelEvaluated.
+    /// @param taskId Task of the round.
+    /// @param round A finalized round.
+    /// @param metrics A JSON object of metric names to numbers, 1 to MAX_METRICS_BYTES bytes.
+    function publishEvaluation(uint256 taskId, uint256 round, string calldata metrics) external {
+        _existingTask(taskId);
+        if (_rounds[taskId][round].status != RoundStatus.Finalized) revert WrongRoundState(round);
+        uint256 length = bytes(metrics).length;
+        if (length == 0 || length > MAX_METRICS_BYTES) revert MetricsLength(length, MAX_METRICS_BYTES);
+        emit ModelEvaluated(taskId, round, msg.sender, metrics);
+    }
+
     // ------------------------------------------------------------------ views
 
     /// @notice The immutable rules of a task.
@@ -362,8 +389,9 @@ contract Registry is CoordinatorStorage {
     }
 
     /// @notice From when endIdleTask may end the task: IDLE_ROUND_SPANS round spans after the later of the
-    /// current round's start and its last settled availability challenge (the span: input phases, a propose
-    /// and a challenge window). 2^256 - 1 while a proposal is pending or a challenge is open.
+    /// current round's start (the task's creation while round 0 waits for members) and its last settled
+    /// availability challenge (the span: input phases, a propose and a challenge window). 2^256 - 1 while a
+    /// proposal is pending or a challenge is open.
     /// @param taskId The task.
     function idleAt(uint256 taskId) external view returns (uint256) {
         TaskState storage task = _runningTask(taskId);
@@ -376,7 +404,8 @@ contract Registry is CoordinatorStorage {
 
     function _idleAt(uint256 taskId, Round storage round) internal view returns (uint256) {
         TaskParams storage p = _params[taskId];
-        uint256 from = round.settledAt > round.start ? round.settledAt : round.start;
+        uint256 start = round.start == 0 ? _tasks[taskId].createdAt : round.start;
+        uint256 from = round.settledAt > start ? round.settledAt : start;
         return from + IDLE_ROUND_SPANS * Schedule.span(Mode(p.mode), p);
     }
 

@@ -9,6 +9,7 @@ from fedchain.chain.errors import (
     ContractRevertError,
     DecodedError,
     DevChainOnlyError,
+    InvalidMetricsError,
     KeyLoadError,
     TransactionFailedError,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "DevChainOnlyError",
     "FeeCaps",
     "GasRecord",
+    "InvalidMetricsError",
     "KeyLoadError",
     "TransactionFailedError",
     "connect",

@@ -8,7 +8,7 @@ dataclasses; enums as :class:`enum.IntEnum`. There is no protocol logic here: th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import astuple, dataclass, fields
 from enum import IntEnum
 from typing import Any, ClassVar, Self
@@ -22,6 +22,7 @@ from web3.types import TxReceipt
 
 from fedchain.chain.connection import Chain
 from fedchain.chain.errors import ContractRevertError
+from fedchain.chain.metrics import decode_metrics, encode_metrics
 from fedchain.commit.chunks import Chunk
 
 COORDINATOR_CONTRACT = "FedCoordinator"
@@ -184,6 +185,8 @@ class TaskState:
     depth: int
     status: TaskStatus
     last_reward_per_weight: int
+    members: int
+    created_at: int
     model_root: bytes
     model_blob_ref: bytes
     requester: str
@@ -341,6 +344,16 @@ class FinalizedModel:
     root: bytes
     blob_ref: bytes
     tx_hash: str
+    block: int
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One ModelEvaluated event: ``evaluator``'s metrics of the model round ``round`` anchored."""
+
+    round: int
+    evaluator: str
+    metrics: dict[str, float]
     block: int
 
 
@@ -549,6 +562,17 @@ class CoordinatorClient:
                                block=int(log.blockNumber))
                 for log in self._logs("RoundFinalized", taskId=task_id)]
 
+    def evaluations(self, task_id: int) -> list[Evaluation]:
+        """Every ModelEvaluated event of the task whose metrics parse (docs/protocol.md section 8.10), in chain
+        order; anyone may publish, so each is attributed to its evaluator and malformed ones are left out."""
+        evaluations = []
+        for log in self._logs("ModelEvaluated", taskId=task_id):
+            metrics = decode_metrics(str(log.args.metrics))
+            if metrics is not None:
+                evaluations.append(Evaluation(round=int(log.args.round), evaluator=str(log.args.evaluator),
+                                              metrics=metrics, block=int(log.blockNumber)))
+        return evaluations
+
     def challenges_opened(self, task_id: int, round: int) -> list[ChallengeOpened]:
         """Every InputChallenged event of ``round``, in chain order."""
         return [ChallengeOpened(owner=str(log.args.owner), challenger=str(log.args.challenger),
@@ -690,6 +714,12 @@ class CoordinatorClient:
     def withdraw_pool(self, task_id: int, *, sender: LocalAccount) -> TxReceipt:
         """Withdraw the unallocated pool of an ended task (requester only)."""
         return self.chain.send(self.contract.functions.withdrawPool(task_id), kind="withdrawPool", sender=sender)
+
+    def publish_evaluation(self, task_id: int, round: int, metrics: Mapping[str, float], *,
+                           sender: LocalAccount) -> TxReceipt:
+        """Publish ``sender``'s metrics of the model finalized round ``round`` anchored (a ModelEvaluated event)."""
+        call = self.contract.functions.publishEvaluation(task_id, round, encode_metrics(metrics))
+        return self.chain.send(call, kind="publishEvaluation", sender=sender)
 
     # -- availability challenges and model disputes (docs/protocol.md §11) -------------------------------
 

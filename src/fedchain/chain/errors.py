@@ -15,6 +15,10 @@ class ChainError(FedchainError):
     """Talking to a chain failed."""
 
 
+class InvalidMetricsError(ChainError, ValueError):
+    """Metrics that a ModelEvaluated event cannot carry (empty, not finite numbers, or too long)."""
+
+
 class ChainConnectionError(ChainError):
     """The chain's RPC endpoint could not be reached or answered nonsense."""
 
