@@ -38,7 +38,9 @@ def test_agents_built_from_the_task_file_run_the_task_and_status_follows(deploye
         task.add_hospital(index)
     task.add_aggregator()
     start = task_report(task.coordinator, task.created.task_id)
-    assert (start.status, start.round, start.phase, start.num_rounds) == ("RUNNING", 0, "COMMIT", 2)
+    assert (start.status, start.round, start.phase, start.num_rounds) == ("RUNNING", 0, "NOT_OPEN", 2)
+    assert start.waiting_for_members == 2 and start.deadlines.commit_end == 0
+    assert "round 0 opens when 2 more members have joined" in "\n".join(render(start))
     assert start.committed == [] and start.members == [] and start.proposal is None
     assert start.model_root == task.created.model_root and start.pool == 5 * 10**18
 
@@ -169,6 +171,13 @@ def test_secure_agents_built_from_the_task_file_run_the_task_and_status_shows_ea
         federation.run_until(lambda: federation.phase() == phase)
         return task_report(task.coordinator, task_id)
 
+    waiting = task_report(task.coordinator, task_id)
+    assert (waiting.phase, waiting.waiting_for_members, waiting.deadlines.commit_end) == ("NOT_OPEN", 2, 0)
+    assert waiting.secure is not None and (waiting.secure.advertise_end, waiting.secure.upload_end) == (0, 0)
+    stake = task.coordinator.task_params(task_id).min_stake
+    for participant in federation.participants:  # the hospitals join; the second join opens round 0
+        participant.ensure_allowance(stake)
+        task.coordinator.join(task_id, stake, sender=participant.account)
     start = task_report(task.coordinator, task_id)
     begin = task.coordinator.round_view(task_id, 0).start
     assert (start.mode, start.status, start.round, start.phase) == ("SECURE", "RUNNING", 0, "ADVERTISE")

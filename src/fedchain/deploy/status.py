@@ -6,7 +6,8 @@ model, every closed round, and the stakes and bonds of everyone who joined or bo
 also has its advertised, committed and uploaded sets (U1, U2, U3), whether its seed is fixed, who published
 an unmask bundle, and its advertise and upload deadlines (``secure``). Every availability challenge and
 model dispute of the current round is listed with its state and deadline (``challenges``, ``disputes``;
-docs/protocol.md section 11). Amounts are base units of the
+docs/protocol.md section 11). Each finalized round's published evaluations (``evaluations``: who measured the
+anchored model and its metrics, section 8.10) come with it. Amounts are base units of the
 task's token (the text view also shows them in whole tokens); roots and references are 0x-hex; times
 are the chain's (seconds since the epoch).
 """
@@ -61,6 +62,17 @@ class ClosedRound:
     round: int
     status: str
     model_root: str | None
+
+
+@dataclass(frozen=True)
+class EvaluationReport:
+    """Metrics of the model round ``round`` anchored, as ``evaluator`` published them (``by_requester``: the
+    task's requester did)."""
+
+    round: int
+    evaluator: str
+    by_requester: bool
+    metrics: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -131,7 +143,8 @@ class SecureRoundReport:
 class TaskReport:
     """A task's state as of block ``block``, whose time is ``now``. ``round`` is the contract's current round:
     ``num_rounds`` once the task has completed, the stalled round if it was abandoned (``phase`` then
-    NOT_OPEN); the per-round fields describe that round. In a secure task ``committed`` is the round's
+    NOT_OPEN); the per-round fields describe that round. ``waiting_for_members`` is how many more members
+    round 0 needs before it opens (0 once it has). In a secure task ``committed`` is the round's
     committed set (U2), ``revealed`` is empty (nothing is revealed) and ``secure`` has the rest; it is None
     for a plain task."""
 
@@ -143,6 +156,7 @@ class TaskReport:
     round: int
     num_rounds: int
     phase: str
+    waiting_for_members: int
     block: int
     now: int
     deadlines: Deadlines
@@ -162,6 +176,7 @@ class TaskReport:
     secure: SecureRoundReport | None
     challenges: list[Challenge]
     disputes: list[Dispute]
+    evaluations: list[EvaluationReport]
 
     def to_json(self) -> dict[str, Any]:
         """The report as JSON-ready data."""
@@ -199,7 +214,9 @@ def _report_at(coordinator: CoordinatorClient, task_id: int, block: int) -> Task
     return TaskReport(
         chain_id=coordinator.chain.chain_id, coordinator=coordinator.address, task_id=task_id,
         mode=coordinator.MODE.name, status=state.status.name, round=round, num_rounds=params.num_rounds,
-        phase=view.phase.name, block=block, now=coordinator.chain.now(),
+        phase=view.phase.name,
+        waiting_for_members=max(0, params.min_participants - state.members) if view.start == 0 and round == 0 else 0,
+        block=block, now=coordinator.chain.now(),
         deadlines=Deadlines(commit_end=view.commit_end, reveal_end=view.reveal_end,
                             propose_start=view.propose_start, propose_end=view.propose_end,
                             challenge_end=view.challenge_end if view.has_proposal else 0),
@@ -215,6 +232,9 @@ def _report_at(coordinator: CoordinatorClient, task_id: int, block: int) -> Task
         pool=state.pool, owed_rewards=state.owed_rewards, token=token.address, token_decimals=token.decimals(),
         secure=secure, challenges=_challenges(coordinator, task_id, round),
         disputes=_disputes(coordinator, task_id, round),
+        evaluations=[EvaluationReport(round=evaluation.round, evaluator=evaluation.evaluator,
+                                      by_requester=evaluation.evaluator == state.requester, metrics=evaluation.metrics)
+                     for evaluation in coordinator.evaluations(task_id)],
     )
 
 
@@ -238,7 +258,9 @@ def _secure_round(coordinator: SecureCoordinator, task_id: int, round: int, para
         advertised=[advert.participant for advert in coordinator.advertisements(task_id, round)],
         uploaded=[upload.participant for upload in coordinator.uploads(task_id, round)],
         unmask_published=list(dict.fromkeys(published)),  # a survivor may publish again; listed once
-        advertise_end=advertise_end(view, params), upload_end=upload_end(view, params))
+        # 0 until the round opens, like every deadline of roundView
+        advertise_end=advertise_end(view, params) if view.start else 0,
+        upload_end=upload_end(view, params) if view.start else 0)
 
 
 def render(report: TaskReport) -> list[str]:
@@ -260,6 +282,9 @@ def render(report: TaskReport) -> list[str]:
         lines.append(f"status      {report.status}, round {report.round} of 0..{report.num_rounds - 1}, phase "
                      f"{report.phase}" + (f" (secure: {secure.neighbours} neighbours, threshold {secure.threshold})"
                                           if secure else ""))
+        if report.waiting_for_members:
+            lines.append(f"waiting     round 0 opens when {report.waiting_for_members} more member"
+                         f"{'s' if report.waiting_for_members > 1 else ''} have joined")
         if secure is None:
             lines += [f"deadlines   commit {when(deadlines.commit_end)}, reveal {when(deadlines.reveal_end)}, "
                       f"propose {when(deadlines.propose_end)}, challenge {when(deadlines.challenge_end)}",
@@ -284,6 +309,9 @@ def render(report: TaskReport) -> list[str]:
         finalized = sum(closed.status == "FINALIZED" for closed in report.rounds)
         lines.append(f"status      {report.status}: {finalized} of {report.num_rounds} rounds finalized")
     lines.append(f"model       root {report.model_root}, blob {report.model_blob_ref}")
+    lines += [f"metrics     round {evaluation.round}: {shown_metrics(evaluation.metrics)} (by "
+              f"{'the requester' if evaluation.by_requester else evaluation.evaluator})"
+              for evaluation in report.evaluations]
     lines.append("rounds      " + (", ".join(f"{closed.round} {closed.status.lower()}" for closed in report.rounds)
                                    or "none closed yet"))
     lines += [f"member      {member.address} stake {tokens(member.stake)}, claimable {tokens(member.claimable)}"
@@ -293,6 +321,11 @@ def render(report: TaskReport) -> list[str]:
               f"{'' if bonded.bonded else ' (withdrawn)'}" for bonded in report.aggregators]
     lines.append(f"pool        {tokens(report.pool)} (owed to participants {tokens(report.owed_rewards)})")
     return lines
+
+
+def shown_metrics(metrics: dict[str, float]) -> str:
+    """Metrics as ``name value`` pairs, four significant digits each."""
+    return ", ".join(f"{name} {value:.4g}" for name, value in metrics.items())
 
 
 def listed(label: str, addresses: list[str]) -> str:
