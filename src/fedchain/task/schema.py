@@ -301,7 +301,8 @@ class OnChainRules(Section):
                                    "the task runs", low=1, high=UINT40_MAX, unit="seconds")
     cohort_cap: int | None = setting(None, "most members in a round; default: the number of hospitals (a "
                                            "simulation knows it; a task file must set it)", low=1, high=MAX_UPDATES)
-    min_participants: int = setting(2, "fewest included updates a round needs", low=1, high=MAX_UPDATES)
+    min_participants: int = setting(2, "fewest included updates a round needs; round 0 opens when this many "
+                                    "members have joined", low=1, high=MAX_UPDATES)
     max_silent_rounds: int = setting(3, "rounds a member may miss before it can be slashed for silence", low=1,
                                      high=UINT16_MAX)
     min_stake: Decimal = setting(Decimal(10), "a member's minimum stake", low=0, low_open=True, unit="tokens")
