@@ -7,12 +7,14 @@ BIN := $(CURDIR)/$(VENV)/bin
 NODE_BIN := $(CURDIR)/contracts/node_modules/.bin
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := contracts/node_modules/.installed
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 FORGE := cd contracts && PATH="$(NODE_BIN):$$PATH" forge
 
 .PHONY: help setup test test-contracts test-python lint typecheck slither artifacts artifacts-check demo clean
 
 help:
-	@echo "make test       set up (virtualenv, npm ci) and run every check: forge, artifacts, slither, ruff, import layers, mypy, pytest"
+	@echo "make test       set up (virtualenv, npm ci, Debian's chromium) and run every check: forge, artifacts, slither, ruff, import layers, mypy, pytest"
 	@echo "make artifacts  rebuild the contract artifacts shipped in src/fedchain/contracts/artifacts"
 	@echo "make demo       set up the virtualenv (no Node.js needed) and run 'fedchain demo' (about 2.5 minutes)"
 
@@ -29,6 +31,11 @@ $(PY_STAMP): pyproject.toml
 $(NODE_STAMP): contracts/package.json contracts/package-lock.json
 	cd contracts && npm ci --ignore-scripts --no-audit --no-fund
 	touch $@
+
+# The dashboard's test drives Debian's Chromium (Playwright's own browser download is never used).
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	$(SUDO) apt-get install -y --no-install-recommends chromium
 
 test: setup test-contracts artifacts-check slither lint typecheck test-python
 
@@ -51,7 +58,7 @@ lint: $(PY_STAMP)
 typecheck: $(PY_STAMP)
 	$(BIN)/mypy
 
-test-python: setup
+test-python: setup $(CHROMIUM)
 	$(BIN)/pytest
 
 demo: $(PY_STAMP)

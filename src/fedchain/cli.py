@@ -427,6 +427,27 @@ def status(task: TaskOption, rpc: NodeOption = None, deployment: DeploymentOptio
         console.print(line, highlight=False, soft_wrap=True)
 
 
+@app.command("dashboard")
+@one_line_errors
+def dashboard(task: TaskOption, rpc: NodeOption = None, deployment: DeploymentOption = DEFAULT_DEPLOYMENT_FILE,
+              coordinator: CoordinatorOption = None,
+              host: Annotated[str, typer.Option("--host", help="Address to listen on (the default: this machine "
+                                                               "only).")] = "127.0.0.1",
+              port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on (0: any free "
+                                                                                 "one).")] = 8600,
+              poll: PollOption = 1.0) -> None:
+    """Serve a read-only web page that follows a task as the chain moves: round, phase and deadlines, anchored models
+    and their metrics, members' stakes, rewards and slashes, challenges and disputes, gas. No key is needed."""
+    from fedchain.dashboard.server import DashboardServer  # noqa: PLC0415
+
+    with node_chain(rpc, read_only=True) as chain:
+        server = DashboardServer(coordinator_at(chain, coordinator=coordinator, deployment_file=deployment), task,
+                                 host=host, port=port, poll=poll)
+        console.print(f"dashboard of task {task}: {server.url} (Ctrl-C stops it)", highlight=False, soft_wrap=True)
+        sys.stdout.flush()
+        server.serve()
+
+
 @app.command("claim")
 @one_line_errors
 def claim(task: TaskOption, rpc: NodeOption = None, key_env: KeyEnvOption = DEFAULT_KEY_ENV,
