@@ -160,6 +160,10 @@ def test_a_hospitals_data_is_checked_against_the_task_and_prepared_as_it_declare
     assert sum(len(part) for part in parts) > 400 and all(part.num_features == 30 for part in parts)
     pooled = np.concatenate([part.features for part in parts])
     np.testing.assert_allclose(pooled.mean(axis=0), 0.0, atol=1e-4)  # the task's statistics are the pooled ones
+    held_out = load_hospital_data("breast_cancer:test", task)  # the requester's validation data: in no part
+    assert len(held_out) + sum(len(part) for part in parts) == 569
+    rows = {row.tobytes() for part in parts for row in part.features}
+    assert not any(row.tobytes() in rows for row in held_out.features)
     csv = tmp_path / "site.csv"
     csv.write_text("age,dose,label\n50,1.5,1\n61,,0\n47,2.5,1\n")
     declared = {"features": ["age", "dose"], "mean": [50.0, 2.0], "scale": [5.0, 0.5]}

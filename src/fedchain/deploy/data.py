@@ -6,7 +6,9 @@ the way the task declares (its ``[data]`` table) before anything is staked:
   unless the task says ``data.missing = "mean"``;
 - ``NAME:I/N`` with NAME one of the built-in datasets (``breast_cancer``, ``diabetes``, ``lung``): part I
   (0-based) of an IID split into N parts of its training portion. Every process computes the same split, so N
-  separate processes each take one part; it is for trying a deployment out without data of one's own.
+  separate processes each take one part; it is for trying a deployment out without data of one's own;
+- ``NAME:test``: the held-out test portion of a built-in dataset, which no part includes (validation data for
+  the requester's evaluations, `fedchain requester run --data`).
 
 A deployment standardizes with the statistics the task fixes (``data.mean``, ``data.scale``), never with a
 hospital's own: `fedchain data summary` and `fedchain data stats` compute agreed ones from per-hospital
@@ -40,7 +42,7 @@ from fedchain.task.schema import TaskSpec
 BUILTIN: Final[dict[str, Callable[[], TabularDataset]]] = {
     "breast_cancer": load_breast_cancer, "diabetes": load_diabetes, "lung": load_lung}
 SPLIT_SEED: Final = 0
-_PART: Final = re.compile(r"^(?P<name>[a-z_]+):(?P<part>\d+)/(?P<parts>\d+)$")
+_PART: Final = re.compile(r"^(?P<name>[a-z_]+):(?:(?P<part>\d+)/(?P<parts>\d+)|(?P<test>test))$")
 
 
 def deployment_preprocessing(task: TaskSpec) -> Preprocessing:
@@ -59,6 +61,8 @@ def load_raw_data(spec: str, task: TaskSpec) -> TabularDataset:
     try:
         if match is None:
             return load_csv(Path(spec), task.data.label_column, num_classes=task.model.num_classes)
+        if match["test"]:
+            return _builtin_split(spec, match["name"], task)[1]
         return _builtin_part(spec, match["name"], int(match["part"]), int(match["parts"]), task)
     except LearnError as error:
         raise DeployError(f"--data {spec}: {error}") from None
@@ -76,16 +80,21 @@ def load_hospital_data(spec: str, task: TaskSpec) -> TabularDataset:
 
 
 def _builtin_part(spec: str, name: str, part: int, parts: int, task: TaskSpec) -> TabularDataset:
-    if name not in BUILTIN:
-        raise DeployError(f"--data {spec}: no built-in dataset {name!r} (known: {', '.join(sorted(BUILTIN))})")
     if not 0 <= part < parts:
         raise DeployError(f"--data {spec}: part {part} is not one of the {parts} parts 0..{parts - 1}")
+    train, _ = _builtin_split(spec, name, task)
+    return train.subset(iid_partition(len(train), parts, SPLIT_SEED)[part], name=f"{name}/{part}")
+
+
+def _builtin_split(spec: str, name: str, task: TaskSpec) -> tuple[TabularDataset, TabularDataset]:
+    """The training and test portions of built-in dataset ``name``, the same in every process."""
+    if name not in BUILTIN:
+        raise DeployError(f"--data {spec}: no built-in dataset {name!r} (known: {', '.join(sorted(BUILTIN))})")
     dataset = BUILTIN[name]()
     if dataset.num_classes > task.model.num_classes:
         raise DeployError(f"--data {spec}: {name} has {dataset.num_classes} classes, the task's model.num_classes "
                           f"is {task.model.num_classes}")
-    train, _ = train_test_split(dataset, seed=SPLIT_SEED)
-    return train.subset(iid_partition(len(train), parts, SPLIT_SEED)[part], name=f"{name}/{part}")
+    return train_test_split(dataset, seed=SPLIT_SEED)
 
 
 def agreed_statistics_of(paths: list[Path]) -> tuple[tuple[str, ...], tuple[float, ...], tuple[float, ...]]:
