@@ -12,6 +12,7 @@ def test_binary_accuracy_and_auc() -> None:
     assert metrics.auc == 0.75
     assert metrics.num_examples == 4
     assert metrics.as_dict() == {"accuracy": 0.5, "auc": 0.75}
+    assert metrics.correct.tolist() == [True, False, False, True]  # which examples, in order
 
 
 def test_auc_is_undefined_for_a_single_class() -> None:

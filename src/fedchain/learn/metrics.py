@@ -1,6 +1,6 @@
 """Classification metrics shared by local evaluation, global evaluation and baselines."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -14,13 +14,15 @@ class EvalMetrics:
     """Loss, accuracy and ROC AUC of a model on ``num_examples`` labelled examples.
 
     ``auc`` is ``None`` when it is undefined: the labels contain a single class, or (multiclass) some
-    class of the model never occurs among the labels.
+    class of the model never occurs among the labels. ``correct`` says which examples, in order, the model
+    classified right (what comparing two models on the same examples needs); it takes no part in equality.
     """
 
     loss: float
     accuracy: float
     auc: float | None
     num_examples: int
+    correct: npt.NDArray[np.bool_] = field(repr=False, compare=False)
 
     def as_dict(self) -> dict[str, float]:
         """Metrics as a Flower-style metrics dict: ``accuracy`` always, ``auc`` only when defined."""
@@ -55,11 +57,11 @@ def classification_metrics(
         raise TrainerError(f"probabilities of shape {probabilities.shape} do not match {labels.shape[0]} labels")
     if labels.shape[0] == 0:
         raise TrainerError("cannot compute metrics on an empty set of examples")
-    predictions = np.argmax(probabilities, axis=1)
-    accuracy = float(np.mean(predictions == labels))
+    correct = np.argmax(probabilities, axis=1) == labels
     return EvalMetrics(
         loss=float(loss),
-        accuracy=accuracy,
+        accuracy=float(np.mean(correct)),
         auc=roc_auc(labels, probabilities),
         num_examples=int(labels.shape[0]),
+        correct=correct,
     )
