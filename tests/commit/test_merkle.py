@@ -10,6 +10,7 @@ from fedchain.commit.errors import EncodingError, LayoutError
 from fedchain.commit.keccak import keccak256
 from fedchain.commit.leaves import LeafLayout, leaf_words
 from fedchain.commit.merkle import MerkleTree, leaf_hash, merkle_root, node_hash, verify_proof
+from tests.vectors import reference
 
 
 @st.composite
@@ -51,6 +52,19 @@ def test_three_leaf_tree_by_hand() -> None:
     assert tree.root == root == merkle_root(vector, layout)
     assert tree.proof(2) == (hashes[3], node_hash(hashes[0], hashes[1]))
     assert tree.leaf_words(3) == (bytes(32),)
+
+
+@pytest.mark.parametrize("words_per_leaf", [1, 2, 4, 8])
+@pytest.mark.parametrize("num_leaves", [1, 2, 3, 5, 8, 37, 64])
+def test_every_node_matches_the_reference_tree(words_per_leaf: int, num_leaves: int) -> None:
+    """Each level hashed in one native call equals the spec's tree hashed node by node with pycryptodome."""
+    num_params = 8 * words_per_leaf * (num_leaves - 1) + 3  # the last leaf partly padding
+    vector = np.random.default_rng(num_params).integers(INT32_MIN, INT32_MAX, size=num_params, endpoint=True)
+    tree = MerkleTree(vector, LeafLayout(num_params, words_per_leaf))
+    levels = reference.merkle_levels([int(value) for value in vector], words_per_leaf)
+    assert tree.root == levels[-1][0]
+    for height, level in enumerate(levels):
+        assert [tree.node(height, index) for index in range(len(level))] == level
 
 
 @settings(max_examples=60, deadline=None)

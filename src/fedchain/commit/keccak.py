@@ -1,25 +1,27 @@
-"""Ethereum's keccak-256, through the fastest eth-hash backend installed.
+"""Ethereum's keccak-256 (not NIST SHA3-256), from fedchain's native kernel (``_keccak.c``).
 
-eth-hash picks pycryptodome by default; the pysha3 backend (package ``safe-pysha3``) hashes the
-short preimages of a Merkle tree several times faster, so it is preferred when present. Both compute
-the same function; only the speed differs.
+:func:`keccak256` hashes one message. :func:`keccak256_rows` hashes every row of a 2-D byte array in one
+call, without the GIL: a whole Merkle level costs one Python call instead of one per node. The kernel is
+compiled when fedchain is installed (``pip install -e .``, which ``make setup`` runs).
 """
 
-from collections.abc import Callable
+import numpy as np
+from numpy.typing import NDArray
 
-from eth_hash.utils import load_backend
+from fedchain.commit.constants import WORD_BYTES
 
-_BACKENDS_FASTEST_FIRST = ("pysha3", "pycryptodome")
+try:
+    from fedchain.commit import _keccak
+except ImportError as error:  # a source tree that was never installed
+    raise ImportError(
+        "fedchain's native keccak kernel (fedchain/commit/_keccak.c) is not built: install fedchain with "
+        "`pip install -e .` (or `make setup`), which needs a C compiler and Python's headers"
+    ) from error
+
+keccak256 = _keccak.keccak256
 
 
-def _load_fastest_backend() -> Callable[[bytes], bytes]:
-    for name in _BACKENDS_FASTEST_FIRST:
-        try:
-            return load_backend(name).keccak256
-        except ImportError:
-            continue
-    raise ImportError(f"no keccak backend for eth-hash is installed; install one of {_BACKENDS_FASTEST_FIRST}")
-
-
-keccak256: Callable[[bytes], bytes] = _load_fastest_backend()
-"""Return the 32-byte keccak-256 digest of ``data``."""
+def keccak256_rows(rows: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """Keccak every row of a 2-D byte array; return the digests as a ``(rows, 32)`` byte array."""
+    digests = _keccak.keccak256_rows(np.ascontiguousarray(rows).data, rows.shape[1])
+    return np.frombuffer(digests, dtype=np.uint8).reshape(-1, WORD_BYTES)

@@ -3,8 +3,8 @@
     leafHash(i, words)    = keccak(0x00 ‖ uint256(i) ‖ words[0] ‖ … ‖ words[W-1])
     nodeHash(left, right) = keccak(0x01 ‖ left ‖ right)
 
-Trees are built one level at a time: every preimage of a level is laid out in one numpy byte array,
-and the per-node Python work is a single keccak call.
+Trees are built one level at a time: every preimage of a level is laid out in one numpy byte array and
+hashed by one call of the native kernel (:func:`~fedchain.commit.keccak.keccak256_rows`).
 """
 
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 from fedchain.commit.constants import LEAF_PREFIX, NODE_PREFIX, WORD_BYTES
 from fedchain.commit.encoding import require_bytes32
 from fedchain.commit.errors import LayoutError
-from fedchain.commit.keccak import keccak256
+from fedchain.commit.keccak import keccak256, keccak256_rows
 from fedchain.commit.leaves import LeafLayout, pack_leaves
 
 _INDEX_BYTES = 32
@@ -128,7 +128,7 @@ def _hash_leaf_level(leaves: NDArray[np.uint8]) -> NDArray[np.uint8]:
     indices = np.arange(count, dtype=np.dtype(">u8")).view(np.uint8).reshape(count, _UINT64_BYTES)
     preimages[:, index_end - _UINT64_BYTES : index_end] = indices
     preimages[:, index_end:] = leaves
-    return _hash_rows(preimages)
+    return keccak256_rows(preimages)
 
 
 def _hash_node_level(children: NDArray[np.uint8]) -> NDArray[np.uint8]:
@@ -136,13 +136,5 @@ def _hash_node_level(children: NDArray[np.uint8]) -> NDArray[np.uint8]:
     preimages = np.empty((count, len(NODE_PREFIX) + 2 * WORD_BYTES), dtype=np.uint8)
     preimages[:, 0] = NODE_PREFIX[0]
     preimages[:, 1:] = children.reshape(count, 2 * WORD_BYTES)
-    return _hash_rows(preimages)
+    return keccak256_rows(preimages)
 
-
-def _hash_rows(preimages: NDArray[np.uint8]) -> NDArray[np.uint8]:
-    """Keccak every row of a 2-D byte array; return the digests as a ``(rows, 32)`` byte array."""
-    data = preimages.tobytes()
-    size = preimages.shape[1]
-    hash_ = keccak256
-    digests = b"".join([hash_(data[start : start + size]) for start in range(0, len(data), size)])
-    return np.frombuffer(digests, dtype=np.uint8).reshape(-1, WORD_BYTES)
