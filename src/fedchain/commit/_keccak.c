@@ -4,13 +4,14 @@
  *   keccak256_rows(data, row_bytes) -> the digests of each row_bytes-long slice of data, concatenated
  *
  * keccak256_rows hashes a whole Merkle level in one call (fedchain.commit.merkle), without the GIL. The
- * permutation keeps the 25 lanes in local arrays indexed by constants only, so the compiler holds them in
- * registers; it is the plain round of the Keccak reference (theta, rho and pi together, chi, iota). */
+ * permutation is the plain round of the Keccak reference (theta, rho and pi together, chi, iota), written
+ * with constant indices only so the compiler keeps lanes in registers; its rounds alternate between two
+ * states. The Keccak team's lane-complementing trick (XKCP) would save about 8% more; it is left out to
+ * keep this file readable. */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
-#include <string.h>
 
 #define RATE 136 /* bytes absorbed per permutation: 1600 - 2 * 256 bits */
 #define DIGEST 32
@@ -31,7 +32,8 @@ static const uint64_t ROUND_CONSTANTS[24] = {
 #define ROL(v, n) (((v) << (n)) | ((v) >> ((64 - (n)) & 63)))
 
 /* Rho's rotation of lane (x, y), at index x + 5y. */
-static const unsigned RHO[25] = {0, 1, 62, 28, 27, 36, 44, 6, 55, 20, 3, 10, 43, 25, 39, 41, 45, 15, 21, 8, 18, 2, 61, 56, 14};
+static const unsigned RHO[25] = {0, 1, 62, 28, 27, 36, 44, 6, 55, 20, 3, 10, 43,
+                                 25, 39, 41, 45, 15, 21, 8, 18, 2, 61, 56, 14};
 
 /* Theta's column parities of state A, folded into d[x] = c[x - 1] ^ rol(c[x + 1], 1). */
 #define PARITY(A, x) (A[x] ^ A[(x) + 5] ^ A[(x) + 10] ^ A[(x) + 15] ^ A[(x) + 20])
@@ -67,19 +69,20 @@ static uint64_t load64(const uint8_t *p) {
     return v;
 }
 
-static void absorb_block(uint64_t state[25], const uint8_t *block) {
-    for (int i = 0; i < RATE_LANES; i++) state[i] ^= load64(block + 8 * i);
-    keccak_f1600(state);
-}
-
 static void keccak256(const uint8_t *in, size_t len, uint8_t out[DIGEST]) {
     uint64_t state[25] = {0};
-    uint8_t last[RATE] = {0};
-    for (; len >= RATE; in += RATE, len -= RATE) absorb_block(state, in);
-    memcpy(last, in, len);
-    last[len] ^= 0x01;
-    last[RATE - 1] ^= 0x80;
-    absorb_block(state, last);
+    for (; len >= RATE; in += RATE, len -= RATE) {
+        for (int i = 0; i < RATE_LANES; i++) state[i] ^= load64(in + 8 * i);
+        keccak_f1600(state);
+    }
+    /* The last len < RATE bytes, then the padding: 0x01 after them, 0x80 in the block's last byte. */
+    size_t lanes = len / 8, rest = len % 8;
+    for (size_t i = 0; i < lanes; i++) state[i] ^= load64(in + 8 * i);
+    uint64_t tail = 0x01ULL << (8 * rest);
+    for (size_t k = 0; k < rest; k++) tail |= (uint64_t)in[8 * lanes + k] << (8 * k);
+    state[lanes] ^= tail;
+    state[RATE_LANES - 1] ^= 0x80ULL << 56;
+    keccak_f1600(state);
     for (int i = 0; i < DIGEST; i++) out[i] = (uint8_t)(state[i / 8] >> (8 * (i % 8)));
 }
 
@@ -117,20 +120,24 @@ static PyObject *py_keccak256_rows(PyObject *module, PyObject *args) {
     const uint8_t *in = data.buf;
     uint8_t *out = (uint8_t *)PyBytes_AS_STRING(digests);
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t row = 0; row < rows; row++) keccak256(in + row * row_bytes, (size_t)row_bytes, out + row * DIGEST);
+    for (Py_ssize_t row = 0; row < rows; row++) {
+        keccak256(in + row * row_bytes, (size_t)row_bytes, out + row * DIGEST);
+    }
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&data);
     return digests;
 }
 
 static PyMethodDef methods[] = {
-    {"keccak256", py_keccak256, METH_O, "keccak256(data, /)\n--\n\nThe 32-byte keccak-256 digest of a bytes-like object."},
+    {"keccak256", py_keccak256, METH_O,
+     "keccak256(data, /)\n--\n\nThe 32-byte keccak-256 digest of a bytes-like object."},
     {"keccak256_rows", py_keccak256_rows, METH_VARARGS,
      "keccak256_rows(data, row_bytes, /)\n--\n\n"
      "The keccak-256 digests of each row_bytes-long slice of a contiguous bytes-like object, concatenated."},
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "fedchain.commit._keccak", NULL, 0, methods};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "fedchain.commit._keccak",
+                                    "Ethereum's keccak-256, one message or every row of a buffer.", 0, methods};
 
 PyMODINIT_FUNC PyInit__keccak(void) { return PyModule_Create(&module); }
