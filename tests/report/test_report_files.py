@@ -3,14 +3,19 @@ reduced demo run by the real command, and from results built here (any metrics, 
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.colors import to_hex
 from rich.console import Console
 
 from fedchain.commit.leaves import LeafLayout
@@ -29,15 +34,26 @@ from fedchain.report import (
     write_report,
 )
 from fedchain.report.atomic import write_json
-from fedchain.report.html import format_metric, metric_names
+from fedchain.report.compare import format_metric
+from fedchain.report.html import metric_names
 from fedchain.report.live import LineView, LiveView, print_summary
-from fedchain.report.plots import GAS_PNG, METRIC_PNG, PARTIES_PNG, metric_figure
+from fedchain.report.plots import (
+    GAS_PNG,
+    METRIC_PNG,
+    PARTIES_PNG,
+    gas_figure,
+    kind_styles,
+    metric_figure,
+    parties_figure,
+    token_label,
+)
 from fedchain.sim.records import (
     Balance,
     Baselines,
     ChainInfo,
     FinalModel,
     HospitalInfo,
+    PairedOutcomes,
     Party,
     Proposal,
     RoundRecord,
@@ -97,8 +113,9 @@ ADDRESS = "0x" + "11" * 20
 SCALE_BITS, WORDS_PER_LEAF = 16, 1
 PARAMETERS = [np.array([[0.5, -0.25, 0.125], [1.0, 0.0, -2.0]], dtype=np.float32), np.array([0.75, -0.5], np.float32)]
 NUM_PARAMS = sum(array.size for array in PARAMETERS)
-BUILT_IN = [Scores(loss=0.52, metrics={"accuracy": 0.812, "auc": 0.874}),
-            Scores(loss=0.31, metrics={"accuracy": 0.9123, "auc": 0.951})]
+TEST_EXAMPLES = 200
+BUILT_IN = [Scores(loss=0.52, metrics={"accuracy": 0.815, "auc": 0.874}, examples=TEST_EXAMPLES),
+            Scores(loss=0.31, metrics={"accuracy": 0.91, "auc": 0.951}, examples=TEST_EXAMPLES)]
 F1_ONLY = [Scores(loss=0.69, metrics={"f1": 0.61}), Scores(loss=0.42, metrics={"f1": 0.73})]
 PREPROCESSING = Preprocessing(features=("age", "dose"), mean=(50.0, 2.0), scale=(10.0, 0.5), missing="mean")
 
@@ -138,7 +155,7 @@ def simulation_result(scores: list[Scores], *, baselines: Baselines | None, prep
                        parameters=PARAMETERS)
     hospitals = tuple(HospitalInfo(name=f"hospital-{i}", address=ADDRESS, source="breast_cancer" if known_data else
                                    "MyClient", examples=(120 + i) if known_data else None,
-                                   label_counts=(50, 70 + i) if known_data else None, misbehaviour=None)
+                                   label_counts=LABEL_COUNTS[i] if known_data else None, misbehaviour=None)
                       for i in range(2))
     return SimulationResult(
         config={"task": {"mode": "plain", "rounds": 3}, "simulation": {"hospitals": 2}, "adversaries": []},
@@ -154,9 +171,16 @@ def simulation_result(scores: list[Scores], *, baselines: Baselines | None, prep
         gas_outside_rounds={"deploy FedCoordinator": 3_000_000}, wall_seconds=12.0)
 
 
-BUILT_IN_BASELINES = Baselines(pooled=Scores(loss=0.28, metrics={"accuracy": 0.93, "auc": 0.96}),
-                               local={"hospital-0": Scores(loss=0.6, metrics={"accuracy": 0.8, "auc": 0.85}),
-                                      "hospital-1": Scores(loss=0.7, metrics={"accuracy": 0.7, "auc": 0.75})})
+LABEL_COUNTS = [(50, 70), (2, 119)]  # hospital-1 has hardly any example of class 0
+BUILT_IN_BASELINES = Baselines(
+    pooled=Scores(loss=0.28, metrics={"accuracy": 0.93, "auc": 0.96}, examples=TEST_EXAMPLES),
+    local={"hospital-0": Scores(loss=0.6, metrics={"accuracy": 0.8, "auc": 0.85}, examples=TEST_EXAMPLES),
+           "hospital-1": Scores(loss=0.7, metrics={"accuracy": 0.7, "auc": 0.75}, examples=TEST_EXAMPLES)},
+    # the final model is right on 182 of the 200 test examples (91%), pooled training on 186, the hospitals on 160, 140
+    paired={"pooled": PairedOutcomes(both=178, only_federation=4, only_baseline=8, neither=10),
+            "hospital-0": PairedOutcomes(both=150, only_federation=32, only_baseline=10, neither=8),
+            "hospital-1": PairedOutcomes(both=130, only_federation=52, only_baseline=10, neither=8)},
+    test_label_counts=(80, 120))
 
 
 @pytest.fixture
@@ -188,30 +212,38 @@ def test_report_json_records_any_metrics_and_the_baselines(built_in: Path) -> No
     report = read_report(built_in)
     assert set(report) == TOP_LEVEL and report["schema"] == "fedchain-report/2" and report["mode"] == "plain"
     assert report["headline"] == "accuracy"
-    assert [(row["loss"], row["metrics"]) for row in report["rounds"]] == [
-        (0.52, {"accuracy": 0.812, "auc": 0.874}), (0.31, {"accuracy": 0.9123, "auc": 0.951}), (None, None)]
+    assert [(row["loss"], row["metrics"], row["examples"]) for row in report["rounds"]] == [
+        (0.52, {"accuracy": 0.815, "auc": 0.874}, 200), (0.31, {"accuracy": 0.91, "auc": 0.951}, 200),
+        (None, None, None)]
     final = report["final"]
-    assert (final["round"], final["loss"], final["metrics"]) == (1, 0.31, {"accuracy": 0.9123, "auc": 0.951})
+    assert (final["round"], final["loss"], final["metrics"]) == (1, 0.31, {"accuracy": 0.91, "auc": 0.951})
     assert (final["model_file"], final["anchor_file"], final["preprocessing_file"]) == (
         MODEL_FILE, ANCHOR_FILE, PREPROCESSING_FILE)
     baselines = report["baselines"]
-    assert baselines["pooled"] == {"loss": 0.28, "metrics": {"accuracy": 0.93, "auc": 0.96}}
-    assert baselines["local"]["hospital-1"] == {"loss": 0.7, "metrics": {"accuracy": 0.7, "auc": 0.75}}
+    assert baselines["pooled"] == {"loss": 0.28, "metrics": {"accuracy": 0.93, "auc": 0.96}, "examples": 200}
+    assert baselines["local"]["hospital-1"] == {"loss": 0.7, "metrics": {"accuracy": 0.7, "auc": 0.75}, "examples": 200}
     assert baselines["local_mean"] == pytest.approx({"loss": 0.65, "accuracy": 0.75, "auc": 0.8})
-    assert [(h["examples"], h["label_counts"]) for h in report["hospitals"]] == [(120, [50, 70]), (121, [50, 71])]
+    assert baselines["paired"]["hospital-0"] == {"both": 150, "only_federation": 32, "only_baseline": 10, "neither": 8}
+    assert set(baselines["paired"]) == {"pooled", "hospital-0", "hospital-1"}
+    assert baselines["test_label_counts"] == [80, 120]
+    assert [(h["examples"], h["label_counts"]) for h in report["hospitals"]] == [(120, [50, 70]), (121, [2, 119])]
     assert report == json.loads(json.dumps(report_data(simulation_result(
         BUILT_IN, baselines=BUILT_IN_BASELINES, preprocessing=PREPROCESSING))))
 
 
 def test_report_html_leads_with_accuracy_against_the_baselines(built_in: Path) -> None:
     page = (built_in / "report.html").read_text()
-    assert "the final model reaches accuracy 91.2%, -1.8 points from pooled training and +16.2 points from the " \
-           "hospitals' mean training alone." in page
-    assert "<p class=\"good\">" in page
-    assert "<th>accuracy</th><th>AUC</th><th>loss</th>" in page
-    assert "<td class='l'>pooled: all data in one place</td><td>93.0%</td><td>0.9600</td><td>0.2800</td>" in page
-    assert "<td class='l'>mean of hospitals training alone</td><td>75.0%</td><td>0.8000</td><td>0.6500</td>" in page
-    assert "<td>81.2%</td><td>0.8740</td><td>0.5200</td>" in page  # round 0
+    assert ("<p class=\"good\">2 hospitals, 3 rounds, plain mode (updates revealed): the final model reaches accuracy "
+            "91.0% (95% CI 86.2 to 94.2%, 200 test examples). Against pooled training (93.0%): -2.0 points (95% CI "
+            "-5.9 to +1.7), within noise. Against the best hospital alone (hospital-0, 80.0%): +11.0 points (95% CI "
+            "+4.7 to +17.4); it is above each of the 2 hospitals alone beyond noise.</p>") in page
+    assert "<th>accuracy</th><th>95% CI</th><th>AUC</th><th>loss</th><th>federation minus this</th>" in page
+    assert ("<td class='l'>pooled: all data in one place</td><td>93.0%</td><td>88.6 to 95.8%</td><td>0.9600</td>"
+            "<td>0.2800</td><td>-2.0 points (95% CI -5.9 to +1.7), within noise</td>") in page
+    assert ("<td class='l'>mean of hospitals training alone</td><td>75.0%</td><td></td><td>0.8000</td><td>0.6500</td>"
+            "<td></td>") in page
+    assert "<td>80.0%</td><td>73.9 to 85.0%</td><td>0.8500</td><td>0.6000</td><td>+11.0 points (95% CI +4.7" in page
+    assert "<td>81.5%</td><td>0.8740</td><td>0.5200</td>" in page  # round 0
     assert "<td>n/a</td><td>n/a</td><td>n/a</td>" in page  # the failed round 2
     assert "<code>preprocessing.json</code>" in page and "aggregator-b: wrong aggregate" in page
     for image in (METRIC_PNG, GAS_PNG, PARTIES_PNG):
@@ -235,17 +267,106 @@ def test_a_result_with_only_f1_and_no_baselines_is_reported(f1_only: Path) -> No
         assert (f1_only / image).read_bytes().startswith(PNG_MAGIC)
 
 
+def legend_labels(axes: Axes) -> list[str]:
+    legend = axes.get_legend()
+    assert legend is not None
+    return [text.get_text() for text in legend.get_texts()]
+
+
+def labelled(artists: Iterable[Artist]) -> list[str]:
+    return [str(artist.get_label()) for artist in artists if not str(artist.get_label()).startswith("_")]
+
+
 def test_the_metric_plot_draws_the_headline_and_the_baselines_only_when_there_are_any(built_in: Path,
                                                                                       f1_only: Path) -> None:
-    lines = metric_figure(read_report(f1_only)).axes[0].lines
-    assert [str(line.get_label()) for line in lines if not str(line.get_label()).startswith("_")] == [
-        "federation (anchored model)"]  # no baselines: only the rounds, and round 1's slash marker
-    assert values(lines[0].get_xdata()) == [0, 1] and values(lines[0].get_ydata()) == [0.61, 0.73]
+    axes = metric_figure(read_report(f1_only)).axes[0]
+    assert legend_labels(axes) == ["federation: anchored model", "a round with a slash"]  # no baselines, no interval
+    assert values(axes.lines[0].get_xdata()) == [0, 1] and values(axes.lines[0].get_ydata()) == [0.61, 0.73]
     axes = metric_figure(read_report(built_in)).axes[0]
-    assert values(axes.lines[0].get_ydata()) == [0.812, 0.9123]
-    levels = [values(line.get_ydata())[0] for line in axes.lines[1:] if line.get_linestyle() == "--"]
-    assert levels == pytest.approx([0.93, 0.75])  # pooled, mean of the hospitals alone
-    assert axes.get_ylabel() == "accuracy (requester's evaluation)"
+    assert legend_labels(axes) == ["federation: 95% CI", "federation: anchored model",
+                                   "pooled (all data together): 93.0%", "hospital-0 alone: 80.0%",
+                                   "hospital-1 alone: 70.0%", "a round with a slash"]
+    federation, pooled, *alone = axes.lines
+    assert values(federation.get_ydata()) == [0.815, 0.91]
+    assert [values(line.get_ydata())[0] for line in (pooled, *alone)] == pytest.approx([0.93, 0.8, 0.7])
+    (band,) = [collection for collection in axes.collections if collection.get_label() == "federation: 95% CI"]
+    lows = sorted({round(y, 6) for path in band.get_paths() for _, y in path.vertices})
+    assert (lows[0], lows[-1]) == pytest.approx((0.7554, 0.9423), abs=1e-4)  # Wilson: 163 and 182 of 200
+    assert axes.get_ylabel() == "accuracy (requester's evaluation)" and axes.get_ylim() == (0.0, 1.02)
+
+
+def test_every_line_of_the_metric_plot_is_in_its_legend_beside_the_axes(built_in: Path) -> None:
+    data = read_report(built_in)
+    figure = metric_figure(data)
+    axes = figure.axes[0]
+    assert all(not str(line.get_label()).startswith("_") for line in axes.lines), "every line has a legend entry"
+    assert sorted(legend_labels(axes)) == sorted(labelled([*axes.lines, *axes.collections, *axes.patches]))
+    colours = [to_hex(line.get_color()) for line in axes.lines]
+    assert len(set(colours)) == len(colours), "the federation, pooled training and each hospital have a colour each"
+    figure.draw_without_rendering()
+    legend = axes.get_legend()
+    assert legend is not None and legend.get_window_extent().x0 >= axes.get_window_extent().x1, "it hides no data"
+
+    many = {f"hospital-{i}": {"loss": 0.5, "metrics": {"accuracy": 0.5 + i / 100}, "examples": 200} for i in range(12)}
+    axes = metric_figure({**data, "baselines": {**data["baselines"], "local": many}}).axes[0]
+    assert len(axes.lines) == 2 + 12 and "each hospital alone (12 lines)" in legend_labels(axes)
+    assert sorted(legend_labels(axes)) == sorted(labelled([*axes.lines, *axes.collections, *axes.patches]))
+
+
+@pytest.mark.parametrize("kinds", [14, 20, 45])
+def test_each_transaction_kind_has_a_look_of_its_own(kinds: int) -> None:
+    styles = kind_styles(kinds)
+    assert len(set(styles)) == kinds
+    rounds = [{"index": index, "gas": {f"kind-{kind:02}": 1_000 * (kind + 1) for kind in range(kinds)}}
+              for index in range(2)]
+    axes = gas_figure({"rounds": rounds}).axes[0]
+    looks = {(str(patch.get_label()), to_hex(patch.get_facecolor()), patch.get_hatch() or "")
+             for container in axes.containers for patch in container}
+    assert len(looks) == kinds and len({look[1:] for look in looks}) == kinds, "no two kinds look alike"
+    assert legend_labels(axes) == [f"kind-{kind:02}" for kind in range(kinds)]
+
+
+def test_the_party_bars_carry_their_values_and_are_not_clipped(built_in: Path) -> None:
+    axes = parties_figure(read_report(built_in)).axes[0]
+    labels = [text.get_text() for text in axes.texts if text.get_text()]
+    assert labels == ["3", "3", "-5"]  # hospital-0's and aggregator-b's rewards, aggregator-b's slash
+    low, high = axes.get_ylim()
+    assert high >= 3 * 1.2 and low <= -5 - 0.1 * 8, "room for the labels above and below the bars"
+    assert legend_labels(axes) == ["rewards and fees", "bounties", "slashed"]
+
+
+@pytest.mark.parametrize(("amount", "shown"), [(58.7, "59"), (1234.4, "1,234"), (-20.0, "-20"), (0.4, "0.4"),
+                                               (0.0, "")])
+def test_bar_labels_are_whole_tokens(amount: float, shown: str) -> None:
+    assert token_label(amount) == shown
+
+
+def test_a_hospital_alone_that_lacks_a_class_is_explained(built_in: Path) -> None:
+    page = (built_in / "report.html").read_text()
+    assert ("<li><b>hospital-1 alone</b>: 119 of the 121 training examples it holds are of class 1 (2 of class 0), so "
+            "alone it can hardly learn what class 0 looks like. Always answering class 1 would be right on 60.0% of "
+            "the test set (120 of 200 examples); it scores 70.0%.</li><li>An AUC only says how well a model") in page
+    assert "<b>hospital-0 alone</b>" not in page  # 50 and 70: both classes
+
+
+def paired_page(tmp_path: Path, outcomes: PairedOutcomes) -> str:
+    """The built-in result's page with hospital-1's outcomes beside the federation replaced by ``outcomes``."""
+    baselines = dataclasses.replace(BUILT_IN_BASELINES, paired={**BUILT_IN_BASELINES.paired, "hospital-1": outcomes})
+    write_report(simulation_result(BUILT_IN, baselines=baselines, preprocessing=None), tmp_path)
+    return (tmp_path / "report.html").read_text()
+
+
+def test_a_difference_the_test_set_cannot_resolve_is_within_noise(tmp_path: Path) -> None:
+    page = paired_page(tmp_path, PairedOutcomes(both=170, only_federation=12, only_baseline=8, neither=10))
+    assert "<p class=\"\">" in page
+    assert "it is above 1 of the 2 hospitals alone beyond noise, within noise of 1." in page
+    assert "<td>+2.0 points (95% CI -2.6 to +6.7), within noise</td>" in page
+
+
+def test_a_hospital_alone_beyond_noise_above_the_federation_is_bad_news(tmp_path: Path) -> None:
+    page = paired_page(tmp_path, PairedOutcomes(both=178, only_federation=4, only_baseline=18, neither=0))
+    assert "<p class=\"bad\">" in page and "within noise of 0 and below 1." in page
+    assert "<td>-7.0 points (95% CI -12.0 to -2.5)</td>" in page
 
 
 def test_the_live_view_and_summary_show_the_headline_metric(f1_only: Path, built_in: Path) -> None:
@@ -265,8 +386,10 @@ def test_the_live_view_and_summary_show_the_headline_metric(f1_only: Path, built
 
     out = io.StringIO()
     print_summary(Console(file=out, width=200), read_report(built_in), "report.html")
-    assert ("final model  accuracy 91.2%  AUC 0.9510  loss 0.3100  (pooled 93.0%, hospitals alone 75.0% on "
-            "average)") in out.getvalue()
+    assert ("final model  accuracy 91.0% (95% CI 86.2 to 94.2%)  AUC 0.9510  loss 0.3100  (pooled 93.0%, hospitals "
+            "alone 75.0% on average)") in out.getvalue()
+    assert ("federation minus  pooled -2.0 points (95% CI -5.9 to +1.7), within noise; best hospital alone "
+            "(hospital-0) +11.0 points (95% CI +4.7 to +17.4)") in out.getvalue()
     assert "inputs  raw features through preprocessing.json" in out.getvalue()
 
 

@@ -109,6 +109,14 @@ def test_baselines_and_chain_are_reported(reduced_demo: DemoRun) -> None:
     assert 0.5 < baselines["pooled"]["metrics"]["accuracy"] <= 1.0
     mean = sum(row["metrics"]["accuracy"] for row in baselines["local"].values()) / 3
     assert abs(baselines["local_mean"]["accuracy"] - mean) < 1e-12
+    examples, final = report["final"]["examples"], report["final"]["metrics"]["accuracy"]
+    assert sum(baselines["test_label_counts"]) == examples == baselines["pooled"]["examples"] > 100
+    assert set(baselines["paired"]) == {"pooled", "hospital-0", "hospital-1", "hospital-2"}
+    for name, outcomes in baselines["paired"].items():  # the same test examples, one by one
+        entry = baselines["pooled"] if name == "pooled" else baselines["local"][name]
+        assert sum(outcomes.values()) == examples
+        assert outcomes["both"] + outcomes["only_federation"] == round(final * examples)
+        assert outcomes["both"] + outcomes["only_baseline"] == round(entry["metrics"]["accuracy"] * examples)
     assert report["chain"]["backend"] == "embedded" and report["chain"]["task_id"] == 1
     assert set(report["chain"]["contracts"]) == {"FedCoordinator", "LeafVerifier", "Registry", "Availability",
                                                  "DevToken"}

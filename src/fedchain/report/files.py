@@ -9,29 +9,33 @@ simulation knows how raw features became the model's inputs, ``preprocessing.jso
 
 report.json (``"schema": "fedchain-report/2"``). Token amounts are integers in base units (18 decimals);
 roots, references and transaction hashes are 0x-hex. An *evaluation* is the evaluating client's ``loss``
-(a number) and ``metrics`` (an object of metric name to number: whatever its ``evaluate`` returned, e.g.
+(a number), ``metrics`` (an object of metric name to number: whatever its ``evaluate`` returned, e.g.
 ``accuracy`` and, where defined, ``auc`` for the built-in trainer; ``f1`` or anything else for a user's
-client).
+client) and ``examples`` (how many examples it was computed on; null where unknown).
 
 - ``mode``: ``"secure"`` (masked updates, docs/protocol.md section 10) or ``"plain"`` (commit-reveal);
 - ``headline``: the name of the metric the report leads with (plots, first table column, summary):
   ``"accuracy"`` when the final evaluation has it, else its first metric by name, else ``"loss"``;
-- ``rounds``: per round ``index``, ``status`` (finalized / failed), ``loss`` and ``metrics`` (the requester's
-  evaluation of the round's anchored model; both null when the round anchored no model), ``participants``
+- ``rounds``: per round ``index``, ``status`` (finalized / failed), ``loss``, ``metrics`` and ``examples`` (the
+  requester's evaluation of the round's anchored model; null when the round anchored no model), ``participants``
   (names of the included updates: revealed and not dropped in plain mode, uploaded in secure mode),
   ``committed``, ``dropped`` (updates proven out of range, plain mode), ``proposals`` (``aggregator``,
   ``root``, ``outcome``: finalized / rejected / voided), ``reaggregated``, ``gas`` (gas used by
   transaction kind, for every transaction mined while the round was current), ``gas_total``, ``rewards``
   (credited by the round, by name), ``slashes`` (those mined while the round was current),
   ``model_root``, ``wall_seconds``;
-- ``final``: ``round``, ``loss``, ``metrics`` (its evaluation), ``model_root``, ``model_blob_ref``,
-  ``anchor_tx`` (the transaction that finalized the round and anchored the root), ``anchor_block``,
+- ``final``: ``round``, ``loss``, ``metrics``, ``examples`` (its evaluation), ``model_root``,
+  ``model_blob_ref``, ``anchor_tx`` (the transaction that finalized the round and anchored the root), ``anchor_block``,
   ``model_file``, ``anchor_file``, ``preprocessing_file`` (``"preprocessing.json"``, or null when the
   preprocessing is unknown);
 - ``baselines``: null when the simulation has none (one of the user's own clients), else ``pooled`` (the
   same model trained on all hospitals' data together, same epochs) and ``local`` (hospital name to each
-  hospital alone), each an evaluation (``loss``, ``metrics``), and ``local_mean``: metric name (``loss``
-  included) to the mean over the hospitals alone (null where some hospital lacks that metric);
+  hospital alone), each an evaluation (``loss``, ``metrics``, ``examples``), ``local_mean``: metric name
+  (``loss`` included) to the mean over the hospitals alone (null where some hospital lacks that metric),
+  ``paired``: per baseline (``pooled`` and each hospital's name) how it and the final model fared on the same
+  test examples (``both``, ``only_federation``, ``only_baseline``, ``neither``: counts of examples classified
+  right by both, only one, neither; from these the report's intervals for the differences), and
+  ``test_label_counts`` (the test set's examples per class, or null);
 - ``slashes``: ``round`` (of the offence), ``role``, ``name``, ``address``, ``kind`` (wrong_aggregate,
   withheld_model, bad_update, unavailable_input, missed_reveal, missed_upload or silence), ``reason``,
   ``amount``, ``bounty``, ``challenger`` (null for a commitment forfeited at its owner's next entry), read
@@ -141,15 +145,18 @@ def write_report(result: SimulationResult, output: str | Path) -> Path:
 
 def _scores(scores: Scores | None) -> dict[str, Any]:
     if scores is None:
-        return {"loss": None, "metrics": None}
-    return {"loss": float(scores.loss), "metrics": {name: float(value) for name, value in scores.metrics.items()}}
+        return {"loss": None, "metrics": None, "examples": None}
+    return {"loss": float(scores.loss), "metrics": {name: float(value) for name, value in scores.metrics.items()},
+            "examples": scores.examples}
 
 
 def _baselines(baselines: Baselines) -> dict[str, Any]:
     names = sorted({name for scores in baselines.local.values() for name in scores.metrics})
     return {"pooled": _scores(baselines.pooled),
             "local": {name: _scores(scores) for name, scores in baselines.local.items()},
-            "local_mean": {name: baselines.local_mean(name) for name in ["loss", *names]}}
+            "local_mean": {name: baselines.local_mean(name) for name in ["loss", *names]},
+            "paired": {name: asdict(outcomes) for name, outcomes in baselines.paired.items()},
+            "test_label_counts": None if baselines.test_label_counts is None else list(baselines.test_label_counts)}
 
 
 def _round(record: RoundRecord) -> dict[str, Any]:

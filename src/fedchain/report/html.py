@@ -7,7 +7,22 @@ from pathlib import Path
 from typing import Any
 
 from fedchain.report.atomic import write_atomically
-from fedchain.report.plots import TOKEN_UNIT, draw_all, score
+from fedchain.report.compare import (
+    LEVEL,
+    POOLED,
+    accuracy_interval,
+    best_alone,
+    format_difference,
+    format_interval,
+    format_metric,
+    higher_is_better,
+    is_fraction,
+    score,
+    verdict,
+    versus,
+)
+from fedchain.report.plots import TOKEN_UNIT, draw_all
+from fedchain.report.stats import Interval
 from fedchain.sim.records import shown_metrics
 
 REPORT_HTML = "report.html"
@@ -15,7 +30,15 @@ MODE_NAMES = {"secure": "secure aggregation (no one saw an individual update)",
               "plain": "plain mode (updates revealed)"}
 STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:1em 0;font-size:90%}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-th{background:#eee}td.l,th.l{text-align:left}img{max-width:100%}.bad{color:#b00}.good{color:#070}code{font-size:90%}"""
+th{background:#eee}td.l,th.l{text-align:left}img{max-width:100%}.bad{color:#b00}.good{color:#070}code{font-size:90%}
+.note{font-size:90%;color:#444}"""
+SKEWED_SHARE = 0.05
+"""A hospital whose smallest class is below this share of its training examples gets a note: alone, its model
+mostly answers its main class, so its accuracy says more about the test set's class balance than about learning."""
+INTERVALS = (f"Intervals are {LEVEL.removesuffix(' CI')} confidence intervals (CI): for an accuracy, Wilson's score "
+             "interval over the test examples; for a difference, Newcombe's interval for two models judged on the same "
+             "test examples. A difference whose interval contains 0 is <i>within noise</i>: this test set cannot tell "
+             "the two models apart.")
 
 
 def write_html(folder: Path, data: dict[str, Any], *, report_json: str) -> Path:
@@ -32,37 +55,6 @@ def tokens(amount: int) -> str:
     return f"{amount / TOKEN_UNIT:,.4f}".rstrip("0").rstrip(".")
 
 
-ACCURACY_LIKE = ("accuracy", "acc")
-"""Metrics (by name, or a name ending in ``_accuracy``) shown as a percentage when they are a fraction in [0, 1]."""
-LOWER_IS_BETTER = ("loss", "error", "mse", "mae", "rmse", "mape")
-"""Name fragments of metrics where less is better; every other metric is better higher."""
-CLOSE_TO_POOLED = 0.02
-"""How far below pooled training a result still counts as matching it: 2 points of an accuracy-like fraction,
-else 2% of the pooled value."""
-
-
-def accuracy_like(name: str) -> bool:
-    """Whether ``name`` is an accuracy, shown as a percentage when a fraction."""
-    lowered = name.lower()
-    return lowered in ACCURACY_LIKE or lowered.endswith("_accuracy")
-
-
-def higher_is_better(name: str) -> bool:
-    """Whether a larger value of metric ``name`` is better (not a loss or an error)."""
-    lowered = name.lower()
-    return not any(fragment in lowered for fragment in LOWER_IS_BETTER)
-
-
-def format_metric(name: str, value: float | None) -> str:
-    """``value`` of metric ``name`` for people: a percentage for an accuracy-like fraction, else a number;
-    ``n/a`` for a missing one."""
-    if value is None:
-        return "n/a"
-    if accuracy_like(name) and 0.0 <= value <= 1.0:
-        return f"{100 * value:.1f}%"
-    return _number(value)
-
-
 def metric_names(data: dict[str, Any]) -> list[str]:
     """Every metric report.json's evaluations have: the headline first, then the others by name, then ``loss``."""
     entries = [data["final"], *data["rounds"]]
@@ -71,45 +63,90 @@ def metric_names(data: dict[str, Any]) -> list[str]:
     return shown_metrics(data["headline"], (name for entry in entries for name in entry.get("metrics") or {}))
 
 
-def _number(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    if value != 0 and not 1e-3 <= abs(value) < 1e6:
-        return f"{value:.4g}"
-    return f"{value:.4f}"
-
-
 def _difference(name: str, value: float, reference: float) -> str:
-    if accuracy_like(name) and 0.0 <= value <= 1.0 and 0.0 <= reference <= 1.0:
+    if is_fraction(name, value) and is_fraction(name, reference):
         return f"{100 * (value - reference):+.1f} points"
     return f"{value - reference:+.4g}"
 
 
-def _gain(name: str, value: float, reference: float) -> float:
-    return value - reference if higher_is_better(name) else reference - value
+def _reaches(data: dict[str, Any]) -> str:
+    headline, final = data["headline"], data["final"]
+    reaches = f"the final model reaches {escape(headline)} {format_metric(headline, score(final, headline))}"
+    interval = accuracy_interval(final, headline)
+    if interval is None:
+        return reaches
+    return f"{reaches} ({LEVEL} {format_interval(interval)}, {final['examples']} test examples)"
 
 
 def _comparison(data: dict[str, Any]) -> tuple[str, str]:
     """The sentence comparing the final model with the baselines, and its CSS class (good, bad or none)."""
     headline, final, baselines = data["headline"], data["final"], data["baselines"]
-    value = score(final, headline)
-    reaches = f"the final model reaches {escape(headline)} {format_metric(headline, value)}"
+    reaches = _reaches(data)
     if baselines is None:
         return (f"{reaches} on the requester's evaluation. No baselines were run (pooled or local training needs "
                 "the hospitals' data, which their own clients keep).", "")
-    pooled, local = score(baselines["pooled"], headline), baselines["local_mean"].get(headline)
-    if value is None or (pooled is None and local is None):
+    pooled, alone = versus(data, POOLED), {name: versus(data, name) for name in baselines["local"]}
+    if pooled is not None and alone and all(difference is not None for difference in alone.values()):
+        differences = {name: difference for name, difference in alone.items() if difference is not None}
+        return _paired_comparison(data, reaches, pooled, differences), verdict(pooled, list(differences.values()))
+    value = score(final, headline)
+    pooled_value, local = score(baselines["pooled"], headline), baselines["local_mean"].get(headline)
+    if value is None or (pooled_value is None and local is None):
         return f"{reaches}; the baselines have no {escape(headline)} to compare with.", ""
-    parts, good = [], True
-    if pooled is not None:
-        parts.append(f"{_difference(headline, value, pooled)} from pooled training")
-        tolerance = CLOSE_TO_POOLED if accuracy_like(headline) else CLOSE_TO_POOLED * abs(pooled)
-        good = good and _gain(headline, value, pooled) >= -tolerance
+    parts = [f"{_difference(headline, value, pooled_value)} from pooled training"] if pooled_value is not None else []
     if local is not None:
         parts.append(f"{_difference(headline, value, local)} from the hospitals' mean training alone")
-        good = good and _gain(headline, value, local) > 0
     direction = "" if higher_is_better(headline) else " (lower is better)"
-    return f"{reaches}, {' and '.join(parts)}{direction}.", "good" if good else "bad"
+    return (f"{reaches}, {' and '.join(parts)}{direction}. How sure these differences are is unknown: the report "
+            "has no per-example outcomes to judge them by.", "")
+
+
+def _paired_comparison(data: dict[str, Any], reaches: str, pooled: Interval, alone: dict[str, Interval]) -> str:
+    headline, local, best = data["headline"], data["baselines"]["local"], best_alone(data) or ""
+    best_value = format_metric(headline, score(local[best], headline))
+    pooled_value = format_metric(headline, score(data["baselines"]["pooled"], headline))
+    above = sum(difference.low > 0 for difference in alone.values())
+    below = sum(difference.high < 0 for difference in alone.values())
+    if above == len(alone):
+        standing = f"it is above each of the {len(alone)} hospitals alone beyond noise"
+    else:
+        standing = (f"it is above {above} of the {len(alone)} hospitals alone beyond noise, within noise of "
+                    f"{len(alone) - above - below}" + (f" and below {below}" if below else ""))
+    return (f"{reaches}. Against pooled training ({pooled_value}): {format_difference(pooled)}. Against the best "
+            f"hospital alone ({escape(best)}, {best_value}): {format_difference(alone[best])}; {standing}.")
+
+
+def _notes(data: dict[str, Any]) -> list[str]:
+    """Why a hospital alone may score oddly: its training data (nearly) lacks a class. The last note says what an AUC
+    measures, where a noted hospital has one."""
+    baselines, headline = data["baselines"], data["headline"]
+    if baselines is None:
+        return []
+    tested = baselines.get("test_label_counts")
+    notes, ranked = [], False
+    for hospital in data["hospitals"]:
+        counts, entry = hospital["label_counts"], baselines["local"].get(hospital["name"])
+        if counts is None or entry is None or min(counts) >= SKEWED_SHARE * sum(counts):
+            continue
+        main = max(range(len(counts)), key=lambda label: counts[label])
+        present = [f"{count} of class {label}" for label, count in enumerate(counts) if label != main and count]
+        absent = [str(label) for label, count in enumerate(counts) if label != main and not count]
+        other = [str(label) for label in range(len(counts)) if label != main]
+        held = "; ".join([*present, *([f"none of class {', '.join(absent)}"] if absent else [])])
+        share = "all" if counts[main] == sum(counts) else f"{counts[main]} of the"
+        others = f"class {other[0]} looks" if len(other) == 1 else "the other classes look"
+        note = (f"<b>{escape(hospital['name'])} alone</b>: {share} {sum(counts)} training examples it holds are of "
+                f"class {main} ({held}), so alone it can hardly learn what {others} like")
+        if tested is not None and sum(tested):
+            note += (f". Always answering class {main} would be right on "
+                     f"{format_metric('accuracy', tested[main] / sum(tested))} of the test set ({tested[main]} of "
+                     f"{sum(tested)} examples); it scores {format_metric(headline, score(entry, headline))}")
+        notes.append(note + ".")
+        ranked = ranked or score(entry, "auc") is not None
+    if ranked:
+        notes.append("An AUC only says how well a model ranks the test examples: it can be high while the model "
+                     "answers one class almost every time.")
+    return notes
 
 
 def _known(value: object) -> str:
@@ -124,23 +161,48 @@ def _table(headers: list[str], rows: list[list[str]], left: int = 1) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+SummaryRow = tuple[str, dict[str, Any] | None, Interval | None]
+"""A row of the summary table: its label, its evaluation, its difference from the federation."""
+
+
+def _summary(data: dict[str, Any], names: list[str], headers: list[str]) -> str:
+    """The table of the final model and the baselines (with the headline's interval and each baseline's difference
+    from the federation, where the report has them), the notes on odd hospitals alone, and what the intervals are."""
+    final, baselines, headline = data["final"], data["baselines"], data["headline"]
+    rows: list[SummaryRow] = [("federation (final anchored model)", final, None)]
+    mean = None
+    if baselines is not None:
+        mean = {"loss": baselines["local_mean"].get("loss"), "metrics": baselines["local_mean"]}
+        rows += [("pooled: all data in one place", baselines["pooled"], versus(data, POOLED)),
+                 ("mean of hospitals training alone", mean, None),
+                 *[(f"{escape(name)} alone", entry, versus(data, name)) for name, entry in baselines["local"].items()]]
+    intervals = [None if entry is mean else accuracy_interval(entry, headline) for _, entry, _ in rows]
+    shown_intervals, shown_differences = any(intervals), any(difference for _, _, difference in rows)
+
+    def cells(entry: dict[str, Any] | None, interval: Interval | None, difference: Interval | None) -> list[str]:
+        values = [format_metric(name, score(entry, name)) for name in names]
+        if shown_intervals:
+            values.insert(1, "" if interval is None else format_interval(interval))
+        return values + ([format_difference(difference) if difference else ""] if shown_differences else [])
+
+    table = _table(["", headers[0], *([LEVEL] if shown_intervals else []), *headers[1:],
+                    *(["federation minus this"] if shown_differences else [])],
+                   [[label, *cells(entry, interval, difference)]
+                    for (label, entry, difference), interval in zip(rows, intervals, strict=True)])
+    notes = "".join(f"<li>{note}</li>" for note in _notes(data))
+    return (table + (f"<ul class='note'>{notes}</ul>" if notes else "")
+            + (f"<p class='note'>{INTERVALS}</p>" if shown_intervals or shown_differences else ""))
+
+
 def _page(data: dict[str, Any], images: list[str], report_json: str) -> str:
-    final, baselines, chain = data["final"], data["baselines"], data["chain"]
+    final, chain = data["final"], data["chain"]
     names = metric_names(data)
     headers = [name if name != "auc" else "AUC" for name in names]
 
     def cells(entry: dict[str, Any] | None) -> list[str]:
         return [format_metric(name, score(entry, name)) for name in names]
 
-    summary_rows = [["federation (final anchored model)", *cells(final)]]
-    if baselines is not None:
-        local_mean = baselines["local_mean"]
-        summary_rows += [
-            ["pooled: all data in one place", *cells(baselines["pooled"])],
-            ["mean of hospitals training alone", *[format_metric(name, local_mean.get(name)) for name in names]],
-            *[[f"{escape(name)} alone", *cells(entry)] for name, entry in baselines["local"].items()],
-        ]
-    summary = _table(["", *headers], summary_rows)
+    summary = _summary(data, names, headers)
     rounds = _table(["round", "status", "included", *headers, "proposals", "gas", "slashes"], [
         [str(row["index"]), row["status"], str(len(row["participants"])), *cells(row),
          escape(", ".join(f"{p['aggregator']}: {p['outcome']}" for p in row["proposals"])), f"{row['gas_total']:,}",

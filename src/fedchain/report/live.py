@@ -13,9 +13,19 @@ from rich.table import Table
 from rich.text import Text
 
 from fedchain.chain.coordinator import RoundPhase
+from fedchain.report.compare import (
+    LEVEL,
+    POOLED,
+    accuracy_interval,
+    best_alone,
+    format_difference,
+    format_interval,
+    format_metric,
+    score,
+    versus,
+)
 from fedchain.report.files import report_data, write_report
-from fedchain.report.html import format_metric, metric_names, tokens
-from fedchain.report.plots import score
+from fedchain.report.html import metric_names, tokens
 from fedchain.sim.config import SimulationConfig
 from fedchain.sim.records import RoundRecord, shown_metrics
 from fedchain.sim.run import run_simulation
@@ -117,7 +127,10 @@ def print_summary(console: Console, data: dict[str, Any], html: str) -> None:
     """A few lines: the result (against the baselines where there are any), the incidents, and where the files
     are."""
     final, baselines, headline = data["final"], data["baselines"], data["headline"]
-    shown = "  ".join(f"{_header(name)} {format_metric(name, score(final, name))}" for name in metric_names(data))
+    interval = accuracy_interval(final, headline)
+    shown = "  ".join(f"{_header(name)} {format_metric(name, score(final, name))}"
+                      + (f" ({LEVEL} {format_interval(interval)})" if name == headline and interval else "")
+                      for name in metric_names(data))
     against = ""
     if baselines is not None:
         pooled, local = score(baselines["pooled"], headline), baselines["local_mean"].get(headline)
@@ -126,6 +139,14 @@ def print_summary(console: Console, data: dict[str, Any], html: str) -> None:
     console.print(f"[bold]final model[/]  {shown}{escape(against)}", soft_wrap=True)
     if baselines is None:
         console.print("no baselines: pooled and local training need the hospitals' data")
+    best = best_alone(data)
+    differences = []
+    for label, name in (("pooled", POOLED), (f"best hospital alone ({best})", best)):
+        difference = None if name is None else versus(data, name)
+        if difference is not None:
+            differences.append(f"{label} {format_difference(difference)}")
+    if differences:
+        console.print(f"[bold]federation minus[/]  {escape('; '.join(differences))}", soft_wrap=True)
     for slash in data["slashes"]:
         console.print(f"[red]slashed[/]  round {slash['round']}: {slash['role']} {slash['name']} lost "
                       f"{tokens(slash['amount'])} tokens ({slash['reason']}); bounty {tokens(slash['bounty'])} to "

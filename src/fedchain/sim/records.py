@@ -28,10 +28,12 @@ def shown_metrics(headline: str, names: Iterable[str]) -> list[str]:
 @dataclass(frozen=True)
 class Scores:
     """One model's evaluation: its loss and the numeric metrics the evaluating client's ``evaluate`` returned
-    (whatever they are: the built-in trainer's are ``accuracy`` and, where defined, ``auc``)."""
+    (whatever they are: the built-in trainer's are ``accuracy`` and, where defined, ``auc``), on ``examples``
+    examples (None where unknown)."""
 
     loss: float
     metrics: dict[str, float]
+    examples: int | None = None
 
     def get(self, name: str) -> float | None:
         """Metric ``name``, or the loss for ``"loss"``; None when the evaluation has no such metric."""
@@ -152,12 +154,30 @@ class FinalModel:
 
 
 @dataclass(frozen=True)
+class PairedOutcomes:
+    """The federation's final model and a baseline classifying the same test examples: how many both got right,
+    only the federation, only the baseline, and neither (what an interval for the difference of their accuracies
+    needs)."""
+
+    both: int
+    only_federation: int
+    only_baseline: int
+    neither: int
+
+
+@dataclass(frozen=True)
 class Baselines:
     """Pooled training and each hospital alone, with the federation's budget, on the same test set (a simulation
-    of the built-in trainer on its own data has them; one of the user's clients has not)."""
+    of the built-in trainer on its own data has them; one of the user's clients has not).
+
+    ``paired`` holds, per baseline (``"pooled"`` and each hospital's name), its outcomes beside the federation's
+    final model on each test example; ``test_label_counts`` the test set's examples per class.
+    """
 
     pooled: Scores
     local: dict[str, Scores]
+    paired: dict[str, PairedOutcomes] = field(default_factory=dict)
+    test_label_counts: tuple[int, ...] | None = None
 
     def local_mean(self, metric: str) -> float | None:
         """Mean of ``metric`` over the hospitals training alone (None if some lack it)."""

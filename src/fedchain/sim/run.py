@@ -29,7 +29,16 @@ from fedchain.client.api import numeric_metrics
 from fedchain.client.evaluation import FederatedEvaluation
 from fedchain.client.load import as_client
 from fedchain.commit.quantize import dequantize
-from fedchain.learn import TorchTrainer, model_parameter_names, run_baselines, seeded_model
+from fedchain.learn import (
+    EvalMetrics,
+    TorchTrainer,
+    evaluate_model,
+    model_parameter_names,
+    run_baselines,
+    seeded_model,
+    set_model_parameters,
+)
+from fedchain.learn.baselines import POOLED
 from fedchain.roles import (
     BaseAggregator,
     BaseParticipant,
@@ -58,6 +67,7 @@ from fedchain.sim.records import (
     ChainInfo,
     FinalModel,
     HospitalInfo,
+    PairedOutcomes,
     Party,
     RoundRecord,
     Scores,
@@ -123,7 +133,8 @@ class Start:
     parameters: NDArrays
     names: list[str] | None
     preprocessing: dict[str, Any] | None = None
-    baselines: Callable[[], Baselines] | None = None
+    baselines: Callable[[FinalModel], Baselines] | None = None
+    """Trains the baselines and compares them with the final model, example by example."""
 
 
 def run_simulation(config: SimulationConfig, observer: Observer | None = None) -> SimulationResult:
@@ -144,11 +155,21 @@ def run_simulation(config: SimulationConfig, observer: Observer | None = None) -
                  for position, data in enumerate(split.clients)]
     initial = seeded_model(spec, seed)
 
-    def baselines() -> Baselines:
+    def baselines(final: FinalModel) -> Baselines:
         report = run_baselines(spec, split.clients, split.test, training, config.task.rounds, init_seed=seed)
-        return Baselines(pooled=_scores(report.pooled.loss, report.pooled.as_dict()),
-                         local={_hospital_name(position): _scores(metrics.loss, metrics.as_dict())
-                                for position, metrics in enumerate(report.local.values())})
+        model = seeded_model(spec, seed)
+        set_model_parameters(model, final.parameters)
+        federation = evaluate_model(model, split.test)
+        if federation.accuracy != final.scores.get("accuracy"):
+            raise SimulationError(f"the final model's accuracy on the test set is {federation.accuracy}, its "
+                                  f"evaluation said {final.scores.get('accuracy')}")
+        local = {_hospital_name(position): metrics for position, metrics in enumerate(report.local.values())}
+        return Baselines(pooled=_evaluation(report.pooled),
+                         local={name: _evaluation(metrics) for name, metrics in local.items()},
+                         paired={name: _paired(federation, metrics)
+                                 for name, metrics in {POOLED: report.pooled, **local}.items()},
+                         test_label_counts=tuple(int(count) for count in np.bincount(
+                             split.test.labels, minlength=split.test.num_classes)))
 
     start = Start(hospitals=hospitals, evaluator=TorchTrainer.from_spec(spec, init_seed=seed, train_data=split.test),
                   parameters=[tensor.detach().numpy().copy() for tensor in initial.state_dict().values()],
@@ -211,7 +232,7 @@ def _execute(config: SimulationConfig, start: Start, observer: Observer | None) 
     return SimulationResult(
         config=config_as_dict(config),
         rounds=tuple(rounds),
-        baselines=None if start.baselines is None else start.baselines(),
+        baselines=None if start.baselines is None else start.baselines(collected["final"]),
         preprocessing=start.preprocessing,
         wall_seconds=time.perf_counter() - started,
         **collected,
@@ -358,7 +379,8 @@ class _Run:
         ledger = self.ledger
         finalized = ledger.finalized(round)
         evaluation = next((e for e in self.federation.requester.evaluations if e.round == round), None)
-        scores = None if evaluation is None else _scores(evaluation.loss, evaluation.metrics)
+        scores = None if evaluation is None else _scores(evaluation.loss, evaluation.metrics,
+                                                         evaluation.num_examples)
         return RoundRecord(
             index=round, status=ledger.status(round), scores=scores,
             participants=tuple(ledger.name(included.participant) for included in ledger.included(round)),
@@ -422,7 +444,7 @@ class _Run:
         evaluation = next(e for e in federation.requester.evaluations if e.round == anchor.round)
         return FinalModel(
             round=anchor.round,
-            scores=_scores(evaluation.loss, evaluation.metrics),
+            scores=_scores(evaluation.loss, evaluation.metrics, evaluation.num_examples),
             model_root="0x" + state.model_root.hex(), model_blob_ref="0x" + state.model_blob_ref.hex(),
             anchor_tx=event.transactionHash.to_0x_hex(), anchor_block=int(event.blockNumber),
             names=names, parameters=list(parameters),
@@ -447,6 +469,18 @@ def _by_kind(records: list[GasRecord]) -> dict[str, int]:
     return dict(sorted(totals.items()))
 
 
-def _scores(loss: float, metrics: Mapping[str, Any]) -> Scores:
-    """An evaluation's loss and its numeric metrics (others, such as strings, are left out)."""
-    return Scores(loss=float(loss), metrics=numeric_metrics(metrics))
+def _scores(loss: float, metrics: Mapping[str, Any], examples: int) -> Scores:
+    """An evaluation's loss and its numeric metrics (others, such as strings, are left out) on ``examples``
+    examples."""
+    return Scores(loss=float(loss), metrics=numeric_metrics(metrics), examples=int(examples))
+
+
+def _evaluation(metrics: EvalMetrics) -> Scores:
+    return _scores(metrics.loss, metrics.as_dict(), metrics.num_examples)
+
+
+def _paired(federation: EvalMetrics, baseline: EvalMetrics) -> PairedOutcomes:
+    """How the federation's final model and ``baseline`` fared on each test example."""
+    ours, theirs = federation.correct, baseline.correct
+    return PairedOutcomes(both=int(np.sum(ours & theirs)), only_federation=int(np.sum(ours & ~theirs)),
+                          only_baseline=int(np.sum(~ours & theirs)), neither=int(np.sum(~ours & ~theirs)))
