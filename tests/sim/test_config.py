@@ -1,7 +1,9 @@
-"""Simulation settings: defaults are the demo, every bad setting is an error naming its key."""
+"""Simulation settings: defaults are the demo's but for its label skew and training, every bad setting is an error
+naming its key."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import get_args
 
@@ -14,7 +16,7 @@ from fedchain.secagg.curve import public_key
 from fedchain.secagg.params import SecureParams
 from fedchain.secagg.roster import Commitment, Member, SecureRound
 from fedchain.sim import ConfigError, SimulationConfig, demo_config, load_config, parse_config
-from fedchain.sim.config import DEMO_ADVERSARIES, Device, check_hospitals, with_output
+from fedchain.sim.config import DEMO_ADVERSARIES, DEMO_ALPHA, DEMO_TRAINING, Device, check_hospitals, with_output
 from fedchain.sim.data import load_split
 from fedchain.sim.run import token_units
 from fedchain.task import task_params
@@ -29,11 +31,20 @@ def task_template(config: SimulationConfig, hospitals: int):  # type: ignore[no-
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def test_the_defaults_are_the_demo() -> None:
+def demo_departures(config: SimulationConfig) -> SimulationConfig:
+    """``config`` with the demo's label skew and local training."""
+    return dataclasses.replace(config, task=dataclasses.replace(config.task, training=DEMO_TRAINING),
+                               simulation=dataclasses.replace(config.simulation, alpha=DEMO_ALPHA))
+
+
+def test_the_defaults_are_the_demo_but_for_its_skew_and_training() -> None:
     config = demo_config()
-    assert config == parse_config({})
+    assert config == demo_departures(parse_config({}))
     assert (config.task.rounds, config.simulation.hospitals, config.simulation.alpha,
-            config.simulation.dataset) == (20, 5, 0.5, "breast_cancer")
+            config.simulation.dataset) == (20, 5, 0.2, "breast_cancer")
+    training = config.task.training
+    assert (training.learning_rate, training.momentum, training.optimizer, training.local_epochs) == (
+        0.01, 0.0, "sgd", 1)
     assert config.simulation.chain == "embedded" and config.task.mode == "secure"
     assert {(a.kind, a.round, a.hospital, a.phase) for a in config.adversaries} == {
         ("cheating_aggregator", 4, None, None), ("withholding_aggregator", 6, None, None),
@@ -42,7 +53,7 @@ def test_the_defaults_are_the_demo() -> None:
 
 def test_the_plain_demo_keeps_its_incidents() -> None:
     config = demo_config("plain")
-    assert config == parse_config({"mode": "plain"})
+    assert config == demo_departures(parse_config({"mode": "plain"}))
     assert {a.kind for a in config.adversaries} == {"cheating_aggregator", "withholding_aggregator",
                                                     "out_of_range_hospital"}
     assert task_template(config, hospitals=5).mode == Mode.PLAIN
