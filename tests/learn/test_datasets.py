@@ -20,12 +20,14 @@ def test_breast_cancer_shape() -> None:
     dataset = load_breast_cancer()
     assert dataset.features.shape == (569, 30)
     assert np.bincount(dataset.labels).tolist() == [212, 357]
+    assert dataset.class_names == ("malignant", "benign")
 
 
 def test_diabetes_is_binarized_at_the_median() -> None:
     dataset = load_diabetes()
     assert dataset.features.shape == (442, 10)
     assert np.bincount(dataset.labels).tolist() == [221, 221]
+    assert dataset.class_names == ("at or below median progression", "above median progression")
 
 
 def test_lung_label_and_natural_split_by_institution() -> None:
@@ -38,6 +40,7 @@ def test_lung_label_and_natural_split_by_institution() -> None:
     dataset = load_lung()
     assert len(dataset) == len(known)
     assert int(dataset.labels.sum()) == expected_deaths
+    assert dataset.class_names == ("alive after 365 days", "died within 365 days")
     assert dataset.groups is not None
     clients = natural_partition(dataset.groups)
     assert {key: part.size for key, part in clients.items()} == expected_counts
@@ -104,7 +107,9 @@ def test_csv_federation_aligns_classes_and_checks_columns(tmp_path: Path) -> Non
 def test_dataset_validation_and_pooling() -> None:
     with pytest.raises(DatasetError, match="labels must lie in"):
         TabularDataset("bad", np.zeros((2, 1)), np.array([0, 2]), ("x",), num_classes=2)
-    part = TabularDataset("a", np.ones((2, 1)), np.array([0, 1]), ("x",), num_classes=2)
+    with pytest.raises(DatasetError, match="2 classes but 3 class names"):
+        TabularDataset("bad", np.zeros((2, 1)), np.array([0, 1]), ("x",), num_classes=2, class_names=("a", "b", "c"))
+    part = TabularDataset("a", np.ones((2, 1)), np.array([0, 1]), ("x",), num_classes=2, class_names=("no", "yes"))
     pooled = concat_datasets([part, part.subset(np.array([1]))], name="both")
-    assert len(pooled) == 3
+    assert len(pooled) == 3 and pooled.class_names == ("no", "yes")
     assert pooled.labels.tolist() == [0, 1, 1]

@@ -64,7 +64,7 @@ from fedchain.sim.records import (
 from tests.conftest import DemoRun
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-TOP_LEVEL = {"schema", "mode", "headline", "rounds", "final", "baselines", "slashes", "balances", "chain",
+TOP_LEVEL = {"schema", "mode", "headline", "rounds", "final", "baselines", "slashes", "balances", "chain", "classes",
              "hospitals", "quantization", "gas_outside_rounds", "config", "wall_seconds"}
 
 
@@ -168,7 +168,8 @@ def simulation_result(scores: list[Scores], *, baselines: Baselines | None, prep
                         contracts={"FedCoordinator": ADDRESS}),
         hospitals=hospitals,
         quantization={"scale_bits": SCALE_BITS, "words_per_leaf": WORDS_PER_LEAF, "num_params": NUM_PARAMS, "clip": 1},
-        gas_outside_rounds={"deploy FedCoordinator": 3_000_000}, wall_seconds=12.0)
+        gas_outside_rounds={"deploy FedCoordinator": 3_000_000}, wall_seconds=12.0,
+        classes=("malignant", "benign") if known_data else None)
 
 
 LABEL_COUNTS = [(50, 70), (2, 119)]  # hospital-1 has hardly any example of class 0
@@ -225,7 +226,7 @@ def test_report_json_records_any_metrics_and_the_baselines(built_in: Path) -> No
     assert baselines["local_mean"] == pytest.approx({"loss": 0.65, "accuracy": 0.75, "auc": 0.8})
     assert baselines["paired"]["hospital-0"] == {"both": 150, "only_federation": 32, "only_baseline": 10, "neither": 8}
     assert set(baselines["paired"]) == {"pooled", "hospital-0", "hospital-1"}
-    assert baselines["test_label_counts"] == [80, 120]
+    assert baselines["test_label_counts"] == [80, 120] and report["classes"] == ["malignant", "benign"]
     assert [(h["examples"], h["label_counts"]) for h in report["hospitals"]] == [(120, [50, 70]), (121, [2, 119])]
     assert report == json.loads(json.dumps(report_data(simulation_result(
         BUILT_IN, baselines=BUILT_IN_BASELINES, preprocessing=PREPROCESSING))))
@@ -341,12 +342,20 @@ def test_bar_labels_are_whole_tokens(amount: float, shown: str) -> None:
     assert token_label(amount) == shown
 
 
-def test_a_hospital_alone_that_lacks_a_class_is_explained(built_in: Path) -> None:
+def test_a_hospital_alone_that_lacks_a_class_is_explained(built_in: Path, tmp_path: Path) -> None:
     page = (built_in / "report.html").read_text()
-    assert ("<li><b>hospital-1 alone</b>: 119 of the 121 training examples it holds are of class 1 (2 of class 0), so "
-            "alone it can hardly learn what class 0 looks like. Always answering class 1 would be right on 60.0% of "
+    assert ("<li><b>hospital-1 alone</b>: 119 of the 121 training examples it holds are benign (2 malignant), so alone "
+            "it can hardly learn what malignant cases look like. Always answering benign would be right on 60.0% of "
             "the test set (120 of 200 examples); it scores 70.0%.</li><li>An AUC only says how well a model") in page
+    assert "<td class='l'>breast_cancer</td><td>121</td><td>malignant: 2, benign: 119</td>" in page
     assert "<b>hospital-0 alone</b>" not in page  # 50 and 70: both classes
+    unnamed = dataclasses.replace(simulation_result(BUILT_IN, baselines=BUILT_IN_BASELINES, preprocessing=None),
+                                  classes=None)
+    write_report(unnamed, tmp_path)
+    page = (tmp_path / "report.html").read_text()
+    assert ("119 of the 121 training examples it holds are of class 1 (2 of class 0), so alone it can hardly learn "
+            "what class 0 cases look like. Always answering class 1 would be right on 60.0%") in page
+    assert "<td>121</td><td>class 0: 2, class 1: 119</td>" in page
 
 
 def paired_page(tmp_path: Path, outcomes: PairedOutcomes) -> str:

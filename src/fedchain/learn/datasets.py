@@ -25,7 +25,7 @@ class TabularDataset:
     """Features ``(n, d)`` (float64, NaN = missing), integer labels ``0..num_classes-1`` and optional groups.
 
     ``groups`` holds one value per example naming its natural owner (for example a hospital), used by
-    the natural partitioner.
+    the natural partitioner. ``class_names``, where known, says what each label means (for reports).
     """
 
     name: str
@@ -34,6 +34,7 @@ class TabularDataset:
     feature_names: tuple[str, ...]
     num_classes: int
     groups: npt.NDArray[Any] | None = None
+    class_names: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.features.ndim != 2:
@@ -52,6 +53,9 @@ class TabularDataset:
             )
         if self.groups is not None and self.groups.shape != (count,):
             raise DatasetError(f"dataset {self.name!r}: {count} rows but groups of shape {self.groups.shape}")
+        if self.class_names is not None and len(self.class_names) != self.num_classes:
+            raise DatasetError(f"dataset {self.name!r}: {self.num_classes} classes but {len(self.class_names)} class "
+                               "names")
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
@@ -85,6 +89,7 @@ def load_breast_cancer() -> TabularDataset:
         labels=np.asarray(bunch.target, dtype=np.int64),
         feature_names=tuple(str(name) for name in bunch.feature_names),
         num_classes=2,
+        class_names=tuple(str(name) for name in bunch.target_names),
     )
 
 
@@ -104,6 +109,7 @@ def load_diabetes() -> TabularDataset:
         labels=(target > np.median(target)).astype(np.int64),
         feature_names=tuple(str(name) for name in bunch.feature_names),
         num_classes=2,
+        class_names=("at or below median progression", "above median progression"),
     )
 
 
@@ -142,6 +148,7 @@ def load_lung(horizon_days: int = LUNG_HORIZON_DAYS) -> TabularDataset:
         feature_names=LUNG_FEATURES,
         num_classes=2,
         groups=institution[keep].astype(np.int64),
+        class_names=(f"alive after {horizon_days} days", f"died within {horizon_days} days"),
     )
 
 
@@ -267,6 +274,7 @@ def concat_datasets(datasets: Sequence[TabularDataset], name: str) -> TabularDat
         labels=np.concatenate([dataset.labels for dataset in datasets]),
         feature_names=first.feature_names,
         num_classes=first.num_classes,
+        class_names=first.class_names,
         groups=(
             np.concatenate([dataset.groups for dataset in datasets if dataset.groups is not None])
             if all_grouped

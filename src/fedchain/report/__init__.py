@@ -4,6 +4,8 @@ of its inputs, and checks.
 - :mod:`fedchain.report.files`: :func:`write_report` and report.json's schema (in its docstring);
 - :mod:`fedchain.report.verify`: recomputing a saved model's root and comparing it with its anchor;
 - :mod:`fedchain.report.live`: the terminal view while a simulation runs, and its summary.
+- :mod:`fedchain.report.stats`: confidence intervals of an accuracy and of the difference of two models' accuracies;
+- :mod:`fedchain.report.compare`: the numbers the page, the plots and the summary state, with those intervals.
 """
 
 from fedchain.report.errors import ReportError, VerificationError

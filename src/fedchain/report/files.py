@@ -48,6 +48,7 @@ client) and ``examples`` (how many examples it was computed on; null where unkno
 - ``chain``: ``backend``, ``chain_id``, ``task_id``, ``contracts`` (name to address);
 - ``hospitals``: per hospital ``name``, ``address``, ``source``, ``examples`` and ``label_counts`` (null
   for a client that keeps its data to itself), ``misbehaviour`` (the scripted one, or null);
+- ``classes``: what each label means (``["malignant", "benign"]`` for breast cancer), or null where unknown;
 - ``quantization``, ``gas_outside_rounds`` (deployment, funding, last claims), ``config`` (the simulation's
   configuration: ``task``, ``simulation``, ``adversaries``) and ``wall_seconds``.
 """
@@ -91,6 +92,7 @@ def report_data(result: SimulationResult) -> dict[str, Any]:
         "chain": {"backend": result.chain.backend, "chain_id": result.chain.chain_id,
                   "task_id": result.chain.task_id, "contracts": result.chain.contracts},
         "hospitals": [asdict(hospital) for hospital in result.hospitals],
+        "classes": None if result.classes is None else list(result.classes),
         "quantization": result.quantization,
         "gas_outside_rounds": result.gas_outside_rounds,
         "config": result.config,

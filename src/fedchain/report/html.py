@@ -85,10 +85,10 @@ def _comparison(data: dict[str, Any]) -> tuple[str, str]:
     if baselines is None:
         return (f"{reaches} on the requester's evaluation. No baselines were run (pooled or local training needs "
                 "the hospitals' data, which their own clients keep).", "")
-    pooled, alone = versus(data, POOLED), {name: versus(data, name) for name in baselines["local"]}
-    if pooled is not None and alone and all(difference is not None for difference in alone.values()):
-        differences = {name: difference for name, difference in alone.items() if difference is not None}
-        return _paired_comparison(data, reaches, pooled, differences), verdict(pooled, list(differences.values()))
+    pooled = versus(data, POOLED)
+    alone = {name: difference for name in baselines["local"] if (difference := versus(data, name)) is not None}
+    if pooled is not None and alone and len(alone) == len(baselines["local"]):
+        return _paired_comparison(data, reaches, pooled, alone), verdict(pooled, list(alone.values()))
     value = score(final, headline)
     pooled_value, local = score(baselines["pooled"], headline), baselines["local_mean"].get(headline)
     if value is None or (pooled_value is None and local is None):
@@ -116,6 +116,24 @@ def _paired_comparison(data: dict[str, Any], reaches: str, pooled: Interval, alo
             f"hospital alone ({escape(best)}, {best_value}): {format_difference(alone[best])}; {standing}.")
 
 
+def _class(data: dict[str, Any], label: int) -> str:
+    """Label ``label`` for people: its name where the report has the classes' names, else ``class 2``."""
+    classes = data.get("classes")
+    return escape(classes[label]) if classes else f"class {label}"
+
+
+def _of(data: dict[str, Any], label: int) -> str:
+    """Examples *of* label ``label``: ``malignant`` where the classes have names, else ``of class 2``."""
+    return _class(data, label) if data.get("classes") else f"of class {label}"
+
+
+def _per_class(data: dict[str, Any], counts: list[int] | None) -> str:
+    """A hospital's examples per class: ``malignant: 3, benign: 205`` (or by label number)."""
+    if counts is None:
+        return "unknown"
+    return ", ".join(f"{_class(data, label)}: {count}" for label, count in enumerate(counts))
+
+
 def _notes(data: dict[str, Any]) -> list[str]:
     """Why a hospital alone may score oddly: its training data (nearly) lacks a class. The last note says what an AUC
     measures, where a noted hospital has one."""
@@ -129,16 +147,15 @@ def _notes(data: dict[str, Any]) -> list[str]:
         if counts is None or entry is None or min(counts) >= SKEWED_SHARE * sum(counts):
             continue
         main = max(range(len(counts)), key=lambda label: counts[label])
-        present = [f"{count} of class {label}" for label, count in enumerate(counts) if label != main and count]
-        absent = [str(label) for label, count in enumerate(counts) if label != main and not count]
-        other = [str(label) for label in range(len(counts)) if label != main]
-        held = "; ".join([*present, *([f"none of class {', '.join(absent)}"] if absent else [])])
+        others = [label for label in range(len(counts)) if label != main]
+        held = "; ".join([f"{counts[label]} {_of(data, label)}" for label in others if counts[label]]
+                         + [f"none {_of(data, label)}" for label in others if not counts[label]])
         share = "all" if counts[main] == sum(counts) else f"{counts[main]} of the"
-        others = f"class {other[0]} looks" if len(other) == 1 else "the other classes look"
-        note = (f"<b>{escape(hospital['name'])} alone</b>: {share} {sum(counts)} training examples it holds are of "
-                f"class {main} ({held}), so alone it can hardly learn what {others} like")
+        unseen = f"{_class(data, others[0])} cases look" if len(others) == 1 else "the other classes look"
+        note = (f"<b>{escape(hospital['name'])} alone</b>: {share} {sum(counts)} training examples it holds are "
+                f"{_of(data, main)} ({held}), so alone it can hardly learn what {unseen} like")
         if tested is not None and sum(tested):
-            note += (f". Always answering class {main} would be right on "
+            note += (f". Always answering {_class(data, main)} would be right on "
                      f"{format_metric('accuracy', tested[main] / sum(tested))} of the test set ({tested[main]} of "
                      f"{sum(tested)} examples); it scores {format_metric(headline, score(entry, headline))}")
         notes.append(note + ".")
@@ -170,13 +187,12 @@ def _summary(data: dict[str, Any], names: list[str], headers: list[str]) -> str:
     from the federation, where the report has them), the notes on odd hospitals alone, and what the intervals are."""
     final, baselines, headline = data["final"], data["baselines"], data["headline"]
     rows: list[SummaryRow] = [("federation (final anchored model)", final, None)]
-    mean = None
     if baselines is not None:
-        mean = {"loss": baselines["local_mean"].get("loss"), "metrics": baselines["local_mean"]}
+        mean = {"loss": baselines["local_mean"].get("loss"), "metrics": baselines["local_mean"]}  # no interval
         rows += [("pooled: all data in one place", baselines["pooled"], versus(data, POOLED)),
                  ("mean of hospitals training alone", mean, None),
                  *[(f"{escape(name)} alone", entry, versus(data, name)) for name, entry in baselines["local"].items()]]
-    intervals = [None if entry is mean else accuracy_interval(entry, headline) for _, entry, _ in rows]
+    intervals = [accuracy_interval(entry, headline) for _, entry, _ in rows]
     shown_intervals, shown_differences = any(intervals), any(difference for _, _, difference in rows)
 
     def cells(entry: dict[str, Any] | None, interval: Interval | None, difference: Interval | None) -> list[str]:
@@ -219,7 +235,7 @@ def _page(data: dict[str, Any], images: list[str], report_json: str) -> str:
          tokens(b["bounties"]), tokens(b["slashed"]), tokens(b["token_balance"])] for b in data["balances"]
     ], left=2)
     hospitals = _table(["hospital", "data", "examples", "examples per class", "scripted misbehaviour"], [
-        [escape(h["name"]), escape(h["source"]), _known(h["examples"]), _known(h["label_counts"]),
+        [escape(h["name"]), escape(h["source"]), _known(h["examples"]), _per_class(data, h["label_counts"]),
          escape(h["misbehaviour"] or "")] for h in data["hospitals"]
     ], left=2)
     contracts = "".join(f"<li>{escape(name)}: <code>{escape(address)}</code></li>"

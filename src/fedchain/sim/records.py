@@ -225,3 +225,5 @@ class SimulationResult:
     quantization: dict[str, int]
     gas_outside_rounds: dict[str, int]
     wall_seconds: float
+    classes: tuple[str, ...] | None = None
+    """What each label means, where the data says (the built-in datasets do)."""

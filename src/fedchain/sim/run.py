@@ -135,6 +135,7 @@ class Start:
     preprocessing: dict[str, Any] | None = None
     baselines: Callable[[FinalModel], Baselines] | None = None
     """Trains the baselines and compares them with the final model, example by example."""
+    classes: tuple[str, ...] | None = None
 
 
 def run_simulation(config: SimulationConfig, observer: Observer | None = None) -> SimulationResult:
@@ -174,7 +175,7 @@ def run_simulation(config: SimulationConfig, observer: Observer | None = None) -
     start = Start(hospitals=hospitals, evaluator=TorchTrainer.from_spec(spec, init_seed=seed, train_data=split.test),
                   parameters=[tensor.detach().numpy().copy() for tensor in initial.state_dict().values()],
                   names=model_parameter_names(initial), preprocessing=split.preprocessing.to_json(),
-                  baselines=baselines)
+                  baselines=baselines, classes=split.test.class_names)
     return _execute(config, start, observer)
 
 
@@ -234,6 +235,7 @@ def _execute(config: SimulationConfig, start: Start, observer: Observer | None) 
         rounds=tuple(rounds),
         baselines=None if start.baselines is None else start.baselines(collected["final"]),
         preprocessing=start.preprocessing,
+        classes=start.classes,
         wall_seconds=time.perf_counter() - started,
         **collected,
     )
