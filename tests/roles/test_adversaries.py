@@ -65,7 +65,7 @@ def test_a_participant_rebuilt_after_committing_reveals_exactly_once(federation:
     for client in (1, 2):
         federation.add_participant(client)
     federation.add_aggregator(6)
-    federation.step_all()  # everybody joins and commits
+    federation.run_until(lambda: federation.coordinator.round_view(federation.task_id, 0).commits == 3)
     assert federation.coordinator.entry_state(federation.task_id, 0, doomed.address) == EntryState.COMMITTED
 
     federation.participants.remove(doomed)

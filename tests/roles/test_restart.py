@@ -46,6 +46,13 @@ def restart(federation: Federation, dead: Participant) -> Participant:
     return federation.add_participant(int(dead.journal.path.stem) - 1)  # journals are named by dev account
 
 
+def join(federation: Federation, hospital: int) -> None:
+    """Hospital ``hospital`` joins the task without an agent (round 0 opens once two members have joined)."""
+    member = federation.account(hospital + 1)
+    federation.token.approve(federation.coordinator.address, STAKE, sender=member)
+    federation.coordinator.join(federation.task_id, STAKE, sender=member)
+
+
 def committed(federation: Federation, round: int, participant: Participant) -> int:
     """How many Committed events ``participant`` has in ``round``."""
     return federation.coordinator.committers(federation.task_id, round).count(participant.address)
@@ -53,6 +60,7 @@ def committed(federation: Federation, round: int, participant: Participant) -> i
 
 def test_a_crash_after_uploading_before_journaling_trains_again_and_commits_once(
         federation: Federation, monkeypatch: pytest.MonkeyPatch) -> None:
+    join(federation, 1)
     doomed = federation.add_participant(0)
     monkeypatch.setattr(doomed.journal, "record_commit", crash_before(doomed.journal.record_commit))
     with pytest.raises(Crash):
@@ -68,6 +76,7 @@ def test_a_crash_after_uploading_before_journaling_trains_again_and_commits_once
 
 def test_a_crash_after_journaling_before_committing_commits_the_journaled_update(
         federation: Federation, monkeypatch: pytest.MonkeyPatch) -> None:
+    join(federation, 1)
     doomed = federation.add_participant(0)
     with monkeypatch.context() as patch:
         patch.setattr(federation.coordinator, "commit", crash_before(federation.coordinator.commit))
@@ -89,6 +98,7 @@ def test_a_crash_after_journaling_before_committing_commits_the_journaled_update
 
 def test_a_send_that_fails_before_broadcast_leaves_nothing_that_blocks_the_next_step(
         federation: Federation, monkeypatch: pytest.MonkeyPatch) -> None:
+    join(federation, 1)
     participant = federation.add_participant(0)
 
     def window_closed(*args: Any, **kwargs: Any) -> Any:
@@ -106,6 +116,7 @@ def test_a_send_that_fails_before_broadcast_leaves_nothing_that_blocks_the_next_
 
 def test_a_crash_after_the_commit_was_mined_reveals_from_the_journal_and_never_commits_again(
         federation: Federation, monkeypatch: pytest.MonkeyPatch) -> None:
+    join(federation, 1)
     doomed = federation.add_participant(0)
     federation.add_participant(1)
     federation.add_aggregator(6)
@@ -212,9 +223,8 @@ def test_agents_restarted_while_their_transaction_is_pending_wait_for_it_and_nev
         anvil_federation: Federation, monkeypatch: pytest.MonkeyPatch) -> None:
     federation = anvil_federation
     chain = federation.chain
-    member = federation.account(1)
-    federation.token.approve(federation.coordinator.address, STAKE, sender=member)
-    federation.coordinator.join(federation.task_id, STAKE, sender=member)
+    for hospital in (0, 1):  # round 0 opens
+        join(federation, hospital)
     participant = federation.add_participant(0)  # dev account 1
     aggregator = federation.add_aggregator(6)
     chain.w3.provider.make_request("evm_setAutomine", [False])  # type: ignore[arg-type]
