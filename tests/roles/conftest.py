@@ -25,7 +25,7 @@ from fedchain.learn import (
     load_breast_cancer,
 )
 from fedchain.sim import Federation
-from fedchain.storage import LocalBlobStore
+from fedchain.storage import BlobNotFoundError, BlobStore, LocalBlobStore, blob_ref, ref_hex
 
 WINDOW = 100
 STAKE = 10**18
@@ -42,7 +42,7 @@ NEIGHBOURS, THRESHOLD = 4, 2
 surviving neighbours) but not two."""
 
 __all__ = ["BOND", "DEPOSIT", "FUNDS", "NEIGHBOURS", "NUM_CLIENTS", "REWARD", "STAKE", "THRESHOLD", "WINDOW",
-           "Federation", "earned", "make_federation", "secure_task_template"]
+           "Federation", "LosingStore", "earned", "make_federation", "secure_task_template"]
 
 
 def task_template(num_rounds: int) -> TaskParams:
@@ -61,6 +61,26 @@ def task_template(num_rounds: int) -> TaskParams:
 def secure_task_template(num_rounds: int) -> TaskParams:
     """The test task in secure mode."""
     return replace(task_template(num_rounds), mode=Mode.SECURE, neighbours=NEIGHBOURS, threshold=THRESHOLD)
+
+
+class LosingStore:
+    """A participant's view of a store that lost some blobs for good: it reads and writes ``inner``, but a blob
+    under one of the ``lost`` references is never there, and putting it again keeps nothing."""
+
+    def __init__(self, inner: BlobStore, lost: set[bytes]) -> None:
+        self.inner, self.lost = inner, lost
+
+    def put(self, data: bytes) -> bytes:
+        ref = blob_ref(data)
+        return ref if ref in self.lost else self.inner.put(data)
+
+    def get(self, ref: bytes) -> bytes:
+        if ref in self.lost:
+            raise BlobNotFoundError(f"blob {ref_hex(ref)} was lost")
+        return self.inner.get(ref)
+
+    def has(self, ref: bytes) -> bool:
+        return ref not in self.lost and self.inner.has(ref)
 
 
 def earned(federation: Federation, participant: str) -> int:

@@ -4,6 +4,7 @@ every case the federation finishes with the model an independent recomputation g
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -12,7 +13,17 @@ from typing import Any
 import numpy as np
 import pytest
 from numpy.typing import NDArray
-from tests.roles.conftest import BOND, DEPOSIT, FUNDS, STAKE, WINDOW, Federation, make_federation, task_template
+from tests.roles.conftest import (
+    BOND,
+    DEPOSIT,
+    FUNDS,
+    STAKE,
+    WINDOW,
+    Federation,
+    LosingStore,
+    make_federation,
+    task_template,
+)
 from tests.roles.test_happy_path import recompute_anchor
 
 from fedchain.aggregate.fedavg import FedAvg
@@ -24,7 +35,16 @@ from fedchain.deploy.status import render, task_report
 from fedchain.learn import FederatedSplit
 from fedchain.roles import TamperingAggregator, WithholdingAggregator, WithholdingParticipant
 from fedchain.roles.availability import answer_disputes
-from fedchain.storage import BlobHeader, BlobStore, LocalBlobStore, StorageError, blob_ref, decode_blob, encode_blob
+from fedchain.storage import (
+    BlobHeader,
+    BlobStore,
+    LocalBlobStore,
+    StorageError,
+    blob_ref,
+    decode_blob,
+    encode_blob,
+    ref_hex,
+)
 
 CHEAT, HONEST, WATCHER = 5, 6, 7
 AGGREGATOR_SLASH = BOND * 5_000 // 10_000  # aggregatorSlashBps of the test task
@@ -179,15 +199,19 @@ def test_a_withheld_update_cannot_shield_a_wrong_aggregate(federation: Federatio
     assert federation.token.balance_of(watcher.address) == FUNDS + MEMBER_BOUNTY + AGGREGATOR_BOUNTY
 
 
-def test_one_withholding_member_does_not_stall_the_round(federation: Federation) -> None:
+def test_one_withholding_member_does_not_stall_the_round(federation: Federation,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
     withholder = federation.add_participant(0, WithholdingParticipant, rounds=frozenset({0}))
     for client in (1, 2):
         federation.add_participant(client)
-    federation.add_aggregator(HONEST)
+    aggregator = federation.add_aggregator(HONEST)
     watcher = federation.add_watcher(WATCHER)
     initial_ref = federation.state().model_blob_ref
 
-    federation.run_until(lambda: bool(federation.coordinator.challenges_opened(federation.task_id, 0)))
+    with caplog.at_level(logging.INFO, logger="fedchain.roles"):
+        federation.run_until(lambda: bool(federation.coordinator.challenges_opened(federation.task_id, 0)))
+        for _ in range(5):
+            federation.step_all()  # the aggregator keeps waiting for the withheld update
     report = task_report(federation.coordinator, federation.task_id)  # `fedchain status` shows the challenge
     (challenge,) = report.challenges
     assert (challenge.owner, challenge.challenger, challenge.status) == (withholder.address, watcher.address, "OPEN")
@@ -197,6 +221,11 @@ def test_one_withholding_member_does_not_stall_the_round(federation: Federation)
 
     federation.run_until(lambda: federation.state().status == TaskStatus.COMPLETED)
 
+    waits = [entry.getMessage() for entry in caplog.records if vars(entry).get("address") == aggregator.address
+             and vars(entry).get("event") == "input_unavailable"]
+    assert len(waits) == 1, "said once for the round and owner, not at every poll"
+    assert waits[0].startswith(f"aggregator {aggregator.address} round 0: cannot use the update of "
+                               f"{withholder.address} (")
     assert [model.round for model in federation.coordinator.finalized_models(federation.task_id)] == [0, 1]
     assert not events(federation, "RoundFailed")
     assert watcher.actions[:2] == [f"challengeUpdate 0 {withholder.address}", f"dropUnavailable 0 {withholder.address}"]
@@ -212,11 +241,12 @@ def test_an_honest_member_whose_blob_was_lost_answers_the_challenge_from_its_jou
     federation.add_aggregator(HONEST)
     watcher = federation.add_watcher(WATCHER)
     initial_ref = federation.state().model_blob_ref
-    federation.step_all()  # everybody joins, trains, stores and commits
+    federation.run_until(lambda: federation.coordinator.round_view(federation.task_id, 0).commits == 3)
     (record,) = [lost.journal.commit_record(0)]
     assert record is not None
     assert isinstance(federation.store, LocalBlobStore)
-    federation.store.path_for(record.blob_ref).unlink()  # the store lost the blob
+    federation.store.path_for(record.blob_ref).unlink()  # the store lost the blob, and cannot keep it again
+    lost.store = LosingStore(federation.store, {record.blob_ref})
 
     federation.run_rounds(1)
 
@@ -236,6 +266,37 @@ def test_an_honest_member_whose_blob_was_lost_answers_the_challenge_from_its_jou
     assert federation.coordinator.member(federation.task_id, lost.address).stake == STAKE
     assert federation.token.balance_of(watcher.address) == FUNDS - DEPOSIT
     assert (model.root, model.blob_ref) == recompute_anchor_from_chain(federation, initial_ref)
+
+
+def test_a_member_whose_blob_is_corrupt_in_the_store_republishes_it_and_nobody_is_challenged(
+        federation: Federation, caplog: pytest.LogCaptureFixture) -> None:
+    member = federation.add_participant(0)
+    for client in (1, 2):
+        federation.add_participant(client)
+    aggregator = federation.add_aggregator(HONEST)
+    federation.add_watcher(WATCHER)
+    initial_ref = federation.state().model_blob_ref
+    federation.run_until(lambda: federation.coordinator.entry_state(
+        federation.task_id, 0, member.address) == EntryState.REVEALED)
+    (record,) = [member.journal.commit_record(0)]
+    assert record is not None and isinstance(federation.store, LocalBlobStore)
+    blob = federation.store.path_for(record.blob_ref)
+    blob.write_bytes(bytes(len(blob.read_bytes())))  # mid-round, the store's copy is corrupted (same size)
+
+    with caplog.at_level(logging.INFO, logger="fedchain.roles"):
+        federation.run_rounds(1)
+
+    assert "republish 0" in member.actions and federation.store.get(record.blob_ref)
+    (damaged,) = [entry for entry in caplog.records if vars(entry).get("event") == "input_damaged"]
+    assert damaged.getMessage().startswith(f"participant {member.address} round 0: its update blob "
+                                           f"{ref_hex(record.blob_ref)} is unusable in the store (blob ")
+    assert "is corrupt" in damaged.getMessage() and damaged.getMessage().endswith("republishing it from the journal")
+    assert not federation.coordinator.challenges_opened(federation.task_id, 0), "nobody had to challenge it"
+    assert federation.coordinator.round_view(federation.task_id, 0).included == 3
+    assert [model.round for model in federation.coordinator.finalized_models(federation.task_id)] == [0]
+    check_models(federation, {}, initial_ref)
+    assert not [entry for entry in caplog.records if entry.levelno >= logging.WARNING
+                and vars(entry).get("address") == aggregator.address]
 
 
 def recompute_anchor_from_chain(federation: Federation, initial_ref: bytes) -> tuple[bytes, bytes]:
@@ -268,8 +329,7 @@ def test_a_watcher_answers_a_griefers_challenge_of_an_offline_honest_member(fede
     watcher = federation.add_watcher(WATCHER)
     griefer = federation.account(8)
     initial_ref = federation.state().model_blob_ref
-    federation.run_until(lambda: federation.chain.now() >= federation.coordinator.round_view(
-        federation.task_id, 0).reveal_end)
+    federation.run_until(lambda: federation.phase() == RoundPhase.PROPOSE)  # the reveal deadline has passed
     federation.participants.remove(offline)  # its process is gone; its update blob is in the store
     (reveal,) = [reveal for reveal in federation.coordinator.reveals(federation.task_id, 0)
                  if reveal.participant == offline.address]

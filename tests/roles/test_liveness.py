@@ -64,11 +64,11 @@ def test_a_task_abandoned_mid_round_still_returns_every_stake(federation: Federa
         assert participant.finished()
 
 
-def test_run_retries_a_failed_step_and_ends_when_the_agent_is_finished(
+def test_run_retries_a_failed_step_says_so_once_and_ends_when_the_agent_is_finished(
         federation: Federation, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     watcher = federation.add_watcher(7)
     real = federation.coordinator.task_state
-    failures = iter([True])
+    failures = iter([True] * 3)
 
     def flaky(task_id: int):  # type: ignore[no-untyped-def]
         if next(failures, False):
@@ -80,7 +80,11 @@ def test_run_retries_a_failed_step_and_ends_when_the_agent_is_finished(
     with caplog.at_level(logging.INFO, logger="fedchain.roles"):
         watcher.run(poll_seconds=0, until=lambda: steps.append(1) or len(steps) == 3)
     assert len(steps) == 3
-    assert any("step failed, trying again" in record.getMessage() for record in caplog.records)
+    messages = [(record.levelno, record.getMessage()) for record in caplog.records]
+    assert [text for level, text in messages if "step failed, trying again" in text and level == logging.WARNING] \
+        == [f"watcher {watcher.address} step failed, trying again every 0 s (logged again if it fails differently): "
+            "the chain at http://node stopped answering"], "the same failure is said once"
+    assert (logging.INFO, f"watcher {watcher.address} steps work again after 3 failed ones") in messages
 
     requests = iter([False, True])
     watcher.run(poll_seconds=60, stop=lambda: next(requests, True))  # stopped while waiting, not after 60 s

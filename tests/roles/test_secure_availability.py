@@ -1,13 +1,14 @@
 """Withheld data never wins (secure mode, docs/protocol.md section 11), played with the real agents: a withheld
 masked vector is challenged in the availability phase and dropped (its owner counts as a dropout and is
-slashed), a withheld wrong proposal is disputed and rejected, and an honest member whose masked vector the
-store lost answers from its journal; each round's anchored model is plain FedAvg over its survivors."""
+slashed), a withheld wrong proposal is disputed and rejected, an honest member whose masked vector the store lost
+for good answers from its journal, and one whose blob vanished once republishes it; each round's anchored model is
+plain FedAvg over its survivors."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tests.roles.conftest import BOND, FUNDS, NUM_CLIENTS, STAKE, Federation
+from tests.roles.conftest import BOND, FUNDS, NUM_CLIENTS, STAKE, Federation, LosingStore
 from tests.roles.secure_checks import check_anchor, record_updates, uploaders
 
 from fedchain.chain.coordinator import ChallengeStatus, TaskStatus
@@ -83,7 +84,8 @@ def test_an_honest_member_whose_masked_vector_was_lost_posts_it_from_its_journal
     (upload,) = [upload for upload in federation.coordinator.uploads(federation.task_id, 0)
                  if upload.participant == lost.address]
     assert isinstance(federation.store, LocalBlobStore)
-    federation.store.path_for(upload.blob_ref).unlink()
+    federation.store.path_for(upload.blob_ref).unlink()  # the store lost the blob, and cannot keep it again
+    lost.store = LosingStore(federation.store, {upload.blob_ref})
 
     federation.run_until(lambda: federation.state().status == TaskStatus.COMPLETED)
     federation.step_all()  # everybody settles
@@ -97,3 +99,26 @@ def test_an_honest_member_whose_masked_vector_was_lost_posts_it_from_its_journal
     assert federation.coordinator.member(federation.task_id, lost.address).joined is False  # settled, unslashed
     withdrawn = [log.args.amount for log in events(federation, "StakeWithdrawn") if log.args.member == lost.address]
     assert withdrawn == [STAKE]
+
+
+def test_a_member_whose_masked_vector_vanished_from_the_store_republishes_it_and_nobody_is_challenged(
+        secure_federation: Federation) -> None:
+    federation = secure_federation
+    participants = [federation.add_participant(client) for client in range(NUM_CLIENTS)]
+    trained = {participant.address: record_updates(participant) for participant in participants}
+    federation.add_aggregator(HONEST)
+    federation.add_watcher(WATCHER)
+    initial_ref = federation.state().model_blob_ref
+    member = participants[0]
+    federation.run_until(lambda: member.address in uploaders(federation, 0))
+    (upload,) = [upload for upload in federation.coordinator.uploads(federation.task_id, 0)
+                 if upload.participant == member.address]
+    assert isinstance(federation.store, LocalBlobStore)
+    federation.store.path_for(upload.blob_ref).unlink()  # mid-round, the store loses the blob
+
+    federation.run_until(lambda: federation.state().status == TaskStatus.COMPLETED)
+
+    assert "republish 0" in member.actions and federation.store.get(upload.blob_ref)
+    assert not federation.coordinator.challenges_opened(federation.task_id, 0), "nobody had to challenge it"
+    assert sorted(uploaders(federation, 0)) == sorted(participant.address for participant in participants)
+    check_anchor(federation, 0, initial_ref, trained)

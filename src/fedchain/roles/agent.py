@@ -5,6 +5,13 @@ the simulator calls it while moving the dev chain's clock, and `run()` calls it 
 chain until `finished()`. Every action an agent takes is appended to `actions` (a plain log for tests and
 the demo) and logged as one line on the ``fedchain.roles`` logger (addresses only, never a key).
 
+Logging: every line an agent logs reads ``ROLE ADDRESS TEXT`` and carries structured fields for machines
+(``extra=``): ``role``, ``address``, ``event`` (an action's name, ``round_summary``, ``step_failed``, ...),
+``round`` where the line is about one, and what else the line states (amounts, addresses). A state that
+persists across steps (a missing input, a window missed, a node that does not answer) is logged once, when it
+begins (``once=``), not at every poll. When a round closes, each role logs one line saying what came of it
+(:meth:`Agent.report_closed_rounds`).
+
 Restart safety: an agent holds nothing in memory that it cannot rebuild from the chain (a participant's
 salts and updates are in its journal), so one killed at any moment carries on when started again. Its
 first concern is a transaction its earlier life may have sent and not seen mined: while the account has
@@ -14,15 +21,17 @@ a transaction pending (`in_flight()`), a step does nothing, so no action is ever
 from __future__ import annotations
 
 import logging
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from datetime import UTC, datetime
 from typing import ClassVar
 
 from eth_account.signers.local import LocalAccount
 
 from fedchain.chain import ChainError
 from fedchain.chain.amounts import whole_tokens
-from fedchain.chain.coordinator import CoordinatorClient, TaskStatus, Token
+from fedchain.chain.coordinator import CoordinatorClient, RoundStatus, RoundView, TaskState, TaskStatus, Token
 from fedchain.chain.errors import ContractRevertError
 from fedchain.roles.task import RoleError, TaskRules, load_rules
 from fedchain.storage import BlobStore, StorageError
@@ -38,8 +47,15 @@ EXPECTED_RACES = frozenset({"WrongRoundState", "OutsideWindow", "AlreadyCommitte
                             "TaskNotRunning"})
 """Reverts that mean another party acted first, or the clock moved on, between the agent's reading of the chain
 and its transaction: part of a healthy run, logged as information, not as a failure."""
+ACTION_NAME = re.compile(r"[A-Za-z]+")
+"""An action's name, its ``event``: the leading word of its log text (``commit`` of ``commit:3``)."""
 
 logger = logging.getLogger("fedchain.roles")
+
+
+def utc_time(timestamp: int) -> str:
+    """A chain timestamp as a person reads it: ``2025-05-01 12:00:00 UTC``."""
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 class Agent:
@@ -47,10 +63,12 @@ class Agent:
 
     ``COORDINATOR`` is the client class the agent works with: the base client for what every coordinator
     has, the plain or the secure one for the roles of a round; a subclass narrows the ``coordinator``
-    attribute to it, and a client of another kind is refused at construction.
+    attribute to it, and a client of another kind is refused at construction. ``ROLE`` names the role in
+    every log line.
     """
 
     COORDINATOR: ClassVar[type[CoordinatorClient]] = CoordinatorClient
+    ROLE: ClassVar[str] = "agent"
     coordinator: CoordinatorClient
 
     def __init__(self, coordinator: CoordinatorClient, store: BlobStore, task_id: int, account: LocalAccount) -> None:
@@ -64,7 +82,8 @@ class Agent:
         self.actions: list[str] = []
         self._rules: TaskRules | None = None
         self._waiting_for: int | None = None
-        self._warned: set[str] = set()
+        self._said: set[Hashable] = set()
+        self._reported_below: int | None = None
         self._decimals: int | None = None
 
     @property
@@ -97,22 +116,31 @@ class Agent:
         """Call `step()` every ``poll_seconds`` until ``until()`` holds after a step, or ``stop()`` holds.
 
         A chain or storage failure (:data:`RETRIED_ERRORS`) in a step or in ``until`` ends only that step: it
-        is logged and the next poll tries again. ``stop`` (a signal handler's flag, say) is checked between
-        steps and while waiting, so a stop request never cuts a step short and is answered within a fraction
-        of a second.
+        is logged and the next poll tries again. The same failure again is not logged again; the first step
+        that succeeds after failures says so. ``stop`` (a signal handler's flag, say) is checked between steps
+        and while waiting, so a stop request never cuts a step short and is answered within a fraction of a
+        second.
         """
         stopping = stop or (lambda: False)
+        failure, failures = "", 0
         while not stopping():
             try:
                 self.step()
+                if failures:
+                    self.note("step_recovered", f"steps work again after {failures} failed ones")
+                    failure, failures = "", 0
                 if until is not None and until():
                     return
             except RETRIED_ERRORS as error:
                 if isinstance(error, ContractRevertError) and error.error.name in EXPECTED_RACES:
-                    logger.info("%s %s %s: the chain moved on (%s); reading it again", type(self).__name__.lower(),
-                                self.address, error.action, error.error.name)
+                    self.note("race_lost", f"{error.action}: the chain moved on ({error.error.name}); reading it "
+                              "again", action=error.action, error=error.error.name)
                 else:
-                    self.warn(f"step failed, trying again in {poll_seconds:g} s: {error}")
+                    failures += 1
+                    if str(error) != failure:
+                        failure = str(error)
+                        self.warn(f"step failed, trying again every {poll_seconds:g} s (logged again if it fails "
+                                  f"differently): {error}", event="step_failed")
             wake = time.monotonic() + poll_seconds
             while not stopping() and (left := wake - time.monotonic()) > 0:
                 time.sleep(min(left, STOP_CHECK_SECONDS))
@@ -125,7 +153,8 @@ class Agent:
             return False
         if self._waiting_for != mined:
             self._waiting_for = mined
-            self.warn(f"waiting for transaction nonce {mined} (sent earlier) to be mined before acting")
+            self.warn(f"waiting for transaction nonce {mined} (sent earlier) to be mined before acting",
+                      event="pending_transaction", nonce=mined)
         return True
 
     def ensure_allowance(self, amount: int) -> None:
@@ -139,17 +168,64 @@ class Agent:
             self._decimals = self.token.decimals()
         return f"{whole_tokens(units, self._decimals)} tokens"
 
-    def log(self, action: str) -> None:
-        """Record an action taken."""
+    # -- rounds that closed --------------------------------------------------------------------------
+
+    def report_closed_rounds(self, state: TaskState) -> None:
+        """Log one summary line (:meth:`round_summary`) for each round that closed since the last call; a process
+        starts with the round current when it first looks, so a restarted agent does not repeat old rounds."""
+        first = state.current_round if self._reported_below is None else self._reported_below
+        for round in range(first, state.current_round):
+            view = self.coordinator.round_view(self.task_id, round)
+            text, fields = self.round_summary(round, view)
+            self.note("round_summary", text, round=round, status=view.status.name.lower(), **fields)
+        self._reported_below = state.current_round
+
+    def round_summary(self, round: int, view: RoundView) -> tuple[str, dict[str, object]]:
+        """The summary line of closed ``round`` (whose view is ``view``) and its structured fields; roles that
+        report their rounds implement it."""
+        raise NotImplementedError
+
+    def outcome(self, round: int, view: RoundView) -> str:
+        """How closed ``round`` ended, in words: ``round 3 finalized``, or why it failed."""
+        if view.status == RoundStatus.FINALIZED:
+            return f"round {round} finalized"
+        needed = self.rules.params.min_participants
+        if view.included < needed:
+            return f"round {round} failed: {view.included} inputs included, {needed} needed"
+        return f"round {round} failed: no model was proposed and finalized in time ({view.included} inputs included)"
+
+    # -- logging -------------------------------------------------------------------------------------
+
+    def log(self, action: str, *, round: int | None = None, **fields: object) -> None:
+        """Record an action taken (its ``event`` is the action's name: the first word of ``action``)."""
         self.actions.append(action)
-        logger.info("%s %s %s", type(self).__name__.lower(), self.address, action)
+        name = ACTION_NAME.match(action)
+        self._emit(logging.INFO, name.group() if name else action, action, round, fields)
 
-    def warn(self, message: str) -> None:
-        """Log something that went wrong or holds the agent up (not an action)."""
-        logger.warning("%s %s %s", type(self).__name__.lower(), self.address, message)
+    def note(self, event: str, message: str, *, round: int | None = None, once: Hashable | None = None,
+             **fields: object) -> None:
+        """Log information that is not an action (a round's summary, what the agent waits for); with ``once``,
+        only the first time that key is given."""
+        if self._first_time(once):
+            self._emit(logging.INFO, event, message, round, fields)
 
-    def warn_once(self, message: str) -> None:
-        """:meth:`warn`, unless this very message was logged before (a state that persists across steps)."""
-        if message not in self._warned:
-            self._warned.add(message)
-            self.warn(message)
+    def warn(self, message: str, *, event: str = "problem", round: int | None = None, once: Hashable | None = None,
+             **fields: object) -> None:
+        """Log something that went wrong or holds the agent up (not an action); with ``once``, only the first
+        time that key is given (a state that persists across steps is said once, not at every poll)."""
+        if self._first_time(once):
+            self._emit(logging.WARNING, event, message, round, fields)
+
+    def _first_time(self, key: Hashable | None) -> bool:
+        if key is None:
+            return True
+        if key in self._said:
+            return False
+        self._said.add(key)
+        return True
+
+    def _emit(self, level: int, event: str, message: str, round: int | None, fields: dict[str, object]) -> None:
+        extra: dict[str, object] = {"role": self.ROLE, "address": self.address, "event": event}
+        if round is not None:
+            extra["round"] = round
+        logger.log(level, "%s %s %s", self.ROLE, self.address, message, extra={**extra, **fields})

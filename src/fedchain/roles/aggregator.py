@@ -18,17 +18,30 @@ propose window to the others and proposes only in a reopened one, so if the prim
 disappears, the standby reopens the expired window and takes the round over; if it is alive, nobody
 pays for a lost race. Two aggregators that race anyway are safe: the contract takes the first proposal,
 and the loser's transaction reverts before anything changes.
+
+Logging: an input it cannot use (missing from the store, or corrupt there, and not on chain) is logged once per
+round and owner, not at every poll; when a round closes it logs one summary line: what it proposed, over how
+many inputs, whether its proposal was finalized and the fee it earned.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from eth_account.signers.local import LocalAccount
 from numpy.typing import NDArray
 
-from fedchain.chain.coordinator import Coordinator, CoordinatorClient, RoundPhase, RoundView, TaskState, TaskStatus
+from fedchain.aggregate.constants import BPS_DENOMINATOR
+from fedchain.chain.coordinator import (
+    Coordinator,
+    CoordinatorClient,
+    RoundPhase,
+    RoundStatus,
+    RoundView,
+    TaskState,
+    TaskStatus,
+)
 from fedchain.commit.merkle import MerkleTree
 from fedchain.roles.agent import Agent
 from fedchain.roles.availability import UnavailableError, WithheldStore, answer_disputes
@@ -46,7 +59,10 @@ from fedchain.storage import BlobStore, StorageError, StoredBlob
 
 class BaseAggregator(Agent):
     """A bonded aggregator posting ``bond`` (default: the task's aggregatorBond); a ``standby`` one proposes
-    only in reopened propose windows."""
+    only in reopened propose windows. A mode names the ``INPUT`` of a member that it aggregates."""
+
+    ROLE = "aggregator"
+    INPUT: ClassVar[str]
 
     def __init__(self, coordinator: CoordinatorClient, store: BlobStore, task_id: int, account: LocalAccount, *,
                  bond: int | None = None, standby: bool = False) -> None:
@@ -59,25 +75,44 @@ class BaseAggregator(Agent):
         if self.in_flight():
             return
         state = self.coordinator.task_state(self.task_id)
+        self.report_closed_rounds(state)
         if state.status != TaskStatus.RUNNING:
             self._settle()
             return
         self._ensure_bond()
         round = state.current_round
         view = self.coordinator.round_view(self.task_id, round)
-        if view.has_proposal and view.open_disputes and view.aggregator.lower() == self.address.lower():
+        if view.has_proposal and view.open_disputes and self._mine(view):
             self._answer_disputes(round, view)
         if view.phase == RoundPhase.AWAITING_FAILURE:
             self.coordinator.fail_round(self.task_id, sender=self.account)
-            self.log(f"failRound {round}")
+            self.log(f"failRound {round}", round=round)
         elif view.phase == RoundPhase.PROPOSE and self._may_propose(round, view):
             self._propose(round, state)
         elif view.phase == RoundPhase.PROPOSE_EXPIRED:
             self.coordinator.reopen_aggregation(self.task_id, sender=self.account)
-            self.log(f"reopenAggregation {round}")
+            self.log(f"reopenAggregation {round}", round=round)
         elif view.phase == RoundPhase.FINALIZABLE:
             self.coordinator.finalize(self.task_id, sender=self.account)
-            self.log(f"finalize {round}")
+            self.log(f"finalize {round}", round=round)
+
+    def round_summary(self, round: int, view: RoundView) -> tuple[str, dict[str, object]]:
+        """What this aggregator proposed in closed ``round``, whose proposal was finalized, and the fee it earned."""
+        proposed = sum(proposal.aggregator.lower() == self.address.lower()
+                       for proposal in self.coordinator.proposals(self.task_id, round))
+        finalized = view.status == RoundStatus.FINALIZED
+        fields: dict[str, object] = {"proposals": proposed, "inputs": view.included}
+        if finalized and self._mine(view):
+            params = self.rules.params
+            fee = params.reward_per_round * params.aggregator_fee_bps // BPS_DENOMINATOR
+            fields |= {"root": "0x" + view.proposed_root.hex(), "fee": fee}
+            return (f"{self.outcome(round, view)}: proposed root 0x{view.proposed_root.hex()} over {view.included} "
+                    f"{self.INPUT}s, accepted; fee {self.tokens(fee)}"), fields
+        done = f"proposed {proposed} time(s), not accepted" if proposed else "proposed nothing"
+        if finalized:
+            fields["aggregator"] = view.aggregator
+            done += f"; the proposal of {view.aggregator} over {view.included} {self.INPUT}s was accepted"
+        return f"{self.outcome(round, view)}: {done}", fields
 
     def finished(self) -> bool:
         """The task has ended, the fees are claimed and the bond withdrawn."""
@@ -101,7 +136,11 @@ class BaseAggregator(Agent):
         amount = max(required - record.bond, 0 if self.bond is None else self.bond)
         self.ensure_allowance(amount)
         self.coordinator.post_bond(self.task_id, amount, sender=self.account)
-        self.log("postBond")
+        self.log("postBond", amount=amount)
+
+    def _mine(self, view: RoundView) -> bool:
+        """Whether the round's pending or finalized proposal is this aggregator's."""
+        return view.aggregator.lower() == self.address.lower()
 
     def _may_propose(self, round: int, view: RoundView) -> bool:
         if view.has_proposal or self.coordinator.chain.now() < view.propose_start:
@@ -128,12 +167,20 @@ class BaseAggregator(Agent):
         try:
             model = fetch_model(self.store, self.rules, view.proposed_root, view.proposed_blob_ref)
         except StorageError as error:
-            self.warn_once(f"round {round}: cannot answer the disputes of its proposal: {error}")
+            self.warn(f"round {round}: cannot answer the disputes of its proposal: {error}", round=round,
+                      once=("disputes", round))
             return
         tree = MerkleTree(model, self.rules.layout)
         for challenger in answer_disputes(self.coordinator, self.task_id, round, view.proposals, tree,
                                           sender=self.account):
-            self.log(f"answerDispute {round} {challenger}")
+            self.log(f"answerDispute {round} {challenger}", round=round, challenger=challenger)
+
+    def wait_for_input(self, round: int, owner: str, error: StorageError) -> None:
+        """Say once per round and owner that the input of ``owner`` is unusable (in neither the store nor on chain),
+        so this aggregator cannot propose yet."""
+        self.warn(f"round {round}: cannot use the {self.INPUT} of {owner} ({error}); waiting until its owner "
+                  "republishes it or an availability challenge puts it on chain or drops it", event="input_unavailable",
+                  round=round, once=("input", round, owner.lower()), owner=owner)
 
 
 class Aggregator(BaseAggregator):
@@ -141,6 +188,7 @@ class Aggregator(BaseAggregator):
 
     COORDINATOR = Coordinator
     coordinator: Coordinator
+    INPUT = "update"
 
     def propose_model(self, round: int, previous: NDArray[np.int32],
                       updates: list[IncludedUpdate]) -> NDArray[np.int32]:
@@ -149,11 +197,14 @@ class Aggregator(BaseAggregator):
 
     def _propose(self, round: int, state: TaskState) -> None:
         rules = self.rules
-        try:
-            updates = [fetch_update(self.coordinator, self.store, rules, self.task_id, round, reveal)
-                       for reveal in included_reveals(self.coordinator, self.task_id, round)]
-        except UnavailableError as error:
-            self.warn_once(f"round {round}: waits for an input: {error}")
+        reveals = included_reveals(self.coordinator, self.task_id, round)
+        updates: list[IncludedUpdate] = []
+        for reveal in reveals:
+            try:
+                updates.append(fetch_update(self.coordinator, self.store, rules, self.task_id, round, reveal))
+            except UnavailableError as error:
+                self.wait_for_input(round, reveal.participant, error)
+        if len(updates) < len(reveals):
             return
         bad = [(update, coordinate) for update in updates
                if (coordinate := first_out_of_range(update.vector, rules.params.clip)) is not None]
@@ -162,13 +213,14 @@ class Aggregator(BaseAggregator):
                 index, leaf = violation_leaf(update.vector, rules.layout, coordinate)
                 self.coordinator.prove_violation(self.task_id, update.reveal.participant, update.reveal.root,
                                                  update.reveal.weight, index, leaf, sender=self.account)
-                self.log(f"proveViolation {round} {update.reveal.participant}")
+                self.log(f"proveViolation {round} {update.reveal.participant}", round=round,
+                         participant=update.reveal.participant)
             return  # the included set changed: propose on the next step, over the remaining updates
         previous = fetch_model(self.store, rules, state.model_root, state.model_blob_ref)
         model = self.propose_model(round, previous, updates)
         stored = self.store_model(round, model)
         self.coordinator.propose(self.task_id, stored.header.root, stored.ref, sender=self.account)
-        self.log(f"propose {round}")
+        self.log(f"propose {round}", round=round, root="0x" + stored.header.root.hex(), inputs=len(updates))
 
 
 class TamperingAggregator(Aggregator):

@@ -14,15 +14,22 @@ still be mined (`Agent.in_flight`), (2) finds its commitment on chain and reveal
 commits the journaled update again with the same salt; it never trains a second, different update for a
 round it has journaled. Rewards already claimed read as zero on chain, so a claim is never sent twice.
 
-Availability: a participant answers an availability challenge on its revealed update by itself, posting
-the update's chunks from its journal (docs/protocol.md section 11.2), so withholding by the store never
-costs an honest participant its stake.
+Availability: while its round is open, a participant checks at every step that the blob of its revealed
+update is whole in the store, and puts it back from its journal when it is missing or corrupt there, so the
+aggregators and watchers can read it again without a challenge. It also answers an availability challenge
+on its update by itself, posting the update's chunks from its journal (docs/protocol.md section 11.2), so
+withholding by the store never costs an honest participant its stake.
+
+Logging: a participant says once when it cannot enter a round because it started too late (the round's entry
+window closed before it was ready) or because round 0 waits for the task's minimum number of members, and
+logs one summary line per closed round: what it did, and the reward its update earned.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any, ClassVar
 
 import numpy as np
 from eth_account.signers.local import LocalAccount
@@ -33,6 +40,8 @@ from fedchain.chain.coordinator import (
     CoordinatorClient,
     EntryState,
     RoundPhase,
+    RoundStatus,
+    RoundView,
     TaskState,
     TaskStatus,
 )
@@ -41,11 +50,11 @@ from fedchain.client.params import flatten, unflatten
 from fedchain.commit.commitment import commit_hash, new_salt
 from fedchain.commit.merkle import MerkleTree
 from fedchain.commit.quantize import dequantize, quantize_update
-from fedchain.roles.agent import Agent
+from fedchain.roles.agent import Agent, utc_time
 from fedchain.roles.availability import WithheldStore, post_missing_chunks
 from fedchain.roles.journal import CommitRecord, Journal, JournalError, TrainedUpdate
-from fedchain.roles.task import UPDATE_KIND, fetch_model
-from fedchain.storage import BlobStore, put_vector
+from fedchain.roles.task import fetch_model, put_update
+from fedchain.storage import BlobNotFoundError, BlobStore, CorruptBlobError, StorageError, ref_hex
 
 MODEL_DTYPE = np.float32
 
@@ -56,7 +65,16 @@ class BaseParticipant(Agent):
 
     Each round the client's ``fit`` gets ``fit_config`` (the task's training settings and own keys, as a
     Flower strategy's ``on_fit_config_fn`` sends them) with the round number under ``"server-round"``.
+
+    A mode names its ``INPUT`` (what a member publishes in a round), its ``ENTRY_WINDOW`` (the window in which
+    a member enters a round) and, in ``ENTRY_WORDS``, what each state of a closed round's entry says the member
+    did.
     """
+
+    ROLE = "participant"
+    INPUT: ClassVar[str]
+    ENTRY_WINDOW: ClassVar[str]
+    ENTRY_WORDS: ClassVar[Mapping[EntryState, str]]
 
     def __init__(self, coordinator: CoordinatorClient, store: BlobStore, task_id: int, account: LocalAccount, *,
                  client: Client, journal: Journal, stake: int | None = None, fit_config: Config | None = None) -> None:
@@ -67,6 +85,7 @@ class BaseParticipant(Agent):
         self.fit_config: Config = dict(fit_config or {})
         self.journal = journal
         self.stake = stake
+        self._entry_window_seen: int | None = None
 
     def make_update(self, round: int, global_model: NDArray[np.int32]) -> tuple[NDArray[np.int32], int]:
         """Train from the global model; return the quantized, clipped update and the sample count."""
@@ -88,6 +107,7 @@ class BaseParticipant(Agent):
         if self.in_flight():
             return
         state = self.coordinator.task_state(self.task_id)
+        self.report_closed_rounds(state)
         if state.status != TaskStatus.RUNNING:
             self._settle()
             return
@@ -97,6 +117,78 @@ class BaseParticipant(Agent):
     def play_round(self, state: TaskState) -> None:
         """This mode's part of the current round of the running task (the caller is a member)."""
         raise NotImplementedError
+
+    def entry_weight(self, round: int) -> int:
+        """The weight of this member's input of closed ``round``, as the chain fixed it (it entered the round)."""
+        raise NotImplementedError
+
+    def published_ref(self, round: int) -> bytes:
+        """The reference of the blob this member published as its input of ``round`` (the chain has it)."""
+        raise NotImplementedError
+
+    def republish(self, round: int) -> bytes:
+        """Put this member's input of ``round`` in the store again, rebuilt from the journal; returns its reference."""
+        raise NotImplementedError
+
+    def round_summary(self, round: int, view: RoundView) -> tuple[str, dict[str, object]]:
+        """What this member did in closed ``round`` (its entry's state) and the reward its input earned."""
+        entry = self.coordinator.entry_state(self.task_id, round, self.address)
+        text = f"{self.outcome(round, view)}: {self.ENTRY_WORDS[entry]}"
+        fields: dict[str, object] = {"entry": entry.name.lower()}
+        if entry == EntryState.REVEALED:
+            reward = self.entry_weight(round) * view.reward_per_weight
+            text += f", reward {self.tokens(reward)}" if view.status == RoundStatus.FINALIZED else ", no reward"
+            fields["reward"] = reward
+        return text, fields
+
+    def entry_window_open(self, round: int) -> None:
+        """Note that this agent saw the entry window of ``round`` open (it was in time for the round)."""
+        self._entry_window_seen = round
+
+    def wait_for_round(self, round: int, view: RoundView, window_end: int) -> None:
+        """Say once why this member is not in the current ``round``, whose entry window ends at ``window_end``: round
+        0 has not opened (it waits for members), or the window closed before this agent saw it open."""
+        if view.phase == RoundPhase.NOT_OPEN:
+            if view.start == 0:
+                members = self.coordinator.task_state(self.task_id).members  # this step's join counts
+                self.note("waiting_for_members", f"round {round} opens when the task's minimum number of members "
+                          f"({self.rules.params.min_participants}) has joined ({members} so far); waiting",
+                          round=round, once=("members", round), members=members)
+        elif self._entry_window_seen != round:
+            ago = self.coordinator.chain.now() - window_end
+            then = ("it is the task's last round" if round + 1 >= self.rules.params.num_rounds
+                    else f"waiting for round {round + 1}")
+            self.note("late_start", f"round {round}'s {self.ENTRY_WINDOW} window closed at {utc_time(window_end)} "
+                      f"({ago} s ago), before this agent was ready; {then}", round=round, once=("late", round),
+                      window_end=window_end)
+
+    def keep_published(self, round: int) -> None:
+        """Check that the blob of this member's input of ``round`` is whole in the store; when it is missing or
+        corrupt, put it back from the journal (others read it from the store until the round closes). Each action
+        is logged; the warnings are said once a round, so a store that cannot keep the blob is not reported at
+        every step."""
+        if not self.publishes(round):
+            return
+        ref = self.published_ref(round)
+        try:
+            self.store.get(ref)
+            return
+        except (BlobNotFoundError, CorruptBlobError) as error:
+            self.warn(f"round {round}: its {self.INPUT} blob {ref_hex(ref)} is unusable in the store ({error}); "
+                      "republishing it from the journal", event="input_damaged", round=round, once=("damaged", round),
+                      blob=ref_hex(ref))
+        rebuilt = self.republish(round)
+        if rebuilt != ref:
+            raise JournalError(f"round {round}: {self.journal.path} rebuilds {self.INPUT} blob {ref_hex(rebuilt)}, "
+                               f"not the published {ref_hex(ref)}")
+        try:
+            self.store.get(ref)
+        except StorageError as error:
+            self.warn(f"round {round}: the store keeps its {self.INPUT} blob unusable after republishing it "
+                      f"({error}); an availability challenge would put it on chain instead", round=round,
+                      once=("unrepaired", round))
+            return
+        self.log(f"republish {round}", round=round, blob=ref_hex(ref))
 
     def publishes(self, round: int) -> bool:
         """Whether to put the input of ``round`` in the store and answer availability challenges on it (an
@@ -114,7 +206,7 @@ class BaseParticipant(Agent):
             return
         posted = post_missing_chunks(self.coordinator, self.task_id, round, self.address, tree, sender=self.account)
         if posted:
-            self.log(f"postChunk {round} x{posted}")
+            self.log(f"postChunk {round} x{posted}", round=round, chunks=posted)
 
     def _ensure_member(self) -> None:
         if self.coordinator.member(self.task_id, self.address).joined:
@@ -128,8 +220,9 @@ class BaseParticipant(Agent):
         it below; the member must add stake first)."""
         stake, minimum = self.coordinator.member(self.task_id, self.address).stake, self.rules.params.min_stake
         if stake < minimum:
-            self.warn_once(f"round {round}: stake {self.tokens(stake)} is below the task's minimum "
-                           f"{self.tokens(minimum)}; add stake to take part")
+            self.warn(f"round {round}: stake {self.tokens(stake)} is below the task's minimum {self.tokens(minimum)}; "
+                      "add stake to take part", event="stake_too_low", round=round, once=("stake", round),
+                      stake=stake, min_stake=minimum)
         return stake >= minimum
 
     def _settle(self) -> None:
@@ -139,9 +232,9 @@ class BaseParticipant(Agent):
         if self.coordinator.member(self.task_id, self.address).joined:
             self._send("withdrawStake", lambda: self.coordinator.withdraw_stake(self.task_id, sender=self.account))
 
-    def _send(self, action: str, send: Callable[[], object]) -> None:
+    def _send(self, action: str, send: Callable[[], object], round: int | None = None) -> None:
         send()
-        self.log(action)
+        self.log(action, round=round)
 
 
 class Participant(BaseParticipant):
@@ -149,20 +242,49 @@ class Participant(BaseParticipant):
 
     COORDINATOR = Coordinator
     coordinator: Coordinator
+    INPUT = "update"
+    ENTRY_WINDOW = "commit"
+    ENTRY_WORDS = MappingProxyType({
+        EntryState.EMPTY: "did not take part",
+        EntryState.COMMITTED: "committed, never revealed",
+        EntryState.REVEALED: "committed, revealed",
+        EntryState.DROPPED: "committed, revealed, its update was dropped from the round",
+        EntryState.FORFEITED: "committed, missed the reveal (slashed)",
+    })
 
     def play_round(self, state: TaskState) -> None:
-        """Commit or reveal, as the current round's phase asks; answer a challenge on the revealed update."""
+        """Commit or reveal, as the current round's phase asks; keep the revealed update's blob whole in the store
+        and answer a challenge on it; say why the round goes on without this member."""
         round = state.current_round
         view = self.coordinator.round_view(self.task_id, round)
         if view.phase == RoundPhase.COMMIT:
+            self.entry_window_open(round)
             self._commit(round, view.commits, state.model_root, state.model_blob_ref)
             return
-        if view.phase == RoundPhase.REVEAL:
+        entry = self.coordinator.entry_state(self.task_id, round, self.address)
+        if view.phase == RoundPhase.NOT_OPEN or entry == EntryState.EMPTY:
+            self.wait_for_round(round, view, view.commit_end)
+        elif view.phase == RoundPhase.REVEAL and entry == EntryState.COMMITTED:
             self._reveal(round)
-        # a revealed update may be challenged from its reveal on, so this is checked in the reveal phase too
-        if view.open_challenges and self.coordinator.entry_state(self.task_id, round,
-                                                                  self.address) == EntryState.REVEALED:
-            self._answer_challenge(round, lambda: MerkleTree(self._trained(round).vector, self.rules.layout))
+        elif entry == EntryState.REVEALED:
+            self.keep_published(round)
+            # a revealed update may be challenged from its reveal on, so this is checked in the reveal phase too
+            if view.open_challenges:
+                self._answer_challenge(round, lambda: MerkleTree(self._trained(round).vector, self.rules.layout))
+
+    def entry_weight(self, round: int) -> int:
+        """The weight of this member's reveal of ``round``."""
+        (weight,) = [reveal.weight for reveal in self.coordinator.reveals(self.task_id, round)
+                     if reveal.participant.lower() == self.address.lower()]
+        return weight
+
+    def published_ref(self, round: int) -> bytes:
+        """The blob reference journaled with the commitment of ``round`` (the one revealed)."""
+        return self._record(round).blob_ref
+
+    def republish(self, round: int) -> bytes:
+        """Store the journaled update of ``round`` again (the same blob: the encoding is deterministic)."""
+        return put_update(self.store, self.rules, self._trained(round).vector).ref
 
     # -- hook for adversarial variants ---------------------------------------------------------------
 
@@ -181,19 +303,18 @@ class Participant(BaseParticipant):
         digest = commit_hash(chain_id=self.coordinator.chain.chain_id, coordinator=self.coordinator.address,
                              task_id=self.task_id, round=round, participant=self.address, root=record.root,
                              sample_count=record.sample_count, salt=record.salt)
-        self._send(f"commit:{round}", lambda: self.coordinator.commit(self.task_id, digest, sender=self.account))
+        self._send(f"commit:{round}", lambda: self.coordinator.commit(self.task_id, digest, sender=self.account), round)
 
     def _prepare(self, round: int, model_root: bytes, model_blob_ref: bytes) -> CommitRecord:
         """Train, upload the update blob and journal the commitment (before anything is sent)."""
         rules = self.rules
         update, sample_count = self.make_update(round, fetch_model(self.store, rules, model_root, model_blob_ref))
         self.journal.record_trained_update(TrainedUpdate.of(round, update, sample_count))
-        stored = put_vector(self.store_for(round), update, kind=UPDATE_KIND, scale_bits=rules.params.scale_bits,
-                            words_per_leaf=rules.params.words_per_leaf, shapes=rules.shapes)
+        stored = put_update(self.store_for(round), rules, update)
         record = CommitRecord(round=round, salt=new_salt(), root=MerkleTree(update, rules.layout).root,
                               sample_count=sample_count, blob_ref=stored.ref)
         self.journal.record_commit(record)
-        self.log(f"prepared round {round}")
+        self.log(f"prepared round {round}", round=round)
         return record
 
     def _trained(self, round: int) -> TrainedUpdate:
@@ -202,14 +323,20 @@ class Participant(BaseParticipant):
             raise JournalError(f"round {round}: an update is revealed on chain but {self.journal.path} holds none")
         return trained
 
+    def _record(self, round: int) -> CommitRecord:
+        record = self.journal.commit_record(round)
+        if record is None:
+            raise JournalError(f"round {round}: an update is revealed on chain but {self.journal.path} holds no "
+                               "commitment for it")
+        return record
+
     def _reveal(self, round: int) -> None:
+        """Reveal the commitment of ``round`` (this member's entry is committed) from the journal."""
         record = self.journal.commit_record(round)
         if record is None or not self.wants_to_reveal(round):
             return
-        if self.coordinator.entry_state(self.task_id, round, self.address) != EntryState.COMMITTED:
-            return
         self._send(f"reveal:{round}", lambda: self.coordinator.reveal(
-            self.task_id, record.root, record.sample_count, record.salt, record.blob_ref, sender=self.account))
+            self.task_id, record.root, record.sample_count, record.salt, record.blob_ref, sender=self.account), round)
 
 
 class OutOfRangeParticipant(Participant):

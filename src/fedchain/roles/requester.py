@@ -32,6 +32,8 @@ class Evaluation:
 class Requester(Agent):
     """The owner of a task; ``evaluator`` (a :class:`~fedchain.client.Client`) holds its own validation data."""
 
+    ROLE = "requester"
+
     def __init__(self, coordinator: CoordinatorClient, store: BlobStore, task_id: int, account: LocalAccount, *,
                  evaluator: Client | None = None) -> None:
         super().__init__(coordinator, store, task_id, account)
@@ -68,7 +70,7 @@ class Requester(Agent):
         state = self.coordinator.task_state(self.task_id)
         if state.status != TaskStatus.RUNNING and state.pool > 0:
             self.coordinator.withdraw_pool(self.task_id, sender=self.account)
-            self.log(f"withdrawPool {self.tokens(state.pool)}")
+            self.log(f"withdrawPool {self.tokens(state.pool)}", amount=state.pool)
         if self.evaluator is None:
             return
         done = {evaluation.round for evaluation in self.evaluations}
@@ -81,4 +83,4 @@ class Requester(Agent):
             loss, count, metrics = self.evaluator.evaluate(parameters, {})
             self.evaluations.append(Evaluation(round=model.round, loss=float(loss), num_examples=int(count),
                                                metrics=metrics))
-            self.log(f"evaluate {model.round}")
+            self.log(f"evaluate {model.round}", round=model.round, loss=float(loss), metrics=metrics)

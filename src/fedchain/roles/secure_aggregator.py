@@ -21,12 +21,13 @@ from typing import Any
 import numpy as np
 from eth_account.signers.local import LocalAccount
 from numpy.typing import NDArray
+from web3 import Web3
 
 from fedchain.chain.coordinator import TaskState
 from fedchain.chain.secure_coordinator import SecureCoordinator
 from fedchain.roles.aggregator import BaseAggregator
 from fedchain.roles.availability import UnavailableError
-from fedchain.roles.secure_round import fetch_survivors_masked, fetch_unmask_bundles, read_round
+from fedchain.roles.secure_round import fetch_survivor_masked, fetch_unmask_bundles, read_round
 from fedchain.roles.task import RoleError, fetch_model
 from fedchain.secagg.aggregate import secure_fedavg
 from fedchain.secagg.errors import RoundFailedError
@@ -39,6 +40,7 @@ class SecureAggregator(BaseAggregator):
 
     COORDINATOR = SecureCoordinator
     coordinator: SecureCoordinator
+    INPUT = "masked update"
 
     def __init__(self, coordinator: SecureCoordinator, store: BlobStore, task_id: int, account: LocalAccount, *,
                  bond: int | None = None, standby: bool = False) -> None:
@@ -62,17 +64,23 @@ class SecureAggregator(BaseAggregator):
         sets = chain_round.sets
         bundles, problems = fetch_unmask_bundles(self.coordinator, self.store, self.task_id, chain_round)
         for problem in problems:
-            self.warn(f"round {round}: {problem}")
+            self.warn(f"round {round}: {problem}; rebuilding its secrets from its neighbours' shares", round=round,
+                      once=("bundle", round, problem))
         try:
             transcript = reconstruct(sets, bundles, rules.params.min_participants)
         except RoundFailedError as error:
             self._unmaskable_never.add(round)
-            self.warn(f"round {round} cannot be unmasked, so it cannot be proposed: {error}")
+            self.warn(f"round {round} cannot be unmasked, so it cannot be proposed: {error}", event="round_unmaskable",
+                      round=round)
             return
-        try:
-            masked = fetch_survivors_masked(self.coordinator, self.store, rules, self.task_id, chain_round)
-        except UnavailableError as error:
-            self.warn_once(f"round {round}: waits for an input: {error}")
+        masked: dict[bytes, NDArray[np.uint64]] = {}
+        for survivor in sets.survivors():
+            try:
+                masked[survivor.address] = fetch_survivor_masked(self.coordinator, self.store, rules, self.task_id,
+                                                                 chain_round, survivor.address)
+            except UnavailableError as error:
+                self.wait_for_input(round, Web3.to_checksum_address(survivor.address), error)
+        if len(masked) < len(sets.survivors()):
             return
         weighted_sum = unmask(sets, masked, transcript)
         previous = fetch_model(self.store, rules, state.model_root, state.model_blob_ref)
@@ -80,7 +88,7 @@ class SecureAggregator(BaseAggregator):
         stored = self.store_model(round, model)
         self.coordinator.propose(self.task_id, stored.header.root, stored.ref, transcript.words(sets),
                                  sender=self.account)
-        self.log(f"propose {round}")
+        self.log(f"propose {round}", round=round, root="0x" + stored.header.root.hex(), inputs=len(masked))
 
 
 class SecureTamperingAggregator(SecureAggregator):

@@ -10,8 +10,9 @@ A round, phase by phase (each `step()` does what is due now):
   the sample count;
 - **upload**: only if its commitment is on chain (the committed set is final by then), weight the update,
   add the self mask and the pairwise masks, store the masked vector and upload its root;
-- **availability**: if its masked vector is challenged, rebuild it from the journal (the same bytes) and
-  post its chunks (docs/protocol.md section 11.2);
+- **availability**: from its upload until the round closes, check that the blob of its masked vector is whole
+  in the store and put it back, rebuilt from the journal (the same bytes), when it is missing or corrupt; if its
+  masked vector is challenged, post its chunks (docs/protocol.md section 11.2);
 - **unmask**: if it uploaded and the round may be unmasked (every survivor keeps ``threshold`` surviving
   neighbours and the survivors' graph is connected: ``SecureRound.check_unmaskable``), decrypt what its
   neighbours' bundles hold for it and publish its unmask bundle: its own self seed, each surviving
@@ -28,6 +29,7 @@ update and publishes its unmask bundle once (the chain's announcements say wheth
 from __future__ import annotations
 
 from enum import IntEnum
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -35,7 +37,7 @@ from eth_account.signers.local import LocalAccount
 from numpy.typing import NDArray
 
 from fedchain.chain.coordinator import EntryState, RoundPhase, TaskState
-from fedchain.chain.secure_coordinator import SecureCoordinator
+from fedchain.chain.secure_coordinator import SecureCoordinator, advertise_end
 from fedchain.client.api import Client, Config
 from fedchain.roles.journal import Journal, JournalError, RoundSecrets, TrainedUpdate
 from fedchain.roles.participant import BaseParticipant
@@ -63,6 +65,16 @@ class SecureParticipant(BaseParticipant):
 
     COORDINATOR = SecureCoordinator
     coordinator: SecureCoordinator
+    INPUT = "masked update"
+    ENTRY_WINDOW = "advertise"
+    ENTRY_WORDS = MappingProxyType({
+        EntryState.EMPTY: "did not take part",
+        EntryState.ADVERTISED: "advertised, never committed shares",
+        EntryState.COMMITTED: "advertised, committed shares, never uploaded",
+        EntryState.REVEALED: "advertised, committed shares, uploaded",
+        EntryState.DROPPED: "advertised, committed shares, uploaded, its masked update was dropped",
+        EntryState.FORFEITED: "advertised, missed a step of the round (slashed)",
+    })
 
     def __init__(self, coordinator: SecureCoordinator, store: BlobStore, task_id: int, account: LocalAccount, *,
                  client: Client, journal: Journal, stake: int | None = None, fit_config: Config | None = None) -> None:
@@ -71,23 +83,46 @@ class SecureParticipant(BaseParticipant):
         self._stopped: set[int] = set()
 
     def play_round(self, state: TaskState) -> None:
-        """Advertise, commit, upload or publish unmask shares, as the current round's phase asks."""
+        """Advertise, commit, upload or publish unmask shares, as the current round's phase asks; keep the uploaded
+        masked vector's blob whole in the store; say why the round goes on without this member."""
         round = state.current_round
         if round in self._stopped:
             return
         view = self.coordinator.round_view(self.task_id, round)
         if view.phase == RoundPhase.ADVERTISE:
+            self.entry_window_open(round)
             self._advertise(round, view.commits)
-        elif view.phase == RoundPhase.COMMIT:
+            return
+        entry = self._entry(round)
+        if view.phase == RoundPhase.NOT_OPEN or entry == EntryState.EMPTY:
+            self.wait_for_round(round, view, advertise_end(view, self.rules.params))
+        elif view.phase == RoundPhase.COMMIT and entry == EntryState.ADVERTISED:
             self._commit(round, state)
-        elif view.phase in (RoundPhase.UPLOAD, RoundPhase.AVAILABILITY):
-            if view.phase == RoundPhase.UPLOAD:
-                self._upload(round)
-            # an uploaded masked vector may be challenged from its upload on, in either phase
-            if view.open_challenges and self._entry(round) == EntryState.REVEALED:
+        elif view.phase == RoundPhase.UPLOAD and entry == EntryState.COMMITTED:
+            self._upload(round)
+        elif entry == EntryState.REVEALED:
+            self.keep_published(round)
+            # an uploaded masked vector may be challenged from its upload on, in the upload and availability phases
+            if view.open_challenges and view.phase in (RoundPhase.UPLOAD, RoundPhase.AVAILABILITY):
                 self._answer_challenge(round, lambda: masked_tree(self._masked(round)[0], self.rules.layout))
-        elif view.phase == RoundPhase.UNMASK:
-            self._publish_unmask_bundle(round)
+            if view.phase == RoundPhase.UNMASK:
+                self._publish_unmask_bundle(round)
+
+    def entry_weight(self, round: int) -> int:
+        """The weight of this member's share commitment of ``round``."""
+        (weight,) = [commitment.weight for commitment in self.coordinator.share_commitments(self.task_id, round)
+                     if commitment.participant.lower() == self.address.lower()]
+        return weight
+
+    def published_ref(self, round: int) -> bytes:
+        """The blob reference of this member's upload of ``round``, as the chain has it."""
+        (ref,) = [upload.blob_ref for upload in self.coordinator.uploads(self.task_id, round)
+                  if upload.participant.lower() == self.address.lower()]
+        return ref
+
+    def republish(self, round: int) -> bytes:
+        """Store the masked vector of ``round`` again, masked anew from the journal (the same bytes)."""
+        return put_masked(self.store, self.rules, self._masked(round)[0]).ref
 
     def _settle(self) -> None:
         """After the task's end: erase every journaled secret, then claim and take the stake back."""
@@ -110,7 +145,7 @@ class SecureParticipant(BaseParticipant):
         secrets = self.journal.round_secrets(round) or self._draw_secrets(round)
         (pk_x, pk_y), encryption_key = secrets.keys.mask.public, secrets.keys.encryption.public
         self._send(f"advertise:{round}", lambda: self.coordinator.advertise(
-            self.task_id, pk_x, pk_y, encryption_key, sender=self.account))
+            self.task_id, pk_x, pk_y, encryption_key, sender=self.account), round)
 
     def _draw_secrets(self, round: int) -> RoundSecrets:
         """Fresh secrets for ``round`` from the OS random source, journaled (before anything is sent)."""
@@ -120,12 +155,12 @@ class SecureParticipant(BaseParticipant):
         return secrets
 
     def _commit(self, round: int, state: TaskState) -> None:
-        if self._entry(round) != EntryState.ADVERTISED or not self.takes_part(round, SecureStep.COMMIT):
+        if not self.takes_part(round, SecureStep.COMMIT):
             return
         secrets = self._secrets(round)
         if not self.coordinator.secure_round(self.task_id, round).seed_fixed:
             self._send(f"fixRoundSeed:{round}", lambda: self.coordinator.fix_round_seed(self.task_id,
-                                                                                       sender=self.account))
+                                                                                       sender=self.account), round)
         sets = self._read(round).sets
         me = self._me(sets, secrets)
         trained = self.journal.trained_update(round) or self._train(round, state)
@@ -138,7 +173,7 @@ class SecureParticipant(BaseParticipant):
         seed_hash = self_seed_hash(secrets.self_seed)
         self._send(f"commitShares:{round}", lambda: self.coordinator.commit_shares(
             self.task_id, me.index, me.public[0], me.public[1], seed_hash, bundle, trained.sample_count,
-            sender=self.account))
+            sender=self.account), round)
 
     def _train(self, round: int, state: TaskState) -> TrainedUpdate:
         """Train from the round's global model and journal the update (before anything depends on it)."""
@@ -146,17 +181,17 @@ class SecureParticipant(BaseParticipant):
         update, sample_count = self.make_update(round, global_model)
         trained = TrainedUpdate.of(round, update, sample_count)
         self.journal.record_trained_update(trained)
-        self.log(f"trained round {round}")
+        self.log(f"trained round {round}", round=round)
         return trained
 
     def _upload(self, round: int) -> None:
-        if self._entry(round) != EntryState.COMMITTED or not self.takes_part(round, SecureStep.UPLOAD):
+        if not self.takes_part(round, SecureStep.UPLOAD):
             return
         masked, me, commitment = self._masked(round)
         stored = put_masked(self.store_for(round), self.rules, masked)
         self._send(f"upload:{round}", lambda: self.coordinator.upload(
             self.task_id, me.index, me.public[0], me.public[1], commitment.self_seed_hash,
-            commitment.share_bundle_ref, commitment.weight, stored.header.root, stored.ref, sender=self.account))
+            commitment.share_bundle_ref, commitment.weight, stored.header.root, stored.ref, sender=self.account), round)
 
     def _masked(self, round: int) -> tuple[NDArray[np.uint64], Member, Commitment]:
         """This member's masked vector of ``round`` (from its journaled update and secrets, so the same bytes
@@ -176,7 +211,7 @@ class SecureParticipant(BaseParticipant):
         return masked, me, commitment
 
     def _publish_unmask_bundle(self, round: int) -> None:
-        if self._entry(round) != EntryState.REVEALED or not self.takes_part(round, SecureStep.UNMASK):
+        if not self.takes_part(round, SecureStep.UNMASK):
             return
         published = {announcement.participant.lower()
                      for announcement in self.coordinator.unmask_announcements(self.task_id, round)}
@@ -196,7 +231,7 @@ class SecureParticipant(BaseParticipant):
                                bundles=neighbour_share_bundles(chain_round, me), min_participants=min_participants)
         bundle_ref = self.store.put(bundle.encode())
         self._send(f"publishUnmaskBundle:{round}", lambda: self.coordinator.publish_unmask_bundle(
-            self.task_id, bundle_ref, sender=self.account))
+            self.task_id, bundle_ref, sender=self.account), round)
 
     # -- reading -------------------------------------------------------------------------------------
 
@@ -226,7 +261,7 @@ class SecureParticipant(BaseParticipant):
     def _stop(self, round: int, reason: str) -> None:
         """Take no further part in ``round`` (said once)."""
         self._stopped.add(round)
-        self.warn(f"round {round}: {reason}")
+        self.warn(f"round {round}: {reason}", event="round_left", round=round)
 
 
 class WithholdingSecureParticipant(SecureParticipant):

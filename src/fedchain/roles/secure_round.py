@@ -123,13 +123,6 @@ def fetch_survivor_masked(coordinator: SecureCoordinator, store: BlobStore, rule
         return masked_from_halves(posted.vector)
 
 
-def fetch_survivors_masked(coordinator: SecureCoordinator, store: BlobStore, rules: TaskRules, task_id: int,
-                           round: ChainRound) -> dict[bytes, NDArray[np.uint64]]:
-    """Every survivor's masked vector, by address (:func:`fetch_survivor_masked`)."""
-    return {member.address: fetch_survivor_masked(coordinator, store, rules, task_id, round, member.address)
-            for member in round.sets.survivors()}
-
-
 def _masked_shape(rules: TaskRules) -> TensorShape:
     return TensorShape(MASKED_TENSOR, (rules.params.num_params, 2))
 

@@ -56,6 +56,8 @@ class SecureWatcher(BaseWatcher):
 
     COORDINATOR = SecureCoordinator
     coordinator: SecureCoordinator
+    INPUT = "masked update"
+    INPUT_CHECK = "their uploaded roots"
 
     def __init__(self, coordinator: SecureCoordinator, store: BlobStore, task_id: int,
                  account: LocalAccount) -> None:
@@ -107,11 +109,11 @@ class SecureWatcher(BaseWatcher):
                 if self.coordinator.input_challenge(self.task_id, round, owner).status != ChallengeStatus.NONE:
                     continue
                 self.warn(f"round {round}: the masked vector of {owner} is unusable ({error}): challenging its "
-                          "availability")
+                          "availability", event="input_unavailable", round=round, owner=owner)
                 self._challenge_bond()
                 self.coordinator.challenge_masked_vector(self.task_id, owner, self._record(chain_round, member.address),
                                                          sender=self.account)
-                self.log(f"challengeMaskedVector {round} {owner}")
+                self.log(f"challengeMaskedVector {round} {owner}", round=round, owner=owner)
                 continue
             if view.open_challenges:
                 self._answer_for(round, owner, partial(masked_tree, masked, self.rules.layout))
@@ -123,6 +125,7 @@ class SecureWatcher(BaseWatcher):
             self._masked = {kept: vector for kept, vector in self._masked.items() if kept[0] == chain_round.index}
             self._masked[key] = fetch_survivor_masked(self.coordinator, self.store, self.rules, self.task_id,
                                                       chain_round, address)
+            self.checked_input(chain_round.index, "0x" + address.hex())
         return self._masked[key]
 
     @staticmethod
@@ -169,7 +172,9 @@ class SecureWatcher(BaseWatcher):
                            "the fraud proof would not show it")
                 return
             self.coordinator.challenge_aggregate(self.task_id, leaf_index, proof, sender=self.account)
-            self.log(f"challengeAggregate {round} {view.aggregator} leaf {leaf_index}")
+            self.verdict(round, view, f"differs from the recomputed model at leaf {leaf_index}: challenged")
+            self.log(f"challengeAggregate {round} {view.aggregator} leaf {leaf_index}", round=round,
+                     aggregator=view.aggregator, leaf=leaf_index)
 
         transcript = Transcript.from_words(sets, words)
         if not transcript.is_valid(sets):
@@ -178,9 +183,11 @@ class SecureWatcher(BaseWatcher):
             except StorageError:
                 # any opened leaf shows a wrong transcript: descend anywhere (a zero tree leads left)
                 anywhere = MerkleTree(np.zeros(layout.num_params, dtype=np.int32), layout)
+                self.verdict(round, view, "has an invalid transcript and its blob is unusable: disputed")
                 self._dispute(round, view, anywhere, lambda leaf: prove_at(leaf.index, leaf))
                 return
             prove_at(TRANSCRIPT_LEAF, proposed)
+            self.verdict(round, view, "has an invalid transcript: challenged")
             self._checked_proposals.add(key)
             return
         expected = secure_fedavg(previous, unmask(sets, masked, transcript), sets.total_weight(),

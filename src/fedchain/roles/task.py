@@ -91,6 +91,13 @@ def put_model(store: BlobStore, rules: TaskRules, model: NDArray[np.int32]) -> S
                       words_per_leaf=params.words_per_leaf, shapes=rules.shapes)
 
 
+def put_update(store: BlobStore, rules: TaskRules, update: NDArray[np.int32]) -> StoredBlob:
+    """Store a participant's quantized ``update`` as an update blob of the task (the same bytes every time)."""
+    params = rules.params
+    return put_vector(store, update, kind=UPDATE_KIND, scale_bits=params.scale_bits,
+                      words_per_leaf=params.words_per_leaf, shapes=rules.shapes)
+
+
 def included_reveals(coordinator: Coordinator, task_id: int, round: int) -> list[Reveal]:
     """The reveals of the current round ``round`` still included (revealed and not dropped), in chain order.
 

@@ -29,7 +29,10 @@
 (:class:`fedchain.roles.secure_watcher.SecureWatcher` adds the secure round.)
 
 What the chain cannot settle (for example a proof that a check in Python refused) is recorded in `findings`
-(once each). The in-memory sets only avoid re-checking what was checked to the end (a proof that failed to
+(once each). When a round closes, the watcher logs one line saying what it verified in it: how many inputs it
+read and checked, and what it concluded about each proposal (recomputed and matching, challenged, disputed).
+
+The in-memory sets only avoid re-checking what was checked to the end (a proof that failed to
 go out is tried again), so a restarted watcher simply checks the current round anew; the chain decides every
 action.
 """
@@ -37,7 +40,9 @@ action.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import partial
+from typing import ClassVar
 
 import numpy as np
 from eth_account.signers.local import LocalAccount
@@ -72,8 +77,23 @@ OPEN_DISPUTE = frozenset({DisputeStatus.AWAITING_ANSWER, DisputeStatus.AWAITING_
 """The states of a dispute that is still running."""
 
 
+@dataclass
+class RoundChecks:
+    """What this watcher verified in one round, for the round's summary line: the owners of the inputs it read and
+    checked, and its verdict on each proposal it checked, by (proposed root, proposal time)."""
+
+    inputs: set[str] = field(default_factory=set)
+    verdicts: dict[tuple[bytes, int], str] = field(default_factory=dict)
+
+
 class BaseWatcher(Agent):
-    """Anyone (a participant, the requester, a third party) keeping the aggregators and members honest."""
+    """Anyone (a participant, the requester, a third party) keeping the aggregators and members honest.
+
+    A mode names the ``INPUT`` of a member and what the watcher checks it against (``INPUT_CHECK``)."""
+
+    ROLE = "watcher"
+    INPUT: ClassVar[str]
+    INPUT_CHECK: ClassVar[str]
 
     def __init__(self, coordinator: CoordinatorClient, store: BlobStore, task_id: int,
                  account: LocalAccount) -> None:
@@ -81,6 +101,7 @@ class BaseWatcher(Agent):
         self.findings: list[str] = []
         self._missed_settled_below = 0
         self._models: dict[bytes, NDArray[np.int32]] = {}
+        self._checks: dict[int, RoundChecks] = {}
 
     def step(self) -> None:
         """Slash missed inputs and silence, settle disputes, end an idle task, apply lapsed availability
@@ -88,13 +109,14 @@ class BaseWatcher(Agent):
         if self.in_flight():
             return
         state = self.coordinator.task_state(self.task_id)
+        self.report_closed_rounds(state)
         self._slash_missed_inputs(state)
         self._settle_moot_disputes(state)
         if state.status != TaskStatus.RUNNING:
             return
         if self.coordinator.chain.now() >= self.coordinator.idle_at(self.task_id):
             self.coordinator.end_idle_task(self.task_id, sender=self.account)
-            self.log("endIdleTask")
+            self.log("endIdleTask", round=state.current_round)
             return
         self._slash_silent_members(state.spare_rounds)
         round = state.current_round
@@ -116,6 +138,26 @@ class BaseWatcher(Agent):
         """Whether the contract lets a commitment of ``round`` that was never revealed be slashed now."""
         raise NotImplementedError
 
+    # -- what it verified ----------------------------------------------------------------------------
+
+    def round_summary(self, round: int, view: RoundView) -> tuple[str, dict[str, object]]:
+        """What this watcher verified in closed ``round``: the inputs it read and checked, its verdict on each
+        proposal."""
+        checks = self._checks.pop(round, RoundChecks())
+        verdicts = "; ".join(checks.verdicts.values()) or "no proposal checked"
+        return (f"{self.outcome(round, view)}; verified: {len(checks.inputs)} {self.INPUT}s read and checked against "
+                f"{self.INPUT_CHECK}; {verdicts}"), {"inputs_checked": len(checks.inputs),
+                                                     "verdicts": list(checks.verdicts.values())}
+
+    def checked_input(self, round: int, owner: str) -> None:
+        """Count ``owner``'s input of ``round`` as read and checked."""
+        self._checks.setdefault(round, RoundChecks()).inputs.add(owner.lower())
+
+    def verdict(self, round: int, view: RoundView, verdict: str) -> None:
+        """Record this watcher's ``verdict`` on the pending proposal of ``round`` (the latest one counts)."""
+        checks = self._checks.setdefault(round, RoundChecks())
+        checks.verdicts[(view.proposed_root, view.proposed_at)] = f"the proposal of {view.aggregator} {verdict}"
+
     # -- chores --------------------------------------------------------------------------------------
 
     def _slash_missed_inputs(self, state: TaskState) -> None:
@@ -127,7 +169,7 @@ class BaseWatcher(Agent):
             for participant in self._committers(round):
                 if self.coordinator.entry_state(self.task_id, round, participant) in self._missed_states(round):
                     self.coordinator.slash_missed_reveal(self.task_id, round, participant, sender=self.account)
-                    self.log(f"slashMissedReveal {round} {participant}")
+                    self.log(f"slashMissedReveal {round} {participant}", round=round, participant=participant)
             if round < state.current_round:
                 self._missed_settled_below = round + 1
 
@@ -144,7 +186,7 @@ class BaseWatcher(Agent):
             silent = spare_rounds - member.activity_mark > self.rules.params.max_silent_rounds
             if member.joined and member.exit_requested_at == 0 and silent:
                 self.coordinator.slash_silence(self.task_id, address, sender=self.account)
-                self.log(f"slashSilence {address}")
+                self.log(f"slashSilence {address}", participant=address)
 
     def _drop_unavailable_inputs(self, round: int) -> None:
         """Apply every availability challenge of ``round`` whose deadline passed before its data was on chain."""
@@ -152,7 +194,7 @@ class BaseWatcher(Agent):
         for owner, challenge in self.coordinator.input_challenges(self.task_id, round).items():
             if challenge.status == ChallengeStatus.OPEN and now >= challenge.deadline:
                 self.coordinator.drop_unavailable(self.task_id, round, owner, sender=self.account)
-                self.log(f"dropUnavailable {round} {owner}")
+                self.log(f"dropUnavailable {round} {owner}", round=round, owner=owner)
 
     def _answer_for(self, round: int, owner: str, tree: Callable[[], MerkleTree]) -> None:
         """Post the missing chunks of ``owner``'s input of ``round`` (whose tree ``tree`` builds) if it is under
@@ -160,7 +202,7 @@ class BaseWatcher(Agent):
         watcher holds, and the watcher is paid the bond's share of each chunk."""
         posted = post_missing_chunks(self.coordinator, self.task_id, round, owner, tree, sender=self.account)
         if posted:
-            self.log(f"postChunk {round} {owner} x{posted}")
+            self.log(f"postChunk {round} {owner} x{posted}", round=round, owner=owner, chunks=posted)
 
     def _challenge_bond(self) -> None:
         """Let the coordinator pull one availability bond (before a challenge or a dispute)."""
@@ -181,7 +223,7 @@ class BaseWatcher(Agent):
                 live = view.has_proposal and dispute.proposal == view.proposals
             if not live:
                 self.coordinator.settle_dispute(self.task_id, round, self.address, sender=self.account)
-                self.log(f"settleDispute {round} moot")
+                self.log(f"settleDispute {round} moot", round=round)
 
     def _dispute(self, round: int, view: RoundView, expected: MerkleTree, prove: Callable[[OpenedLeaf], None]) -> None:
         """Take the next step of this watcher's dispute of the pending proposal of ``round``, which differs from
@@ -191,7 +233,7 @@ class BaseWatcher(Agent):
         if dispute.proposal != view.proposals or dispute.status == DisputeStatus.NONE:
             self._challenge_bond()
             self.coordinator.open_dispute(self.task_id, sender=self.account)
-            self.log(f"openDispute {round} {view.aggregator}")
+            self.log(f"openDispute {round} {view.aggregator}", round=round, aggregator=view.aggregator)
             return
         if dispute.status == DisputeStatus.SETTLED:
             self._find(f"round {round}: the dispute of the proposal of {view.aggregator} ended without a proof")
@@ -199,14 +241,14 @@ class BaseWatcher(Agent):
         if dispute.status == DisputeStatus.AWAITING_ANSWER:
             if self.coordinator.chain.now() >= dispute.deadline:
                 self.coordinator.settle_dispute(self.task_id, round, self.address, sender=self.account)
-                self.log(f"settleDispute {round} unopened {view.aggregator}")
+                self.log(f"settleDispute {round} unopened {view.aggregator}", round=round, aggregator=view.aggregator)
             return
         steps = current_steps(self.coordinator.dispute_steps(self.task_id, round, self.address))
         if dispute.status == DisputeStatus.AWAITING_CHOICE:
             answer = steps[-1]
             go_right = differing_child(expected, answer.level, answer.index, answer.left, answer.right)
             self.coordinator.choose_child(self.task_id, answer.left, answer.right, go_right, sender=self.account)
-            self.log(f"chooseChild {round} level {answer.level - 1}")
+            self.log(f"chooseChild {round} level {answer.level - 1}", round=round)
         else:
             prove(opened_leaf(steps))
 
@@ -227,13 +269,15 @@ class BaseWatcher(Agent):
         tree = MerkleTree(expected, rules.layout)
         self._models[tree.root] = expected
         if tree.root == view.proposed_root:
+            self.verdict(round, view, f"recomputed at all {rules.layout.num_leaves} leaves: it matches")
             self._republish(round, view, expected)
             return True
         try:
             proposed = fetch_model(self.store, rules, view.proposed_root, view.proposed_blob_ref)
         except StorageError as error:
-            self.warn_once(f"round {round}: the proposal of {view.aggregator} is wrong and its blob unusable "
-                           f"({error}): disputing it")
+            self.warn(f"round {round}: the proposal of {view.aggregator} is wrong and its blob unusable ({error}): "
+                      "disputing it", round=round, once=("dispute", round, view.proposed_root, view.proposed_at))
+            self.verdict(round, view, "differs from the recomputed model and its blob is unusable: disputed")
             self._dispute(round, view, tree, lambda leaf: prove_at(leaf.index, leaf))
             return False
         leaf_index = first_differing_leaf(expected, proposed, rules.layout)
@@ -248,13 +292,13 @@ class BaseWatcher(Agent):
             fetch_model(self.store, self.rules, view.proposed_root, view.proposed_blob_ref)
         except StorageError:
             put_model(self.store, self.rules, model)
-            self.log(f"republished model {round}")
+            self.log(f"republished model {round}", round=round)
 
     def _find(self, finding: str) -> None:
         """Record something wrong that the chain does not settle (once)."""
         if finding not in self.findings:
             self.findings.append(finding)
-            self.warn(finding)
+            self.warn(finding, event="finding")
 
 
 class Watcher(BaseWatcher):
@@ -262,6 +306,8 @@ class Watcher(BaseWatcher):
 
     COORDINATOR = Coordinator
     coordinator: Coordinator
+    INPUT = "update"
+    INPUT_CHECK = "their revealed roots and the clip"
 
     def __init__(self, coordinator: Coordinator, store: BlobStore, task_id: int, account: LocalAccount) -> None:
         super().__init__(coordinator, store, task_id, account)
@@ -319,10 +365,11 @@ class Watcher(BaseWatcher):
         challenge = self.coordinator.input_challenge(self.task_id, round, participant)
         if challenge.status != ChallengeStatus.NONE:
             return
-        self.warn(f"round {round}: the update of {participant} is unusable ({error}): challenging its availability")
+        self.warn(f"round {round}: the update of {participant} is unusable ({error}): challenging its availability",
+                  event="input_unavailable", round=round, owner=participant)
         self._challenge_bond()
         self.coordinator.challenge_update(self.task_id, participant, root, weight, sender=self.account)
-        self.log(f"challengeUpdate {round} {participant}")
+        self.log(f"challengeUpdate {round} {participant}", round=round, owner=participant)
 
     def _check_reveals(self, round: int, updates: list[IncludedUpdate]) -> None:
         rules = self.rules
@@ -336,8 +383,9 @@ class Watcher(BaseWatcher):
                 index, leaf = violation_leaf(update.vector, rules.layout, coordinate)
                 self.coordinator.prove_violation(self.task_id, reveal.participant, reveal.root, reveal.weight, index,
                                                  leaf, sender=self.account)
-                self.log(f"proveViolation {round} {reveal.participant}")
+                self.log(f"proveViolation {round} {reveal.participant}", round=round, participant=reveal.participant)
             self._checked_reveals.add(key)
+            self.checked_input(round, reveal.participant)
 
     def _check_proposal(self, round: int, view: RoundView, state: TaskState, updates: list[IncludedUpdate]) -> None:
         key = (round, view.proposed_root, view.proposed_at)
@@ -354,7 +402,9 @@ class Watcher(BaseWatcher):
         def prove_at(leaf_index: int, proposed: MerkleTree | OpenedLeaf) -> None:
             proof = aggregate_fraud_proof(leaf_index, rules.layout, previous, proposed, updates)
             self.coordinator.challenge_aggregate(self.task_id, proof, sender=self.account)
-            self.log(f"challengeAggregate {round} {view.aggregator} leaf {leaf_index}")
+            self.verdict(round, view, f"differs from the recomputed model at leaf {leaf_index}: challenged")
+            self.log(f"challengeAggregate {round} {view.aggregator} leaf {leaf_index}", round=round,
+                     aggregator=view.aggregator, leaf=leaf_index)
 
         if self._check_against(round, view, expected, prove_at):
             self._checked_proposals.add(key)
