@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Literal, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -84,6 +84,8 @@ StoreOption = Annotated[str, typer.Option(
     help="Blob store every party shares: a directory (also on a shared file system), "
          "s3://bucket/prefix?endpoint=URL or ipfs+http://host:port.")]
 PollOption = Annotated[float, typer.Option("--poll", help="Seconds between two looks at the chain.")]
+LogFormatOption = Annotated[Literal["text", "json"], typer.Option(
+    "--log-format", help="Logs on stderr as text lines, or as one JSON object per line for machines.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
@@ -294,11 +296,11 @@ def task_create(config: Annotated[Path, typer.Option("--config", help="Task conf
 
 def _run(agent_for: Callable[[CoordinatorClient], Agent], rpc: str | None, key_env: str, keystore: Path | None,
          max_fee_gwei: str | None, priority_fee_gwei: str | None, deployment: Path, coordinator: str | None,
-         poll: float) -> None:
-    """Connect, build the agent and run it until it is finished or a signal stops it."""
+         poll: float, log_format: Literal["text", "json"]) -> None:
+    """Connect, build the agent and run it until it is finished or a signal stops it, logging in ``log_format``."""
     from fedchain.deploy.runner import configure_logging, run_agent  # noqa: PLC0415
 
-    configure_logging()
+    configure_logging(log_format)
     with signing_chain(rpc, key_env, keystore, max_fee_gwei, priority_fee_gwei) as chain:
         run_agent(agent_for(coordinator_at(chain, coordinator=coordinator, deployment_file=deployment)),
                   poll_seconds=poll)
@@ -335,7 +337,7 @@ def participant_run(task: TaskOption,
                                                                       "TASK-ADDRESS.json here).")] = None,
                     stake: Annotated[str | None, typer.Option(help="Whole tokens to stake (default: the task's "
                                                                    "minimum).")] = None,
-                    poll: PollOption = 2.0) -> None:
+                    poll: PollOption = 2.0, log_format: LogFormatOption = "text") -> None:
     """Train each round (the built-in trainer on --data, or your --client or Flower --app) and feed the update to
     the round (plain task: commit and reveal it; secure task: advertise keys, share secrets, upload it masked, help
     unmask the sum), claim rewards, then take the stake back. The data and the client are checked against the task
@@ -362,7 +364,7 @@ def participant_run(task: TaskOption,
         return runner.participant(node, blobs, task, node.chain.accounts[0], task=spec, client=trainer,
                                   journal=path, stake=amount)
 
-    _run(build, rpc, key_env, keystore, max_fee_gwei, priority_fee_gwei, deployment, coordinator, poll)
+    _run(build, rpc, key_env, keystore, max_fee_gwei, priority_fee_gwei, deployment, coordinator, poll, log_format)
 
 
 @aggregator_app.command("run")
@@ -375,7 +377,7 @@ def aggregator_run(task: TaskOption, store: StoreOption, rpc: NodeOption = None,
                                                                  "aggregatorBond).")] = None,
                    standby: Annotated[bool, typer.Option(help="Propose only in reopened propose windows: take "
                                                               "a round over when the others are gone.")] = False,
-                   poll: PollOption = 2.0) -> None:
+                   poll: PollOption = 2.0, log_format: LogFormatOption = "text") -> None:
     """Bond, propose each round's aggregate (of a secure task: unmasked from the survivors' masked updates),
     finalize; after the task, claim fees and take the bond back."""
     from fedchain.deploy import runner  # noqa: PLC0415
@@ -387,7 +389,7 @@ def aggregator_run(task: TaskOption, store: StoreOption, rpc: NodeOption = None,
     def build(client: CoordinatorClient) -> Agent:
         return runner.aggregator(client, blobs, task, client.chain.accounts[0], bond=amount, standby=standby)
 
-    _run(build, rpc, key_env, keystore, max_fee_gwei, priority_fee_gwei, deployment, coordinator, poll)
+    _run(build, rpc, key_env, keystore, max_fee_gwei, priority_fee_gwei, deployment, coordinator, poll, log_format)
 
 
 @watcher_app.command("run")
@@ -396,7 +398,7 @@ def watcher_run(task: TaskOption, store: StoreOption, rpc: NodeOption = None,
                 key_env: KeyEnvOption = DEFAULT_KEY_ENV, keystore: KeystoreOption = None,
                 max_fee_gwei: MaxFeeOption = None, priority_fee_gwei: PriorityFeeOption = None,
                 deployment: DeploymentOption = DEFAULT_DEPLOYMENT_FILE, coordinator: CoordinatorOption = None,
-                poll: PollOption = 2.0) -> None:
+                poll: PollOption = 2.0, log_format: LogFormatOption = "text") -> None:
     """Recompute every reveal (plain task) and proposal and prove what is wrong; slash missed reveals (secure:
     missed uploads); end an idle task."""
     from fedchain.deploy import runner  # noqa: PLC0415
@@ -407,7 +409,7 @@ def watcher_run(task: TaskOption, store: StoreOption, rpc: NodeOption = None,
     def build(client: CoordinatorClient) -> Agent:
         return runner.watcher(client, blobs, task, client.chain.accounts[0])
 
-    _run(build, rpc, key_env, keystore, max_fee_gwei, priority_fee_gwei, deployment, coordinator, poll)
+    _run(build, rpc, key_env, keystore, max_fee_gwei, priority_fee_gwei, deployment, coordinator, poll, log_format)
 
 
 @app.command("status")

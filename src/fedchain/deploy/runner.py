@@ -6,22 +6,27 @@ aggregator and watcher for a plain task, the secure ones for a secure task (:mod
 
 A stop request lets the step in progress finish (a transaction is never abandoned half-way by the
 signal) and ends the process within a fraction of a second after it; a second signal stops at once,
-which is also safe, since every agent resumes from the chain and its journal. Actions are logged one
-line each (time, role, address, action), never a key.
+which is also safe, since every agent resumes from the chain and its journal.
+
+Logs go to stderr, never with a key: in the ``text`` format one line per record (time, role, address, what
+happened), in the ``json`` format one JSON object per line (:class:`JsonFormatter`) with the same text and
+the structured fields the agents attach (docs/deployment.md, "Logs").
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Literal
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -45,7 +50,11 @@ from fedchain.task.params import MAX_AMOUNT_UNITS, base_units
 if TYPE_CHECKING:  # torch is loaded only where a participant is built: aggregators and watchers never need it
     from fedchain.learn import TabularDataset
 
-LOG_FORMAT: Final = "%(asctime)s %(message)s"
+LogFormat = Literal["text", "json"]
+"""How logs are written: ``text`` for people, ``json`` (one object per line) for machines."""
+TEXT_FORMAT: Final = "%(asctime)s %(message)s"
+RECORD_ATTRIBUTES: Final = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+"""What every log record has; anything else on a record was given to it with ``extra=``."""
 STOP_SIGNALS: Final = (signal.SIGTERM, signal.SIGINT)
 logger = logging.getLogger("fedchain.deploy")
 
@@ -61,9 +70,27 @@ class StopRequest:
         return self.requested
 
 
-def configure_logging() -> None:
-    """fedchain's action lines at INFO on stderr; other libraries only at WARNING."""
-    logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT, stream=sys.stderr, force=True)
+class JsonFormatter(logging.Formatter):
+    """A log record as one JSON object on one line: ``time`` (UTC, ISO 8601), ``level``, ``logger``, ``message``
+    (the text line's), the exception if any, and every field the record was given with ``extra=`` (an agent's
+    ``role``, ``address``, ``event``, ``round`` where known, and what the line states)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record's JSON line (values JSON cannot hold are written as their text)."""
+        time = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+        line: dict[str, object] = {"time": time, "level": record.levelname, "logger": record.name,
+                                   "message": record.getMessage()}
+        line |= {key: value for key, value in vars(record).items() if key not in RECORD_ATTRIBUTES}
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
+def configure_logging(log_format: LogFormat) -> None:
+    """fedchain's lines at INFO on stderr, in ``log_format``; other libraries only at WARNING."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
     logging.getLogger("fedchain").setLevel(logging.INFO)
 
 
@@ -91,15 +118,14 @@ def run_agent(agent: Agent, *, poll_seconds: float) -> None:
     """Run ``agent`` until it is finished or a signal asks it to stop."""
     if poll_seconds <= 0:
         raise DeployError(f"--poll must be > 0 seconds, got {poll_seconds}")
-    role = type(agent).__name__.lower()
-    logger.info("%s %s on task %d, coordinator %s, chain %d, store %r", role, agent.address, agent.task_id,
-                agent.coordinator.address, agent.coordinator.chain.chain_id, agent.store)
+    agent.note("start", f"on task {agent.task_id}, coordinator {agent.coordinator.address}, chain "
+               f"{agent.coordinator.chain.chain_id}, store {agent.store!r}")
     with stop_on_signals() as stop:
         agent.run(poll_seconds=poll_seconds, until=agent.finished, stop=stop)
     if stop.requested:
-        logger.info("%s %s stopped by %s", role, agent.address, stop.signal_name)
+        agent.note("stop", f"stopped by {stop.signal_name}", signal=stop.signal_name)
     else:
-        logger.info("%s %s: task %d has ended and nothing is left to do", role, agent.address, agent.task_id)
+        agent.note("end", f"task {agent.task_id} has ended and nothing is left to do")
 
 
 def task_mode(coordinator: CoordinatorClient, task_id: int) -> Mode:
@@ -230,10 +256,12 @@ def _units(coordinator: CoordinatorClient, task_id: int, option: str, amount: De
 def participate(client: object, *, task: TaskSpec, task_id: int, store: str, rpc: str | None = None,
                 key_env: str = DEFAULT_KEY_ENV, deployment: Path = DEFAULT_DEPLOYMENT_FILE,
                 coordinator: str | None = None, journal: Path | None = None, stake: Decimal | None = None,
-                hospital: int = 0, hospitals: int | None = None, poll_seconds: float = 2.0) -> None:
+                hospital: int = 0, hospitals: int | None = None, poll_seconds: float = 2.0,
+                log_format: LogFormat = "text") -> None:
     """Take part in task ``task_id`` on a real chain with your own ``client`` (a Flower NumPyClient or ClientApp,
     or anything with NumPyClient's methods) until the task is over or a signal stops the process: what `fedchain
-    participant run --client` does, from Python. ``rpc`` defaults to $FEDCHAIN_RPC, the key to $FEDCHAIN_PRIVATE_KEY."""
+    participant run --client` does, from Python. ``rpc`` defaults to $FEDCHAIN_RPC, the key to $FEDCHAIN_PRIVATE_KEY;
+    logs go to stderr in ``log_format``."""
     from fedchain.deploy.deployment import coordinator_at, node_chain  # noqa: PLC0415
     from fedchain.storage import open_store  # noqa: PLC0415
 
@@ -243,7 +271,7 @@ def participate(client: object, *, task: TaskSpec, task_id: int, store: str, rpc
     except ClientError as error:
         raise DeployError(f"client: {error}") from None
     blobs = open_store(store)
-    configure_logging()
+    configure_logging(log_format)
     with node_chain(rpc, key_env=key_env) as chain:
         node = coordinator_at(chain, coordinator=coordinator, deployment_file=deployment)
         account = chain.accounts[0]
