@@ -1,6 +1,7 @@
 """Withheld data never wins (plain mode, docs/protocol.md section 11), played with the real agents: a withheld
-proposal is disputed and rejected, a withheld update is forced into the open or dropped and slashed, and in
-every case the federation finishes with the model an independent recomputation gives."""
+proposal is disputed and rejected, a withheld update is forced into the open or dropped and slashed, an update
+blob the store corrupted is put back by its owner, and in every case the federation finishes with the model an
+independent recomputation gives."""
 
 from __future__ import annotations
 
