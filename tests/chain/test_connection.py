@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -17,6 +18,8 @@ from fedchain.chain import (
     TransactionFailedError,
     connect,
 )
+from fedchain.chain.clock import BLOCK_SECONDS
+from fedchain.chain.connection import EMBEDDED_TX_GAS_LIMIT
 
 
 def test_deploy_and_call_on_each_dev_chain(dev_chain: Chain) -> None:
@@ -106,9 +109,48 @@ def test_a_mined_revert_is_decoded_from_a_replay(dev_chain: Chain) -> None:
 
 def test_out_of_gas_is_a_failed_transaction(dev_chain: Chain) -> None:
     token = dev_chain.deploy("DevToken", "Fed", "FED")
-    with pytest.raises(TransactionFailedError, match="mint failed in block"):
+    with pytest.raises(TransactionFailedError, match=r"mint failed in block \d+ \(gas used 30000 of 30000\): it ran"):
         dev_chain.send(token.functions.mint(dev_chain.accounts[0].address, 10), kind="mint", gas=30_000)
     assert [record.kind for record in dev_chain.gas_records] == ["deploy DevToken"]
+
+
+def test_embedded_transactions_get_one_limit_and_no_gas_search(embedded_chain: Chain,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_search(*args: object, **kwargs: object) -> int:
+        raise AssertionError("the embedded chain estimated gas")
+
+    assert embedded_chain._tester is not None
+    monkeypatch.setattr(embedded_chain._tester.backend, "estimate_gas", no_search)
+    token = embedded_chain.deploy("DevToken", "Fed", "FED")
+    receipt = embedded_chain.send(token.functions.mint(embedded_chain.accounts[0].address, 1), kind="mint")
+    assert embedded_chain.w3.eth.get_transaction(receipt["transactionHash"])["gas"] == EMBEDDED_TX_GAS_LIMIT
+    assert embedded_chain.gas_records[-1].gas_used == receipt["gasUsed"] < EMBEDDED_TX_GAS_LIMIT
+    with pytest.raises(ContractRevertError, match="MintTooLarge"):  # checked by one eth_call, never sent
+        embedded_chain.send(token.functions.mint(embedded_chain.accounts[0].address, 10**31), kind="mint")
+    assert embedded_chain.w3.eth.get_transaction_count(embedded_chain.accounts[0].address) == 2
+
+
+def test_a_chain_wide_limit_too_low_is_a_clear_error_not_a_lost_transaction(embedded_chain: Chain) -> None:
+    token = embedded_chain.deploy("DevToken", "Fed", "FED")
+    embedded_chain.gas_limit = 30_000
+    with pytest.raises(TransactionFailedError, match=r"mint failed in block \d+ .*: it ran out of gas"):
+        embedded_chain.send(token.functions.mint(embedded_chain.accounts[0].address, 10), kind="mint")
+    assert [record.kind for record in embedded_chain.gas_records] == ["deploy DevToken"]
+
+
+def test_embedded_blocks_follow_the_chain_clock_not_the_machines(embedded_chain: Chain,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    machine = [int(time.time())]
+    monkeypatch.setattr("eth._utils.headers.eth_now", lambda: machine[0])  # py-evm's clock for each new block
+    token = embedded_chain.deploy("DevToken", "Fed", "FED")
+    start = embedded_chain.now()
+    for _ in range(3):
+        machine[0] += 3600  # a slow machine: an hour between transactions
+        embedded_chain.send(token.functions.mint(embedded_chain.accounts[0].address, 1), kind="mint")
+    assert embedded_chain.now() == start + 3 * BLOCK_SECONDS
+    assert embedded_chain.advance_time(100) == start + 3 * BLOCK_SECONDS + 100
+    embedded_chain.send(token.functions.mint(embedded_chain.accounts[0].address, 1), kind="mint")
+    assert embedded_chain.now() == start + 4 * BLOCK_SECONDS + 100
 
 
 def test_pinned_reads_see_one_block_however_the_chain_moves(dev_chain: Chain) -> None:

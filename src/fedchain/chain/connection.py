@@ -5,9 +5,15 @@ Targets:
 - ``"anvil"``: a local anvil node on a free loopback port, stopped again on close, Ctrl-C or error.
 - any ``http://`` or ``https://`` JSON-RPC URL, signing with a key from the environment or a keystore.
 
-`Chain` also sends transactions (nonce tracking, gas estimation, receipts, retries on transient RPC
-failures, reverts decoded into `ContractRevertError`), deploys the shipped artifacts, records the gas of
-every transaction, and moves the clock of development chains so deadlines never need real sleeping.
+`Chain` also sends transactions (nonce tracking, gas limits, a revert check before sending, receipts, retries
+on transient RPC failures, reverts decoded into `ContractRevertError`), deploys the shipped artifacts, records
+the gas of every transaction, and moves the clock of development chains so deadlines never need real sleeping
+(the embedded chain's clock moves only then, see `fedchain.chain.clock`).
+
+Gas limits: on the embedded chain every transaction gets :data:`EMBEDDED_TX_GAS_LIMIT` after one ``eth_call``
+has checked it. On an RPC node (anvil or a URL) each is estimated: ``eth_estimateGas`` is one request, as that
+``eth_call`` would be, the node searches fast, and on a real chain a transaction that runs out of gas costs
+fees, while a generous limit must be covered by the balance.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from urllib.parse import urlsplit
 import requests
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_tester import EthereumTester, PyEVMBackend
+from eth_tester import EthereumTester
 from eth_tester.exceptions import TransactionFailed as TesterTransactionFailed
 from hexbytes import HexBytes
 from web3 import Web3
@@ -43,6 +49,7 @@ from web3.types import BlockIdentifier, Nonce, TxParams, TxReceipt, Wei
 
 from fedchain.chain.anvil import DEV_MNEMONIC, AnvilNode
 from fedchain.chain.artifacts import error_decoder, load_artifact
+from fedchain.chain.clock import SimulatedClockBackend
 from fedchain.chain.errors import (
     ChainConnectionError,
     ChainError,
@@ -58,6 +65,12 @@ EMBEDDED = "embedded"
 ANVIL = "anvil"
 RPC = "rpc"
 DEFAULT_DEV_ACCOUNTS = 10
+EMBEDDED_BLOCK_GAS_LIMIT = 60_000_000
+EMBEDDED_TX_GAS_LIMIT = 2**24
+"""The gas limit of every transaction on the embedded chain: EIP-7825's cap on any transaction (Osaka rules), so
+that what runs here fits a current chain. No gas search: py-evm's estimate is a binary search of a dozen or more
+executions, it stamps the block it estimates in with the machine's clock (so deadlines would follow the
+machine), and on this chain unused gas costs nothing and execution does not depend on the limit."""
 RECEIPT_TIMEOUT_S = 120.0
 TRANSIENT_RETRIES = 4
 
@@ -105,6 +118,8 @@ class Chain:
     accounts: list[LocalAccount]
     gas_records: list[GasRecord] = field(default_factory=list)
     fee_caps: FeeCaps = field(default_factory=FeeCaps)
+    gas_limit: int | None = None
+    """The gas limit of every transaction sent without one (the embedded chain's); None: each is estimated."""
     _tester: EthereumTester | None = None
     _anvil: AnvilNode | None = None
     _nonces: dict[str, int] = field(default_factory=dict)
@@ -218,21 +233,28 @@ class Chain:
              sender: LocalAccount | None = None, value: int = 0, gas: int | None = None) -> TxReceipt:
         """Sign, send and wait for one transaction; record its gas under `kind` and return the receipt.
 
-        Gas is estimated first, so a transaction that would revert raises `ContractRevertError`
-        naming the Solidity error before anything is sent. Transient RPC failures are retried; the
-        signed transaction is idempotent, so a retry can never double-submit.
+        The gas limit is ``gas`` if given; nothing is checked first then, so a transaction that reverts is mined
+        and fails. Otherwise a transaction that would revert raises `ContractRevertError` naming the Solidity
+        error before anything is sent: with a chain-wide :attr:`gas_limit` (the embedded chain) one ``eth_call``
+        on the next block checks it, else the node's gas estimate does. A mined transaction that failed raises
+        (`ContractRevertError` if a replay names a reason, else `TransactionFailedError`, which says whether it
+        ran out of gas) and is not recorded. Transient RPC failures are retried; the signed transaction is
+        idempotent, so a retry can never double-submit.
         """
         account = sender or self.accounts[0]
         address = account.address
         nonce = self._next_nonce(address)
         params: TxParams = {"from": address, "nonce": Nonce(nonce), "value": Wei(value), "chainId": self.chain_id}
-        if gas is not None:
-            params["gas"] = gas
+        limit = self.gas_limit if gas is None else gas
+        if limit is not None:
+            params["gas"] = limit
         if self.fee_caps.max_fee is not None:
             params["maxFeePerGas"] = Wei(self.fee_caps.max_fee)
         if self.fee_caps.priority_fee is not None:
             params["maxPriorityFeePerGas"] = Wei(self.fee_caps.priority_fee)
         tx = self._decoded(kind, lambda: self._rpc(lambda: call.build_transaction(params)))
+        if gas is None and limit is not None:
+            self._decoded(kind, lambda: self._rpc(lambda: self.w3.eth.call(_replay(tx), "pending")))
         signed = account.sign_transaction(tx)  # type: ignore[arg-type]
         tx_hash = self._rpc(lambda: self._send_raw(signed.raw_transaction, signed.hash))
         self._nonces[address] = nonce + 1
@@ -272,12 +294,11 @@ class Chain:
         return max(on_chain, self._nonces.get(address, 0))
 
     def _raise_failure(self, kind: str, tx: TxParams, receipt: TxReceipt) -> None:
-        replay: TxParams = {"from": tx["from"], "data": tx["data"], "value": tx.get("value", Wei(0))}
-        if "to" in tx:
-            replay["to"] = tx["to"]
-        self._decoded(kind, lambda: self.w3.eth.call(replay, receipt["blockNumber"] - 1))
-        raise TransactionFailedError(f"{kind} failed in block {receipt['blockNumber']} "
-                                     f"(gas used {receipt['gasUsed']} of {tx.get('gas')}) without a reason")
+        self._decoded(kind, lambda: self.w3.eth.call(_replay(tx), receipt["blockNumber"] - 1))
+        used, limit = receipt["gasUsed"], tx.get("gas")
+        reason = "it ran out of gas" if used == limit else "without a reason"
+        raise TransactionFailedError(f"{kind} failed in block {receipt['blockNumber']} (gas used {used} of {limit}): "
+                                     f"{reason}")
 
     def _decoded(self, action: str, thunk: Callable[[], T]) -> T:
         try:
@@ -302,6 +323,14 @@ class Chain:
                 time.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _replay(tx: TxParams) -> TxParams:
+    """What an ``eth_call`` needs to run ``tx`` again: sender, recipient (none for a deployment), data, value."""
+    replay: TxParams = {"from": tx["from"], "data": tx["data"], "value": tx.get("value", Wei(0))}
+    if "to" in tx:
+        replay["to"] = tx["to"]
+    return replay
 
 
 def _describe_http_failure(error: requests.RequestException) -> str:
@@ -388,11 +417,11 @@ def dev_keys(count: int) -> list[LocalAccount]:
 
 def _connect_embedded(count: int) -> Chain:
     accounts = dev_keys(count)
-    genesis = PyEVMBackend.generate_genesis_state(num_accounts=0)
+    genesis = SimulatedClockBackend.generate_genesis_state(num_accounts=0)
     balance = 10**24
     for account in accounts:
         genesis[HexBytes(account.address)] = {"balance": balance, "nonce": 0, "code": b"", "storage": {}}
-    params = PyEVMBackend.generate_genesis_params(overrides={"gas_limit": 60_000_000})
-    tester = IndexedEthereumTester(PyEVMBackend(genesis_parameters=params, genesis_state=genesis))
+    params = SimulatedClockBackend.generate_genesis_params(overrides={"gas_limit": EMBEDDED_BLOCK_GAS_LIMIT})
+    tester = IndexedEthereumTester(SimulatedClockBackend(genesis_parameters=params, genesis_state=genesis))
     w3 = Web3(EthereumTesterProvider(tester))
-    return Chain(w3=w3, backend=EMBEDDED, accounts=accounts, _tester=tester)
+    return Chain(w3=w3, backend=EMBEDDED, accounts=accounts, gas_limit=EMBEDDED_TX_GAS_LIMIT, _tester=tester)
