@@ -216,6 +216,7 @@ abstract contract CoordinatorBase is CoordinatorStorage {
         if (!m.joined) revert NotMember(msg.sender);
         if (m.exiting) revert AlreadyExiting(msg.sender);
         if (m.lastCommitRound == r + 1) revert AlreadyCommitted(msg.sender);
+        if (task.sampled && !_inCohort(taskId, round, msg.sender)) revert NotInCohort(msg.sender, r);
         _settleEntry(taskId, m, msg.sender);
         if (m.stake < p.minStake) revert StakeTooLow(m.stake, p.minStake);
         unchecked {
@@ -292,7 +293,9 @@ abstract contract CoordinatorBase is CoordinatorStorage {
     function _advance(uint256 taskId, TaskState storage task, uint256 r, uint256 commits, uint256 rewardPerWeight)
         internal
     {
-        if (commits < _params[taskId].cohortCap) task.spareRounds += 1;
+        // A round with room left counts towards members' silence, unless its cohort was sampled (then a silent
+        // member may simply not have been picked).
+        if (commits < _params[taskId].cohortCap && !task.sampled) task.spareRounds += 1;
         uint256 next = r + 1;
         task.currentRound = uint32(next);
         task.lastRewardPerWeight = uint96(rewardPerWeight);
@@ -300,8 +303,7 @@ abstract contract CoordinatorBase is CoordinatorStorage {
             task.status = TaskStatus.Completed;
             emit TaskEnded(taskId, false);
         } else {
-            _rounds[taskId][next].start = uint40(block.timestamp);
-            emit RoundOpened(taskId, next, block.timestamp);
+            _openRound(taskId, task, next);
         }
     }
 }

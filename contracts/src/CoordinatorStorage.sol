@@ -21,6 +21,7 @@ import {
     TaskState,
     TaskStatus
 } from "./FedTypes.sol";
+import {Cohort} from "./libraries/Cohort.sol";
 import {Commitments} from "./libraries/Commitments.sol";
 import {Schedule} from "./libraries/Schedule.sol";
 import {SecureRound} from "./secure/SecureTypes.sol";
@@ -96,6 +97,30 @@ abstract contract CoordinatorStorage is ICoordinatorEvents {
     function _revealEnd(uint256 taskId, uint256 r) internal view returns (uint256) {
         TaskParams storage p = _params[taskId];
         return Schedule.revealEnd(Mode(p.mode), p, _rounds[taskId][r].start);
+    }
+
+    // ------------------------------------------------------------------ rounds
+
+    /// @dev Opens round r of a running task now. With more members than the cohort takes, its cohort is sampled
+    /// by the block's randomness (Cohort); the task remembers whether the current round is sampled.
+    function _openRound(uint256 taskId, TaskState storage task, uint256 r) internal {
+        Round storage round = _rounds[taskId][r];
+        round.start = uint40(block.timestamp);
+        uint256 members = task.members;
+        bool sampled = members > _params[taskId].cohortCap;
+        task.sampled = sampled;
+        emit RoundOpened(taskId, r, block.timestamp);
+        if (sampled) {
+            uint160 roundSeed = Cohort.seed(block.prevrandao, taskId, r);
+            round.sampledFrom = uint32(members);
+            round.cohortSeed = roundSeed;
+            emit CohortSampled(taskId, r, members, roundSeed);
+        }
+    }
+
+    /// @dev Whether `account` may enter round `round` (every member may, unless its cohort was sampled).
+    function _inCohort(uint256 taskId, Round storage round, address account) internal view returns (bool) {
+        return Cohort.includes(round.cohortSeed, round.sampledFrom, _params[taskId].cohortCap, account);
     }
 
     // ------------------------------------------------------------------ the pending proposal

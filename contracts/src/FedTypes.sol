@@ -113,6 +113,7 @@ struct TaskState {
     uint96 lastRewardPerWeight; // rewardPerWeight of round currentRound - 1 (0 if it failed), for booking
     uint32 members; // joined members not exiting; round 0 opens when it reaches minParticipants
     uint40 createdAt; // when the task was created (the idle rule's origin until round 0 opens)
+    bool sampled; // the current round's cohort was sampled (more members than cohortCap when it opened)
     // slots 2-3: the current global model
     bytes32 modelRoot;
     bytes32 modelBlobRef;
@@ -142,6 +143,8 @@ struct Round {
     bytes32 proposedBlobRef;
     // slot 4
     uint40 settledAt; // when an availability challenge of the round was last resolved or applied (0: never)
+    uint32 sampledFrom; // members when the round opened, if more than cohortCap (its cohort was sampled); else 0
+    uint160 cohortSeed; // seed of the sampling (Cohort.seed), 0 when not sampled
 }
 
 /// @notice A member's stake, booked rewards and its one entry word, reused round after round

@@ -43,6 +43,9 @@ interface ICoordinatorEvents {
     event BondWithdrawn(uint256 indexed taskId, address indexed aggregator, uint256 amount);
     /// @notice Round `round` opened: its commit window starts at `start`.
     event RoundOpened(uint256 indexed taskId, uint256 indexed round, uint256 start);
+    /// @notice Round `round` opened with `members` members, more than its cohort takes: only those that
+    /// Cohort.includes(seed, members, cohortCap, member) may enter it (docs/protocol.md section 8.2).
+    event CohortSampled(uint256 indexed taskId, uint256 indexed round, uint256 members, uint160 seed);
     /// @notice A member committed to an update (the commitment itself is its entry, memberOf(...).entry; the
     /// reveal checks it on chain, so the event carries no copy).
     event Committed(uint256 indexed taskId, uint256 indexed round, address indexed participant);
@@ -229,6 +232,8 @@ interface ICoordinatorEvents {
     error WrongRoundState(uint256 round);
     /// @notice Round 0 opens only once the task has `required` (minParticipants) members; it has `members`.
     error WaitingForMembers(uint256 members, uint256 required);
+    /// @notice The round's cohort was sampled and `member` is not in it.
+    error NotInCohort(address member, uint256 round);
     /// @notice The cohort of this round is full.
     error CohortFull(uint256 cohortCap);
     /// @notice The member already committed in this round.
@@ -388,6 +393,8 @@ interface ICoordinator is ICoordinatorEvents {
     function claimable(uint256 taskId, address account) external view returns (uint256);
     /// @notice From when endIdleTask is allowed (2^256 - 1 while the round cannot be idle).
     function idleAt(uint256 taskId) external view returns (uint256);
+    /// @notice Whether `account` is in round `round`'s cohort (always, unless the cohort was sampled).
+    function inCohort(uint256 taskId, uint256 round, address account) external view returns (bool);
 
     // ------------------------------------------------------------------ the proposal lifecycle (coordinator)
 

@@ -64,8 +64,8 @@ neighbours uint8, threshold uint8, modelSpecHash bytes32
 
 TASK_STATE_FIELDS = """
 pool uint128, owedRewards uint128, currentRound uint32, spareRounds uint32, depth uint8, status uint8,
-lastRewardPerWeight uint96, members uint32, createdAt uint40, modelRoot bytes32, modelBlobRef bytes32,
-requester address
+lastRewardPerWeight uint96, members uint32, createdAt uint40, sampled bool, modelRoot bytes32,
+modelBlobRef bytes32, requester address
 """
 """`TaskState`, section 8.4."""
 

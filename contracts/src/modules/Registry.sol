@@ -138,10 +138,8 @@ contract Registry is CoordinatorStorage {
         uint256 members = uint256(task.members) + 1;
         task.members = uint32(members);
         emit StakeDeposited(taskId, msg.sender, amount, amount);
-        Round storage first = _rounds[taskId][0];
-        if (task.currentRound == 0 && first.start == 0 && members >= p.minParticipants) {
-            first.start = uint40(block.timestamp);
-            emit RoundOpened(taskId, 0, block.timestamp);
+        if (task.currentRound == 0 && _rounds[taskId][0].start == 0 && members >= p.minParticipants) {
+            _openRound(taskId, task, 0);
         }
         _collect(taskId, amount);
     }
@@ -386,6 +384,13 @@ contract Registry is CoordinatorStorage {
         if (_entryClosed(_tasks[taskId], m) && Commitments.isRevealed(m.entry)) {
             amount += Commitments.weightOf(m.entry) * _rewardPerWeight(taskId, m.lastCommitRound - 1);
         }
+    }
+
+    /// @notice Whether `account` may enter round `round` as far as its cohort goes: true unless the round's cohort
+    /// was sampled and `account` is not in it (docs/protocol.md section 8.2). Says nothing of membership or stake.
+    /// @param taskId The task. @param round The round. @param account The account.
+    function inCohort(uint256 taskId, uint256 round, address account) external view returns (bool) {
+        return _inCohort(taskId, _rounds[taskId][round], account);
     }
 
     /// @notice From when endIdleTask may end the task: IDLE_ROUND_SPANS round spans after the later of the

@@ -187,6 +187,7 @@ class TaskState:
     last_reward_per_weight: int
     members: int
     created_at: int
+    sampled: bool
     model_root: bytes
     model_blob_ref: bytes
     requester: str
@@ -212,6 +213,8 @@ class RoundView:
     proposed_root: bytes
     proposed_blob_ref: bytes
     settled_at: int
+    sampled_from: int
+    cohort_seed: int
     phase: RoundPhase
     commit_end: int
     reveal_end: int
@@ -479,6 +482,12 @@ class CoordinatorClient:
         stored, phase, *deadlines = self.chain.call(self.contract.functions.roundView(task_id, round))
         view: RoundView = _record(RoundView, (*stored, phase, *deadlines))
         return view
+
+    def in_cohort(self, task_id: int, round: int, account: str) -> bool:
+        """Whether ``account`` is in round ``round``'s cohort: always, unless it was sampled (docs/protocol.md
+        section 8.2)."""
+        return bool(self.chain.call(self.contract.functions.inCohort(task_id, round,
+                                                                     Web3.to_checksum_address(account))))
 
     def entry_state(self, task_id: int, round: int, participant: str) -> EntryState:
         """Decoded state of ``participant``'s entry in ``round`` (Empty unless it is the round of its last commit
