@@ -47,8 +47,9 @@ EXPECTED_RACES = frozenset({"WrongRoundState", "OutsideWindow", "AlreadyCommitte
                             "TaskNotRunning"})
 """Reverts that mean another party acted first, or the clock moved on, between the agent's reading of the chain
 and its transaction: part of a healthy run, logged as information, not as a failure."""
-ACTION_NAME = re.compile(r"[A-Za-z]+")
-"""An action's name, its ``event``: the leading word of its log text (``commit`` of ``commit:3``)."""
+ACTION_NAME_END = re.compile(r"[ :]")
+"""Where an action's name, its ``event``, ends in its log text (``commit`` of ``commit:3``, ``propose`` of
+``propose 3``)."""
 
 logger = logging.getLogger("fedchain.roles")
 
@@ -199,8 +200,7 @@ class Agent:
     def log(self, action: str, *, round: int | None = None, **fields: object) -> None:
         """Record an action taken (its ``event`` is the action's name: the first word of ``action``)."""
         self.actions.append(action)
-        name = ACTION_NAME.match(action)
-        self._emit(logging.INFO, name.group() if name else action, action, round, fields)
+        self._emit(logging.INFO, ACTION_NAME_END.split(action, maxsplit=1)[0], action, round, fields)
 
     def note(self, event: str, message: str, *, round: int | None = None, once: Hashable | None = None,
              **fields: object) -> None:
