@@ -45,6 +45,8 @@ participant_app = typer.Typer(help="Participants (hospitals): train, commit (pla
 aggregator_app = typer.Typer(help="Aggregators: bond, propose, finalize, collect fees.", no_args_is_help=True)
 watcher_app = typer.Typer(help="Watchers: check every update and proposal, prove what is wrong.",
                           no_args_is_help=True)
+requester_app = typer.Typer(help="Requesters: evaluate every anchored model and publish its metrics, withdraw "
+                                 "the pool.", no_args_is_help=True)
 data_app = typer.Typer(help="Data: agree on a task's standardization statistics without pooling any row.",
                        no_args_is_help=True)
 app.add_typer(chain_app, name="chain")
@@ -53,6 +55,7 @@ app.add_typer(task_app, name="task")
 app.add_typer(participant_app, name="participant")
 app.add_typer(aggregator_app, name="aggregator")
 app.add_typer(watcher_app, name="watcher")
+app.add_typer(requester_app, name="requester")
 app.add_typer(data_app, name="data")
 
 console = Console()
@@ -194,7 +197,8 @@ def demo(out: OutOption = None, mode: ModeOption = "secure") -> None:
 @one_line_errors
 def simulate(config_file: Annotated[Path, typer.Argument(metavar="CONFIG.toml", help="Simulation settings.")],
              out: OutOption = None) -> None:
-    """Run the federation a TOML file describes (every key defaults to the demo's value; see examples/)."""
+    """Run the federation a TOML file describes (every key has a default, listed in docs/tasks.md;
+    examples/breast_cancer.toml is the demo)."""
     from fedchain.report.live import simulate_with_live_view  # noqa: PLC0415
     from fedchain.sim import load_config  # noqa: PLC0415
     from fedchain.sim.config import with_output  # noqa: PLC0415
@@ -408,6 +412,50 @@ def watcher_run(task: TaskOption, store: StoreOption, rpc: NodeOption = None,
 
     def build(client: CoordinatorClient) -> Agent:
         return runner.watcher(client, blobs, task, client.chain.accounts[0])
+
+    _run(build, rpc, key_env, keystore, max_fee_gwei, priority_fee_gwei, deployment, coordinator, poll, log_format)
+
+
+@requester_app.command("run")
+@one_line_errors
+def requester_run(task: TaskOption,
+                  config: Annotated[Path, typer.Option("--config", help="The task's file (TOML).")],
+                  store: StoreOption,
+                  data: Annotated[str | None, typer.Option(
+                      "--data", help="Held-out validation data for the built-in evaluator: a CSV file (checked "
+                                     "against the task's [data]), or NAME:test, a built-in dataset's test portion. "
+                                     "Without it (and without --client) nothing is evaluated.")] = None,
+                  client: Annotated[str | None, typer.Option(
+                      "--client", help="Your own evaluator instead: package.module:client_fn, a function of 0 "
+                                       "returning a Flower NumPyClient whose evaluate() scores a model on your "
+                                       "data.")] = None,
+                  device: Annotated[str, typer.Option(help="Where the built-in evaluator runs: cpu, cuda or "
+                                                           "auto.")] = "cpu",
+                  rpc: NodeOption = None, key_env: KeyEnvOption = DEFAULT_KEY_ENV, keystore: KeystoreOption = None,
+                  max_fee_gwei: MaxFeeOption = None, priority_fee_gwei: PriorityFeeOption = None,
+                  deployment: DeploymentOption = DEFAULT_DEPLOYMENT_FILE, coordinator: CoordinatorOption = None,
+                  poll: PollOption = 2.0, log_format: LogFormatOption = "text") -> None:
+    """Evaluate every model the task anchors on your held-out data and publish the metrics on chain (so `status`
+    and the dashboard show them, attributed to you); as the task's requester, withdraw what is left of the pool
+    once the task has ended. Any account with validation data may run it."""
+    from fedchain.deploy import runner  # noqa: PLC0415
+    from fedchain.deploy.data import load_hospital_data  # noqa: PLC0415
+    from fedchain.deploy.errors import DeployError  # noqa: PLC0415
+    from fedchain.storage import open_store  # noqa: PLC0415
+    from fedchain.task import load_task  # noqa: PLC0415
+
+    spec = load_task(config)
+    if data is not None and client is not None:
+        raise DeployError("give at most one of --data (the built-in evaluator) and --client")
+    evaluator = None
+    if data is not None:
+        evaluator = runner.builtin_client(spec, load_hospital_data(data, spec), device=device)
+    elif client is not None:
+        evaluator = runner.user_client(client, app=False, task=spec, hospital=0, hospitals=1)
+    blobs = open_store(store)
+
+    def build(node: CoordinatorClient) -> Agent:
+        return runner.requester(node, blobs, task, node.chain.accounts[0], task=spec, evaluator=evaluator)
 
     _run(build, rpc, key_env, keystore, max_fee_gwei, priority_fee_gwei, deployment, coordinator, poll, log_format)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from tests.roles.conftest import NUM_CLIENTS, Federation, earned
 
 from fedchain.aggregate.fedavg import FedAvg
 from fedchain.chain.coordinator import EntryState, TaskStatus
 from fedchain.commit.leaves import LeafLayout
 from fedchain.commit.merkle import MerkleTree
+from fedchain.roles import Requester
 from fedchain.storage import BlobHeader, blob_ref, decode_blob, encode_blob
 
 
@@ -71,3 +73,36 @@ def test_participants_claim_their_rewards_once(federation: Federation) -> None:
         assert [int(log.args.amount) for log in claims] == [earned(federation, participant.address)], \
             "one claim pays every finalized round's reward"
     assert federation.state().owed_rewards < NUM_CLIENTS * 2  # only rounding dust can stay owed
+
+
+def test_the_requester_publishes_each_models_metrics_once_and_a_restart_publishes_nothing_again(
+        federation: Federation) -> None:
+    for client in range(NUM_CLIENTS):
+        federation.add_participant(client)
+    federation.add_aggregator(6)
+    federation.run_until(lambda: federation.state().status == TaskStatus.COMPLETED)
+    federation.step_all()
+
+    requester = federation.requester
+    published = federation.coordinator.evaluations(federation.task_id)
+    assert [(evaluation.round, evaluation.evaluator) for evaluation in published] == [
+        (0, requester.address), (1, requester.address)]
+    for evaluation, measured in zip(published, requester.evaluations, strict=True):
+        assert evaluation.metrics["loss"] == pytest.approx(measured.loss)
+        assert evaluation.metrics["accuracy"] == pytest.approx(float(measured.metrics["accuracy"]))
+    assert requester.finished(), "every model evaluated and the pool withdrawn"
+    assert federation.state().pool == 0
+
+    restarted = Requester(federation.coordinator, federation.store, federation.task_id, requester.account,
+                          evaluator=requester.evaluator)
+    assert restarted.finished(), "the chain remembers what it published"
+    restarted.step()
+    assert len(federation.coordinator.evaluations(federation.task_id)) == 2 and not restarted.actions
+
+    # another account with validation data may publish too; it withdraws no pool
+    other = Requester(federation.coordinator, federation.store, federation.task_id,
+                      federation.chain.accounts[9], evaluator=requester.evaluator)
+    other.step()
+    assert [evaluation.evaluator for evaluation in federation.coordinator.evaluations(federation.task_id)][2:] == [
+        other.address, other.address]
+    assert other.finished()

@@ -40,7 +40,7 @@ from fedchain.client.flower import ClientAppAdapter
 from fedchain.client.load import as_client, load_object
 from fedchain.deploy.deployment import DEFAULT_DEPLOYMENT_FILE
 from fedchain.deploy.errors import DeployError
-from fedchain.roles import Agent, BaseAggregator, BaseParticipant, BaseWatcher, Journal, RoleError
+from fedchain.roles import Agent, BaseAggregator, BaseParticipant, BaseWatcher, Journal, Requester, RoleError
 from fedchain.roles.journal import JournalError
 from fedchain.roles.modes import AGGREGATORS, PARTICIPANTS, WATCHERS
 from fedchain.storage import BlobStore
@@ -185,10 +185,7 @@ def participant(coordinator: CoordinatorClient, store: BlobStore, task_id: int, 
     a Flower ClientApp has no ``get_parameters``) must be the task's: same tensors, same shapes, as pinned on
     chain by the model-spec hash. Each round its ``fit`` gets the task's training settings and own keys.
     """
-    mode = task_mode(coordinator, task_id)
-    if MODES[task.mode] != mode:
-        raise DeployError(f"the task file has mode = \"{task.mode}\", but task {task_id} is {mode.label}: use the "
-                          "task's own file")
+    mode = _task_file_mode(coordinator, task_id, task)
     units = None if stake is None else _units(coordinator, task_id, "--stake", stake)
     _check_funds(coordinator, task_id, account.address, units)
     notes = Journal(journal, owner=account.address, task_id=task_id)
@@ -202,7 +199,16 @@ def participant(coordinator: CoordinatorClient, store: BlobStore, task_id: int, 
     return agent
 
 
-def _check_model(agent: BaseParticipant, client: Client, task_id: int) -> None:
+def _task_file_mode(coordinator: CoordinatorClient, task_id: int, task: TaskSpec) -> Mode:
+    """The task's mode, which the task file's must be."""
+    mode = task_mode(coordinator, task_id)
+    if MODES[task.mode] != mode:
+        raise DeployError(f"the task file has mode = \"{task.mode}\", but task {task_id} is {mode.label}: use the "
+                          "task's own file")
+    return mode
+
+
+def _check_model(agent: Agent, client: Client, task_id: int) -> None:
     """The client's model must be the task's (a ClientApp, which cannot say, gets the task's tensor names)."""
     try:
         shapes = agent.rules.shapes
@@ -246,6 +252,18 @@ def aggregator(coordinator: CoordinatorClient, store: BlobStore, task_id: int, a
 def watcher(coordinator: CoordinatorClient, store: BlobStore, task_id: int, account: LocalAccount) -> BaseWatcher:
     """A watcher of the task's mode."""
     return WATCHERS[task_mode(coordinator, task_id)](coordinator, store, task_id, account)
+
+
+def requester(coordinator: CoordinatorClient, store: BlobStore, task_id: int, account: LocalAccount, *,
+              task: TaskSpec, evaluator: Client | None) -> Requester:
+    """The requester of task ``task_id`` (or any account with validation data): evaluates every anchored model with
+    ``evaluator`` and publishes the metrics; the task's requester also withdraws the pool after the end. The task
+    file must be the task's (its mode, and the evaluator's model the task's)."""
+    _task_file_mode(coordinator, task_id, task)
+    agent = Requester(coordinator, store, task_id, account, evaluator=evaluator)
+    if evaluator is not None:
+        _check_model(agent, evaluator, task_id)
+    return agent
 
 
 def _units(coordinator: CoordinatorClient, task_id: int, option: str, amount: Decimal) -> int:

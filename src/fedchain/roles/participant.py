@@ -145,6 +145,17 @@ class BaseParticipant(Agent):
         """Note that this agent saw the entry window of ``round`` open (it was in time for the round)."""
         self._entry_window_seen = round
 
+    def picked(self, state: TaskState, round: int, view: RoundView) -> bool:
+        """Whether this member may enter the current ``round`` as far as its cohort goes: always, unless the round's
+        cohort was sampled (more members than it takes) and the chain's randomness left this member out, which is
+        said once (docs/protocol.md section 8.2)."""
+        if not state.sampled or self.coordinator.in_cohort(self.task_id, round, self.address):
+            return True
+        self.note("not_sampled", f"round {round}'s cohort was sampled ({self.rules.params.cohort_cap} of "
+                  f"{view.sampled_from} members) and this member was not picked; waiting for the next round",
+                  round=round, once=("sampled", round), members=view.sampled_from)
+        return False
+
     def wait_for_round(self, round: int, view: RoundView, window_end: int) -> None:
         """Say once why this member is not in the current ``round``, whose entry window ends at ``window_end``: round
         0 has not opened (it waits for members), or the window closed before this agent saw it open."""
@@ -259,7 +270,8 @@ class Participant(BaseParticipant):
         view = self.coordinator.round_view(self.task_id, round)
         if view.phase == RoundPhase.COMMIT:
             self.entry_window_open(round)
-            self._commit(round, view.commits, state.model_root, state.model_blob_ref)
+            if self.picked(state, round, view):
+                self._commit(round, view.commits, state.model_root, state.model_blob_ref)
             return
         entry = self.coordinator.entry_state(self.task_id, round, self.address)
         if view.phase == RoundPhase.NOT_OPEN or entry == EntryState.EMPTY:

@@ -1,15 +1,21 @@
-"""The requester: creates and funds a task from an initial model, evaluates every finalized model, and
-withdraws what is left of the reward pool once the task has ended."""
+"""The requester: creates and funds a task from an initial model, evaluates every finalized model on its own
+held-out data and publishes the metrics on chain (a ModelEvaluated event, docs/protocol.md section 8.10), and
+withdraws what is left of the reward pool once the task has ended.
+
+Any account may run it to evaluate and publish (a hospital with validation data, say); only the task's
+requester withdraws the pool. The chain is its memory: a round it has published metrics for is not evaluated
+again after a restart."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
 from eth_account.signers.local import LocalAccount
 
-from fedchain.chain.coordinator import CoordinatorClient, TaskParams, TaskStatus, Token
-from fedchain.client.api import Client, Metrics, NDArrays
+from fedchain.chain.coordinator import CoordinatorClient, FinalizedModel, TaskParams, TaskStatus, Token
+from fedchain.client.api import Client, Metrics, NDArrays, numeric_metrics
 from fedchain.client.params import flatten, unflatten
 from fedchain.commit.quantize import QuantizationSpec, dequantize, quantize_model
 from fedchain.roles.agent import Agent
@@ -64,23 +70,41 @@ class Requester(Agent):
         return requester
 
     def step(self) -> None:
-        """Evaluate every finalized model not evaluated yet; after the task's end, withdraw the pool."""
+        """Evaluate every finalized model not evaluated yet and publish its metrics; after the task's end, withdraw
+        the pool (the task's requester only)."""
         if self.in_flight():
             return
         state = self.coordinator.task_state(self.task_id)
-        if state.status != TaskStatus.RUNNING and state.pool > 0:
+        if state.status != TaskStatus.RUNNING and state.pool > 0 and state.requester == self.address:
             self.coordinator.withdraw_pool(self.task_id, sender=self.account)
             self.log(f"withdrawPool {self.tokens(state.pool)}", amount=state.pool)
-        if self.evaluator is None:
-            return
-        done = {evaluation.round for evaluation in self.evaluations}
-        for model in self.coordinator.finalized_models(self.task_id):
-            if model.round in done:
-                continue
+        for model in self._unevaluated():
             rules = self.rules
             vector = dequantize(fetch_model(self.store, rules, model.root, model.blob_ref), rules.quantization)
             parameters = unflatten(vector, [(shape.name, shape.dims) for shape in rules.shapes], dtype=MODEL_DTYPE)
+            assert self.evaluator is not None  # _unevaluated lists nothing without one
             loss, count, metrics = self.evaluator.evaluate(parameters, {})
+            published = {name: value for name, value in {"loss": float(loss), **numeric_metrics(metrics)}.items()
+                         if math.isfinite(value)}
+            self.coordinator.publish_evaluation(self.task_id, model.round, published, sender=self.account)
             self.evaluations.append(Evaluation(round=model.round, loss=float(loss), num_examples=int(count),
                                                metrics=metrics))
-            self.log(f"evaluate {model.round}", round=model.round, loss=float(loss), metrics=metrics)
+            shown = ", ".join(f"{name} {value:.4g}" for name, value in published.items())
+            self.log(f"publishEvaluation {model.round}: {shown} on {count} examples", round=model.round,
+                     metrics=published, examples=int(count))
+
+    def finished(self) -> bool:
+        """The task has ended, every finalized model is evaluated, and (the requester's) pool withdrawn."""
+        state = self.coordinator.task_state(self.task_id)
+        if state.status == TaskStatus.RUNNING:
+            return False
+        return not (state.pool > 0 and state.requester == self.address) and not self._unevaluated()
+
+    def _unevaluated(self) -> list[FinalizedModel]:
+        """The finalized models this agent has not published metrics for yet (none without an evaluator)."""
+        if self.evaluator is None:
+            return []
+        done = {evaluation.round for evaluation in self.evaluations}
+        done |= {evaluation.round for evaluation in self.coordinator.evaluations(self.task_id)
+                 if evaluation.evaluator == self.address}
+        return [model for model in self.coordinator.finalized_models(self.task_id) if model.round not in done]

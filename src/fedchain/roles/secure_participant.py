@@ -91,7 +91,8 @@ class SecureParticipant(BaseParticipant):
         view = self.coordinator.round_view(self.task_id, round)
         if view.phase == RoundPhase.ADVERTISE:
             self.entry_window_open(round)
-            self._advertise(round, view.commits)
+            if self.picked(state, round, view):
+                self._advertise(round, view.commits)
             return
         entry = self._entry(round)
         if view.phase == RoundPhase.NOT_OPEN or entry == EntryState.EMPTY:
