@@ -68,9 +68,9 @@ DEFAULT_DEV_ACCOUNTS = 10
 EMBEDDED_BLOCK_GAS_LIMIT = 60_000_000
 EMBEDDED_TX_GAS_LIMIT = 2**24
 """The gas limit of every transaction on the embedded chain: EIP-7825's cap on any transaction (Osaka rules), so
-that what runs here fits a current chain. No gas search: py-evm's estimate is a binary search of a dozen or more
-executions, it stamps the block it estimates in with the machine's clock (so deadlines would follow the
-machine), and on this chain unused gas costs nothing and execution does not depend on the limit."""
+that what runs here fits a current chain. No gas search: py-evm's estimate is a binary search that runs the
+transaction over and over, it stamps the block it estimates in with the machine's clock (so deadlines would follow
+the machine), and on this chain unused gas costs nothing and execution does not depend on the limit."""
 RECEIPT_TIMEOUT_S = 120.0
 TRANSIENT_RETRIES = 4
 
