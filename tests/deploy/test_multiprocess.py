@@ -3,6 +3,9 @@ in real time (anvil mines a block every second; nothing moves the clock): a plai
 two aggregators and a watcher sharing S3-compatible storage (moto's server on loopback), and a secure task
 with three hospitals, an aggregator and a watcher sharing a folder.
 
+The hospitals start late, ten minutes of chain time after the task was created: round 0 waits for them (it
+opens when min_participants members have joined) and is not lost. The requester runs `fedchain requester run`
+with held-out data: it evaluates every anchored model and publishes the metrics, which `fedchain status` shows.
 During the task one hospital is SIGKILLed between its commit and its reveal and started again: it reveals
 from its journal, its commit counted once. The primary aggregator is SIGKILLed before it proposes: the
 standby aggregator reopens the expired propose window and finishes the round, and the rest of the task.
@@ -52,10 +55,11 @@ from tests.storage.backends import BUCKET, FAKE_AWS_ENV, moto_s3_server
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 
 ROUNDS = 3
-# Round 0 opens when the task is created; the commit window leaves the four hospital processes time to start
-# (torch and scikit-learn load in several seconds each; four at once take about 20 s on two cores) and a
-# killed one time to start again. A hospital that starts too late for round 0 joins in round 1.
+# Round 0 opens at the second hospital's join; the commit window leaves the other two time to start (torch and
+# scikit-learn load in several seconds each; four at once take about 20 s on two cores) and a killed one time to
+# start again.
 COMMIT_WINDOW = 40
+LATE_START_SECONDS = 600  # chain time between the task's creation and the hospitals' start
 REVEAL_WINDOW = 12
 PROPOSE_WINDOW = 10  # every window is at least MIN_WINDOW_SECONDS (10 s)
 CHALLENGE_WINDOW = 10
@@ -170,6 +174,11 @@ def assert_status_matches_chain(report: dict[str, Any], coordinator: Coordinator
         expected = {
             "task_id": TASK, "coordinator": coordinator.address, "status": state.status.name, "round": round,
             "num_rounds": rounds, "phase": view.phase.name, "now": coordinator.chain.now(),
+            "waiting_for_members": max(0, params.min_participants - state.members)
+            if round == 0 and view.start == 0 else 0,
+            "evaluations": [{"round": evaluation.round, "evaluator": evaluation.evaluator,
+                             "by_requester": evaluation.evaluator == state.requester, "metrics": evaluation.metrics}
+                            for evaluation in coordinator.evaluations(TASK)],
             "deadlines": {"commit_end": view.commit_end, "reveal_end": view.reveal_end,
                           "propose_start": view.propose_start, "propose_end": view.propose_end,
                           "challenge_end": view.challenge_end if view.has_proposal else 0},
@@ -198,8 +207,8 @@ def assert_status_matches_chain(report: dict[str, Any], coordinator: Coordinator
                            "advertised": [entry.participant for entry in coordinator.advertisements(TASK, round)],
                            "uploaded": [entry.participant for entry in coordinator.uploads(TASK, round)],
                            "unmask_published": list(dict.fromkeys(announced)),
-                           "advertise_end": view.start + params.commit_window,
-                           "upload_end": view.commit_end + params.reveal_window}}
+                           "advertise_end": view.start + params.commit_window if view.start else 0,
+                           "upload_end": view.commit_end + params.reveal_window if view.start else 0}}
         else:
             assert isinstance(coordinator, Coordinator)
             expected |= {"mode": "PLAIN", "committed": coordinator.committers(TASK, round),
@@ -235,7 +244,18 @@ def test_one_process_per_role_survives_kills_and_completes_the_task(
     task = json.loads(setting.run("task", "create", "--config", "task.toml", "--json", key=0).stdout)
     assert task["task_id"] == TASK and task["coordinator"] == coordinator.address
 
+    # The hospitals are slow to start: ten minutes pass on the chain, far more than any window of the task.
+    for method, params in (("evm_increaseTime", [LATE_START_SECONDS]), ("evm_mine", [])):
+        requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params},
+                      timeout=10).raise_for_status()
+    waiting = setting.status()
+    assert_status_matches_chain(waiting, coordinator, ROUNDS)
+    assert (waiting["round"], waiting["phase"], waiting["waiting_for_members"]) == (0, "NOT_OPEN", 2)
+    assert "round 0 opens when 2 more members have joined" in setting.run("status", "--task", str(TASK)).stdout
+
     with consortium() as group:
+        requester = group.start(setting.agent("requester", "requester", "run", "--config", "task.toml",
+                                              "--data", "breast_cancer:test", key=0))
         hospitals = [group.start(setting.agent(f"hospital-{index}", "participant", "run", "--config", "task.toml",
                                                "--data", f"breast_cancer:{index - 1}/4",
                                                "--journal", f"journal-{index}.json", key=index))
@@ -244,14 +264,14 @@ def test_one_process_per_role_survives_kills_and_completes_the_task(
             "hospital-4", "participant", "run", "--config", "task.toml", "--data", "breast_cancer:3/4",
             "--journal", "journal-4.json", "--keystore", str(keystore), FEDCHAIN_KEYSTORE_PASSWORD=KEYSTORE_PASSWORD)))
         _wait_on_chain(lambda: len(coordinator.committers(TASK, 0)) == 4
-                       or coordinator.round_view(TASK, 0).phase != RoundPhase.COMMIT,
-                       "the four hospitals' commits in round 0", group, timeout=2 * COMMIT_WINDOW)
+                       or coordinator.round_view(TASK, 0).phase not in (RoundPhase.NOT_OPEN, RoundPhase.COMMIT),
+                       "the four hospitals' commits in round 0", group, timeout=3 * COMMIT_WINDOW)
         # Aggregators and the watcher have nothing to do before the reveal deadline; started now, they do not
         # compete with the hospitals' start for the CPU.
         primary = group.start(setting.agent("aggregator", "aggregator", "run", key=5))
         standby = group.start(setting.agent("standby", "aggregator", "run", "--standby", key=6))
         watcher = group.start(setting.agent("watcher", "watcher", "run", key=7))
-        _run_the_task(setting, group, coordinator, hospitals, primary, standby, watcher)
+        _run_the_task(setting, group, coordinator, hospitals, primary, standby, watcher, requester)
     _settle_and_verify(setting, coordinator, token, keystore_address)
 
     node.send_signal(signal.SIGTERM)
@@ -271,7 +291,7 @@ def _wait_on_chain(condition: Callable[[], bool], what: str, group: Consortium, 
 
 def _run_the_task(setting: Deployment, group: Consortium, coordinator: Coordinator,
                   hospitals: list[AgentProcess], primary: AgentProcess, standby: AgentProcess,
-                  watcher: AgentProcess) -> None:
+                  watcher: AgentProcess, requester: AgentProcess) -> None:
     def phase_of(round: int) -> RoundPhase | None:
         return coordinator.round_view(TASK, round).phase if coordinator.task_state(TASK).current_round == round \
             else None
@@ -281,7 +301,7 @@ def _run_the_task(setting: Deployment, group: Consortium, coordinator: Coordinat
 
     first = setting.status()
     assert_status_matches_chain(first, coordinator, ROUNDS)
-    assert first["round"] == 0 and len(first["committed"]) >= 2, "at least two hospitals started in time"
+    assert first["round"] == 0 and len(first["committed"]) == 4, "round 0 waited for the hospitals"
 
     # Round 1: the first hospital dies after its commit is mined, before its reveal; it is started again.
     victim = hospitals[0]
@@ -313,7 +333,7 @@ def _run_the_task(setting: Deployment, group: Consortium, coordinator: Coordinat
         assert taken_over["deadlines"]["propose_start"] > taken_over["deadlines"]["reveal_end"], "reopened"
 
     # Every remaining process finishes by itself once the task is over and it has settled.
-    for agent in [*hospitals, standby, watcher]:
+    for agent in [*hospitals, standby, watcher, requester]:
         wait_for(lambda agent=agent: agent.process.poll() is not None, timeout=3 * ROUND_SECONDS,  # type: ignore[misc]
                  what=f"{agent.name} to finish", explain=explain, poll=1.0)
         assert agent.process.returncode == 0, f"{agent.name} exited {agent.process.returncode}:\n{agent.output()}"
@@ -329,10 +349,16 @@ def _run_the_task(setting: Deployment, group: Consortium, coordinator: Coordinat
     for round in range(ROUNDS):
         committers = coordinator.committers(TASK, round)
         assert len(committers) == len(set(committers)) and len(coordinator.reveals(TASK, round)) == len(committers)
-        assert len(committers) == 4 or round == 0, f"round {round}: every hospital committed and revealed"
+        assert len(committers) == 4, f"round {round}: every hospital committed and revealed"
     proposers = [[proposal.aggregator for proposal in coordinator.proposals(TASK, round)] for round in range(ROUNDS)]
     assert proposers == [[setting.addresses[5]], [setting.addresses[6]], [setting.addresses[6]]]
     assert "reopenAggregation 1" in standby.output() and "finalize 1" in standby.output()
+    # The requester measured every anchored model on its held-out data and published it; its log says so too.
+    evaluations = coordinator.evaluations(TASK)
+    assert [(evaluation.round, evaluation.evaluator) for evaluation in evaluations] == [
+        (round, setting.addresses[0]) for round in range(ROUNDS)]
+    assert all(evaluation.metrics["accuracy"] > 0.85 for evaluation in evaluations), evaluations
+    assert "publishEvaluation 2" in requester.output() and "withdrawPool" in requester.output()
 
 
 def _settle_and_verify(setting: Deployment, coordinator: Coordinator, token: Token, keystore_address: str) -> None:
@@ -340,6 +366,11 @@ def _settle_and_verify(setting: Deployment, coordinator: Coordinator, token: Tok
     assert (final["status"], final["round"], final["phase"]) == ("COMPLETED", ROUNDS, "NOT_OPEN")
     assert [closed["status"] for closed in final["rounds"]] == ["FINALIZED"] * ROUNDS
     assert_status_matches_chain(final, coordinator, ROUNDS)
+    assert [(evaluation["round"], evaluation["by_requester"]) for evaluation in final["evaluations"]] == [
+        (round, True) for round in range(ROUNDS)]
+    accuracy = final["evaluations"][-1]["metrics"]["accuracy"]
+    shown = setting.run("status", "--task", str(TASK)).stdout
+    assert f"metrics     round {ROUNDS - 1}: accuracy {accuracy:.4g}" in shown and "(by the requester)" in shown
     assert all(not member["joined"] for member in final["members"]), "every hospital took its stake back"
     assert {member["address"] for member in final["members"]} == {*setting.addresses[1:4], keystore_address}
 
@@ -365,9 +396,9 @@ def _settle_and_verify(setting: Deployment, coordinator: Coordinator, token: Tok
 SECURE_ROUNDS = 2
 # A secure round is two commit windows (advertise, then train and commit shares), two reveal windows (upload,
 # then unmask) with two availability windows between them, a propose and a challenge window:
-# 2 x 25 + 2 x 10 + 2 x 10 + 10 + 10 = 110 s. Round 0's advertise window
-# leaves the three hospital processes time to start and advertise (15 to 18 s on two busy cores: each loads
-# torch and scikit-learn); every later step of a hospital takes a second or two of its window.
+# 2 x 25 + 2 x 10 + 2 x 10 + 10 + 10 = 110 s. Round 0 opens at the second hospital's join; its advertise
+# window leaves the third time to start and advertise (15 to 18 s on two busy cores: each loads torch and
+# scikit-learn); every later step of a hospital takes a second or two of its window.
 SECURE_COMMIT_WINDOW = 25
 SECURE_REVEAL_WINDOW = 10
 SECURE_ROUND_SECONDS = (2 * SECURE_COMMIT_WINDOW + 2 * SECURE_REVEAL_WINDOW + 2 * AVAILABILITY_WINDOW + PROPOSE_WINDOW
@@ -410,8 +441,8 @@ def test_a_secure_task_runs_as_one_process_per_role(tmp_path: Path,
                                                "--journal", f"journal-{index}.json", key=index))
                      for index in SECURE_HOSPITALS]
         _wait_on_chain(lambda: len(coordinator.advertisements(TASK, 0)) == len(SECURE_HOSPITALS)
-                       or coordinator.round_view(TASK, 0).phase != RoundPhase.ADVERTISE,
-                       "the hospitals' advertisements in round 0", group, timeout=2 * SECURE_COMMIT_WINDOW)
+                       or coordinator.round_view(TASK, 0).phase not in (RoundPhase.NOT_OPEN, RoundPhase.ADVERTISE),
+                       "the hospitals' advertisements in round 0", group, timeout=3 * SECURE_COMMIT_WINDOW)
         margin = coordinator.round_view(TASK, 0).start + SECURE_COMMIT_WINDOW - chain.now()
         advertised = setting.status()
         assert_status_matches_chain(advertised, coordinator, SECURE_ROUNDS)
