@@ -98,6 +98,11 @@ SECRET_URL = "https://rpc.example.invalid/v3/0123456789abcdef-api-key"
           "--store", "blobs"], {}, "--data mnist:0/2: no built-in dataset 'mnist'"),
         (["task", "create", "--config", "tests/deploy/unbuildable_task.toml", "--store", "blobs"], {},
          "model.name: cannot load the model builder 'examples.nowhere:build': there is no module"),
+        (["requester", "run", "--task", "1", "--config", "examples/deploy/task.toml", "--data", "breast_cancer:test",
+          "--client", "examples.flower_app.fedchain_model:build", "--store", "blobs"], {},
+         "give at most one of --data (the built-in evaluator) and --client"),
+        (["requester", "run", "--task", "1", "--config", "examples/deploy/task.toml", "--data", "mnist:test",
+          "--store", "blobs"], {}, "--data mnist:test: no built-in dataset 'mnist'"),
         (["task", "create", "--config", "examples/flower_app/task.toml", "--store", "blobs"], {},
          "no chain given: pass --rpc URL or set FEDCHAIN_RPC"),  # the app's model, by import path, builds
     ],

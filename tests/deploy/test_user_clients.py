@@ -8,11 +8,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from eth_account import Account
 from typer.testing import CliRunner
 
 import fedchain
 from fedchain.chain import Chain, connect, dev_keys
-from fedchain.chain.coordinator import Mode, TaskStatus
+from fedchain.chain.coordinator import Mode, TaskStatus, Token
 from fedchain.cli import app as cli
 from fedchain.deploy import DeployError, runner
 from fedchain.deploy.deployment import deploy, write_deployment
@@ -120,3 +121,12 @@ def test_an_unfunded_stake_or_a_journal_in_use_is_refused_in_one_line_before_any
     with pytest.raises(DeployError, match=r"journal .*b.json is in use by process \d+: one process per journal"):
         build(None, "b.json")
     assert task.chain.w3.eth.block_number == before
+
+    penniless = Account.create()  # tokens to stake, but no ether for gas
+    token = Token(task.chain, task.deployment.token)
+    token.mint(penniless.address, 10 * 10**18, sender=task.chain.accounts[0])
+    minted = task.chain.w3.eth.block_number
+    with pytest.raises(DeployError, match=rf"{penniless.address} has no ether to pay for gas: fund the account"):
+        runner.participant(task.coordinator, task.federation.store, task.created.task_id, penniless,
+                           task=task.config, client=client, journal=task.tmp_path / "c.json", stake=None)
+    assert task.chain.w3.eth.block_number == minted
