@@ -325,6 +325,8 @@ def test_each_transaction_kind_has_a_look_of_its_own(kinds: int) -> None:
              for container in axes.containers for patch in container}
     assert len(looks) == kinds and len({look[1:] for look in looks}) == kinds, "no two kinds look alike"
     assert legend_labels(axes) == [f"kind-{kind:02}" for kind in range(kinds)]
+    tallest = sum(1_000 * (kind + 1) for kind in range(kinds))
+    assert axes.get_ylim()[1] > tallest, "the tallest round is whole, with room above it"
 
 
 def test_the_party_bars_carry_their_values_and_are_not_clipped(built_in: Path) -> None:

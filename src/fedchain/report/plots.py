@@ -24,6 +24,8 @@ from fedchain.report.compare import LEVEL, accuracy_interval, format_metric, is_
 
 METRIC_PNG = "metric.png"
 GAS_PNG = "gas.png"
+GAS_HEADROOM = 1.08
+"""The gas axis ends this far above the tallest round's total."""
 PARTIES_PNG = "parties.png"
 TOKEN_UNIT = 10**18
 DPI = 110
@@ -134,6 +136,7 @@ def gas_figure(data: dict[str, Any]) -> Figure:
         axes.bar(indices, heights, bottom=bottom, color=colour, hatch=hatch, edgecolor="white", linewidth=0.3,
                  label=kind)
         bottom = [low + high for low, high in zip(bottom, heights, strict=True)]
+    axes.set_ylim(0, max(bottom, default=0) * GAS_HEADROOM or 1)  # the tallest round whole, with room above
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value / 1e6:g}M"))
     axes.set_xlabel("round")
