@@ -37,6 +37,7 @@ KINDS = ("model", "update", "masked")
 EVENTS = """
 TaskCreated(uint256 indexed taskId, address indexed requester, address indexed token, bytes32 modelRoot, bytes32 modelBlobRef, bytes32 modelSpecHash, uint256 escrow)
 RoundOpened(uint256 indexed taskId, uint256 indexed round, uint256 start)
+CohortSampled(uint256 indexed taskId, uint256 indexed round, uint256 members, uint160 seed)
 Committed(uint256 indexed taskId, uint256 indexed round, address indexed participant)
 Revealed(uint256 indexed taskId, uint256 indexed round, address indexed participant, bytes32 root, uint256 sampleCount, uint256 weight, bytes32 blobRef)
 Proposed(uint256 indexed taskId, uint256 indexed round, address indexed aggregator, bytes32 root, bytes32 blobRef)
@@ -316,6 +317,11 @@ TAGS = {name: keccak(text=f"fedchain.secagg.v1.{name}")
         for name in ("round-seed", "ring", "self-seed", "pair-mask", "share-key")}
 
 
+def in_cohort(seed: int, members: int, cohort_cap: int, member: str) -> bool:
+    """``Cohort.includes`` of 8.2: ``uint256(keccak(abi.encode(uint160 seed, address a))) % members < cohortCap``."""
+    return int.from_bytes(keccak(encode(["uint160", "address"], [seed, member])), "big") % members < cohort_cap
+
+
 def advertise_digest(adverts: Iterable[dict[str, Any]]) -> bytes:
     """The running digest of 10.2 over the advertisements in index order, from 32 zero bytes."""
     digest = bytes(32)
@@ -482,6 +488,7 @@ class RoundAudit:
     included: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     model: np.ndarray | None = field(default=None, repr=False)
+    sampled_from: int = 0  # members when a sampled round opened (8.2); 0 when every member could enter
 
     @property
     def verified(self) -> bool:
@@ -596,6 +603,7 @@ class Auditor:
         failed = self.chain.logs("RoundFailed", self.task_id, round)
         status = "finalized" if finalized else "failed" if failed else "open"
         audit = RoundAudit(round, status, anchored_root=finalized[0].args["modelRoot"] if finalized else None)
+        self._check_cohort(audit)
         if status == "failed":
             return audit
         try:
@@ -611,6 +619,17 @@ class Auditor:
         if finalized:
             self._check_finalized(finalized[0].args, model, weight, previous, audit)
         return audit
+
+    def _check_cohort(self, audit: RoundAudit) -> None:
+        """In a sampled round (8.2) only the cohort's members entered (plain: committed; secure: advertised)."""
+        sampled = self.chain.logs("CohortSampled", self.task_id, audit.round)
+        if not sampled:
+            return
+        audit.sampled_from = members = int(sampled[0].args["members"])
+        seed, cap = int(sampled[0].args["seed"]), int(self.params["cohortCap"])
+        entered = self.chain.logs("Committed" if self.params["mode"] == 0 else "Advertised", self.task_id, audit.round)
+        audit.problems += [f"{log.args['participant']} entered round {audit.round} outside its sampled cohort"
+                           for log in entered if not in_cohort(seed, members, cap, log.args["participant"])]
 
     def _check_finalized(self, final: dict[str, Any], model: np.ndarray, total_weight: int, previous: Blob,
                          audit: RoundAudit) -> None:

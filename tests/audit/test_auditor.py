@@ -28,7 +28,16 @@ from fedchain.roles import (
     SecureStep,
     TamperingAggregator,
 )
-from tests.audit.auditor import Auditor, Chain, TaskAudit, audit_task, blob_path, mask_stream, model_spec_hash
+from tests.audit.auditor import (
+    Auditor,
+    Chain,
+    TaskAudit,
+    audit_task,
+    blob_path,
+    in_cohort,
+    mask_stream,
+    model_spec_hash,
+)
 from tests.roles.conftest import NUM_CLIENTS, make_federation, secure_task_template, task_template
 
 AGGREGATOR, WATCHER = 6, 7
@@ -68,6 +77,8 @@ is in the transcript."""
 UNWATCHED_WRONG_AGGREGATE = Scenario(task_template(2), aggregator=TamperingAggregator, watched=False,
                                      aggregator_options={"rounds": frozenset({1}), "coordinate": 5, "delta": 1})
 """Nobody watches, and the aggregator adds 1 to coordinate 5 of round 1's aggregate: the wrong model finalizes."""
+SAMPLED = Scenario(replace(task_template(3), cohort_cap=2, min_participants=1))
+"""Four members for two seats: round 0 opens at the first join (not sampled), rounds 1 and 2 are sampled (8.2)."""
 SECURE_RING = replace(SECURE, template=replace(secure_task_template(2), neighbours=4, threshold=3), hospitals=6)
 """Six members with k = 4: a real ring (each member misses one other), so the shuffle of 10.5 decides the masks."""
 
@@ -158,6 +169,21 @@ def test_the_auditor_recomputes_a_secure_ring_with_a_dropout(tmp_path: Path) -> 
 
         assert_every_round_recomputed(report, 2)
         assert [len(r.included) for r in report.rounds] == [6, 5]
+
+
+def test_the_auditor_recomputes_sampled_rounds_and_their_cohorts(tmp_path: Path) -> None:
+    for task in run_task(tmp_path, SAMPLED):
+        report = audit(task)
+        assert_every_round_recomputed(report, 3)
+        assert [r.sampled_from for r in report.rounds] == [0, NUM_CLIENTS, NUM_CLIENTS]
+        assert all(len(r.included) <= 2 for r in report.rounds)
+        chain = Chain(task.w3, task.coordinator)  # the document's rule is the contract's, for every account
+        for round in (1, 2):
+            (sampled,) = chain.logs("CohortSampled", task.task_id, round)
+            for account in task.w3.eth.accounts[:8]:
+                (picked,) = chain.call("inCohort(uint256,uint256,address)", ["uint256", "uint256", "address"],
+                                       [task.task_id, round, account], ["bool"])
+                assert picked == in_cohort(sampled.args["seed"], NUM_CLIENTS, 2, account), (round, account)
 
 
 def test_the_auditor_leaves_out_an_update_dropped_for_a_violation(tmp_path: Path) -> None:
