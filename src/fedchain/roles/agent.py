@@ -34,7 +34,7 @@ from fedchain.chain.amounts import whole_tokens
 from fedchain.chain.coordinator import CoordinatorClient, RoundStatus, RoundView, TaskState, TaskStatus, Token
 from fedchain.chain.errors import ContractRevertError
 from fedchain.roles.task import RoleError, TaskRules, load_rules
-from fedchain.storage import BlobStore, StorageError
+from fedchain.storage import BlobStore, StorageError, VerifiedBlobs
 
 DEFAULT_POLL_SECONDS = 5.0
 STOP_CHECK_SECONDS = 0.2
@@ -81,6 +81,9 @@ class Agent:
         self.task_id = task_id
         self.account = account
         self.actions: list[str] = []
+        self.verified = VerifiedBlobs()
+        """The blobs and Merkle trees this agent fetched, checked or built itself, so it hashes each tree once (kept
+        while their round is open and the next, never shared with another agent)."""
         self._rules: TaskRules | None = None
         self._waiting_for: int | None = None
         self._said: set[Hashable] = set()
@@ -96,7 +99,7 @@ class Agent:
     def rules(self) -> TaskRules:
         """The task's rules, read from the chain once."""
         if self._rules is None:
-            self._rules = load_rules(self.coordinator, self.store, self.task_id)
+            self._rules = load_rules(self.coordinator, self.store, self.task_id, verified=self.verified)
         return self._rules
 
     @property
@@ -173,9 +176,11 @@ class Agent:
 
     def report_closed_rounds(self, state: TaskState) -> None:
         """Log one summary line (:meth:`round_summary`) for each round that closed since the last call; a process
-        starts with the round current when it first looks, so a restarted agent does not repeat old rounds."""
+        starts with the round current when it first looks, so a restarted agent does not repeat old rounds. Each
+        closed round lets :attr:`verified` drop what it no longer needs."""
         first = state.current_round if self._reported_below is None else self._reported_below
         for round in range(first, state.current_round):
+            self.verified.round_closed()
             view = self.coordinator.round_view(self.task_id, round)
             text, fields = self.round_summary(round, view)
             self.note("round_summary", text, round=round, status=view.status.name.lower(), **fields)

@@ -42,7 +42,6 @@ from fedchain.chain.coordinator import (
     TaskState,
     TaskStatus,
 )
-from fedchain.commit.merkle import MerkleTree
 from fedchain.roles.agent import Agent
 from fedchain.roles.availability import UnavailableError, WithheldStore, answer_disputes
 from fedchain.roles.proofs import first_out_of_range, violation_leaf
@@ -160,17 +159,19 @@ class BaseAggregator(Agent):
 
     def store_model(self, round: int, model: NDArray[np.int32]) -> StoredBlob:
         """Put the ``model`` proposed in ``round`` in the store as a model blob (nowhere if it is withheld)."""
-        return put_model(self.store if self.publishes(round) else WithheldStore(), self.rules, model)
+        return put_model(self.store if self.publishes(round) else WithheldStore(), self.rules, model,
+                         verified=self.verified)
 
     def _answer_disputes(self, round: int, view: RoundView) -> None:
         """Answer the disputes of this aggregator's pending proposal from the model blob it stored."""
         try:
-            model = fetch_model(self.store, self.rules, view.proposed_root, view.proposed_blob_ref)
+            model = fetch_model(self.store, self.rules, view.proposed_root, view.proposed_blob_ref,
+                                verified=self.verified)
         except StorageError as error:
             self.warn(f"round {round}: cannot answer the disputes of its proposal: {error}", round=round,
                       once=("disputes", round))
             return
-        tree = MerkleTree(model, self.rules.layout)
+        tree = self.verified.tree(model, self.rules.layout)
         for challenger in answer_disputes(self.coordinator, self.task_id, round, view.proposals, tree,
                                           sender=self.account):
             self.log(f"answerDispute {round} {challenger}", round=round, challenger=challenger)
@@ -201,7 +202,8 @@ class Aggregator(BaseAggregator):
         updates: list[IncludedUpdate] = []
         for reveal in reveals:
             try:
-                updates.append(fetch_update(self.coordinator, self.store, rules, self.task_id, round, reveal))
+                updates.append(fetch_update(self.coordinator, self.store, rules, self.task_id, round, reveal,
+                                            verified=self.verified))
             except UnavailableError as error:
                 self.wait_for_input(round, reveal.participant, error)
         if len(updates) < len(reveals):
@@ -210,13 +212,13 @@ class Aggregator(BaseAggregator):
                if (coordinate := first_out_of_range(update.vector, rules.params.clip)) is not None]
         if bad:
             for update, coordinate in bad:
-                index, leaf = violation_leaf(update.vector, rules.layout, coordinate)
+                index, leaf = violation_leaf(update.vector, rules.layout, coordinate, tree_of=self.verified.tree)
                 self.coordinator.prove_violation(self.task_id, update.reveal.participant, update.reveal.root,
                                                  update.reveal.weight, index, leaf, sender=self.account)
                 self.log(f"proveViolation {round} {update.reveal.participant}", round=round,
                          participant=update.reveal.participant)
             return  # the included set changed: propose on the next step, over the remaining updates
-        previous = fetch_model(self.store, rules, state.model_root, state.model_blob_ref)
+        previous = fetch_model(self.store, rules, state.model_root, state.model_blob_ref, verified=self.verified)
         model = self.propose_model(round, previous, updates)
         stored = self.store_model(round, model)
         self.coordinator.propose(self.task_id, stored.header.root, stored.ref, sender=self.account)

@@ -282,7 +282,8 @@ class Participant(BaseParticipant):
             self.keep_published(round)
             # a revealed update may be challenged from its reveal on, so this is checked in the reveal phase too
             if view.open_challenges:
-                self._answer_challenge(round, lambda: MerkleTree(self._trained(round).vector, self.rules.layout))
+                self._answer_challenge(round, lambda: self.verified.tree(self._trained(round).vector,
+                                                                         self.rules.layout))
 
     def entry_weight(self, round: int) -> int:
         """The weight of this member's reveal of ``round``."""
@@ -296,7 +297,7 @@ class Participant(BaseParticipant):
 
     def republish(self, round: int) -> bytes:
         """Store the journaled update of ``round`` again (the same blob: the encoding is deterministic)."""
-        return put_update(self.store, self.rules, self._trained(round).vector).ref
+        return put_update(self.store, self.rules, self._trained(round).vector, verified=self.verified).ref
 
     # -- hook for adversarial variants ---------------------------------------------------------------
 
@@ -320,11 +321,12 @@ class Participant(BaseParticipant):
     def _prepare(self, round: int, model_root: bytes, model_blob_ref: bytes) -> CommitRecord:
         """Train, upload the update blob and journal the commitment (before anything is sent)."""
         rules = self.rules
-        update, sample_count = self.make_update(round, fetch_model(self.store, rules, model_root, model_blob_ref))
+        global_model = fetch_model(self.store, rules, model_root, model_blob_ref, verified=self.verified)
+        update, sample_count = self.make_update(round, global_model)
         self.journal.record_trained_update(TrainedUpdate.of(round, update, sample_count))
-        stored = put_update(self.store_for(round), rules, update)
-        record = CommitRecord(round=round, salt=new_salt(), root=MerkleTree(update, rules.layout).root,
-                              sample_count=sample_count, blob_ref=stored.ref)
+        stored = put_update(self.store_for(round), rules, update, verified=self.verified)
+        record = CommitRecord(round=round, salt=new_salt(), root=stored.header.root, sample_count=sample_count,
+                              blob_ref=stored.ref)
         self.journal.record_commit(record)
         self.log(f"prepared round {round}", round=round)
         return record

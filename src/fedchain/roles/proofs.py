@@ -8,6 +8,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeAlias
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -15,6 +18,10 @@ from fedchain.chain.coordinator import AggregateFraudProof, IncludedLeaf, LeafPr
 from fedchain.commit.leaves import LeafLayout
 from fedchain.commit.merkle import LeafSource, MerkleTree
 from fedchain.roles.task import IncludedUpdate
+
+TreeOf: TypeAlias = Callable[[NDArray[np.int32], LeafLayout], MerkleTree]
+"""Gives the Merkle tree of a vector under a layout: :class:`MerkleTree` itself, or an agent's
+:meth:`~fedchain.storage.VerifiedBlobs.tree`, which builds each tree once."""
 
 
 def leaf_proof(tree: LeafSource, index: int) -> LeafProof:
@@ -28,10 +35,12 @@ def first_out_of_range(update: NDArray[np.int32], clip: int) -> int | None:
     return int(outside[0]) if outside.size else None
 
 
-def violation_leaf(update: NDArray[np.int32], layout: LeafLayout, coordinate: int) -> tuple[int, LeafProof]:
-    """The leaf index holding ``coordinate`` and that leaf's proof under the update's root."""
+def violation_leaf(update: NDArray[np.int32], layout: LeafLayout, coordinate: int, *,
+                   tree_of: TreeOf = MerkleTree) -> tuple[int, LeafProof]:
+    """The leaf index holding ``coordinate`` and that leaf's proof under the update's root (its tree from
+    ``tree_of``)."""
     index = coordinate // layout.coords_per_leaf
-    return index, leaf_proof(MerkleTree(update, layout), index)
+    return index, leaf_proof(tree_of(update, layout), index)
 
 
 def first_differing_leaf(expected: NDArray[np.int32], proposed: NDArray[np.int32], layout: LeafLayout) -> int | None:
@@ -43,18 +52,19 @@ def first_differing_leaf(expected: NDArray[np.int32], proposed: NDArray[np.int32
 
 
 def aggregate_fraud_proof(leaf_index: int, layout: LeafLayout, previous: NDArray[np.int32],
-                          proposed: LeafSource, updates: list[IncludedUpdate]) -> AggregateFraudProof:
+                          proposed: LeafSource, updates: list[IncludedUpdate], *,
+                          tree_of: TreeOf = MerkleTree) -> AggregateFraudProof:
     """The fraud proof at ``leaf_index`` against the proposal, whose leaf ``proposed`` shows (its whole tree, or
-    the leaf a model dispute opened)."""
+    the leaf a model dispute opened); the trees of ``previous`` and the updates come from ``tree_of``."""
     ordered = sorted(updates, key=lambda update: int(update.reveal.participant, 16))
     leaves = tuple(
         IncludedLeaf(participant=update.reveal.participant, weight=update.reveal.weight,
-                     leaf=leaf_proof(MerkleTree(update.vector, layout), leaf_index))
+                     leaf=leaf_proof(tree_of(update.vector, layout), leaf_index))
         for update in ordered
     )
     return AggregateFraudProof(
         leaf_index=leaf_index,
-        previous=leaf_proof(MerkleTree(previous, layout), leaf_index),
+        previous=leaf_proof(tree_of(previous, layout), leaf_index),
         proposed=leaf_proof(proposed, leaf_index),
         updates=leaves,
     )

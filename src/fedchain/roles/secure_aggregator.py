@@ -77,13 +77,13 @@ class SecureAggregator(BaseAggregator):
         for survivor in sets.survivors():
             try:
                 masked[survivor.address] = fetch_survivor_masked(self.coordinator, self.store, rules, self.task_id,
-                                                                 chain_round, survivor.address)
+                                                                 chain_round, survivor.address, verified=self.verified)
             except UnavailableError as error:
                 self.wait_for_input(round, Web3.to_checksum_address(survivor.address), error)
         if len(masked) < len(sets.survivors()):
             return
         weighted_sum = unmask(sets, masked, transcript)
-        previous = fetch_model(self.store, rules, state.model_root, state.model_blob_ref)
+        previous = fetch_model(self.store, rules, state.model_root, state.model_blob_ref, verified=self.verified)
         model = self.propose_model(round, previous, weighted_sum, sets.total_weight())
         stored = self.store_model(round, model)
         self.coordinator.propose(self.task_id, stored.header.root, stored.ref, transcript.words(sets),

@@ -41,12 +41,12 @@ from fedchain.chain.secure_coordinator import SecureCoordinator, advertise_end
 from fedchain.client.api import Client, Config
 from fedchain.roles.journal import Journal, JournalError, RoundSecrets, TrainedUpdate
 from fedchain.roles.participant import BaseParticipant
-from fedchain.roles.secure_round import ChainRound, neighbour_share_bundles, put_masked, read_round
+from fedchain.roles.secure_round import ChainRound, masked_tree_of, neighbour_share_bundles, put_masked, read_round
 from fedchain.roles.task import RoleError, fetch_model
 from fedchain.secagg.derive import new_self_seed, self_seed_hash
 from fedchain.secagg.errors import RoundFailedError
 from fedchain.secagg.keys import new_round_keys
-from fedchain.secagg.masking import mask_update, masked_tree, weighted_update
+from fedchain.secagg.masking import mask_update, weighted_update
 from fedchain.secagg.roster import Commitment, Member, SecureRound
 from fedchain.secagg.shares import new_share_randomness, share_bundle, unmask_bundle
 from fedchain.storage import BlobStore
@@ -105,7 +105,7 @@ class SecureParticipant(BaseParticipant):
             self.keep_published(round)
             # an uploaded masked vector may be challenged from its upload on, in the upload and availability phases
             if view.open_challenges and view.phase in (RoundPhase.UPLOAD, RoundPhase.AVAILABILITY):
-                self._answer_challenge(round, lambda: masked_tree(self._masked(round)[0], self.rules.layout))
+                self._answer_challenge(round, lambda: masked_tree_of(self.verified, self.rules, self._masked(round)[0]))
             if view.phase == RoundPhase.UNMASK:
                 self._publish_unmask_bundle(round)
 
@@ -123,7 +123,7 @@ class SecureParticipant(BaseParticipant):
 
     def republish(self, round: int) -> bytes:
         """Store the masked vector of ``round`` again, masked anew from the journal (the same bytes)."""
-        return put_masked(self.store, self.rules, self._masked(round)[0]).ref
+        return put_masked(self.store, self.rules, self._masked(round)[0], verified=self.verified).ref
 
     def _settle(self) -> None:
         """After the task's end: erase every journaled secret, then claim and take the stake back."""
@@ -178,7 +178,8 @@ class SecureParticipant(BaseParticipant):
 
     def _train(self, round: int, state: TaskState) -> TrainedUpdate:
         """Train from the round's global model and journal the update (before anything depends on it)."""
-        global_model = fetch_model(self.store, self.rules, state.model_root, state.model_blob_ref)
+        global_model = fetch_model(self.store, self.rules, state.model_root, state.model_blob_ref,
+                                   verified=self.verified)
         update, sample_count = self.make_update(round, global_model)
         trained = TrainedUpdate.of(round, update, sample_count)
         self.journal.record_trained_update(trained)
@@ -189,7 +190,7 @@ class SecureParticipant(BaseParticipant):
         if not self.takes_part(round, SecureStep.UPLOAD):
             return
         masked, me, commitment = self._masked(round)
-        stored = put_masked(self.store_for(round), self.rules, masked)
+        stored = put_masked(self.store_for(round), self.rules, masked, verified=self.verified)
         self._send(f"upload:{round}", lambda: self.coordinator.upload(
             self.task_id, me.index, me.public[0], me.public[1], commitment.self_seed_hash,
             commitment.share_bundle_ref, commitment.weight, stored.header.root, stored.ref, sender=self.account), round)

@@ -25,6 +25,7 @@ from web3 import Web3
 
 from fedchain.chain.secure_coordinator import SecureCoordinator
 from fedchain.commit.encoding import address_bytes
+from fedchain.commit.merkle import MerkleTree
 from fedchain.roles.availability import UnavailableError, posted_tree
 from fedchain.roles.task import TaskRules
 from fedchain.secagg.errors import ShareError
@@ -39,8 +40,7 @@ from fedchain.storage import (
     StorageError,
     StoredBlob,
     TensorShape,
-    get_blob,
-    put_vector,
+    VerifiedBlobs,
 )
 
 MASKED_KIND: BlobKind = "masked"
@@ -92,29 +92,40 @@ def read_round(coordinator: SecureCoordinator, rules: TaskRules, task_id: int, r
 # -- masked vectors -----------------------------------------------------------------------------------
 
 
-def put_masked(store: BlobStore, rules: TaskRules, masked: NDArray[np.uint64]) -> StoredBlob:
-    """Store a masked vector as a ``"masked"`` blob; its header's root is the masked root."""
+def put_masked(store: BlobStore, rules: TaskRules, masked: NDArray[np.uint64], *,
+               verified: VerifiedBlobs) -> StoredBlob:
+    """Store a masked vector as a ``"masked"`` blob; its header's root is the masked root, the tree the agent's
+    ``verified`` blobs hold or build."""
     layout = masked_layout(rules.layout)
-    return put_vector(store, masked_halves(masked), kind=MASKED_KIND, scale_bits=rules.params.scale_bits,
-                      words_per_leaf=layout.words_per_leaf, shapes=[_masked_shape(rules)])
+    return verified.put_vector(store, masked_halves(masked), kind=MASKED_KIND, scale_bits=rules.params.scale_bits,
+                               words_per_leaf=layout.words_per_leaf, shapes=[_masked_shape(rules)])
 
 
-def fetch_masked(store: BlobStore, rules: TaskRules, root: bytes, blob_ref: bytes) -> NDArray[np.uint64]:
-    """The masked vector in blob ``blob_ref``, checked to have masked root ``root`` (storage errors propagate)."""
+def masked_tree_of(verified: VerifiedBlobs, rules: TaskRules, masked: NDArray[np.uint64]) -> MerkleTree:
+    """The Merkle tree of a masked vector (:func:`fedchain.secagg.masking.masked_tree`), from the agent's
+    ``verified`` blobs, which build it once."""
+    return verified.tree(masked_halves(masked), masked_layout(rules.layout))
+
+
+def fetch_masked(store: BlobStore, rules: TaskRules, root: bytes, blob_ref: bytes, *,
+                 verified: VerifiedBlobs) -> NDArray[np.uint64]:
+    """The masked vector in blob ``blob_ref``, checked to have masked root ``root`` (storage errors propagate),
+    read through the agent's ``verified`` blobs."""
     layout = masked_layout(rules.layout)
     expected = ExpectedBlob(kind=MASKED_KIND, num_params=layout.num_params, scale_bits=rules.params.scale_bits,
                             words_per_leaf=layout.words_per_leaf, root=root, shapes=(_masked_shape(rules),))
-    return masked_from_halves(get_blob(store, blob_ref, expected).vector)
+    return masked_from_halves(verified.get_blob(store, blob_ref, expected).vector)
 
 
 def fetch_survivor_masked(coordinator: SecureCoordinator, store: BlobStore, rules: TaskRules, task_id: int,
-                          round: ChainRound, survivor: bytes) -> NDArray[np.uint64]:
-    """A survivor's masked vector: from its blob in the store, or else from the chunks a resolved availability
+                          round: ChainRound, survivor: bytes, *, verified: VerifiedBlobs) -> NDArray[np.uint64]:
+    """A survivor's masked vector: from its blob in the store (read through the agent's ``verified`` blobs), or
+    else from the chunks a resolved availability
     challenge put on chain (docs/protocol.md section 11.2). A StorageError (an
     :class:`~fedchain.roles.availability.UnavailableError` when it is in neither place) says it is unusable."""
     root = round.sets.uploaded[survivor]
     try:
-        return fetch_masked(store, rules, root, round.masked_refs[survivor])
+        return fetch_masked(store, rules, root, round.masked_refs[survivor], verified=verified)
     except StorageError as error:
         owner = Web3.to_checksum_address(survivor)
         posted = posted_tree(coordinator, task_id, round.index, owner, root, masked_layout(rules.layout))

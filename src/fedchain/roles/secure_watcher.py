@@ -38,11 +38,10 @@ from fedchain.chain.coordinator import ChallengeStatus, EntryState, RoundPhase, 
 from fedchain.chain.secure_coordinator import MaskedRecord, SecureCoordinator, masked_challenge_end, upload_end
 from fedchain.commit.merkle import MerkleTree
 from fedchain.roles.availability import OpenedLeaf
-from fedchain.roles.secure_round import ChainRound, fetch_survivor_masked, read_round
+from fedchain.roles.secure_round import ChainRound, fetch_survivor_masked, masked_tree_of, read_round
 from fedchain.roles.watcher import BaseWatcher
 from fedchain.secagg.aggregate import secure_fedavg
 from fedchain.secagg.derive import transcript_hash
-from fedchain.secagg.masking import masked_tree
 from fedchain.secagg.proofs import check_proof, secure_context, secure_fraud_proof
 from fedchain.secagg.unmask import Transcript, unmask
 from fedchain.storage import BlobStore, StorageError
@@ -116,7 +115,7 @@ class SecureWatcher(BaseWatcher):
                 self.log(f"challengeMaskedVector {round} {owner}", round=round, owner=owner)
                 continue
             if view.open_challenges:
-                self._answer_for(round, owner, partial(masked_tree, masked, self.rules.layout))
+                self._answer_for(round, owner, partial(masked_tree_of, self.verified, self.rules, masked))
 
     def _masked_of(self, chain_round: ChainRound, address: bytes) -> NDArray[np.uint64]:
         """A survivor's masked vector (:func:`fetch_survivor_masked`), read once per round and masked root."""
@@ -124,7 +123,7 @@ class SecureWatcher(BaseWatcher):
         if key not in self._masked:
             self._masked = {kept: vector for kept, vector in self._masked.items() if kept[0] == chain_round.index}
             self._masked[key] = fetch_survivor_masked(self.coordinator, self.store, self.rules, self.task_id,
-                                                      chain_round, address)
+                                                      chain_round, address, verified=self.verified)
             self.checked_input(chain_round.index, "0x" + address.hex())
         return self._masked[key]
 
@@ -159,11 +158,11 @@ class SecureWatcher(BaseWatcher):
             return
         sets = chain_round.sets
         layout = rules.layout
-        masked_trees = {address: masked_tree(vector, layout) for address, vector in masked.items()}
+        masked_trees = {address: masked_tree_of(self.verified, rules, vector) for address, vector in masked.items()}
 
         def prove_at(leaf_index: int, proposed: MerkleTree | OpenedLeaf) -> None:
-            proof = secure_fraud_proof(leaf_index=leaf_index, previous=MerkleTree(previous, layout), proposed=proposed,
-                                       round=sets, masked_trees=masked_trees, transcript=words)
+            proof = secure_fraud_proof(leaf_index=leaf_index, previous=self.verified.tree(previous, layout),
+                                       proposed=proposed, round=sets, masked_trees=masked_trees, transcript=words)
             context = secure_context(layout=layout, leaf_index=leaf_index, previous_root=state.model_root,
                                      proposed_root=view.proposed_root, server_lr_bps=rules.params.server_lr_bps,
                                      clip=rules.params.clip, round=sets, transcript_hash=transcript_hash(words))
@@ -179,10 +178,10 @@ class SecureWatcher(BaseWatcher):
         transcript = Transcript.from_words(sets, words)
         if not transcript.is_valid(sets):
             try:
-                proposed = MerkleTree(self._model(view.proposed_root, view.proposed_blob_ref), layout)
+                proposed = self.verified.tree(self._model(view.proposed_root, view.proposed_blob_ref), layout)
             except StorageError:
                 # any opened leaf shows a wrong transcript: descend anywhere (a zero tree leads left)
-                anywhere = MerkleTree(np.zeros(layout.num_params, dtype=np.int32), layout)
+                anywhere = self.verified.tree(np.zeros(layout.num_params, dtype=np.int32), layout)
                 self.verdict(round, view, "has an invalid transcript and its blob is unusable: disputed")
                 self._dispute(round, view, anywhere, lambda leaf: prove_at(leaf.index, leaf))
                 return

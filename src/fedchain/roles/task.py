@@ -20,9 +20,8 @@ from fedchain.storage import (
     StorageError,
     StoredBlob,
     TensorShape,
-    get_blob,
+    VerifiedBlobs,
     model_spec_hash,
-    put_vector,
 )
 
 MODEL_KIND: BlobKind = "model"
@@ -57,16 +56,17 @@ class IncludedUpdate:
     vector: NDArray[np.int32]
 
 
-def load_rules(coordinator: CoordinatorClient, store: BlobStore, task_id: int) -> TaskRules:
+def load_rules(coordinator: CoordinatorClient, store: BlobStore, task_id: int, *,
+               verified: VerifiedBlobs | None = None) -> TaskRules:
     """Read task ``task_id``'s rules; the tensor shapes come from its current model blob, pinned on chain
-    by the model-spec hash."""
+    by the model-spec hash (read through the agent's ``verified`` blobs, if given)."""
     params = coordinator.task_params(task_id)
     if params.num_params == 0:
         raise RoleError(f"task {task_id} does not exist on coordinator {coordinator.address}")
     state = coordinator.task_state(task_id)
     loose = ExpectedBlob(kind=MODEL_KIND, num_params=params.num_params, scale_bits=params.scale_bits,
                          words_per_leaf=params.words_per_leaf, root=state.model_root)
-    header = get_blob(store, state.model_blob_ref, loose).header
+    header = _reader(verified).get_blob(store, state.model_blob_ref, loose).header
     if model_spec_hash(header) != params.model_spec_hash:
         raise RoleError(f"task {task_id}: the model blob's spec hash 0x{model_spec_hash(header).hex()} differs "
                         f"from the task's 0x{params.model_spec_hash.hex()}")
@@ -79,23 +79,29 @@ def load_rules(coordinator: CoordinatorClient, store: BlobStore, task_id: int) -
     )
 
 
-def fetch_model(store: BlobStore, rules: TaskRules, root: bytes, blob_ref: bytes) -> NDArray[np.int32]:
-    """The verified int32 model vector of blob ``blob_ref`` with Merkle ``root``."""
-    return get_blob(store, blob_ref, rules.expected(MODEL_KIND, root)).vector
+def fetch_model(store: BlobStore, rules: TaskRules, root: bytes, blob_ref: bytes, *,
+                verified: VerifiedBlobs | None = None) -> NDArray[np.int32]:
+    """The verified int32 model vector of blob ``blob_ref`` with Merkle ``root`` (read through the agent's
+    ``verified`` blobs, if given; without them nothing is kept)."""
+    return _reader(verified).get_blob(store, blob_ref, rules.expected(MODEL_KIND, root)).vector
 
 
-def put_model(store: BlobStore, rules: TaskRules, model: NDArray[np.int32]) -> StoredBlob:
-    """Store ``model`` as a model blob of the task (the encoding fedchain's aggregators propose)."""
+def put_model(store: BlobStore, rules: TaskRules, model: NDArray[np.int32], *,
+              verified: VerifiedBlobs) -> StoredBlob:
+    """Store ``model`` as a model blob of the task (the encoding fedchain's aggregators propose); its root is
+    the tree the agent's ``verified`` blobs hold or build."""
     params = rules.params
-    return put_vector(store, model, kind=MODEL_KIND, scale_bits=params.scale_bits,
-                      words_per_leaf=params.words_per_leaf, shapes=rules.shapes)
+    return verified.put_vector(store, model, kind=MODEL_KIND, scale_bits=params.scale_bits,
+                               words_per_leaf=params.words_per_leaf, shapes=rules.shapes)
 
 
-def put_update(store: BlobStore, rules: TaskRules, update: NDArray[np.int32]) -> StoredBlob:
-    """Store a participant's quantized ``update`` as an update blob of the task (the same bytes every time)."""
+def put_update(store: BlobStore, rules: TaskRules, update: NDArray[np.int32], *,
+               verified: VerifiedBlobs) -> StoredBlob:
+    """Store a participant's quantized ``update`` as an update blob of the task (the same bytes every time); its
+    root is the tree the agent's ``verified`` blobs hold or build."""
     params = rules.params
-    return put_vector(store, update, kind=UPDATE_KIND, scale_bits=params.scale_bits,
-                      words_per_leaf=params.words_per_leaf, shapes=rules.shapes)
+    return verified.put_vector(store, update, kind=UPDATE_KIND, scale_bits=params.scale_bits,
+                               words_per_leaf=params.words_per_leaf, shapes=rules.shapes)
 
 
 def included_reveals(coordinator: Coordinator, task_id: int, round: int) -> list[Reveal]:
@@ -108,19 +114,25 @@ def included_reveals(coordinator: Coordinator, task_id: int, round: int) -> list
 
 
 def fetch_update(coordinator: CoordinatorClient, store: BlobStore, rules: TaskRules, task_id: int, round: int,
-                 reveal: Reveal) -> IncludedUpdate:
-    """The verified update vector of ``reveal`` in ``round`` of task ``task_id``: from its blob in the store, or
+                 reveal: Reveal, *, verified: VerifiedBlobs) -> IncludedUpdate:
+    """The verified update vector of ``reveal`` in ``round`` of task ``task_id``: from its blob in the store (read
+    through the agent's ``verified`` blobs), or
     else from the chunks a resolved availability challenge put on chain (docs/protocol.md section 11.2). A
     StorageError (an :class:`~fedchain.roles.availability.UnavailableError` when it is in neither place) says it
     is unusable."""
     try:
-        blob = get_blob(store, reveal.blob_ref, rules.expected(UPDATE_KIND, reveal.root))
+        blob = verified.get_blob(store, reveal.blob_ref, rules.expected(UPDATE_KIND, reveal.root))
     except StorageError as error:
         posted = posted_tree(coordinator, task_id, round, reveal.participant, reveal.root, rules.layout)
         if posted is None:
             raise UnavailableError(f"update of {reveal.participant} in round {round}: {error}") from error
         return IncludedUpdate(reveal, posted.vector)
     return IncludedUpdate(reveal, blob.vector)
+
+
+def _reader(verified: VerifiedBlobs | None) -> VerifiedBlobs:
+    """The agent's verified blobs, or for a one-off read by a caller that has none, an empty set it drops."""
+    return verified if verified is not None else VerifiedBlobs()
 
 
 def recompute_model(rules: TaskRules, previous: NDArray[np.int32],

@@ -64,6 +64,7 @@ from fedchain.roles.agent import Agent
 from fedchain.roles.availability import OpenedLeaf, current_steps, differing_child, opened_leaf, post_missing_chunks
 from fedchain.roles.proofs import aggregate_fraud_proof, first_differing_leaf, first_out_of_range, violation_leaf
 from fedchain.roles.task import (
+    MODEL_KIND,
     IncludedUpdate,
     fetch_model,
     fetch_update,
@@ -257,7 +258,8 @@ class BaseWatcher(Agent):
     def _model(self, root: bytes, blob_ref: bytes) -> NDArray[np.int32]:
         """A global model: one this watcher recomputed, or else its blob from the store."""
         known = self._models.get(root)
-        return known if known is not None else fetch_model(self.store, self.rules, root, blob_ref)
+        return known if known is not None else fetch_model(self.store, self.rules, root, blob_ref,
+                                                           verified=self.verified)
 
     def _check_against(self, round: int, view: RoundView, expected: NDArray[np.int32],
                        prove_at: Callable[[int, MerkleTree | OpenedLeaf], None]) -> bool:
@@ -266,14 +268,15 @@ class BaseWatcher(Agent):
         blob is unusable. Returns whether the proposal is settled as far as this watcher goes (it is right, or
         a proof went out)."""
         rules = self.rules
-        tree = MerkleTree(expected, rules.layout)
+        tree = self.verified.tree(expected, rules.layout)
         self._models[tree.root] = expected
         if tree.root == view.proposed_root:
             self.verdict(round, view, f"recomputed at all {rules.layout.num_leaves} leaves: it matches")
             self._republish(round, view, expected)
             return True
         try:
-            proposed = fetch_model(self.store, rules, view.proposed_root, view.proposed_blob_ref)
+            proposed = fetch_model(self.store, rules, view.proposed_root, view.proposed_blob_ref,
+                                   verified=self.verified)
         except StorageError as error:
             self.warn(f"round {round}: the proposal of {view.aggregator} is wrong and its blob unusable ({error}): "
                       "disputing it", round=round, once=("dispute", round, view.proposed_root, view.proposed_at))
@@ -283,15 +286,17 @@ class BaseWatcher(Agent):
         leaf_index = first_differing_leaf(expected, proposed, rules.layout)
         if leaf_index is None:
             raise AssertionError("a blob with the proposed root equals the expected model of another root")
-        prove_at(leaf_index, MerkleTree(proposed, rules.layout))
+        prove_at(leaf_index, self.verified.tree(proposed, rules.layout))
         return True
 
     def _republish(self, round: int, view: RoundView, model: NDArray[np.int32]) -> None:
-        """Put a correct proposal's model in the store when its own blob is missing there."""
+        """Put a correct proposal's model in the store when its own blob is missing there (the store is asked even
+        when this watcher read the blob before)."""
         try:
-            fetch_model(self.store, self.rules, view.proposed_root, view.proposed_blob_ref)
+            self.verified.get_blob(self.store, view.proposed_blob_ref,
+                                   self.rules.expected(MODEL_KIND, view.proposed_root), fresh=True)
         except StorageError:
-            put_model(self.store, self.rules, model)
+            put_model(self.store, self.rules, model, verified=self.verified)
             self.log(f"republished model {round}", round=round)
 
     def _find(self, finding: str) -> None:
@@ -344,7 +349,7 @@ class Watcher(BaseWatcher):
             if key not in self._updates:
                 try:
                     self._updates[key] = fetch_update(self.coordinator, self.store, self.rules, self.task_id, round,
-                                                      reveal)
+                                                      reveal, verified=self.verified)
                 except StorageError as error:
                     missing = True
                     self._challenge_update(round, view, reveal.participant, reveal.root, reveal.weight, str(error))
@@ -352,7 +357,8 @@ class Watcher(BaseWatcher):
             update = self._updates[key]
             updates.append(update)
             if view.open_challenges:
-                self._answer_for(round, reveal.participant, partial(MerkleTree, update.vector, self.rules.layout))
+                self._answer_for(round, reveal.participant,
+                                 partial(self.verified.tree, update.vector, self.rules.layout))
         return None if missing else updates
 
     def _challenge_update(self, round: int, view: RoundView, participant: str, root: bytes, weight: int,
@@ -380,7 +386,7 @@ class Watcher(BaseWatcher):
                 continue
             coordinate = first_out_of_range(update.vector, rules.params.clip)
             if coordinate is not None:
-                index, leaf = violation_leaf(update.vector, rules.layout, coordinate)
+                index, leaf = violation_leaf(update.vector, rules.layout, coordinate, tree_of=self.verified.tree)
                 self.coordinator.prove_violation(self.task_id, reveal.participant, reveal.root, reveal.weight, index,
                                                  leaf, sender=self.account)
                 self.log(f"proveViolation {round} {reveal.participant}", round=round, participant=reveal.participant)
@@ -400,7 +406,8 @@ class Watcher(BaseWatcher):
         expected = recompute_model(rules, previous, updates)
 
         def prove_at(leaf_index: int, proposed: MerkleTree | OpenedLeaf) -> None:
-            proof = aggregate_fraud_proof(leaf_index, rules.layout, previous, proposed, updates)
+            proof = aggregate_fraud_proof(leaf_index, rules.layout, previous, proposed, updates,
+                                          tree_of=self.verified.tree)
             self.coordinator.challenge_aggregate(self.task_id, proof, sender=self.account)
             self.verdict(round, view, f"differs from the recomputed model at leaf {leaf_index}: challenged")
             self.log(f"challengeAggregate {round} {view.aggregator} leaf {leaf_index}", round=round,

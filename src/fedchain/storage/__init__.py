@@ -5,6 +5,8 @@
   reference, verified on every get) and :class:`LocalBlobStore`, a sharded directory with atomic writes.
 - :mod:`fedchain.storage.vectors`: :func:`put_vector` / :func:`get_vector`, which tie the two together
   and refuse any blob that is not exactly the one the caller expects.
+- :mod:`fedchain.storage.verified`: :class:`VerifiedBlobs`, one agent's blobs and Merkle trees, each fetched,
+  checked and hashed once.
 - :mod:`fedchain.storage.s3` and :mod:`fedchain.storage.ipfs`: the same protocol over S3-compatible object
   storage and over an IPFS node's RPC API; :func:`open_store` (:mod:`fedchain.storage.url`) picks a
   backend from a URL.
@@ -51,8 +53,10 @@ from fedchain.storage.vectors import (
     protocol_root,
     put_vector,
 )
+from fedchain.storage.verified import DEFAULT_VERIFIED_CACHE_BYTES, VerifiedBlobs
 
 __all__ = [
+    "DEFAULT_VERIFIED_CACHE_BYTES",
     "Blob",
     "BlobFormatError",
     "BlobHeader",
@@ -72,6 +76,7 @@ __all__ = [
     "StoreUrlError",
     "StoredBlob",
     "TensorShape",
+    "VerifiedBlobs",
     "blob_ref",
     "cid_of",
     "decode_blob",
