@@ -14,6 +14,13 @@ Gas limits: on the embedded chain every transaction gets :data:`EMBEDDED_TX_GAS_
 has checked it. On an RPC node (anvil or a URL) each is estimated: ``eth_estimateGas`` is one request, as that
 ``eth_call`` would be, the node searches fast, and on a real chain a transaction that runs out of gas costs
 fees, while a generous limit must be covered by the balance.
+
+Reads are made once per chain state (`fedchain.chain.reads`): on the embedded chain every view, event query,
+transaction count and block read is kept until the state changes (a block is mined, the clock moves), so the
+agents a simulation steps between two transactions share one read of each. :meth:`Chain.send` returns once its
+block is mined, and a mined block is a new state, so no read after a transaction is answered from before it. On
+an RPC node knowing the latest block would itself cost a request per read, and others mine at any time, so only
+views and :meth:`Chain.now` inside :meth:`Chain.pinned` are kept (their block is fixed), nothing else.
 """
 
 from __future__ import annotations
@@ -60,6 +67,7 @@ from fedchain.chain.errors import (
 )
 from fedchain.chain.keys import DEFAULT_KEY_ENV, account_from_env, account_from_keystore
 from fedchain.chain.log_index import IndexedEthereumTester
+from fedchain.chain.reads import BlockReads, cached_reads
 
 EMBEDDED = "embedded"
 ANVIL = "anvil"
@@ -124,6 +132,13 @@ class Chain:
     _anvil: AnvilNode | None = None
     _nonces: dict[str, int] = field(default_factory=dict)
     _read_block: BlockIdentifier = "latest"
+    _reads: BlockReads = field(default_factory=BlockReads)
+
+    def __post_init__(self) -> None:
+        if self._tester is not None:
+            # The outermost layer: web3 builds it by calling it with the Web3 handle (its annotation asks for a
+            # class), and it keeps answers the inner layers have finished (attrdict converts them in place).
+            self.w3.middleware_onion.add(cached_reads(self._reads, self._read_scope))  # type: ignore[arg-type]
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -156,7 +171,8 @@ class Chain:
 
     def now(self) -> int:
         """The timestamp of the latest block (of the pinned block, see :meth:`pinned`): the chain's 'now'."""
-        return int(self._rpc(lambda: self.w3.eth.get_block(self._read_block)["timestamp"]))
+        return self._reads.read(self._read_scope(), ("now", self._read_block),
+                                lambda: int(self._rpc(lambda: self.w3.eth.get_block(self._read_block)["timestamp"])))
 
     @property
     def read_block(self) -> BlockIdentifier:
@@ -224,8 +240,10 @@ class Chain:
         # An explicit sender spares eth-tester from listing every account to guess one, on each call.
         caller = sender or (self.accounts[0].address if self.accounts else None)
         params: TxParams = {"from": Web3.to_checksum_address(caller)} if caller else {}
-        return self._decoded(f"{function.fn_name}",
-                             lambda: self._rpc(lambda: function.call(params, block_identifier=self._read_block)))
+        key = ("call", function.address, repr(function), repr(function.args), repr(function.kwargs), caller,
+               self._read_block)
+        return self._reads.read(self._read_scope(), key, lambda: self._decoded(
+            f"{function.fn_name}", lambda: self._rpc(lambda: function.call(params, block_identifier=self._read_block))))
 
     # -- transactions --------------------------------------------------------------------------------
 
@@ -274,11 +292,23 @@ class Chain:
 
     def transaction_counts(self, address: str) -> tuple[int, int]:
         """``(mined, sent)``: the transactions of ``address`` in the latest block's state, and those the node
-        knows of including its pending pool. ``sent > mined`` means some are still waiting to be mined."""
+        knows of including its pending pool. ``sent > mined`` means some are still waiting to be mined. An
+        embedded chain that mines each transaction as it arrives has no pending pool: one request then."""
         account = Web3.to_checksum_address(address)
         mined = int(self._rpc(lambda: self.w3.eth.get_transaction_count(account, "latest")))
+        if self._tester is not None and self._tester.auto_mine_transactions:
+            return mined, mined
         sent = int(self._rpc(lambda: self.w3.eth.get_transaction_count(account, "pending")))
         return mined, sent
+
+    def _read_scope(self) -> object:
+        """The chain state reads are kept for (see `fedchain.chain.reads`), or None: keep nothing. On the embedded
+        chain, py-evm's pending block header, replaced by every change of state (a block mined, a transaction
+        added to the pending block, the clock moved, a snapshot reverted); elsewhere the block that
+        :meth:`pinned` holds."""
+        if self._tester is not None:
+            return self._tester.backend.chain.header
+        return self._read_block if isinstance(self._read_block, int) else None
 
     def _send_raw(self, raw: bytes, tx_hash: HexBytes) -> HexBytes:
         try:
