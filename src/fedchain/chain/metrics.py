@@ -28,6 +28,11 @@ def encode_metrics(metrics: Mapping[str, float]) -> str:
     return text
 
 
+def format_metrics(metrics: Mapping[str, float]) -> str:
+    """Metrics as a person reads them: ``name value`` pairs, four significant digits each."""
+    return ", ".join(f"{name} {value:.4g}" for name, value in metrics.items())
+
+
 def decode_metrics(text: str) -> dict[str, float] | None:
     """The metrics of an event's text, or None when it is not a JSON object of names to finite numbers (anyone may
     publish, so a reader skips what does not parse rather than failing on it)."""

@@ -25,26 +25,32 @@ SECURE_VERIFIER_CONTRACT = "SecureLeafVerifier"
 
 def advertise_end(view: RoundView, params: TaskParams) -> int:
     """When a secure round's advertise window closes (its commit window opens): a commit window after its start
-    (docs/protocol.md section 10.12; in a plain round, the commit deadline)."""
-    return view.start + params.commit_window
+    (docs/protocol.md section 10.12; in a plain round, the commit deadline). Like every deadline of this module,
+    0 for a round that has not opened, as roundView's are."""
+    return _opened(view, view.start + params.commit_window)
 
 
 def upload_end(view: RoundView, params: TaskParams) -> int:
     """When a secure round's upload window closes (its availability phase opens): a reveal window after the
     commit deadline (docs/protocol.md section 10.12)."""
-    return view.commit_end + params.reveal_window
+    return _opened(view, view.commit_end + params.reveal_window)
 
 
 def masked_challenge_end(view: RoundView, params: TaskParams) -> int:
     """Until when a secure round's masked vectors may be challenged: an availability window after the upload
     deadline (docs/protocol.md section 11.2)."""
-    return upload_end(view, params) + params.availability_window
+    return _opened(view, upload_end(view, params) + params.availability_window)
 
 
 def unmask_start(view: RoundView, params: TaskParams) -> int:
     """When a secure round's unmask window opens: two availability windows after the upload deadline, when
     every masked-vector challenge has been settled (docs/protocol.md section 10.12)."""
-    return upload_end(view, params) + 2 * params.availability_window
+    return _opened(view, upload_end(view, params) + 2 * params.availability_window)
+
+
+def _opened(view: RoundView, deadline: int) -> int:
+    """``deadline``, or 0 while the round has not opened (its start is 0)."""
+    return deadline if view.start else 0
 
 
 @dataclass(frozen=True)

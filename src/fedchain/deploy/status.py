@@ -28,6 +28,7 @@ from fedchain.chain.coordinator import (
     TaskStatus,
     Token,
 )
+from fedchain.chain.metrics import format_metrics
 from fedchain.chain.secure_coordinator import SecureCoordinator, advertise_end, upload_end
 from fedchain.deploy.errors import DeployError
 
@@ -258,9 +259,7 @@ def _secure_round(coordinator: SecureCoordinator, task_id: int, round: int, para
         advertised=[advert.participant for advert in coordinator.advertisements(task_id, round)],
         uploaded=[upload.participant for upload in coordinator.uploads(task_id, round)],
         unmask_published=list(dict.fromkeys(published)),  # a survivor may publish again; listed once
-        # 0 until the round opens, like every deadline of roundView
-        advertise_end=advertise_end(view, params) if view.start else 0,
-        upload_end=upload_end(view, params) if view.start else 0)
+        advertise_end=advertise_end(view, params), upload_end=upload_end(view, params))
 
 
 def render(report: TaskReport) -> list[str]:
@@ -309,7 +308,7 @@ def render(report: TaskReport) -> list[str]:
         finalized = sum(closed.status == "FINALIZED" for closed in report.rounds)
         lines.append(f"status      {report.status}: {finalized} of {report.num_rounds} rounds finalized")
     lines.append(f"model       root {report.model_root}, blob {report.model_blob_ref}")
-    lines += [f"metrics     round {evaluation.round}: {shown_metrics(evaluation.metrics)} (by "
+    lines += [f"metrics     round {evaluation.round}: {format_metrics(evaluation.metrics)} (by "
               f"{'the requester' if evaluation.by_requester else evaluation.evaluator})"
               for evaluation in report.evaluations]
     lines.append("rounds      " + (", ".join(f"{closed.round} {closed.status.lower()}" for closed in report.rounds)
@@ -321,11 +320,6 @@ def render(report: TaskReport) -> list[str]:
               f"{'' if bonded.bonded else ' (withdrawn)'}" for bonded in report.aggregators]
     lines.append(f"pool        {tokens(report.pool)} (owed to participants {tokens(report.owed_rewards)})")
     return lines
-
-
-def shown_metrics(metrics: dict[str, float]) -> str:
-    """Metrics as ``name value`` pairs, four significant digits each."""
-    return ", ".join(f"{name} {value:.4g}" for name, value in metrics.items())
 
 
 def listed(label: str, addresses: list[str]) -> str:

@@ -15,6 +15,7 @@ import numpy as np
 from eth_account.signers.local import LocalAccount
 
 from fedchain.chain.coordinator import CoordinatorClient, FinalizedModel, TaskParams, TaskStatus, Token
+from fedchain.chain.metrics import format_metrics
 from fedchain.client.api import Client, Metrics, NDArrays, numeric_metrics
 from fedchain.client.params import flatten, unflatten
 from fedchain.commit.quantize import QuantizationSpec, dequantize, quantize_model
@@ -89,9 +90,8 @@ class Requester(Agent):
             self.coordinator.publish_evaluation(self.task_id, model.round, published, sender=self.account)
             self.evaluations.append(Evaluation(round=model.round, loss=float(loss), num_examples=int(count),
                                                metrics=metrics))
-            shown = ", ".join(f"{name} {value:.4g}" for name, value in published.items())
-            self.log(f"publishEvaluation {model.round}: {shown} on {count} examples", round=model.round,
-                     metrics=published, examples=int(count))
+            self.log(f"publishEvaluation {model.round}: {format_metrics(published)} on {count} examples",
+                     round=model.round, metrics=published, examples=int(count))
 
     def finished(self) -> bool:
         """The task has ended, every finalized model is evaluated, and (the requester's) pool withdrawn."""
