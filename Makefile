@@ -25,7 +25,7 @@ $(PY_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[dev,flower]'
+	$(PY) -m pip install --quiet -e '.[dev,flower,ray]'
 	touch $@
 
 $(NODE_STAMP): contracts/package.json contracts/package-lock.json
