@@ -53,6 +53,28 @@ def test_demo_rejects_an_unknown_mode_before_anything_starts(tmp_path: Path) -> 
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(
+    ("module", "expected"),
+    [
+        (None, "model.name: cannot load the model builder 'my_model:build': there is no module 'my_model'"),
+        ("def build(in_features, num_classes):\n    raise ValueError('needs images')\n",
+         "model.name: model 'my_model:build' cannot be built with options {}: ValueError: needs images"),
+    ],
+)
+def test_simulate_names_a_model_that_cannot_be_built_in_one_line(tmp_path: Path, module: str | None,
+                                                                  expected: str) -> None:
+    config = tmp_path / "sim.toml"
+    config.write_text('rounds = 2\nmode = "plain"\nadversaries = []\n[model]\nname = "my_model:build"\n')
+    if module is not None:
+        (tmp_path / "my_model.py").write_text(module)
+    result = subprocess.run([sys.executable, "-m", "fedchain", "simulate", str(config), "--out", str(tmp_path / "out")],
+                            capture_output=True, text=True, cwd=tmp_path, check=False, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith(f"error: {expected}"), result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_simulate_rejects_a_bad_setting_before_anything_starts(tmp_path: Path) -> None:
     config = tmp_path / "bad.toml"
     config.write_text("rounds = 3\n[simulation]\nalpha = -1\n")

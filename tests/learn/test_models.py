@@ -33,7 +33,7 @@ def test_registry_builds_by_name_and_rejects_unknown() -> None:
     assert isinstance(build_model("logreg", 4, 2), LogisticRegression)
     with pytest.raises(ModelSpecError, match="unknown model 'resnet'"):
         build_model("resnet", 4, 2)
-    with pytest.raises(ModelSpecError, match="invalid options"):
+    with pytest.raises(ModelSpecError, match="cannot be built with options"):
         build_model("logreg", 4, 2, hidden=3)
     with pytest.raises(ModelSpecError, match="num_classes"):
         build_model("mlp", 4, 1)

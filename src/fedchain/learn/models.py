@@ -122,8 +122,11 @@ def build_model(name: str, in_features: int, num_classes: int, **options: Any) -
     builder = model_builder(name)
     try:
         model = builder(in_features, num_classes, **options)
-    except TypeError as error:
-        raise ModelSpecError(f"invalid options {sorted(options)} for model {name!r}: {error}") from error
+    except ModelSpecError:
+        raise
+    except (TypeError, ValueError) as error:
+        raise ModelSpecError(f"model {name!r} cannot be built with options {dict(options)}: "
+                             f"{type(error).__name__}: {error}") from error
     if not isinstance(model, nn.Module):
         raise ModelSpecError(f"model {name!r}: the builder returned a {type(model).__name__}, not a torch.nn.Module")
     return model

@@ -39,6 +39,7 @@ from fedchain.learn import (
     set_model_parameters,
 )
 from fedchain.learn.baselines import POOLED
+from fedchain.learn.errors import ModelSpecError
 from fedchain.roles import (
     BaseAggregator,
     BaseParticipant,
@@ -146,15 +147,17 @@ def run_simulation(config: SimulationConfig, observer: Observer | None = None) -
     try:
         spec = model_spec(config.task, in_features=split.test.num_features, source="the simulated data")
         training = train_config(config.task, device=config.simulation.device)
+        initial = seeded_model(spec, config.task.seed)  # a model named by a bad import path fails here, not later
     except TaskSpecError as error:
         raise ConfigError(str(error)) from None
+    except ModelSpecError as error:
+        raise ConfigError(f"model.name: {error}") from None
     seed = config.task.seed
     hospitals = [Hospital(name=_hospital_name(position), source=data.name, examples=len(data),
                           client=TorchTrainer.from_spec(spec, init_seed=seed, train_data=data, config=training),
                           label_counts=tuple(int(count) for count in np.bincount(data.labels,
                                                                                  minlength=split.test.num_classes)))
                  for position, data in enumerate(split.clients)]
-    initial = seeded_model(spec, seed)
 
     def baselines(final: FinalModel) -> Baselines:
         report = run_baselines(spec, split.clients, split.test, training, config.task.rounds, init_seed=seed)
