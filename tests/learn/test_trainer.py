@@ -147,23 +147,3 @@ def test_cuda_without_a_gpu_falls_back_to_the_cpu_and_says_so(caplog: pytest.Log
     assert resolve_device("auto") == torch.device("cpu")
     with pytest.raises(TrainerError, match=r"unknown device 'gpu'; use one of \('cpu', 'cuda', 'auto'\)"):
         TrainConfig(device="gpu")
-
-
-def test_rows_of_a_flower_datasets_partition_are_read_by_their_columns() -> None:
-    generator = torch.Generator().manual_seed(5)
-    images = torch.randn(40, 1, 4, 4, generator=generator)
-    labels = (images.mean(dim=(1, 2, 3)) > 0).long()
-    rows = [{"image": image, "label": label} for image, label in zip(images, labels, strict=True)]  # torch format
-    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 2))
-
-    def accuracy(outputs: torch.Tensor, truth: torch.Tensor) -> float:
-        return float((outputs.argmax(1) == truth).float().mean())
-
-    trainer = TorchTrainer(model, rows, config=TrainConfig(local_epochs=20, learning_rate=0.2, batch_size=8),  # type: ignore[arg-type]
-                           metrics={"accuracy": accuracy}, item_keys=("image", "label"))
-    trained, examples, _ = trainer.fit(trainer.get_parameters({}), {"server-round": 0})
-    _, count, metrics = trainer.evaluate(trained, {})
-    assert (examples, count) == (40, 40) and metrics["accuracy"] > 0.9
-    wrong = TorchTrainer(model, rows, item_keys=("img", "label"))  # type: ignore[arg-type]
-    with pytest.raises(TrainerError, match=r"must be rows with the item_keys columns .*KeyError: 'img'"):
-        wrong.fit(trained, {"server-round": 1})
