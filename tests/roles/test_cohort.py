@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from tests.roles.conftest import NUM_CLIENTS, Federation, make_federation, task_template
 
+from fedchain.chain.cohort import cohort_includes
 from fedchain.chain.coordinator import TaskStatus
 from fedchain.learn import FederatedSplit
 
@@ -39,6 +40,8 @@ def test_only_the_sampled_members_take_part_and_the_seats_go_round(federation: F
         view = coordinator.round_view(task, round)
         assert view.sampled_from == NUM_CLIENTS, f"round {round} opened with every member: sampled"
         picked = {p.address for p in participants if coordinator.in_cohort(task, round, p.address)}
+        assert picked == {p.address for p in participants
+                          if cohort_includes(view.cohort_seed, view.sampled_from, CAP, p.address)}
         committers = set(coordinator.committers(task, round))
         assert committers <= picked and len(committers) == min(len(picked), CAP), f"round {round}"
         left_out = [record for record in caplog.records if vars(record).get("event") == "not_sampled"

@@ -45,6 +45,7 @@ from fedchain.chain.coordinator import (
     TaskState,
     TaskStatus,
 )
+from fedchain.chain.cohort import cohort_includes
 from fedchain.client.api import ROUND_KEY, Client, Config
 from fedchain.client.params import flatten, unflatten
 from fedchain.commit.commitment import commit_hash, new_salt
@@ -149,7 +150,8 @@ class BaseParticipant(Agent):
         """Whether this member may enter the current ``round`` as far as its cohort goes: always, unless the round's
         cohort was sampled (more members than it takes) and the chain's randomness left this member out, which is
         said once (docs/protocol.md section 8.2)."""
-        if not state.sampled or self.coordinator.in_cohort(self.task_id, round, self.address):
+        if not state.sampled or cohort_includes(view.cohort_seed, view.sampled_from, self.rules.params.cohort_cap,
+                                                self.address):
             return True
         self.note("not_sampled", f"round {round}'s cohort was sampled ({self.rules.params.cohort_cap} of "
                   f"{view.sampled_from} members) and this member was not picked; waiting for the next round",
