@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from fedchain.chain import Chain, connect, dev_keys
 from fedchain.chain.anvil import AnvilNode
@@ -100,7 +101,7 @@ def one_line_errors(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except FedchainError as error:
-            errors.print(f"[bold red]error:[/] {error}", markup=True, highlight=False, soft_wrap=True)
+            errors.print(f"[bold red]error:[/] {escape(str(error))}", markup=True, highlight=False, soft_wrap=True)
             raise typer.Exit(code=1) from None
 
     return wrapper
