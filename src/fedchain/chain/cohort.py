@@ -6,7 +6,7 @@ When a round opens with more members than its cohort takes, each member is in th
 with no call per member, and anyone can check who was picked.
 """
 
-from eth_abi import encode
+from eth_abi.abi import encode
 
 from fedchain.commit.keccak import keccak256
 
