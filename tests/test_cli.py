@@ -84,6 +84,15 @@ def test_simulate_rejects_a_bad_setting_before_anything_starts(tmp_path: Path) -
     assert not (tmp_path / "out").exists()
 
 
+def test_an_error_is_printed_as_it_is_brackets_included(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("rounds = 3\n[config]\nlearning_rate = 1\n")
+    result = run_cli("simulate", str(config), "--out", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: config.learning_rate: a reserved key (set it in [training], or pick another name)"], result.stderr
+
+
 def test_verify_model_says_what_it_checked(reduced_demo: DemoRun, tmp_path: Path) -> None:
     model = reduced_demo.folder / "model.pt"
     good = run_cli("verify-model", str(model))
