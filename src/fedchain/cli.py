@@ -525,22 +525,25 @@ def export_model(task: TaskOption, store: StoreOption, rpc: NodeOption = None,
                  round: Annotated[int | None, typer.Option(help="Round whose model to save (default: the last "
                                                                 "finalized).")] = None,
                  config: Annotated[Path | None, typer.Option(
-                     "--config", help="The task's file: its [data] preprocessing is saved as preprocessing.json "
-                                      "beside the model: it applies to raw data as trained.")] = None) -> None:
-    """Save a task's anchored model (checked against the chain) as a PyTorch state_dict, with its anchor (and, given
-    the task file, its preprocessing)."""
-    from fedchain.deploy.data import deployment_preprocessing  # noqa: PLC0415
+                     "--config", help="The task's file: its [data] must be the preprocessing the task's model pins "
+                                      "on chain (checked before anything is written).")] = None) -> None:
+    """Save a task's anchored model (checked against the chain) as a PyTorch state_dict, with its anchor and
+    preprocessing.json: the preprocessing the model was trained with, which the chain pins, so the model applies to
+    raw data as trained."""
     from fedchain.deploy.export import export_model as save_model  # noqa: PLC0415
+    from fedchain.report.files import PREPROCESSING_FILE  # noqa: PLC0415
     from fedchain.storage import open_store  # noqa: PLC0415
     from fedchain.task import load_task  # noqa: PLC0415
 
-    preprocessing = None if config is None else deployment_preprocessing(load_task(config))
+    spec = None if config is None else load_task(config)
     blobs = open_store(store)
     with node_chain(rpc, read_only=True) as chain:
-        anchor = save_model(coordinator_at(chain, coordinator=coordinator, deployment_file=deployment), blobs,
-                            task, out, round, preprocessing)
-    console.print(f"saved {out}: round {anchor.round} of task {anchor.task_id}, root {anchor.model_root}; check "
-                  f"it with `fedchain verify-model {out} --rpc URL`", highlight=False, soft_wrap=True)
+        saved = save_model(coordinator_at(chain, coordinator=coordinator, deployment_file=deployment), blobs,
+                           task, out, round, spec)
+    anchor = saved.anchor
+    beside = "" if saved.preprocessing is None else f" and {out.parent / PREPROCESSING_FILE}"
+    console.print(f"saved {out}{beside}: round {anchor.round} of task {anchor.task_id}, root {anchor.model_root}; "
+                  f"check it with `fedchain verify-model {out} --rpc URL`", highlight=False, soft_wrap=True)
 
 
 @data_app.command("summary")

@@ -29,6 +29,7 @@ INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 BPS = 10_000
 MAGIC = b"FCB1"
 HEADER_KEYS = frozenset({"version", "kind", "numParams", "scaleBits", "wordsPerLeaf", "root", "shapes"})
+DATA_KEYS = frozenset({"features", "normalization", "mean", "scale", "missing"})  # a model blob's optional "data"
 KINDS = ("model", "update", "masked")
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -244,11 +245,15 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def header_problem(header: Any) -> str:
-    """What makes a parsed header invalid (section 6: seven keys, version 1, a known kind, valid shapes), or ''."""
-    if not isinstance(header, dict) or set(header) != HEADER_KEYS:
+    """What makes a parsed header invalid (section 6: seven keys, and ``data`` in a model blob that carries its task's
+    preprocessing; version 1, a known kind, valid shapes and data), or ''."""
+    keys = set(header) if isinstance(header, dict) else set()
+    if not isinstance(header, dict) or keys - {"data"} != HEADER_KEYS:
         return f"keys are {sorted(header) if isinstance(header, dict) else header!r}"
     if header["version"] != 1 or header["kind"] not in KINDS:
         return f"version {header['version']!r}, kind {header['kind']!r}"
+    if "data" in header and (header["kind"] != "model" or data_problem(header["data"])):
+        return f"data {header['data']!r} ({data_problem(header['data']) or 'only a model blob carries data'})"
     if not re.fullmatch(r"0x[0-9a-f]{64}", str(header["root"])):
         return f"root {header['root']!r}"
     shapes = header["shapes"]
@@ -263,6 +268,30 @@ def header_problem(header: Any) -> str:
     if sum(int(np.prod(ds, dtype=object)) for _, ds in shapes) != header["numParams"]:
         return "shapes do not sum to numParams"
     return ""
+
+
+def data_problem(data: Any) -> str:
+    """What makes a model blob's ``data`` (the task's declared preprocessing, section 6) invalid, or ''."""
+    if not isinstance(data, dict) or set(data) != DATA_KEYS:
+        return "not an object of features, normalization, mean, scale, missing"
+    lists = [data["features"], data["mean"], data["scale"]]
+    if not all(isinstance(items, list) and all(isinstance(item, str) for item in items) for items in lists):
+        return "features, mean and scale must be lists of strings"
+    features, mean, scale = lists
+    if not all(name and name.isprintable() for name in features) or len(set(features)) != len(features):
+        return "feature names must be distinct, non-empty and printable"
+    for text in mean + scale:  # a number: the shortest decimal that reads back as the same double, as repr spells it
+        if not re.fullmatch(r"-?\d+\.\d+|-?\d(\.\d+)?e[+-]\d{2,3}", text) or repr(float(text)) != text:
+            return f"{text!r} is not a number in canonical form"
+    if data["missing"] not in ("refuse", "mean"):
+        return f"missing {data['missing']!r}"
+    if data["normalization"] == "none":
+        return "" if not mean and not scale and data["missing"] == "refuse" else "none takes no statistics"
+    if data["normalization"] != "standardize":
+        return f"normalization {data['normalization']!r}"
+    if not mean or len(scale) != len(mean) or (features and len(features) != len(mean)):
+        return "standardize needs one mean and one scale per feature"
+    return "" if all(float(text) > 0 for text in scale) else "every scale must be > 0"
 
 
 def read_blob(store: Path, ref: bytes) -> Blob:
@@ -560,10 +589,10 @@ class Auditor:
         return blob
 
     def _model_header_problems(self, blob: Blob, what: str) -> list[str]:
-        """A model blob's header must describe the task's vector (section 6)."""
+        """A model blob's header must describe the task's vector (section 6), and carry the initial blob's ``data``."""
         expected = {"version": 1, "kind": "model", "numParams": self.layout.num_params,
                     "scaleBits": int(self.params["scaleBits"]), "wordsPerLeaf": self.layout.words_per_leaf,
-                    "shapes": self.initial_header["shapes"]}
+                    "shapes": self.initial_header["shapes"], "data": self.initial_header.get("data")}
         return [f"{what}: header {key} = {blob.header.get(key)!r}, expected {value!r}"
                 for key, value in expected.items() if blob.header.get(key) != value]
 

@@ -18,6 +18,7 @@ import pytest
 import torch
 from web3 import Web3
 
+from fedchain.chain import connect
 from fedchain.chain.coordinator import TaskParams, TaskStatus
 from fedchain.learn import federate, load_breast_cancer
 from fedchain.roles import (
@@ -28,16 +29,20 @@ from fedchain.roles import (
     SecureStep,
     TamperingAggregator,
 )
+from fedchain.task.read import parse_task
 from tests.audit.auditor import (
     Auditor,
     Chain,
     TaskAudit,
     audit_task,
     blob_path,
+    header_problem,
     in_cohort,
     mask_stream,
     model_spec_hash,
 )
+from tests.deploy.conftest import HOSPITALS as DEPLOYED_HOSPITALS
+from tests.deploy.conftest import RAW_CONFIG, SECURE_RAW_CONFIG, deploy_task
 from tests.roles.conftest import NUM_CLIENTS, make_federation, secure_task_template, task_template
 
 AGGREGATOR, WATCHER = 6, 7
@@ -142,6 +147,13 @@ def test_the_spec_hash_and_the_mask_stream_match_the_documents_examples() -> Non
     header = {"kind": "model", "numParams": 10, "scaleBits": 16, "shapes": [["fc.weight", [2, 4]], ["fc.bias", [2]]],
               "version": 1, "wordsPerLeaf": 2, "root": "0x" + "00" * 32}
     assert model_spec_hash(header).hex() == "eb98afea7cdddf153c65370c7972146c0518cb1d141c0dbe5e31aafb852dc26f"
+    data = {"features": ["age", "bmi", "bp", "dose"], "mean": ["52.5", "27.25", "120.0", "5e-05"],
+            "missing": "refuse", "normalization": "standardize", "scale": ["12.0", "4.5", "15.5", "2e-05"]}
+    declared = {**header, "data": data}
+    assert header_problem(declared) == ""
+    assert model_spec_hash(declared).hex() == "e9bf7209ed4b5650094cbb754eaf888f40252cf1fc1f66ca256cce35069a96c6"
+    assert "not a number in canonical form" in header_problem({**header, "data": {**data, "mean": ["52.50"] * 4}})
+    assert "only a model blob carries data" in header_problem({**declared, "kind": "update"})
     # ChaCha20 with a zero key, zero nonce and counter 0 (the original cipher's first test vector)
     first = mask_stream(bytes(32), 2).astype("<u8").tobytes().hex()
     assert first == "76b8e0ada0f13d90405d6ae55386bd28"
@@ -161,6 +173,27 @@ def test_the_auditor_recomputes_every_secure_round(secure_task: Finished) -> Non
     assert report.mode == 1
     assert_every_round_recomputed(report, 2)
     assert [len(r.included) for r in report.rounds] == [NUM_CLIENTS, NUM_CLIENTS - 1], "one dropped in round 1"
+
+
+@pytest.mark.parametrize("mode", ["plain", "secure"])
+def test_the_auditor_recomputes_a_deployed_task_whose_models_carry_its_preprocessing(tmp_path: Path,
+                                                                                    mode: str) -> None:
+    """A task made by `fedchain task create`: every model blob carries the task file's [data], which the
+    model-spec hash pins; the aggregator's models carry the initial one's."""
+    with connect("embedded") as chain:
+        task = deploy_task(chain, tmp_path, parse_task(SECURE_RAW_CONFIG if mode == "secure" else RAW_CONFIG))
+        for index in range(DEPLOYED_HOSPITALS):
+            task.add_hospital(index)
+        task.add_aggregator()
+        task.add_watcher()
+        task.federation.run_until(lambda: task.federation.state().status == TaskStatus.COMPLETED)
+        report = audit_task(chain.w3, task.coordinator.address, task.created.task_id, tmp_path / "blobs")
+        assert_every_round_recomputed(report, 2)
+        created = Auditor(chain.w3, task.coordinator.address, task.created.task_id, tmp_path / "blobs")
+        created.audit()
+        data = created.initial_header["data"]
+        assert data["normalization"] == "standardize" and data["missing"] == "refuse"
+        assert [float(text) for text in data["mean"]] == list(task.config.data.mean)
 
 
 def test_the_auditor_recomputes_a_secure_ring_with_a_dropout(tmp_path: Path) -> None:

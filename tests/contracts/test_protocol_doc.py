@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import fields as dataclass_fields
 from functools import cache
 from pathlib import Path
@@ -19,7 +19,8 @@ from typing import Any
 from fedchain.chain.artifacts import artifact_names, load_artifact
 from fedchain.commit.keccak import keccak256
 from fedchain.deploy.deployment import SCHEMA, Deployment
-from fedchain.storage.blob import BlobHeader, as_tensor_shapes, model_spec_json
+from fedchain.storage.blob import BlobHeader, DataSpec, as_tensor_shapes, model_spec_hash, model_spec_json
+from fedchain.task import DataSettings, data_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 PROTOCOL = ROOT / "docs" / "protocol.md"
@@ -50,7 +51,7 @@ CALL_START = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\(")
 STRUCT_START = re.compile(r"(?<![\w.])(?:struct )?([A-Z]\w*) ?\{")
 QUALIFIED = re.compile(r"(?<![\w.])([A-Z]\w*)\.([A-Za-z_]\w*)")
 RETURNS = re.compile(r"(?<![\w.])(\w+)\([^()]*\) → (\w+)")
-MODEL_SPEC_EXAMPLE = re.compile(r"^ {4}(\{\"kind\":\"model\".*\})\n {4}modelSpecHash = 0x([0-9a-f]{64})$", re.MULTILINE)
+MODEL_SPEC_EXAMPLE = re.compile(r"^ {4}(\{\"(?:data|kind)\":.*\})\n {4}modelSpecHash = 0x([0-9a-f]{64})$", re.MULTILINE)
 OPENING = {"(": ")", "[": "]", "{": "}"}
 CLOSING = frozenset(OPENING.values())
 
@@ -426,13 +427,20 @@ def test_a_fictitious_renamed_or_missing_entry_would_be_caught() -> None:
 
 
 
-def test_the_model_spec_example_is_what_the_serializer_writes() -> None:
-    """Section 6's example is model_spec_json of the header it describes, and its hash is keccak of that JSON."""
-    (example, digest), = MODEL_SPEC_EXAMPLE.findall(PROTOCOL.read_text())
+def test_the_model_spec_examples_are_what_the_serializer_writes() -> None:
+    """Section 6's examples, without and with a declared preprocessing, are model_spec_json of the headers they
+    describe, and each hash is keccak of that JSON."""
+    (plain, plain_digest), (declared, declared_digest) = MODEL_SPEC_EXAMPLE.findall(PROTOCOL.read_text())
     header = BlobHeader(kind="model", num_params=10, scale_bits=16, words_per_leaf=2, root=b"\x11" * 32,
                         shapes=as_tensor_shapes([("fc.weight", (2, 4)), ("fc.bias", (2,))]))
-    assert model_spec_json(header) == example.encode()
-    assert keccak256(example.encode()).hex() == digest
+    data = DataSpec(features=("age", "bmi", "bp", "dose"), normalization="standardize",
+                    mean=(52.5, 27.25, 120.0, 0.00005), scale=(12.0, 4.5, 15.5, 0.00002), missing="refuse")
+    for described, example, digest in ((header, plain, plain_digest),
+                                       (replace(header, data=data), declared, declared_digest)):
+        assert model_spec_json(described) == example.encode()
+        assert keccak256(example.encode()).hex() == digest == model_spec_hash(described).hex()
+    assert data_spec(DataSettings(features=data.features, mean=data.mean, scale=data.scale)) == data, \
+        "a task file's [data] gives the example's data"
 
 
 def test_the_deployment_file_paragraph_names_every_key_it_has() -> None:

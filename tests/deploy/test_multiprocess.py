@@ -12,13 +12,17 @@ standby aggregator reopens the expired propose window and finishes the round, an
 Throughout, `fedchain status --json` is compared with the chain read at the block the report names. At
 the end every process has settled by itself, `fedchain claim` recovers the dead aggregator's bond and fees
 and the pool's remainder, the coordinator holds no token any more, and the anchored model exported with
-`fedchain export-model` verifies against the live chain with `fedchain verify-model`.
+`fedchain export-model` verifies against the live chain with `fedchain verify-model`. Exported with the task
+file (another file, normalizing otherwise, is refused in one line), the model and its preprocessing.json applied
+to the raw held-out rows give exactly the accuracy the requester published on chain.
 
 The secure task runs on a SecureCoordinator (`fedchain deploy --mode secure`; `task create` refuses a plain
 task file there): every hospital advertises, commits its shares, uploads its masked update and publishes its
 unmask shares in both rounds, the aggregator proposes unmasked models that finalize, `fedchain status --json`
 matches the chain in the secure phases, every process exits by itself, the hospitals' journals end without
-secrets, no key or round secret reaches a log, and the anchored model verifies against the live chain.
+secrets, no key or round secret reaches a log, the anchored model verifies against the live chain and is exported
+with the preprocessing its blob carries (no task file needed), and the independent auditor of tests/audit
+recomputes every round from the chain and the folder.
 """
 
 from __future__ import annotations
@@ -33,13 +37,20 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import requests
+import torch
 
 from fedchain.chain import Chain, connect, dev_keys
 from fedchain.chain.amounts import whole_tokens
 from fedchain.chain.coordinator import Coordinator, CoordinatorClient, RoundPhase, Token
 from fedchain.chain.secure_coordinator import SecureCoordinator
+from fedchain.deploy.data import load_raw_data
+from fedchain.learn import seeded_model
+from fedchain.task import load_task
+from fedchain.task.learning import model_spec
+from tests.audit.auditor import audit_task
 from tests.deploy.conftest import breast_cancer_statistics
 from tests.deploy.processes import (
     AgentProcess,
@@ -384,13 +395,40 @@ def _settle_and_verify(setting: Deployment, coordinator: Coordinator, token: Tok
     assert not any(entry["bonded"] for entry in setting.status()["aggregators"])
     assert "nothing to claim" in setting.run("claim", "--task", str(TASK), key=1).stdout
 
-    exported = setting.run("export-model", "--task", str(TASK), "--out", "final/model.pt")
-    assert f"round {ROUNDS - 1} of task {TASK}" in exported.stdout
+    (setting.folder / "other.toml").write_text(TASK_TOML.replace("[data]\n", "[data]\nmissing = \"mean\"\n"))
+    refused = fedchain("export-model", "--task", str(TASK), "--out", "other/model.pt", "--config", "other.toml",
+                       env=setting.env(), cwd=setting.folder, check=False)
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1, refused.stderr
+    assert refused.stderr.startswith(f"error: the task file's [data] is not task {TASK}'s: data.missing differs"), \
+        refused.stderr
+    assert not (setting.folder / "other").exists()
+    exported = setting.run("export-model", "--task", str(TASK), "--out", "final/model.pt", "--config", "task.toml")
+    assert f"round {ROUNDS - 1} of task {TASK}" in exported.stdout and "final/preprocessing.json" in exported.stdout
     anchor = json.loads((setting.folder / "final" / "anchor.json").read_text())
     assert anchor["model_root"] == final["model_root"] and anchor["coordinator"] == coordinator.address
     verified = setting.run("verify-model", "final/model.pt", "--rpc", setting.url)
     assert verified.stdout.startswith("OK:") and "LIVE chain 31337" in verified.stdout
     assert final["model_root"] in verified.stdout
+    # What a user does with the export: the raw held-out rows the requester evaluated on, prepared as
+    # preprocessing.json says, through the model: exactly the accuracy the requester published on chain.
+    assert accuracy_on_raw_rows(setting.folder / "final", setting.folder / "task.toml") == accuracy
+
+
+def accuracy_on_raw_rows(folder: Path, task_file: Path) -> float:
+    """The accuracy of ``folder``'s exported model.pt on the raw rows of `breast_cancer:test` (the requester's
+    --data, not prepared), standardized with ``folder``'s preprocessing.json by hand."""
+    spec = load_task(task_file)
+    raw = load_raw_data("breast_cancer:test", spec)
+    steps = json.loads((folder / "preprocessing.json").read_text())
+    assert (steps["normalization"], steps["missing"], len(steps["mean"])) == ("standardize", "refuse", 30)
+    assert not np.isnan(raw.features).any() and raw.features.std(axis=0).max() > 100, "raw: not standardized"
+    inputs = (raw.features - np.asarray(steps["mean"])) / np.asarray(steps["scale"])
+    model = seeded_model(model_spec(spec), spec.seed)  # the task's architecture; its weights: the export's
+    model.load_state_dict(torch.load(folder / "model.pt"))
+    model.eval()
+    with torch.no_grad():
+        predicted = model(torch.as_tensor(inputs, dtype=torch.float32)).argmax(dim=1).numpy()
+    return float(np.mean(predicted == raw.labels))
 
 
 SECURE_ROUNDS = 2
@@ -490,10 +528,14 @@ def test_a_secure_task_runs_as_one_process_per_role(tmp_path: Path,
     assert (f"withdrawPool {whole_tokens(pool, 18)} tokens" in requester) if pool else ("nothing to claim" in requester)
     assert token.balance_of(coordinator.address) == 0, "the coordinator holds nothing once everyone has settled"
 
-    exported = setting.run("export-model", "--task", str(TASK), "--out", "final/model.pt")
+    exported = setting.run("export-model", "--task", str(TASK), "--out", "final/model.pt")  # no task file
     assert f"round {SECURE_ROUNDS - 1} of task {TASK}" in exported.stdout
     verified = setting.run("verify-model", "final/model.pt", "--rpc", setting.url)
     assert verified.stdout.startswith("OK:") and final["model_root"] in verified.stdout
+    steps = json.loads((tmp_path / "final" / "preprocessing.json").read_text())
+    assert steps["mean"] == list(load_task(tmp_path / "task.toml").data.mean), "the preprocessing the chain pins"
+    audit = audit_task(url, coordinator.address, TASK, tmp_path / "blobs")
+    assert audit.verified and audit.problems == [] and [r.status for r in audit.rounds] == ["finalized"] * 2
 
     node.send_signal(signal.SIGTERM)
     assert node.wait(timeout=30) == 0

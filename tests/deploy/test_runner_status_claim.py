@@ -5,6 +5,7 @@ owed; `export-model` saves the anchored model."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from fedchain.learn import Preprocessing
 from fedchain.report import read_anchor, verify_against_anchor
 from fedchain.report.verify import verify_on_chain
 from fedchain.roles import SecureAggregator, SecureParticipant, SecureWatcher
-from fedchain.task import ModelSettings, TaskSpecError
+from fedchain.task import DataSettings, ModelSettings, TaskSpecError
 from fedchain.task.read import parse_task
 from tests.deploy.conftest import HOSPITALS, RAW_CONFIG, SECURE_RAW_CONFIG, DeployedTask
 
@@ -116,11 +117,16 @@ def test_export_model_saves_the_anchored_model_that_verify_model_accepts(deploye
     task.add_aggregator()
     federation.run_until(lambda: federation.state().status == TaskStatus.COMPLETED)
 
-    preprocessing = deployment_preprocessing(task.config)
-    anchor = export_model(task.coordinator, federation.store, task.created.task_id, tmp_path / "out" / "model.pt",
-                          round=0, preprocessing=preprocessing)
-    saved_preprocessing = json.loads((tmp_path / "out" / "preprocessing.json").read_text())
-    assert Preprocessing.from_json(saved_preprocessing).mean == task.config.data.mean
+    # preprocessing.json comes from the model blob the chain pins, with the task file or without it
+    saved = export_model(task.coordinator, federation.store, task.created.task_id, tmp_path / "bare" / "model.pt")
+    assert saved.preprocessing is not None
+    assert saved.preprocessing.to_json() == deployment_preprocessing(task.config).to_json()
+    exported = export_model(task.coordinator, federation.store, task.created.task_id, tmp_path / "out" / "model.pt",
+                            round=0, task=task.config)
+    anchor = exported.anchor
+    for folder in ("bare", "out"):
+        saved_preprocessing = json.loads((tmp_path / folder / "preprocessing.json").read_text())
+        assert Preprocessing.from_json(saved_preprocessing).to_json() == deployment_preprocessing(task.config).to_json()
     (first, _) = task.coordinator.finalized_models(task.created.task_id)
     assert (anchor.round, anchor.model_root, anchor.anchor_tx) == (0, "0x" + first.root.hex(), first.tx_hash)
     saved = read_anchor(tmp_path / "out" / "anchor.json")
@@ -150,6 +156,44 @@ def test_a_participant_whose_model_or_data_is_not_the_tasks_is_refused(deployed_
     assert task.chain.w3.eth.block_number == before, "refused before anything is staked"
     with pytest.raises(DeployError, match="task 9 does not exist"):
         runner.watcher(task.coordinator, task.federation.store, 9, account)
+
+
+@BOTH_MODES
+def test_a_task_file_with_other_preprocessing_is_refused_before_anything_is_mined(deployed_task: DeployedTask,
+                                                                                 tmp_path: Path) -> None:
+    task = deployed_task
+    task_id, declared = task.created.task_id, task.config.data
+    account = task.chain.accounts[1]
+    data = load_hospital_data("breast_cancer:0/3", task.config)
+    other_files = {  # what the message names: a task file normalizing otherwise, by other statistics, or not at all
+        "data.normalization, data.mean, data.scale differ": DataSettings(normalization="none"),
+        "data.mean differs": replace(declared, mean=(declared.mean[0] + 1.0, *declared.mean[1:])),
+        "data.missing differs": replace(declared, missing="mean"),
+        "fixes no statistics": DataSettings(),
+    }
+    before = task.chain.w3.eth.block_number
+    for message, settings in other_files.items():
+        spec = replace(task.config, data=settings)
+        refused = re.escape(message) if message.startswith("fixes") else (
+            rf"the task file's \[data\] is not task {task_id}'s: {re.escape(message)} from the preprocessing its "
+            "model pins on chain")
+        with pytest.raises(DeployError, match=refused):
+            runner.participant(task.coordinator, task.federation.store, task_id, account, task=spec,
+                               client=runner.builtin_client(task.config, data), journal=tmp_path / "j.json",
+                               stake=None)
+        with pytest.raises(DeployError, match=refused):
+            runner.requester(task.coordinator, task.federation.store, task_id, task.chain.accounts[0], task=spec,
+                             evaluator=None)
+        with pytest.raises(DeployError, match=refused):
+            export_model(task.coordinator, task.federation.store, task_id, tmp_path / "model.pt", task=spec)
+    assert task.chain.w3.eth.block_number == before, "nothing mined"
+    assert task.coordinator.members(task_id) == [] and not (tmp_path / "model.pt").exists()
+    assert not (tmp_path / "j.json").exists(), "a refused participant holds no journal"
+    # the task's own file passes (its model has no finalized round yet to export)
+    runner.requester(task.coordinator, task.federation.store, task_id, task.chain.accounts[0], task=task.config,
+                     evaluator=None)
+    with pytest.raises(DeployError, match="has no finalized model for any round yet"):
+        export_model(task.coordinator, task.federation.store, task_id, tmp_path / "model.pt", task=task.config)
 
 
 @SECURE

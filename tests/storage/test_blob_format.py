@@ -15,6 +15,7 @@ from fedchain.storage import (
     Blob,
     BlobFormatError,
     BlobHeader,
+    DataSpec,
     InvalidBlobRefError,
     TensorShape,
     blob_ref,
@@ -27,7 +28,7 @@ from fedchain.storage import (
     ref_hex,
     verify_root,
 )
-from fedchain.storage.blob import MAX_HEADER_BYTES, as_tensor_shapes
+from fedchain.storage.blob import MAX_HEADER_BYTES, as_tensor_shapes, decimal_text
 from tests.storage.storage_samples import NUM_PARAMS, SHAPES, digest_root, sample_header, sample_vector
 
 SMALL_HEADER = BlobHeader(
@@ -393,3 +394,63 @@ def test_header_construction_validates_fields(changes: dict[str, object], compla
     fields.update(changes)
     with pytest.raises(BlobFormatError, match=re.escape(complaint)):
         BlobHeader(**fields)  # type: ignore[arg-type]
+
+
+DATA = DataSpec(features=("radius", "area"), normalization="standardize", mean=(14.127, 654.889),
+                scale=(3.52, 1e-07), missing="refuse")
+MODEL_WITH_DATA = BlobHeader("model", 3, 16, 1, bytes([0x11]) * 32, (TensorShape("w", (3,)),), data=DATA)
+DATA_JSON = (b'"data":{"features":["radius","area"],"mean":["14.127","654.889"],"missing":"refuse",'
+             b'"normalization":"standardize","scale":["3.52","1e-07"]}')
+
+
+def test_a_model_blob_carries_its_tasks_preprocessing_and_the_spec_hash_covers_it() -> None:
+    assert header_json(MODEL_WITH_DATA) == (b"{" + DATA_JSON + b',"kind":"model","numParams":3,"root":"0x' + b"11" * 32
+                                            + b'","scaleBits":16,"shapes":[["w",[3]]],"version":1,"wordsPerLeaf":1}')
+    blob = encode_blob(MODEL_WITH_DATA, np.arange(3, dtype=np.int32))
+    assert decode_blob(blob).header == MODEL_WITH_DATA
+    assert model_spec_json(MODEL_WITH_DATA).startswith(b"{" + DATA_JSON + b',"kind":"model"')
+    without = BlobHeader("model", 3, 16, 1, bytes([0x11]) * 32, (TensorShape("w", (3,)),))
+    other = BlobHeader("model", 3, 16, 1, bytes([0x22]) * 32, (TensorShape("w", (3,)),),
+                       data=DataSpec(DATA.features, "standardize", DATA.mean, (3.52, 2e-07), "refuse"))
+    hashes = {model_spec_hash(header) for header in (MODEL_WITH_DATA, without, other)}
+    assert len(hashes) == 3, "the declared preprocessing changes the model-spec hash"
+    assert decimal_text(2.0) == "2.0" and decimal_text(1.5e16) == "1.5e+16" and decimal_text(0.0001) == "0.0001"
+
+
+@pytest.mark.parametrize(("data", "complaint"), [
+    ({"features": [], "normalization": "standardize", "mean": [0.5], "scale": ["1.0"], "missing": "refuse"},
+     r"data.mean is \[0.5\], expected a list of strings"),
+    ({"features": [], "normalization": "standardize", "mean": ["0.50"], "scale": ["1.0"], "missing": "refuse"},
+     r"data.mean: '0.50' is not a finite number in canonical form \('0.5' is\)"),
+    ({"features": [], "normalization": "standardize", "mean": ["inf"], "scale": ["1.0"], "missing": "refuse"},
+     r"data.mean: 'inf' is not a finite number"),
+    ({"features": [], "normalization": "standardize", "mean": ["x"], "scale": ["1.0"], "missing": "refuse"},
+     r"data.mean: 'x' is not a decimal number"),
+    ({"features": [], "normalization": "minmax", "mean": [], "scale": [], "missing": "refuse"},
+     r"data.normalization is 'minmax'"),
+    ({"features": [], "normalization": "none", "mean": [], "scale": [], "missing": "mean"},
+     r"normalization \"none\" has no statistics, and missing values are refused"),
+    ({"features": [], "normalization": "standardize", "mean": [], "scale": [], "missing": "refuse"},
+     r"standardize needs as many scales as means, at least one"),
+    ({"features": ["a"], "normalization": "standardize", "mean": ["1.0", "2.0"], "scale": ["1.0", "1.0"],
+      "missing": "refuse"}, r"2 means for 1 features"),
+    ({"features": [], "normalization": "standardize", "mean": ["1.0"], "scale": ["0.0"], "missing": "refuse"},
+     r"every scale must be > 0"),
+    ({"features": ["a", "a"], "normalization": "none", "mean": [], "scale": [], "missing": "refuse"},
+     r"names a column twice"),
+    ({"features": [], "normalization": "none", "mean": [], "scale": []}, r"data is \['features', 'mean', "),
+])
+def test_a_malformed_data_table_is_refused(data: dict[str, object], complaint: str) -> None:
+    fields = {**header_fields(), "kind": "model", "data": data}
+    with pytest.raises(BlobFormatError, match=complaint):
+        decode_blob(assemble(canonical(fields), bytes(12)))
+
+
+def test_only_a_model_blob_carries_data() -> None:
+    fields = {**header_fields(), "data": json.loads(b"{" + DATA_JSON + b"}")["data"]}
+    fields["shapes"] = [["w", [3]]]
+    fields["data"]["features"] = ["a", "b"]
+    with pytest.raises(BlobFormatError, match="a 'update' blob carries no data"):
+        decode_blob(assemble(canonical(fields), bytes(12)))
+    with pytest.raises(BlobFormatError, match="a 'update' blob carries no data"):
+        BlobHeader("update", 3, 16, 1, bytes(32), (TensorShape("w", (3,)),), data=DATA)

@@ -11,6 +11,7 @@ from fedchain.storage import (
     BlobMismatchError,
     BlobNotFoundError,
     CorruptBlobError,
+    DataSpec,
     ExpectedBlob,
     LocalBlobStore,
     RootFunction,
@@ -235,3 +236,18 @@ def test_tampered_payload_fails_the_protocol_root(store: LocalBlobStore) -> None
     expected = ExpectedBlob("update", NUM_PARAMS, SCALE_BITS, WORDS_PER_LEAF, honest.header.root, SHAPES)
     with pytest.raises(BlobFormatError, match=f"blob {ref.hex()}: recomputed root"):
         get_blob(store, ref, expected)
+
+
+def test_a_model_blobs_preprocessing_is_checked_with_its_shapes(store: LocalBlobStore, root_of: RootFunction) -> None:
+    vector = sample_vector()
+    data = DataSpec(features=(), normalization="standardize", mean=(0.5,), scale=(2.0,), missing="mean")
+    stored = put_vector(store, vector, kind="model", scale_bits=SCALE_BITS, words_per_leaf=WORDS_PER_LEAF,
+                        shapes=SHAPES, root_of=root_of, data=data)
+    assert stored.header.data == data
+    model = expectation(vector, kind="model", data=data)
+    np.testing.assert_array_equal(get_vector(store, stored.ref, model, root_of=root_of), vector)
+    np.testing.assert_array_equal(get_vector(store, stored.ref, expectation(vector, kind="model", shapes=None),
+                                             root_of=root_of), vector)  # loose: neither shapes nor data checked
+    for wanted in (None, dataclasses.replace(data, scale=(3.0,))):
+        with pytest.raises(BlobMismatchError, match=r"data is DataSpec\(.*scale=\(2.0,\).*\), expected "):
+            get_vector(store, stored.ref, expectation(vector, kind="model", data=wanted), root_of=root_of)

@@ -10,6 +10,7 @@ import pytest
 
 from fedchain.chain.coordinator import Mode
 from fedchain.sim import parse_config
+from fedchain.storage import DataSpec
 from fedchain.task import (
     DataSettings,
     ModelSettings,
@@ -17,6 +18,7 @@ from fedchain.task import (
     TaskSpec,
     TaskSpecError,
     TrainingSettings,
+    data_spec,
     fit_config,
     load_task,
     task_params,
@@ -151,3 +153,18 @@ def test_data_settings_of_a_declared_csv() -> None:
     data = DataSettings(features=("age", "bp"), mean=(50.0, 120.0), scale=(10.0, 15.0), missing="mean")
     spec = TaskSpec(data=data, model=ModelSettings(name="logreg"))
     assert spec.inputs == 2 and preprocessing_of(spec.data).complete
+
+
+def test_the_declared_preprocessing_is_what_the_task_file_says_that_changes_the_models_inputs() -> None:
+    data = DataSettings(features=("age", "bp"), mean=(50, 120.5), scale=(10.0, 15.0), missing="mean",
+                        label_column="outcome")
+    pinned = data_spec(data)
+    assert pinned == DataSpec(features=("age", "bp"), normalization="standardize", mean=(50.0, 120.5),
+                              scale=(10.0, 15.0), missing="mean")
+    assert data_spec(DataSettings(features=("age", "bp"), mean=(50, 120.5), scale=(10.0, 15.0), missing="mean")) \
+        == pinned, "the label column only names a CSV column: not part of the pinned preprocessing"
+    assert data_spec(DataSettings(normalization="none")) == DataSpec((), "none", (), (), "refuse")
+    assert data_spec(DataSettings()) is None, "statistics still to fit (a simulation's) pin nothing"
+    task_file = load_task(EXAMPLES / "deploy" / "task.toml")
+    declared = data_spec(task_file.data)
+    assert declared is not None and declared.mean == task_file.data.mean

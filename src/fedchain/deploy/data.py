@@ -12,7 +12,10 @@ the way the task declares (its ``[data]`` table) before anything is staked:
 
 A deployment standardizes with the statistics the task fixes (``data.mean``, ``data.scale``), never with a
 hospital's own: `fedchain data summary` and `fedchain data stats` compute agreed ones from per-hospital
-summaries (counts, sums and sums of squares), without pooling any row.
+summaries (counts, sums and sums of squares), without pooling any row. `fedchain task create` puts the task's
+preprocessing in its model blob, which the chain pins (the model-spec hash): every participant, the requester and
+`fedchain export-model` check their task file's ``[data]`` against it
+(:func:`fedchain.deploy.taskfile.check_task_data`).
 """
 
 from __future__ import annotations

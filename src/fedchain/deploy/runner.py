@@ -40,6 +40,7 @@ from fedchain.client.flower import ClientAppAdapter
 from fedchain.client.load import as_client, load_object
 from fedchain.deploy.deployment import DEFAULT_DEPLOYMENT_FILE
 from fedchain.deploy.errors import DeployError
+from fedchain.deploy.taskfile import check_task_data
 from fedchain.roles import Agent, BaseAggregator, BaseParticipant, BaseWatcher, Journal, Requester, RoleError
 from fedchain.roles.journal import JournalError
 from fedchain.roles.modes import AGGREGATORS, PARTICIPANTS, WATCHERS
@@ -181,9 +182,10 @@ def participant(coordinator: CoordinatorClient, store: BlobStore, task_id: int, 
                 task: TaskSpec, client: Client, journal: Path, stake: Decimal | None) -> BaseParticipant:
     """A participant of the task's mode training with ``client``, its journal at ``journal``.
 
-    Before anything is staked: the task file's mode must be the chain's, and the client's model (where it can say:
-    a Flower ClientApp has no ``get_parameters``) must be the task's: same tensors, same shapes, as pinned on
-    chain by the model-spec hash. Each round its ``fit`` gets the task's training settings and own keys.
+    Before anything is staked: the task file's mode must be the chain's, its ``[data]`` the preprocessing the task's
+    model pins, and the client's model (where it can say: a Flower ClientApp has no ``get_parameters``) must be the
+    task's: same tensors, same shapes, as pinned on chain by the model-spec hash. Each round its ``fit`` gets the
+    task's training settings and own keys.
     """
     mode = _task_file_mode(coordinator, task_id, task)
     units = None if stake is None else _units(coordinator, task_id, "--stake", stake)
@@ -191,6 +193,7 @@ def participant(coordinator: CoordinatorClient, store: BlobStore, task_id: int, 
     notes = Journal(journal, owner=account.address, task_id=task_id)
     agent = PARTICIPANTS[mode](coordinator, store, task_id, account, client=client, fit_config=fit_config(task),
                                journal=notes, stake=units)
+    _check_data(agent, task, task_id)
     _check_model(agent, client, task_id)
     try:
         notes.lock()  # last: a participant refused above holds nothing
@@ -206,6 +209,15 @@ def _task_file_mode(coordinator: CoordinatorClient, task_id: int, task: TaskSpec
         raise DeployError(f"the task file has mode = \"{task.mode}\", but task {task_id} is {mode.label}: use the "
                           "task's own file")
     return mode
+
+
+def _check_data(agent: Agent, task: TaskSpec, task_id: int) -> None:
+    """The task file's ``[data]`` must be the preprocessing the task's model blob carries (pinned on chain)."""
+    try:
+        pinned = agent.rules.data
+    except RoleError as error:
+        raise DeployError(str(error)) from None
+    check_task_data(pinned, task, task_id)
 
 
 def _check_model(agent: Agent, client: Client, task_id: int) -> None:
@@ -258,9 +270,10 @@ def requester(coordinator: CoordinatorClient, store: BlobStore, task_id: int, ac
               task: TaskSpec, evaluator: Client | None) -> Requester:
     """The requester of task ``task_id`` (or any account with validation data): evaluates every anchored model with
     ``evaluator`` and publishes the metrics; the task's requester also withdraws the pool after the end. The task
-    file must be the task's (its mode, and the evaluator's model the task's)."""
+    file must be the task's (its mode, its ``[data]``, and the evaluator's model the task's)."""
     _task_file_mode(coordinator, task_id, task)
     agent = Requester(coordinator, store, task_id, account, evaluator=evaluator)
+    _check_data(agent, task, task_id)
     if evaluator is not None:
         _check_model(agent, evaluator, task_id)
     return agent

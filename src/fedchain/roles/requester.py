@@ -21,7 +21,7 @@ from fedchain.client.params import flatten, unflatten
 from fedchain.commit.quantize import QuantizationSpec, dequantize, quantize_model
 from fedchain.roles.agent import Agent
 from fedchain.roles.task import MODEL_KIND, fetch_model
-from fedchain.storage import BlobStore, model_spec_hash, put_vector
+from fedchain.storage import BlobStore, DataSpec, model_spec_hash, put_vector
 
 MODEL_DTYPE = np.float32
 
@@ -50,16 +50,17 @@ class Requester(Agent):
     @classmethod
     def create_task(cls, coordinator: CoordinatorClient, store: BlobStore, account: LocalAccount, *,
                     template: TaskParams, parameters: NDArrays, names: list[str] | None = None,
-                    evaluator: Client | None = None) -> Requester:
+                    evaluator: Client | None = None, data: DataSpec | None = None) -> Requester:
         """Quantize and upload the initial model, fund and create the task; return its requester.
 
         ``template`` gives every rule except ``num_params`` and ``model_spec_hash``, which come from the
-        model. The escrow ``num_rounds * reward_per_round`` is approved and pulled from ``account``.
+        model and ``data``, the preprocessing the task declares (every model blob of the task carries it). The
+        escrow ``num_rounds * reward_per_round`` is approved and pulled from ``account``.
         """
         vector, shapes = flatten(parameters, names)
         quantized = quantize_model(vector, QuantizationSpec(scale_bits=template.scale_bits, clip=template.clip))
         stored = put_vector(store, quantized, kind=MODEL_KIND, scale_bits=template.scale_bits,
-                            words_per_leaf=template.words_per_leaf, shapes=shapes)
+                            words_per_leaf=template.words_per_leaf, shapes=shapes, data=data)
         params = replace(template, num_params=int(quantized.size), model_spec_hash=model_spec_hash(stored.header))
         escrow = params.num_rounds * params.reward_per_round
         token = Token(coordinator.chain, params.token)

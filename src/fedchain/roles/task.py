@@ -16,6 +16,7 @@ from fedchain.roles.availability import UnavailableError, posted_tree
 from fedchain.storage import (
     BlobKind,
     BlobStore,
+    DataSpec,
     ExpectedBlob,
     StorageError,
     StoredBlob,
@@ -34,18 +35,21 @@ class RoleError(FedchainError):
 
 @dataclass(frozen=True)
 class TaskRules:
-    """A task's immutable rules in the off-chain types that apply them."""
+    """A task's immutable rules in the off-chain types that apply them; ``shapes`` and ``data`` (the declared
+    preprocessing every model blob of the task carries, if any) are pinned on chain by the model-spec hash."""
 
     params: TaskParams
     layout: LeafLayout
     quantization: QuantizationSpec
     rule: FedAvg
     shapes: tuple[TensorShape, ...]
+    data: DataSpec | None = None
 
     def expected(self, kind: BlobKind, root: bytes) -> ExpectedBlob:
         """What a blob of ``kind`` with Merkle ``root`` must be under this task."""
         return ExpectedBlob(kind=kind, num_params=self.params.num_params, scale_bits=self.params.scale_bits,
-                            words_per_leaf=self.params.words_per_leaf, root=root, shapes=self.shapes)
+                            words_per_leaf=self.params.words_per_leaf, root=root, shapes=self.shapes,
+                            data=self.data if kind == MODEL_KIND else None)
 
 
 @dataclass(frozen=True)
@@ -58,8 +62,8 @@ class IncludedUpdate:
 
 def load_rules(coordinator: CoordinatorClient, store: BlobStore, task_id: int, *,
                verified: VerifiedBlobs | None = None) -> TaskRules:
-    """Read task ``task_id``'s rules; the tensor shapes come from its current model blob, pinned on chain
-    by the model-spec hash (read through the agent's ``verified`` blobs, if given)."""
+    """Read task ``task_id``'s rules; the tensor shapes and the declared preprocessing come from its current model
+    blob, pinned on chain by the model-spec hash (read through the agent's ``verified`` blobs, if given)."""
     params = coordinator.task_params(task_id)
     if params.num_params == 0:
         raise RoleError(f"task {task_id} does not exist on coordinator {coordinator.address}")
@@ -76,6 +80,7 @@ def load_rules(coordinator: CoordinatorClient, store: BlobStore, task_id: int, *
         quantization=QuantizationSpec(scale_bits=params.scale_bits, clip=params.clip),
         rule=FedAvg(sample_cap=params.sample_cap, server_lr_bps=params.server_lr_bps),
         shapes=header.shapes,
+        data=header.data,
     )
 
 
@@ -88,11 +93,12 @@ def fetch_model(store: BlobStore, rules: TaskRules, root: bytes, blob_ref: bytes
 
 def put_model(store: BlobStore, rules: TaskRules, model: NDArray[np.int32], *,
               verified: VerifiedBlobs) -> StoredBlob:
-    """Store ``model`` as a model blob of the task (the encoding fedchain's aggregators propose); its root is
-    the tree the agent's ``verified`` blobs hold or build."""
+    """Store ``model`` as a model blob of the task (the canonical encoding fedchain's aggregators propose: the
+    initial model blob's header, its root replaced); its root is the tree the agent's ``verified`` blobs hold or
+    build."""
     params = rules.params
     return verified.put_vector(store, model, kind=MODEL_KIND, scale_bits=params.scale_bits,
-                               words_per_leaf=params.words_per_leaf, shapes=rules.shapes)
+                               words_per_leaf=params.words_per_leaf, shapes=rules.shapes, data=rules.data)
 
 
 def put_update(store: BlobStore, rules: TaskRules, update: NDArray[np.int32], *,

@@ -4,6 +4,9 @@ A blob is ``magic "FCB1" | header length (uint16 big-endian) | header JSON | pay
 canonical JSON (keys sorted, no whitespace, UTF-8) and the payload is the vector's int32 values,
 little-endian. Its reference is the sha256 of the whole blob.
 
+A model blob may also carry the preprocessing its task declares (``data``, :class:`DataSpec`): how raw features
+become the model's inputs travels with every model of the task, and the model-spec hash covers it.
+
 The Merkle root is not computed here: the protocol core owns the tree (docs/protocol.md §3), and storage
 sits above it. Every function that needs a root takes a :data:`RootFunction` ``(vector, words_per_leaf)
 -> root``, so this module never imports the tree code and the caller decides which implementation runs.
@@ -40,6 +43,11 @@ RootFunction: TypeAlias = Callable[[Int32Vector, int], bytes]
 """Computes the Merkle root (docs/protocol.md §3) of an int32 vector, ``words_per_leaf`` words a leaf."""
 
 _HEADER_KEYS: Final = frozenset({"version", "kind", "numParams", "scaleBits", "wordsPerLeaf", "root", "shapes"})
+DATA_KEY: Final = "data"
+"""The optional header key of a model blob whose task declares its preprocessing (:class:`DataSpec`)."""
+_DATA_KEYS: Final = frozenset({"features", "normalization", "mean", "scale", "missing"})
+NORMALIZATIONS: Final = ("standardize", "none")
+MISSING_RULES: Final = ("refuse", "mean")
 
 
 @dataclass(frozen=True)
@@ -56,8 +64,27 @@ class TensorShape:
 
 
 @dataclass(frozen=True)
+class DataSpec:
+    """The preprocessing a task declares (its task file's ``[data]``: what changes the inputs the model sees), as
+    a model blob's header carries it under ``data`` (docs/protocol.md section 6): the feature columns in order
+    (empty: not named), the normalization (``standardize``: ``(x - mean) / scale``, or ``none``) with its
+    statistics, and what a missing value becomes (``refuse``, or ``mean``: the feature's mean, 0 once
+    standardized). Construction validates every field."""
+
+    features: tuple[str, ...]
+    normalization: str
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    missing: str
+
+    def __post_init__(self) -> None:
+        _validate_data(self)
+
+
+@dataclass(frozen=True)
 class BlobHeader:
-    """The header of a blob (format version 1); construction validates every field."""
+    """The header of a blob (format version 1); construction validates every field. Only a model blob may carry
+    its task's declared preprocessing (``data``)."""
 
     kind: BlobKind
     num_params: int
@@ -65,6 +92,7 @@ class BlobHeader:
     words_per_leaf: int
     root: bytes
     shapes: tuple[TensorShape, ...]
+    data: DataSpec | None = None
 
     def __post_init__(self) -> None:
         _validate_header(self)
@@ -133,7 +161,8 @@ def header_json(header: BlobHeader) -> bytes:
 
 
 def model_spec_json(header: BlobHeader) -> bytes:
-    """The header JSON with ``root`` removed: what a task's model-spec hash is taken over."""
+    """The header JSON with ``root`` removed: what a task's model-spec hash is taken over (so it covers the
+    declared preprocessing, ``data``, where the header carries one)."""
     fields = _header_fields(header)
     del fields["root"]
     return _canonical_json(fields)
@@ -223,7 +252,7 @@ def _decode(data: bytes) -> Blob:
 
 
 def _header_fields(header: BlobHeader) -> dict[str, Any]:
-    return {
+    fields: dict[str, Any] = {
         "version": FORMAT_VERSION,
         "kind": header.kind,
         "numParams": header.num_params,
@@ -232,6 +261,22 @@ def _header_fields(header: BlobHeader) -> dict[str, Any]:
         "root": "0x" + header.root.hex(),
         "shapes": [[shape.name, list(shape.dims)] for shape in header.shapes],
     }
+    if header.data is not None:
+        fields[DATA_KEY] = _data_fields(header.data)
+    return fields
+
+
+def _data_fields(data: DataSpec) -> dict[str, Any]:
+    """``data`` as the header writes it: each statistic a string, :func:`decimal_text` of its double."""
+    return {"features": list(data.features), "normalization": data.normalization,
+            "mean": [decimal_text(value) for value in data.mean],
+            "scale": [decimal_text(value) for value in data.scale], "missing": data.missing}
+
+
+def decimal_text(value: float) -> str:
+    """The header's spelling of a statistic: the shortest decimal that reads back as the same IEEE-754 double, as
+    Python's ``repr`` writes it (``0.5``, ``14.127``, ``2.0``, ``1e-07``, ``1.5e+16``)."""
+    return repr(float(value))
 
 
 def _canonical_json(fields: dict[str, Any]) -> bytes:
@@ -253,7 +298,7 @@ def _parse_header(raw: bytes) -> BlobHeader:
     if not _is_int(version) or version != FORMAT_VERSION:
         raise BlobFormatError(f"header version is {version!r}, this reader supports {FORMAT_VERSION}")
     missing = sorted(_HEADER_KEYS - fields.keys())
-    unknown = sorted(fields.keys() - _HEADER_KEYS)
+    unknown = sorted(fields.keys() - _HEADER_KEYS - {DATA_KEY})
     if missing or unknown:
         raise BlobFormatError(f"header keys missing {missing}, unknown {unknown}")
     try:
@@ -264,6 +309,7 @@ def _parse_header(raw: bytes) -> BlobHeader:
             words_per_leaf=fields["wordsPerLeaf"],
             root=_parse_root(fields["root"]),
             shapes=_parse_shapes(fields["shapes"]),
+            data=_parse_data(fields[DATA_KEY]) if DATA_KEY in fields else None,
         )
     except BlobFormatError as error:
         raise BlobFormatError(f"header: {error}") from None
@@ -305,6 +351,61 @@ def _parse_shapes(value: object) -> tuple[TensorShape, ...]:
     return tuple(shapes)
 
 
+def _parse_data(value: object) -> DataSpec:
+    if not isinstance(value, dict) or set(value) != _DATA_KEYS:
+        keys = sorted(value) if isinstance(value, dict) else value
+        raise BlobFormatError(f"data is {keys!r}, expected an object with keys {sorted(_DATA_KEYS)}")
+    lists = {key: value[key] for key in ("features", "mean", "scale")}
+    for key, items in lists.items():
+        if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+            raise BlobFormatError(f"data.{key} is {items!r}, expected a list of strings")
+    return DataSpec(features=tuple(lists["features"]), normalization=value["normalization"],
+                    mean=_statistics("mean", lists["mean"]), scale=_statistics("scale", lists["scale"]),
+                    missing=value["missing"])
+
+
+def _statistics(key: str, texts: list[str]) -> tuple[float, ...]:
+    """The statistics written as ``texts``, each the canonical :func:`decimal_text` of a finite double."""
+    values: list[float] = []
+    for text in texts:
+        try:
+            value = float(text)
+        except ValueError:
+            raise BlobFormatError(f"data.{key}: {text!r} is not a decimal number") from None
+        if not math.isfinite(value) or decimal_text(value) != text:
+            raise BlobFormatError(f"data.{key}: {text!r} is not a finite number in canonical form "
+                                  f"({decimal_text(value)!r} is)")
+        values.append(value)
+    return tuple(values)
+
+
+def _validate_data(data: DataSpec) -> None:
+    if not isinstance(data.features, tuple) or not all(isinstance(name, str) and name and name.isprintable()
+                                                       for name in data.features):
+        raise BlobFormatError(f"data.features is {data.features!r}, expected non-empty printable names")
+    if len(set(data.features)) != len(data.features):
+        raise BlobFormatError(f"data.features names a column twice: {list(data.features)}")
+    if data.normalization not in NORMALIZATIONS:
+        raise BlobFormatError(f"data.normalization is {data.normalization!r}, expected one of {list(NORMALIZATIONS)}")
+    if data.missing not in MISSING_RULES:
+        raise BlobFormatError(f"data.missing is {data.missing!r}, expected one of {list(MISSING_RULES)}")
+    for key in ("mean", "scale"):
+        values = getattr(data, key)
+        if not isinstance(values, tuple) or not all(isinstance(v, float) and math.isfinite(v) for v in values):
+            raise BlobFormatError(f"data.{key} is {values!r}, expected finite floats")
+    if data.normalization == "none":
+        if data.mean or data.scale or data.missing != "refuse":
+            raise BlobFormatError("data: normalization \"none\" has no statistics, and missing values are refused")
+        return
+    if not data.mean or len(data.scale) != len(data.mean):
+        raise BlobFormatError(f"data: standardize needs as many scales as means, at least one: got "
+                              f"{len(data.mean)} means, {len(data.scale)} scales")
+    if data.features and len(data.features) != len(data.mean):
+        raise BlobFormatError(f"data: {len(data.mean)} means for {len(data.features)} features")
+    if not all(value > 0 for value in data.scale):
+        raise BlobFormatError(f"data.scale: every scale must be > 0, got {list(data.scale)}")
+
+
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -323,6 +424,11 @@ def _validate_header(header: BlobHeader) -> None:
     if not isinstance(header.root, bytes) or len(header.root) != ROOT_BYTES:
         raise BlobFormatError(f"root is {header.root!r}, expected {ROOT_BYTES} bytes")
     _validate_shapes(header.shapes, header.num_params)
+    if header.data is not None:
+        if not isinstance(header.data, DataSpec):
+            raise BlobFormatError(f"data is {header.data!r}, expected a DataSpec")
+        if header.kind != "model":
+            raise BlobFormatError(f"a {header.kind!r} blob carries no data (only a model blob does)")
 
 
 def _validate_shapes(shapes: tuple[TensorShape, ...], num_params: int) -> None:

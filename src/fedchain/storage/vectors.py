@@ -20,6 +20,7 @@ from fedchain.storage.blob import (
     Blob,
     BlobHeader,
     BlobKind,
+    DataSpec,
     Int32Vector,
     RootFunction,
     TensorShape,
@@ -46,7 +47,8 @@ class StoredBlob:
 class ExpectedBlob:
     """What a reader knows a blob must be, from the task's rules and the chain.
 
-    ``shapes`` is checked only when given (the model-spec hash on chain pins them for a task).
+    ``shapes`` and ``data`` (a model blob's declared preprocessing; None: the blob carries none) are checked only
+    when ``shapes`` is given: the model-spec hash on chain pins both for a task.
     """
 
     kind: BlobKind
@@ -55,6 +57,7 @@ class ExpectedBlob:
     words_per_leaf: int
     root: bytes
     shapes: tuple[TensorShape, ...] | None = None
+    data: DataSpec | None = None
 
 
 def protocol_root(vector: Int32Vector, words_per_leaf: int) -> bytes:
@@ -71,8 +74,10 @@ def put_vector(
     words_per_leaf: int,
     shapes: Iterable[TensorShape | tuple[str, Sequence[int]]],
     root_of: RootFunction = protocol_root,
+    data: DataSpec | None = None,
 ) -> StoredBlob:
-    """Encode ``vector`` (1-D int32) as a blob, its root computed by ``root_of``, and store it."""
+    """Encode ``vector`` (1-D int32) as a blob, its root computed by ``root_of``, and store it; a model blob may
+    carry its task's declared preprocessing ``data``."""
     check_vector(vector)
     header = BlobHeader(
         kind=kind,
@@ -81,6 +86,7 @@ def put_vector(
         words_per_leaf=words_per_leaf,
         root=root_of(vector, words_per_leaf),
         shapes=as_tensor_shapes(shapes),
+        data=data,
     )
     ref = store.put(encode_blob(header, vector))
     return StoredBlob(ref=ref, header=header)
@@ -116,6 +122,8 @@ def check_expected(header: BlobHeader, expected: ExpectedBlob, *, ref: bytes) ->
     ]
     if expected.shapes is not None and header.shapes != expected.shapes:
         differences.append(f"shapes are {_describe(header.shapes)}, expected {_describe(expected.shapes)}")
+    if expected.shapes is not None and header.data != expected.data:
+        differences.append(f"data is {header.data}, expected {expected.data}")
     if differences:
         raise BlobMismatchError(f"blob {ref_hex(ref)} is not the expected blob: {'; '.join(differences)}")
 

@@ -29,7 +29,7 @@ import numpy as np
 from fedchain.commit.constants import WORD_BYTES
 from fedchain.commit.leaves import LeafLayout
 from fedchain.commit.merkle import MerkleTree
-from fedchain.storage.blob import Blob, BlobKind, Int32Vector, TensorShape, check_ref, check_vector
+from fedchain.storage.blob import Blob, BlobKind, DataSpec, Int32Vector, TensorShape, check_ref, check_vector
 from fedchain.storage.store import BlobStore
 from fedchain.storage.vectors import ExpectedBlob, StoredBlob, check_expected, get_blob, put_vector
 
@@ -99,10 +99,11 @@ class VerifiedBlobs:
         return blob
 
     def put_vector(self, store: BlobStore, vector: Int32Vector, *, kind: BlobKind, scale_bits: int,
-                   words_per_leaf: int, shapes: Iterable[TensorShape | tuple[str, Sequence[int]]]) -> StoredBlob:
+                   words_per_leaf: int, shapes: Iterable[TensorShape | tuple[str, Sequence[int]]],
+                   data: DataSpec | None = None) -> StoredBlob:
         """:func:`~fedchain.storage.vectors.put_vector`, with the root from :meth:`tree`."""
         return put_vector(store, vector, kind=kind, scale_bits=scale_bits, words_per_leaf=words_per_leaf,
-                          shapes=shapes, root_of=self.root_of)
+                          shapes=shapes, root_of=self.root_of, data=data)
 
     def round_closed(self) -> None:
         """A round closed: drop what was last used before the round that just closed."""

@@ -3,7 +3,7 @@
 (:mod:`fedchain.task.params`)."""
 
 from fedchain.task.errors import TaskSpecError
-from fedchain.task.params import fit_config, task_params
+from fedchain.task.params import data_spec, fit_config, task_params
 from fedchain.task.read import load_task, read_task
 from fedchain.task.schema import (
     DataSettings,
@@ -22,6 +22,7 @@ __all__ = [
     "TaskSpec",
     "TaskSpecError",
     "TrainingSettings",
+    "data_spec",
     "fit_config",
     "load_task",
     "read_task",

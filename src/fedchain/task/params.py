@@ -1,5 +1,6 @@
-"""The chain's ``TaskParams`` from a :class:`~fedchain.task.schema.TaskSpec`, and the config every client's fit
-gets: the one place where the task's settings become what the contract and the clients read."""
+"""The chain's ``TaskParams`` from a :class:`~fedchain.task.schema.TaskSpec`, the declared preprocessing its model
+blobs carry (pinned on chain by the model-spec hash), and the config every client's fit gets: the one place where
+the task's settings become what the contract and the clients read."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from fedchain.chain.coordinator import TaskParams
 from fedchain.chain.modes import MODES
 from fedchain.client.api import Config
 from fedchain.secagg.params import default_secure_params, neighbour_count
+from fedchain.storage.blob import DataSpec
+from fedchain.storage.errors import BlobFormatError
 from fedchain.task.errors import TaskSpecError
-from fedchain.task.schema import BPS, TaskSpec
+from fedchain.task.schema import BPS, DataSettings, TaskSpec
 
 MAX_AMOUNT_UNITS: Final = 2**128 - 1
 """Largest stake, bond or deposit in base units (the contract's uint128 amounts)."""
@@ -89,6 +92,20 @@ def task_params(spec: TaskSpec, *, token: str, decimals: int, hospitals: int | N
         availability_bond=amount("availability_bond", 1), neighbours=neighbours, threshold=threshold,
         model_spec_hash=bytes(32),
     )
+
+
+def data_spec(data: DataSettings) -> DataSpec | None:
+    """The task's ``[data]`` as its model blobs carry it (docs/protocol.md section 6, ``data``): the settings that
+    change what the model sees (the feature columns in order, the normalization with its fixed statistics, the
+    missing-value rule; not ``label_column``, which only names a CSV column). None while the statistics of
+    ``standardize`` are not fixed (a simulation fits them; a deployment must fix them)."""
+    if data.normalization == "standardize" and not data.mean:
+        return None
+    try:
+        return DataSpec(features=data.features, normalization=data.normalization, mean=data.mean, scale=data.scale,
+                        missing=data.missing)
+    except BlobFormatError as error:  # the schema's checks make this unreachable; kept as a clear error
+        raise TaskSpecError(str(error)) from None
 
 
 def fit_config(spec: TaskSpec) -> Config:
