@@ -9,7 +9,7 @@ token's and the contract's views.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -167,37 +167,50 @@ class Ledger:
     # -- balances ------------------------------------------------------------------------------------
 
     def balances(self, slashes: list[Slash]) -> list[Balance]:
-        """Every party's end state and the flows that explain it."""
+        """Every party's end state and the flows that explain it (each event read once for all parties)."""
+        claimed = self._totals("RewardsClaimed", "participant", "amount")
+        fees = self._totals("FeesClaimed", "aggregator", "amount")
+        withdrawn = self._totals("StakeWithdrawn", "member", "amount")
+        bonds_back = self._totals("BondWithdrawn", "aggregator", "amount")
+        escrow = self._totals("TaskCreated", "requester", "escrow")
+        pool = self._totals("PoolWithdrawn", "requester", "amount")
+        minted = self._minted()
         balances = []
         for address, party in self.parties.items():
-            checksum = Web3.to_checksum_address(address)
             balances.append(Balance(
                 party=party,
                 token_balance=self.token.balance_of(address),
                 stake=self.coordinator.member(self.task_id, address).stake,
                 bond=self.coordinator.aggregator(self.task_id, address).bond,
-                funded=self._minted(address),
-                rewards_claimed=self._sum("RewardsClaimed", "amount", participant=checksum),
+                funded=minted.get(address, 0),
+                rewards_claimed=claimed.get(address, 0),
                 rewards_unclaimed=self.coordinator.claimable(self.task_id, address),
-                fees_claimed=sum(int(log.args.amount) for log in
-                                 self.events("FeesClaimed", aggregator=Web3.to_checksum_address(address))),
+                fees_claimed=fees.get(address, 0),
                 fees_unclaimed=self.coordinator.fees_of(self.task_id, address),
                 bounties=sum(slash.bounty for slash in slashes if slash.challenger == party.name),
                 slashed=sum(slash.amount for slash in slashes if slash.address.lower() == address),
-                withdrawn=self._sum("StakeWithdrawn", "amount", member=checksum)
-                + self._sum("BondWithdrawn", "amount", aggregator=checksum),
-                escrow=self._sum("TaskCreated", "escrow", requester=checksum),
-                pool_withdrawn=self._sum("PoolWithdrawn", "amount", requester=checksum),
+                withdrawn=withdrawn.get(address, 0) + bonds_back.get(address, 0),
+                escrow=escrow.get(address, 0),
+                pool_withdrawn=pool.get(address, 0),
             ))
         return balances
 
-    def _sum(self, event: str, field: str, **filters: Any) -> int:
-        return sum(int(getattr(log.args, field)) for log in self.events(event, **filters))
+    def _totals(self, event: str, by: str, field: str) -> dict[str, int]:
+        """The sum of ``field`` over the task's ``event`` logs, by the (lowercase) address in argument ``by``."""
+        totals: dict[str, int] = {}
+        for log in self.events(event):
+            address = str(getattr(log.args, by)).lower()
+            totals[address] = totals.get(address, 0) + int(getattr(log.args, field))
+        return totals
 
-    def _minted(self, address: str) -> int:
+    def _minted(self) -> dict[str, int]:
+        """Tokens minted to each (lowercase) address: the token's transfers from the zero address."""
         handle = self.token.contract.events.Transfer()
-        filters: Mapping[str, Any] = {"from": ZERO_ADDRESS, "to": Web3.to_checksum_address(address)}
-        return sum(int(log.args.value) for log in handle.get_logs(from_block=0, argument_filters=filters))
+        totals: dict[str, int] = {}
+        for log in handle.get_logs(from_block=0, argument_filters={"from": ZERO_ADDRESS}):
+            address = str(log.args.to).lower()
+            totals[address] = totals.get(address, 0) + int(log.args.value)
+        return totals
 
 
 def _position(log: Any) -> tuple[int, int]:
