@@ -11,12 +11,14 @@ CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 FORGE := cd contracts && PATH="$(NODE_BIN):$$PATH" forge
 
-.PHONY: help setup test test-contracts test-python lint typecheck slither artifacts artifacts-check demo clean
+.PHONY: help setup test test-contracts test-python lint typecheck slither artifacts artifacts-check demo bench bench-quick clean
 
 help:
 	@echo "make test       set up (virtualenv, npm ci, Debian's chromium) and run every check: forge, artifacts, slither, ruff, import layers, mypy, pytest"
 	@echo "make artifacts  rebuild the contract artifacts shipped in src/fedchain/contracts/artifacts"
 	@echo "make demo       set up the virtualenv (no Node.js needed) and run 'fedchain demo' (about 2.5 minutes)"
+	@echo "make bench      run every bench (bench/suite.py): bench/results/*.json and the tables in BENCHMARKS.md (an hour or more on 2 cores)"
+	@echo "make bench-quick  each bench's quick variant at tiny size (a few minutes); BENCHMARKS.md is left alone"
 
 setup: $(PY_STAMP) $(NODE_STAMP)
 
@@ -63,6 +65,13 @@ test-python: setup $(CHROMIUM)
 
 demo: $(PY_STAMP)
 	$(BIN)/fedchain demo
+
+# The round bench runs fedchain on anvil too, hence the Node.js setup.
+bench: setup
+	$(PY) bench/suite.py
+
+bench-quick: $(PY_STAMP)
+	$(PY) bench/suite.py --quick
 
 clean:
 	rm -rf $(VENV) contracts/node_modules contracts/out contracts/cache
