@@ -20,13 +20,19 @@ transaction count and block read is kept until the state changes (a block is min
 agents a simulation steps between two transactions share one read of each. :meth:`Chain.send` returns once its
 block is mined, and a mined block is a new state, so no read after a transaction is answered from before it. On
 an RPC node knowing the latest block would itself cost a request per read, and others mine at any time, so only
-views and :meth:`Chain.now` inside :meth:`Chain.pinned` are kept (their block is fixed), nothing else.
+what :meth:`Chain.pinned` fixes is kept, inside a pin: views, :meth:`Chain.now`, event queries, transaction counts
+and blocks at the pinned block, and the account's pending transaction count (each transaction sent forgets them
+all, and moves the pin of :meth:`Chain.snapshot`, an agent step's, to its block). The chain id is read once per
+connection, and HTTP goes over one persistent session that reads the environment's proxy settings once
+(:func:`http_provider`).
 """
 
 from __future__ import annotations
 
 import ast
 import contextlib
+import ipaddress
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -41,7 +47,7 @@ from eth_account.signers.local import LocalAccount
 from eth_tester import EthereumTester
 from eth_tester.exceptions import TransactionFailed as TesterTransactionFailed
 from hexbytes import HexBytes
-from web3 import Web3
+from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import (
@@ -67,7 +73,7 @@ from fedchain.chain.errors import (
 )
 from fedchain.chain.keys import DEFAULT_KEY_ENV, account_from_env, account_from_keystore
 from fedchain.chain.log_index import IndexedEthereumTester
-from fedchain.chain.reads import BlockReads, cached_reads
+from fedchain.chain.reads import BlockReads, cached_reads, node_reads
 
 EMBEDDED = "embedded"
 ANVIL = "anvil"
@@ -133,12 +139,14 @@ class Chain:
     _nonces: dict[str, int] = field(default_factory=dict)
     _read_block: BlockIdentifier = "latest"
     _reads: BlockReads = field(default_factory=BlockReads)
+    _chain_id: int | None = None
+    _following: bool = False
 
     def __post_init__(self) -> None:
-        if self._tester is not None:
-            # The outermost layer: web3 builds it by calling it with the Web3 handle (its annotation asks for a
-            # class), and it keeps answers the inner layers have finished (attrdict converts them in place).
-            self.w3.middleware_onion.add(cached_reads(self._reads, self._read_scope))  # type: ignore[arg-type]
+        # The outermost layer: web3 builds it by calling it with the Web3 handle (its annotation asks for a
+        # class), and it keeps answers the inner layers have finished (attrdict converts them in place).
+        layer = cached_reads if self._tester is not None else node_reads
+        self.w3.middleware_onion.add(layer(self._reads, self._read_scope))  # type: ignore[arg-type]
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -164,8 +172,10 @@ class Chain:
 
     @property
     def chain_id(self) -> int:
-        """The chain id."""
-        return int(self._rpc(lambda: self.w3.eth.chain_id))
+        """The chain id (read once: a connection's chain never changes it)."""
+        if self._chain_id is None:
+            self._chain_id = int(self._rpc(lambda: self.w3.eth.chain_id))
+        return self._chain_id
 
     # -- time ----------------------------------------------------------------------------------------
 
@@ -185,12 +195,23 @@ class Chain:
         and :meth:`now` all see block ``block`` (default: the latest on entry), whose number is yielded. What
         is read together is then consistent, however fast the chain moves. Transactions are unaffected."""
         number = int(self._rpc(lambda: self.w3.eth.block_number)) if block is None else block
-        previous = self._read_block
-        self._read_block = number
+        previous, following = self._read_block, self._following
+        self._read_block, self._following = number, False
         try:
             yield number
         finally:
-            self._read_block = previous
+            self._read_block, self._following = previous, following
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[int]:
+        """The reads of one agent step: pinned (:meth:`pinned`) to the latest block on entry, learnt with one
+        request, and moved to the block of each transaction this chain sends inside (and to the new block of each
+        clock move), so the step reads its own actions' effects and never a state older than its entry. What a
+        step reads twice, or what agents stepped one after another between two transactions read alike, reaches
+        the node once (`fedchain.chain.reads.node_reads`); others' transactions are seen from the next step on."""
+        with self.pinned() as number:
+            self._following = True
+            yield number
 
     def query(self, thunk: Callable[[], T]) -> T:
         """Run a read that does not go through :meth:`call` (an event query, say) with the same retries."""
@@ -209,6 +230,8 @@ class Chain:
             target = self.now() + seconds
             self.w3.provider.make_request("evm_setNextBlockTimestamp", [target])  # type: ignore[arg-type]
             self.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+            if self._following:
+                self._read_block = int(self._rpc(lambda: self.w3.eth.block_number))
         else:
             raise DevChainOnlyError("only the embedded chain and anvil can move their clock; "
                                     "a real chain's deadlines pass in real time")
@@ -277,6 +300,10 @@ class Chain:
         tx_hash = self._rpc(lambda: self._send_raw(signed.raw_transaction, signed.hash))
         self._nonces[address] = nonce + 1
         receipt = self.wait_for_receipt(tx_hash)
+        # Kept reads (the pending transaction count above, say) are of the state before: read them again.
+        self._reads.forget()
+        if self._following and isinstance(self._read_block, int):
+            self._read_block = max(self._read_block, int(receipt["blockNumber"]))
         if receipt["status"] != 1:
             self._raise_failure(kind, tx, receipt)
         self.gas_records.append(GasRecord(kind=kind, sender=address, gas_used=int(receipt["gasUsed"]),
@@ -291,11 +318,12 @@ class Chain:
             raise ChainError(f"transaction {tx_hash.to_0x_hex()} was not mined within {timeout:.0f} s") from None
 
     def transaction_counts(self, address: str) -> tuple[int, int]:
-        """``(mined, sent)``: the transactions of ``address`` in the latest block's state, and those the node
-        knows of including its pending pool. ``sent > mined`` means some are still waiting to be mined. An
-        embedded chain that mines each transaction as it arrives has no pending pool: one request then."""
+        """``(mined, sent)``: the transactions of ``address`` in the latest block's state (the pinned block's, see
+        :meth:`pinned`), and those the node knows of including its pending pool. ``sent > mined`` means some are
+        still waiting to be mined. An embedded chain that mines each transaction as it arrives has no pending pool:
+        one request then."""
         account = Web3.to_checksum_address(address)
-        mined = int(self._rpc(lambda: self.w3.eth.get_transaction_count(account, "latest")))
+        mined = int(self._rpc(lambda: self.w3.eth.get_transaction_count(account, self._read_block)))
         if self._tester is not None and self._tester.auto_mine_transactions:
             return mined, mined
         sent = int(self._rpc(lambda: self.w3.eth.get_transaction_count(account, "pending")))
@@ -305,7 +333,7 @@ class Chain:
         """The chain state reads are kept for (see `fedchain.chain.reads`), or None: keep nothing. On the embedded
         chain, py-evm's pending block header, replaced by every change of state (a block mined, a transaction
         added to the pending block, the clock moved, a snapshot reverted); elsewhere the block that
-        :meth:`pinned` holds."""
+        :meth:`pinned` holds (`fedchain.chain.reads.node_reads` keeps only the reads that block fixes)."""
         if self._tester is not None:
             return self._tester.backend.chain.header
         return self._read_block if isinstance(self._read_block, int) else None
@@ -410,14 +438,14 @@ def connect(target: str = EMBEDDED, *, key_env: str = DEFAULT_KEY_ENV, keystore:
     if target == ANVIL:
         node = AnvilNode(accounts=dev_accounts)
         try:
-            w3 = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 30}))
+            w3 = Web3(http_provider(node.url))
             return Chain(w3=w3, backend=ANVIL, accounts=dev_keys(dev_accounts), _anvil=node)
         except BaseException:
             node.stop()
             raise
     if target.startswith(("http://", "https://")):
         accounts = [] if read_only else [account_from_keystore(keystore) if keystore else account_from_env(key_env)]
-        w3 = Web3(Web3.HTTPProvider(target, request_kwargs={"timeout": 30}))
+        w3 = Web3(http_provider(target))
         try:
             w3.eth.chain_id  # noqa: B018 - a probe: fail here, clearly, if nothing answers
         except (requests.RequestException, OSError, ValueError) as error:
@@ -426,6 +454,33 @@ def connect(target: str = EMBEDDED, *, key_env: str = DEFAULT_KEY_ENV, keystore:
             raise ChainConnectionError(f"no JSON-RPC node answers at {shown_url(target)} ({reason})") from None
         return Chain(w3=w3, backend=RPC, accounts=accounts, fee_caps=fee_caps or FeeCaps())
     raise ChainConnectionError(f"unknown chain target {target!r}: use 'embedded', 'anvil' or an http(s) URL")
+
+
+def http_provider(url: str) -> HTTPProvider:
+    """web3's HTTP provider for ``url`` over one persistent session (keep-alive) that reads the environment once.
+
+    requests looks up proxies, ``NO_PROXY`` and a CA bundle in the environment on every request when a session
+    trusts it (9% of a simulation's Python side on anvil, issue #17). Here it is read once: a loopback URL (anvil)
+    gets no proxy, another URL the proxies the environment names for it (``NO_PROXY`` honoured) and
+    ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` if set, as requests would have used."""
+    session = requests.Session()
+    session.trust_env = False
+    host = urlsplit(url).hostname or ""
+    if not _is_loopback(host):
+        session.proxies.update(requests.utils.get_environ_proxies(url))
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle:
+            session.verify = bundle
+    return HTTPProvider(url, request_kwargs={"timeout": 30}, session=session)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def shown_url(url: str) -> str:

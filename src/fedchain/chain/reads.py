@@ -9,7 +9,9 @@ RPC node (anvil or a URL) the block that :meth:`Chain.pinned` holds, and no scop
 
 :func:`cached_reads` is the web3 middleware that serves the embedded chain's JSON-RPC reads other than views
 (:data:`CACHED_METHODS`: event logs, transaction counts, blocks) from a :class:`BlockReads`;
-:func:`counted_requests` counts the requests that reach a node, to measure what the cache spares.
+:func:`node_reads` is its counterpart on a node: the chain id once per connection, and inside a pin the reads that
+name a block by number. :func:`counted_requests` counts the requests that reach a node, to measure what the cache
+spares.
 """
 
 from __future__ import annotations
@@ -54,6 +56,10 @@ class BlockReads:
         self._answers[key] = answer
         return answer
 
+    def forget(self) -> None:
+        """Drop every answer kept (a transaction was sent: the state they were read in may have passed)."""
+        self._scope, self._answers = None, {}
+
 
 class _CachedReads(Web3Middleware):
     """Serves the JSON-RPC reads in :data:`CACHED_METHODS` from ``reads`` under the scope ``scope()`` names."""
@@ -75,6 +81,65 @@ class _CachedReads(Web3Middleware):
 def cached_reads(reads: BlockReads, scope: Callable[[], object]) -> Callable[[Web3], Web3Middleware]:
     """The middleware (for ``w3.middleware_onion``) that keeps the reads of :data:`CACHED_METHODS` in ``reads``."""
     return partial(_CachedReads, reads=reads, scope=scope)
+
+
+NODE_BLOCK_READS: Final = {"eth_getTransactionCount": 1, "eth_getBalance": 1, "eth_getCode": 1,
+                           "eth_getBlockByNumber": 0}
+"""The JSON-RPC reads :func:`node_reads` keeps per scope on a node, with the position of their block parameter:
+kept only when that names a block by number (fixed), never "latest" or "pending" (which move without notice)."""
+
+
+def _is_number(block: object) -> bool:
+    return isinstance(block, int) or (isinstance(block, str) and block.startswith("0x"))
+
+
+def node_cacheable(method: str, params: Any) -> bool:
+    """Whether the answer of ``method`` with ``params`` on a node is fixed by its parameters: a read at a block named
+    by number (an event query whose range is given by numbers, say), or one of this process's own pending
+    transaction count (see :func:`node_reads`)."""
+    if method == "eth_getLogs":
+        query = params[0] if params else None
+        return isinstance(query, dict) and "blockHash" not in query and \
+            _is_number(query.get("fromBlock")) and _is_number(query.get("toBlock"))
+    position = NODE_BLOCK_READS.get(method)
+    if position is None or len(params) <= position:
+        return False
+    block = params[position]
+    return _is_number(block) or (method == "eth_getTransactionCount" and block == "pending")
+
+
+class _NodeReads(Web3Middleware):
+    """A node's chain id, read once, and its reads that :func:`node_cacheable` names fixed, kept per scope."""
+
+    def __init__(self, w3: Web3, *, reads: BlockReads, scope: Callable[[], object],
+                 held: dict[str, RPCResponse]) -> None:
+        super().__init__(w3)
+        self._reads = reads
+        self._scope = scope
+        self._held = held
+
+    def wrap_make_request(self, make_request: MakeRequestFn) -> MakeRequestFn:
+        """Answer the chain id and the fixed reads from what was read before."""
+        def middleware(method: RPCEndpoint, params: Any) -> RPCResponse:
+            if method == "eth_chainId":
+                answer = self._held.get(method)
+                if answer is None or "error" in answer:
+                    answer = self._held[method] = make_request(method, params)
+                return answer
+            if not node_cacheable(method, params):
+                return make_request(method, params)
+            return self._reads.read(self._scope(), (method, repr(params)), lambda: make_request(method, params))
+        return middleware
+
+
+def node_reads(reads: BlockReads, scope: Callable[[], object]) -> Callable[[Web3], Web3Middleware]:
+    """The middleware for a node-backed chain (anvil or a URL). A connection's chain id never changes, so it is read
+    once (web3's request validation asks for it before every ``eth_call``, gas estimate and transaction). Under a
+    scope (the block `Chain.pinned` holds; none outside a pin: nothing else kept) it keeps the reads whose answer
+    the scope fixes (:func:`node_cacheable`): those at a numbered block, and the pending transaction count, which
+    only the account's own transactions change: the `Chain` forgets every kept read when it sends one."""
+    # web3 builds the layer again whenever the onion changes: what is held for the connection lives outside it.
+    return partial(_NodeReads, reads=reads, scope=scope, held={})
 
 
 class _Counting(Web3Middleware):
