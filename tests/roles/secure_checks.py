@@ -8,6 +8,7 @@ from numpy.typing import NDArray
 from tests.roles.conftest import Federation
 
 from fedchain.aggregate.fedavg import FedAvg
+from fedchain.client.jobs import FitResult
 from fedchain.commit.leaves import LeafLayout
 from fedchain.commit.merkle import MerkleTree
 from fedchain.roles import BaseParticipant
@@ -22,8 +23,8 @@ def record_updates(participant: BaseParticipant) -> Trained:
     trained: Trained = {}
     train = participant.make_update
 
-    def recording(round: int, global_model: NDArray[np.int32]) -> tuple[NDArray[np.int32], int]:
-        update, sample_count = train(round, global_model)
+    def recording(round: int, global_model: NDArray[np.int32], fitted: FitResult) -> tuple[NDArray[np.int32], int]:
+        update, sample_count = train(round, global_model, fitted)
         trained[round] = (update.copy(), sample_count)
         return update, sample_count
 

@@ -33,6 +33,7 @@ from fedchain.chain import ChainError
 from fedchain.chain.amounts import whole_tokens
 from fedchain.chain.coordinator import CoordinatorClient, RoundStatus, RoundView, TaskState, TaskStatus, Token
 from fedchain.chain.errors import ContractRevertError
+from fedchain.client.jobs import TrainingJob
 from fedchain.roles.task import RoleError, TaskRules, load_rules
 from fedchain.storage import BlobStore, StorageError, VerifiedBlobs
 
@@ -110,6 +111,11 @@ class Agent:
     def step(self) -> None:
         """Do whatever is due now; subclasses implement it."""
         raise NotImplementedError
+
+    def pending_job(self) -> TrainingJob | None:
+        """A job this agent started and its last step found running (a participant's training); None for most
+        agents. A simulation never moves the clock while an agent has one: it waits for the job, then steps again."""
+        return None
 
     def finished(self) -> bool:
         """Whether nothing is left for this agent to do: the task has ended (subclasses add what they settle)."""

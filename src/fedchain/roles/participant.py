@@ -14,6 +14,13 @@ still be mined (`Agent.in_flight`), (2) finds its commitment on chain and reveal
 commits the journaled update again with the same salt; it never trains a second, different update for a
 round it has journaled. Rewards already claimed read as zero on chain, so a claim is never sent twice.
 
+Training as a job: a participant starts its round's training (:func:`fedchain.client.jobs.start_fit`) and keeps
+stepping; while the job runs it sends nothing for the round and says so through :meth:`BaseParticipant.pending_job`
+(the simulator then waits for the job instead of moving the clock), and the step that finds the job done journals
+the update and goes on as above. A plain client's ``fit`` runs inside the step that starts it, so its job is done
+at once. Nothing is journaled or sent while a job runs, so a crash then only loses the training: the restarted
+participant trains again for a round that has no journaled update, and reuses the journaled one otherwise.
+
 Availability: while its round is open, a participant checks at every step that the blob of its revealed
 update is whole in the store, and puts it back from its journal when it is missing or corrupt there, so the
 aggregators and watchers can read it again without a challenge. It also answers an availability challenge
@@ -28,6 +35,7 @@ logs one summary line per closed round: what it did, and the reward its update e
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, ClassVar
 
@@ -35,6 +43,7 @@ import numpy as np
 from eth_account.signers.local import LocalAccount
 from numpy.typing import NDArray
 
+from fedchain.chain.cohort import cohort_includes
 from fedchain.chain.coordinator import (
     Coordinator,
     CoordinatorClient,
@@ -45,8 +54,8 @@ from fedchain.chain.coordinator import (
     TaskState,
     TaskStatus,
 )
-from fedchain.chain.cohort import cohort_includes
 from fedchain.client.api import ROUND_KEY, Client, Config
+from fedchain.client.jobs import FitResult, TrainingJob, start_fit
 from fedchain.client.params import flatten, unflatten
 from fedchain.commit.commitment import commit_hash, new_salt
 from fedchain.commit.merkle import MerkleTree
@@ -58,6 +67,15 @@ from fedchain.roles.task import fetch_model, put_update
 from fedchain.storage import BlobNotFoundError, BlobStore, CorruptBlobError, StorageError, ref_hex
 
 MODEL_DTYPE = np.float32
+
+
+@dataclass(frozen=True)
+class Training:
+    """A round's training under way: the global model it started from and its job."""
+
+    round: int
+    global_model: NDArray[np.int32]
+    job: TrainingJob
 
 
 class BaseParticipant(Agent):
@@ -87,16 +105,53 @@ class BaseParticipant(Agent):
         self.journal = journal
         self.stake = stake
         self._entry_window_seen: int | None = None
+        self._training: Training | None = None
+        self._waiting_on: TrainingJob | None = None
 
-    def make_update(self, round: int, global_model: NDArray[np.int32]) -> tuple[NDArray[np.int32], int]:
-        """Train from the global model; return the quantized, clipped update and the sample count."""
+    def start_training(self, round: int, global_model: NDArray[np.int32]) -> TrainingJob:
+        """Start the client's training of ``round`` from the global model (its ``fit`` with the round's config)."""
         rules = self.rules
         start = dequantize(global_model, rules.quantization)
         shapes = [(shape.name, shape.dims) for shape in rules.shapes]
         parameters = unflatten(start, shapes, dtype=MODEL_DTYPE)
-        trained, sample_count, _ = self.client.fit(parameters, {**self.fit_config, ROUND_KEY: round})
+        return start_fit(self.client, parameters, {**self.fit_config, ROUND_KEY: round})
+
+    def make_update(self, round: int, global_model: NDArray[np.int32],
+                    fitted: FitResult) -> tuple[NDArray[np.int32], int]:
+        """The quantized, clipped update and the sample count of ``fitted``, what training ``round`` from the global
+        model returned."""
+        trained, sample_count, _ = fitted
         local, _ = flatten(trained)
-        return quantize_update(local, global_model, rules.quantization), int(sample_count)
+        return quantize_update(local, global_model, self.rules.quantization), int(sample_count)
+
+    def pending_job(self) -> TrainingJob | None:
+        """The training job this member's last step found running (its round goes no further until the job is done
+        and a step has taken its result). A job that finished since is still pending until the next step: that step,
+        not the clock, must come next."""
+        return self._waiting_on
+
+    def trained_update(self, round: int, model_root: bytes, model_blob_ref: bytes) -> TrainedUpdate | None:
+        """This member's update of ``round``: the journaled one if there is one (never a second, different one),
+        else the result of the training it started from the global model ``model_root`` / ``model_blob_ref``,
+        journaled as soon as the job is done; None while the job runs (the first call starts it). A job of an
+        earlier round is dropped."""
+        trained = self.journal.trained_update(round)
+        if trained is not None:
+            return trained
+        training = self._training
+        if training is None or training.round != round:
+            global_model = fetch_model(self.store, self.rules, model_root, model_blob_ref, verified=self.verified)
+            training = self._training = Training(round, global_model, self.start_training(round, global_model))
+        if not training.job.done():
+            self._waiting_on = training.job
+            self.note("training", f"round {round}: training runs as a job; the round goes on for this member once it "
+                      "is done", round=round, once=("training", round))
+            return None
+        self._training = None
+        update, sample_count = self.make_update(round, training.global_model, training.job.result())
+        trained = TrainedUpdate.of(round, update, sample_count)
+        self.journal.record_trained_update(trained)
+        return trained
 
     def finished(self) -> bool:
         """The task has ended, every reward is claimed and the stake withdrawn."""
@@ -105,6 +160,7 @@ class BaseParticipant(Agent):
 
     def step(self) -> None:
         """Join, then take part in the current round while the task runs; once it has ended, claim and leave."""
+        self._waiting_on = None
         if self.in_flight():
             return
         state = self.coordinator.task_state(self.task_id)
@@ -315,20 +371,22 @@ class Participant(BaseParticipant):
         if commits >= self.rules.params.cohort_cap or not self._stake_suffices(round):
             return
         record = self.journal.commit_record(round) or self._prepare(round, model_root, model_blob_ref)
+        if record is None:  # training
+            return
         digest = commit_hash(chain_id=self.coordinator.chain.chain_id, coordinator=self.coordinator.address,
                              task_id=self.task_id, round=round, participant=self.address, root=record.root,
                              sample_count=record.sample_count, salt=record.salt)
         self._send(f"commit:{round}", lambda: self.coordinator.commit(self.task_id, digest, sender=self.account), round)
 
-    def _prepare(self, round: int, model_root: bytes, model_blob_ref: bytes) -> CommitRecord:
-        """Train, upload the update blob and journal the commitment (before anything is sent)."""
-        rules = self.rules
-        global_model = fetch_model(self.store, rules, model_root, model_blob_ref, verified=self.verified)
-        update, sample_count = self.make_update(round, global_model)
-        self.journal.record_trained_update(TrainedUpdate.of(round, update, sample_count))
-        stored = put_update(self.store_for(round), rules, update, verified=self.verified)
-        record = CommitRecord(round=round, salt=new_salt(), root=stored.header.root, sample_count=sample_count,
-                              blob_ref=stored.ref)
+    def _prepare(self, round: int, model_root: bytes, model_blob_ref: bytes) -> CommitRecord | None:
+        """Train (the update is journaled), upload the update blob and journal the commitment (before anything is
+        sent); None while the training runs."""
+        trained = self.trained_update(round, model_root, model_blob_ref)
+        if trained is None:
+            return None
+        stored = put_update(self.store_for(round), self.rules, trained.vector, verified=self.verified)
+        record = CommitRecord(round=round, salt=new_salt(), root=stored.header.root,
+                              sample_count=trained.sample_count, blob_ref=stored.ref)
         self.journal.record_commit(record)
         self.log(f"prepared round {round}", round=round)
         return record
@@ -363,9 +421,10 @@ class OutOfRangeParticipant(Participant):
         self.bad_rounds = rounds
         self.coordinate = coordinate
 
-    def make_update(self, round: int, global_model: NDArray[np.int32]) -> tuple[NDArray[np.int32], int]:
+    def make_update(self, round: int, global_model: NDArray[np.int32],
+                    fitted: FitResult) -> tuple[NDArray[np.int32], int]:
         """The honest update, with one coordinate pushed just outside the clip in a bad round."""
-        update, sample_count = super().make_update(round, global_model)
+        update, sample_count = super().make_update(round, global_model, fitted)
         if round in self.bad_rounds:
             update = update.copy()
             update[self.coordinate] = self.rules.params.clip + 1

@@ -5,9 +5,9 @@ A round, phase by phase (each `step()` does what is due now):
 - **advertise**: draw the round's secrets (a BN254 mask key pair, an X25519 encryption key pair, the self
   seed and the randomness of its Shamir sharings), journal them, then advertise the two public keys;
 - **commit**: fix the round seed if nobody has yet; train from the global model (the quantized update and
-  its sample count are journaled); share the self seed and the mask key among the neighbours the seed
-  gives, encrypted to each, and commit that share bundle (on chain) with the self-seed hash and
-  the sample count;
+  its sample count are journaled; a training that runs as a job holds the member here until it is done);
+  share the self seed and the mask key among the neighbours the seed gives, encrypted to each, and commit
+  that share bundle (on chain) with the self-seed hash and the sample count;
 - **upload**: only if its commitment is on chain (the committed set is final by then), weight the update,
   add the self mask and the pairwise masks, store the masked vector and upload its root;
 - **availability**: from its upload until the round closes, check that the blob of its masked vector is whole
@@ -42,7 +42,7 @@ from fedchain.client.api import Client, Config
 from fedchain.roles.journal import Journal, JournalError, RoundSecrets, TrainedUpdate
 from fedchain.roles.participant import BaseParticipant
 from fedchain.roles.secure_round import ChainRound, masked_tree_of, neighbour_share_bundles, put_masked, read_round
-from fedchain.roles.task import RoleError, fetch_model
+from fedchain.roles.task import RoleError
 from fedchain.secagg.derive import new_self_seed, self_seed_hash
 from fedchain.secagg.errors import RoundFailedError
 from fedchain.secagg.keys import new_round_keys
@@ -162,9 +162,11 @@ class SecureParticipant(BaseParticipant):
         if not self.coordinator.secure_round(self.task_id, round).seed_fixed:
             self._send(f"fixRoundSeed:{round}", lambda: self.coordinator.fix_round_seed(self.task_id,
                                                                                        sender=self.account), round)
+        trained = self._train(round, state)
+        if trained is None:  # training
+            return
         sets = self._read(round).sets
         me = self._me(sets, secrets)
-        trained = self.journal.trained_update(round) or self._train(round, state)
         try:
             bundle = share_bundle(round=sets, owner=me, keys=secrets.keys, self_seed=secrets.self_seed,
                                   randomness=secrets.share_randomness)
@@ -176,14 +178,14 @@ class SecureParticipant(BaseParticipant):
             self.task_id, me.index, me.public[0], me.public[1], seed_hash, bundle, trained.sample_count,
             sender=self.account), round)
 
-    def _train(self, round: int, state: TaskState) -> TrainedUpdate:
-        """Train from the round's global model and journal the update (before anything depends on it)."""
-        global_model = fetch_model(self.store, self.rules, state.model_root, state.model_blob_ref,
-                                   verified=self.verified)
-        update, sample_count = self.make_update(round, global_model)
-        trained = TrainedUpdate.of(round, update, sample_count)
-        self.journal.record_trained_update(trained)
-        self.log(f"trained round {round}", round=round)
+    def _train(self, round: int, state: TaskState) -> TrainedUpdate | None:
+        """The update of ``round``: journaled, or trained from the round's global model and journaled (before
+        anything depends on it); None while the training runs."""
+        if (journaled := self.journal.trained_update(round)) is not None:
+            return journaled
+        trained = self.trained_update(round, state.model_root, state.model_blob_ref)
+        if trained is not None:
+            self.log(f"trained round {round}", round=round)
         return trained
 
     def _upload(self, round: int) -> None:

@@ -5,7 +5,9 @@ and the agents' classes. A :class:`Federation` steps every agent in a fixed orde
 participants, aggregators, the requester): the watchers come first, so that a slash that falls due at a
 deadline goes out in the same pass as the phase it ends. When a full pass changes nothing (no new block,
 no new action) it moves the development chain's clock to the current round's next deadline, so a run
-never sleeps. Tests and the simulator both drive federations through this class.
+never sleeps; but while any agent waits for a job it started (a participant's training running as a Ray task,
+say: :meth:`fedchain.roles.Agent.pending_job`) it waits for that job instead, so no deadline ever depends on how
+long training takes. Tests and the simulator both drive federations through this class.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from fedchain.chain.coordinator import (
 from fedchain.chain.modes import COORDINATORS
 from fedchain.chain.secure_coordinator import advertise_end, masked_challenge_end, unmask_start, upload_end
 from fedchain.client.api import Client, Config, NDArrays
+from fedchain.client.jobs import TrainingJob
 from fedchain.roles import Agent, BaseAggregator, BaseParticipant, BaseWatcher, Journal, Requester
 from fedchain.roles.modes import AGGREGATORS, PARTICIPANTS, WATCHERS
 from fedchain.sim.errors import SimulationError
@@ -150,13 +153,27 @@ class Federation:
             agent.step()
 
     def advance(self) -> bool:
-        """Step every agent; if nothing changed, move the clock to the next deadline. True if anything acted."""
+        """Step every agent; if nothing changed, move the clock to the next deadline. True if anything acted.
+
+        While an agent waits for a job it started (a training its last step found running), the clock stays: the
+        pass waits for the first such job (in stepping order) to finish and steps every agent again, until something
+        changed or no agent waits. Every job a pass started is under way before the first wait, so a cohort's
+        trainings run together.
+        """
         before = self.snapshot()
         self.step_all()
-        if self.snapshot() != before:
-            return True
-        self.advance_to_next_deadline()
-        return False
+        while self.snapshot() == before:
+            jobs = self.pending_jobs()
+            if not jobs:
+                self.advance_to_next_deadline()
+                return False
+            jobs[0].wait()
+            self.step_all()
+        return True
+
+    def pending_jobs(self) -> list[TrainingJob]:
+        """The jobs agents started and found running at their last step, in stepping order."""
+        return [job for agent in self.agents() if (job := agent.pending_job()) is not None]
 
     def run_until(self, done: Callable[[], bool], max_steps: int = DEFAULT_MAX_STEPS) -> None:
         """Call :meth:`advance` until ``done()``; a federation stuck for ``max_steps`` passes is an error."""
