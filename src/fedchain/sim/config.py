@@ -14,7 +14,8 @@ or any chain started.
                      hospitals)
     [simulation]     dataset, partition, hospitals, alpha, test_fraction, min_hospital_size, files (one CSV per
                      hospital), stake (what each hospital deposits), chain ("embedded" or "anvil"), device,
-                     output (folder for report.json, report.html, model.pt, anchor.json, from the cwd)
+                     engine ("local" or "ray"), ray_address, ray_cpus, output (folder for report.json,
+                     report.html, model.pt, anchor.json, from the cwd)
     [[adversaries]]  kind, round, hospital (for the hospital kinds), phase (for a dropping hospital):
                      both modes: "cheating_aggregator", "withholding_aggregator" (a wrong model whose blob it
                      withholds); plain mode: "out_of_range_hospital", "silent_hospital"; secure mode:
@@ -42,6 +43,7 @@ Dataset = Literal["breast_cancer", "diabetes", "lung", "csv"]
 Partition = Literal["dirichlet", "iid", "natural"]
 Backend = Literal["embedded", "anvil"]
 Device = Literal["cpu", "cuda", "auto"]
+Engine = Literal["local", "ray"]
 AdversaryKind = Literal["cheating_aggregator", "withholding_aggregator", "out_of_range_hospital", "silent_hospital",
                         "dropping_hospital"]
 DropPhase = Literal["before_commit", "before_upload", "during_unmask"]
@@ -80,6 +82,12 @@ class SimulationSettings(Section):
                              low_open=True, unit="tokens")
     chain: Backend = setting("embedded", "`embedded` (py-evm in this process) or `anvil` (a local node)")
     device: Device = setting("cpu", "where the hospitals train: `cpu`, `cuda` or `auto`")
+    engine: Engine = setting("local", "what runs the hospitals' training: `local` (this process, one after "
+                                      "another) or `ray` (Ray tasks in parallel; `pip install 'fedchain[ray]'`)")
+    ray_address: str | None = setting(None, "the Ray cluster to join (engine = \"ray\"), as `ray.init(address="
+                                            "...)` takes it; left out: a local cluster started for the run")
+    ray_cpus: int | None = setting(None, "CPUs of the local Ray cluster started for the run; left out: the "
+                                         "machine's", low=1, high=4096)
     output: Path = setting(Path("fedchain-out"), "the output folder (from the current directory)")
 
     def check(self) -> None:
@@ -95,6 +103,11 @@ class SimulationSettings(Section):
                                      f"{len(self.files)}")
         if self.dataset != "csv" and self.files:
             raise self.fail("files", f"only used with dataset = \"csv\", not {self.dataset!r}")
+        for name in ("ray_address", "ray_cpus"):
+            if self.engine != "ray" and getattr(self, name) is not None:
+                raise self.fail(name, "only used with engine = \"ray\"")
+        if self.ray_address is not None and self.ray_cpus is not None:
+            raise self.fail("ray_cpus", "sets up a local cluster; the cluster at ray_address has its own CPUs")
 
 
 @dataclass(frozen=True)

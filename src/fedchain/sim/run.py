@@ -60,6 +60,7 @@ from fedchain.sim.config import (
     check_hospitals,
 )
 from fedchain.sim.data import load_split
+from fedchain.sim.engines import open_engine
 from fedchain.sim.errors import ConfigError, SimulationError
 from fedchain.sim.federation import Federation
 from fedchain.sim.ledger import Ledger
@@ -185,10 +186,15 @@ def run_simulation(config: SimulationConfig, observer: Observer | None = None) -
 def simulate(client_fn: Callable[[int], object], *, hospitals: int, task: TaskSpec | None = None,
              initial: NDArrays | Mapping[str, Any] | None = None, evaluator: object | None = None,
              chain: str = "embedded", adversaries: Sequence[Adversary] = (),
-             observer: Observer | None = None) -> SimulationResult:
+             observer: Observer | None = None, engine: str = "local", ray_address: str | None = None,
+             ray_cpus: int | None = None) -> SimulationResult:
     """Run a federation of ``hospitals`` hospitals whose clients ``client_fn(hospital)`` builds, on a development
     chain (``"embedded"`` or ``"anvil"``), under ``task`` (default: :class:`TaskSpec` ()), and return what the chain
     says happened.
+
+    The clients train in this process, one after another (``engine="local"``), or as Ray tasks in parallel
+    (``engine="ray"``: on the Ray cluster at ``ray_address``, else on a local one of ``ray_cpus`` CPUs started for
+    the run; :mod:`fedchain.sim.engines`), which gives the same updates; each client must then be picklable.
 
     A client is anything with Flower's NumPyClient methods (a ``flwr`` NumPyClient, fedchain's
     :class:`~fedchain.learn.TorchTrainer`) or a Flower ``ClientApp``, which gets Flower's simulation
@@ -202,7 +208,8 @@ def simulate(client_fn: Callable[[int], object], *, hospitals: int, task: TaskSp
     """
     spec = task or TaskSpec()
     settings = SimulationSettings(hospitals=hospitals, chain=chain,  # type: ignore[arg-type]
-                                  stake=max(SimulationSettings().stake, spec.task.min_stake))
+                                  stake=max(SimulationSettings().stake, spec.task.min_stake),
+                                  engine=engine, ray_address=ray_address, ray_cpus=ray_cpus)  # type: ignore[arg-type]
     config = SimulationConfig(task=spec, simulation=settings, adversaries=tuple(adversaries))
     names = list(initial) if isinstance(initial, Mapping) else None
     built = [client_fn(hospital) for hospital in range(hospitals)]
@@ -227,9 +234,12 @@ def _execute(config: SimulationConfig, start: Start, observer: Observer | None) 
     started = time.perf_counter()
     watch = observer or SilentObserver()
     accounts = len(start.hospitals) + 4
-    with _single_torch_thread(), connect(config.simulation.chain, dev_accounts=accounts) as chain, \
+    with _single_torch_thread(), open_engine(config.simulation) as engine, \
+            connect(config.simulation.chain, dev_accounts=accounts) as chain, \
             tempfile.TemporaryDirectory(prefix="fedchain-sim-") as work:
-        run = _Run(config, chain, start, Path(work), watch)
+        trained = dataclasses.replace(start, hospitals=[dataclasses.replace(hospital, client=engine.client(
+            hospital.client)) for hospital in start.hospitals])  # each hospital's fit runs on the engine
+        run = _Run(config, chain, trained, Path(work), watch)
         rounds = run.rounds()
         run.close()
         collected = run.collect()
