@@ -6,9 +6,9 @@ from __future__ import annotations
 import secrets
 
 from eth_account import Account
-from tests.audit.auditor import in_cohort as documented_rule
 
 from fedchain.chain.cohort import cohort_includes
+from tests.audit.auditor import in_cohort as documented_rule
 
 MEMBERS = 1000
 CAP = 64

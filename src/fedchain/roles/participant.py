@@ -105,6 +105,7 @@ class BaseParticipant(Agent):
         self.journal = journal
         self.stake = stake
         self._entry_window_seen: int | None = None
+        self._joined = False
         self._training: Training | None = None
         self._waiting_on: TrainingJob | None = None
 
@@ -175,6 +176,17 @@ class BaseParticipant(Agent):
         """This mode's part of the current round of the running task (the caller is a member)."""
         raise NotImplementedError
 
+    def entered(self, round: int) -> bool:
+        """Whether the journal holds this member's entry into ``round`` (journaled before it is sent)."""
+        raise NotImplementedError
+
+    def entry(self, round: int) -> EntryState:
+        """This member's entry in ``round``: EMPTY without asking the chain when the journal holds none (nothing is
+        sent for a round before it is journaled, so a member left out of a round reads nothing of its own)."""
+        if not self.entered(round):
+            return EntryState.EMPTY
+        return self.coordinator.entry_state(self.task_id, round, self.address)
+
     def entry_weight(self, round: int) -> int:
         """The weight of this member's input of closed ``round``, as the chain fixed it (it entered the round)."""
         raise NotImplementedError
@@ -189,7 +201,7 @@ class BaseParticipant(Agent):
 
     def round_summary(self, round: int, view: RoundView) -> tuple[str, dict[str, object]]:
         """What this member did in closed ``round`` (its entry's state) and the reward its input earned."""
-        entry = self.coordinator.entry_state(self.task_id, round, self.address)
+        entry = self.entry(round)
         text = f"{self.outcome(round, view)}: {self.ENTRY_WORDS[entry]}"
         fields: dict[str, object] = {"entry": entry.name.lower()}
         if entry == EntryState.REVEALED:
@@ -278,7 +290,9 @@ class BaseParticipant(Agent):
             self.log(f"postChunk {round} x{posted}", round=round, chunks=posted)
 
     def _ensure_member(self) -> None:
-        if self.coordinator.member(self.task_id, self.address).joined:
+        """Join unless already a member (once seen joined, only this member's own withdrawal ends it)."""
+        if self._joined or self.coordinator.member(self.task_id, self.address).joined:
+            self._joined = True
             return
         amount = self.rules.params.min_stake if self.stake is None else self.stake
         self.ensure_allowance(amount)
@@ -300,6 +314,7 @@ class BaseParticipant(Agent):
             self._send("claim", lambda: self.coordinator.claim_rewards(self.task_id, sender=self.account))
         if self.coordinator.member(self.task_id, self.address).joined:
             self._send("withdrawStake", lambda: self.coordinator.withdraw_stake(self.task_id, sender=self.account))
+            self._joined = False
 
     def _send(self, action: str, send: Callable[[], object], round: int | None = None) -> None:
         send()
@@ -331,7 +346,7 @@ class Participant(BaseParticipant):
             if self.picked(state, round, view):
                 self._commit(round, view.commits, state.model_root, state.model_blob_ref)
             return
-        entry = self.coordinator.entry_state(self.task_id, round, self.address)
+        entry = self.entry(round)
         if view.phase == RoundPhase.NOT_OPEN or entry == EntryState.EMPTY:
             self.wait_for_round(round, view, view.commit_end)
         elif view.phase == RoundPhase.REVEAL and entry == EntryState.COMMITTED:
@@ -342,6 +357,10 @@ class Participant(BaseParticipant):
             if view.open_challenges:
                 self._answer_challenge(round, lambda: self.verified.tree(self._trained(round).vector,
                                                                          self.rules.layout))
+
+    def entered(self, round: int) -> bool:
+        """Whether the journal holds a commitment of ``round`` (written before the commit is sent)."""
+        return self.journal.commit_record(round) is not None
 
     def entry_weight(self, round: int) -> int:
         """The weight of this member's reveal of ``round``."""
@@ -366,7 +385,7 @@ class Participant(BaseParticipant):
     # -- actions -------------------------------------------------------------------------------------
 
     def _commit(self, round: int, commits: int, model_root: bytes, model_blob_ref: bytes) -> None:
-        if self.coordinator.entry_state(self.task_id, round, self.address) != EntryState.EMPTY:
+        if self.entry(round) != EntryState.EMPTY:
             return
         if commits >= self.rules.params.cohort_cap or not self._stake_suffices(round):
             return

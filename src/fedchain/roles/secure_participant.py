@@ -94,7 +94,7 @@ class SecureParticipant(BaseParticipant):
             if self.picked(state, round, view):
                 self._advertise(round, view.commits)
             return
-        entry = self._entry(round)
+        entry = self.entry(round)
         if view.phase == RoundPhase.NOT_OPEN or entry == EntryState.EMPTY:
             self.wait_for_round(round, view, advertise_end(view, self.rules.params))
         elif view.phase == RoundPhase.COMMIT and entry == EntryState.ADVERTISED:
@@ -139,7 +139,7 @@ class SecureParticipant(BaseParticipant):
     # -- actions -------------------------------------------------------------------------------------
 
     def _advertise(self, round: int, advertised: int) -> None:
-        if self._entry(round) != EntryState.EMPTY or advertised >= self.rules.params.cohort_cap:
+        if self.entry(round) != EntryState.EMPTY or advertised >= self.rules.params.cohort_cap:
             return
         if not self._stake_suffices(round):
             return
@@ -239,8 +239,9 @@ class SecureParticipant(BaseParticipant):
 
     # -- reading -------------------------------------------------------------------------------------
 
-    def _entry(self, round: int) -> EntryState:
-        return self.coordinator.entry_state(self.task_id, round, self.address)
+    def entered(self, round: int) -> bool:
+        """Whether the journal holds the secrets of ``round`` (drawn and written before the advertisement is sent)."""
+        return self.journal.round_secrets(round) is not None
 
     def _secrets(self, round: int) -> RoundSecrets:
         secrets = self.journal.round_secrets(round)

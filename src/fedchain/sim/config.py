@@ -58,8 +58,9 @@ commits and never uploads is a dropping hospital (before_upload), not a silent o
 TOKEN_DECIMALS: Final = 18
 PLACEHOLDER_TOKEN: Final = "0x" + "00" * 20
 """The token a simulated task's rules are checked with; the run sets its dev token's address."""
-MAX_HOSPITALS: Final = 64
-"""Every hospital is a funded development account; 64 keeps the dev chains' account lists small."""
+MAX_HOSPITALS: Final = 4096
+"""Every hospital is a funded development account and a member of the task; when there are more than the task's
+``cohort_cap`` (at most 256), the chain samples each round's cohort from them. bench/bench_scale.py runs 1000."""
 
 
 @dataclass(frozen=True)

@@ -367,10 +367,11 @@ class _Run:
 
     def _restore_stakes(self) -> None:
         """A slashed hospital below the task's minimum stake tops it back up to its deposit, so it can commit
-        again (the aggregator agent does the same for its bond by itself)."""
+        again (the aggregator agent does the same for its bond by itself). Only hospitals ever slashed are read."""
         federation = self.federation
         deposit = token_units(self.config.simulation.stake)
-        for participant in federation.participants:
+        slashed = {slash.address.lower() for slash in self.ledger.slashes() if slash.role == "participant"}
+        for participant in (p for p in federation.participants if p.address.lower() in slashed):
             member = federation.coordinator.member(federation.task_id, participant.address)
             if member.joined and member.stake < federation.params.min_stake:
                 participant.ensure_allowance(deposit - member.stake)
