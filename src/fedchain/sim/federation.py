@@ -148,9 +148,10 @@ class Federation:
     # -- driving -------------------------------------------------------------------------------------
 
     def step_all(self) -> None:
-        """Step every agent once."""
+        """Step every agent once, each step reading one snapshot of the chain (`Chain.snapshot`)."""
         for agent in self.agents():
-            agent.step()
+            with self.chain.snapshot():
+                agent.step()
 
     def advance(self) -> bool:
         """Step every agent; if nothing changed, move the clock to the next deadline. True if anything acted.
