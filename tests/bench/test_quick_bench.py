@@ -45,3 +45,21 @@ def test_quick_round_bench(tmp_path: Path) -> None:
         differences = [abs(a - b) for a, b in zip(runs[setup]["accuracies"], loop, strict=True)]
         assert max(differences) <= TOLERANCE, (setup, runs[setup]["accuracies"], loop)
     assert report["comparison"]["accuracy_max_diff"]["530"]["plain-embedded"] <= TOLERANCE
+
+
+def test_quick_scale_bench(tmp_path: Path) -> None:
+    """`bench/bench_scale.py --quick`: 10 and 40 members with a cohort of 8, 2 rounds, every round finalized with
+    at most the cohort's updates, its time and memory reported."""
+    out = tmp_path / "scale.json"
+    subprocess.run([sys.executable, str(ROOT / "bench" / "bench_scale.py"), "--quick", "--out", str(out)],
+                   cwd=ROOT, check=True, timeout=300)
+    report = json.loads(out.read_text())
+    assert report["cores"] == os.cpu_count()
+    assert [result["members"] for result in report["results"]] == [10, 40]
+    for result in report["results"]:
+        assert "error" not in result, result
+        assert result["finalized"] == len(result["rounds"]) == 2
+        for measured in result["rounds"]:
+            assert 0 < measured["included"] <= result["cohort"] == 8
+            assert measured["wall_s"] > 0 and measured["cpu_s"] > 0 and measured["rss_mib"] > 0
+    assert out.with_suffix(".md").read_text().count("| plain, embedded |") == 2
