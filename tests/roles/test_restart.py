@@ -58,19 +58,22 @@ def committed(federation: Federation, round: int, participant: Participant) -> i
     return federation.coordinator.committers(federation.task_id, round).count(participant.address)
 
 
-def test_a_crash_after_uploading_before_journaling_trains_again_and_commits_once(
+def test_a_crash_after_uploading_before_journaling_the_commitment_reuses_the_trained_update_and_commits_once(
         federation: Federation, monkeypatch: pytest.MonkeyPatch) -> None:
     join(federation, 1)
     doomed = federation.add_participant(0)
     monkeypatch.setattr(doomed.journal, "record_commit", crash_before(doomed.journal.record_commit))
     with pytest.raises(Crash):
         doomed.step()
-    assert not doomed.journal.path.exists() or doomed.journal.commit_record(0) is None
+    assert doomed.journal.commit_record(0) is None
+    trained = doomed.journal.trained_update(0)
+    assert trained is not None, "the update is journaled before it is uploaded"
 
     reborn = restart(federation, doomed)
     reborn.step()
 
     assert reborn.actions == ["prepared round 0", "commit:0"]
+    assert reborn.journal.trained_update(0) == trained, "the journaled update, not a second one"
     assert committed(federation, 0, reborn) == 1
 
 
