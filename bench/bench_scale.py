@@ -1,15 +1,15 @@
 """Scale: a federation of 10, 100 and 1000 registered participants with a cohort of at most 64, on one machine.
 
-Usage: ``.venv/bin/python bench/bench_scale.py [--quick] [--sizes 10,100,1000] [--cohort 64] [--rounds 3]
-[--mode plain] [--chain embedded]``. Each size runs in a fresh process: ``fedchain.simulate`` with NumPy logistic
-regression clients on synthetic data (scikit-learn's ``make_classification``, 64 examples a hospital), all of
-them members of the task, ``task.cohort_cap`` seats a round, commit and reveal windows of 3 s of chain time a
+Usage: ``.venv/bin/python bench/bench_scale.py [--quick] [--sizes 10,100,1000] [--cohort 64] [--rounds 3] [--mode
+plain] [--chain embedded] [--engine local]``. Each size runs in a fresh process: ``fedchain.simulate`` with NumPy
+logistic regression clients on synthetic data (scikit-learn's ``make_classification``, 64 examples a hospital), all
+of them members of the task, ``task.cohort_cap`` seats a round, commit and reveal windows of 3 s of chain time a
 member (the embedded chain mines a block a transaction, a second after its parent). Once more members are
-registered than the cohort takes, the chain samples each round's cohort (docs/protocol.md section 8.2). It
-reports the setup (deploying, funding), round 0 (in which every member joins: round 0 opens at the join that
-reaches the task's minimum), then the median over the later rounds of the wall and CPU seconds of the stepping
-process, the updates each round included, the accuracy, and the process's resident memory at the last round's
-close and at its peak.
+registered than the cohort takes, the chain samples each round's cohort (docs/protocol.md section 8.2). It reports
+the setup (deploying, funding), round 0 (in which every member joins: round 0 opens at the join that reaches the
+task's minimum), then the median over the later rounds of the wall and CPU seconds of the stepping process, the
+updates each round included, the accuracy, and the process's resident memory at the last round's close and at its
+peak.
 
 Writes bench/results/scale.json (quick: scale.quick.json) and the Markdown fragment scale.md (scale.quick.md).
 ``--quick`` runs 10 and 40 members with a cohort of 8 for 2 rounds (well under a minute).
@@ -51,7 +51,7 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_size(members: int, cohort: int, rounds: int, mode: str, chain: str) -> dict[str, Any]:
+def run_size(members: int, cohort: int, rounds: int, mode: str, chain: str, engine: str) -> dict[str, Any]:
     """One federation in this process; its setup, rounds and memory."""
     import numpy as np  # noqa: PLC0415
     from sklearn.datasets import make_classification  # noqa: PLC0415
@@ -113,7 +113,8 @@ def run_size(members: int, cohort: int, rounds: int, mode: str, chain: str) -> d
                              task=fedchain.OnChainRules(cohort_cap=cohort, min_participants=2, commit_window=window,
                                                         reveal_window=window))
     started_wall, started_cpu = time.perf_counter(), time.process_time()
-    result = fedchain.simulate(LogisticClient, hospitals=members, task=task, chain=chain, observer=Clock())
+    result = fedchain.simulate(LogisticClient, hospitals=members, task=task, chain=chain, observer=Clock(),
+                               engine=engine)
     finished_wall = time.perf_counter()
     # round 0's clock starts when it first shows a phase: the members' joins before it are setup
     marks = [opened, *closes]
@@ -124,7 +125,7 @@ def run_size(members: int, cohort: int, rounds: int, mode: str, chain: str) -> d
                   "rss_mib": marks[index + 1]["rss_mib"], "peak_rss_mib": marks[index + 1]["peak_rss_mib"],
                   "accuracy": None if record.scores is None else record.scores.metrics.get("accuracy")}
                  for index, record in enumerate(result.rounds)]
-    return {"members": members, "cohort": cohort, "mode": mode, "chain": chain, "rounds": per_round,
+    return {"members": members, "cohort": cohort, "mode": mode, "chain": chain, "engine": engine, "rounds": per_round,
             "setup_wall_s": opened["wall"] - started_wall, "setup_cpu_s": opened["cpu"] - started_cpu,
             "closing_wall_s": finished_wall - closes[-1]["wall"], "total_wall_s": finished_wall - started_wall,
             "peak_rss_mib": peak_rss_mib(),
@@ -135,14 +136,15 @@ def table(results: list[dict[str, Any]], command: str) -> str:
     """The Markdown fragment."""
     lines = [f"`{command}` ({os.cpu_count()} cores, {platform.machine()}; one fresh process per size; CPU is the "
              "stepping process's, which runs the chain too on the embedded chain)", "",
-             "| members | cohort | mode, chain | setup (deploy, fund): wall s | round 0 (every member joins): wall s "
-             "| rounds finalized | included a round | wall s a later round (median) | CPU s a later round (median) "
-             "| CPU s a round per member | accuracy after the last round | RSS at the last round's close, MiB "
-             "| peak RSS, MiB |",
+             "| members | cohort | mode, chain, training | setup (deploy, fund): wall s | round 0 (every member "
+             "joins): wall s | rounds finalized | included a round | wall s a later round (median) | CPU s a later"
+             " round (median) | CPU s a round per member | accuracy after the last round | RSS at the last "
+             "round's close, MiB | peak RSS, MiB |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for result in results:
+        setup = f"{result['mode']}, {result['chain']}, {result.get('engine', 'local')}"
         if "error" in result:
-            lines.append(f"| {result['members']} | {result['cohort']} | {result['mode']}, {result['chain']} | "
+            lines.append(f"| {result['members']} | {result['cohort']} | {setup} | "
                          f"not finished: {result['error']} | | | | | | | | | |")
             continue
         rounds = result["rounds"]
@@ -151,7 +153,7 @@ def table(results: list[dict[str, Any]], command: str) -> str:
         cpu = statistics.median(r["cpu_s"] for r in later)
         included = sorted({r["included"] for r in rounds})
         accuracy = rounds[-1]["accuracy"]
-        lines.append(f"| {result['members']} | {result['cohort']} | {result['mode']}, {result['chain']} | "
+        lines.append(f"| {result['members']} | {result['cohort']} | {setup} | "
                      f"{result['setup_wall_s']:.1f} | {rounds[0]['wall_s']:.1f} | {result['finalized']} of "
                      f"{len(rounds)} | {', '.join(map(str, included))} | {wall:.1f} | {cpu:.1f} | "
                      f"{cpu / result['members']:.3f} | {'' if accuracy is None else f'{accuracy:.3f}'} | "
@@ -167,6 +169,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=None, help="rounds of each task (default 3)")
     parser.add_argument("--mode", default="plain", choices=("plain", "secure"))
     parser.add_argument("--chain", default="embedded", choices=("embedded", "anvil"))
+    parser.add_argument("--engine", default="local", choices=("local", "ray"),
+                        help="where the hospitals train: in the stepping process, or as Ray tasks on a local cluster")
     parser.add_argument("--out", type=Path, default=None,
                         help="the JSON file (default bench/results/scale.json, quick: scale.quick.json); the "
                              "Markdown fragment goes beside it")
@@ -175,19 +179,20 @@ def main() -> None:
     cohort = args.cohort or (8 if args.quick else 64)
     rounds = args.rounds or (2 if args.quick else 3)
     if args.one is not None:
-        print(json.dumps(run_size(args.one, min(cohort, args.one), rounds, args.mode, args.chain)))
+        print(json.dumps(run_size(args.one, min(cohort, args.one), rounds, args.mode, args.chain, args.engine)))
         return
     sizes = [int(size) for size in (args.sizes or ("10,40" if args.quick else "10,100,1000")).split(",")]
     command = "bench/bench_scale.py " + " ".join(sys.argv[1:])
     results = []
     for members in sizes:
         child = subprocess.run([sys.executable, __file__, "--one", str(members), "--cohort", str(cohort),
-                                "--rounds", str(rounds), "--mode", args.mode, "--chain", args.chain],
+                                "--rounds", str(rounds), "--mode", args.mode, "--chain", args.chain,
+                                "--engine", args.engine],
                                capture_output=True, text=True, check=False, cwd=ROOT)
         if child.returncode != 0:
             error = (child.stderr.strip().splitlines() or ["no output"])[-1]
             results.append({"members": members, "cohort": min(cohort, members), "mode": args.mode,
-                            "chain": args.chain, "error": error})
+                            "chain": args.chain, "engine": args.engine, "error": error})
         else:
             results.append(json.loads(child.stdout.strip().splitlines()[-1]))
         print(json.dumps(results[-1])[:400], file=sys.stderr)

@@ -62,4 +62,4 @@ def test_quick_scale_bench(tmp_path: Path) -> None:
         for measured in result["rounds"]:
             assert 0 < measured["included"] <= result["cohort"] == 8
             assert measured["wall_s"] > 0 and measured["cpu_s"] > 0 and measured["rss_mib"] > 0
-    assert out.with_suffix(".md").read_text().count("| plain, embedded |") == 2
+    assert out.with_suffix(".md").read_text().count("| plain, embedded, local |") == 2
