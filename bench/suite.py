@@ -61,6 +61,10 @@ BENCHES: dict[str, Bench] = {
     "merkle": Bench("bench/bench_merkle.py", (), ("--quick",), "Merkle commitments (off chain)"),
     "scale": Bench("bench/bench_scale.py", (), ("--quick",),
                    "Scale (10, 100 and 1000 registered participants: time and memory per round)"),
+    "gas": Bench("bench/bench_round_gas.py", ("8", "32", "64"), ("8",),
+                 "Gas per participant per round, plain (receipts of real transactions)"),
+    "secure_gas": Bench("bench/bench_secure_round_gas.py", ("8", "32", "64"), ("8",),
+                        "Gas per participant per round, secure (receipts of real transactions)"),
 }
 """Every bench ``make bench`` runs, in this order. Add one here (and, if it should sit somewhere particular, its
 markers in BENCHMARKS.md)."""
