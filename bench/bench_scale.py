@@ -51,6 +51,38 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+class LogisticClient:
+    """Binary logistic regression in NumPy: a few full-batch gradient steps a round on its own rows ``x``, ``y``
+    (each holds only its own rows, so a Ray engine ships little), evaluated on the same rows."""
+
+    def __init__(self, x: Any, y: Any) -> None:
+        self.x, self.y = x, y
+
+    def get_parameters(self, config: Any) -> Any:
+        import numpy as np  # noqa: PLC0415
+        return [np.zeros(FEATURES, dtype=np.float32), np.zeros(1, dtype=np.float32)]
+
+    @staticmethod
+    def _probabilities(parameters: Any, x: Any) -> Any:
+        import numpy as np  # noqa: PLC0415
+        return 1.0 / (1.0 + np.exp(-(x @ parameters[0] + parameters[1][0])))
+
+    def fit(self, parameters: Any, config: Any) -> Any:
+        import numpy as np  # noqa: PLC0415
+        weights, bias = parameters[0].copy(), parameters[1].copy()
+        for _ in range(LOCAL_STEPS):
+            error = self._probabilities([weights, bias], self.x) - self.y
+            weights -= np.float32(LEARNING_RATE) * (self.x.T @ error).astype(np.float32) / len(self.y)
+            bias -= np.float32(LEARNING_RATE) * np.float32(error.mean())
+        return [weights, bias], len(self.y), {}
+
+    def evaluate(self, parameters: Any, config: Any) -> Any:
+        import numpy as np  # noqa: PLC0415
+        predicted = self._probabilities(parameters, self.x)
+        loss = float(-np.mean(self.y * np.log(predicted + 1e-7) + (1 - self.y) * np.log(1 - predicted + 1e-7)))
+        return loss, len(self.y), {"accuracy": float(np.mean((predicted > 0.5) == self.y))}
+
+
 def run_size(members: int, cohort: int, rounds: int, mode: str, chain: str, engine: str) -> dict[str, Any]:
     """One federation in this process; its setup, rounds and memory."""
     import numpy as np  # noqa: PLC0415
@@ -63,34 +95,9 @@ def run_size(members: int, cohort: int, rounds: int, mode: str, chain: str, engi
     features, labels = make_classification(n_samples=members * EXAMPLES_PER_HOSPITAL + 1000, n_features=FEATURES,
                                            n_informative=10, random_state=7)
     features = features.astype(np.float32)
-    test_x, test_y = features[-1000:], labels[-1000:]
-
-    class LogisticClient:
-        """Binary logistic regression in NumPy, a few full-batch gradient steps a round on its own rows."""
-
-        def __init__(self, hospital: int) -> None:
-            rows = slice(hospital * EXAMPLES_PER_HOSPITAL, (hospital + 1) * EXAMPLES_PER_HOSPITAL)
-            self.x, self.y = features[rows], labels[rows]
-
-        def get_parameters(self, config: Any) -> Any:
-            return [np.zeros(FEATURES, dtype=np.float32), np.zeros(1, dtype=np.float32)]
-
-        @staticmethod
-        def _probabilities(parameters: Any, x: Any) -> Any:
-            return 1.0 / (1.0 + np.exp(-(x @ parameters[0] + parameters[1][0])))
-
-        def fit(self, parameters: Any, config: Any) -> Any:
-            weights, bias = parameters[0].copy(), parameters[1].copy()
-            for _ in range(LOCAL_STEPS):
-                error = self._probabilities([weights, bias], self.x) - self.y
-                weights -= np.float32(LEARNING_RATE) * (self.x.T @ error).astype(np.float32) / len(self.y)
-                bias -= np.float32(LEARNING_RATE) * np.float32(error.mean())
-            return [weights, bias], len(self.y), {}
-
-        def evaluate(self, parameters: Any, config: Any) -> Any:
-            predicted = self._probabilities(parameters, test_x)
-            loss = float(-np.mean(test_y * np.log(predicted + 1e-7) + (1 - test_y) * np.log(1 - predicted + 1e-7)))
-            return loss, len(test_y), {"accuracy": float(np.mean((predicted > 0.5) == test_y))}
+    parts = [slice(h * EXAMPLES_PER_HOSPITAL, (h + 1) * EXAMPLES_PER_HOSPITAL) for h in range(members)]
+    hospitals = [LogisticClient(features[rows], labels[rows]) for rows in parts]
+    judge = LogisticClient(features[-1000:], labels[-1000:])  # one held-out set judges each anchored model
 
     closes: list[dict[str, float]] = []
     opened: dict[str, float] = {}
@@ -113,8 +120,8 @@ def run_size(members: int, cohort: int, rounds: int, mode: str, chain: str, engi
                              task=fedchain.OnChainRules(cohort_cap=cohort, min_participants=2, commit_window=window,
                                                         reveal_window=window))
     started_wall, started_cpu = time.perf_counter(), time.process_time()
-    result = fedchain.simulate(LogisticClient, hospitals=members, task=task, chain=chain, observer=Clock(),
-                               engine=engine)
+    result = fedchain.simulate(hospitals.__getitem__, hospitals=members, task=task, chain=chain, observer=Clock(),
+                               evaluator=judge, engine=engine)
     finished_wall = time.perf_counter()
     # round 0's clock starts when it first shows a phase: the members' joins before it are setup
     marks = [opened, *closes]
