@@ -3,18 +3,13 @@ steps share one read of each view per block, which spares most of them (part of 
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
-import numpy as np
 import pytest
 
 import fedchain
 from fedchain.chain import Chain
-from fedchain.chain.reads import counted_requests
-from fedchain.client import NDArrays
-from fedchain.client.api import Config, Metrics
-from fedchain.sim.federation import Federation
+from tests.sim.counting import TinyClient, counted_steps
 
 ROUNDS = 2
 SIZES = (3, 6)
@@ -23,37 +18,11 @@ SLACK = 3.0
 the aggregator's, watcher's and requester's requests, spread over more participants, make it fewer."""
 
 
-class TinyClient:
-    """A four-weight NumPy model that moves a little each fit."""
-
-    def get_parameters(self, config: Config) -> NDArrays:
-        """Zeros."""
-        return [np.zeros(4, dtype=np.float32)]
-
-    def fit(self, parameters: NDArrays, config: Config) -> tuple[NDArrays, int, Metrics]:
-        """One small step."""
-        return [array + np.float32(0.01) for array in parameters], 10, {}
-
-    def evaluate(self, parameters: NDArrays, config: Config) -> tuple[float, int, Metrics]:
-        """A fixed score."""
-        return 0.5, 10, {"accuracy": 0.5}
-
-
 def requests_per_participant_round(hospitals: int, *, cached: bool = True) -> float:
     """The JSON-RPC requests that reach the chain while the federation steps, per participant and round; with
     ``cached`` False the chain keeps no reads."""
-    counts: Counter[str] = Counter()
-    advance = Federation.advance
-
-    def counted_advance(self: Federation) -> bool:
-        with counted_requests(self.chain.w3) as step:
-            changed = advance(self)
-        counts.update(step)
-        return changed
-
     task: Any = fedchain.TaskSpec(rounds=ROUNDS, mode="plain")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Federation, "advance", counted_advance)
+    with pytest.MonkeyPatch.context() as patch, counted_steps(patch) as counts:
         if not cached:
             patch.setattr(Chain, "_read_scope", lambda self: None)
         result = fedchain.simulate(lambda hospital: TinyClient(), hospitals=hospitals, task=task)

@@ -7,59 +7,33 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-import numpy as np
 import pytest
 
 import fedchain
 from fedchain.chain.cohort import cohort_includes
 from fedchain.chain.coordinator import TaskStatus
-from fedchain.chain.reads import counted_requests
-from fedchain.client import NDArrays
-from fedchain.client.api import Config, Metrics
 from fedchain.sim.federation import Federation
+from tests.sim.counting import TinyClient, counted_steps
 
 ROUNDS = 3
 COHORT = 4
 SIZES = (20, 40)
 
 
-class TinyClient:
-    """A four-weight NumPy model that moves a little each fit."""
-
-    def get_parameters(self, config: Config) -> NDArrays:
-        """Zeros."""
-        return [np.zeros(4, dtype=np.float32)]
-
-    def fit(self, parameters: NDArrays, config: Config) -> tuple[NDArrays, int, Metrics]:
-        """One small step."""
-        return [array + np.float32(0.01) for array in parameters], 10, {}
-
-    def evaluate(self, parameters: NDArrays, config: Config) -> tuple[float, int, Metrics]:
-        """A fixed score."""
-        return 0.5, 10, {"accuracy": 0.5}
-
-
 def run(members: int) -> tuple[Any, Counter[str], list[Federation]]:
     """A plain task of ROUNDS rounds with COHORT seats among ``members`` members; its result, the JSON-RPC requests
     (by method) that reached the chain while the federation stepped through rounds 1 on, and the federation."""
-    counts: Counter[str] = Counter()
     seen: list[Federation] = []
-    advance = Federation.advance
 
-    def counted_advance(self: Federation) -> bool:
+    def measured(federation: Federation) -> bool:
+        """Rounds 1 on: every member joined in round 0, and the claims come after the last round."""
         if not seen:
-            seen.append(self)
-        state = self.state()  # rounds 1 on: every member joined in round 0, and the claims come after the last
-        measured = state.current_round >= 1 and state.status == TaskStatus.RUNNING
-        with counted_requests(self.chain.w3) as step:
-            changed = advance(self)
-        if measured:
-            counts.update(step)
-        return changed
+            seen.append(federation)
+        state = federation.state()
+        return state.current_round >= 1 and state.status == TaskStatus.RUNNING
 
     task = fedchain.TaskSpec(rounds=ROUNDS, mode="plain", task=fedchain.OnChainRules(cohort_cap=COHORT))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Federation, "advance", counted_advance)
+    with pytest.MonkeyPatch.context() as patch, counted_steps(patch, measured) as counts:
         result = fedchain.simulate(lambda hospital: TinyClient(), hospitals=members, task=task)
     return result, counts, seen
 
