@@ -311,6 +311,7 @@ class _Run:
                              self.parties)
         self.gas_attributed = len(chain.gas_records)
         self.slashes_attributed = 0
+        self.slashed_hospitals: set[str] = set()
         self.setup_gas = list(chain.gas_records)
 
     def _add_hospital(self, hospital: int) -> None:
@@ -367,11 +368,11 @@ class _Run:
 
     def _restore_stakes(self) -> None:
         """A slashed hospital below the task's minimum stake tops it back up to its deposit, so it can commit
-        again (the aggregator agent does the same for its bond by itself). Only hospitals ever slashed are read."""
+        again (the aggregator agent does the same for its bond by itself). Only hospitals ever slashed are read (the
+        slashes of every closed round were taken when it closed)."""
         federation = self.federation
         deposit = token_units(self.config.simulation.stake)
-        slashed = {slash.address.lower() for slash in self.ledger.slashes() if slash.role == "participant"}
-        for participant in (p for p in federation.participants if p.address.lower() in slashed):
+        for participant in (p for p in federation.participants if p.address.lower() in self.slashed_hospitals):
             member = federation.coordinator.member(federation.task_id, participant.address)
             if member.joined and member.stake < federation.params.min_stake:
                 participant.ensure_allowance(deposit - member.stake)
@@ -384,6 +385,7 @@ class _Run:
         slashes = self.ledger.slashes()
         taken = tuple(slashes[self.slashes_attributed:])
         self.slashes_attributed = len(slashes)
+        self.slashed_hospitals.update(slash.address.lower() for slash in taken if slash.role == "participant")
         return taken
 
     def _take_gas(self) -> dict[str, int]:
