@@ -61,13 +61,13 @@ class IndexedEthereumTester(EthereumTester):  # type: ignore[misc]  # eth-tester
         return self._indexed_logs
 
     def _index_through(self, latest: int) -> None:
+        chain = self.backend.chain
         indexed = len(self._indexed_hashes)
-        if indexed and (indexed - 1 > latest or
-                        self.get_block_by_number(indexed - 1)["hash"] != self._indexed_hashes[-1]):
+        if indexed and (indexed - 1 > latest
+                        or chain.get_canonical_block_hash(indexed - 1) != self._indexed_hashes[-1]):
             self._indexed_logs.clear()
             self._by_event.clear()
             self._indexed_hashes.clear()
-        chain = self.backend.chain
         for number in range(len(self._indexed_hashes), latest + 1):
             block = chain.get_canonical_block_by_number(number)
             receipts = block.get_receipts(chain.chaindb)
@@ -80,4 +80,4 @@ class IndexedEthereumTester(EthereumTester):  # type: ignore[misc]  # eth-tester
                     self._indexed_logs.append(entry)
                     if entry["topics"]:
                         self._by_event.setdefault((entry["address"], entry["topics"][0]), []).append(entry)
-            self._indexed_hashes.append(self.get_block_by_number(number)["hash"])
+            self._indexed_hashes.append(block.hash)
