@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 EXAMPLES_PER_HOSPITAL = 64
@@ -59,16 +61,13 @@ class LogisticClient:
         self.x, self.y = x, y
 
     def get_parameters(self, config: Any) -> Any:
-        import numpy as np  # noqa: PLC0415
         return [np.zeros(FEATURES, dtype=np.float32), np.zeros(1, dtype=np.float32)]
 
     @staticmethod
     def _probabilities(parameters: Any, x: Any) -> Any:
-        import numpy as np  # noqa: PLC0415
         return 1.0 / (1.0 + np.exp(-(x @ parameters[0] + parameters[1][0])))
 
     def fit(self, parameters: Any, config: Any) -> Any:
-        import numpy as np  # noqa: PLC0415
         weights, bias = parameters[0].copy(), parameters[1].copy()
         for _ in range(LOCAL_STEPS):
             error = self._probabilities([weights, bias], self.x) - self.y
@@ -77,7 +76,6 @@ class LogisticClient:
         return [weights, bias], len(self.y), {}
 
     def evaluate(self, parameters: Any, config: Any) -> Any:
-        import numpy as np  # noqa: PLC0415
         predicted = self._probabilities(parameters, self.x)
         loss = float(-np.mean(self.y * np.log(predicted + 1e-7) + (1 - self.y) * np.log(1 - predicted + 1e-7)))
         return loss, len(self.y), {"accuracy": float(np.mean((predicted > 0.5) == self.y))}
@@ -85,7 +83,6 @@ class LogisticClient:
 
 def run_size(members: int, cohort: int, rounds: int, mode: str, chain: str, engine: str) -> dict[str, Any]:
     """One federation in this process; its setup, rounds and memory."""
-    import numpy as np  # noqa: PLC0415
     from sklearn.datasets import make_classification  # noqa: PLC0415
 
     import fedchain  # noqa: PLC0415
