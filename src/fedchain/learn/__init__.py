@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         load_csv,
         load_csv_federation,
         load_diabetes,
+        load_digits,
         load_lung,
     )
     from fedchain.learn.errors import (
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     )
     from fedchain.learn.metrics import EvalMetrics, classification_metrics
     from fedchain.learn.models import (
+        ImageCNN,
         LogisticRegression,
         ModelSpec,
         TabularMLP,
@@ -57,6 +59,7 @@ _HOME: dict[str, str] = {
     "DatasetError": "fedchain.learn.errors",
     "EvalMetrics": "fedchain.learn.metrics",
     "FederatedSplit": "fedchain.learn.preprocess",
+    "ImageCNN": "fedchain.learn.models",
     "LearnError": "fedchain.learn.errors",
     "LogisticRegression": "fedchain.learn.models",
     "ModelSpec": "fedchain.learn.models",
@@ -80,6 +83,7 @@ _HOME: dict[str, str] = {
     "load_csv": "fedchain.learn.datasets",
     "load_csv_federation": "fedchain.learn.datasets",
     "load_diabetes": "fedchain.learn.datasets",
+    "load_digits": "fedchain.learn.datasets",
     "load_lung": "fedchain.learn.datasets",
     "mean_label_entropy": "fedchain.learn.partition",
     "model_parameter_names": "fedchain.learn.models",
@@ -96,6 +100,7 @@ __all__ = [
     "DatasetError",
     "EvalMetrics",
     "FederatedSplit",
+    "ImageCNN",
     "LearnError",
     "LogisticRegression",
     "ModelSpec",
@@ -119,6 +124,7 @@ __all__ = [
     "load_csv",
     "load_csv_federation",
     "load_diabetes",
+    "load_digits",
     "load_lung",
     "mean_label_entropy",
     "model_parameter_names",

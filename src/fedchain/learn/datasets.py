@@ -1,4 +1,5 @@
-"""Offline tabular datasets: sklearn's breast cancer and diabetes, lifelines' lung, and users' CSV files.
+"""Offline datasets as feature tables: sklearn's breast cancer, diabetes and digits (8x8 images, one pixel a
+column), lifelines' lung, and users' CSV files; :data:`BUILTIN_DATASETS` names the built-in ones.
 
 Nothing here downloads: the sklearn and lifelines datasets ship inside those packages. Missing feature
 values are kept as NaN and imputed when the features are standardized (see ``preprocess``).
@@ -6,7 +7,7 @@ values are kept as NaN and imputed when the features are standardized (see ``pre
 
 import csv
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,25 @@ def load_diabetes() -> TabularDataset:
     )
 
 
+DIGITS_SIDE = 8
+"""The digits are ``DIGITS_SIDE`` x ``DIGITS_SIDE`` images."""
+
+
+def load_digits() -> TabularDataset:
+    """sklearn's handwritten digits (UCI optdigits test set): 1797 images of 8x8 pixels, each pixel a feature
+    (``pixel_<row>_<column>``, grey levels 0..16, row by row, as :class:`fedchain.learn.models.ImageCNN` reshapes
+    them), label the digit 0..9."""
+    bunch = sklearn_datasets.load_digits()
+    return TabularDataset(
+        name="digits",
+        features=np.asarray(bunch.data, dtype=np.float64),
+        labels=np.asarray(bunch.target, dtype=np.int64),
+        feature_names=tuple(f"pixel_{row}_{column}" for row in range(DIGITS_SIDE) for column in range(DIGITS_SIDE)),
+        num_classes=10,
+        class_names=tuple(str(digit) for digit in range(10)),
+    )
+
+
 LUNG_FEATURES = ("age", "sex", "ph.ecog", "ph.karno", "pat.karno", "meal.cal", "wt.loss")
 """Columns of lifelines' lung data used as features (``time`` and ``status`` define the label)."""
 
@@ -150,6 +170,15 @@ def load_lung(horizon_days: int = LUNG_HORIZON_DAYS) -> TabularDataset:
         groups=institution[keep].astype(np.int64),
         class_names=(f"alive after {horizon_days} days", f"died within {horizon_days} days"),
     )
+
+
+BUILTIN_DATASETS: Mapping[str, Callable[[], TabularDataset]] = {
+    "breast_cancer": load_breast_cancer,
+    "diabetes": load_diabetes,
+    "digits": load_digits,
+    "lung": load_lung,
+}
+"""The datasets a simulation names (``simulation.dataset``) and their loaders; users' CSV files are the other kind."""
 
 
 def _parse_feature(text: str, path: Path, row: int, column: str) -> float:

@@ -26,6 +26,9 @@ CONFIG_LEARNING_RATE: Final = "learning_rate"
 # Default hidden layer widths of TabularMLP.
 DEFAULT_MLP_HIDDEN: Final = (32,)
 
+# ImageCNN: feature maps of its first convolution (the second has twice as many).
+DEFAULT_CNN_CHANNELS: Final = 8
+
 # Dirichlet partitioner: how many resamples before giving up on the minimum client size.
 DIRICHLET_MAX_ATTEMPTS: Final = 1000
 DEFAULT_MIN_CLIENT_SIZE: Final = 1

@@ -39,7 +39,7 @@ from fedchain.task.read import read_section, read_task
 from fedchain.task.schema import Section, TaskSpec, TrainingSettings, setting
 from fedchain.toml_table import Table, read_toml
 
-Dataset = Literal["breast_cancer", "diabetes", "lung", "csv"]
+Dataset = Literal["breast_cancer", "diabetes", "digits", "lung", "csv"]
 Partition = Literal["dirichlet", "iid", "natural"]
 Backend = Literal["embedded", "anvil"]
 Device = Literal["cpu", "cuda", "auto"]
@@ -69,8 +69,9 @@ class SimulationSettings(Section):
 
     TABLE: ClassVar[str] = "simulation"
 
-    dataset: Dataset = setting("breast_cancer", "`breast_cancer`, `diabetes`, `lung` (scikit-learn's and "
-                                                "lifelines' data, no download) or `csv` (your files)")
+    dataset: Dataset = setting("breast_cancer", "`breast_cancer`, `diabetes`, `digits` (8x8 images: 64 features, "
+                                                "10 classes), `lung` (scikit-learn's and lifelines' data, no "
+                                                "download) or `csv` (your files)")
     partition: Partition = setting("dirichlet", "how the data is split: `dirichlet` (label skew), `iid`, or "
                                                 "`natural` (one hospital per institution or file)")
     hospitals: int = setting(5, "hospitals of an iid or dirichlet split", low=2, high=MAX_HOSPITALS)

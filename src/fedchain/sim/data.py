@@ -13,12 +13,9 @@ from fedchain.learn import (
     LearnError,
     TabularDataset,
     federate,
-    load_breast_cancer,
     load_csv_federation,
-    load_diabetes,
-    load_lung,
 )
-from fedchain.learn.datasets import concat_datasets
+from fedchain.learn.datasets import BUILTIN_DATASETS, concat_datasets
 from fedchain.sim.config import MAX_HOSPITALS, SimulationConfig
 from fedchain.sim.errors import ConfigError
 from fedchain.task.learning import preprocessing_of
@@ -45,8 +42,7 @@ def _split(config: SimulationConfig) -> FederatedSplit:
     if simulation.dataset == "csv":
         return federate(_csv_pool(config), "natural", seed=seed, test_fraction=simulation.test_fraction,
                         min_size=simulation.min_hospital_size, preprocessing=preprocessing)
-    dataset = {"breast_cancer": load_breast_cancer, "diabetes": load_diabetes,
-               "lung": load_lung}[simulation.dataset]()
+    dataset = BUILTIN_DATASETS[simulation.dataset]()
     return federate(dataset, simulation.partition, num_clients=simulation.hospitals, alpha=simulation.alpha,
                     seed=seed, test_fraction=simulation.test_fraction, min_size=simulation.min_hospital_size,
                     preprocessing=preprocessing)
