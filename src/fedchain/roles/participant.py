@@ -110,12 +110,18 @@ class BaseParticipant(Agent):
         self._waiting_on: TrainingJob | None = None
 
     def start_training(self, round: int, global_model: NDArray[np.int32]) -> TrainingJob:
-        """Start the client's training of ``round`` from the global model (its ``fit`` with the round's config)."""
+        """Start the training of ``round`` from the global model: the ``fit`` of :meth:`training_client` with the
+        round's config."""
         rules = self.rules
         start = dequantize(global_model, rules.quantization)
         shapes = [(shape.name, shape.dims) for shape in rules.shapes]
         parameters = unflatten(start, shapes, dtype=MODEL_DTYPE)
-        return start_fit(self.client, parameters, {**self.fit_config, ROUND_KEY: round})
+        return start_fit(self.training_client(round), parameters, {**self.fit_config, ROUND_KEY: round})
+
+    def training_client(self, round: int) -> Client:
+        """The client that trains ``round``: this member's own (a simulated attacker may train another on other
+        data)."""
+        return self.client
 
     def make_update(self, round: int, global_model: NDArray[np.int32],
                     fitted: FitResult) -> tuple[NDArray[np.int32], int]:
