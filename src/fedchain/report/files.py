@@ -47,7 +47,9 @@ client) and ``examples`` (how many examples it was computed on; null where unkno
   fees_claimed + bounties - slashed - escrow + pool_withdrawn;
 - ``chain``: ``backend``, ``chain_id``, ``task_id``, ``contracts`` (name to address);
 - ``hospitals``: per hospital ``name``, ``address``, ``source``, ``examples`` and ``label_counts`` (null
-  for a client that keeps its data to itself), ``misbehaviour`` (the scripted one, or null);
+  for a client that keeps its data to itself), ``misbehaviour`` (the scripted one or the attack, or null),
+  ``attacker`` (one of the ``[attack]``'s attackers) and ``identity_of`` (a Sybil identity: the hospital whose
+  data it runs, else null);
 - ``classes``: what each label means (``["malignant", "benign"]`` for breast cancer), or null where unknown;
 - ``quantization``, ``gas_outside_rounds`` (deployment, funding, last claims), ``config`` (the simulation's
   configuration: ``task``, ``simulation``, ``adversaries``) and ``wall_seconds``.

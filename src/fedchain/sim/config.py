@@ -20,8 +20,13 @@ or any chain started.
                      both modes: "cheating_aggregator", "withholding_aggregator" (a wrong model whose blob it
                      withholds); plain mode: "out_of_range_hospital", "silent_hospital"; secure mode:
                      "dropping_hospital" with phase "before_commit", "before_upload" or "during_unmask"
+    [attack]         kind, share, from_round, strength: a share of the hospitals, picked from the seed, attack in
+                     every round from from_round on (:mod:`fedchain.sim.attacks` describes each kind): "sign_flip",
+                     "scaling", "gaussian_noise", "label_flip", "alie", "ipm", "free_rider_zero",
+                     "free_rider_copy", "sybil"; in either mode (a secure attacker attacks before masking)
 
-The default adversaries are the demo's incidents of the configured mode (:data:`DEMO_ADVERSARIES`).
+The default adversaries are the demo's incidents of the configured mode (:data:`DEMO_ADVERSARIES`); there is no
+attack by default. A hospital does one thing wrong: an attacker cannot also be an incident's hospital.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar, Final, Literal, get_args
 
+from fedchain.sim.attacks import AttackKind, AttackSettings, plan_attack
 from fedchain.sim.errors import ConfigError
 from fedchain.task.errors import TaskSpecError
 from fedchain.task.params import MAX_AMOUNT_UNITS, base_units, task_params
@@ -153,6 +159,7 @@ class SimulationConfig:
     task: TaskSpec = field(default_factory=TaskSpec)
     simulation: SimulationSettings = field(default_factory=SimulationSettings)
     adversaries: tuple[Adversary, ...] = DEMO_ADVERSARIES["secure"]
+    attack: AttackSettings | None = None
 
     def __post_init__(self) -> None:
         check_config(self)
@@ -184,9 +191,10 @@ def parse_config(raw: Mapping[str, Any], *, base: Path = Path()) -> SimulationCo
     task = read_task(top)
     simulation = _simulation(top.table("simulation"), base)
     adversaries = _adversaries(top, task.mode)
+    attack = _attack(top)
     top.finish()
     try:
-        return SimulationConfig(task=task, simulation=simulation, adversaries=adversaries)
+        return SimulationConfig(task=task, simulation=simulation, adversaries=adversaries, attack=attack)
     except TaskSpecError as error:
         raise ConfigError(str(error)) from None
 
@@ -200,6 +208,9 @@ def check_config(config: SimulationConfig) -> None:
         base_units("simulation.stake", simulation.stake, TOKEN_DECIMALS, low=1, high=MAX_AMOUNT_UNITS)
     except TaskSpecError as error:
         raise ConfigError(str(error)) from None
+    if config.attack is not None and config.attack.from_round >= task.rounds:
+        raise ConfigError(f"attack.from_round: {config.attack.from_round} is not a round of a {task.rounds}-round "
+                          "task")
     if config.hospitals is not None:
         check_hospitals(config, config.hospitals, "")
     seen: dict[int, str] = {}
@@ -245,6 +256,13 @@ def check_hospitals(config: SimulationConfig, hospitals: int, source: str) -> No
         if adversary.hospital is not None and adversary.hospital >= hospitals:
             raise ConfigError(f"adversaries[{position}].hospital: {adversary.hospital} is not one of the "
                               f"{hospitals} hospitals{source} (0..{hospitals - 1})")
+    if config.attack is not None:
+        attackers = plan_attack(config.attack, hospitals, config.task.seed).attackers
+        for position, adversary in enumerate(config.adversaries):
+            if adversary.hospital in attackers:
+                hint = DEFAULT_HINT if config.adversaries in DEMO_ADVERSARIES.values() else ""
+                raise ConfigError(f"adversaries[{position}].hospital: hospital {adversary.hospital} is one of the "
+                                  f"attackers {list(attackers)} the seed picks; one misbehaviour per hospital{hint}")
 
 
 # -- sections ------------------------------------------------------------------------------------------
@@ -278,6 +296,16 @@ def _adversaries(top: Table, mode: str) -> tuple[Adversary, ...]:
         table.finish()
         adversaries.append(adversary)
     return tuple(adversaries)
+
+
+def _attack(top: Table) -> AttackSettings | None:
+    if "attack" not in top.raw:
+        top.seen.add("attack")
+        return None
+    table = top.table("attack")
+    if "kind" not in table.raw:
+        raise table.fail("kind", f"required: one of {', '.join(map(repr, get_args(AttackKind)))}")
+    return read_section(AttackSettings, table)
 
 
 def with_output(config: SimulationConfig, output: Path | None) -> SimulationConfig:

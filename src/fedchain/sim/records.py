@@ -199,7 +199,9 @@ class ChainInfo:
 
 @dataclass(frozen=True)
 class HospitalInfo:
-    """One hospital's data (``examples`` and ``label_counts`` unknown for a client that keeps them to itself)."""
+    """One hospital's data (``examples`` and ``label_counts`` unknown for a client that keeps them to itself), what it
+    does wrong, whether it is one of the attack's attackers, and for a Sybil identity, the hospital whose data it
+    runs."""
 
     name: str
     address: str
@@ -207,6 +209,8 @@ class HospitalInfo:
     examples: int | None
     label_counts: tuple[int, ...] | None
     misbehaviour: str | None
+    attacker: bool = False
+    identity_of: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
 """Run a configured federation on a development chain and collect what the chain says happened.
 
-Accounts: 0 is the requester, 1..H the hospitals, then the honest aggregator, the cheating aggregator
-(only if the config scripts one) and the watcher. The config's mode picks the coordinator and the agents
-(plain or secure). In a round where the cheating aggregator cheats it is stepped before the honest one, so
-its wrong proposal is the one the watcher must catch; in every other round the honest aggregator proposes
-first.
+Accounts: 0 is the requester, 1..H the hospitals (an attack's Sybil identities after the hospitals of the data),
+then the honest aggregator, the cheating aggregator (only if the config scripts one) and the watcher. The config's
+mode picks the coordinator and the agents (plain or secure); an attack's attackers are the mode's participants
+with forged updates (:mod:`fedchain.sim.attackers`). In a round where the cheating aggregator cheats it is stepped
+before the honest one, so its wrong proposal is the one the watcher must catch; in every other round the honest
+aggregator proposes first.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ from fedchain.roles import (
     WithholdingAggregator,
 )
 from fedchain.roles.task import fetch_model
+from fedchain.sim.attackers import ATTACKERS, Attacking, Campaign
+from fedchain.sim.attacks import AttackPlan, AttackSettings, flip_labels, plan_attack
 from fedchain.sim.config import (
     PLACEHOLDER_TOKEN,
     TOKEN_DECIMALS,
@@ -117,13 +120,17 @@ class SilentObserver:
 
 @dataclass(frozen=True)
 class Hospital:
-    """A simulated hospital: its name, its client and what is known of its data (None: the client keeps it)."""
+    """A simulated hospital: its name, its client and what is known of its data (None: the client keeps it); an
+    attacker that trains on flipped labels also has the ``poisoned`` client of its data with flipped labels, and a
+    Sybil identity says whose data it runs (``identity_of``, a hospital's position)."""
 
     name: str
     client: Client
     source: str
     examples: int | None = None
     label_counts: tuple[int, ...] | None = None
+    poisoned: Client | None = None
+    identity_of: int | None = None
 
 
 @dataclass(frozen=True)
@@ -154,10 +161,16 @@ def run_simulation(config: SimulationConfig, observer: Observer | None = None) -
     except ModelSpecError as error:
         raise ConfigError(f"model.name: {error}") from None
     seed = config.task.seed
+    plan = _plan(config, len(split.clients))
+    poisoned = plan.attackers if plan is not None and plan.attack.flipped_labels else ()
     hospitals = [Hospital(name=_hospital_name(position), source=data.name, examples=len(data),
                           client=TorchTrainer.from_spec(spec, init_seed=seed, train_data=data, config=training),
                           label_counts=tuple(int(count) for count in np.bincount(data.labels,
-                                                                                 minlength=split.test.num_classes)))
+                                                                                 minlength=split.test.num_classes)),
+                          poisoned=TorchTrainer.from_spec(spec, init_seed=seed, config=training, train_data=dataclasses
+                                                          .replace(data, labels=flip_labels(data.labels,
+                                                                                            spec.num_classes)))
+                          if position in poisoned else None)
                  for position, data in enumerate(split.clients)]
 
     def baselines(final: FinalModel) -> Baselines:
@@ -180,12 +193,12 @@ def run_simulation(config: SimulationConfig, observer: Observer | None = None) -
                   parameters=[tensor.detach().numpy().copy() for tensor in initial.state_dict().values()],
                   names=model_parameter_names(initial), preprocessing=split.preprocessing.to_json(),
                   baselines=baselines, classes=split.test.class_names)
-    return _execute(config, start, observer)
+    return _execute(config, start, observer, plan)
 
 
 def simulate(client_fn: Callable[[int], object], *, hospitals: int, task: TaskSpec | None = None,
              initial: NDArrays | Mapping[str, Any] | None = None, evaluator: object | None = None,
-             chain: str = "embedded", adversaries: Sequence[Adversary] = (),
+             chain: str = "embedded", adversaries: Sequence[Adversary] = (), attack: AttackSettings | None = None,
              observer: Observer | None = None, engine: str = "local", ray_address: str | None = None,
              ray_cpus: int | None = None) -> SimulationResult:
     """Run a federation of ``hospitals`` hospitals whose clients ``client_fn(hospital)`` builds, on a development
@@ -203,14 +216,20 @@ def simulate(client_fn: Callable[[int], object], *, hospitals: int, task: TaskSp
     The initial model is ``initial`` (a list of arrays, or a state dict whose names a ClientApp's
     ``to_torch_state_dict()`` needs), else the first hospital's ``get_parameters``; each anchored model is judged by
     ``evaluator`` (a client holding test data), else by every hospital's own ``evaluate``, averaged by example
-    counts. ``adversaries`` stages incidents as in a simulation file. :func:`fedchain.write_report` writes the
-    result's report folder.
+    counts. ``adversaries`` stages incidents as in a simulation file, and ``attack`` makes a share of the hospitals
+    attack (:mod:`fedchain.sim.attacks`: the ``[attack]`` table of a simulation file), except the attacks that train
+    on flipped labels (``label_flip``, ``scaling``): fedchain cannot flip the labels your clients hold.
+    :func:`fedchain.write_report` writes the result's report folder.
     """
     spec = task or TaskSpec()
     settings = SimulationSettings(hospitals=hospitals, chain=chain,  # type: ignore[arg-type]
                                   stake=max(SimulationSettings().stake, spec.task.min_stake),
                                   engine=engine, ray_address=ray_address, ray_cpus=ray_cpus)  # type: ignore[arg-type]
-    config = SimulationConfig(task=spec, simulation=settings, adversaries=tuple(adversaries))
+    config = SimulationConfig(task=spec, simulation=settings, adversaries=tuple(adversaries), attack=attack)
+    plan = _plan(config, hospitals)
+    if plan is not None and plan.attack.flipped_labels:
+        raise ConfigError(f"attack.kind: {plan.settings.kind!r} trains fedchain's built-in trainer on flipped labels; "
+                          "simulate() runs your own clients, whose labels it cannot flip")
     names = list(initial) if isinstance(initial, Mapping) else None
     built = [client_fn(hospital) for hospital in range(hospitals)]
     clients = [as_client(client, hospital=hospital, hospitals=hospitals, run_config=dict(spec.config),
@@ -227,19 +246,28 @@ def simulate(client_fn: Callable[[int], object], *, hospitals: int, task: TaskSp
     start = Start(hospitals=[Hospital(name=_hospital_name(position), client=client, source=type(original).__name__)
                              for position, (client, original) in enumerate(zip(clients, built, strict=True))],
                   evaluator=judge, parameters=[np.asarray(array) for array in parameters], names=names)
-    return _execute(config, start, observer)
+    return _execute(config, start, observer, plan)
 
 
-def _execute(config: SimulationConfig, start: Start, observer: Observer | None) -> SimulationResult:
+def _plan(config: SimulationConfig, hospitals: int) -> AttackPlan | None:
+    """The attack of ``config`` among ``hospitals`` hospitals (None: there is none)."""
+    return None if config.attack is None else plan_attack(config.attack, hospitals, config.task.seed)
+
+
+def _execute(config: SimulationConfig, start: Start, observer: Observer | None,
+             plan: AttackPlan | None) -> SimulationResult:
     started = time.perf_counter()
     watch = observer or SilentObserver()
-    accounts = len(start.hospitals) + 4
+    accounts = len(start.hospitals) + (0 if plan is None else len(plan.extra_identities())) + 4
     with _single_torch_thread(), open_engine(config.simulation) as engine, \
             connect(config.simulation.chain, dev_accounts=accounts) as chain, \
             tempfile.TemporaryDirectory(prefix="fedchain-sim-") as work:
-        trained = dataclasses.replace(start, hospitals=[dataclasses.replace(hospital, client=engine.client(
-            hospital.client)) for hospital in start.hospitals])  # each hospital's fit runs on the engine
-        run = _Run(config, chain, trained, Path(work), watch)
+        on_engine = [dataclasses.replace(hospital, client=engine.client(hospital.client),
+                                         poisoned=None if hospital.poisoned is None else engine.client(
+                                             hospital.poisoned))
+                     for hospital in start.hospitals]  # each hospital's fit runs on the engine
+        trained = dataclasses.replace(start, hospitals=on_engine + _identities(on_engine, plan))
+        run = _Run(config, chain, trained, Path(work), watch, plan)
         rounds = run.rounds()
         run.close()
         collected = run.collect()
@@ -256,6 +284,18 @@ def _execute(config: SimulationConfig, start: Start, observer: Observer | None) 
 
 def _hospital_name(position: int) -> str:
     return f"hospital-{position}"
+
+
+def _identities(hospitals: list[Hospital], plan: AttackPlan | None) -> list[Hospital]:
+    """The Sybil identities of ``plan``: each runs its hospital's client and declares its data."""
+    if plan is None:
+        return []
+    identities: list[Hospital] = []
+    for hospital in plan.extra_identities():
+        number = 1 + sum(1 for identity in identities if identity.identity_of == hospital)
+        identities.append(dataclasses.replace(hospitals[hospital], name=f"{hospitals[hospital].name}-sybil-{number}",
+                                              identity_of=hospital))
+    return identities
 
 
 def token_units(amount: Decimal) -> int:
@@ -279,7 +319,8 @@ def config_as_dict(config: SimulationConfig) -> dict[str, Any]:
 class _Run:
     """One simulation's live state: the federation, who is who, and the gas already attributed."""
 
-    def __init__(self, config: SimulationConfig, chain: Chain, start: Start, work: Path, observer: Observer) -> None:
+    def __init__(self, config: SimulationConfig, chain: Chain, start: Start, work: Path, observer: Observer,
+                 plan: AttackPlan | None) -> None:
         self.config = config
         self.chain = chain
         self.start = start
@@ -297,6 +338,7 @@ class _Run:
         withheld = frozenset(a.round for a in config.adversaries if a.kind == "withholding_aggregator")
         self.cheat_rounds = withheld | {a.round for a in config.adversaries if a.kind == "cheating_aggregator"}
         self.misbehaviour: dict[int, str] = {}
+        self.campaign = None if plan is None else Campaign(plan, config.task.seed)
         for hospital in range(hospitals):
             self._add_hospital(hospital)
         self.honest = self.federation.add_aggregator(hospitals + 1)
@@ -328,13 +370,20 @@ class _Run:
         if mine:
             how = mine[0].kind if mine[0].phase is None else f"{mine[0].kind} ({mine[0].phase.replace('_', ' ')})"
             self.misbehaviour[hospital] = f"{how} in round(s) {', '.join(map(str, sorted(rounds)))}"
+        campaign, entry = self.campaign, self.start.hospitals[hospital]
+        data = hospital if entry.identity_of is None else entry.identity_of
+        if campaign is not None and data in campaign.plan.attackers:
+            cls = ATTACKERS[self.federation.mode]
+            options = {"campaign": campaign, "data_of": data, "poisoned": entry.poisoned}
+            self.misbehaviour[hospital] = campaign.plan.describe() if entry.identity_of is None else (
+                f"sybil identity of {self.start.hospitals[data].name}")
         self.federation.add_participant(hospital, cls, stake=token_units(self.config.simulation.stake), **options)
 
     def _parties(self) -> list[Party]:
         federation = self.federation
         parties = [Party("requester", "requester", federation.requester.address)]
-        parties += [Party(_hospital_name(h), "participant", p.address)
-                    for h, p in enumerate(federation.participants)]
+        parties += [Party(hospital.name, "participant", participant.address)
+                    for hospital, participant in zip(self.start.hospitals, federation.participants, strict=True)]
         parties.append(Party("aggregator-a", "aggregator", self.honest.address))
         if self.cheater is not None:
             parties.append(Party("aggregator-b", "aggregator", self.cheater.address))
@@ -437,7 +486,9 @@ class _Run:
             "hospitals": tuple(
                 HospitalInfo(name=hospital.name, address=participant.address, source=hospital.source,
                              examples=hospital.examples, label_counts=hospital.label_counts,
-                             misbehaviour=self.misbehaviour.get(position))
+                             misbehaviour=self.misbehaviour.get(position), attacker=isinstance(participant, Attacking),
+                             identity_of=None if hospital.identity_of is None
+                             else self.start.hospitals[hospital.identity_of].name)
                 for position, (hospital, participant) in enumerate(zip(self.start.hospitals,
                                                                        federation.participants, strict=True))),
             "quantization": {"scale_bits": federation.params.scale_bits,
