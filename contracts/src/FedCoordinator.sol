@@ -213,7 +213,8 @@ contract FedCoordinator is CoordinatorBase {
             leafIndex: leafIndex,
             previousRoot: task.modelRoot,
             proposedRoot: round.proposedRoot,
-            totalWeight: round.totalWeight,
+            rule: p.rule,
+            ruleParam: p.ruleParam,
             serverLrBps: p.serverLrBps,
             clip: p.clip,
             numParams: p.numParams

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-/// @notice Aggregation rules a task can pick. Only rules whose fraud proof is leaf-local belong here.
+/// @notice Aggregation rules a task can pick (docs/protocol.md section 4; src/rules holds each one). Only rules
+/// whose fraud proof is leaf-local belong here.
 enum AggregationRule {
-    WeightedFedAvg
+    WeightedFedAvg,
+    CoordinateMedian,
+    TrimmedMean
 }
 
 /// @notice How updates travel: plain (revealed update blobs, FedCoordinator) or secure (masked updates
@@ -85,6 +88,7 @@ struct TaskParams {
     uint16 aggregatorSlashBps;
     uint16 bountyBps;
     uint16 aggregatorFeeBps;
+    uint16 ruleParam; // the rule's parameter: the trimmed mean's trim at each end in bps, else 0
     // slot 3: the rest of the schedule and the bond
     uint32 proposeWindow;
     uint32 challengeWindow;

@@ -6,6 +6,8 @@ import {AggregateFraudProof, LeafProof} from "./FedTypes.sol";
 import {Commitments} from "./libraries/Commitments.sol";
 import {LeafRules} from "./libraries/LeafRules.sol";
 import {PositionalMerkle} from "./libraries/PositionalMerkle.sol";
+import {LeafRule} from "./rules/LeafRule.sol";
+import {RuleRegistry} from "./rules/RuleRegistry.sol";
 
 /// @notice Which tree a leaf is proven against, and the task facts the rule needs.
 struct LeafContext {
@@ -15,7 +17,8 @@ struct LeafContext {
     uint256 leafIndex;
     bytes32 previousRoot; // current global model
     bytes32 proposedRoot; // pending proposal
-    uint256 totalWeight; // sum of included weights
+    uint256 rule; // the task's aggregation rule id (docs/protocol.md section 4)
+    uint256 ruleParam;
     uint256 serverLrBps;
     uint256 clip;
     uint256 numParams;
@@ -25,7 +28,7 @@ struct LeafContext {
 /// @notice Stateless leaf-level checks of the fraud proofs (docs/protocol.md section 9): Merkle paths of one
 /// leaf and the leaf-local rule. The coordinator deploys it in its constructor and checks everything that
 /// needs storage (which updates are included, their weights) itself; this split keeps the coordinator under
-/// the EIP-170 code size limit and leaves room for more leaf-local rules.
+/// the EIP-170 code size limit and leaves room for more leaf-local rules (src/rules).
 contract LeafVerifier is ICoordinatorEvents {
     /// @notice Position in an InvalidMerkleProof error of the previous-model leaf and the proposal leaf.
     uint256 public constant PREVIOUS_LEAF = type(uint256).max;
@@ -34,11 +37,12 @@ contract LeafVerifier is ICoordinatorEvents {
 
     /// @notice Verifies the previous-model and proposal leaves of `proof` at ctx.leafIndex, reads the flat
     /// update list (see AggregateFraudProof), computes the root each update leaf and path lead to, and
-    /// recomputes weighted FedAvg (docs/protocol.md section 4) over the real coordinates: a padding coordinate
-    /// (position >= numParams) sums to 0 whatever an update holds there, so its model value stays the previous
-    /// one (0 in every well-formed model) and no update's padding, posted or not, decides an aggregate. Reverts on a bad leaf width, a Merkle path of
-    /// the wrong shape, a list that is not whole updates, or participants not strictly increasing. The
-    /// caller must check that the returned (participant, entry) pairs are exactly the round's included set.
+    /// recomputes the task's rule (docs/protocol.md section 4) over the real coordinates: a padding coordinate
+    /// (position >= numParams) keeps its previous value (0 in every well-formed model) whatever the updates hold
+    /// there, so no update's padding, posted or not, decides an aggregate. Reverts on a bad leaf width, a Merkle
+    /// path of the wrong shape, a list that is not whole updates, participants not strictly increasing, or no
+    /// update at all. The caller must check that the returned (participant, entry) pairs are exactly the round's
+    /// included set.
     /// @return differs True iff the proposal's leaf differs from the recomputed one.
     /// @return participants Owner of each update, in proof order.
     /// @return revealedEntries Commitments.revealedEntry(round, root, weight) of each update, the root recomputed.
@@ -50,19 +54,38 @@ contract LeafVerifier is ICoordinatorEvents {
         checkLeaf(ctx, ctx.previousRoot, proof.previous, PREVIOUS_LEAF);
         checkLeaf(ctx, ctx.proposedRoot, proof.proposed, PROPOSED_LEAF);
         uint256 stride = 1 + ctx.wordsPerLeaf + ctx.depth;
-        if (proof.updates.length % stride != 0) revert MalformedUpdateList(proof.updates.length, stride);
-        int256[] memory sums = new int256[](8 * ctx.wordsPerLeaf);
-        participants = new address[](proof.updates.length / stride);
-        revealedEntries = new bytes32[](participants.length);
-        for (uint256 i = 0; i < participants.length; ++i) {
-            (address participant, uint256 weight, bytes32 root) = _readUpdate(ctx, proof.updates, i * stride, sums);
+        if (proof.updates.length % stride != 0 || proof.updates.length == 0) {
+            revert MalformedUpdateList(proof.updates.length, stride);
+        }
+        // an exact division (checked above)
+        // slither-disable-next-line divide-before-multiply
+        uint256 n = proof.updates.length / stride;
+        int256[] memory values = new int256[](8 * ctx.wordsPerLeaf * n);
+        uint256[] memory weights = new uint256[](n);
+        participants = new address[](n);
+        revealedEntries = new bytes32[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            (address participant, uint256 weight, bytes32 root) = _readUpdate(ctx, proof.updates, i, n, values);
             if (i != 0 && participant <= participants[i - 1]) revert UpdatesNotSorted(i);
             participants[i] = participant;
+            weights[i] = weight;
             revealedEntries[i] = Commitments.revealedEntry(ctx.round, root, weight);
         }
-        LeafRules.clearPadding(sums, ctx.leafIndex, ctx.numParams);
-        bytes32[] memory expected = LeafRules.applyAverage(sums, proof.previous.words, ctx.totalWeight, ctx.serverLrBps);
+        bytes32[] memory expected =
+            LeafRules.applyStep(_centers(ctx, values, n, weights), proof.previous.words, ctx.serverLrBps);
         differs = keccak256(abi.encodePacked(expected)) != keccak256(abi.encodePacked(proof.proposed.words));
+    }
+
+    /// @dev The task's rule's centers of the leaf's coordinates, padding coordinates zeroed.
+    function _centers(LeafContext calldata ctx, int256[] memory values, uint256 n, uint256[] memory weights)
+        internal
+        pure
+        returns (int256[] memory centers)
+    {
+        (bool known, LeafRule memory rule) = RuleRegistry.find(ctx.rule);
+        if (!known) revert InvalidTaskParameter("rule"); // unreachable: the task's rule was validated at creation
+        centers = rule.center(values, n, weights, ctx.ruleParam);
+        LeafRules.clearPadding(centers, ctx.leafIndex, ctx.numParams);
     }
 
     /// @notice Verifies one update leaf under `root` and returns its first rule violation, if any: a
@@ -96,21 +119,39 @@ contract LeafVerifier is ICoordinatorEvents {
         return PositionalMerkle.rootFrom(PositionalMerkle.leafHash(index, leaf.words), index, leaf.siblings);
     }
 
-    /// @dev Reads the update starting at `start` of the flat list: its head word (participant, weight), its
-    /// leaf (added into `sums` at its weight) and the root its leaf and path lead to.
-    function _readUpdate(LeafContext calldata ctx, bytes32[] calldata updates, uint256 start, int256[] memory sums)
-        internal
-        pure
-        returns (address participant, uint256 weight, bytes32 root)
-    {
-        uint256 head = uint256(updates[start]);
-        // The head word is exactly (participant << 96 | weight): both casts take their whole field.
-        // forge-lint: disable-next-line(unsafe-typecast)
-        participant = address(uint160(head >> 96));
-        // forge-lint: disable-next-line(unsafe-typecast)
-        weight = uint96(head);
+    /// @dev Reads update `i` of the flat list of `n`: its head word (participant, weight), its leaf (stored as
+    /// update i's column of `values`) and the root its leaf and path lead to.
+    function _readUpdate(
+        LeafContext calldata ctx,
+        bytes32[] calldata updates,
+        uint256 i,
+        uint256 n,
+        int256[] memory values
+    ) internal pure returns (address participant, uint256 weight, bytes32 root) {
+        uint256 start = i * (1 + ctx.wordsPerLeaf + ctx.depth);
+        (participant, weight) = _head(updates[start]);
+        _storeLeaf(ctx.wordsPerLeaf, updates, start + 1, i, n, values);
         root = _rootAt(ctx, updates, start + 1);
-        LeafRules.accumulate(sums, updates[start + 1:start + 1 + ctx.wordsPerLeaf], weight);
+    }
+
+    /// @dev Stores the leaf words at `wordsStart` of the flat list as update i's column of `values`.
+    function _storeLeaf(
+        uint256 wordsPerLeaf,
+        bytes32[] calldata updates,
+        uint256 wordsStart,
+        uint256 i,
+        uint256 n,
+        int256[] memory values
+    ) internal pure {
+        LeafRules.storeLanes(values, n, i, updates[wordsStart:wordsStart + wordsPerLeaf]);
+    }
+
+    /// @dev The head word of an update is exactly (participant << 96 | weight): both casts take their whole field.
+    function _head(bytes32 word) internal pure returns (address participant, uint256 weight) {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        participant = address(uint160(uint256(word) >> 96));
+        // forge-lint: disable-next-line(unsafe-typecast)
+        weight = uint96(uint256(word));
     }
 
     /// @dev Root led to by the leaf words at `wordsStart` of the flat list and the path right after them.

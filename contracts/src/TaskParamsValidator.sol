@@ -2,8 +2,10 @@
 pragma solidity 0.8.37;
 
 import {ICoordinatorEvents} from "./ICoordinator.sol";
-import {AggregationRule, Mode, TaskParams} from "./FedTypes.sol";
+import {Mode, TaskParams} from "./FedTypes.sol";
 import {PositionalMerkle} from "./libraries/PositionalMerkle.sol";
+import {LeafRule} from "./rules/LeafRule.sol";
+import {RuleRegistry} from "./rules/RuleRegistry.sol";
 import {SecureAggregation} from "./secure/SecureAggregation.sol";
 
 /// @title TaskParamsValidator
@@ -73,7 +75,9 @@ contract TaskParamsValidator is ICoordinatorEvents {
         if (p.maxSilentRounds == 0) revert InvalidTaskParameter("maxSilentRounds");
         if (p.token.code.length == 0) revert InvalidTaskParameter("token");
         if (p.mode > uint8(Mode.Secure)) revert InvalidTaskParameter("mode");
-        if (p.rule != uint8(AggregationRule.WeightedFedAvg)) revert InvalidTaskParameter("rule");
+        (bool known, LeafRule memory rule) = RuleRegistry.find(p.rule);
+        if (!known) revert InvalidTaskParameter("rule");
+        if (!rule.accepts(p.ruleParam, p.mode == uint8(Mode.Secure))) revert InvalidTaskParameter("ruleParam");
         if (p.scaleBits > MAX_SCALE_BITS) revert InvalidTaskParameter("scaleBits");
         if (p.wordsPerLeaf == 0 || p.wordsPerLeaf > 8 || (p.wordsPerLeaf & (p.wordsPerLeaf - 1)) != 0) {
             revert InvalidTaskParameter("wordsPerLeaf");
@@ -113,7 +117,8 @@ contract TaskParamsValidator is ICoordinatorEvents {
     }
 
     /// @notice Upper bounds of the gas and the calldata bytes of the largest fraud proof a task with these
-    /// rules can need (docs/protocol.md section 11.4): every cohort member included (a survivor, in secure mode)
+    /// rules can need (docs/protocol.md section 11.4): every cohort member included (a survivor, in secure mode),
+    /// the task's aggregation rule's own work on the leaf included
     /// and, in secure mode, each survivor with k - t dropped neighbours (the most the unmasking rule allows).
     /// Every other dispute transaction (a chunk, a dispute step) is bounded by constants that fit whatever
     /// the task (contracts/test/AvailabilityGas.t.sol).
@@ -130,17 +135,19 @@ contract TaskParamsValidator is ICoordinatorEvents {
             // taskId, proof offset, leafIndex and 3 offsets, two leaves (2 offsets, 2 lengths, W + D words
             // each), the update list's length and its n * (1 + W + D) words
             words = 15 + 2 * w + 2 * depth + n * (1 + w + depth);
-            execution = PLAIN_BASE_GAS + 2 * depth * LEVEL_GAS
-                + n * (PLAIN_UPDATE_GAS + w * PLAIN_UPDATE_WORD_GAS + depth * LEVEL_GAS);
+            (bool known, LeafRule memory rule) = RuleRegistry.find(p.rule);
+            if (!known) revert InvalidTaskParameter("rule");
+            execution = PLAIN_BASE_GAS + 2 * depth * LEVEL_GAS + n
+                * (PLAIN_UPDATE_GAS + w * PLAIN_UPDATE_WORD_GAS + depth * LEVEL_GAS) + rule.proofGas(n, 8 * w);
         } else {
             // taskId, leafIndex, offset, 4 offsets, two leaves, two list lengths, n survivor entries of
             // 6 + 2W + D words (a dropped entry is shorter)
             words = 17 + 2 * w + 2 * depth + n * (6 + 2 * w + depth);
             uint256 degree = p.neighbours < n ? p.neighbours : n - 1;
             uint256 droppedNeighbours = degree > p.threshold ? degree - p.threshold : 0;
-            execution = SECURE_BASE_GAS + 2 * depth * LEVEL_GAS
-                + n * (SECURE_MEMBER_GAS + w * CHACHA_BLOCK_GAS + depth * LEVEL_GAS)
-                + n * droppedNeighbours * (SECURE_PAIR_GAS + w * CHACHA_BLOCK_GAS);
+            execution = SECURE_BASE_GAS + 2 * depth * LEVEL_GAS + n
+                * (SECURE_MEMBER_GAS + w * CHACHA_BLOCK_GAS + depth * LEVEL_GAS) + n * droppedNeighbours
+                * (SECURE_PAIR_GAS + w * CHACHA_BLOCK_GAS);
         }
         size = 4 + 32 * words;
         uint256 standard = CALLDATA_GAS * size + execution;
@@ -155,13 +162,13 @@ contract TaskParamsValidator is ICoordinatorEvents {
     function pack(TaskParams calldata p) public pure returns (uint256[6] memory words) {
         words[0] = uint256(p.commitWindow) | uint256(p.revealWindow) << 32 | uint256(p.cohortCap) << 64
             | uint256(p.sampleCap) << 80 | uint256(p.minStake) << 112;
-        words[1] = uint256(uint160(p.token)) | uint256(p.mode) << 160 | uint256(p.rule) << 168
-            | uint256(p.scaleBits) << 176 | uint256(p.wordsPerLeaf) << 184 | uint256(p.clip) << 192
-            | uint256(p.minParticipants) << 224 | uint256(p.maxSilentRounds) << 240;
+        words[1] = uint256(uint160(p.token)) | uint256(p.mode) << 160 | uint256(p.rule) << 168 | uint256(p.scaleBits)
+            << 176 | uint256(p.wordsPerLeaf) << 184 | uint256(p.clip) << 192 | uint256(p.minParticipants) << 224
+            | uint256(p.maxSilentRounds) << 240;
         words[2] = uint256(p.numParams) | uint256(p.serverLrBps) << 64 | uint256(p.unbondingDelay) << 96
             | (p.allowlist ? uint256(1) << 136 : 0) | uint256(p.missedRevealSlashBps) << 144
-            | uint256(p.silenceSlashBps) << 160 | uint256(p.violationSlashBps) << 176
-            | uint256(p.aggregatorSlashBps) << 192 | uint256(p.bountyBps) << 208 | uint256(p.aggregatorFeeBps) << 224;
+            | uint256(p.silenceSlashBps) << 160 | uint256(p.violationSlashBps) << 176 | uint256(p.aggregatorSlashBps)
+            << 192 | uint256(p.bountyBps) << 208 | uint256(p.aggregatorFeeBps) << 224 | uint256(p.ruleParam) << 240;
         words[3] = uint256(p.proposeWindow) | uint256(p.challengeWindow) << 32 | uint256(p.numRounds) << 64
             | uint256(p.aggregatorBond) << 96 | uint256(p.availabilityWindow) << 224;
         words[4] = uint256(p.rewardPerRound) | uint256(p.availabilityBond) << 128 | uint256(p.neighbours) << 224

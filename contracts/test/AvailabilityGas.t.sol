@@ -151,9 +151,7 @@ contract AvailabilityGasTest is PlainGasBench, ChunkBench {
         (uint256 firstChunk, uint256 postedGas) = _postMeasured(numParams, chunkWords, paths);
         posted = chunkWords.length;
         if (posted == chunks) {
-            assertTrue(
-                coordinator.inputChallenge(taskId, 0, members[0]).status == ChallengeStatus.Resolved, "resolved"
-            );
+            assertTrue(coordinator.inputChallenge(taskId, 0, members[0]).status == ChallengeStatus.Resolved, "resolved");
         }
         string memory label = string.concat("params ", vm.toString(numParams));
         emit log_named_uint(string.concat(label, ": depth"), depth);
@@ -213,9 +211,8 @@ contract AvailabilityGasTest is PlainGasBench, ChunkBench {
         nodes[0] = Trees.leafHash(index, leaf);
         for (uint256 h = 0; h < depth; ++h) {
             siblings[h] = keccak256(abi.encode("proposed sibling", h));
-            nodes[h + 1] = (index >> h) & 1 == 0
-                ? Trees.nodeHash(nodes[h], siblings[h])
-                : Trees.nodeHash(siblings[h], nodes[h]);
+            nodes[h + 1] =
+                (index >> h) & 1 == 0 ? Trees.nodeHash(nodes[h], siblings[h]) : Trees.nodeHash(siblings[h], nodes[h]);
         }
     }
 
@@ -294,7 +291,9 @@ contract AvailabilityGasTest is PlainGasBench, ChunkBench {
         data = abi.encodeCall(coordinator.settleDispute, (taskId, 0, challengers[0]));
         _checkFits("settleDispute (ChallengerLapsed)", _measure(address(0xD409), data), data.length);
         data = abi.encodeCall(coordinator.settleDispute, (taskId, 0, challengers[1]));
-        _checkFits("settleDispute (ProposalUnopened: rejects and slashes)", _measure(address(0xD409), data), data.length);
+        _checkFits(
+            "settleDispute (ProposalUnopened: rejects and slashes)", _measure(address(0xD409), data), data.length
+        );
         data = abi.encodeCall(coordinator.settleDispute, (taskId, 0, challengers[2]));
         _checkFits("settleDispute (Moot)", _measure(address(0xD409), data), data.length);
         assertEq(coordinator.aggregatorOf(taskId, aggregator).bond, 50e18, "the unanswered dispute rejected");
@@ -318,7 +317,15 @@ contract AvailabilityGasTest is PlainGasBench, ChunkBench {
         vm.expectRevert(abi.encodeWithSelector(E.InvalidTaskParameter.selector, "cohortCap"));
         coordinator.createTask(_taskParams(numParams, n + 1), keccak256("model"), keccak256("blob"));
         emit log_named_uint(
-            string.concat("largest plain cohort, W ", vm.toString(words), " params ", vm.toString(numParams)), n
+            string.concat(
+                "largest plain cohort, rule ",
+                vm.toString(rule),
+                " W ",
+                vm.toString(words),
+                " params ",
+                vm.toString(numParams)
+            ),
+            n
         );
     }
 
@@ -326,11 +333,18 @@ contract AvailabilityGasTest is PlainGasBench, ChunkBench {
     /// no more than the validator's bound, which must fit the cap.
     function _worstPlainProof(uint256 numParams) internal {
         uint256 n = _largestCohort(numParams);
-        (uint256 boundGas, uint256 boundSize) = TaskParamsValidator(address(coordinator.PARAMS_VALIDATOR()))
-            .worstFraudProof(_taskParams(numParams, n));
+        (uint256 boundGas, uint256 boundSize) =
+            TaskParamsValidator(address(coordinator.PARAMS_VALIDATOR())).worstFraudProof(_taskParams(numParams, n));
         (Cost memory c, uint256 size) = _fraudProofCost(numParams, n);
         string memory label = string.concat(
-            "worst plain proof, W ", vm.toString(words), " params ", vm.toString(numParams), " cohort ", vm.toString(n)
+            "worst plain proof, rule ",
+            vm.toString(rule),
+            " W ",
+            vm.toString(words),
+            " params ",
+            vm.toString(numParams),
+            " cohort ",
+            vm.toString(n)
         );
         _checkFits(label, c, size);
         emit log_named_uint(string.concat(label, " bound gas"), boundGas);
@@ -345,6 +359,16 @@ contract AvailabilityGasTest is PlainGasBench, ChunkBench {
     function test_theWorstPlainProofAtTheDeepestTreeFits() external {
         words = 8;
         _worstPlainProof(1 << 40); // the largest model: depth 34
+    }
+
+    /// @dev The order-statistic rules sort every coordinate of the leaf: their bound, and the largest cohort it
+    /// allows, measured against real proofs at the widest leaf (the most coordinates to sort).
+    function test_theWorstMedianAndTrimmedMeanProofsFit() external {
+        words = 8;
+        for (rule = 1; rule <= 2; ++rule) {
+            ruleParam = rule == 2 ? 1 : 0; // trimming next to nothing sums the most values
+            _worstPlainProof(10_000_000);
+        }
     }
 
     /// @dev The largest chunk the coordinator takes (2048 words: 2^11 one-word leaves, or 2^8 eight-word ones)
@@ -364,8 +388,7 @@ contract AvailabilityGasTest is PlainGasBench, ChunkBench {
         InputChallenge memory ch = coordinator.inputChallenge(taskId, 0, members[0]);
         assertEq(ch.chunks, numParams / (8 * width) >> c, "2^(depth - c) chunks");
         emit log_named_uint(string.concat("chunks of a 2^40-parameter update, W ", vm.toString(width)), ch.chunks);
-        bytes memory data =
-            abi.encodeCall(coordinator.postChunk, (taskId, 0, members[0], 0, chunkWords[0], paths[0]));
+        bytes memory data = abi.encodeCall(coordinator.postChunk, (taskId, 0, members[0], 0, chunkWords[0], paths[0]));
         _checkFits(
             string.concat("largest postChunk, W ", vm.toString(width), " depth ", vm.toString(depth)),
             _measure(members[0], data),

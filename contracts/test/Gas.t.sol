@@ -23,6 +23,9 @@ abstract contract PlainGasBench is GasMeter {
     uint256 internal constant ROUNDS_PER_CLAIM = 20;
     /// @dev Leaf width of the task under test: fedchain's default (commit/constants.py) unless a test sets it.
     uint256 internal words = 2;
+    /// @dev Aggregation rule of the task under test, and its parameter (FedAvg unless a test sets them).
+    uint256 internal rule;
+    uint256 internal ruleParam;
 
     DevToken internal token;
     IFedCoordinator internal coordinator;
@@ -70,6 +73,8 @@ abstract contract PlainGasBench is GasMeter {
         p.token = address(token);
         p.scaleBits = 16;
         p.wordsPerLeaf = uint8(words);
+        p.rule = uint8(rule);
+        p.ruleParam = uint16(ruleParam);
         p.clip = type(uint32).max >> 1;
         p.numParams = uint64(numParams);
         p.serverLrBps = 10_000;
@@ -173,14 +178,12 @@ abstract contract PlainGasBench is GasMeter {
         vm.warp(block.timestamp + WINDOW);
         for (uint256 i = 0; i < cohort; ++i) {
             vm.prank(members[i]);
-            coordinator.reveal(
-                taskId, _rootOf(updates[i].leaf, leafIndex), 100 + i, bytes32(i), keccak256("blob")
-            );
+            coordinator.reveal(taskId, _rootOf(updates[i].leaf, leafIndex), 100 + i, bytes32(i), keccak256("blob"));
         }
         proof.updates = UpdateLists.encode(updates);
         vm.warp(block.timestamp + WINDOW);
         bytes32[] memory correct =
-            new ProtocolHarness().fedAvgLeaf(previous.words, leafUpdates, counts, 1 << 20, 10_000);
+            new ProtocolHarness().ruleLeaf(rule, ruleParam, previous.words, leafUpdates, counts, 1 << 20, 10_000);
         correct[words - 1] = Lanes.set(correct[words - 1], 4, Lanes.get(correct[words - 1], 4) - 1); // one wrong coordinate
         proof.proposed = LeafProof({words: correct, siblings: _leaf(7777, leafIndex).siblings});
         vm.prank(aggregator);
@@ -196,7 +199,9 @@ abstract contract PlainGasBench is GasMeter {
 
     function _fraudProofLabel(uint256 numParams, uint256 cohort) internal view returns (string memory) {
         return string.concat(
-            "fraud proof W ",
+            "fraud proof rule ",
+            vm.toString(rule),
+            " W ",
             vm.toString(words),
             " cohort ",
             vm.toString(cohort),
@@ -258,10 +263,17 @@ contract GasTest is PlainGasBench {
         uint256 shared = (_tx(proposeCost) + _tx(finalizeCost)) / cohort;
         uint256 claimShare = _tx(claimCost) / ROUNDS_PER_CLAIM;
         perParticipant = (commitTotal + revealTotal) / cohort + shared + claimShare;
-        emit log_named_uint(string.concat("cohort ", vm.toString(cohort), ": commit + reveal, mean"), (commitTotal + revealTotal) / cohort);
+        emit log_named_uint(
+            string.concat("cohort ", vm.toString(cohort), ": commit + reveal, mean"),
+            (commitTotal + revealTotal) / cohort
+        );
         emit log_named_uint(string.concat("cohort ", vm.toString(cohort), ": share of propose + finalize"), shared);
-        emit log_named_uint(string.concat("cohort ", vm.toString(cohort), ": share of one claim per 20 rounds"), claimShare);
-        emit log_named_uint(string.concat("cohort ", vm.toString(cohort), ": per participant per round"), perParticipant);
+        emit log_named_uint(
+            string.concat("cohort ", vm.toString(cohort), ": share of one claim per 20 rounds"), claimShare
+        );
+        emit log_named_uint(
+            string.concat("cohort ", vm.toString(cohort), ": per participant per round"), perParticipant
+        );
     }
 
     function test_gasPerParticipantIsFlatInModelSize() external {
@@ -269,7 +281,6 @@ contract GasTest is PlainGasBench {
         (, uint256 large) = _perParticipant(10_000_000, 8);
         assertEq(small, large, "execution gas is flat in numParams");
     }
-
 
     function test_gasFraudProofCohort8() external {
         _fraudProofGas(1_000_000, 8);
@@ -285,6 +296,16 @@ contract GasTest is PlainGasBench {
         _fraudProofGas(1_000_000, 64);
         _fraudProofGas(10_000_000, 64);
         _fraudProofGas(100_000_000, 64);
+    }
+
+    /// @dev The same proof under each rule (BENCHMARKS.md: the order-statistic rules sort every coordinate).
+    function test_gasFraudProofCohort64ByRule() external {
+        uint256[3] memory params = [uint256(0), 0, 1_000];
+        for (rule = 0; rule < params.length; ++rule) {
+            ruleParam = params[rule];
+            _fraudProofGas(1_000_000, 16);
+            _fraudProofGas(1_000_000, 64);
+        }
     }
 
     /// @dev The same proofs at every allowed leaf width (BENCHMARKS.md: wider leaves mean more proof bytes).

@@ -206,7 +206,7 @@ contract CoordinatorHandler {
                 leafUpdates[i] = updates[included[i]][r][l];
                 sampleCounts[i] = counts[included[i]][r];
             }
-            proposal.push(harness.fedAvgLeaf(model[l], leafUpdates, sampleCounts, 1000, 5000));
+            proposal.push(harness.ruleLeaf(0, 0, model[l], leafUpdates, sampleCounts, 1000, 5000));
         }
         proposalCorrect = correct;
         if (!correct) {

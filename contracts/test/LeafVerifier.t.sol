@@ -10,7 +10,7 @@ import {LeafContext, LeafVerifier} from "../src/LeafVerifier.sol";
 import {Lanes} from "../src/libraries/Lanes.sol";
 import {Trees} from "./utils/Trees.sol";
 
-/// @dev The plain aggregate rule ignores padding coordinates (docs/protocol.md sections 4 and 11.5): a member that
+/// @dev Every plain aggregate rule ignores padding coordinates (docs/protocol.md sections 4 and 11.5): a member that
 /// commits nonzero padding, in a part of its tree nobody can see, cannot make an honest aggregate provably wrong.
 contract LeafVerifierPaddingTest is TestBase {
     LeafVerifier internal verifier;
@@ -25,25 +25,31 @@ contract LeafVerifierPaddingTest is TestBase {
     function test_anUpdatesNonzeroPaddingDoesNotEnterTheAggregate() external view {
         bytes32 update = Lanes.pack([int32(1000), 2000, 3000, 77_777, -5, 0, 0, 9]);
         bytes32 honest = Lanes.pack([int32(1000), 2000, 3000, 0, 0, 0, 0, 0]);
-        (bool differs,,) = verifier.proposalDiffers(_context(honest), _proof(update, honest));
-        assertTrue(!differs, "an aggregate with zero padding is right whatever the update's padding holds");
-
         bytes32 copied = Lanes.pack([int32(1000), 2000, 3000, 77_777, -5, 0, 0, 9]);
-        (differs,,) = verifier.proposalDiffers(_context(copied), _proof(update, copied));
-        assertTrue(differs, "an aggregate that takes up the padding is wrong");
+        uint256[3] memory params = [uint256(0), 0, 2_500]; // FedAvg, median, trimmed mean (one update: none trimmed)
+        for (uint256 rule = 0; rule < params.length; ++rule) {
+            (bool differs,,) = verifier.proposalDiffers(_context(honest, rule, params[rule]), _proof(update, honest));
+            assertTrue(!differs, "an aggregate with zero padding is right whatever the update's padding holds");
+            (differs,,) = verifier.proposalDiffers(_context(copied, rule, params[rule]), _proof(update, copied));
+            assertTrue(differs, "an aggregate that takes up the padding is wrong");
+        }
     }
 
     function test_paddingIsStillAViolationOfTheUpdate() external view {
         bytes32 update = Lanes.pack([int32(1), 2, 3, 4, 0, 0, 0, 0]);
         bytes32[] memory words = new bytes32[](1);
         words[0] = update;
-        LeafContext memory ctx = _context(bytes32(0));
+        LeafContext memory ctx = _context(bytes32(0), 0, 0);
         (bool found, uint256 coordinate) =
             verifier.findViolation(ctx, Trees.leafHash(0, words), LeafProof(words, new bytes32[](0)));
         assertTrue(found && coordinate == NUM_PARAMS, "the first padding coordinate that is not zero");
     }
 
-    function _context(bytes32 proposed) internal pure returns (LeafContext memory ctx) {
+    function _context(bytes32 proposed, uint256 rule, uint256 ruleParam)
+        internal
+        pure
+        returns (LeafContext memory ctx)
+    {
         bytes32[] memory words = new bytes32[](1);
         words[0] = proposed;
         ctx = LeafContext({
@@ -53,7 +59,8 @@ contract LeafVerifierPaddingTest is TestBase {
             leafIndex: 0,
             previousRoot: Trees.leafHash(0, new bytes32[](1)),
             proposedRoot: Trees.leafHash(0, words),
-            totalWeight: 1,
+            rule: rule,
+            ruleParam: ruleParam,
             serverLrBps: 10_000,
             clip: 1 << 20,
             numParams: NUM_PARAMS

@@ -103,24 +103,31 @@ contract ProtocolVectorsTest is TestBase {
             string memory k = _key("entries", i);
             uint256 weight = vm.parseJsonUint(json, string.concat(k, ".weight"));
             bytes32 entry = Commitments.revealedEntry(
-                vm.parseJsonUint(json, string.concat(k, ".round")), vm.parseJsonBytes32(json, string.concat(k, ".root")), weight
+                vm.parseJsonUint(json, string.concat(k, ".round")),
+                vm.parseJsonBytes32(json, string.concat(k, ".root")),
+                weight
             );
             assertEq(entry, vm.parseJsonBytes32(json, string.concat(k, ".entry")), "revealed entry");
             assertEq(Commitments.weightOf(entry), weight, "weight");
         }
     }
 
-    function test_fedavg() external view {
-        uint256 n = _count("fedavg");
-        assertTrue(n > 0, "no fedavg vectors");
+    function test_rules() external view {
+        uint256 n = _count("rules");
+        assertTrue(n > 0, "no rule vectors");
+        bool[3] memory seen;
         for (uint256 i = 0; i < n; ++i) {
-            string memory k = _key("fedavg", i);
+            string memory k = _key("rules", i);
+            uint256 rule = vm.parseJsonUint(json, string.concat(k, ".rule"));
+            seen[rule] = true;
             uint256[] memory counts = vm.parseJsonUintArray(json, string.concat(k, ".sampleCounts"));
             bytes32[][] memory updates = new bytes32[][](counts.length);
             for (uint256 u = 0; u < counts.length; ++u) {
                 updates[u] = vm.parseJsonBytes32Array(json, string.concat(k, ".updates[", vm.toString(u), "]"));
             }
-            bytes32[] memory next = harness.fedAvgLeaf(
+            bytes32[] memory next = harness.ruleLeaf(
+                rule,
+                vm.parseJsonUint(json, string.concat(k, ".ruleParam")),
                 vm.parseJsonBytes32Array(json, string.concat(k, ".previous")),
                 updates,
                 counts,
@@ -134,5 +141,6 @@ contract ProtocolVectorsTest is TestBase {
                 assertEq(next[w], expected[w], "aggregated word");
             }
         }
+        assertTrue(seen[0] && seen[1] && seen[2], "vectors of every rule");
     }
 }

@@ -13,6 +13,34 @@ contract TaskParamsValidatorTest is CoordinatorFixture {
         coordinator.createTask(p, keccak256("root"), keccak256("blob"));
     }
 
+    /// @dev Each rule takes only its own parameter, and secure mode only the rule it can apply to a masked sum.
+    function test_eachRuleTakesItsOwnParameterAndSecureModeOnlyFedAvg() external {
+        TaskParamsValidator validator = TaskParamsValidator(address(coordinator.PARAMS_VALIDATOR()));
+        TaskParams memory p = defaultParams();
+        p.ruleParam = 1;
+        _expectInvalid(p, "ruleParam"); // FedAvg takes none
+        p.rule = 1;
+        _expectInvalid(p, "ruleParam"); // nor does the median
+        p.ruleParam = 0;
+        validator.validate(p);
+        p.rule = 2;
+        _expectInvalid(p, "ruleParam"); // the trimmed mean trims something
+        p.ruleParam = 5_000;
+        _expectInvalid(p, "ruleParam"); // and keeps something
+        p.ruleParam = 4_999;
+        assertEq(validator.validate(p)[2] >> 240, 4_999, "ruleParam packed in slot 2");
+        p.ruleParam = 1;
+        validator.validate(p);
+        (p.mode, p.neighbours, p.threshold) = (1, 4, 3);
+        for (uint8 rule = 1; rule <= 2; ++rule) {
+            p.rule = rule;
+            vm.expectRevert(abi.encodeWithSelector(E.InvalidTaskParameter.selector, "ruleParam"));
+            validator.validate(p);
+        }
+        (p.rule, p.ruleParam) = (0, 0);
+        validator.validate(p);
+    }
+
     /// @dev A window of 1 second used to be accepted: nobody can watch and answer in it.
     function test_windowsHaveAFloor() external {
         TaskParams memory p = defaultParams();
@@ -34,7 +62,7 @@ contract TaskParamsValidatorTest is CoordinatorFixture {
         _expectInvalid(p, "availabilityWindow");
         p = defaultParams();
         (p.commitWindow, p.revealWindow, p.proposeWindow, p.challengeWindow, p.availabilityWindow) =
-            (10, 10, 10, 10, 10);
+        (10, 10, 10, 10, 10);
         vm.prank(requester);
         coordinator.createTask(p, keccak256("root"), keccak256("blob"));
     }
@@ -88,7 +116,7 @@ contract TaskParamsValidatorTest is CoordinatorFixture {
         p.neighbours = 0;
         _expectInvalid(p, "threshold");
         p = defaultParams();
-        p.rule = 1;
+        p.rule = 3; // no rule has this id
         _expectInvalid(p, "rule");
         p = defaultParams();
         p.scaleBits = 31;

@@ -58,7 +58,8 @@ commitWindow uint32, revealWindow uint32, cohortCap uint16, sampleCap uint32, mi
 mode uint8, rule uint8, scaleBits uint8, wordsPerLeaf uint8, clip uint32, minParticipants uint16,
 maxSilentRounds uint16, numParams uint64, serverLrBps uint32, unbondingDelay uint40, allowlist bool,
 missedRevealSlashBps uint16, silenceSlashBps uint16, violationSlashBps uint16, aggregatorSlashBps uint16,
-bountyBps uint16, aggregatorFeeBps uint16, proposeWindow uint32, challengeWindow uint32, numRounds uint32,
+bountyBps uint16, aggregatorFeeBps uint16, ruleParam uint16, proposeWindow uint32, challengeWindow uint32,
+numRounds uint32,
 aggregatorBond uint128, availabilityWindow uint32, rewardPerRound uint128, availabilityBond uint96,
 neighbours uint8, threshold uint8, modelSpecHash bytes32
 """
@@ -314,7 +315,7 @@ def model_spec_hash(header: dict[str, Any]) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Section 4 (and 10.9): the aggregation rule in integers.
+# Section 4 (and 10.9): the aggregation rules in integers.
 
 
 def tdiv(numerator: np.ndarray, denominator: int) -> np.ndarray:
@@ -323,20 +324,33 @@ def tdiv(numerator: np.ndarray, denominator: int) -> np.ndarray:
     return np.where(numerator < 0, -quotient, quotient)
 
 
+def apply_step(previous: np.ndarray, centers: np.ndarray, server_lr_bps: int) -> np.ndarray:
+    """Every rule's tail: ``g' = clamp(g + tdiv(C * lr, 10000), int32)``."""
+    return np.clip(previous + tdiv(centers * server_lr_bps, BPS), INT32_MIN, INT32_MAX)
+
+
 def apply_average(previous: np.ndarray, sums: np.ndarray, total_weight: int, server_lr_bps: int) -> np.ndarray:
-    """``A = tdiv(S, Wt)``, ``Δ = tdiv(A * lr, 10000)``, ``g' = clamp(g + Δ, int32)``."""
-    average = tdiv(sums, total_weight)
-    delta = tdiv(average * server_lr_bps, BPS)
-    return np.clip(previous + delta, INT32_MIN, INT32_MAX)
+    """Rule 0 from the weighted sums: ``C = tdiv(S, Wt)``, then the tail."""
+    return apply_step(previous, tdiv(sums, total_weight), server_lr_bps)
 
 
-def fedavg(previous: np.ndarray, updates: Sequence[np.ndarray], weights: Sequence[int],
-           server_lr_bps: int) -> np.ndarray:
-    """Rule 0 of section 4 over the included updates (weights already capped)."""
-    sums = np.zeros(len(previous), dtype=np.int64)
-    for update, weight in zip(updates, weights, strict=True):
-        sums += np.int64(weight) * update
-    return apply_average(previous, sums, sum(weights), server_lr_bps)
+def aggregate(rule: int, rule_param: int, previous: np.ndarray, updates: Sequence[np.ndarray],
+              weights: Sequence[int], server_lr_bps: int) -> np.ndarray:
+    """Rule ``rule`` of section 4 over the included updates (weights already capped)."""
+    if rule == 0:
+        sums = np.zeros(len(previous), dtype=np.int64)
+        for update, weight in zip(updates, weights, strict=True):
+            sums += np.int64(weight) * update
+        return apply_average(previous, sums, sum(weights), server_lr_bps)
+    values = np.sort(np.stack([np.asarray(update, dtype=np.int64) for update in updates]), axis=0)
+    n = len(updates)
+    if rule == 1:
+        middle = values[n // 2] if n % 2 else tdiv(values[n // 2 - 1] + values[n // 2], 2)
+        return apply_step(previous, middle, server_lr_bps)
+    if rule == 2:
+        k = n * rule_param // BPS
+        return apply_step(previous, tdiv(values[k:n - k].sum(axis=0), n - 2 * k), server_lr_bps)
+    raise ValueError(f"no rule {rule} in section 4")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -724,7 +738,8 @@ class Auditor:
             weights.append(self._weight(args["sampleCount"]))
         if not updates:
             raise ValueError(f"round {round}: no included update")
-        return fedavg(previous.values, updates, weights, int(self.params["serverLrBps"])), sum(weights)
+        return aggregate(int(self.params["rule"]), int(self.params["ruleParam"]), previous.values, updates, weights,
+                         int(self.params["serverLrBps"])), sum(weights)
 
     def commit_hash(self, round: int, participant: str, root: bytes, sample_count: int, salt: bytes) -> bytes:
         """Section 5's commitment for this chain, coordinator and task."""

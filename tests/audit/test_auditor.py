@@ -84,6 +84,9 @@ UNWATCHED_WRONG_AGGREGATE = Scenario(task_template(2), aggregator=TamperingAggre
 """Nobody watches, and the aggregator adds 1 to coordinate 5 of round 1's aggregate: the wrong model finalizes."""
 SAMPLED = Scenario(replace(task_template(3), cohort_cap=2, min_participants=1))
 """Four members for two seats: round 0 opens at the first join (not sampled), rounds 1 and 2 are sampled (8.2)."""
+ROBUST_RULES = {"median": Scenario(replace(task_template(2), rule=1)),
+                "trimmed_mean": Scenario(replace(task_template(2), rule=2, rule_param=2_500))}
+"""Plain tasks of the order-statistic rules (sections 4.2 and 4.3), every hospital honest."""
 SECURE_RING = replace(SECURE, template=replace(secure_task_template(2), neighbours=4, threshold=3), hospitals=6)
 """Six members with k = 4: a real ring (each member misses one other), so the shuffle of 10.5 decides the masks."""
 
@@ -217,6 +220,12 @@ def test_the_auditor_recomputes_sampled_rounds_and_their_cohorts(tmp_path: Path)
                 (picked,) = chain.call("inCohort(uint256,uint256,address)", ["uint256", "uint256", "address"],
                                        [task.task_id, round, account], ["bool"])
                 assert picked == in_cohort(sampled.args["seed"], NUM_CLIENTS, 2, account), (round, account)
+
+
+@pytest.mark.parametrize("rule", sorted(ROBUST_RULES))
+def test_the_auditor_recomputes_every_round_of_a_robust_rule(tmp_path: Path, rule: str) -> None:
+    for task in run_task(tmp_path, ROBUST_RULES[rule]):
+        assert_every_round_recomputed(audit(task), 2)
 
 
 def test_the_auditor_leaves_out_an_update_dropped_for_a_violation(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from tests.roles.conftest import NUM_CLIENTS, Federation, earned
 
-from fedchain.aggregate.fedavg import FedAvg
+from fedchain.aggregate.registry import rule_for
 from fedchain.chain.coordinator import EntryState, TaskStatus
 from fedchain.commit.leaves import LeafLayout
 from fedchain.commit.merkle import MerkleTree
@@ -22,8 +22,9 @@ def recompute_anchor(federation: Federation, round: int, previous_ref: bytes,
     reveals = [reveal for reveal in federation.coordinator.reveals(federation.task_id, round)
                if reveal.participant not in excluded]
     updates = [decode_blob(federation.store.get(reveal.blob_ref), ref=reveal.blob_ref).vector for reveal in reveals]
-    model = FedAvg(params.sample_cap, params.server_lr_bps).aggregate(
-        previous.vector, updates, [reveal.sample_count for reveal in reveals])
+    rule = rule_for(params.rule, sample_cap=params.sample_cap, server_lr_bps=params.server_lr_bps,
+                    param=params.rule_param)
+    model = rule.aggregate(previous.vector, updates, [reveal.sample_count for reveal in reveals])
     root = MerkleTree(model, LeafLayout(params.num_params, params.words_per_leaf)).root
     header = BlobHeader(kind="model", num_params=params.num_params, scale_bits=params.scale_bits,
                         words_per_leaf=params.words_per_leaf, root=root, shapes=previous.header.shapes)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from fedchain.aggregate.constants import MAX_SAMPLE_CAP, MAX_SERVER_LR_BPS, MAX_UPDATES
-from fedchain.aggregate.fedavg import FedAvg
+from fedchain.aggregate.registry import rule_for
 from fedchain.aggregate.rules import aggregate_leaf
 from fedchain.commit.commitment import commit_hash, revealed_entry
 from fedchain.commit.constants import INT32_MAX, INT32_MIN, LANES_PER_WORD
@@ -77,8 +77,8 @@ class CommitmentCase:
 
 
 @dataclass(frozen=True)
-class FedAvgCase:
-    """One leaf of FedAvg inputs, as coordinates."""
+class RuleCase:
+    """One leaf of a rule's inputs, as coordinates (FedAvg unless ``rule`` says otherwise)."""
 
     sample_cap: int
     server_lr_bps: int
@@ -86,6 +86,8 @@ class FedAvgCase:
     previous: tuple[int, ...]
     updates: tuple[tuple[int, ...], ...]
     sample_counts: tuple[int, ...]
+    rule: int = 0
+    rule_param: int = 0
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ class Cases:
     merkle: tuple[MerkleCase, ...]
     commitments: tuple[CommitmentCase, ...]
     entries: tuple[EntryCase, ...]
-    fedavg: tuple[FedAvgCase, ...]
+    rules: tuple[RuleCase, ...]
 
 
 def build_cases(seed: int = SEED) -> Cases:
@@ -107,7 +109,7 @@ def build_cases(seed: int = SEED) -> Cases:
         merkle=_merkle_cases(rng),
         commitments=_commitment_cases(rng),
         entries=_entry_cases(rng),
-        fedavg=_fedavg_cases(rng),
+        rules=_fedavg_cases(rng) + _order_statistic_cases(rng),
     )
 
 
@@ -122,7 +124,7 @@ def compute_vectors(cases: Cases) -> dict[str, Any]:
              "entry": to_hex(revealed_entry(case.round, case.root, case.weight))}
             for case in cases.entries
         ],
-        "fedavg": [_fedavg_vector(case) for case in cases.fedavg],
+        "rules": [_rule_vector(case) for case in cases.rules],
     }
 
 
@@ -184,9 +186,9 @@ def _commitment_cases(rng: np.random.Generator) -> tuple[CommitmentCase, ...]:
     )
 
 
-def _fedavg_cases(rng: np.random.Generator) -> tuple[FedAvgCase, ...]:
+def _fedavg_cases(rng: np.random.Generator) -> tuple[RuleCase, ...]:
     eight = LANES_PER_WORD
-    truncation = FedAvgCase(
+    truncation = RuleCase(
         sample_cap=10,
         server_lr_bps=10_000,
         words_per_leaf=1,
@@ -194,7 +196,7 @@ def _fedavg_cases(rng: np.random.Generator) -> tuple[FedAvgCase, ...]:
         updates=((-1, -2, -5, 1, 2, 5, -7, 7), (0, -1, 2, 0, 1, -2, -3, 3)),
         sample_counts=(1, 2),
     )
-    learning_rate_truncation = FedAvgCase(
+    learning_rate_truncation = RuleCase(
         sample_cap=10,
         server_lr_bps=3_333,
         words_per_leaf=1,
@@ -202,7 +204,7 @@ def _fedavg_cases(rng: np.random.Generator) -> tuple[FedAvgCase, ...]:
         updates=((-7, 7, -3, 3, -10_001, 10_001, 4, -4),),
         sample_counts=(3,),
     )
-    clamping = FedAvgCase(
+    clamping = RuleCase(
         sample_cap=1_000,
         server_lr_bps=MAX_SERVER_LR_BPS,
         words_per_leaf=1,
@@ -213,7 +215,7 @@ def _fedavg_cases(rng: np.random.Generator) -> tuple[FedAvgCase, ...]:
         ),
         sample_counts=(999, 5_000),
     )
-    caps_binding = FedAvgCase(
+    caps_binding = RuleCase(
         sample_cap=MAX_SAMPLE_CAP,
         server_lr_bps=1,
         words_per_leaf=2,
@@ -221,7 +223,7 @@ def _fedavg_cases(rng: np.random.Generator) -> tuple[FedAvgCase, ...]:
         updates=tuple(_int32s(rng, 2 * eight, -INT32_MAX) for _ in range(5)),
         sample_counts=(1, MAX_SAMPLE_CAP, 2**25, 7, JSON_UINT_MAX),
     )
-    full_range = FedAvgCase(
+    full_range = RuleCase(
         sample_cap=1_000,
         server_lr_bps=15_000,
         words_per_leaf=8,
@@ -229,7 +231,7 @@ def _fedavg_cases(rng: np.random.Generator) -> tuple[FedAvgCase, ...]:
         updates=tuple(_int32s(rng, 8 * eight, -INT32_MAX) for _ in range(4)),
         sample_counts=(1_000, 250, 1_001, 3),
     )
-    small_updates = FedAvgCase(
+    small_updates = RuleCase(
         sample_cap=64,
         server_lr_bps=5_000,
         words_per_leaf=2,
@@ -237,7 +239,7 @@ def _fedavg_cases(rng: np.random.Generator) -> tuple[FedAvgCase, ...]:
         updates=tuple(_int32s(rng, 2 * eight, -1_000, 1_000) for _ in range(3)),
         sample_counts=(17, 64, 65),
     )
-    single_update = FedAvgCase(
+    single_update = RuleCase(
         sample_cap=1,
         server_lr_bps=10_000,
         words_per_leaf=4,
@@ -246,7 +248,7 @@ def _fedavg_cases(rng: np.random.Generator) -> tuple[FedAvgCase, ...]:
         sample_counts=(12_345,),
     )
     half_max = INT32_MAX // 2
-    largest_cohort = FedAvgCase(
+    largest_cohort = RuleCase(
         sample_cap=MAX_SAMPLE_CAP,
         server_lr_bps=MAX_SERVER_LR_BPS,
         words_per_leaf=1,
@@ -267,6 +269,64 @@ def _fedavg_cases(rng: np.random.Generator) -> tuple[FedAvgCase, ...]:
         single_update,
         largest_cohort,
     )
+
+
+def _order_statistic_cases(rng: np.random.Generator) -> tuple[RuleCase, ...]:
+    """Median (rule 1) and trimmed mean (rule 2): odd and even counts, ties, extremes, truncation of a negative
+    middle, trims that drop nothing and almost half, the largest cohort."""
+    eight = LANES_PER_WORD
+    median_odd = RuleCase(
+        sample_cap=10, server_lr_bps=10_000, words_per_leaf=1, rule=1,
+        previous=(0, 0, 0, 0, 100, -100, INT32_MAX, INT32_MIN),
+        updates=((5, -1, 7, 0, 3, 3, 9, -9), (1, -7, 7, 0, 2, 3, 1, -1), (3, -3, -7, 0, 1, 4, 5, -5)),
+        sample_counts=(1, 1000, 7),
+    )
+    median_even = RuleCase(
+        sample_cap=10, server_lr_bps=10_000, words_per_leaf=1, rule=1,
+        previous=(0, 0, 0, 0, 0, 0, 0, 0),
+        updates=((1, -1, -INT32_MAX, INT32_MAX, 2, -3, 4, 0), (2, -2, -INT32_MAX, INT32_MAX, 3, -4, 4, 0),
+                 (9, -9, -INT32_MAX, INT32_MAX, 100, 50, 4, 0), (-9, 9, 0, 0, -100, -50, 4, 1)),
+        sample_counts=(3, 3, 3, 3),
+    )
+    median_random = RuleCase(
+        sample_cap=1_000, server_lr_bps=7_777, words_per_leaf=4, rule=1,
+        previous=_int32s(rng, 4 * eight),
+        updates=tuple(_int32s(rng, 4 * eight, -INT32_MAX) for _ in range(7)),
+        sample_counts=(1, 2, 3, 4, 5, 6, 7),
+    )
+    median_largest = RuleCase(
+        sample_cap=MAX_SAMPLE_CAP, server_lr_bps=MAX_SERVER_LR_BPS, words_per_leaf=1, rule=1,
+        previous=_int32s(rng, eight),
+        updates=tuple(_int32s(rng, eight, -INT32_MAX) for _ in range(MAX_UPDATES)),
+        sample_counts=(1,) * MAX_UPDATES,
+    )
+    trimmed_nothing = RuleCase(
+        sample_cap=10, server_lr_bps=10_000, words_per_leaf=1, rule=2, rule_param=1,
+        previous=(0, 0, 0, 0, 0, 0, 0, 0),
+        updates=((1, -1, 5, -5, 7, 0, 0, 1), (2, -2, 5, -5, 0, 0, 0, 1), (4, -4, 5, -6, 0, 0, 0, 1)),
+        sample_counts=(1, 1, 1),
+    )
+    trimmed_ten_percent = RuleCase(
+        sample_cap=100, server_lr_bps=12_000, words_per_leaf=2, rule=2, rule_param=1_000,
+        previous=_int32s(rng, 2 * eight, -(2**20), 2**20),
+        updates=(*(_int32s(rng, 2 * eight, -1_000, 1_000) for _ in range(10)), (INT32_MAX,) * (2 * eight),
+                 (-INT32_MAX,) * (2 * eight)),
+        sample_counts=tuple(range(1, 13)),
+    )
+    trimmed_almost_half = RuleCase(
+        sample_cap=100, server_lr_bps=10_000, words_per_leaf=8, rule=2, rule_param=4_999,
+        previous=_int32s(rng, 8 * eight),
+        updates=tuple(_int32s(rng, 8 * eight, -INT32_MAX) for _ in range(6)),
+        sample_counts=(1,) * 6,
+    )
+    trimmed_largest = RuleCase(
+        sample_cap=MAX_SAMPLE_CAP, server_lr_bps=MAX_SERVER_LR_BPS, words_per_leaf=1, rule=2, rule_param=2_500,
+        previous=(INT32_MAX, INT32_MIN, 0, 0, 0, 0, 0, 0),
+        updates=tuple((INT32_MAX, -INT32_MAX, *_int32s(rng, 6, -INT32_MAX)) for _ in range(MAX_UPDATES)),
+        sample_counts=(1,) * MAX_UPDATES,
+    )
+    return (median_odd, median_even, median_random, median_largest, trimmed_nothing, trimmed_ten_percent,
+            trimmed_almost_half, trimmed_largest)
 
 
 def _hex_words(words: tuple[bytes, ...]) -> list[str]:
@@ -326,12 +386,14 @@ def _commitment_vector(case: CommitmentCase) -> dict[str, Any]:
     }
 
 
-def _fedavg_vector(case: FedAvgCase) -> dict[str, Any]:
+def _rule_vector(case: RuleCase) -> dict[str, Any]:
     previous = coordinates_to_words(np.asarray(case.previous, dtype=np.int64))
     updates = [coordinates_to_words(np.asarray(update, dtype=np.int64)) for update in case.updates]
-    rule = FedAvg(sample_cap=case.sample_cap, server_lr_bps=case.server_lr_bps)
+    rule = rule_for(case.rule, sample_cap=case.sample_cap, server_lr_bps=case.server_lr_bps, param=case.rule_param)
     expected = aggregate_leaf(rule, previous, updates, case.sample_counts)
     return {
+        "rule": case.rule,
+        "ruleParam": case.rule_param,
         "sampleCap": case.sample_cap,
         "serverLrBps": case.server_lr_bps,
         "previous": _hex_words(previous),

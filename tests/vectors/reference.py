@@ -139,3 +139,41 @@ def fedavg(
         step = solidity_div(solidity_div(weighted, total) * server_lr_bps, 10_000)
         result.append(max(INT32_LOW, min(INT32_HIGH, old + step)))
     return result
+
+
+def median(previous: Sequence[int], updates: Sequence[Sequence[int]], server_lr_bps: int) -> list[int]:
+    """Rule 1, one coordinate at a time."""
+    result = []
+    for i, old in enumerate(previous):
+        column = sorted(update[i] for update in updates)
+        middle = len(column) // 2
+        center = column[middle] if len(column) % 2 else solidity_div(column[middle - 1] + column[middle], 2)
+        result.append(_stepped(old, center, server_lr_bps))
+    return result
+
+
+def trimmed_mean(previous: Sequence[int], updates: Sequence[Sequence[int]], trim_bps: int,
+                 server_lr_bps: int) -> list[int]:
+    """Rule 2, one coordinate at a time."""
+    n = len(updates)
+    k = n * trim_bps // 10_000
+    result = []
+    for i, old in enumerate(previous):
+        kept = sorted(update[i] for update in updates)[k:n - k]
+        result.append(_stepped(old, solidity_div(sum(kept), len(kept)), server_lr_bps))
+    return result
+
+
+def aggregate(rule: int, rule_param: int, previous: Sequence[int], updates: Sequence[Sequence[int]],
+              sample_counts: Sequence[int], sample_cap: int, server_lr_bps: int) -> list[int]:
+    """The rule with id ``rule``."""
+    if rule == 0:
+        return fedavg(previous, updates, sample_counts, sample_cap, server_lr_bps)
+    if rule == 1:
+        return median(previous, updates, server_lr_bps)
+    assert rule == 2
+    return trimmed_mean(previous, updates, rule_param, server_lr_bps)
+
+
+def _stepped(old: int, center: int, server_lr_bps: int) -> int:
+    return max(INT32_LOW, min(INT32_HIGH, old + solidity_div(center * server_lr_bps, 10_000)))

@@ -145,22 +145,26 @@ def _lanes_of(words: list[str]) -> list[int]:
     return [lane for word in words for lane in reference.word_to_lanes(hex_bytes(word))]
 
 
-def test_fedavg_vectors_match_reference(committed: dict[str, Any], cases: Any) -> None:
-    assert len(committed["fedavg"]) == len(cases.fedavg)
-    for entry, case in zip(committed["fedavg"], cases.fedavg, strict=True):
+def test_rule_vectors_match_reference(committed: dict[str, Any], cases: Any) -> None:
+    assert len(committed["rules"]) == len(cases.rules)
+    assert {entry["rule"] for entry in committed["rules"]} == {0, 1, 2}
+    for entry, case in zip(committed["rules"], cases.rules, strict=True):
         previous = _lanes_of(entry["previous"])
         updates = [_lanes_of(words) for words in entry["updates"]]
         assert previous == list(case.previous)
         assert updates == [list(update) for update in case.updates]
         assert len(entry["previous"]) == entry["wordsPerLeaf"]
         assert all(len(words) == entry["wordsPerLeaf"] for words in entry["updates"])
-        expected = reference.fedavg(previous, updates, entry["sampleCounts"], entry["sampleCap"], entry["serverLrBps"])
+        assert (entry["rule"], entry["ruleParam"]) == (case.rule, case.rule_param)
+        expected = reference.aggregate(entry["rule"], entry["ruleParam"], previous, updates, entry["sampleCounts"],
+                                       entry["sampleCap"], entry["serverLrBps"])
         assert _lanes_of(entry["expected"]) == expected
 
 
 def test_fedavg_vectors_exercise_truncation_clamping_caps_and_rates(committed: dict[str, Any]) -> None:
     truncated_toward_zero = clamped = cap_binding = False
-    for entry in committed["fedavg"]:
+    fedavg = [entry for entry in committed["rules"] if entry["rule"] == 0]
+    for entry in fedavg:
         counts, cap = entry["sampleCounts"], entry["sampleCap"]
         weights = [min(count, cap) for count in counts]
         cap_binding |= any(count > cap for count in counts)
@@ -171,6 +175,24 @@ def test_fedavg_vectors_exercise_truncation_clamping_caps_and_rates(committed: d
             step = reference.solidity_div(reference.solidity_div(weighted, sum(weights)) * entry["serverLrBps"], 10_000)
             clamped |= not -(2**31) <= old + step < 2**31
     assert truncated_toward_zero and clamped and cap_binding
-    assert {entry["serverLrBps"] for entry in committed["fedavg"]} - {10_000}
-    assert {entry["wordsPerLeaf"] for entry in committed["fedavg"]} >= {1, 2, 8}
-    assert max(len(entry["updates"]) for entry in committed["fedavg"]) == 256
+    assert {entry["serverLrBps"] for entry in fedavg} - {10_000}
+    assert {entry["wordsPerLeaf"] for entry in fedavg} >= {1, 2, 8}
+    assert max(len(entry["updates"]) for entry in fedavg) == 256
+
+
+def test_order_statistic_vectors_exercise_both_parities_ties_trims_and_the_largest_cohort(
+        committed: dict[str, Any]) -> None:
+    median = [entry for entry in committed["rules"] if entry["rule"] == 1]
+    trimmed = [entry for entry in committed["rules"] if entry["rule"] == 2]
+    assert {len(entry["updates"]) % 2 for entry in median} == {0, 1}
+    assert max(len(entry["updates"]) for entry in median + trimmed) == 256
+    assert {entry["ruleParam"] for entry in trimmed} >= {1, 4_999}
+    negative_half = False
+    for entry in median:
+        updates = [_lanes_of(words) for words in entry["updates"]]
+        if len(updates) % 2 == 0:
+            for i in range(len(updates[0])):
+                column = sorted(update[i] for update in updates)
+                middle = column[len(column) // 2 - 1] + column[len(column) // 2]
+                negative_half |= middle < 0 and middle % 2 != 0
+    assert negative_half, "an even median whose halving truncates toward zero"

@@ -1,101 +1,68 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-// Section 4 of docs/protocol.md fixes the order tdiv(tdiv(S, Wt) * lr, 10000) and the int32 clamp; the
-// casts below are range-checked (clampInt32) or bounded by TaskParams.
+// Section 4 of docs/protocol.md fixes the order tdiv(center * lr, 10000) after each rule's own division and the
+// int32 clamp; the casts below are range-checked (clampInt32) or bounded by TaskParams.
 // forge-lint: disable-start(unsafe-typecast,divide-before-multiply)
 
 import {Lanes} from "./Lanes.sol";
 
 /// @title LeafRules
-/// @notice Leaf-local integer rules: weighted FedAvg with capped sample counts and a server learning rate
-/// (docs/protocol.md section 4) and the participant violations one leaf can show (section 9).
+/// @notice What every leaf-local aggregation rule shares (docs/protocol.md section 4): the coordinate-major
+/// values it reads, the padding it ignores, the server step that turns its centers into the next model, and the
+/// participant violations one leaf can show (section 9). The rules themselves are in src/rules.
 library LeafRules {
     /// @notice Basis-point denominator of the server learning rate.
     int256 internal constant LR_DENOMINATOR = 10_000;
 
-    /// @notice Thrown when the sums buffer does not hold 8 coordinates per word.
-    error SumsLengthMismatch(uint256 sums, uint256 words);
+    /// @notice Thrown when the values buffer does not hold 8 coordinates per word for every update.
+    error ValuesLengthMismatch(uint256 values, uint256 words, uint256 updates);
 
-    /// @notice Adds weight * lane for every coordinate of one update leaf into `sums` (length 8 * words).
-    /// Exact for |weight| <= 2^20 and up to 256 updates (|sum| < 2^59, see docs/protocol.md section 4);
-    /// written in assembly because it runs once per coordinate per update in every fraud proof.
-    function accumulate(int256[] memory sums, bytes32[] calldata words, uint256 weight) internal pure {
-        if (sums.length != 8 * words.length) revert SumsLengthMismatch(sums.length, words.length);
+    /// @notice Writes lane c of update `u`'s leaf `words` to values[c * updates + u] (the coordinate-major
+    /// layout every LeafRule reads); written in assembly because it runs once per coordinate per update in every
+    /// fraud proof.
+    function storeLanes(int256[] memory values, uint256 updates, uint256 u, bytes32[] calldata words) internal pure {
+        if (values.length != 8 * words.length * updates || u >= updates) {
+            revert ValuesLengthMismatch(values.length, words.length, updates);
+        }
         assembly ("memory-safe") {
-            let sumPtr := add(sums, 0x20)
+            let stride := shl(5, updates) // bytes between coordinates c and c + 1 of one update
+            let p := add(add(values, 0x20), shl(5, u))
             for { let k := 0 } lt(k, words.length) { k := add(k, 1) } {
                 let word := calldataload(add(words.offset, shl(5, k)))
-                let p := add(sumPtr, shl(8, k))
                 // lane j sits at bits [224 - 32j, 256 - 32j); signextend(3, .) reads it as int32
-                mstore(p, add(mload(p), mul(weight, signextend(3, shr(224, word)))))
-                p := add(p, 0x20)
-                mstore(p, add(mload(p), mul(weight, signextend(3, shr(192, word)))))
-                p := add(p, 0x20)
-                mstore(p, add(mload(p), mul(weight, signextend(3, shr(160, word)))))
-                p := add(p, 0x20)
-                mstore(p, add(mload(p), mul(weight, signextend(3, shr(128, word)))))
-                p := add(p, 0x20)
-                mstore(p, add(mload(p), mul(weight, signextend(3, shr(96, word)))))
-                p := add(p, 0x20)
-                mstore(p, add(mload(p), mul(weight, signextend(3, shr(64, word)))))
-                p := add(p, 0x20)
-                mstore(p, add(mload(p), mul(weight, signextend(3, shr(32, word)))))
-                p := add(p, 0x20)
-                mstore(p, add(mload(p), mul(weight, signextend(3, word))))
+                for { let shift := 224 } 1 { shift := sub(shift, 32) } {
+                    mstore(p, signextend(3, shr(shift, word)))
+                    p := add(p, stride)
+                    if iszero(shift) { break }
+                }
             }
         }
     }
 
-    /// @notice New model leaf: g'_i = clamp(g_i + tdiv(tdiv(S_i, Wt) * lrBps, 10000), int32 range).
-    function applyAverage(int256[] memory sums, bytes32[] calldata previous, uint256 totalWeight, uint256 serverLrBps)
+    /// @notice The shared tail of every rule (docs/protocol.md section 4): the new model leaf
+    /// g'_c = clamp(g_c + tdiv(center_c * lrBps, 10000), int32 range) from the rule's centers.
+    function applyStep(int256[] memory centers, bytes32[] calldata previous, uint256 serverLrBps)
         internal
         pure
         returns (bytes32[] memory next)
     {
+        // serverLrBps <= 100000
+        // forge-lint: disable-next-line(unsafe-typecast)
+        int256 lr = int256(serverLrBps);
         next = new bytes32[](previous.length);
         for (uint256 k = 0; k < previous.length; ++k) {
-            next[k] = averageWord(sums, 8 * k, previous[k], totalWeight, serverLrBps);
+            bytes32 word = bytes32(0);
+            for (uint256 j = 0; j < 8; ++j) {
+                int256 delta = (centers[8 * k + j] * lr) / LR_DENOMINATOR;
+                word = Lanes.set(word, j, clampInt32(int256(Lanes.get(previous[k], j)) + delta));
+            }
+            next[k] = word;
         }
     }
 
-    /// @notice One output word: lanes j of `previous` plus tdiv(tdiv(sums[base + j], Wt) * lrBps, 10000).
-    function averageWord(int256[] memory sums, uint256 base, bytes32 previous, uint256 totalWeight, uint256 serverLrBps)
-        internal
-        pure
-        returns (bytes32 word)
-    {
-        int256 wt = int256(totalWeight);
-        int256 lr = int256(serverLrBps);
-        for (uint256 j = 0; j < 8; ++j) {
-            // Intended: docs/protocol.md section 4 defines the rule as tdiv(tdiv(S, Wt) * lr, 10000), the
-            // average first, exactly as the Python side computes it in int64; reordering would change bits.
-            // slither-disable-next-line divide-before-multiply
-            int256 delta = ((sums[base + j] / wt) * lr) / LR_DENOMINATOR;
-            word = Lanes.set(word, j, clampInt32(int256(Lanes.get(previous, j)) + delta));
-        }
-    }
-
-    /// @notice Rule 0 on one whole leaf: previous model leaf, update leaves and their revealed sample counts.
-    function fedAvgLeaf(
-        bytes32[] calldata previous,
-        bytes32[][] calldata updates,
-        uint256[] calldata sampleCounts,
-        uint256 sampleCap,
-        uint256 serverLrBps
-    ) internal pure returns (bytes32[] memory) {
-        int256[] memory sums = new int256[](8 * previous.length);
-        uint256 totalWeight = 0;
-        for (uint256 u = 0; u < updates.length; ++u) {
-            uint256 weight = sampleCounts[u] < sampleCap ? sampleCounts[u] : sampleCap;
-            totalWeight += weight;
-            accumulate(sums, updates[u], weight);
-        }
-        return applyAverage(sums, previous, totalWeight, serverLrBps);
-    }
-
-    /// @notice Zeroes the sums of leaf `leafIndex`'s padding coordinates (positions >= numParams; the leaf holds
-    /// sums.length coordinates), so that the aggregate rule ignores what updates hold there.
+    /// @notice Zeroes the centers of leaf `leafIndex`'s padding coordinates (positions >= numParams; the leaf
+    /// holds sums.length coordinates), so that no rule's aggregate depends on what updates hold there.
     function clearPadding(int256[] memory sums, uint256 leafIndex, uint256 numParams) internal pure {
         uint256 first = leafIndex * sums.length;
         for (uint256 j = numParams > first ? numParams - first : 0; j < sums.length; ++j) {

@@ -5,6 +5,7 @@ import {ICoordinatorEvents} from "../ICoordinator.sol";
 import {LeafProof} from "../FedTypes.sol";
 import {ChaCha20} from "../libraries/ChaCha20.sol";
 import {LeafRules} from "../libraries/LeafRules.sol";
+import {FedAvgRule} from "../rules/FedAvgRule.sol";
 import {PositionalMerkle} from "../libraries/PositionalMerkle.sol";
 import {BN254} from "./BN254.sol";
 import {ISecureLeafVerifierErrors} from "./ISecureLeafVerifier.sol";
@@ -255,8 +256,9 @@ contract SecureLeafVerifier is ICoordinatorEvents, ISecureLeafVerifierErrors {
             _addMaskedLeaf(ctx, proof.survivors[s + SURVIVOR_HEAD_WORDS:s + wordsEnd], proof.survivors[s + 5], sums);
         }
         if (proof.dropped.length != 0) _removeDroppedPairs(ctx, proof, positions, survivorAt, sums);
-        bytes32[] memory expected = LeafRules.applyAverage(
-            _signedSums(ctx, sums, totalWeight), proof.previous.words, totalWeight, ctx.serverLrBps
+        bytes32[] memory expected = LeafRules.applyStep(
+            FedAvgRule.centerOfSums(_signedSums(ctx, sums, totalWeight), totalWeight), proof.previous.words,
+            ctx.serverLrBps
         );
         return keccak256(abi.encodePacked(expected)) != keccak256(abi.encodePacked(proof.proposed.words));
     }

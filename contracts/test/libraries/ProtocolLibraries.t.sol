@@ -128,7 +128,7 @@ contract ProtocolLibrariesTest is TestBase {
             updates[i][0] = Lanes.pack(lanes[i]);
             counts[i] = 1 + uint256(keccak256(abi.encode(seed, i))) % (2 * cap);
         }
-        bytes32[] memory next = harness.fedAvgLeaf(previous, updates, counts, cap, lr);
+        bytes32[] memory next = harness.ruleLeaf(0, 0, previous, updates, counts, cap, lr);
         for (uint256 j = 0; j < 8; ++j) {
             int32[] memory column = new int32[](n);
             for (uint256 i = 0; i < n; ++i) {
@@ -148,22 +148,28 @@ contract ProtocolLibrariesTest is TestBase {
         return int32(uint32(r >> 8));
     }
 
-    function testFuzz_accumulateMatchesChecked(int32[8] memory values, uint32 weightSeed) external view {
-        uint256 weight = 1 + weightSeed % (1 << 20);
+    function testFuzz_storeLanesWritesOneColumn(int32[8] memory lanes, uint8 updateCount, uint8 which) external view {
+        uint256 n = 1 + updateCount % 5;
+        uint256 u = which % n;
         bytes32[] memory words = new bytes32[](1);
-        words[0] = Lanes.pack(values);
-        int256[] memory sums = new int256[](8);
-        sums[3] = -5;
-        int256[] memory out = harness.accumulate(sums, words, weight);
-        for (uint256 j = 0; j < 8; ++j) {
-            assertEq(out[j], (j == 3 ? int256(-5) : int256(0)) + int256(weight) * values[j], "sum");
+        words[0] = Lanes.pack(lanes);
+        int256[] memory values = new int256[](8 * n);
+        values[0] = -5;
+        int256[] memory out = harness.storeLanes(values, n, u, words);
+        for (uint256 c = 0; c < 8; ++c) {
+            for (uint256 v = 0; v < n; ++v) {
+                int256 expected = v == u ? int256(lanes[c]) : (c == 0 && v == 0 ? int256(-5) : int256(0));
+                assertEq(out[c * n + v], expected, "coordinate-major value");
+            }
         }
     }
 
-    function test_accumulateRejectsAMismatchedBuffer() external {
+    function test_storeLanesRejectsAMismatchedBuffer() external {
         bytes32[] memory words = new bytes32[](2);
-        vm.expectRevert(abi.encodeWithSelector(LeafRules.SumsLengthMismatch.selector, 8, 2));
-        harness.accumulate(new int256[](8), words, 1);
+        vm.expectRevert(abi.encodeWithSelector(LeafRules.ValuesLengthMismatch.selector, 8, 2, 1));
+        harness.storeLanes(new int256[](8), 1, 0, words);
+        vm.expectRevert(abi.encodeWithSelector(LeafRules.ValuesLengthMismatch.selector, 16, 1, 2));
+        harness.storeLanes(new int256[](16), 2, 2, new bytes32[](1));
     }
 
     // ---------------------------------------------------------------- violations

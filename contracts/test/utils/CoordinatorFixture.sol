@@ -206,7 +206,7 @@ abstract contract CoordinatorFixture is TestBase {
         return countOf[member] < cap ? countOf[member] : cap;
     }
 
-    /// @dev The correct next model for the first n members' updates.
+    /// @dev The correct next model for the first n members' updates, under the task's rule.
     function _aggregate(uint256 n) internal view returns (bytes32[][] memory next) {
         next = new bytes32[][](model.length);
         TaskParams memory p = coordinator.taskParams(taskId);
@@ -217,7 +217,7 @@ abstract contract CoordinatorFixture is TestBase {
                 leafUpdates[i] = updateOf[members[i]][l];
                 counts[i] = countOf[members[i]];
             }
-            next[l] = harness.fedAvgLeaf(model[l], leafUpdates, counts, p.sampleCap, p.serverLrBps);
+            next[l] = harness.ruleLeaf(p.rule, p.ruleParam, model[l], leafUpdates, counts, p.sampleCap, p.serverLrBps);
         }
     }
 

@@ -4,6 +4,8 @@ pragma solidity 0.8.37;
 import {Chunks} from "../../src/libraries/Chunks.sol";
 import {LeafRules} from "../../src/libraries/LeafRules.sol";
 import {PositionalMerkle} from "../../src/libraries/PositionalMerkle.sol";
+import {LeafRule} from "../../src/rules/LeafRule.sol";
+import {RuleRegistry} from "../../src/rules/RuleRegistry.sol";
 
 /// @dev Exposes the calldata-based protocol libraries to tests (an external call turns memory into calldata).
 contract ProtocolHarness {
@@ -31,23 +33,56 @@ contract ProtocolHarness {
         return PositionalMerkle.rootFrom(leaf, index, siblings);
     }
 
-    function fedAvgLeaf(
+    /// @dev One whole leaf of the rule `rule` (as the fraud proofs apply it, src/rules), padding ignored.
+    function ruleLeaf(
+        uint256 rule,
+        uint256 ruleParam,
         bytes32[] calldata previous,
         bytes32[][] calldata updates,
         uint256[] calldata sampleCounts,
         uint256 sampleCap,
         uint256 serverLrBps
     ) external pure returns (bytes32[] memory) {
-        return LeafRules.fedAvgLeaf(previous, updates, sampleCounts, sampleCap, serverLrBps);
+        int256[] memory centers = _center(rule, ruleParam, previous.length, updates, sampleCounts, sampleCap);
+        return LeafRules.applyStep(centers, previous, serverLrBps);
     }
 
-    function accumulate(int256[] memory sums, bytes32[] calldata words, uint256 weight)
+    function _columns(
+        uint256 wordsPerLeaf,
+        bytes32[][] calldata updates,
+        uint256[] calldata sampleCounts,
+        uint256 sampleCap
+    ) internal pure returns (int256[] memory values, uint256[] memory weights) {
+        uint256 n = updates.length;
+        values = new int256[](8 * wordsPerLeaf * n);
+        weights = new uint256[](n);
+        for (uint256 u = 0; u < n; ++u) {
+            LeafRules.storeLanes(values, n, u, updates[u]);
+            weights[u] = sampleCounts[u] < sampleCap ? sampleCounts[u] : sampleCap;
+        }
+    }
+
+    function _center(
+        uint256 rule,
+        uint256 ruleParam,
+        uint256 wordsPerLeaf,
+        bytes32[][] calldata updates,
+        uint256[] calldata sampleCounts,
+        uint256 sampleCap
+    ) internal pure returns (int256[] memory) {
+        (int256[] memory values, uint256[] memory weights) = _columns(wordsPerLeaf, updates, sampleCounts, sampleCap);
+        (bool found, LeafRule memory leafRule) = RuleRegistry.find(rule);
+        require(found, "unknown rule");
+        return leafRule.center(values, updates.length, weights, ruleParam);
+    }
+
+    function storeLanes(int256[] memory values, uint256 updates, uint256 u, bytes32[] calldata words)
         external
         pure
         returns (int256[] memory)
     {
-        LeafRules.accumulate(sums, words, weight);
-        return sums;
+        LeafRules.storeLanes(values, updates, u, words);
+        return values;
     }
 
     function findViolation(bytes32[] calldata words, uint256 leafIndex, uint256 clip, uint256 numParams)

@@ -2,7 +2,6 @@
 
 from typing import Final
 
-FEDAVG_RULE_ID: Final = 0
 MAX_SAMPLE_CAP: Final = 2**20
 MAX_SERVER_LR_BPS: Final = 100_000
 BPS_DENOMINATOR: Final = 10_000

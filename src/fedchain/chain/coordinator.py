@@ -126,7 +126,8 @@ class Mode(IntEnum):
 class TaskParams:
     """The immutable rules of a task, field for field (and in the order of) FedTypes.TaskParams.
 
-    ``mode``, ``neighbours`` and ``threshold`` default to a plain task (secure mode sets all three).
+    ``mode``, ``neighbours`` and ``threshold`` default to a plain task (secure mode sets all three); ``rule_param``
+    to 0 (a rule without a parameter).
     """
 
     commit_window: int
@@ -152,6 +153,7 @@ class TaskParams:
     aggregator_slash_bps: int
     bounty_bps: int
     aggregator_fee_bps: int
+    rule_param: int = 0
     propose_window: int
     challenge_window: int
     num_rounds: int

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from fedchain.aggregate.fedavg import FedAvg
+from fedchain.aggregate.registry import rule_for
+from fedchain.aggregate.rules import AggregationRule
 from fedchain.chain.coordinator import Coordinator, CoordinatorClient, EntryState, Reveal, TaskParams
 from fedchain.commit.leaves import LeafLayout
 from fedchain.commit.quantize import QuantizationSpec
@@ -41,7 +42,7 @@ class TaskRules:
     params: TaskParams
     layout: LeafLayout
     quantization: QuantizationSpec
-    rule: FedAvg
+    rule: AggregationRule
     shapes: tuple[TensorShape, ...]
     data: DataSpec | None = None
 
@@ -78,7 +79,8 @@ def load_rules(coordinator: CoordinatorClient, store: BlobStore, task_id: int, *
         params=params,
         layout=LeafLayout(num_params=params.num_params, words_per_leaf=params.words_per_leaf),
         quantization=QuantizationSpec(scale_bits=params.scale_bits, clip=params.clip),
-        rule=FedAvg(sample_cap=params.sample_cap, server_lr_bps=params.server_lr_bps),
+        rule=rule_for(params.rule, sample_cap=params.sample_cap, server_lr_bps=params.server_lr_bps,
+                      param=params.rule_param),
         shapes=header.shapes,
         data=header.data,
     )

@@ -4,7 +4,8 @@ Secure mode ends in the same integer form as plain mode (docs/protocol.md §4): 
 plain rule's ``S_i = Σ_k w_k u_k[i]`` over the survivors, so the same rule finishes it:
 
     S'_i = clamp(S_i, -clip * Wt, clip * Wt)    (honest inputs never reach the bounds)
-    A_i  = tdiv(S'_i, Wt);  Δ_i = tdiv(A_i * serverLrBps, 10000);  g'_i = clamp(g_i + Δ_i, int32)
+    C_i  = tdiv(S'_i, Wt)                        (FedAvg's center, :func:`fedchain.aggregate.fedavg.center_of_sums`)
+    g'_i = clamp(g_i + tdiv(C_i * serverLrBps, 10000), int32)   (every rule's tail, :func:`apply_step`)
 
 The clamp is there because masked inputs cannot be range-checked: it bounds what a participant that masks
 an out-of-range update can do to one coordinate, and keeps every intermediate within int64.
@@ -13,9 +14,10 @@ an out-of-range update can do to one coordinate, and keeps every intermediate wi
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from fedchain.aggregate.constants import BPS_DENOMINATOR, MAX_SERVER_LR_BPS
-from fedchain.aggregate.fedavg import truncating_divide
-from fedchain.commit.constants import INT32_MAX, INT32_MIN
+from fedchain.aggregate.constants import MAX_SERVER_LR_BPS
+from fedchain.aggregate.fedavg import center_of_sums
+from fedchain.aggregate.rules import apply_step
+from fedchain.commit.constants import INT32_MAX
 from fedchain.commit.leaves import as_int32_vector
 from fedchain.secagg.constants import MAX_COHORT, MAX_WEIGHT
 from fedchain.secagg.errors import SecAggError
@@ -37,7 +39,4 @@ def secure_fedavg(
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
             raise SecAggError(f"{name} must be an integer in [1, {high}], got {value!r}")
     bound = clip * total_weight
-    average = truncating_divide(np.clip(sums, -bound, bound), total_weight)
-    step = truncating_divide(average * server_lr_bps, BPS_DENOMINATOR)
-    new_model: NDArray[np.int32] = np.clip(model + step, INT32_MIN, INT32_MAX).astype(np.int32)
-    return new_model
+    return apply_step(model, center_of_sums(np.clip(sums, -bound, bound), total_weight), server_lr_bps)
