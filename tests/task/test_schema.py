@@ -168,3 +168,25 @@ def test_the_declared_preprocessing_is_what_the_task_file_says_that_changes_the_
     task_file = load_task(EXAMPLES / "deploy" / "task.toml")
     declared = data_spec(task_file.data)
     assert declared is not None and declared.mean == task_file.data.mean
+
+
+def test_the_rule_is_picked_by_name_with_its_own_parameter() -> None:
+    median = parse_task({"mode": "plain", "rule": {"name": "median"}})
+    assert (task_params(median, token=TOKEN, decimals=18, hospitals=5).rule, median.rule.param_bps) == (1, 0)
+    trimmed = parse_task({"mode": "plain", "rule": {"name": "trimmed_mean"}})
+    params = task_params(trimmed, token=TOKEN, decimals=18, hospitals=5)
+    assert (params.rule, params.rule_param) == (2, 1_000), "the trim defaults to 10% at each end"
+    set_trim = parse_task({"mode": "plain", "rule": {"name": "trimmed_mean", "trim": 0.25}})
+    assert task_params(set_trim, token=TOKEN, decimals=18, hospitals=5).rule_param == 2_500
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    ({"mode": "plain", "rule": {"name": "krum"}}, r"^rule.name: must be one of 'fedavg', 'median', 'trimmed_mean'"),
+    ({"mode": "plain", "rule": {"name": "median", "trim": 0.1}}, r"^rule.trim: not a setting of rule 'median'"),
+    ({"mode": "plain", "rule": {"trim": 0.1}}, r"^rule.trim: not a setting of rule 'fedavg'"),
+    ({"mode": "plain", "rule": {"name": "trimmed_mean", "trim": 0.5}}, r"^rule.trim: must be <= 0.4999, got 0.5"),
+    ({"rule": {"name": "median"}}, r"^rule.name: 'median' works in plain mode only"),
+])
+def test_a_rule_that_cannot_apply_is_named(raw: dict[str, object], message: str) -> None:
+    with pytest.raises(TaskSpecError, match=message):
+        parse_task(raw)

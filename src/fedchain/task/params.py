@@ -20,8 +20,6 @@ MAX_AMOUNT_UNITS: Final = 2**128 - 1
 """Largest stake, bond or deposit in base units (the contract's uint128 amounts)."""
 MAX_REWARD_UNITS: Final = 2**96 - 1
 """Largest reward per round in base units (the contract's uint96)."""
-RULE_IDS: Final = {"fedavg": 0}
-"""The contract's id of each aggregation rule (docs/protocol.md section 8.1, ``rule``)."""
 
 
 def cohort_of(spec: TaskSpec, hospitals: int | None) -> int:
@@ -81,7 +79,8 @@ def task_params(spec: TaskSpec, *, token: str, decimals: int, hospitals: int | N
         commit_window=rules.commit_window, reveal_window=rules.reveal_window, propose_window=rules.propose_window,
         challenge_window=rules.challenge_window, availability_window=rules.availability_window, cohort_cap=cohort,
         min_participants=rules.min_participants, sample_cap=spec.rule.sample_cap, num_rounds=spec.rounds,
-        max_silent_rounds=rules.max_silent_rounds, token=token, mode=MODES[spec.mode], rule=RULE_IDS[spec.rule.name],
+        max_silent_rounds=rules.max_silent_rounds, token=token, mode=MODES[spec.mode],
+        rule=spec.rule.aggregation_rule.rule_id, rule_param=spec.rule.param_bps,
         scale_bits=rules.scale_bits, words_per_leaf=rules.words_per_leaf, clip=rules.clip_units, num_params=0,
         server_lr_bps=round(spec.rule.server_learning_rate * BPS), unbonding_delay=rules.unbonding_delay,
         allowlist=rules.allowlist, missed_reveal_slash_bps=rules.missed_reveal_slash_bps,

@@ -30,6 +30,9 @@ from typing import Any, ClassVar, Final, Literal
 from web3 import Web3
 
 from fedchain.aggregate.constants import MAX_SAMPLE_CAP, MAX_SERVER_LR_BPS, MAX_UPDATES
+from fedchain.aggregate.registry import RULES
+from fedchain.aggregate.rules import AggregationRule
+from fedchain.aggregate.trimmed_mean import DEFAULT_TRIM_BPS, MAX_TRIM_BPS
 from fedchain.chain.limits import MAX_BOUNTY_BPS, MIN_SLASH_BPS, MIN_WINDOW_SECONDS
 from fedchain.client.api import ROUND_KEY
 from fedchain.commit.constants import ALLOWED_WORDS_PER_LEAF, MAX_CLIP, MAX_SCALE_BITS
@@ -50,7 +53,6 @@ ConfigValue = bool | int | float | str
 """A value of the task's own keys: what a TOML table and a Flower run config both hold."""
 Mode = Literal["plain", "secure"]
 Optimizer = Literal["sgd", "adam"]
-RuleName = Literal["fedavg"]
 
 BPS: Final = 10_000
 UINT16_MAX: Final = 2**16 - 1
@@ -274,10 +276,38 @@ class RuleSettings(Section):
 
     TABLE: ClassVar[str] = "rule"
 
-    name: RuleName = setting("fedavg", "weighted FedAvg in integers")
+    name: str = setting("fedavg", "the aggregation rule: " + "; ".join(
+        f"`{name}`, {rule.summary}" for name, rule in RULES.items()))
     server_learning_rate: float = setting(1.0, "the step from the old model towards the weighted mean",
                                           low=1 / BPS, high=MAX_SERVER_LR_BPS / BPS)
     sample_cap: int = setting(1_000, "an update weighs min(its examples, sample_cap)", low=1, high=MAX_SAMPLE_CAP)
+    trim: float | None = setting(None, f"`trimmed_mean`: the fraction of the updates dropped at each end of every "
+                                       f"coordinate (default {DEFAULT_TRIM_BPS / BPS})", low=1 / BPS,
+                                 high=MAX_TRIM_BPS / BPS)
+
+    def check(self) -> None:
+        """A registered rule, and a parameter only for the rule that takes it."""
+        if self.name not in RULES:
+            raise self.fail("name", f"must be one of {', '.join(map(repr, RULES))}, got {self.name!r}")
+        parameter = self.aggregation_rule.parameter
+        for key in ("trim",):
+            if getattr(self, key) is not None and (parameter is None or parameter.key != key):
+                raise self.fail(key, f"not a setting of rule {self.name!r}")
+
+    @property
+    def aggregation_rule(self) -> type[AggregationRule]:
+        """The rule's class."""
+        return RULES[self.name]
+
+    @property
+    def param_bps(self) -> int:
+        """The chain's ``ruleParam``: the rule's parameter in basis points (its default if not set; 0 for a rule
+        without one)."""
+        parameter = self.aggregation_rule.parameter
+        if parameter is None:
+            return 0
+        value = getattr(self, parameter.key)
+        return parameter.default_bps if value is None else round(value * BPS)
 
 
 @dataclass(frozen=True)
@@ -397,6 +427,9 @@ class TaskSpec(Section):
         features, in_features = self.data.features, self.model.in_features
         if features and in_features is not None and in_features != len(features):
             raise TaskSpecError(f"model.in_features: {in_features}, but data.features lists {len(features)} columns")
+        if self.mode == "secure" and not self.rule.aggregation_rule.secure:
+            raise self.rule.fail("name", f"{self.rule.name!r} works in plain mode only (secure aggregation unmasks "
+                                         f"only the weighted sum of the updates: use \"fedavg\")")
         rules = self.task
         if self.mode == "plain":
             for name in ("neighbours", "threshold"):
