@@ -207,6 +207,45 @@ def simulate(config_file: Annotated[Path, typer.Argument(metavar="CONFIG.toml", 
     simulate_with_live_view(with_output(load_config(config_file), out), console)
 
 
+@app.command("attack-bench")
+@one_line_errors
+def attack_bench(
+    attacks: Annotated[str | None, typer.Option(help="Attacks, comma-separated (default: every kind of "
+                                                     "fedchain.sim.attacks).")] = None,
+    rules: Annotated[str | None, typer.Option(help="Aggregation rules, comma-separated (default: every rule a "
+                                                   "task accepts).")] = None,
+    shares: Annotated[str | None, typer.Option(help="Attackers' shares of the hospitals (default: 0.1,0.2,0.3).")]
+    = None,
+    tasks: Annotated[str | None, typer.Option(help="Tasks: breast_cancer_iid, breast_cancer_dirichlet, digits_cnn "
+                                                   "(default: all).")] = None,
+    rounds: Annotated[int | None, typer.Option(help="Rounds of every federation (default: 10).")] = None,
+    hospitals: Annotated[int | None, typer.Option(help="Hospitals of every federation (default: 10).")] = None,
+    chain: Annotated[str | None, typer.Option(help="'embedded' (default) or 'anvil' (much faster for a large "
+                                                   "grid).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("attack-bench"),
+    quick: Annotated[bool, typer.Option("--quick", help="A tiny grid (every rule; scaling and ipm; one attacker "
+                                                        "of 4 hospitals; 2 rounds; breast cancer IID); options "
+                                                        "given still apply.")] = False,
+) -> None:
+    """Run the attack suite against the aggregation rules, each cell a real federation on a development chain, and
+    write the final accuracy and every attacker's and honest hospital's stake and earnings to attack_bench.json,
+    attack_bench.md and attack_bench.html (with a plot)."""
+    from fedchain.report.attack_bench import Outcome, bench_settings, run_bench  # noqa: PLC0415
+    from fedchain.report.attack_tables import write_bench  # noqa: PLC0415
+
+    def progress(outcome: Outcome, number: int, total: int) -> None:
+        cell = outcome.cell
+        what = f"{cell.task} {cell.rule} " + ("clean" if cell.attack is None else f"{cell.attack} {cell.share:g}")
+        done = (f"skipped: {outcome.skipped}" if outcome.accuracy is None
+                else f"accuracy {100 * outcome.accuracy:.1f}% ({outcome.seconds:.1f} s)")
+        console.print(f"[{number}/{total}] {what}: {done}", highlight=False, soft_wrap=True, markup=False)
+
+    settings = bench_settings(quick=quick, attacks=attacks, rules=rules, shares=shares, tasks=tasks, rounds=rounds,
+                              hospitals=hospitals, chain=chain)
+    for path in write_bench(run_bench(settings, progress), out):
+        console.print(f"wrote {path}", highlight=False)
+
+
 @app.command("verify-model")
 @one_line_errors
 def verify_model(

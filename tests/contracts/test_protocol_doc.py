@@ -41,7 +41,7 @@ TYPED_KINDS = frozenset({"event", "error"})
 TABLE_STRUCTS = frozenset({"TaskParams"})
 """Structs the document gives as a table (8.1, checked by its own test) instead of a `Name {fields}` listing."""
 NOTATION = frozenset({
-    "ceil", "clamp", "dequantize", "entry", "f", "int32", "keccak", "log2", "max", "min", "revealEnd",
+    "ceil", "clamp", "dequantize", "entry", "f", "floor", "int32", "keccak", "log2", "max", "min", "revealEnd",
     "rewardPerWeight", "round", "selfMaskKey", "sha256", "shareKey", "uint256", "uint32",
 })
 """Names the document calls as notation (math, hashes, casts, its own derivations), never contract functions."""

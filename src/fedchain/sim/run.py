@@ -147,9 +147,10 @@ class Start:
     classes: tuple[str, ...] | None = None
 
 
-def run_simulation(config: SimulationConfig, observer: Observer | None = None) -> SimulationResult:
+def run_simulation(config: SimulationConfig, observer: Observer | None = None, *,
+                   baselines: bool = True) -> SimulationResult:
     """Run the federation ``config`` describes (the built-in trainer on the configured data) from deployment to
-    the last claim; return what happened."""
+    the last claim; return what happened, with the pooled and local baselines unless ``baselines`` is False."""
     split = load_split(config)
     check_hospitals(config, len(split.clients), " the data gives")
     try:
@@ -173,7 +174,7 @@ def run_simulation(config: SimulationConfig, observer: Observer | None = None) -
                           if position in poisoned else None)
                  for position, data in enumerate(split.clients)]
 
-    def baselines(final: FinalModel) -> Baselines:
+    def compare(final: FinalModel) -> Baselines:
         report = run_baselines(spec, split.clients, split.test, training, config.task.rounds, init_seed=seed)
         model = seeded_model(spec, seed)
         set_model_parameters(model, final.parameters)
@@ -192,7 +193,7 @@ def run_simulation(config: SimulationConfig, observer: Observer | None = None) -
     start = Start(hospitals=hospitals, evaluator=TorchTrainer.from_spec(spec, init_seed=seed, train_data=split.test),
                   parameters=[tensor.detach().numpy().copy() for tensor in initial.state_dict().values()],
                   names=model_parameter_names(initial), preprocessing=split.preprocessing.to_json(),
-                  baselines=baselines, classes=split.test.class_names)
+                  baselines=compare if baselines else None, classes=split.test.class_names)
     return _execute(config, start, observer, plan)
 
 
