@@ -8,6 +8,7 @@ import {CoordinatorFixture} from "../utils/CoordinatorFixture.sol";
 import {ICoordinatorEvents as E} from "../../src/ICoordinator.sol";
 import {AggregateFraudProof, AggregationRule, TaskParams} from "../../src/FedTypes.sol";
 import {Lanes} from "../../src/libraries/Lanes.sol";
+import {OrderStatistics} from "../../src/rules/OrderStatistics.sol";
 
 /// @dev The order-statistic rules (docs/protocol.md sections 4.2 and 4.3): the fraud proofs' implementation
 /// against a naive reference, and on the real coordinator a wrong aggregate proven at the one leaf where it is
@@ -61,6 +62,34 @@ contract RobustRulesTest is CoordinatorFixture {
             sum += column[i];
         }
         return sum / int256(n - 2 * k);
+    }
+
+    function testFuzz_sortRangeSortsExactlyItsRange(int256[] memory values, uint8 startSeed, uint8 countSeed)
+        external
+        view
+    {
+        vm.assume(values.length > 0 && values.length <= 64);
+        uint256 start = startSeed % values.length;
+        uint256 n = countSeed % (values.length - start + 1);
+        int256[] memory sorted = harness.sortRange(values, start, n);
+        for (uint256 i = 0; i < values.length; ++i) {
+            if (i < start || i >= start + n) assertEq(sorted[i], values[i], "outside the range: untouched");
+            if (i > start && i < start + n) assertTrue(sorted[i - 1] <= sorted[i], "ascending");
+        }
+        for (uint256 i = start; i < start + n; ++i) {
+            uint256 before = 0;
+            uint256 afterwards = 0;
+            for (uint256 j = start; j < start + n; ++j) {
+                if (values[j] == values[i]) ++before;
+                if (sorted[j] == values[i]) ++afterwards;
+            }
+            assertEq(afterwards, before, "the same values, as often");
+        }
+    }
+
+    function test_sortRangeRefusesARangeOutsideTheArray() external {
+        vm.expectRevert(abi.encodeWithSelector(OrderStatistics.RangeOutside.selector, 2, 3, 4));
+        harness.sortRange(new int256[](4), 2, 3);
     }
 
     // ---------------------------------------------------------------- fraud proofs on the coordinator

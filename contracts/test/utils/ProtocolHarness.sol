@@ -5,6 +5,7 @@ import {Chunks} from "../../src/libraries/Chunks.sol";
 import {LeafRules} from "../../src/libraries/LeafRules.sol";
 import {PositionalMerkle} from "../../src/libraries/PositionalMerkle.sol";
 import {LeafRule} from "../../src/rules/LeafRule.sol";
+import {OrderStatistics} from "../../src/rules/OrderStatistics.sol";
 import {RuleRegistry} from "../../src/rules/RuleRegistry.sol";
 
 /// @dev Exposes the calldata-based protocol libraries to tests (an external call turns memory into calldata).
@@ -74,6 +75,11 @@ contract ProtocolHarness {
         (bool found, LeafRule memory leafRule) = RuleRegistry.find(rule);
         require(found, "unknown rule");
         return leafRule.center(values, updates.length, weights, ruleParam);
+    }
+
+    function sortRange(int256[] memory values, uint256 start, uint256 n) external pure returns (int256[] memory) {
+        OrderStatistics.sortRange(values, start, n);
+        return values;
     }
 
     function storeLanes(int256[] memory values, uint256 updates, uint256 u, bytes32[] calldata words)
