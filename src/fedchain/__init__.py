@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from fedchain.errors import FedchainError
     from fedchain.learn.models import register_model
     from fedchain.report import write_report
+    from fedchain.sim.attacks import AttackSettings
     from fedchain.sim.config import Adversary
     from fedchain.sim.records import SimulationResult
     from fedchain.sim.run import simulate
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 
 _HOME: dict[str, str] = {
     "Adversary": "fedchain.sim.config",
+    "AttackSettings": "fedchain.sim.attacks",
     "Client": "fedchain.client",
     "ClientError": "fedchain.client",
     "Config": "fedchain.client",
@@ -71,6 +73,7 @@ _HOME: dict[str, str] = {
 
 __all__ = [
     "Adversary",
+    "AttackSettings",
     "Client",
     "ClientError",
     "Config",

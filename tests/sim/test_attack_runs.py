@@ -11,8 +11,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from examples.digits_cnn.run import DigitsClient
 from numpy.typing import NDArray
 
+import fedchain
 import fedchain.roles.aggregator as aggregator_module
 from fedchain.client.api import ROUND_KEY
 from fedchain.client.params import flatten, unflatten
@@ -226,3 +228,13 @@ def test_a_secure_attacker_attacks_before_masking(seen: Seen) -> None:
     assert all(np.array_equal(a, b) for a, b in zip(plain.final.parameters, secure.final.parameters, strict=True))
     assert [h.attacker for h in plain.hospitals] == [h.attacker for h in secure.hospitals]
     assert plain.final.scores.metrics["accuracy"] < 0.6  # two sign flippers of four undo the learning
+
+
+def test_simulate_stages_an_attack_among_your_own_clients(seen: Seen) -> None:
+    task = fedchain.TaskSpec(rounds=1, mode="plain")
+    result = fedchain.simulate(lambda hospital: DigitsClient(hospital, HOSPITALS), hospitals=HOSPITALS, task=task,
+                               attack=fedchain.AttackSettings(kind="free_rider_zero", share=0.25))
+    (attacker,) = [h for h in result.hospitals if h.attacker]
+    sent, examples = seen.revealed[(attacker.address.lower(), 0)]
+    assert not np.any(sent) and examples > 0
+    assert np.any(seen.trained[(attacker.address.lower(), 0)])
