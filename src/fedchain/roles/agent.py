@@ -123,7 +123,9 @@ class Agent:
 
     def run(self, *, poll_seconds: float = DEFAULT_POLL_SECONDS, until: Callable[[], bool] | None = None,
             stop: Callable[[], bool] | None = None) -> None:
-        """Call `step()` every ``poll_seconds`` until ``until()`` holds after a step, or ``stop()`` holds.
+        """Call `step()` every ``poll_seconds`` until ``until()`` holds after a step, or ``stop()`` holds. A step and
+        ``until`` read one snapshot of the chain (`Chain.snapshot`): the latest block learnt once, following the
+        step's own transactions.
 
         A chain or storage failure (:data:`RETRIED_ERRORS`) in a step or in ``until`` ends only that step: it
         is logged and the next poll tries again. The same failure again is not logged again; the first step
@@ -135,11 +137,13 @@ class Agent:
         failure, failures = "", 0
         while not stopping():
             try:
-                self.step()
+                with self.coordinator.chain.snapshot():  # one consistent read of the chain per step
+                    self.step()
+                    done = until is not None and until()
                 if failures:
                     self.note("step_recovered", f"steps work again after {failures} failed ones")
                     failure, failures = "", 0
-                if until is not None and until():
+                if done:
                     return
             except RETRIED_ERRORS as error:
                 if isinstance(error, ContractRevertError) and error.error.name in EXPECTED_RACES:
