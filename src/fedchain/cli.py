@@ -222,7 +222,7 @@ def attack_bench(
     hospitals: Annotated[int | None, typer.Option(help="Hospitals of every federation (default: 10).")] = None,
     chain: Annotated[str | None, typer.Option(help="'embedded' (default) or 'anvil' (much faster for a large "
                                                    "grid).")] = None,
-    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("attack-bench"),
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("fedchain-out/attack-bench"),
     quick: Annotated[bool, typer.Option("--quick", help="A tiny grid (every rule; scaling and ipm; one attacker "
                                                         "of 4 hospitals; 2 rounds; breast cancer IID); options "
                                                         "given still apply.")] = False,

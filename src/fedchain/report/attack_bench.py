@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final, get_args
 
@@ -43,7 +42,6 @@ ATTACK_KINDS: Final[tuple[str, ...]] = get_args(AttackKind)
 DEFAULT_SHARES: Final = (0.1, 0.2, 0.3)
 DEFAULT_ROUNDS: Final = 10
 DEFAULT_HOSPITALS: Final = 10
-DEFAULT_OUT: Final = Path("attack-bench")
 
 
 def _known(option: str, given: Sequence[str], known: Sequence[str]) -> None:
