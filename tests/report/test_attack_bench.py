@@ -128,5 +128,7 @@ def test_sybils_are_counted_with_their_identities_and_skips_explained() -> None:
     assert rows[1][4:] == ["1 (3 identities)", "85.0", "60.00", "3.000", "20.00", "1.000"]
     text = markdown(result)
     assert "| digits_cnn | fedavg | sybil | 90.0 | 85.0 (-5.0) |" in text
+    assert "- sybil: one hospital's data as several identities; identities: identities per attacking hospital " \
+           "(default 3)\n- alie: " in text
     assert "| digits_cnn | fedavg | alie | 90.0 | — |" in text and "— alie at 10%: attack.share: needs 2" in text
     assert result.seconds_per_cell() == 2.5

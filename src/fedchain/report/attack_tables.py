@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 from fedchain.report.atomic import write_atomically
 from fedchain.report.attack_bench import BenchResult, Outcome, Party
+from fedchain.sim.attacks import ATTACKS
 
 JSON_FILE: Final = "attack_bench.json"
 MARKDOWN_FILE: Final = "attack_bench.md"
@@ -119,6 +120,16 @@ def _means(parties: tuple[Party, ...]) -> list[str]:
     return [f"{statistics.mean(p.stake for p in parties):.2f}", f"{statistics.mean(p.earnings for p in parties):.3f}"]
 
 
+def attack_notes(result: BenchResult) -> list[str]:
+    """What each attack of the grid sends, and its strength's default (from the registry)."""
+    notes = []
+    for kind in result.settings.attacks:
+        attack = ATTACKS[kind]  # type: ignore[index]  # the settings checked the kind
+        strength = "" if attack.strength is None else f"; {attack.strength.name}: {attack.strength.doc}"
+        notes.append(f"{kind}: {attack.summary}{strength}")
+    return notes
+
+
 def skipped(result: BenchResult) -> list[str]:
     """Why cells were not run, each reason once."""
     return list(dict.fromkeys(f"{o.cell.attack} at {100 * (o.cell.share or 0):g}%: {o.skipped}"
@@ -128,7 +139,8 @@ def skipped(result: BenchResult) -> list[str]:
 def markdown(result: BenchResult) -> str:
     """attack_bench.md: the summary and the command, the accuracy table, the stake and earnings table."""
     notes = "".join(f"\n{MISSING} {reason}\n" for reason in skipped(result))
-    return (f"{summary(result)}\n\n    {result.command}\n\n"
+    attacks = "".join(f"- {note}\n" for note in attack_notes(result))
+    return (f"{summary(result)}\n\n    {result.command}\n\n{attacks}\n"
             f"#### Final accuracy (%)\n\n{_markdown_table(*accuracy_table(result))}{notes}\n"
             "#### Stake and earnings at the end (tokens; mean per attacker, its identities together, and per honest "
             f"hospital)\n\n{_markdown_table(*money_table(result))}")
@@ -145,7 +157,8 @@ def html_page(result: BenchResult) -> str:
     notes = "".join(f'<p class="note">{MISSING} {escape(reason)}</p>' for reason in skipped(result))
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>fedchain attack bench</title>"
             f"<style>{STYLE}</style></head><body><h1>Attack bench</h1><p>{escape(summary(result))}</p>"
-            f"<pre>{escape(result.command)}</pre>"
+            f"<pre>{escape(result.command)}</pre><ul>"
+            f"{''.join(f'<li>{escape(note)}</li>' for note in attack_notes(result))}</ul>"
             f"{plot_svg(result)}<h2>Final accuracy (%)</h2>{_html_table(*accuracy_table(result))}{notes}"
             f"<h2>Stake and earnings at the end (tokens)</h2>{_html_table(*money_table(result))}</body></html>\n")
 
