@@ -42,6 +42,7 @@ def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Pat
     return json.loads((out / JSON_FILE).read_text()), out
 
 
+@pytest.mark.slow
 def test_the_quick_grid_runs_every_rule(quick: tuple[dict[str, Any], Path]) -> None:
     report, _ = quick
     cells = report["cells"]
@@ -51,6 +52,7 @@ def test_the_quick_grid_runs_every_rule(quick: tuple[dict[str, Any], Path]) -> N
     assert report["command"] == QUICK.command() and report["seconds_per_cell"] > 0
 
 
+@pytest.mark.slow
 def test_fedavg_fails_under_scaling_and_ipm(quick: tuple[dict[str, Any], Path]) -> None:
     report, _ = quick
     for cell in report["cells"]:
@@ -59,6 +61,7 @@ def test_fedavg_fails_under_scaling_and_ipm(quick: tuple[dict[str, Any], Path]) 
             assert cell["clean_accuracy"] > 0.9
 
 
+@pytest.mark.slow
 def test_every_party_ends_with_its_stake_and_earnings(quick: tuple[dict[str, Any], Path]) -> None:
     report, _ = quick
     for cell in report["cells"]:
@@ -68,6 +71,7 @@ def test_every_party_ends_with_its_stake_and_earnings(quick: tuple[dict[str, Any
             assert party["stake"] == STAKE and party["earnings"] > 0 and party["identities"] == 1
 
 
+@pytest.mark.slow
 def test_the_tables_and_the_page(quick: tuple[dict[str, Any], Path]) -> None:
     _, out = quick
     text = (out / MARKDOWN_FILE).read_text()
