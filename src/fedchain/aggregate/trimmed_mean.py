@@ -6,7 +6,7 @@
 Unweighted; robust while fewer than k updates are bad (Yin et al. 2018). Plain mode only.
 """
 
-from typing import ClassVar
+from typing import ClassVar, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -15,8 +15,10 @@ from fedchain.aggregate.constants import BPS_DENOMINATOR
 from fedchain.aggregate.order import sorted_columns
 from fedchain.aggregate.rules import AggregationRule, RuleParameter, truncating_divide
 
-DEFAULT_TRIM_BPS = 1_000
-MAX_TRIM_BPS = 4_999
+DEFAULT_TRIM_BPS: Final = 1_000
+"""The trim when a task file sets none: 10% at each end."""
+MAX_TRIM_BPS: Final = 4_999
+"""Under half at each end, so at least one value is kept."""
 
 
 class TrimmedMean(AggregationRule):
