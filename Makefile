@@ -27,7 +27,7 @@ $(PY_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[dev,flower,ray]'
+	$(PY) -m pip install --quiet -e '.[dev,flower,ray,zk]'
 	touch $@
 
 $(NODE_STAMP): contracts/package.json contracts/package-lock.json
