@@ -3,13 +3,14 @@
 The model is ``theta = (w_1 .. w_F, b)``; a batch is ``B`` rows of ``F`` features and a 0/1 label each. The step is
 the one every framework takes, written out:
 
-    z     = clip(X_a @ theta, -L, L)      X_a: the features with a column of ones (the bias's input)
+    z     = clip(X @ w + b, -L, L)
     p     = sigmoid(z)
     e     = p - y                          the gradient of BCE-with-logits with respect to z
-    g     = X_a^T @ e                      the gradient summed over the batch
+    g     = (X^T @ e, sum(e))              the gradient summed over the batch
     theta = theta - (lr / B) * g
 
-at scale ``2**-scale``: every product is rescaled to ``scale`` and rounded half away from zero, the sigmoid is
+at scale ``2**-scale``: every product is rescaled to ``scale`` and rounded half away from zero (``X @ w`` before
+the bias is added: the rounding of a tie depends on the sign of what is rounded), the sigmoid is
 EZKL's lookup table, and ``lr / B`` is the integer ``round(lr / B * 2**scale)``. The logit is clipped to ``±L``
 (``logit_bound``) because the sigmoid's lookup table covers only that range; beyond it sigmoid is within
 ``1 - sigmoid(L)`` of 0 or 1 (3.4e-4 for L = 8). :func:`sgd_step` is therefore not float SGD but exactly what the
@@ -136,10 +137,8 @@ def sgd_step(spec: LogRegStep, theta: Ints, features: Ints, labels: npt.ArrayLik
     """The weights after one fixed-point SGD step on the batch: exactly the circuit's output for these inputs."""
     weights = check_weights(spec, theta)
     x, y = check_batch(spec, features, labels)
-    one = np.int64(1) << np.int64(spec.scale)
-    augmented = np.concatenate([x, np.full((spec.batch, 1), one, dtype=np.int64)], axis=1)
     low, high = spec.logit_range
-    logits = np.clip(rescale(augmented @ weights, spec.scale), low, high)
+    logits = np.clip(rescale(x @ weights[:-1], spec.scale) + weights[-1], low, high)
     errors = sigmoid(logits, spec.scale) - (y << spec.scale)
-    gradient = rescale(augmented.T @ errors, spec.scale)
+    gradient = np.append(rescale(x.T @ errors, spec.scale), errors.sum())
     return weights - rescale(gradient * spec.step_size, spec.scale)

@@ -58,6 +58,20 @@ def input_document(spec: LogRegStep, theta: Ints, packed: Ints) -> dict[str, Any
     return {"input_data": [[float(v) * unit for v in weights], [float(v) * unit for v in np.asarray(packed)]]}
 
 
+def circuit_outputs(artifacts: CircuitArtifacts, spec: LogRegStep, theta: Ints, packed: Ints) -> tuple[Ints, Ints]:
+    """What the circuit computes for these inputs (EZKL's witness, no proof): the echoed input weights and the new
+    weights, as fixed-point integers. :func:`fedchain.zk.fixed.logreg.sgd_step` must equal the second."""
+    module = ezkl()
+    with tempfile.TemporaryDirectory(prefix="fedchain-zk-") as scratch:
+        folder = Path(scratch)
+        (folder / "input.json").write_text(json.dumps(input_document(spec, theta, packed)))
+        _ezkl_step("generate the witness", lambda: module.gen_witness(
+            str(folder / "input.json"), str(artifacts.compiled), str(folder / "witness.json")))
+        witness = json.loads((folder / "witness.json").read_text())
+    echoed, updated = ([to_signed(felt_from_hex(text)) for text in column] for column in witness["outputs"])
+    return np.asarray(echoed, dtype=np.int64), np.asarray(updated, dtype=np.int64)
+
+
 def prove_step(artifacts: CircuitArtifacts, spec: LogRegStep, theta: Ints, packed: Ints) -> StepProof:
     """Prove the step from ``theta`` on the packed batch (`fedchain.zk.fixed.logreg.pack_batch`): its witness, then
     the proof. The proof's new weights are :func:`fedchain.zk.fixed.logreg.sgd_step`'s."""

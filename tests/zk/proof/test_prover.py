@@ -1,0 +1,52 @@
+"""A real proof of a real step verifies natively; a proof for another model, batch or update does not."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from fedchain.zk.fixed.logreg import pack_batch
+from fedchain.zk.proof.artifacts import CircuitArtifacts, circuit_artifacts
+from fedchain.zk.proof.poseidon import poseidon
+from fedchain.zk.proof.prover import StepProof, verify_step
+from fedchain.zk.proof.statement import Statement
+from tests.zk.conftest import TINY, ProvenStep, cache_of
+
+
+def test_a_real_proof_verifies_against_what_the_chain_holds(tiny_artifacts: CircuitArtifacts,
+                                                            proven: ProvenStep) -> None:
+    assert proven.proof.instances == tuple(proven.statement.instances())
+    assert proven.proof.statement() == proven.statement
+    assert verify_step(tiny_artifacts, proven.proof, proven.statement)
+
+
+def test_the_batch_hash_is_the_packed_batch_poseidon(proven: ProvenStep) -> None:
+    assert proven.proof.instances[1] == poseidon(proven.batch.packed)
+    resalted = pack_batch(TINY, proven.batch.features, proven.batch.labels, proven.batch.salt ^ 1)
+    assert poseidon(resalted) != poseidon(proven.batch.packed)
+
+
+def test_a_proof_for_another_model_batch_or_update_is_rejected(tiny_artifacts: CircuitArtifacts,
+                                                               proven: ProvenStep) -> None:
+    unit = np.eye(TINY.parameters, dtype=np.int64)[1]
+    other_model = Statement.of(proven.theta + unit, proven.statement.batch_hash, proven.update)
+    other_batch = Statement.of(proven.theta, proven.statement.batch_hash + 1, proven.update)
+    other_update = Statement.of(proven.theta, proven.statement.batch_hash, proven.update - unit)
+    for statement in (other_model, other_batch, other_update):
+        assert not verify_step(tiny_artifacts, proven.proof, statement)
+
+
+def test_a_changed_proof_is_rejected(tiny_artifacts: CircuitArtifacts, proven: ProvenStep) -> None:
+    data = bytearray(proven.proof.proof)
+    data[100] ^= 1
+    changed = StepProof(bytes(data), proven.proof.instances, proven.proof.document)
+    assert not verify_step(tiny_artifacts, changed, proven.statement)
+
+
+def test_the_cache_reuses_a_circuits_artifacts(tiny_artifacts: CircuitArtifacts) -> None:
+    started = time.perf_counter()
+    again = circuit_artifacts(TINY, cache=cache_of(tiny_artifacts))
+    assert again == tiny_artifacts
+    assert time.perf_counter() - started < 1.0
+    assert tiny_artifacts.logrows == 12
