@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from fedchain.chain.coordinator import Mode
+from fedchain.learn.models import MODEL_BUILDERS
 from fedchain.sim import parse_config
 from fedchain.storage import DataSpec
 from fedchain.task import (
@@ -25,6 +26,7 @@ from fedchain.task import (
 )
 from fedchain.task.learning import preprocessing_of
 from fedchain.task.read import parse_task
+from fedchain.task.schema import BUILTIN_MODELS
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TOKEN = "0x" + "11" * 20
@@ -190,3 +192,8 @@ def test_the_rule_is_picked_by_name_with_its_own_parameter() -> None:
 def test_a_rule_that_cannot_apply_is_named(raw: dict[str, object], message: str) -> None:
     with pytest.raises(TaskSpecError, match=message):
         parse_task(raw)
+
+
+def test_the_schema_knows_every_built_in_model_without_loading_torch() -> None:
+    built_in = {name for name, builder in MODEL_BUILDERS.items() if builder.__module__ == "fedchain.learn.models"}
+    assert set(BUILTIN_MODELS) == built_in == {"mlp", "logreg", "cnn"}

@@ -61,7 +61,7 @@ UINT40_MAX: Final = 2**40 - 1
 MAX_ROUNDS: Final = 100_000
 MAX_TOKENS: Final = Decimal(10**12)
 DEFAULT_WINDOW_SECONDS: Final = 300
-BUILTIN_MODELS: Final = ("mlp", "logreg")
+BUILTIN_MODELS: Final = ("mlp", "logreg", "cnn")
 """The model names every installation knows (:mod:`fedchain.learn.models`); any other name is an import path."""
 
 
