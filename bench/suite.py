@@ -65,6 +65,7 @@ BENCHES: dict[str, Bench] = {
                  "Gas per participant per round, plain (receipts of real transactions)"),
     "secure_gas": Bench("bench/bench_secure_round_gas.py", ("8", "32", "64"), ("8",),
                         "Gas per participant per round, secure (receipts of real transactions)"),
+    "zk": Bench("bench/bench_zk.py", (), ("--quick",), "Zero-knowledge proofs of training"),
 }
 """Every bench ``make bench`` runs, in this order. Add one here (and, if it should sit somewhere particular, its
 markers in BENCHMARKS.md)."""
