@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from web3.contract import Contract
 
-from fedchain.aggregate.fedavg import FedAvg
+from fedchain.aggregate.registry import rule_for
 from fedchain.chain import Chain, connect
 from fedchain.chain.coordinator import Coordinator, Reveal
 from fedchain.commit.commitment import revealed_entry
@@ -34,8 +34,9 @@ def verifier() -> Iterator[tuple[Chain, Contract]]:
 ROUND = 3
 
 
-def context(leaf_index: int, previous_root: bytes, proposed_root: bytes, total_weight: int) -> tuple[object, ...]:
-    return (ROUND, LAYOUT.depth, LAYOUT.words_per_leaf, leaf_index, previous_root, proposed_root, total_weight,
+def context(leaf_index: int, previous_root: bytes, proposed_root: bytes, rule: int = 0,
+            rule_param: int = 0) -> tuple[object, ...]:
+    return (ROUND, LAYOUT.depth, LAYOUT.words_per_leaf, leaf_index, previous_root, proposed_root, rule, rule_param,
             10_000, CLIP, LAYOUT.num_params)
 
 
@@ -53,29 +54,34 @@ def test_violation_proofs_are_accepted_by_the_contract(verifier: tuple[Chain, Co
     assert coordinate is not None and coordinate <= position
     index, leaf = violation_leaf(update, LAYOUT, coordinate)
     root = MerkleTree(update, LAYOUT).root
-    found, at = chain.call(contract.functions.findViolation(context(index, root, root, 1), root, leaf.as_abi()))
+    found, at = chain.call(contract.functions.findViolation(context(index, root, root), root, leaf.as_abi()))
     assert (found, at) == (True, coordinate)
 
 
 @SETTINGS
-@given(updates=st.lists(vectors, min_size=1, max_size=3), previous=vectors, position=st.integers(0, 49))
-def test_the_contract_agrees_with_fedavg_leaf_by_leaf(verifier: tuple[Chain, Contract], updates: list[list[int]],
-                                                      previous: list[int], position: int) -> None:
+@given(updates=st.lists(vectors, min_size=1, max_size=4), previous=vectors, position=st.integers(0, 49),
+       rule=st.sampled_from([(0, 0), (1, 0), (2, 2_500)]))
+def test_the_contract_agrees_with_every_rule_leaf_by_leaf(verifier: tuple[Chain, Contract], updates: list[list[int]],
+                                                          previous: list[int], position: int,
+                                                          rule: tuple[int, int]) -> None:
     chain, contract = verifier
+    rule_id, rule_param = rule
     counts = [3 + k for k in range(len(updates))]
     included = [IncludedUpdate(Reveal(participant=f"0x{k + 1:040x}", root=MerkleTree(np.asarray(u, np.int32),
                                                                                      LAYOUT).root,
                                       sample_count=n, weight=n, blob_ref=b"\x01" * 32), np.asarray(u, np.int32))
                 for k, (u, n) in enumerate(zip(updates, counts, strict=True))]
     old = np.asarray(previous, dtype=np.int32)
-    correct = FedAvg(sample_cap=1000).aggregate(old, [u.vector for u in included], counts)
+    aggregation = rule_for(rule_id, sample_cap=1000, server_lr_bps=10_000, param=rule_param)
+    correct = aggregation.aggregate(old, [u.vector for u in included], counts)
     wrong = correct.copy()
     wrong[position] += 1
     assert first_differing_leaf(correct, wrong, LAYOUT) == position // LAYOUT.coords_per_leaf
     for proposed, differs in ((correct, False), (wrong, True)):
         proof = aggregate_fraud_proof(position // LAYOUT.coords_per_leaf, LAYOUT, old, MerkleTree(proposed, LAYOUT),
                                       included)
-        ctx = context(proof.leaf_index, MerkleTree(old, LAYOUT).root, MerkleTree(proposed, LAYOUT).root, sum(counts))
+        ctx = context(proof.leaf_index, MerkleTree(old, LAYOUT).root, MerkleTree(proposed, LAYOUT).root, rule_id,
+                      rule_param)
         found, participants, entries = chain.call(contract.functions.proposalDiffers(ctx, proof.as_abi()))
         assert found is differs
         ordered = sorted(included, key=lambda update: int(update.reveal.participant, 16))
