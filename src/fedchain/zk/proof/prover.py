@@ -58,16 +58,20 @@ def input_document(spec: LogRegStep, theta: Ints, packed: Ints) -> dict[str, Any
     return {"input_data": [[float(v) * unit for v in weights], [float(v) * unit for v in np.asarray(packed)]]}
 
 
+def _witness(artifacts: CircuitArtifacts, spec: LogRegStep, theta: Ints, packed: Ints, folder: Path) -> Path:
+    """Write the circuit's input for ``theta`` and ``packed`` into ``folder`` and generate its witness there."""
+    module = ezkl()
+    (folder / "input.json").write_text(json.dumps(input_document(spec, theta, packed)))
+    _ezkl_step("generate the witness", lambda: module.gen_witness(
+        str(folder / "input.json"), str(artifacts.compiled), str(folder / "witness.json")))
+    return folder / "witness.json"
+
+
 def circuit_outputs(artifacts: CircuitArtifacts, spec: LogRegStep, theta: Ints, packed: Ints) -> tuple[Ints, Ints]:
     """What the circuit computes for these inputs (EZKL's witness, no proof): the echoed input weights and the new
     weights, as fixed-point integers. :func:`fedchain.zk.fixed.logreg.sgd_step` must equal the second."""
-    module = ezkl()
     with tempfile.TemporaryDirectory(prefix="fedchain-zk-") as scratch:
-        folder = Path(scratch)
-        (folder / "input.json").write_text(json.dumps(input_document(spec, theta, packed)))
-        _ezkl_step("generate the witness", lambda: module.gen_witness(
-            str(folder / "input.json"), str(artifacts.compiled), str(folder / "witness.json")))
-        witness = json.loads((folder / "witness.json").read_text())
+        witness = json.loads(_witness(artifacts, spec, theta, packed, Path(scratch)).read_text())
     echoed, updated = ([to_signed(felt_from_hex(text)) for text in column] for column in witness["outputs"])
     return np.asarray(echoed, dtype=np.int64), np.asarray(updated, dtype=np.int64)
 
@@ -78,10 +82,8 @@ def prove_step(artifacts: CircuitArtifacts, spec: LogRegStep, theta: Ints, packe
     module = ezkl()
     with tempfile.TemporaryDirectory(prefix="fedchain-zk-") as scratch:
         folder = Path(scratch)
-        (folder / "input.json").write_text(json.dumps(input_document(spec, theta, packed)))
-        _ezkl_step("generate the witness", lambda: module.gen_witness(
-            str(folder / "input.json"), str(artifacts.compiled), str(folder / "witness.json")))
-        _ezkl_step("prove", lambda: module.prove(str(folder / "witness.json"), str(artifacts.compiled),
+        witness = _witness(artifacts, spec, theta, packed, folder)
+        _ezkl_step("prove", lambda: module.prove(str(witness), str(artifacts.compiled),
                                                  str(artifacts.proving_key), str(folder / "proof.json"),
                                                  str(artifacts.srs)))
         document: dict[str, Any] = json.loads((folder / "proof.json").read_text())
