@@ -7,10 +7,21 @@ pragma solidity 0.8.37;
 
 import {CoordinatorStorage} from "./CoordinatorStorage.sol";
 import {
-    Aggregator, Member, Mode, Round, RoundPhase, RoundStatus, RoundView, TaskParams, TaskState, TaskStatus
+    Aggregator,
+    Member,
+    Mode,
+    Round,
+    RoundPhase,
+    RoundStatus,
+    RoundView,
+    ScoreRound,
+    TaskParams,
+    TaskState,
+    TaskStatus
 } from "./FedTypes.sol";
 import {TaskParamsValidator} from "./TaskParamsValidator.sol";
 import {Schedule} from "./libraries/Schedule.sol";
+import {Scores} from "./libraries/Scores.sol";
 
 /// @title CoordinatorBase
 /// @notice The round lifecycle every coordinator shares, whatever feeds its rounds: admission to a round,
@@ -87,7 +98,7 @@ abstract contract CoordinatorBase is CoordinatorStorage {
         uint256 revealEnd = _revealEndOf(taskId, round);
         if (block.timestamp < revealEnd) revert OutsideWindow(revealEnd, type(uint256).max);
         if (round.openChallenges != 0) revert AvailabilityPending(round.openChallenges, round.openDisputes);
-        if (_aggregatable(taskId, r, round) && !_stalled(taskId, round, revealEnd)) {
+        if (_aggregatable(taskId, r, round) && !_stalled(taskId, round, _scoresEnd(taskId, revealEnd))) {
             revert EnoughParticipants(round.included);
         }
         if (round.proposedAt != 0) _voidProposal(taskId, r, round, false);
@@ -115,22 +126,26 @@ abstract contract CoordinatorBase is CoordinatorStorage {
 
         uint256 reward = p.rewardPerRound;
         uint256 fee = reward * p.aggregatorFeeBps / BPS;
-        uint256 rewardPerWeight = (reward - fee) / round.totalWeight;
-        // Intended: the floor of the per-weight reward times the weight is what claims can pay out;
-        // the rounding remainder (reward - fee - allocated) stays in the pool, so nothing is lost.
+        // Without scoring the reward is shared by weight (8.5); with scoring by score points, after the
+        // validators' fees (12.6). Either way: per unit, the units of the round, what validators get.
+        (uint256 perUnit, uint256 units, uint256 validatorFees) = _scoring[taskId].committee == 0
+            ? ((reward - fee) / round.totalWeight, uint256(round.totalWeight), 0)
+            : _scoredShares(taskId, r, round, reward - fee);
+        // Intended: the floor of the per-unit reward times the units is what claims can pay out;
+        // the rounding remainder (reward - fee - validatorFees - allocated) stays in the pool, so nothing is lost.
         // slither-disable-next-line divide-before-multiply
-        uint256 allocated = rewardPerWeight * round.totalWeight;
-        task.pool -= uint128(fee + allocated);
+        uint256 allocated = perUnit * units;
+        task.pool -= uint128(fee + validatorFees + allocated);
         task.owedRewards += uint128(allocated);
         _fees[taskId][round.aggregator] += fee;
-        round.rewardPerWeight = uint96(rewardPerWeight);
+        round.rewardPerWeight = uint96(perUnit);
         round.status = RoundStatus.Finalized;
         task.modelRoot = round.proposedRoot;
         task.modelBlobRef = round.proposedBlobRef;
         emit RoundFinalized(
-            taskId, r, round.proposedRoot, round.proposedBlobRef, rewardPerWeight, fee, reward - fee - allocated
+            taskId, r, round.proposedRoot, round.proposedBlobRef, perUnit, fee, reward - fee - validatorFees - allocated
         );
-        _advance(taskId, task, r, round.commits, rewardPerWeight);
+        _advance(taskId, task, r, round.commits, perUnit);
     }
 
     // ------------------------------------------------------------------ views
@@ -144,7 +159,7 @@ abstract contract CoordinatorBase is CoordinatorStorage {
         if (stored.start != 0) {
             v.commitEnd = Schedule.commitEnd(_mode(), p, stored.start);
             v.revealEnd = Schedule.revealEnd(_mode(), p, stored.start);
-            v.proposeStart = stored.proposeStart == 0 ? v.revealEnd : stored.proposeStart;
+            v.proposeStart = stored.proposeStart == 0 ? _scoresEnd(taskId, v.revealEnd) : stored.proposeStart;
             v.proposeEnd = v.proposeStart + p.proposeWindow;
             if (stored.proposedAt != 0) v.challengeEnd = _challengeEnd(p, stored);
         }
@@ -226,18 +241,44 @@ abstract contract CoordinatorBase is CoordinatorStorage {
         m.activityMark = uint24(task.spareRounds);
     }
 
-    /// @dev Whether a round without a pending proposal has waited STALL_WINDOWS windows past the later of its
-    /// inputs' end and its last settled availability challenge, with none open.
-    function _stalled(uint256 taskId, Round storage round, uint256 revealEnd) internal view returns (bool) {
+    /// @dev Whether a round without a pending proposal has waited STALL_WINDOWS windows past the later of the
+    /// end of its inputs and scores and its last settled availability challenge, with none open.
+    function _stalled(uint256 taskId, Round storage round, uint256 scoresEnd) internal view returns (bool) {
         TaskParams storage p = _params[taskId];
-        uint256 from = round.settledAt > revealEnd ? round.settledAt : revealEnd;
+        uint256 from = round.settledAt > scoresEnd ? round.settledAt : scoresEnd;
         uint256 stallsAt = from + STALL_WINDOWS * (uint256(p.proposeWindow) + p.challengeWindow);
         return round.proposedAt == 0 && round.openChallenges == 0 && block.timestamp >= stallsAt;
     }
 
     function _proposeStart(uint256 taskId, Round storage round) internal view returns (uint256 opensAt) {
         if (round.proposeStart != 0) return round.proposeStart;
-        return _revealEndOf(taskId, round);
+        return _scoresEnd(taskId, _revealEndOf(taskId, round));
+    }
+
+    /// @dev A scored round's shares of `reward` (after the aggregator's fee): each revealing validator's fee,
+    /// booked here, then the reward per score point of the included updates (docs/protocol.md section 12.6).
+    /// @return perPoint Reward per score point.
+    /// @return points included * SCORE_ONE.
+    /// @return validatorFees What the validators were booked in all.
+    function _scoredShares(uint256 taskId, uint256 r, Round storage round, uint256 reward)
+        internal
+        returns (uint256 perPoint, uint256 points, uint256 validatorFees)
+    {
+        ScoreRound storage scores = _scoreRounds[taskId][r];
+        uint256 reveals = scores.reveals;
+        if (reveals != 0) {
+            uint256 perValidator = _params[taskId].rewardPerRound * _scoring[taskId].validatorFeeBps / BPS / reveals;
+            validatorFees = perValidator * reveals;
+            uint256 lanes = scores.revealedLanes;
+            address[16] storage holders = _lanes[taskId];
+            for (uint256 lane = 0; lanes != 0; ++lane) {
+                if (lanes & 1 != 0) _validators[taskId][holders[lane]].fees += uint96(perValidator);
+                lanes >>= 1;
+            }
+            emit ValidatorFeesBooked(taskId, r, perValidator, reveals);
+        }
+        points = uint256(round.included) * Scores.SCORE_ONE;
+        perPoint = (reward - validatorFees) / points;
     }
 
     function _phase(uint256 taskId, uint256 r, Round storage round, RoundView memory v)
@@ -255,10 +296,10 @@ abstract contract CoordinatorBase is CoordinatorStorage {
         if (round.proposedAt != 0) {
             return _challengeable(_params[taskId], round) ? RoundPhase.Challenge : RoundPhase.Finalizable;
         }
-        if (!_aggregatable(taskId, r, round) || _stalled(taskId, round, v.revealEnd)) {
+        if (!_aggregatable(taskId, r, round) || _stalled(taskId, round, _scoresEnd(taskId, v.revealEnd))) {
             return round.openChallenges == 0 ? RoundPhase.AwaitingFailure : RoundPhase.Availability;
         }
-        if (block.timestamp < v.proposeStart) return RoundPhase.Propose;
+        if (block.timestamp < v.proposeStart) return RoundPhase.Score;
         return block.timestamp < v.proposeEnd ? RoundPhase.Propose : RoundPhase.ProposeExpired;
     }
 

@@ -8,22 +8,29 @@ pragma solidity 0.8.37;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
-import {ICoordinatorEvents} from "./ICoordinator.sol";
+import {ICoordinator, ICoordinatorEvents} from "./ICoordinator.sol";
 import {
     Aggregator,
+    Ballot,
     Dispute,
     InputChallenge,
     Member,
     Mode,
     Round,
     RoundStatus,
+    ScoreRound,
+    ScoringParams,
     TaskParams,
     TaskState,
-    TaskStatus
+    TaskStatus,
+    Validator
 } from "./FedTypes.sol";
+import {TaskParamsValidator} from "./TaskParamsValidator.sol";
 import {Cohort} from "./libraries/Cohort.sol";
 import {Commitments} from "./libraries/Commitments.sol";
+import {PositionalMerkle} from "./libraries/PositionalMerkle.sol";
 import {Schedule} from "./libraries/Schedule.sol";
+import {Scores} from "./libraries/Scores.sol";
 import {SecureRound} from "./secure/SecureTypes.sol";
 
 /// @title CoordinatorStorage
@@ -65,6 +72,15 @@ abstract contract CoordinatorStorage is ICoordinatorEvents {
     mapping(uint256 taskId => mapping(uint256 round => SecureRound)) internal _secure;
     mapping(uint256 taskId => mapping(uint256 round => mapping(address owner => InputChallenge))) internal _challenges;
     mapping(uint256 taskId => mapping(uint256 round => mapping(address challenger => Dispute))) internal _disputes;
+    // Contribution scores (docs/protocol.md section 12; all empty for a task without scoring).
+    mapping(uint256 taskId => ScoringParams) internal _scoring;
+    mapping(uint256 taskId => mapping(address validator => Validator)) internal _validators;
+    mapping(uint256 taskId => address[16] holders) internal _lanes;
+    mapping(uint256 taskId => uint256 seats) internal _seated;
+    mapping(uint256 taskId => mapping(uint256 round => ScoreRound)) internal _scoreRounds;
+    mapping(uint256 taskId => mapping(uint256 round => mapping(address validator => Ballot))) internal _ballots;
+    mapping(uint256 taskId => mapping(uint256 round => mapping(address participant => uint256 word))) internal
+        _scoreWords;
 
     // ------------------------------------------------------------------ lookups
 
@@ -99,6 +115,39 @@ abstract contract CoordinatorStorage is ICoordinatorEvents {
         return Schedule.revealEnd(Mode(p.mode), p, _rounds[taskId][r].start);
     }
 
+    /// @dev Creates a task from checked params (TaskParamsValidator, and the coordinator's mode) and emits
+    /// TaskCreated (docs/protocol.md section 8.1); the caller then collects `escrow` (numRounds *
+    /// rewardPerRound) from msg.sender, last.
+    function _createTask(TaskParams calldata params, bytes32 modelRoot, bytes32 modelBlobRef)
+        internal
+        returns (uint256 taskId, uint256 escrow)
+    {
+        ICoordinator self = ICoordinator(address(this));
+        uint256[6] memory words = TaskParamsValidator(self.PARAMS_VALIDATOR()).validate(params);
+        if (params.mode != self.MODE()) revert InvalidTaskParameter("mode");
+        if (modelRoot == bytes32(0)) revert InvalidTaskParameter("modelRoot");
+        if (modelBlobRef == bytes32(0)) revert InvalidTaskParameter("modelBlobRef");
+        escrow = uint256(params.numRounds) * params.rewardPerRound; // < 2^96: checked by the validator
+
+        taskId = nextTaskId++;
+        TaskParams storage stored = _params[taskId];
+        // The validator returns the struct in its storage layout; one write per slot.
+        assembly ("memory-safe") {
+            let slot := stored.slot
+            for { let i := 0 } lt(i, 6) { i := add(i, 1) } { sstore(add(slot, i), mload(add(words, shl(5, i)))) }
+        }
+        TaskState storage task = _tasks[taskId];
+        task.pool = uint128(escrow);
+        task.requester = msg.sender;
+        task.depth = uint8(PositionalMerkle.depthFor(params.numParams, params.wordsPerLeaf));
+        task.status = TaskStatus.Running;
+        task.modelRoot = modelRoot;
+        task.modelBlobRef = modelBlobRef;
+        task.createdAt = uint40(block.timestamp);
+
+        emit TaskCreated(taskId, msg.sender, params.token, modelRoot, modelBlobRef, params.modelSpecHash, escrow);
+    }
+
     // ------------------------------------------------------------------ rounds
 
     /// @dev Opens round r of a running task now. With more members than the cohort takes, its cohort is sampled
@@ -116,6 +165,21 @@ abstract contract CoordinatorStorage is ICoordinatorEvents {
             round.cohortSeed = roundSeed;
             emit CohortSampled(taskId, r, members, roundSeed);
         }
+        if (_scoring[taskId].committee != 0) {
+            _scoreRounds[taskId][r] = ScoreRound({
+                seed: Scores.seed(block.prevrandao, taskId, r),
+                pool: uint8(_seated[taskId]),
+                commits: 0,
+                reveals: 0,
+                revealedLanes: 0
+            });
+        }
+    }
+
+    /// @dev End of the score windows of round r (section 12.3): its propose window opens then. Without
+    /// scoring it is the end of the input phases.
+    function _scoresEnd(uint256 taskId, uint256 revealEnd) internal view returns (uint256) {
+        return revealEnd + 2 * uint256(_scoring[taskId].scoreWindow);
     }
 
     /// @dev Whether `account` may enter round `round` (every member may, unless its cohort was sampled).
@@ -201,18 +265,24 @@ abstract contract CoordinatorStorage is ICoordinatorEvents {
         return (0, false);
     }
 
-    /// @dev Settles the member's entry once its round has closed (callers ensure it has): a reveal books
-    /// weight * rewardPerWeight (zero unless the round finalized) to the member's earnings; a missing input
-    /// (8.3) is forfeited (slashed, no bounty) once it is slashable. The entry is then empty.
+    /// @dev Settles the member's entry once its round has closed (callers ensure it has): a reveal books its
+    /// reward (_revealReward; zero unless the round finalized) to the member's earnings, and in a scored task
+    /// returns what its score did not earn to the pool; a missing input (8.3) is forfeited (slashed, no
+    /// bounty) once it is slashable. The entry is then empty.
     function _settleEntry(uint256 taskId, Member storage m, address account) internal {
         bytes32 entry = m.entry;
         if (entry == bytes32(0)) return;
         uint256 r = m.lastCommitRound - 1;
         if (Commitments.isRevealed(entry)) {
-            uint256 reward = Commitments.weightOf(entry) * _rewardPerWeight(taskId, r);
+            (uint256 reward, uint256 unearned) = _revealReward(taskId, r, entry, account);
             // reward <= the round's allocation <= escrow < 2^96 (TaskParamsValidator.MAX_AMOUNT), and so is
             // every sum of a member's rewards.
             if (reward != 0) m.rewards += uint96(reward);
+            if (unearned != 0) {
+                TaskState storage task = _tasks[taskId];
+                task.owedRewards -= uint128(unearned);
+                task.pool += uint128(unearned);
+            }
         } else {
             (uint256 slashableAt, bool slashable) = _missedInputAt(taskId, r, entry);
             if (slashable) {
@@ -221,6 +291,21 @@ abstract contract CoordinatorStorage is ICoordinatorEvents {
             }
         }
         m.entry = bytes32(0);
+    }
+
+    /// @dev What a reveal of closed round r earns, and what of the round's allocation for it goes back to the
+    /// pool: weight * rewardPerWeight without scoring (8.5); with scoring (12.6) median * perPoint, and the
+    /// rest of SCORE_ONE * perPoint back (all of it for an unscored update).
+    function _revealReward(uint256 taskId, uint256 r, bytes32 entry, address account)
+        internal
+        view
+        returns (uint256 reward, uint256 unearned)
+    {
+        uint256 perUnit = _rewardPerWeight(taskId, r);
+        if (perUnit == 0) return (0, 0);
+        if (_scoring[taskId].committee == 0) return (Commitments.weightOf(entry) * perUnit, 0);
+        (, uint256 median) = Scores.median(_scoreWords[taskId][r][account]);
+        return (median * perUnit, (Scores.SCORE_ONE - median) * perUnit);
     }
 
     /// @dev Reward per weight of closed round r: the task caches the last closed round's (members that commit

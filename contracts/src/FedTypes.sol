@@ -46,7 +46,8 @@ enum RoundPhase {
     Advertise, // secure mode: the phases before Propose are Advertise, Commit, Upload, Availability, Unmask
     Upload,
     Unmask,
-    Availability // secure mode: masked vectors may still be challenged or are being forced open
+    Availability, // secure mode: masked vectors may still be challenged or are being forced open
+    Score // scored tasks: the committee commits, then reveals, its scores of the round's updates
 }
 
 /// @notice State of a member's entry in one round (view only; see Member.entry).
@@ -273,4 +274,50 @@ struct RoundView {
     uint256 proposeStart;
     uint256 proposeEnd;
     uint256 challengeEnd; // 0 when no proposal is pending
+}
+
+/// @notice A task's contribution scoring (docs/protocol.md section 12), fixed by createScoredTask; all zero for
+/// a task created without it. One storage slot.
+struct ScoringParams {
+    uint8 committee; // 1..16: validators sampled into each round's committee
+    uint32 scoreWindow; // >= 10: seconds of the score commit window, and again of the score reveal window
+    uint16 minScoreBps; // 0..10000: an update whose median score is below is dropped and its owner slashed
+    uint16 toleranceBps; // 1..10000: a validator whose score is farther than this from the median is slashed
+    uint16 validatorSlashBps; // 1..10000: share of a validator's stake taken for a fault
+    uint16 validatorFeeBps; // 0..10000 - aggregatorFeeBps: share of a finalized round's reward for its scorers
+    uint128 validatorStake; // 1..2^96-1: the stake of one seat, deposited at joinCommittee
+}
+
+/// @notice A validator's seat in a scored task (section 12).
+struct Validator {
+    uint128 stake; // what is left of validatorStake after slashes
+    uint96 fees; // booked validator fees, not yet claimed
+    uint8 lane; // 0..15: its 16-bit lane in every packed score word
+    bool joined;
+    uint32 sinceRound; // the first round whose committee it may sit in
+    uint32 untilRound; // while exiting: the first round whose committee it may no longer sit in
+    uint40 exitRequestedAt; // 0 while not exiting (a slash also starts its exit)
+}
+
+/// @notice The scoring record of one round (section 12): the committee's sampling and its progress.
+struct ScoreRound {
+    uint160 seed; // sampling seed, from the randomness of the block that opened the round
+    uint8 pool; // seated validators when the round opened (the committee is sampled from them)
+    uint8 commits; // score commitments
+    uint8 reveals; // score reveals
+    uint16 revealedLanes; // bit `lane` set for each validator that revealed
+}
+
+/// @notice A validator's score commitment and reveal in one round.
+struct Ballot {
+    bytes32 commitHash; // 0 until committed
+    uint8 lane; // the validator's lane when it committed
+    bool revealed;
+    bool slashed; // a validator is slashed at most once per round
+}
+
+/// @notice Why a validator was slashed (section 12).
+enum ValidatorFault {
+    Silent, // on the round's committee, and revealed no scores
+    Deviated // revealed a score farther than toleranceBps from the update's median
 }

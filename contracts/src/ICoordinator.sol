@@ -10,6 +10,7 @@ import {
     MaskedRecord,
     Member,
     RoundView,
+    ScoringParams,
     TaskParams,
     TaskState
 } from "./FedTypes.sol";
@@ -297,6 +298,80 @@ interface ICoordinatorEvents {
     error WrongDisputeStep(uint8 status);
     /// @notice What was posted does not hash to the disputed node.
     error NodeMismatch(bytes32 node);
+    // ------------------------------------------------------------------ contribution scores (section 12)
+
+    /// @notice Task `taskId` is scored by a validator committee with these parameters (fixed for its life).
+    event ScoringSet(uint256 indexed taskId, ScoringParams scoring);
+    /// @notice A validator took a seat (its lane in the packed scores) with `stake`.
+    event ValidatorJoined(uint256 indexed taskId, address indexed validator, uint256 lane, uint256 stake);
+    /// @notice A validator leaves: it sits in no committee from round `untilRound` on and may withdraw from
+    /// `withdrawableAt` once those rounds have closed.
+    event ValidatorExitRequested(
+        uint256 indexed taskId, address indexed validator, uint256 untilRound, uint256 withdrawableAt
+    );
+    /// @notice A validator withdrew its stake and booked fees and gave up its seat.
+    event ValidatorWithdrawn(uint256 indexed taskId, address indexed validator, uint256 stake, uint256 fees);
+    /// @notice A committee member committed to its scores of the round.
+    event ScoresCommitted(uint256 indexed taskId, uint256 indexed round, address indexed validator);
+    /// @notice A committee member revealed its scores: `scores[i]` of `participants[i]`'s update, in basis
+    /// points of SCORE_ONE, or NO_SCORE where it abstained.
+    event ScoresRevealed(
+        uint256 indexed taskId,
+        uint256 indexed round,
+        address indexed validator,
+        address[] participants,
+        uint16[] scores
+    );
+    /// @notice An update whose median score fell below minScoreBps was dropped and its owner slashed.
+    event UpdateScoredOut(
+        uint256 indexed taskId,
+        uint256 indexed round,
+        address indexed participant,
+        address challenger,
+        uint256 medianScore,
+        uint256 slashed,
+        uint256 bounty
+    );
+    /// @notice A validator was slashed for `fault` (ValidatorFault) in `round`; its exit starts.
+    event ValidatorSlashed(
+        uint256 indexed taskId,
+        uint256 indexed round,
+        address indexed validator,
+        address challenger,
+        uint8 fault,
+        uint256 slashed,
+        uint256 bounty
+    );
+    /// @notice A validator was paid its booked fees.
+    event ValidatorFeesClaimed(uint256 indexed taskId, address indexed validator, uint256 amount);
+    /// @notice Finalizing `round` booked `perValidator` to each of the `validators` that revealed scores.
+    event ValidatorFeesBooked(uint256 indexed taskId, uint256 indexed round, uint256 perValidator, uint256 validators);
+
+    /// @notice The task has no contribution scoring.
+    error NotScored(uint256 taskId);
+    /// @notice The caller already holds a seat in the task's committee.
+    error AlreadyValidator(address account);
+    /// @notice `account` holds no seat in the task's committee.
+    error NotValidator(address account);
+    /// @notice Every one of the `seats` lanes is taken.
+    error CommitteeFull(uint256 seats);
+    /// @notice `validator` was not sampled into round `round`'s committee (or did not sit then).
+    error NotOnCommittee(address validator, uint256 round);
+    /// @notice The validator already revealed its scores of the round.
+    error AlreadyRevealed(address validator);
+    /// @notice The revealed scores do not match the validator's commitment.
+    error ScoresMismatch(address validator);
+    /// @notice A score list needs one score per participant.
+    error ScoreListLength(uint256 participants, uint256 scores);
+    /// @notice Scores are at most SCORE_ONE, or NO_SCORE for an abstention.
+    error ScoreOutOfRange(uint256 position, uint256 score);
+    /// @notice No validator scored the participant's update in that round.
+    error Unscored(address participant);
+    /// @notice The update's median score meets the task's threshold.
+    error ScoreAboveThreshold(uint256 medianScore, uint256 minScoreBps);
+    /// @notice The validator's score is within the task's tolerance of the median.
+    error WithinTolerance(uint256 score, uint256 medianScore);
+
     /// @notice No function with this selector.
     error UnknownFunction(bytes4 selector);
     /// @notice Published metrics must be 1 to `limit` (MAX_METRICS_BYTES) bytes long.
@@ -435,10 +510,7 @@ interface ICoordinator is ICoordinatorEvents {
     /// @notice Ends a dispute whose deadline passed or whose proposal is gone.
     function settleDispute(uint256 taskId, uint256 round, address challenger) external;
     /// @notice The availability challenge on `owner`'s input of `round`.
-    function inputChallenge(uint256 taskId, uint256 round, address owner)
-        external
-        view
-        returns (InputChallenge memory);
+    function inputChallenge(uint256 taskId, uint256 round, address owner) external view returns (InputChallenge memory);
     /// @notice `challenger`'s model dispute in `round`.
     function disputeOf(uint256 taskId, uint256 round, address challenger) external view returns (Dispute memory);
 }

@@ -23,6 +23,7 @@ import {Chunks} from "../libraries/Chunks.sol";
 import {Commitments} from "../libraries/Commitments.sol";
 import {PositionalMerkle} from "../libraries/PositionalMerkle.sol";
 import {Schedule} from "../libraries/Schedule.sol";
+import {Scoring} from "./Scoring.sol";
 import {SecureAggregation} from "../secure/SecureAggregation.sol";
 
 /// @title Availability
@@ -43,9 +44,26 @@ import {SecureAggregation} from "../secure/SecureAggregation.sol";
 ///   bounty and the bond to the challenger); a challenger that stops loses its bond to the aggregator. Once a
 ///   leaf is open its path is on chain, and the ordinary fraud proof can use it.
 contract Availability is CoordinatorStorage {
-    /// @notice No function of a coordinator is left: the selector is unknown.
+    /// @notice Contribution scores (docs/protocol.md section 12), deployed with this module: the calls this
+    /// module does not define go there.
+    address public immutable SCORING;
+
+    constructor() {
+        SCORING = address(new Scoring());
+    }
+
+    /// @notice Passes every function this module does not define to the Scoring module, in the same (the
+    /// coordinator's) storage.
     fallback() external {
-        revert UnknownFunction(msg.sig);
+        address module = SCORING;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            calldatacopy(ptr, 0, calldatasize())
+            let ok := delegatecall(gas(), module, ptr, calldatasize(), 0, 0)
+            returndatacopy(ptr, 0, returndatasize())
+            if iszero(ok) { revert(ptr, returndatasize()) }
+            return(ptr, returndatasize())
+        }
     }
 
     // ------------------------------------------------------------------ availability challenges
@@ -344,10 +362,7 @@ contract Availability is CoordinatorStorage {
     /// @dev What goes back to the challenger of an input dropped as unavailable: its bond less the shares
     /// _countChunk paid for the chunks that did come, those shares made up from `fromSlash` (the part of the
     /// owner's slash that went to the pool, taken back from it) as far as it reaches.
-    function _challengerRefund(uint256 taskId, InputChallenge storage c, uint256 fromSlash)
-        internal
-        returns (uint256)
-    {
+    function _challengerRefund(uint256 taskId, InputChallenge storage c, uint256 fromSlash) internal returns (uint256) {
         uint256 bond = _params[taskId].availabilityBond;
         // Intended: the same floor of bond / chunks that _countChunk paid for each chunk.
         // slither-disable-next-line divide-before-multiply

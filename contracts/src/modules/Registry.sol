@@ -6,13 +6,18 @@ pragma solidity 0.8.37;
 // forge-lint: disable-start(block-timestamp,unsafe-typecast)
 
 import {CoordinatorStorage} from "../CoordinatorStorage.sol";
-import {ICoordinator} from "../ICoordinator.sol";
 import {
-    Aggregator, EntryState, Member, Mode, Round, RoundStatus, TaskParams, TaskState, TaskStatus
+    Aggregator,
+    EntryState,
+    Member,
+    Mode,
+    Round,
+    RoundStatus,
+    TaskParams,
+    TaskState,
+    TaskStatus
 } from "../FedTypes.sol";
-import {TaskParamsValidator} from "../TaskParamsValidator.sol";
 import {Commitments} from "../libraries/Commitments.sol";
-import {PositionalMerkle} from "../libraries/PositionalMerkle.sol";
 import {Schedule} from "../libraries/Schedule.sol";
 
 /// @title Registry
@@ -49,30 +54,8 @@ contract Registry is CoordinatorStorage {
         external
         returns (uint256 taskId)
     {
-        ICoordinator self = ICoordinator(address(this));
-        uint256[6] memory words = TaskParamsValidator(self.PARAMS_VALIDATOR()).validate(params);
-        if (params.mode != self.MODE()) revert InvalidTaskParameter("mode");
-        if (modelRoot == bytes32(0)) revert InvalidTaskParameter("modelRoot");
-        if (modelBlobRef == bytes32(0)) revert InvalidTaskParameter("modelBlobRef");
-        uint256 escrow = uint256(params.numRounds) * params.rewardPerRound; // < 2^96: checked by the validator
-
-        taskId = nextTaskId++;
-        TaskParams storage stored = _params[taskId];
-        // The validator returns the struct in its storage layout; one write per slot.
-        assembly ("memory-safe") {
-            let slot := stored.slot
-            for { let i := 0 } lt(i, 6) { i := add(i, 1) } { sstore(add(slot, i), mload(add(words, shl(5, i)))) }
-        }
-        TaskState storage task = _tasks[taskId];
-        task.pool = uint128(escrow);
-        task.requester = msg.sender;
-        task.depth = uint8(PositionalMerkle.depthFor(params.numParams, params.wordsPerLeaf));
-        task.status = TaskStatus.Running;
-        task.modelRoot = modelRoot;
-        task.modelBlobRef = modelBlobRef;
-        task.createdAt = uint40(block.timestamp);
-
-        emit TaskCreated(taskId, msg.sender, params.token, modelRoot, modelBlobRef, params.modelSpecHash, escrow);
+        uint256 escrow;
+        (taskId, escrow) = _createTask(params, modelRoot, modelBlobRef);
         _collect(taskId, escrow);
     }
 
@@ -382,7 +365,8 @@ contract Registry is CoordinatorStorage {
         Member storage m = _members[taskId][account];
         amount = m.rewards;
         if (_entryClosed(_tasks[taskId], m) && Commitments.isRevealed(m.entry)) {
-            amount += Commitments.weightOf(m.entry) * _rewardPerWeight(taskId, m.lastCommitRound - 1);
+            (uint256 reward,) = _revealReward(taskId, m.lastCommitRound - 1, m.entry, account);
+            amount += reward;
         }
     }
 
@@ -411,7 +395,7 @@ contract Registry is CoordinatorStorage {
         TaskParams storage p = _params[taskId];
         uint256 start = round.start == 0 ? _tasks[taskId].createdAt : round.start;
         uint256 from = round.settledAt > start ? round.settledAt : start;
-        return from + IDLE_ROUND_SPANS * Schedule.span(Mode(p.mode), p);
+        return from + IDLE_ROUND_SPANS * (Schedule.span(Mode(p.mode), p) + 2 * uint256(_scoring[taskId].scoreWindow));
     }
 
     /// @dev Reverts unless the caller asked to exit (at `exitRequestedAt`) and the unbonding delay has passed.
