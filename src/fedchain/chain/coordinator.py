@@ -23,6 +23,7 @@ from web3.types import TxReceipt
 from fedchain.chain.connection import Chain
 from fedchain.chain.errors import ContractRevertError
 from fedchain.chain.metrics import decode_metrics, encode_metrics
+from fedchain.chain.scoring import ScoringCalls
 from fedchain.commit.chunks import Chunk
 
 COORDINATOR_CONTRACT = "FedCoordinator"
@@ -70,6 +71,7 @@ class RoundPhase(IntEnum):
     UPLOAD = 11
     UNMASK = 12
     AVAILABILITY = 13
+    SCORE = 14
 
 
 class EntryState(IntEnum):
@@ -772,8 +774,9 @@ class CoordinatorClient:
         return self.chain.send(call, kind="settleDispute", sender=sender)
 
 
-class Coordinator(CoordinatorClient):
-    """A FedCoordinator (plain mode, docs/protocol.md sections 7-9): commit-reveal, proposals, fraud proofs."""
+class Coordinator(ScoringCalls, CoordinatorClient):
+    """A FedCoordinator (plain mode, docs/protocol.md sections 7-9): commit-reveal, proposals, fraud proofs, and
+    contribution scores (section 12, :class:`~fedchain.chain.scoring.ScoringCalls`)."""
 
     CONTRACT: ClassVar[str] = COORDINATOR_CONTRACT
     INTERFACE: ClassVar[str] = COORDINATOR_INTERFACE
