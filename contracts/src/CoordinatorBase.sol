@@ -267,6 +267,8 @@ abstract contract CoordinatorBase is CoordinatorStorage {
         ScoreRound storage scores = _scoreRounds[taskId][r];
         uint256 reveals = scores.reveals;
         if (reveals != 0) {
+            // Intended: each validator's equal share is floored; the rounding remainder stays in the pool.
+            // slither-disable-next-line divide-before-multiply
             uint256 perValidator = _params[taskId].rewardPerRound * _scoring[taskId].validatorFeeBps / BPS / reveals;
             validatorFees = perValidator * reveals;
             uint256 lanes = scores.revealedLanes;

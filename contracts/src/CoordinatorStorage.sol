@@ -67,18 +67,24 @@ abstract contract CoordinatorStorage is ICoordinatorEvents {
     mapping(uint256 taskId => mapping(uint256 round => Round)) internal _rounds;
     mapping(uint256 taskId => mapping(address member => Member)) internal _members;
     mapping(uint256 taskId => mapping(address aggregator => Aggregator)) internal _aggregators;
+    // slither-disable-next-line uninitialized-state
     mapping(uint256 taskId => mapping(address account => bool)) internal _approved;
     mapping(uint256 taskId => mapping(address aggregator => uint256)) internal _fees;
     mapping(uint256 taskId => mapping(uint256 round => SecureRound)) internal _secure;
     mapping(uint256 taskId => mapping(uint256 round => mapping(address owner => InputChallenge))) internal _challenges;
     mapping(uint256 taskId => mapping(uint256 round => mapping(address challenger => Dispute))) internal _disputes;
-    // Contribution scores (docs/protocol.md section 12; all empty for a task without scoring).
+    // Contribution scores (docs/protocol.md section 12; all empty for a task without scoring). The Scoring
+    // module writes them.
+    // slither-disable-next-line uninitialized-state
     mapping(uint256 taskId => ScoringParams) internal _scoring;
     mapping(uint256 taskId => mapping(address validator => Validator)) internal _validators;
+    // slither-disable-next-line uninitialized-state
     mapping(uint256 taskId => address[16] holders) internal _lanes;
+    // slither-disable-next-line uninitialized-state
     mapping(uint256 taskId => uint256 seats) internal _seated;
     mapping(uint256 taskId => mapping(uint256 round => ScoreRound)) internal _scoreRounds;
     mapping(uint256 taskId => mapping(uint256 round => mapping(address validator => Ballot))) internal _ballots;
+    // slither-disable-next-line uninitialized-state
     mapping(uint256 taskId => mapping(uint256 round => mapping(address participant => uint256 word))) internal
         _scoreWords;
 
@@ -302,8 +308,11 @@ abstract contract CoordinatorStorage is ICoordinatorEvents {
         returns (uint256 reward, uint256 unearned)
     {
         uint256 perUnit = _rewardPerWeight(taskId, r);
-        if (perUnit == 0) return (0, 0);
+        // slither-disable-next-line incorrect-equality
+        if (perUnit == 0) return (0, 0); // the round failed, or its reward per unit rounded to nothing
         if (_scoring[taskId].committee == 0) return (Commitments.weightOf(entry) * perUnit, 0);
+        // The median of no scores is 0: an unscored update earns nothing.
+        // slither-disable-next-line unused-return
         (, uint256 median) = Scores.median(_scoreWords[taskId][r][account]);
         return (median * perUnit, (Scores.SCORE_ONE - median) * perUnit);
     }

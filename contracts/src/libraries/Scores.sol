@@ -61,7 +61,8 @@ library Scores {
     /// @notice How many scores a word holds and their lower median (the one at index (count - 1) / 2 of the
     /// sorted scores; 0 when there is none). Insertion sort of at most 16 values.
     function median(uint256 word) internal pure returns (uint256 count, uint256 value) {
-        uint256[16] memory sorted;
+        // slither-disable-next-line uninitialized-local
+        uint256[16] memory sorted; // zeroed by Solidity; only its first `count` entries are read
         for (uint256 lane = 0; lane < MAX_SEATS; ++lane) {
             (bool present, uint256 score) = scoreAt(word, lane);
             if (!present) continue;

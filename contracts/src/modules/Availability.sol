@@ -396,6 +396,8 @@ contract Availability is CoordinatorStorage {
     function _disputeLive(uint256 taskId, uint256 round, Dispute storage d) internal view returns (bool) {
         TaskState storage task = _tasks[taskId];
         Round storage stored = _rounds[taskId][round];
+        // Counters and states, not time: equality is the intent.
+        // slither-disable-next-line incorrect-equality
         return task.status == TaskStatus.Running && round == task.currentRound && stored.proposedAt != 0
             && d.proposal == stored.proposals;
     }

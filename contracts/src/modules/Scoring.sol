@@ -372,7 +372,8 @@ contract Scoring is CoordinatorStorage {
     function _requireDeviation(uint256 taskId, uint256 word, uint256 lane, address validator) internal view {
         (bool present, uint256 score) = Scores.scoreAt(word, lane);
         if (!present) revert NothingToSlash(validator);
-        (, uint256 median) = Scores.median(word);
+        // slither-disable-next-line unused-return
+        (, uint256 median) = Scores.median(word); // the lane's score is present, so the count is at least 1
         uint256 distance = score > median ? score - median : median - score;
         if (distance <= _scoring[taskId].toleranceBps) revert WithinTolerance(score, median);
     }
@@ -425,12 +426,14 @@ contract Scoring is CoordinatorStorage {
     /// @dev The first round a seat taken now may sit in: the current one if it has not opened yet, else the next.
     function _nextRoundToOpen(uint256 taskId, TaskState storage task) internal view returns (uint256) {
         uint256 r = task.currentRound;
-        return _rounds[taskId][r].start == 0 ? r : r + 1;
+        // slither-disable-next-line incorrect-equality
+        return _rounds[taskId][r].start == 0 ? r : r + 1; // a start of 0 means "not open" (8.2)
     }
 
     /// @dev Whether the member's entry is a reveal of round r that is still included.
     function _includedIn(Member storage m, uint256 r) internal view returns (bool) {
-        return m.lastCommitRound == r + 1 && Commitments.isRevealed(m.entry);
+        // slither-disable-next-line incorrect-equality
+        return m.lastCommitRound == r + 1 && Commitments.isRevealed(m.entry); // round numbers, not time
     }
 
     /// @dev Section 12.2: the seat may sit in round r (joined by then, not gone by then) and was sampled.
