@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from fedchain.chain.coordinator import Mode
+from fedchain.chain.scoring import ScoringParams
 from fedchain.learn.models import MODEL_BUILDERS
 from fedchain.sim import parse_config
 from fedchain.storage import DataSpec
@@ -22,6 +23,7 @@ from fedchain.task import (
     data_spec,
     fit_config,
     load_task,
+    scoring_params,
     task_params,
 )
 from fedchain.task.learning import preprocessing_of
@@ -190,6 +192,39 @@ def test_the_rule_is_picked_by_name_with_its_own_parameter() -> None:
     ({"rule": {"name": "median"}}, r"^rule.name: 'median' works in plain mode only"),
 ])
 def test_a_rule_that_cannot_apply_is_named(raw: dict[str, object], message: str) -> None:
+    with pytest.raises(TaskSpecError, match=message):
+        parse_task(raw)
+
+
+def test_a_scoring_table_scores_the_task_with_defaults_taken_from_the_task() -> None:
+    unscored = parse_task({"mode": "plain"})
+    assert unscored.scoring is None
+    assert scoring_params(unscored, task_params(unscored, token=TOKEN, decimals=18, hospitals=5), decimals=18) is None
+    scored = parse_task({"mode": "plain", "task": {"reveal_window": 120, "min_stake": 3}, "scoring": {}})
+    params = task_params(scored, token=TOKEN, decimals=18, hospitals=5)
+    assert scoring_params(scored, params, decimals=18) == ScoringParams(
+        committee=3, score_window=120, min_score_bps=2_000, tolerance_bps=2_500, validator_slash_bps=1_000,
+        validator_fee_bps=500, validator_stake=3 * 10**18)
+    chosen = parse_task({"mode": "plain", "scoring": {"committee": 5, "score_window": 60, "min_score_bps": 0,
+                                                      "validator_stake": "0.5"}})
+    params = task_params(chosen, token=TOKEN, decimals=6, hospitals=5)
+    assert scoring_params(chosen, params, decimals=6) == ScoringParams(
+        committee=5, score_window=60, min_score_bps=0, validator_stake=500_000)
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    ({"scoring": {}}, r"^scoring: only plain tasks are scored .*set mode = \"plain\", or leave out \[scoring\]"),
+    ({"mode": "plain", "scoring": {"committee": 17}}, r"^scoring.committee: must be <= 16, got 17$"),
+    ({"mode": "plain", "scoring": {"score_window": 5}}, r"^scoring.score_window: must be >= 10, got 5$"),
+    ({"mode": "plain", "scoring": {"tolerance_bps": 0}}, r"^scoring.tolerance_bps: must be >= 1, got 0$"),
+    ({"mode": "plain", "scoring": {"min_score_bps": 10_001}}, r"^scoring.min_score_bps: must be <= 10000"),
+    ({"mode": "plain", "scoring": {"validator_fee_bps": 9_600}},
+     r"^scoring.validator_fee_bps: 9600 and task.aggregator_fee_bps 500 are more than 10000 together$"),
+    ({"mode": "plain", "scoring": {"validator_stake": 0}}, r"^scoring.validator_stake: must be > 0, got 0$"),
+    ({"mode": "plain", "scoring": {"seats": 3}}, r"^scoring.seats: unknown setting"),
+    ({"mode": "plain", "scoring": 3}, r"^scoring: must be a table"),
+])
+def test_a_bad_scoring_setting_is_named(raw: dict[str, object], message: str) -> None:
     with pytest.raises(TaskSpecError, match=message):
         parse_task(raw)
 

@@ -1,6 +1,6 @@
-"""`fedchain task create`: a task from a task file, funded and (for an allowlist) its members approved, on a
-coordinator of the task's mode; its initial model blob carries the task's preprocessing (its ``[data]``), which the
-model-spec hash pins on chain."""
+"""`fedchain task create`: a task from a task file (scored with its ``[scoring]`` table), funded and (for an
+allowlist) its members approved, on a coordinator of the task's mode; its initial model blob carries the task's
+preprocessing (its ``[data]``), which the model-spec hash pins on chain."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from fedchain.deploy.errors import DeployError
 from fedchain.learn import LearnError, model_parameter_names, seeded_model
 from fedchain.roles import Requester
 from fedchain.storage import BlobStore
-from fedchain.task import TaskSpec, data_spec, task_params
+from fedchain.task import TaskSpec, data_spec, scoring_params, task_params
 from fedchain.task.learning import model_spec
 
 
@@ -66,7 +66,8 @@ def create_task(coordinator: CoordinatorClient, store: BlobStore, account: Local
                           f"but {account.address} holds {whole_tokens(balance, decimals)}")
     parameters = [tensor.detach().cpu().numpy().copy() for tensor in model.state_dict().values()]
     requester = Requester.create_task(coordinator, store, account, template=params, parameters=parameters,
-                                      names=model_parameter_names(model), data=data_spec(spec.data))
+                                      names=model_parameter_names(model), data=data_spec(spec.data),
+                                      scoring=scoring_params(spec, params, decimals=decimals))
     if spec.task.members:
         coordinator.approve_members(requester.task_id, list(spec.task.members), sender=account)
     state = coordinator.task_state(requester.task_id)

@@ -14,13 +14,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 from eth_account.signers.local import LocalAccount
 
-from fedchain.chain.coordinator import CoordinatorClient, FinalizedModel, TaskParams, TaskStatus, Token
+from fedchain.chain.coordinator import Coordinator, CoordinatorClient, FinalizedModel, TaskParams, TaskStatus, Token
 from fedchain.chain.metrics import format_metrics
+from fedchain.chain.scoring import ScoringParams
 from fedchain.client.api import Client, Metrics, NDArrays, numeric_metrics
 from fedchain.client.params import flatten, unflatten
 from fedchain.commit.quantize import QuantizationSpec, dequantize, quantize_model
 from fedchain.roles.agent import Agent
-from fedchain.roles.task import MODEL_KIND, fetch_model
+from fedchain.roles.task import MODEL_KIND, RoleError, fetch_model
 from fedchain.storage import BlobStore, DataSpec, model_spec_hash, put_vector
 
 MODEL_DTYPE = np.float32
@@ -50,13 +51,17 @@ class Requester(Agent):
     @classmethod
     def create_task(cls, coordinator: CoordinatorClient, store: BlobStore, account: LocalAccount, *,
                     template: TaskParams, parameters: NDArrays, names: list[str] | None = None,
-                    evaluator: Client | None = None, data: DataSpec | None = None) -> Requester:
-        """Quantize and upload the initial model, fund and create the task; return its requester.
+                    evaluator: Client | None = None, data: DataSpec | None = None,
+                    scoring: ScoringParams | None = None) -> Requester:
+        """Quantize and upload the initial model, fund and create the task (a scored one, docs/protocol.md section
+        12, with ``scoring``); return its requester.
 
         ``template`` gives every rule except ``num_params`` and ``model_spec_hash``, which come from the
         model and ``data``, the preprocessing the task declares (every model blob of the task carries it). The
         escrow ``num_rounds * reward_per_round`` is approved and pulled from ``account``.
         """
+        if scoring is not None and not isinstance(coordinator, Coordinator):
+            raise RoleError(f"only plain tasks are scored, and {coordinator.address} is a {coordinator.CONTRACT}")
         vector, shapes = flatten(parameters, names)
         quantized = quantize_model(vector, QuantizationSpec(scale_bits=template.scale_bits, clip=template.clip))
         stored = put_vector(store, quantized, kind=MODEL_KIND, scale_bits=template.scale_bits,
@@ -66,9 +71,13 @@ class Requester(Agent):
         token = Token(coordinator.chain, params.token)
         if token.allowance(account.address, coordinator.address) < escrow:
             token.approve(coordinator.address, escrow, sender=account)
-        task_id = coordinator.create_task(params, stored.header.root, stored.ref, sender=account)
+        if scoring is None:
+            task_id = coordinator.create_task(params, stored.header.root, stored.ref, sender=account)
+        else:
+            assert isinstance(coordinator, Coordinator)  # checked above, before anything was stored
+            task_id = coordinator.create_scored_task(params, scoring, stored.header.root, stored.ref, sender=account)
         requester = cls(coordinator, store, task_id, account, evaluator=evaluator)
-        requester.log(f"createTask {task_id}")
+        requester.log(f"{'createTask' if scoring is None else 'createScoredTask'} {task_id}")
         return requester
 
     def step(self) -> None:

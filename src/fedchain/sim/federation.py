@@ -33,6 +33,7 @@ from fedchain.chain.coordinator import (
     Token,
 )
 from fedchain.chain.modes import COORDINATORS
+from fedchain.chain.scoring import ScoringParams
 from fedchain.chain.secure_coordinator import advertise_end, masked_challenge_end, unmask_start, upload_end
 from fedchain.client.api import Client, Config, NDArrays
 from fedchain.client.jobs import TrainingJob
@@ -69,9 +70,9 @@ class Federation:
     def launch(cls, chain: Chain, store: BlobStore, journal_dir: Path, *, template: TaskParams,
                parameters: NDArrays, names: list[str] | None = None, evaluator: Client | None = None,
                funds: int, client_for: Callable[[int], Client] | None = None,
-               fit_config: Config | None = None) -> Federation:
+               fit_config: Config | None = None, scoring: ScoringParams | None = None) -> Federation:
         """Deploy the coordinator of the template's mode and a dev token, mint ``funds`` to every account,
-        create the task.
+        create the task (scored by a validator committee with ``scoring``).
 
         ``template`` gives every task rule but the token (set here), ``num_params`` and the spec hash.
         """
@@ -81,7 +82,8 @@ class Federation:
             token.mint(account.address, funds, sender=chain.accounts[0])
         requester = Requester.create_task(coordinator, store, chain.accounts[0],
                                           template=replace(template, token=token.address),
-                                          parameters=parameters, names=names, evaluator=evaluator)
+                                          parameters=parameters, names=names, evaluator=evaluator,
+                                          scoring=scoring)
         return cls(chain=chain, coordinator=coordinator, token=token, store=store, requester=requester,
                    journal_dir=journal_dir, client_for=client_for, fit_config=dict(fit_config or {}))
 

@@ -1,15 +1,16 @@
 """The task: one schema for every setting (:mod:`fedchain.task.schema`), read from TOML
-(:mod:`fedchain.task.read`) and turned into the chain's ``TaskParams`` and every client's fit config
-(:mod:`fedchain.task.params`)."""
+(:mod:`fedchain.task.read`) and turned into the chain's ``TaskParams`` (and ``ScoringParams``) and every client's
+fit config (:mod:`fedchain.task.params`)."""
 
 from fedchain.task.errors import TaskSpecError
-from fedchain.task.params import data_spec, fit_config, task_params
+from fedchain.task.params import data_spec, fit_config, scoring_params, task_params
 from fedchain.task.read import load_task, read_task
 from fedchain.task.schema import (
     DataSettings,
     ModelSettings,
     OnChainRules,
     RuleSettings,
+    ScoringSettings,
     TaskSpec,
     TrainingSettings,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "ModelSettings",
     "OnChainRules",
     "RuleSettings",
+    "ScoringSettings",
     "TaskSpec",
     "TaskSpecError",
     "TrainingSettings",
@@ -26,5 +28,6 @@ __all__ = [
     "fit_config",
     "load_task",
     "read_task",
+    "scoring_params",
     "task_params",
 ]

@@ -1,6 +1,6 @@
-"""The chain's ``TaskParams`` from a :class:`~fedchain.task.schema.TaskSpec`, the declared preprocessing its model
-blobs carry (pinned on chain by the model-spec hash), and the config every client's fit gets: the one place where
-the task's settings become what the contract and the clients read."""
+"""The chain's ``TaskParams`` (and ``ScoringParams`` for a scored task) from a :class:`~fedchain.task.schema.TaskSpec`,
+the declared preprocessing its model blobs carry (pinned on chain by the model-spec hash), and the config every
+client's fit gets: the one place where the task's settings become what the contract and the clients read."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Final
 
 from fedchain.chain.coordinator import TaskParams
 from fedchain.chain.modes import MODES
+from fedchain.chain.scoring import ScoringParams
 from fedchain.client.api import Config
 from fedchain.secagg.params import default_secure_params, neighbour_count
 from fedchain.storage.blob import DataSpec
@@ -19,7 +20,7 @@ from fedchain.task.schema import BPS, DataSettings, TaskSpec
 MAX_AMOUNT_UNITS: Final = 2**128 - 1
 """Largest stake, bond or deposit in base units (the contract's uint128 amounts)."""
 MAX_REWARD_UNITS: Final = 2**96 - 1
-"""Largest reward per round in base units (the contract's uint96)."""
+"""Largest reward per round, and largest validator stake, in base units (the contract's uint96 bounds)."""
 
 
 def cohort_of(spec: TaskSpec, hospitals: int | None) -> int:
@@ -91,6 +92,21 @@ def task_params(spec: TaskSpec, *, token: str, decimals: int, hospitals: int | N
         availability_bond=amount("availability_bond", 1), neighbours=neighbours, threshold=threshold,
         model_spec_hash=bytes(32),
     )
+
+
+def scoring_params(spec: TaskSpec, params: TaskParams, *, decimals: int) -> ScoringParams | None:
+    """A scored task's committee rules as the contract takes them (None for a task without ``[scoring]``): the
+    score window defaults to the task's reveal window and the seat's stake to its minimum stake (``params``, the
+    task's TaskParams, in base units of a token with ``decimals``)."""
+    scoring = spec.scoring
+    if scoring is None:
+        return None
+    stake = params.min_stake if scoring.validator_stake is None else base_units(
+        "scoring.validator_stake", scoring.validator_stake, decimals, low=1, high=MAX_REWARD_UNITS)
+    return ScoringParams(committee=scoring.committee, score_window=scoring.score_window or params.reveal_window,
+                         min_score_bps=scoring.min_score_bps, tolerance_bps=scoring.tolerance_bps,
+                         validator_slash_bps=scoring.validator_slash_bps, validator_fee_bps=scoring.validator_fee_bps,
+                         validator_stake=stake)
 
 
 def data_spec(data: DataSettings) -> DataSpec | None:

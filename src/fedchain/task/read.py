@@ -25,7 +25,7 @@ def read_task(top: Table) -> TaskSpec:
     The caller reads its own top-level keys, if any, and then calls ``top.finish()``.
     """
     sections: dict[str, Any] = {section.TABLE: read_section(section, top.table(section.TABLE))
-                                for section in SECTIONS}
+                                for section in SECTIONS if not section.OPTIONAL or section.TABLE in top.raw}
     values = {name: top.raw[name] for name in TOP_LEVEL if name in top.raw}
     top.seen.update(TOP_LEVEL)
     config = top.get("config", {})  # its values are checked with the rest of the task

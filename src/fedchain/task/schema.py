@@ -12,6 +12,7 @@ all read these classes, and the chain's ``TaskParams`` is built from them (:func
     [config]                       the task's own keys, sent to every client's ``fit`` beside [training]
     [rule]                         :class:`RuleSettings`
     [task]                         :class:`OnChainRules` (windows, stakes, slashing, quantization)
+    [scoring]                      :class:`ScoringSettings` (plain mode; present, the task is scored)
 
 A field's ``metadata["setting"]`` (:class:`Setting`) holds its documentation and bounds; the reader
 (:mod:`fedchain.task.read`) and the reference table of docs/tasks.md are derived from it.
@@ -34,6 +35,13 @@ from fedchain.aggregate.registry import RULES
 from fedchain.aggregate.rules import AggregationRule
 from fedchain.aggregate.trimmed_mean import DEFAULT_TRIM_BPS, MAX_TRIM_BPS
 from fedchain.chain.limits import MAX_BOUNTY_BPS, MIN_SLASH_BPS, MIN_WINDOW_SECONDS
+from fedchain.chain.scoring import (
+    DEFAULT_COMMITTEE,
+    DEFAULT_MIN_SCORE_BPS,
+    DEFAULT_TOLERANCE_BPS,
+    DEFAULT_VALIDATOR_FEE_BPS,
+    DEFAULT_VALIDATOR_SLASH_BPS,
+)
 from fedchain.client.api import ROUND_KEY
 from fedchain.commit.constants import ALLOWED_WORDS_PER_LEAF, MAX_CLIP, MAX_SCALE_BITS
 from fedchain.learn.defaults import (
@@ -45,6 +53,7 @@ from fedchain.learn.defaults import (
     Missing,
     Normalization,
 )
+from fedchain.score.constants import MAX_SEATS
 from fedchain.secagg.constants import MAX_NEIGHBOURS, MIN_NEIGHBOURS, MIN_THRESHOLD, SECURE_WORDS_PER_LEAF
 from fedchain.task.errors import TaskSpecError
 from fedchain.toml_table import kind_of
@@ -92,6 +101,8 @@ class Section:
     :meth:`check` relates the values; a problem is a :class:`TaskSpecError` naming the dotted key."""
 
     TABLE: ClassVar[str] = ""
+    OPTIONAL: ClassVar[bool] = False
+    """Whether the table is absent (None in :class:`TaskSpec`) unless it is given, its presence a choice."""
 
     def __post_init__(self) -> None:
         hints = typing.get_type_hints(type(self))
@@ -395,6 +406,35 @@ class OnChainRules(Section):
 
 
 @dataclass(frozen=True)
+class ScoringSettings(Section):
+    """Contribution scores (docs/protocol.md section 12; plain mode only): with this table, even empty, a staked
+    validator committee scores every included update on its own held-out data, and each update earns its median
+    score instead of its examples' share; an update scored below `min_score_bps` is dropped and its owner slashed."""
+
+    TABLE: ClassVar[str] = "scoring"
+    OPTIONAL: ClassVar[bool] = True
+
+    committee: int = setting(DEFAULT_COMMITTEE, "validators sampled into each round's committee (of at most "
+                                                f"{MAX_SEATS} seats)", low=1, high=MAX_SEATS)
+    score_window: int | None = setting(None, "the score commit window, and again the score reveal window, "
+                                             "between the reveal and the propose windows; default: "
+                                             "task.reveal_window", low=MIN_WINDOW_SECONDS, high=UINT32_MAX,
+                                       unit="seconds")
+    min_score_bps: int = setting(DEFAULT_MIN_SCORE_BPS, "an update whose median score is below this may be "
+                                 "dropped and its owner slashed task.violation_slash_bps (0: never)", low=0,
+                                 high=BPS, unit="bps")
+    tolerance_bps: int = setting(DEFAULT_TOLERANCE_BPS, "a validator whose score is farther than this from an "
+                                 "update's median may be slashed", low=1, high=BPS, unit="bps")
+    validator_slash_bps: int = setting(DEFAULT_VALIDATOR_SLASH_BPS, "of a seat's stake, for a silent or "
+                                       "deviating validator (at most once a round)", low=MIN_SLASH_BPS, high=BPS,
+                                       unit="bps")
+    validator_fee_bps: int = setting(DEFAULT_VALIDATOR_FEE_BPS, "of each round's reward, shared by the validators "
+                                     "that revealed their scores", low=0, high=BPS, unit="bps")
+    validator_stake: Decimal | None = setting(None, "the stake of a committee seat; default: task.min_stake",
+                                              low=0, low_open=True, unit="tokens")
+
+
+@dataclass(frozen=True)
 class TaskSpec(Section):
     """A whole task: what the requester creates, what every hospital trains, what the chain enforces.
 
@@ -412,12 +452,14 @@ class TaskSpec(Section):
                                                     "fit beside [training], and a Flower ClientApp's run config")
     rule: RuleSettings = field(default_factory=RuleSettings)
     task: OnChainRules = field(default_factory=OnChainRules)
+    scoring: ScoringSettings | None = None
 
     def check(self) -> None:
         """The checks across tables: the tables' types, the model's inputs and the declared features, the task's
-        own keys, each mode's settings."""
+        own keys, each mode's settings, the shares of the reward."""
         for section in SECTIONS:
-            if not isinstance(getattr(self, section.TABLE), section):
+            table = getattr(self, section.TABLE)
+            if not isinstance(table, section) and not (section.OPTIONAL and table is None):
                 raise TaskSpecError(f"{section.TABLE}: must be a {section.__name__}, got "
                                     f"{kind_of(getattr(self, section.TABLE))}")
         reserved = {spec.name for spec in fields(TrainingSettings)} | {ROUND_KEY}
@@ -430,7 +472,13 @@ class TaskSpec(Section):
         if self.mode == "secure" and not self.rule.aggregation_rule.secure:
             raise self.rule.fail("name", f"{self.rule.name!r} works in plain mode only (secure aggregation unmasks "
                                          f"only the weighted sum of the updates: use \"fedavg\")")
-        rules = self.task
+        rules, scoring = self.task, self.scoring
+        if scoring is not None and self.mode == "secure":
+            raise TaskSpecError("scoring: only plain tasks are scored (a masked update cannot be evaluated alone): "
+                                "set mode = \"plain\", or leave out [scoring]")
+        if scoring is not None and scoring.validator_fee_bps + rules.aggregator_fee_bps > BPS:
+            raise scoring.fail("validator_fee_bps", f"{scoring.validator_fee_bps} and task.aggregator_fee_bps "
+                                                    f"{rules.aggregator_fee_bps} are more than {BPS} together")
         if self.mode == "plain":
             for name in ("neighbours", "threshold"):
                 if getattr(rules, name) is not None:
@@ -449,7 +497,7 @@ class TaskSpec(Section):
 
 
 SECTIONS: Final[tuple[type[Section], ...]] = (ModelSettings, DataSettings, TrainingSettings, RuleSettings,
-                                             OnChainRules)
+                                             OnChainRules, ScoringSettings)
 """The TOML tables of a task, in the order a task file lists them."""
 
 
