@@ -128,7 +128,7 @@ abstract contract CoordinatorBase is CoordinatorStorage {
         uint256 fee = reward * p.aggregatorFeeBps / BPS;
         // Without scoring the reward is shared by weight (8.5); with scoring by score points, after the
         // validators' fees (12.6). Either way: per unit, the units of the round, what validators get.
-        (uint256 perUnit, uint256 units, uint256 validatorFees) = _scoring[taskId].committee == 0
+        (uint256 perUnit, uint256 units, uint256 validatorFees) = !task.scored
             ? ((reward - fee) / round.totalWeight, uint256(round.totalWeight), 0)
             : _scoredShares(taskId, r, round, reward - fee);
         // Intended: the floor of the per-unit reward times the units is what claims can pay out;
@@ -340,7 +340,7 @@ abstract contract CoordinatorBase is CoordinatorStorage {
         // member may simply not have been picked).
         if (commits < _params[taskId].cohortCap && !task.sampled) task.spareRounds += 1;
         uint256 next = r + 1;
-        task.currentRound = uint32(next);
+        task.currentRound = uint24(next);
         task.lastRewardPerWeight = uint96(rewardPerWeight);
         if (next == _params[taskId].numRounds) {
             task.status = TaskStatus.Completed;

@@ -11,7 +11,10 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ICoordinator, ICoordinatorEvents} from "./ICoordinator.sol";
 import {
     Aggregator,
+    Audit,
+    AuditParams,
     Ballot,
+    Dataset,
     Dispute,
     InputChallenge,
     Member,
@@ -87,6 +90,19 @@ abstract contract CoordinatorStorage is ICoordinatorEvents {
     // slither-disable-next-line uninitialized-state
     mapping(uint256 taskId => mapping(uint256 round => mapping(address participant => uint256 word))) internal
         _scoreWords;
+    // Training audits (docs/protocol.md section 13; all empty for a task without audits). The Audits module
+    // writes them.
+    // slither-disable-next-line uninitialized-state
+    mapping(uint256 taskId => AuditParams) internal _auditing;
+    // slither-disable-next-line uninitialized-state
+    mapping(uint256 taskId => mapping(address member => Dataset)) internal _datasets;
+    // slither-disable-next-line uninitialized-state
+    mapping(uint256 taskId => mapping(uint256 round => mapping(address member => bytes32 root))) internal
+        _trajectories;
+    // slither-disable-next-line uninitialized-state
+    mapping(uint256 taskId => mapping(uint256 round => uint256 seed)) internal _auditSeeds;
+    mapping(uint256 taskId => mapping(uint256 round => mapping(address participant => mapping(uint256 step => Audit))))
+        internal _audits;
 
     // ------------------------------------------------------------------ lookups
 
@@ -171,7 +187,7 @@ abstract contract CoordinatorStorage is ICoordinatorEvents {
             round.cohortSeed = roundSeed;
             emit CohortSampled(taskId, r, members, roundSeed);
         }
-        if (_scoring[taskId].committee != 0) {
+        if (task.scored) {
             _scoreRounds[taskId][r] = ScoreRound({
                 seed: Scores.seed(block.prevrandao, taskId, r),
                 pool: uint8(_seated[taskId]),
@@ -185,7 +201,12 @@ abstract contract CoordinatorStorage is ICoordinatorEvents {
     /// @dev End of the score windows of round r (section 12.3): its propose window opens then. Without
     /// scoring it is the end of the input phases.
     function _scoresEnd(uint256 taskId, uint256 revealEnd) internal view returns (uint256) {
-        return revealEnd + 2 * uint256(_scoring[taskId].scoreWindow);
+        return revealEnd + _scoreSpan(taskId);
+    }
+
+    /// @dev How long a round's score windows last: 2 * scoreWindow for a scored task, else 0.
+    function _scoreSpan(uint256 taskId) internal view returns (uint256) {
+        return _tasks[taskId].scored ? 2 * uint256(_scoring[taskId].scoreWindow) : 0;
     }
 
     /// @dev Whether `account` may enter round `round` (every member may, unless its cohort was sampled).
@@ -310,7 +331,7 @@ abstract contract CoordinatorStorage is ICoordinatorEvents {
         uint256 perUnit = _rewardPerWeight(taskId, r);
         // slither-disable-next-line incorrect-equality
         if (perUnit == 0) return (0, 0); // the round failed, or its reward per unit rounded to nothing
-        if (_scoring[taskId].committee == 0) return (Commitments.weightOf(entry) * perUnit, 0);
+        if (!_tasks[taskId].scored) return (Commitments.weightOf(entry) * perUnit, 0);
         // The median of no scores is 0: an unscored update earns nothing.
         // slither-disable-next-line unused-return
         (, uint256 median) = Scores.median(_scoreWords[taskId][r][account]);

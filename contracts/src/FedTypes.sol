@@ -111,14 +111,15 @@ struct TaskState {
     uint128 pool; // unallocated reward pool: escrow, slashed remainders, rounding remainders
     uint128 owedRewards; // rewards of finalized rounds not yet paid out to participants
     // slot 1: read by every round call
-    uint32 currentRound;
-    uint32 spareRounds; // closed rounds whose cohort had room left (silence counter)
+    uint24 currentRound; // < numRounds < 2^24
+    uint24 spareRounds; // closed rounds whose cohort had room left (silence counter)
     uint8 depth;
     TaskStatus status;
     uint96 lastRewardPerWeight; // rewardPerWeight of round currentRound - 1 (0 if it failed), for booking
     uint32 members; // joined members not exiting; round 0 opens when it reaches minParticipants
     uint40 createdAt; // when the task was created (the idle rule's origin until round 0 opens)
     bool sampled; // the current round's cohort was sampled (more members than cohortCap when it opened)
+    bool scored; // a validator committee scores the task's updates (section 12; ScoringParams in the Scoring module)
     // slots 2-3: the current global model
     bytes32 modelRoot;
     bytes32 modelBlobRef;
@@ -320,4 +321,62 @@ struct Ballot {
 enum ValidatorFault {
     Silent, // on the round's committee, and revealed no scores
     Deviated // revealed a score farther than toleranceBps from the update's median
+}
+
+/// @notice A task's training audits (docs/protocol.md section 13), fixed by createAuditedTask; all zero for a
+/// task created without them. Two storage slots.
+struct AuditParams {
+    // slot 0
+    address verifier; // EZKL's Halo2 verifier of the task's step circuit: verifyProof(bytes, uint256[]) -> bool
+    uint16 steps; // S, 1..1024: local training steps per round (a trajectory of S + 1 models)
+    uint16 batchSize; // B, 1..65535: samples per step (a member's weight is min(batches * B, sampleCap))
+    uint16 auditBps; // 0..10000: chance per round that the draw selects a revealed update for audit
+    uint8 auditSteps; // m, 1..16: steps drawn (with replacement) in a selected update's trajectory
+    uint32 proofWindow; // >= 10: seconds an audited member has to post its proof
+    // slot 1
+    uint128 demandBond; // 1..2^96-1: the bond of a demanded audit, paid to the member if its proof passes
+}
+
+/// @notice A member's committed training data (section 13.2): a Merkle root over the Poseidon hashes of its
+/// `batches` salted batches, registered once, before its first commit.
+struct Dataset {
+    bytes32 root;
+    uint32 batches; // 0: none registered
+}
+
+/// @notice Where an audit of one step of one member's round stands (section 13.5).
+enum AuditStatus {
+    None,
+    Open, // the step's proof must be posted before the deadline
+    Proven, // the proof verified: the step is the agreed training on the committed data
+    Failed, // the deadline passed without a valid proof: the update was dropped and its owner slashed
+    Moot // the deadline passed and the update had already left the round for another reason
+}
+
+/// @notice An audit of step `step` of a member's trajectory in one round.
+struct Audit {
+    // slot 0
+    address challenger; // who opened it: the demander (bonded) or whoever opened a drawn audit
+    uint40 deadline; // proofs are accepted strictly before it
+    uint32 weight; // the update's weight, taken off the round if it is dropped
+    bool bonded; // a demand (the challenger paid demandBond) rather than a drawn audit
+    AuditStatus status;
+    // slot 1
+    bytes32 root; // the revealed update root the audit binds
+}
+
+/// @notice One opened leaf of a trajectory (section 13.3): the model's words (2^D * W words, the task's
+/// leaf packing, padding included), the Poseidon hash committed beside it, and its trajectory path.
+struct TrajectoryLeaf {
+    bytes32[] words;
+    uint256 poseidon;
+    bytes32[] path;
+}
+
+/// @notice What a step's proof is checked against, opened from the member's commitments: trajectory leaves
+/// 0, t, t + 1 and S (in that order), and the Poseidon hash of the step's batch with its dataset path.
+struct StepOpening {
+    TrajectoryLeaf[4] leaves;
+    uint256 batchHash;
+    bytes32[] batchPath;
 }

@@ -3,6 +3,8 @@ pragma solidity 0.8.37;
 
 import {
     Aggregator,
+    AuditParams,
+    AuditStatus,
     Dispute,
     DisputeOutcome,
     EntryState,
@@ -371,6 +373,75 @@ interface ICoordinatorEvents {
     error ScoreAboveThreshold(uint256 medianScore, uint256 minScoreBps);
     /// @notice The validator's score is within the task's tolerance of the median.
     error WithinTolerance(uint256 score, uint256 medianScore);
+
+    // ------------------------------------------------------------------ training audits (section 13)
+
+    /// @notice Task `taskId` audits its members' training with these parameters (fixed for its life).
+    event AuditsSet(uint256 indexed taskId, AuditParams audits);
+    /// @notice `member` committed to its training data: `batches` salted batches under `root`.
+    event DatasetRegistered(uint256 indexed taskId, address indexed member, bytes32 root, uint256 batches);
+    /// @notice `member` committed to its training trajectory of `round` (the models after each step).
+    event TrajectoryCommitted(uint256 indexed taskId, uint256 indexed round, address indexed member, bytes32 root);
+    /// @notice The audits of `round` were drawn from `seed` (the randomness of the drawing block).
+    event AuditsDrawn(uint256 indexed taskId, uint256 indexed round, uint256 seed);
+    /// @notice Step `step` of `participant`'s trajectory in `round` is audited: its proof is due before
+    /// `deadline`. `bond` is the challenger's (0 for a drawn audit).
+    event AuditOpened(
+        uint256 indexed taskId,
+        uint256 indexed round,
+        address indexed participant,
+        uint256 step,
+        address challenger,
+        uint256 bond,
+        uint256 deadline
+    );
+    /// @notice The audited step's proof verified; `bond` (a demand's, else 0) went to the participant.
+    event StepProven(
+        uint256 indexed taskId, uint256 indexed round, address indexed participant, uint256 step, uint256 bond
+    );
+    /// @notice An audit's deadline passed without a valid proof: `status` Failed (the update was dropped and
+    /// its owner slashed `slashed`, `bounty` of it to the challenger, who also got its bond back) or Moot (the
+    /// update had already left the round; the bond went back).
+    event AuditSettled(
+        uint256 indexed taskId,
+        uint256 indexed round,
+        address indexed participant,
+        uint256 step,
+        AuditStatus status,
+        address challenger,
+        uint256 slashed,
+        uint256 bounty
+    );
+
+    /// @notice The task has no training audits.
+    error NotAudited(uint256 taskId);
+    /// @notice The member already registered its dataset (or committed, so it is too late to).
+    error DatasetFixed(address member);
+    /// @notice The member has no registered dataset.
+    error NoDataset(address member);
+    /// @notice The member already committed its trajectory of the round.
+    error TrajectoryExists(address member);
+    /// @notice The member committed no trajectory of the round.
+    error NoTrajectory(address member);
+    /// @notice The round's audits were already drawn.
+    error AuditsAlreadyDrawn(uint256 round);
+    /// @notice The round's audits have not been drawn yet.
+    error AuditsNotDrawn(uint256 round);
+    /// @notice The draw did not select this participant (or this draw index).
+    error NotSelected(address participant, uint256 draw);
+    /// @notice A step index must be below the task's steps.
+    error StepOutOfRange(uint256 step, uint256 steps);
+    /// @notice That step of the participant's trajectory is already audited in this round.
+    error AlreadyAudited(address participant, uint256 step);
+    /// @notice No open audit of that step.
+    error NoOpenAudit(address participant, uint256 step);
+    /// @notice An opening does not match the commitment it claims: 0-3 the trajectory leaf (0, t, t+1, S),
+    /// 4 the global model, 5 the update, 6 the batch's dataset path.
+    error OpeningMismatch(uint256 which);
+    /// @notice The revealed weight is not the one the registered dataset gives.
+    error WeightMismatch(uint256 weight, uint256 expected);
+    /// @notice The verifier refused the proof for the instances the chain built.
+    error ProofRejected(address participant, uint256 step);
 
     /// @notice No function with this selector.
     error UnknownFunction(bytes4 selector);

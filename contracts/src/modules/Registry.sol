@@ -395,7 +395,7 @@ contract Registry is CoordinatorStorage {
         TaskParams storage p = _params[taskId];
         uint256 start = round.start == 0 ? _tasks[taskId].createdAt : round.start;
         uint256 from = round.settledAt > start ? round.settledAt : start;
-        return from + IDLE_ROUND_SPANS * (Schedule.span(Mode(p.mode), p) + 2 * uint256(_scoring[taskId].scoreWindow));
+        return from + IDLE_ROUND_SPANS * (Schedule.span(Mode(p.mode), p) + _scoreSpan(taskId));
     }
 
     /// @dev Reverts unless the caller asked to exit (at `exitRequestedAt`) and the unbonding delay has passed.

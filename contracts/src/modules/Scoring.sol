@@ -68,6 +68,7 @@ contract Scoring is CoordinatorStorage {
         if (params.mode != uint8(Mode.Plain)) revert InvalidTaskParameter("mode");
         _checkScoring(params, scoring);
         _scoring[taskId] = scoring;
+        _tasks[taskId].scored = true;
         emit ScoringSet(taskId, scoring);
         _collect(taskId, escrow);
     }
@@ -334,8 +335,8 @@ contract Scoring is CoordinatorStorage {
 
     /// @dev The task's scoring parameters; reverts NotScored for a task without scoring.
     function _scored(uint256 taskId) internal view returns (ScoringParams storage sp) {
+        if (!_tasks[taskId].scored) revert NotScored(taskId);
         sp = _scoring[taskId];
-        if (sp.committee == 0) revert NotScored(taskId);
     }
 
     /// @dev The seat of `account`; reverts NotValidator without one.

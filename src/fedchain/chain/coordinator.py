@@ -192,6 +192,7 @@ class TaskState:
     members: int
     created_at: int
     sampled: bool
+    scored: bool
     model_root: bytes
     model_blob_ref: bytes
     requester: str
