@@ -6,6 +6,7 @@ import {ProtocolHarness} from "./utils/ProtocolHarness.sol";
 import {Commitments} from "../src/libraries/Commitments.sol";
 import {Lanes} from "../src/libraries/Lanes.sol";
 import {PositionalMerkle} from "../src/libraries/PositionalMerkle.sol";
+import {Scores} from "../src/libraries/Scores.sol";
 
 /// @dev Checks every shared vector of tests/vectors/protocol.json (written from the Python reference of
 /// docs/protocol.md) against the Solidity libraries, so both sides agree bit for bit.
@@ -93,6 +94,59 @@ contract ProtocolVectorsTest is TestBase {
                 vm.parseJsonBytes32(json, string.concat(k, ".salt"))
             );
             assertEq(hash, vm.parseJsonBytes32(json, string.concat(k, ".hash")), "commit hash");
+        }
+    }
+
+    function test_scoreCommitments() external view {
+        uint256 n = _count("scoreCommitments");
+        assertTrue(n >= 4, "no score commitment vectors");
+        for (uint256 i = 0; i < n; ++i) {
+            string memory k = _key("scoreCommitments", i);
+            bytes32 hash = harness.scoresHash(
+                vm.parseJsonUint(json, string.concat(k, ".chainId")),
+                vm.parseJsonAddress(json, string.concat(k, ".coordinator")),
+                vm.parseJsonUint(json, string.concat(k, ".taskId")),
+                vm.parseJsonUint(json, string.concat(k, ".round")),
+                vm.parseJsonAddress(json, string.concat(k, ".validator")),
+                _addresses(string.concat(k, ".participants")),
+                _uint16s(string.concat(k, ".scores")),
+                vm.parseJsonBytes32(json, string.concat(k, ".salt"))
+            );
+            assertEq(hash, vm.parseJsonBytes32(json, string.concat(k, ".hash")), "scores hash");
+        }
+    }
+
+    function test_scoreWords() external view {
+        uint256 n = _count("scoreWords");
+        assertTrue(n >= 8, "no score word vectors");
+        for (uint256 i = 0; i < n; ++i) {
+            string memory k = _key("scoreWords", i);
+            uint16[] memory scores = _uint16s(string.concat(k, ".scores"));
+            uint256[] memory lanes =
+                scores.length == 0 ? new uint256[](0) : vm.parseJsonUintArray(json, string.concat(k, ".lanes"));
+            uint256 word;
+            for (uint256 j = 0; j < lanes.length; ++j) {
+                word = Scores.withScore(word, lanes[j], scores[j]);
+            }
+            assertEq(bytes32(word), vm.parseJsonBytes32(json, string.concat(k, ".word")), "score word");
+            (uint256 count, uint256 median) = Scores.median(word);
+            assertEq(count, vm.parseJsonUint(json, string.concat(k, ".count")), "count");
+            assertEq(median, vm.parseJsonUint(json, string.concat(k, ".median")), "median");
+        }
+    }
+
+    /// @dev An address list (empty when the JSON array is: parseJsonAddressArray cannot type one).
+    function _addresses(string memory key) internal view returns (address[] memory) {
+        if (!vm.keyExistsJson(json, string.concat(key, "[0]"))) return new address[](0);
+        return vm.parseJsonAddressArray(json, key);
+    }
+
+    function _uint16s(string memory key) internal view returns (uint16[] memory out) {
+        if (!vm.keyExistsJson(json, string.concat(key, "[0]"))) return new uint16[](0);
+        uint256[] memory values = vm.parseJsonUintArray(json, key);
+        out = new uint16[](values.length);
+        for (uint256 i = 0; i < values.length; ++i) {
+            out[i] = uint16(values[i]);
         }
     }
 

@@ -20,6 +20,9 @@ from fedchain.commit.constants import INT32_MAX, INT32_MIN, LANES_PER_WORD
 from fedchain.commit.encoding import to_hex
 from fedchain.commit.leaves import LeafLayout, coordinates_to_words, lanes_to_word
 from fedchain.commit.merkle import MerkleTree
+from fedchain.score.commitment import scores_hash
+from fedchain.score.constants import MAX_SEATS, NO_SCORE, SCORE_ONE
+from fedchain.score.words import pack_scores, word_median
 
 SEED = 20_240_611
 OUTPUT_PATH = Path(__file__).with_name("protocol.json")
@@ -77,6 +80,20 @@ class CommitmentCase:
 
 
 @dataclass(frozen=True)
+class ScoresCase:
+    """The inputs of one scores commitment (docs/protocol.md section 12.4)."""
+
+    chain_id: int
+    coordinator: str
+    task_id: int
+    round: int
+    validator: str
+    participants: tuple[str, ...]
+    scores: tuple[int, ...]
+    salt: bytes
+
+
+@dataclass(frozen=True)
 class RuleCase:
     """One leaf of a rule's inputs, as coordinates (FedAvg unless ``rule`` says otherwise)."""
 
@@ -99,6 +116,8 @@ class Cases:
     commitments: tuple[CommitmentCase, ...]
     entries: tuple[EntryCase, ...]
     rules: tuple[RuleCase, ...]
+    score_commitments: tuple[ScoresCase, ...]
+    score_words: tuple[tuple[tuple[int, int], ...], ...]
 
 
 def build_cases(seed: int = SEED) -> Cases:
@@ -110,6 +129,8 @@ def build_cases(seed: int = SEED) -> Cases:
         commitments=_commitment_cases(rng),
         entries=_entry_cases(rng),
         rules=_fedavg_cases(rng) + _order_statistic_cases(rng),
+        score_commitments=_score_commitment_cases(rng),
+        score_words=_score_word_cases(rng),
     )
 
 
@@ -125,6 +146,8 @@ def compute_vectors(cases: Cases) -> dict[str, Any]:
             for case in cases.entries
         ],
         "rules": [_rule_vector(case) for case in cases.rules],
+        "scoreCommitments": [_score_commitment_vector(case) for case in cases.score_commitments],
+        "scoreWords": [_score_word_vector(lanes) for lanes in cases.score_words],
     }
 
 
@@ -401,6 +424,65 @@ def _rule_vector(case: RuleCase) -> dict[str, Any]:
         "sampleCounts": list(case.sample_counts),
         "expected": _hex_words(expected),
         "wordsPerLeaf": case.words_per_leaf,
+    }
+
+
+def _score_commitment_cases(rng: np.random.Generator) -> tuple[ScoresCase, ...]:
+    zero_address = "0x" + "00" * 20
+    many = tuple(sorted(_address(rng) for _ in range(64)))
+    return (
+        ScoresCase(0, zero_address, 0, 0, zero_address, (), (), bytes(32)),
+        ScoresCase(31_337, _address(rng), 1, 0, _address(rng), (_address(rng),), (SCORE_ONE,), rng.bytes(32)),
+        ScoresCase(1, _address(rng), 7, 12, _address(rng), tuple(sorted(_address(rng) for _ in range(3))),
+                   (0, NO_SCORE, 4321), rng.bytes(32)),
+        ScoresCase(11_155_111, _address(rng), 2**63, 2**23, _address(rng), many,
+                   tuple(int(s) for s in rng.integers(0, SCORE_ONE + 1, size=len(many))), rng.bytes(32)),
+    )
+
+
+def _score_word_cases(rng: np.random.Generator) -> tuple[tuple[tuple[int, int], ...], ...]:
+    """Lanes and scores: none, one, both parities, ties, extremes, every lane full, random."""
+    full = tuple((lane, int(rng.integers(0, SCORE_ONE + 1))) for lane in range(MAX_SEATS))
+    sparse = tuple((int(lane), int(rng.integers(0, SCORE_ONE + 1)))
+                   for lane in sorted(rng.choice(MAX_SEATS, size=7, replace=False)))
+    return (
+        (),
+        ((15, 0),),
+        ((0, SCORE_ONE), (1, 0)),
+        ((2, 5000), (3, 5000), (9, 1)),
+        ((0, 9000), (1, 9000), (2, 8000), (3, 10), (4, SCORE_ONE), (5, SCORE_ONE)),
+        tuple((lane, SCORE_ONE) for lane in range(MAX_SEATS)),
+        full,
+        sparse,
+    )
+
+
+def _score_commitment_vector(case: ScoresCase) -> dict[str, Any]:
+    digest = scores_hash(chain_id=case.chain_id, coordinator=case.coordinator, task_id=case.task_id,
+                         round=case.round, validator=case.validator, participants=case.participants,
+                         scores=case.scores, salt=case.salt)
+    return {
+        "chainId": case.chain_id,
+        "coordinator": case.coordinator,
+        "taskId": case.task_id,
+        "round": case.round,
+        "validator": case.validator,
+        "participants": list(case.participants),
+        "scores": list(case.scores),
+        "salt": to_hex(case.salt),
+        "hash": to_hex(digest),
+    }
+
+
+def _score_word_vector(lanes: tuple[tuple[int, int], ...]) -> dict[str, Any]:
+    word = pack_scores(dict(lanes))
+    count, median = word_median(word)
+    return {
+        "lanes": [lane for lane, _ in lanes],
+        "scores": [score for _, score in lanes],
+        "word": to_hex(word.to_bytes(32, "big")),
+        "count": count,
+        "median": median,
     }
 
 

@@ -82,6 +82,44 @@ def walk_proof(index: int, words: Sequence[bytes], siblings: Sequence[bytes]) ->
     return node
 
 
+def scores_hash(
+    chain_id: int,
+    coordinator: bytes,
+    task_id: int,
+    round_number: int,
+    validator: bytes,
+    participants: Sequence[bytes],
+    scores: Sequence[int],
+    salt: bytes,
+) -> bytes:
+    """keccak(abi.encode(...)) of section 12.4 by hand: eight head words (the two arrays as offsets from the
+    start), then each array as its length and one word per item."""
+
+    def word(value: int) -> bytes:
+        return value.to_bytes(32, "big")
+
+    participants_tail = word(len(participants)) + b"".join(bytes(12) + p for p in participants)
+    scores_tail = word(len(scores)) + b"".join(word(s) for s in scores)
+    head_size = 8 * 32
+    head = (word(chain_id) + bytes(12) + coordinator + word(task_id) + word(round_number) + bytes(12) + validator
+            + word(head_size) + word(head_size + len(participants_tail)) + salt)
+    return keccak(head + participants_tail + scores_tail)
+
+
+def score_word(lanes: Sequence[int], scores: Sequence[int]) -> int:
+    """The packed score word: score + 1 in 16-bit lane i."""
+    word = 0
+    for lane, score in zip(lanes, scores, strict=True):
+        word |= (score + 1) << (16 * lane)
+    return word
+
+
+def word_median(word: int) -> tuple[int, int]:
+    """How many lanes hold a score, and the lower median of those scores (0 for none)."""
+    present = sorted(((word >> (16 * lane)) & 0xFFFF) - 1 for lane in range(16) if (word >> (16 * lane)) & 0xFFFF)
+    return len(present), present[(len(present) - 1) // 2] if present else 0
+
+
 def commit_hash(
     chain_id: int,
     coordinator: bytes,

@@ -196,3 +196,31 @@ def test_order_statistic_vectors_exercise_both_parities_ties_trims_and_the_large
                 middle = column[len(column) // 2 - 1] + column[len(column) // 2]
                 negative_half |= middle < 0 and middle % 2 != 0
     assert negative_half, "an even median whose halving truncates toward zero"
+
+
+def test_score_commitments_match_reference(committed: dict[str, Any], cases: Any) -> None:
+    assert len(committed["scoreCommitments"]) == len(cases.score_commitments) >= 4
+    for entry in committed["scoreCommitments"]:
+        expected = reference.scores_hash(
+            entry["chainId"],
+            hex_bytes(entry["coordinator"]),
+            entry["taskId"],
+            entry["round"],
+            hex_bytes(entry["validator"]),
+            [hex_bytes(p) for p in entry["participants"]],
+            entry["scores"],
+            hex_bytes(entry["salt"]),
+        )
+        assert hex_bytes(entry["hash"]) == expected
+    sizes = {len(entry["participants"]) for entry in committed["scoreCommitments"]}
+    assert {0, 1, 64} <= sizes, "empty, single and a full cohort's lists"
+
+
+def test_score_words_match_reference(committed: dict[str, Any]) -> None:
+    words = committed["scoreWords"]
+    for entry in words:
+        word = reference.score_word(entry["lanes"], entry["scores"])
+        assert int(entry["word"], 16) == word
+        assert (entry["count"], entry["median"]) == reference.word_median(word)
+    counts = {entry["count"] for entry in words}
+    assert {0, 1, 2, 3, 16} <= counts, "no score, one, both parities and a full committee"

@@ -7,6 +7,7 @@ import {PositionalMerkle} from "../../src/libraries/PositionalMerkle.sol";
 import {LeafRule} from "../../src/rules/LeafRule.sol";
 import {OrderStatistics} from "../../src/rules/OrderStatistics.sol";
 import {RuleRegistry} from "../../src/rules/RuleRegistry.sol";
+import {Scores} from "../../src/libraries/Scores.sol";
 
 /// @dev Exposes the calldata-based protocol libraries to tests (an external call turns memory into calldata).
 contract ProtocolHarness {
@@ -24,6 +25,19 @@ contract ProtocolHarness {
         returns (bytes32)
     {
         return Chunks.subtreeRoot(chunkIndex, c, leafWords, words);
+    }
+
+    function scoresHash(
+        uint256 chainId,
+        address coordinator,
+        uint256 taskId,
+        uint256 round,
+        address validator,
+        address[] calldata participants,
+        uint16[] calldata scores,
+        bytes32 salt
+    ) external pure returns (bytes32) {
+        return Scores.commitHash(chainId, coordinator, taskId, round, validator, participants, scores, salt);
     }
 
     function leafHash(uint256 index, bytes32[] calldata words) external pure returns (bytes32) {

@@ -32,6 +32,7 @@ interface Vm {
     function parseJsonBytes32(string calldata json, string calldata key) external pure returns (bytes32);
     function parseJsonBytes32Array(string calldata json, string calldata key) external pure returns (bytes32[] memory);
     function parseJsonAddress(string calldata json, string calldata key) external pure returns (address);
+    function parseJsonAddressArray(string calldata json, string calldata key) external pure returns (address[] memory);
     function toString(uint256 value) external pure returns (string memory);
     function addr(uint256 privateKey) external pure returns (address);
     function recordLogs() external;
