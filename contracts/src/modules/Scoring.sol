@@ -169,8 +169,10 @@ contract Scoring is CoordinatorStorage {
 
     /// @notice Reveals the committed scores: one per included update of the current round, participants in
     /// strictly increasing order, each score at most SCORE_ONE or NO_SCORE to abstain. Each score is written
-    /// into the caller's lane of the update's score word. Window: revealEnd + scoreWindow <= now <
-    /// revealEnd + 2 * scoreWindow.
+    /// into the caller's lane of the update's score word. The list may also name updates of the round dropped
+    /// since the validator committed (so a drop between commit and reveal cannot stop an honest reveal); it
+    /// must name every update still included. Window: revealEnd + scoreWindow <= now < revealEnd + 2 *
+    /// scoreWindow.
     /// @param taskId Task of the round.
     /// @param participants Every included participant of the round, in increasing order.
     /// @param scores The caller's score of each one's update, in basis points of SCORE_ONE.
@@ -179,18 +181,16 @@ contract Scoring is CoordinatorStorage {
         external
     {
         (uint256 r, Round storage round, uint256 revealEnd, uint256 window) = _currentScoring(taskId);
-        uint256 opensAt = revealEnd + window;
-        if (block.timestamp < opensAt || block.timestamp >= opensAt + window) {
-            revert OutsideWindow(opensAt, opensAt + window);
+        if (block.timestamp < revealEnd + window || block.timestamp >= revealEnd + 2 * window) {
+            revert OutsideWindow(revealEnd + window, revealEnd + 2 * window);
         }
         Ballot storage b = _ballots[taskId][r][msg.sender];
         if (b.revealed) revert AlreadyRevealed(msg.sender);
         if (participants.length != scores.length) revert ScoreListLength(participants.length, scores.length);
-        if (participants.length != round.included) revert IncompleteUpdateSet(participants.length, round.included);
         if (b.commitHash == bytes32(0) || b.commitHash != _scoresHash(taskId, r, participants, scores, salt)) {
             revert ScoresMismatch(msg.sender);
         }
-        _writeScores(taskId, r, b.lane, participants, scores);
+        _writeScores(taskId, r, b.lane, participants, scores, round.included);
         b.revealed = true;
         ScoreRound storage sr = _scoreRounds[taskId][r];
         sr.reveals += 1;
@@ -401,14 +401,17 @@ contract Scoring is CoordinatorStorage {
     }
 
     /// @dev Writes each score into `lane` of its update's score word of round r, checking that the participants
-    /// increase, that each one's update is included in round r and that each score is in range.
+    /// increase, that each one revealed in round r (its update is still included, or was dropped since) and that
+    /// each score is in range, and that `expected` (the round's included count) of them are still included.
     function _writeScores(
         uint256 taskId,
         uint256 r,
         uint256 lane,
         address[] calldata participants,
-        uint16[] calldata scores
+        uint16[] calldata scores,
+        uint256 expected
     ) internal {
+        uint256 included = 0;
         mapping(address => uint256) storage words = _scoreWords[taskId][r];
         mapping(address => Member) storage members = _members[taskId];
         address previous = address(0);
@@ -416,12 +419,18 @@ contract Scoring is CoordinatorStorage {
             address participant = participants[i];
             if (participant <= previous) revert UpdatesNotSorted(i);
             previous = participant;
-            if (!_includedIn(members[participant], r)) revert NotIncluded(participant);
+            Member storage m = members[participant];
+            if (_includedIn(m, r)) {
+                ++included;
+            } else if (!_droppedIn(m, r)) {
+                revert NotIncluded(participant);
+            }
             uint256 score = scores[i];
             if (score == NO_SCORE) continue;
             if (score > SCORE_ONE) revert ScoreOutOfRange(i, score);
             words[participant] = Scores.withScore(words[participant], lane, score);
         }
+        if (included != expected) revert IncompleteUpdateSet(included, expected);
     }
 
     /// @dev The first round a seat taken now may sit in: the current one if it has not opened yet, else the next.
@@ -435,6 +444,12 @@ contract Scoring is CoordinatorStorage {
     function _includedIn(Member storage m, uint256 r) internal view returns (bool) {
         // slither-disable-next-line incorrect-equality
         return m.lastCommitRound == r + 1 && Commitments.isRevealed(m.entry); // round numbers, not time
+    }
+
+    /// @dev Whether the member revealed in round r and its update has been dropped from the round since.
+    function _droppedIn(Member storage m, uint256 r) internal view returns (bool) {
+        // slither-disable-next-line incorrect-equality
+        return m.lastCommitRound == r + 1 && m.entry == Commitments.DROPPED; // round numbers and a marker, not time
     }
 
     /// @dev Section 12.2: the seat may sit in round r (joined by then, not gone by then) and was sampled.

@@ -329,6 +329,26 @@ contract ScoringTest is CoordinatorFixture {
         assertEq(coordinator.scoresOf(taskId, 0, members[2]), uint256(9501), "lane 0 holds score + 1");
     }
 
+    /// @dev An update dropped between the committee's commitments and its reveals (here: unavailable) cannot keep
+    /// the committee from revealing what it committed to, which still lists it.
+    function test_aDropBetweenCommitAndRevealDoesNotSilenceTheCommittee() external {
+        uint16[] memory honest = _scores(9000, 8000, 9500, 7000);
+        _commitAndReveal(4);
+        for (uint256 i = 0; i < 3; ++i) {
+            _commitScores(validators[i], 4, honest);
+        }
+        _challengeUpdate(watcher, members[3]);
+        vm.warp(_view().revealEnd + WINDOW);
+        coordinator.dropUnavailable(taskId, 0, members[3]);
+        assertEq(_view().round.included, 3, "one update dropped after the commitments");
+        for (uint256 i = 0; i < 3; ++i) {
+            _revealScores(validators[i]);
+        }
+        assertEq(coordinator.scoreRound(taskId, 0).reveals, 3, "every validator revealed");
+        (, uint256 median) = coordinator.medianScore(taskId, 0, members[1]);
+        assertEq(median, 8000, "the included updates are scored");
+    }
+
     function test_anAbstentionLeavesTheLaneEmptyAndCannotBeSlashed() external {
         uint16 none = uint16(Scores.NO_SCORE);
         _scoredRound(_scores(9000, 8000, 9500, 7000), _scores(none, 0, none, none));
