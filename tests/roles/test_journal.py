@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fedchain.roles.journal import CommitRecord, Journal, JournalError, RoundSecrets, TrainedUpdate
+from fedchain.roles.journal import CommitRecord, Journal, JournalError, RoundSecrets, ScoreRecord, TrainedUpdate
 from fedchain.secagg.derive import new_self_seed
 from fedchain.secagg.keys import new_round_keys
 from fedchain.secagg.shares import new_share_randomness
@@ -167,3 +167,41 @@ def test_a_second_process_on_the_same_journal_is_refused(tmp_path: Path) -> None
     again = Journal(path, owner=OWNER, task_id=1)
     again.lock()  # free again once the first holder let go (or died: the system releases a dead process's lock)
     again.unlock()
+
+
+# -- a validator's scores -----------------------------------------------------------------------------
+
+
+def scores(round: int, first: int = 9_000) -> ScoreRecord:
+    return ScoreRecord(round=round, participants=("0x" + "11" * 20, "0x" + "22" * 20), scores=(first, 65_535),
+                       salt=b"\x04" * 32)
+
+
+def test_scores_survive_a_restart_and_a_later_round_erases_earlier_ones(tmp_path: Path) -> None:
+    path = tmp_path / "j.json"
+    journal = Journal(path, owner=OWNER, task_id=1)
+    journal.record_scores(scores(0))
+    journal.record_commit(record(0))
+    assert Journal(path, owner=OWNER, task_id=1).score_record(0) == scores(0)
+    journal.record_scores(scores(1))
+    reopened = Journal(path, owner=OWNER, task_id=1)
+    assert reopened.score_record(0) is None and reopened.score_record(1) == scores(1)
+    assert reopened.commit_record(0) == record(0), "a participant's records are kept"
+
+
+def test_different_scores_for_a_round_are_refused(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.json", owner=OWNER, task_id=1)
+    journal.record_scores(scores(2))
+    journal.record_scores(scores(2))  # the same again is fine
+    with pytest.raises(JournalError, match="round 2 already has different scores"):
+        journal.record_scores(scores(2, first=0))
+
+
+def test_a_malformed_score_record_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "j.json"
+    Journal(path, owner=OWNER, task_id=1).record_scores(scores(0))
+    data = json.loads(path.read_text())
+    data["scores"]["0"]["salt"] = 7
+    path.write_text(json.dumps(data))
+    with pytest.raises(JournalError, match="malformed score record"):
+        Journal(path, owner=OWNER, task_id=1)

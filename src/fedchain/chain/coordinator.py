@@ -576,6 +576,11 @@ class CoordinatorClient:
                                block=int(log.blockNumber))
                 for log in self._logs("RoundFinalized", taskId=task_id)]
 
+    def initial_model(self, task_id: int) -> tuple[bytes, bytes]:
+        """The root and blob reference of the task's initial model (its TaskCreated event)."""
+        (created,) = self._logs("TaskCreated", taskId=task_id)
+        return bytes(created.args.modelRoot), bytes(created.args.modelBlobRef)
+
     def evaluations(self, task_id: int) -> list[Evaluation]:
         """Every ModelEvaluated event of the task whose metrics parse (docs/protocol.md section 8.10), in chain
         order; anyone may publish, so each is attributed to its evaluator and malformed ones are left out."""

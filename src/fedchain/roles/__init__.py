@@ -1,15 +1,15 @@
 """Off-chain agents over the coordinator contract and blob storage.
 
 Each agent has a `step()` that reads chain state and does at most what is due now (idempotent), and a
-`run()` loop for real deployments. Plain-mode agents (`Participant`, `Aggregator`, `Watcher`) work with a
-FedCoordinator, secure-mode ones (`SecureParticipant`, `SecureAggregator`, `SecureWatcher`) with a
-SecureCoordinator; the `Requester` works with either. Adversarial variants are small subclasses used by
-tests and the demo.
+`run()` loop for real deployments. Plain-mode agents (`Participant`, `Aggregator`, `Watcher`, and a scored
+task's `Validator`) work with a FedCoordinator, secure-mode ones (`SecureParticipant`, `SecureAggregator`,
+`SecureWatcher`) with a SecureCoordinator; the `Requester` works with either. Adversarial variants are small
+subclasses used by tests and the demo.
 """
 
 from fedchain.roles.agent import Agent
 from fedchain.roles.aggregator import Aggregator, BaseAggregator, TamperingAggregator, WithholdingAggregator
-from fedchain.roles.journal import CommitRecord, Journal, JournalError, RoundSecrets, TrainedUpdate
+from fedchain.roles.journal import CommitRecord, Journal, JournalError, RoundSecrets, ScoreRecord, TrainedUpdate
 from fedchain.roles.participant import (
     BaseParticipant,
     OutOfRangeParticipant,
@@ -27,6 +27,7 @@ from fedchain.roles.secure_participant import (
 )
 from fedchain.roles.secure_watcher import SecureWatcher
 from fedchain.roles.task import IncludedUpdate, RoleError, TaskRules, load_rules
+from fedchain.roles.validator import ColludingValidator, SilentValidator, Validator
 from fedchain.roles.watcher import BaseWatcher, Watcher
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "BaseAggregator",
     "BaseParticipant",
     "BaseWatcher",
+    "ColludingValidator",
     "CommitRecord",
     "DroppingParticipant",
     "Evaluation",
@@ -46,6 +48,7 @@ __all__ = [
     "Requester",
     "RoleError",
     "RoundSecrets",
+    "ScoreRecord",
     "SecureAggregator",
     "SecureParticipant",
     "SecureStep",
@@ -53,9 +56,11 @@ __all__ = [
     "SecureWatcher",
     "SecureWithholdingAggregator",
     "SilentParticipant",
+    "SilentValidator",
     "TamperingAggregator",
     "TaskRules",
     "TrainedUpdate",
+    "Validator",
     "Watcher",
     "WithholdingAggregator",
     "WithholdingParticipant",

@@ -45,7 +45,7 @@ agent won a race, a window closed, a node or a store did not answer)."""
 EXPECTED_RACES = frozenset({"WrongRoundState", "OutsideWindow", "AlreadyCommitted", "AlreadyChallenged",
                             "SeedAlreadyFixed", "NothingToSlash", "NotSilent", "NotIdle", "ProposalPending",
                             "DisputeExists", "NoOpenDispute", "WrongDisputeStep", "NotChallenged", "WrongChunk",
-                            "TaskNotRunning"})
+                            "TaskNotRunning", "NotIncluded"})
 """Reverts that mean another party acted first, or the clock moved on, between the agent's reading of the chain
 and its transaction: part of a healthy run, logged as information, not as a failure."""
 ACTION_NAME_END = re.compile(r"[ :]")

@@ -10,8 +10,9 @@ reopen an expired propose window, finalize after the challenge window. It answer
 its pending proposal (docs/protocol.md section 11.3) from the model it stored, so an honest aggregator is
 never slashed for a tree it holds, and it waits while an input it needs is in neither the store nor on
 chain (a watcher's availability challenge puts it on chain or drops it from the round). Before proposing it proves any
-out-of-range update itself (an honest aggregate over a bad update could not be correct), so the set
-it aggregates is exactly the set the contract will hold it to.
+out-of-range update itself (an honest aggregate over a bad update could not be correct) and, in a scored task, drops
+every update whose median score is below the task's threshold (:mod:`fedchain.roles.scoring`), so the set it
+aggregates is exactly the set the contract will hold it to.
 
 Liveness: any number of bonded aggregators may run. A ``standby`` aggregator leaves each round's first
 propose window to the others and proposes only in a reopened one, so if the primary aggregator
@@ -45,6 +46,7 @@ from fedchain.chain.coordinator import (
 from fedchain.roles.agent import Agent
 from fedchain.roles.availability import UnavailableError, WithheldStore, answer_disputes
 from fedchain.roles.proofs import first_out_of_range, violation_leaf
+from fedchain.roles.scoring import drop_low_scores
 from fedchain.roles.task import (
     IncludedUpdate,
     fetch_model,
@@ -144,7 +146,7 @@ class BaseAggregator(Agent):
     def _may_propose(self, round: int, view: RoundView) -> bool:
         if view.has_proposal or self.coordinator.chain.now() < view.propose_start:
             return False
-        if self.standby and view.propose_start == view.reveal_end:
+        if self.standby and view.propose_start_stored == 0:
             return False  # the round's first window: the primary aggregators' turn
         return self.coordinator.aggregator(self.task_id, self.address).barred_round != round + 1
 
@@ -218,6 +220,10 @@ class Aggregator(BaseAggregator):
                 self.log(f"proveViolation {round} {update.reveal.participant}", round=round,
                          participant=update.reveal.participant)
             return  # the included set changed: propose on the next step, over the remaining updates
+        if rules.scoring is not None and drop_low_scores(self, self.coordinator, round,
+                                                         [update.reveal.participant for update in updates],
+                                                         rules.scoring):
+            return  # as above
         previous = fetch_model(self.store, rules, state.model_root, state.model_blob_ref, verified=self.verified)
         model = self.propose_model(round, previous, updates)
         stored = self.store_model(round, model)

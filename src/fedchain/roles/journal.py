@@ -6,6 +6,9 @@ is sent:
 - plain mode: the salt, root, sample count and blob reference of each commitment, so a restarted agent
   either finds its commitment on chain and reveals from the journal, or commits again with the same salt
   and root;
+- a validator (a scored task's committee member): the participants, scores and salt of the round it scores,
+  before it commits to them, so a restarted validator reveals what it committed to, or commits the same
+  scores again;
 - secure mode: a round's secrets (both key pairs, the self seed and the share randomness) before its keys
   are advertised, and its trained update with its sample count before its shares are committed. A
   restarted agent therefore advertises the same keys, rebuilds the same share bundle (the randomness is
@@ -71,6 +74,31 @@ class CommitRecord:
                        blob_ref=bytes.fromhex(data["blob_ref"][2:]))
         except (KeyError, TypeError, ValueError) as error:
             raise JournalError(f"malformed commit record {data!r}: {error}") from None
+
+
+@dataclass(frozen=True)
+class ScoreRecord:
+    """A validator's scores of one round: the included participants in increasing order, its score of each one's
+    update and the commitment's salt (docs/protocol.md section 12.4)."""
+
+    round: int
+    participants: tuple[str, ...]
+    scores: tuple[int, ...]
+    salt: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as JSON-ready data (the salt as 0x-hex)."""
+        return {"round": self.round, "participants": list(self.participants), "scores": list(self.scores),
+                "salt": "0x" + self.salt.hex()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ScoreRecord:
+        """Parse a record written by :meth:`to_json`."""
+        try:
+            return cls(round=int(data["round"]), participants=tuple(str(address) for address in data["participants"]),
+                       scores=tuple(int(score) for score in data["scores"]), salt=bytes.fromhex(data["salt"][2:]))
+        except (KeyError, TypeError, ValueError) as error:
+            raise JournalError(f"malformed score record {data!r}: {error}") from None
 
 
 @dataclass(frozen=True)
@@ -161,6 +189,7 @@ class Journal:
         self._commits: dict[int, CommitRecord] = {}
         self._secrets: dict[int, RoundSecrets] = {}
         self._updates: dict[int, TrainedUpdate] = {}
+        self._scores: dict[int, ScoreRecord] = {}
         self._lock: int | None = None
         if self.path.exists():
             self._load()
@@ -209,6 +238,22 @@ class Journal:
         if existing is not None and existing != record:
             raise JournalError(f"round {record.round} already has a different commitment in {self.path}")
         self._commits[record.round] = record
+        self._save()
+
+    # -- a validator's scores ------------------------------------------------------------------------
+
+    def score_record(self, round: int) -> ScoreRecord | None:
+        """The scores prepared for ``round``, if any."""
+        return self._scores.get(round)
+
+    def record_scores(self, record: ScoreRecord) -> None:
+        """Durably record a round's scores before they are committed; refuses to replace different ones. The scores
+        of earlier rounds are erased in the same write (only the current round's can still be revealed)."""
+        existing = self._scores.get(record.round)
+        if existing is not None and existing != record:
+            raise JournalError(f"round {record.round} already has different scores in {self.path}")
+        self._scores = {round: kept for round, kept in self._scores.items() if round > record.round}
+        self._scores[record.round] = record
         self._save()
 
     # -- secure rounds -------------------------------------------------------------------------------
@@ -267,6 +312,7 @@ class Journal:
                          for key, value in data.get("round_secrets", {}).items()}
         self._updates = {int(key): TrainedUpdate.from_json(value)
                          for key, value in data.get("trained_updates", {}).items()}
+        self._scores = {int(key): ScoreRecord.from_json(value) for key, value in data.get("scores", {}).items()}
 
     def _save(self) -> None:
         data = {
@@ -276,6 +322,7 @@ class Journal:
             "commits": {str(round): record.to_json() for round, record in sorted(self._commits.items())},
             "round_secrets": {str(round): secrets.to_json() for round, secrets in sorted(self._secrets.items())},
             "trained_updates": {str(round): update.to_json() for round, update in sorted(self._updates.items())},
+            "scores": {str(round): record.to_json() for round, record in sorted(self._scores.items())},
         }
         write_atomically(self.path, json.dumps(data, indent=1, sort_keys=True).encode())
 

@@ -193,8 +193,9 @@ class BaseParticipant(Agent):
             return EntryState.EMPTY
         return self.coordinator.entry_state(self.task_id, round, self.address)
 
-    def entry_weight(self, round: int) -> int:
-        """The weight of this member's input of closed ``round``, as the chain fixed it (it entered the round)."""
+    def reward_units(self, round: int) -> int:
+        """What the reward of this member's input of closed ``round`` is paid per, as the chain fixed it (it entered
+        the round): its weight, or in a scored task its median score (docs/protocol.md section 12.6)."""
         raise NotImplementedError
 
     def published_ref(self, round: int) -> bytes:
@@ -211,7 +212,7 @@ class BaseParticipant(Agent):
         text = f"{self.outcome(round, view)}: {self.ENTRY_WORDS[entry]}"
         fields: dict[str, object] = {"entry": entry.name.lower()}
         if entry == EntryState.REVEALED:
-            reward = self.entry_weight(round) * view.reward_per_weight
+            reward = self.reward_units(round) * view.reward_per_weight
             text += f", reward {self.tokens(reward)}" if view.status == RoundStatus.FINALIZED else ", no reward"
             fields["reward"] = reward
         return text, fields
@@ -344,7 +345,8 @@ class Participant(BaseParticipant):
 
     def play_round(self, state: TaskState) -> None:
         """Commit or reveal, as the current round's phase asks; keep the revealed update's blob whole in the store
-        and answer a challenge on it; say why the round goes on without this member."""
+        and answer a challenge on it (through a scored round's Score phase too, while the validators read it); say
+        why the round goes on without this member."""
         round = state.current_round
         view = self.coordinator.round_view(self.task_id, round)
         if view.phase == RoundPhase.COMMIT:
@@ -368,8 +370,10 @@ class Participant(BaseParticipant):
         """Whether the journal holds a commitment of ``round`` (written before the commit is sent)."""
         return self.journal.commit_record(round) is not None
 
-    def entry_weight(self, round: int) -> int:
-        """The weight of this member's reveal of ``round``."""
+    def reward_units(self, round: int) -> int:
+        """The weight of this member's reveal of ``round``; in a scored task its median score."""
+        if self.rules.scoring is not None:
+            return self.coordinator.median_score(self.task_id, round, self.address)[1]
         (weight,) = [reveal.weight for reveal in self.coordinator.reveals(self.task_id, round)
                      if reveal.participant.lower() == self.address.lower()]
         return weight

@@ -109,7 +109,7 @@ class SecureParticipant(BaseParticipant):
             if view.phase == RoundPhase.UNMASK:
                 self._publish_unmask_bundle(round)
 
-    def entry_weight(self, round: int) -> int:
+    def reward_units(self, round: int) -> int:
         """The weight of this member's share commitment of ``round``."""
         (weight,) = [commitment.weight for commitment in self.coordinator.share_commitments(self.task_id, round)
                      if commitment.participant.lower() == self.address.lower()]

@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 from fedchain.aggregate.registry import rule_for
 from fedchain.aggregate.rules import AggregationRule
 from fedchain.chain.coordinator import Coordinator, CoordinatorClient, EntryState, Reveal, TaskParams
+from fedchain.chain.scoring import ScoringParams
 from fedchain.commit.leaves import LeafLayout
 from fedchain.commit.quantize import QuantizationSpec
 from fedchain.errors import FedchainError
@@ -37,7 +38,8 @@ class RoleError(FedchainError):
 @dataclass(frozen=True)
 class TaskRules:
     """A task's immutable rules in the off-chain types that apply them; ``shapes`` and ``data`` (the declared
-    preprocessing every model blob of the task carries, if any) are pinned on chain by the model-spec hash."""
+    preprocessing every model blob of the task carries, if any) are pinned on chain by the model-spec hash;
+    ``scoring`` is a scored task's committee rules (None for a task without scoring)."""
 
     params: TaskParams
     layout: LeafLayout
@@ -45,6 +47,7 @@ class TaskRules:
     rule: AggregationRule
     shapes: tuple[TensorShape, ...]
     data: DataSpec | None = None
+    scoring: ScoringParams | None = None
 
     def expected(self, kind: BlobKind, root: bytes) -> ExpectedBlob:
         """What a blob of ``kind`` with Merkle ``root`` must be under this task."""
@@ -63,8 +66,9 @@ class IncludedUpdate:
 
 def load_rules(coordinator: CoordinatorClient, store: BlobStore, task_id: int, *,
                verified: VerifiedBlobs | None = None) -> TaskRules:
-    """Read task ``task_id``'s rules; the tensor shapes and the declared preprocessing come from its current model
-    blob, pinned on chain by the model-spec hash (read through the agent's ``verified`` blobs, if given)."""
+    """Read task ``task_id``'s rules (and a plain task's scoring); the tensor shapes and the declared preprocessing come
+    from its current model blob, pinned on chain by the model-spec hash (read through the agent's ``verified`` blobs,
+    if given)."""
     params = coordinator.task_params(task_id)
     if params.num_params == 0:
         raise RoleError(f"task {task_id} does not exist on coordinator {coordinator.address}")
@@ -75,6 +79,7 @@ def load_rules(coordinator: CoordinatorClient, store: BlobStore, task_id: int, *
     if model_spec_hash(header) != params.model_spec_hash:
         raise RoleError(f"task {task_id}: the model blob's spec hash 0x{model_spec_hash(header).hex()} differs "
                         f"from the task's 0x{params.model_spec_hash.hex()}")
+    scoring = coordinator.scoring_params(task_id) if isinstance(coordinator, Coordinator) else None
     return TaskRules(
         params=params,
         layout=LeafLayout(num_params=params.num_params, words_per_leaf=params.words_per_leaf),
@@ -83,6 +88,7 @@ def load_rules(coordinator: CoordinatorClient, store: BlobStore, task_id: int, *
                       param=params.rule_param),
         shapes=header.shapes,
         data=header.data,
+        scoring=scoring if scoring is not None and scoring.scored else None,
     )
 
 
@@ -110,6 +116,22 @@ def put_update(store: BlobStore, rules: TaskRules, update: NDArray[np.int32], *,
     params = rules.params
     return verified.put_vector(store, update, kind=UPDATE_KIND, scale_bits=params.scale_bits,
                                words_per_leaf=params.words_per_leaf, shapes=rules.shapes)
+
+
+def last_global_change(coordinator: CoordinatorClient, store: BlobStore, rules: TaskRules, task_id: int,
+                       global_model: NDArray[np.int32], *, verified: VerifiedBlobs) -> NDArray[np.int64]:
+    """g_t - g_(t-1) as the chain shows it: the current global model (``global_model``, the last anchored one) minus
+    the one anchored before it (the initial model, for the first); zeros while no round has finalized."""
+    anchors = coordinator.finalized_models(task_id)
+    if not anchors:
+        return np.zeros(global_model.size, dtype=np.int64)
+    if len(anchors) >= 2:
+        root, blob_ref = anchors[-2].root, anchors[-2].blob_ref
+    else:
+        root, blob_ref = coordinator.initial_model(task_id)
+    previous = fetch_model(store, rules, root, blob_ref, verified=verified)
+    change: NDArray[np.int64] = global_model.astype(np.int64) - previous.astype(np.int64)
+    return change
 
 
 def included_reveals(coordinator: Coordinator, task_id: int, round: int) -> list[Reveal]:

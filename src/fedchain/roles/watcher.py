@@ -22,6 +22,9 @@
   for data the watcher has);
 - every revealed update is checked for a coordinate outside ``[-clip, clip]``; a violation is proven with one
   leaf (``proveViolation``);
+- in a scored task, once the round's score windows have ended, every update still included whose median score is
+  below the task's threshold is dropped (``dropLowScore``, :mod:`fedchain.roles.scoring`), a pending proposal over
+  it voided;
 - every pending proposal is recomputed from the included updates; on a mismatch the first wrong leaf is
   proven (``challengeAggregate``), or the proposal is disputed when its blob is missing. A correct proposal
   whose blob is missing is put in the store from the watcher's own recomputation.
@@ -63,6 +66,7 @@ from fedchain.commit.merkle import MerkleTree
 from fedchain.roles.agent import Agent
 from fedchain.roles.availability import OpenedLeaf, current_steps, differing_child, opened_leaf, post_missing_chunks
 from fedchain.roles.proofs import aggregate_fraud_proof, first_differing_leaf, first_out_of_range, violation_leaf
+from fedchain.roles.scoring import drop_low_scores
 from fedchain.roles.task import (
     MODEL_KIND,
     IncludedUpdate,
@@ -328,6 +332,11 @@ class Watcher(BaseWatcher):
         if updates is None:
             return
         self._check_reveals(round, updates)
+        scoring = self.rules.scoring
+        after_scores = view.phase in (RoundPhase.PROPOSE, RoundPhase.PROPOSE_EXPIRED, RoundPhase.CHALLENGE)
+        if scoring is not None and after_scores and drop_low_scores(
+                self, self.coordinator, round, [update.reveal.participant for update in updates], scoring):
+            return  # the included set changed (and a pending proposal was voided): read it again next step
         if view.phase == RoundPhase.CHALLENGE:
             self._check_proposal(round, view, state, updates)
 

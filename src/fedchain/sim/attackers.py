@@ -22,7 +22,7 @@ from fedchain.client.jobs import FitResult, TrainingJob
 from fedchain.roles import BaseParticipant
 from fedchain.roles.participant import Participant
 from fedchain.roles.secure_participant import SecureParticipant
-from fedchain.roles.task import fetch_model
+from fedchain.roles.task import last_global_change
 from fedchain.sim.attacks import AttackPlan, Floats, Situation, finish
 
 NOISE_STREAM: Final = 0x6E6F697365
@@ -71,20 +71,10 @@ class Attacking(BaseParticipant):
         return self.campaign.forge(self, round, global_model, update), sample_count
 
     def last_global_change(self, global_model: NDArray[np.int32]) -> Floats:
-        """g_t - g_(t-1) as the chain shows it: the current global model (``global_model``, the last anchored one)
-        minus the one anchored before it (the initial model, for the first); zeros while no round has finalized."""
-        anchors = self.coordinator.finalized_models(self.task_id)
-        if not anchors:
-            return np.zeros(global_model.size)
-        if len(anchors) >= 2:
-            root, blob_ref = anchors[-2].root, anchors[-2].blob_ref
-        else:
-            (created,) = self.coordinator.contract.events.TaskCreated().get_logs(
-                from_block=0, argument_filters={"taskId": self.task_id})
-            root, blob_ref = bytes(created.args.modelRoot), bytes(created.args.modelBlobRef)
-        previous = fetch_model(self.store, self.rules, root, blob_ref, verified=self.verified)
-        change: Floats = global_model.astype(np.float64) - previous.astype(np.float64)
-        return change
+        """g_t - g_(t-1) as the chain shows it (:func:`fedchain.roles.task.last_global_change`)."""
+        change = last_global_change(self.coordinator, self.store, self.rules, self.task_id, global_model,
+                                    verified=self.verified)
+        return change.astype(np.float64)
 
 
 class PlainAttacker(Attacking, Participant):

@@ -3,8 +3,10 @@
 The task's mode picks the coordinator (FedCoordinator for plain tasks, SecureCoordinator for secure ones)
 and the agents' classes. A :class:`Federation` steps every agent in a fixed order (watchers,
 participants, aggregators, the requester): the watchers come first, so that a slash that falls due at a
-deadline goes out in the same pass as the phase it ends. When a full pass changes nothing (no new block,
-no new action) it moves the development chain's clock to the current round's next deadline, so a run
+deadline goes out in the same pass as the phase it ends; a scored task's validators come next, so that their seats
+are taken before the participants' joins open round 0.
+When a full pass changes nothing (no new block, no new action) it moves the development chain's clock to the
+current round's next deadline (a scored round's score windows included), so a run
 never sleeps; but while any agent waits for a job it started (a participant's training running as a Ray task,
 say: :meth:`fedchain.roles.Agent.pending_job`) it waits for that job instead, so no deadline ever depends on how
 long training takes. Tests and the simulator both drive federations through this class.
@@ -22,6 +24,7 @@ from eth_account.signers.local import LocalAccount
 from fedchain.chain import Chain
 from fedchain.chain.coordinator import (
     ChallengeStatus,
+    Coordinator,
     CoordinatorClient,
     DisputeStatus,
     Mode,
@@ -37,7 +40,7 @@ from fedchain.chain.scoring import ScoringParams
 from fedchain.chain.secure_coordinator import advertise_end, masked_challenge_end, unmask_start, upload_end
 from fedchain.client.api import Client, Config, NDArrays
 from fedchain.client.jobs import TrainingJob
-from fedchain.roles import Agent, BaseAggregator, BaseParticipant, BaseWatcher, Journal, Requester
+from fedchain.roles import Agent, BaseAggregator, BaseParticipant, BaseWatcher, Journal, Requester, Validator
 from fedchain.roles.modes import AGGREGATORS, PARTICIPANTS, WATCHERS
 from fedchain.sim.errors import SimulationError
 from fedchain.storage import BlobStore
@@ -47,7 +50,7 @@ DEFAULT_MAX_STEPS = 200
 
 @dataclass
 class Federation:
-    """A task on ``chain`` and the agents that work on it.
+    """A task on ``chain`` and the agents that work on it (a scored task's validators among them).
 
     Dev account 0 is the requester. ``client_for(hospital)`` builds the client of a participant added
     without an explicit one; its journal lives in ``journal_dir``. Every participant's client gets
@@ -65,6 +68,7 @@ class Federation:
     participants: list[BaseParticipant] = field(default_factory=list)
     aggregators: list[BaseAggregator] = field(default_factory=list)
     watchers: list[BaseWatcher] = field(default_factory=list)
+    validators: list[Validator] = field(default_factory=list)
 
     @classmethod
     def launch(cls, chain: Chain, store: BlobStore, journal_dir: Path, *, template: TaskParams,
@@ -143,9 +147,20 @@ class Federation:
         self.watchers.append(watcher)
         return watcher
 
+    def add_validator(self, index: int, cls: type[Validator] = Validator, *, client: Client,
+                      **options: Any) -> Validator:
+        """A validator of the scored task (by default an honest one) on dev account ``index``, scoring with
+        ``client``'s held-out data."""
+        if not isinstance(self.coordinator, Coordinator):
+            raise SimulationError("only plain tasks are scored: a secure task has no validators")
+        validator = cls(self.coordinator, self.store, self.task_id, self.account(index), client=client,
+                        journal=self.journal(index), **options)
+        self.validators.append(validator)
+        return validator
+
     def agents(self) -> Sequence[Agent]:
         """Every agent, in the order they are stepped."""
-        return [*self.watchers, *self.participants, *self.aggregators, self.requester]
+        return [*self.watchers, *self.validators, *self.participants, *self.aggregators, self.requester]
 
     # -- driving -------------------------------------------------------------------------------------
 
@@ -207,6 +222,13 @@ class Federation:
                       if dispute.status not in (DisputeStatus.NONE, DisputeStatus.SETTLED)]
         return deadlines
 
+    def _score_deadlines(self, view: RoundView) -> list[int]:
+        """A scored round's score reveal window start and its end of scores (none without scoring)."""
+        scoring = self.requester.rules.scoring
+        if scoring is None:
+            return []
+        return [view.reveal_end + scoring.score_window, view.reveal_end + 2 * scoring.score_window]
+
     def snapshot(self) -> tuple[int, int]:
         """What changes when any agent acted: the chain's block number and the total of action logs."""
         return int(self.chain.w3.eth.block_number), sum(len(agent.actions) for agent in self.agents())
@@ -226,7 +248,7 @@ class Federation:
         params = self.params
         deadlines = [advertise_end(view, params), view.commit_end, upload_end(view, params),
                      masked_challenge_end(view, params), unmask_start(view, params), view.reveal_end,
-                     view.challenge_end if view.has_proposal else view.propose_end,
+                     *self._score_deadlines(view), view.challenge_end if view.has_proposal else view.propose_end,
                      *self._availability_deadlines(round, view)]
         future = [deadline for deadline in deadlines if deadline > now]
         self.chain.advance_to(min(future) if future else now + self.params.commit_window)
