@@ -108,7 +108,7 @@ contract Scoring is CoordinatorStorage {
         TaskState storage task = _runningTask(taskId);
         Validator storage v = _seat(taskId, msg.sender);
         if (v.exitRequestedAt != 0) revert AlreadyExiting(msg.sender);
-        _startExit(taskId, task, v, msg.sender);
+        _startExit(taskId, v, msg.sender, _nextRoundToOpen(taskId, task));
     }
 
     /// @notice Pays back what is left of the seat's stake and its booked fees, and frees the seat. While the
@@ -225,7 +225,8 @@ contract Scoring is CoordinatorStorage {
     // ------------------------------------------------------------------ validator faults
 
     /// @notice Slashes a validator whose revealed score of `participant`'s update in `round` is farther than
-    /// toleranceBps from the update's median (at most once per validator and round; its exit starts).
+    /// toleranceBps from the update's median (at most once per validator and round; its seat leaves every
+    /// committee from the current round on).
     /// Allowed from the end of the round's score windows.
     /// @param taskId The task. @param round The round. @param validator The validator.
     /// @param participant Owner of the update the validator scored.
@@ -239,7 +240,7 @@ contract Scoring is CoordinatorStorage {
     }
 
     /// @notice Slashes a validator that sat in the committee of finalized round `round` and revealed no
-    /// scores (at most once per validator and round; its exit starts).
+    /// scores (at most once per validator and round; its seat leaves every committee from the current round on).
     /// @param taskId The task. @param round A finalized round. @param validator The validator.
     function slashSilentValidator(uint256 taskId, uint256 round, address validator) external {
         _existingTask(taskId);
@@ -461,18 +462,30 @@ contract Scoring is CoordinatorStorage {
         return Scores.sampled(sr.seed, sr.pool, _scoring[taskId].committee, validator);
     }
 
-    /// @dev Starts a seat's exit: it sits in no round after the current one (none at all if round 0 has not
-    /// opened) and leaves the pool that later committees are sampled from.
-    function _startExit(uint256 taskId, TaskState storage task, Validator storage v, address validator) internal {
-        uint256 untilRound = _nextRoundToOpen(taskId, task);
+    /// @dev Starts a seat's exit: it sits in no committee of round `untilRound` or later, and leaves the pool that
+    /// later committees are sampled from.
+    function _startExit(uint256 taskId, Validator storage v, address validator, uint256 untilRound) internal {
         v.untilRound = uint32(untilRound);
         v.exitRequestedAt = uint40(block.timestamp);
         _seated[taskId] -= 1;
         emit ValidatorExitRequested(taskId, validator, untilRound, block.timestamp + _params[taskId].unbondingDelay);
     }
 
+    /// @dev Ends a slashed seat's service at once: no committee from round `current` on (the current round's
+    /// included), its exit started if it had not.
+    function _removeSeat(uint256 taskId, Validator storage v, address validator, uint256 current) internal {
+        if (v.exitRequestedAt == 0) {
+            _startExit(taskId, v, validator, current);
+        } else if (v.untilRound > current) {
+            v.untilRound = uint32(current);
+            emit ValidatorExitRequested(
+                taskId, validator, current, uint256(v.exitRequestedAt) + _params[taskId].unbondingDelay
+            );
+        }
+    }
+
     /// @dev Takes validatorSlashBps of the validator's stake for `fault` in `round`: the bounty to the caller,
-    /// the rest to the pool; the ballot is marked and the seat's exit starts (if it had not).
+    /// the rest to the pool; the ballot is marked and the seat leaves every committee from the current round on.
     function _slashValidator(
         uint256 taskId,
         uint256 round,
@@ -489,7 +502,7 @@ contract Scoring is CoordinatorStorage {
         uint256 bounty = slashed * _params[taskId].bountyBps / BPS;
         v.stake -= uint128(slashed);
         task.pool += uint128(slashed - bounty);
-        if (v.exitRequestedAt == 0 && task.status == TaskStatus.Running) _startExit(taskId, task, v, validator);
+        if (task.status == TaskStatus.Running) _removeSeat(taskId, v, validator, task.currentRound);
         emit ValidatorSlashed(taskId, round, validator, msg.sender, uint8(fault), slashed, bounty);
         _pay(taskId, msg.sender, bounty);
     }

@@ -212,7 +212,7 @@ contract ScoringTest is CoordinatorFixture {
         Validator memory v = coordinator.validatorOf(taskId, validators[2]);
         assertEq(v.stake, VSTAKE - slashed, "stake taken");
         assertTrue(v.exitRequestedAt != 0, "a slashed validator leaves");
-        assertEq(v.untilRound, 1, "it sits in no later committee");
+        assertEq(v.untilRound, 0, "it leaves the committee at once");
         _finalizeWith(_aggregate(3));
         assertTrue(!coordinator.onCommittee(taskId, 1, validators[2]), "off the next committee");
         assertTrue(coordinator.onCommittee(taskId, 1, validators[0]), "the honest ones stay");
@@ -536,7 +536,7 @@ contract ScoringTest is CoordinatorFixture {
         }
         vm.assume(kept >= 2);
         uint256 poolBefore = coordinator.taskState(taskId).pool;
-        _finalizeWith(_aggregateKept());
+        _finalizeWith(_aggregateKept(0));
         uint256 claimed;
         for (uint256 i = 0; i < 4; ++i) {
             if (coordinator.claimable(taskId, members[i]) == 0) continue;
@@ -555,12 +555,106 @@ contract ScoringTest is CoordinatorFixture {
         _assertScoredSolvent();
     }
 
+    /// @dev Three scored rounds in a row, each validator honest, lying, abstaining or silent at random, every
+    /// low score dropped, every provable fault slashed, members and validators claiming as they go: the
+    /// coordinator stays solvent after every step, a scored-out update never earns, and every validator that
+    /// deviated or stayed silent is slashed.
+    function testFuzz_scoredRoundsStaySolventWhateverTheCommitteeDoes(uint256 seed) external {
+        for (uint256 r = 0; r < 3; ++r) {
+            _commitAndReveal(4);
+            uint256[3] memory behaviour; // 0 honest, 1 lies, 2 abstains on member 0, 3 silent, 4 not seated
+            for (uint256 v = 0; v < 3; ++v) {
+                behaviour[v] = uint256(keccak256(abi.encode(seed, r, v))) % 4;
+                if (!coordinator.onCommittee(taskId, r, validators[v])) behaviour[v] = 4; // re-seated: sits later
+                if (behaviour[v] >= 3) continue;
+                uint16[] memory s = _scores(9000, 8000, 7000, 500);
+                if (behaviour[v] == 1) s = _scores(0, 0, 0, 10000);
+                if (behaviour[v] == 2) s[0] = uint16(Scores.NO_SCORE);
+                _commitScores(validators[v], 4, s);
+            }
+            vm.warp(_view().revealEnd + WINDOW);
+            for (uint256 v = 0; v < 3; ++v) {
+                if (behaviour[v] < 3) _revealScores(validators[v]);
+            }
+            vm.warp(_view().revealEnd + 2 * WINDOW);
+            for (uint256 i = 0; i < 4; ++i) {
+                (uint256 count, uint256 median) = coordinator.medianScore(taskId, r, members[i]);
+                if (count != 0 && median < THRESHOLD) coordinator.dropLowScore(taskId, members[i]);
+            }
+            _assertScoredSolvent();
+            if (_view().round.included < 2) {
+                coordinator.failRound(taskId);
+            } else {
+                _finalizeWith(_aggregateKept(r));
+                for (uint256 v = 0; v < 3; ++v) {
+                    if (behaviour[v] == 1) _slashLiar(r, validators[v], honestMajority(behaviour));
+                    if (behaviour[v] == 3 && coordinator.onCommittee(taskId, r, validators[v])) {
+                        coordinator.slashSilentValidator(taskId, r, validators[v]);
+                    }
+                }
+            }
+            for (uint256 i = 0; i < 4; ++i) {
+                bool scoredOut = coordinator.entryState(taskId, r, members[i]) == EntryState.Dropped;
+                if (scoredOut) {
+                    assertEq(
+                        coordinator.claimable(taskId, members[i]),
+                        coordinator.memberOf(taskId, members[i]).rewards,
+                        "a scored-out update earns nothing beyond what earlier rounds booked"
+                    );
+                }
+            }
+            _assertScoredSolvent();
+            if (r == 2) break; // the task's last round
+            // Members slashed this round top their stake up, so that all four enter the next one.
+            for (uint256 i = 0; i < 4; ++i) {
+                uint256 stake = coordinator.memberOf(taskId, members[i]).stake;
+                if (stake < STAKE) {
+                    vm.prank(members[i]);
+                    coordinator.addStake(taskId, STAKE - stake);
+                }
+            }
+            // Seats slashed this round have left; seat them again (after the unbonding delay, within the next
+            // round's commit window) so that later rounds have a committee.
+            vm.warp(block.timestamp + 50);
+            for (uint256 v = 0; v < 3; ++v) {
+                if (coordinator.validatorOf(taskId, validators[v]).exitRequestedAt != 0) {
+                    vm.prank(validators[v]);
+                    coordinator.withdrawValidator(taskId);
+                    vm.prank(validators[v]);
+                    coordinator.joinCommittee(taskId);
+                }
+            }
+        }
+    }
+
+    /// @dev Whether at least two validators revealed honest scores of member 0 (an abstention is not one).
+    function honestMajority(uint256[3] memory behaviour) internal pure returns (bool) {
+        uint256 honest;
+        for (uint256 v = 0; v < 3; ++v) {
+            if (behaviour[v] == 0) ++honest;
+        }
+        return honest >= 2;
+    }
+
+    /// @dev A lying validator scored member 0's update 0 where the honest ones say 9000: with an honest majority
+    /// the median is 9000 and the lie is slashed; without one, whoever is far from the median is.
+    function _slashLiar(uint256 r, address liar, bool outvoted) internal {
+        (, uint256 median) = coordinator.medianScore(taskId, r, members[0]);
+        if (median > TOLERANCE) {
+            coordinator.slashDeviation(taskId, r, liar, members[0]);
+        } else {
+            assertTrue(!outvoted, "an honest majority outvotes the lie");
+            vm.expectRevert(abi.encodeWithSelector(E.WithinTolerance.selector, 0, median));
+            coordinator.slashDeviation(taskId, r, liar, members[0]);
+        }
+    }
+
     /// @dev The correct aggregate of the updates still included.
-    function _aggregateKept() internal returns (bytes32[][] memory) {
+    function _aggregateKept(uint256 r) internal returns (bytes32[][] memory) {
         uint256 w;
         address[] memory all = members;
         for (uint256 i = 0; i < all.length; ++i) {
-            if (coordinator.entryState(taskId, 0, all[i]) == EntryState.Revealed) members[w++] = all[i];
+            if (coordinator.entryState(taskId, r, all[i]) == EntryState.Revealed) members[w++] = all[i];
         }
         bytes32[][] memory next = _aggregate(w);
         members = all;
