@@ -46,6 +46,8 @@ UpdateDropped(uint256 indexed taskId, uint256 indexed round, address indexed par
 RoundFinalized(uint256 indexed taskId, uint256 indexed round, bytes32 modelRoot, bytes32 modelBlobRef, uint256 rewardPerWeight, uint256 aggregatorFee, uint256 remainderToPool)
 RoundFailed(uint256 indexed taskId, uint256 indexed round, uint256 included)
 InputUnavailable(uint256 indexed taskId, uint256 indexed round, address indexed owner, address challenger, uint256 slashed, uint256 bounty)
+ScoresRevealed(uint256 indexed taskId, uint256 indexed round, address indexed validator, address[] participants, uint16[] scores)
+UpdateScoredOut(uint256 indexed taskId, uint256 indexed round, address indexed participant, address challenger, uint256 medianScore, uint256 slashed, uint256 bounty)
 Advertised(uint256 indexed taskId, uint256 indexed round, address indexed participant, uint256 index, uint256 pkX, uint256 pkY, bytes32 encryptionKey)
 RoundSeedFixed(uint256 indexed taskId, uint256 indexed round, bytes32 seed, uint256 randomness)
 SharesCommitted(uint256 indexed taskId, uint256 indexed round, address indexed participant, bytes32 selfSeedHash, bytes32 shareBundleRef, uint256 sampleCount, uint256 weight, bytes shareBundle)
@@ -66,11 +68,19 @@ neighbours uint8, threshold uint8, modelSpecHash bytes32
 """`TaskParams` in struct (ABI) order, section 8.1."""
 
 TASK_STATE_FIELDS = """
-pool uint128, owedRewards uint128, currentRound uint32, spareRounds uint32, depth uint8, status uint8,
-lastRewardPerWeight uint96, members uint32, createdAt uint40, sampled bool, modelRoot bytes32,
+pool uint128, owedRewards uint128, currentRound uint24, spareRounds uint24, depth uint8, status uint8,
+lastRewardPerWeight uint96, members uint32, createdAt uint40, sampled bool, scored bool, modelRoot bytes32,
 modelBlobRef bytes32, requester address
 """
 """`TaskState`, section 8.4."""
+
+SCORING_PARAMS_FIELDS = """
+committee uint8, scoreWindow uint32, minScoreBps uint16, toleranceBps uint16, validatorSlashBps uint16,
+validatorFeeBps uint16, validatorStake uint128
+"""
+"""`ScoringParams`, section 12.1."""
+SCORE_ONE, NO_SCORE = 10_000, 65_535
+"""Section 12.4."""
 
 SECURE_ROUND_FIELDS = "digest bytes32, seed bytes32, randomness uint256, uploaded uint256, transcriptHash bytes32"
 """`SecureRound`, section 10.12."""
@@ -565,6 +575,8 @@ class Auditor:
         self.params = self.chain.struct("taskParams", TASK_PARAMS_FIELDS, task_id)
         self.layout = Layout(int(self.params["numParams"]), int(self.params["wordsPerLeaf"]))
         self.initial_header: dict[str, Any] = {}  # the initial model blob's, once read
+        self.scoring = (self.chain.struct("scoringParams", SCORING_PARAMS_FIELDS, task_id)
+                        if self.chain.struct("taskState", TASK_STATE_FIELDS, task_id)["scored"] else None)
 
     # -- task level ------------------------------------------------------------------------------------------
 
@@ -691,11 +703,41 @@ class Auditor:
                                   f"0x{canonical.hex()}")
         reward = int(self.params["rewardPerRound"])
         fee = reward * int(self.params["aggregatorFeeBps"]) // BPS
-        per_weight = (reward - fee) // total_weight
-        expected = (per_weight, fee, reward - fee - per_weight * total_weight)
+        if self.scoring is None:
+            per_weight = (reward - fee) // total_weight
+            expected = (per_weight, fee, reward - fee - per_weight * total_weight)
+        else:
+            expected = self._scored_rewards(audit, reward, fee)
         anchored = (final["rewardPerWeight"], final["aggregatorFee"], final["remainderToPool"])
         if anchored != expected:
             audit.problems.append(f"rewards {anchored} != recomputed {expected}")
+
+    # -- contribution scores (section 12) --------------------------------------------------------------------
+
+    def medians(self, round: int) -> dict[str, int]:
+        """Each scored update's lower median of the scores the round's ScoresRevealed events give it (12.4)."""
+        given: dict[str, list[int]] = {}
+        for log in self.chain.logs("ScoresRevealed", self.task_id, round):
+            for participant, score in zip(log.args["participants"], log.args["scores"], strict=True):
+                if score != NO_SCORE:
+                    given.setdefault(to_checksum_address(participant), []).append(int(score))
+        return {participant: sorted(scores)[(len(scores) - 1) // 2] for participant, scores in given.items()}
+
+    def _scored_rewards(self, audit: RoundAudit, reward: int, fee: int) -> tuple[int, int, int]:
+        """Section 12.6's shares of a finalized scored round, after checking every scored-out update's median
+        (12.4) against the scores revealed: (reward per point, the aggregator's fee, the remainder)."""
+        assert self.scoring is not None
+        medians = self.medians(audit.round)
+        for log in self.chain.logs("UpdateScoredOut", self.task_id, audit.round):
+            median = medians.get(log.args["participant"])
+            if median is None or median != log.args["medianScore"] or median >= self.scoring["minScoreBps"]:
+                audit.problems.append(f"{log.args['participant']} scored out at {log.args['medianScore']}, but its "
+                                      f"median is {median} (threshold {self.scoring['minScoreBps']})")
+        reveals = len(self.chain.logs("ScoresRevealed", self.task_id, audit.round))
+        per_validator = reward * int(self.scoring["validatorFeeBps"]) // BPS // reveals if reveals else 0
+        points = len(audit.included) * SCORE_ONE
+        per_point = (reward - fee - per_validator * reveals) // points
+        return per_point, fee, reward - fee - per_validator * reveals - per_point * points
 
     def _weight(self, sample_count: int) -> int:
         return min(sample_count, int(self.params["sampleCap"]))
@@ -714,9 +756,12 @@ class Auditor:
         return blob
 
     def _removed(self, round: int) -> set[str]:
-        """Participants of ``UpdateDropped`` and ``InputUnavailable`` events of the round (8.4)."""
+        """Participants of ``UpdateDropped``, ``InputUnavailable`` and ``UpdateScoredOut`` events of the round
+        (8.4)."""
         dropped = {log.args["participant"] for log in self.chain.logs("UpdateDropped", self.task_id, round)}
-        return dropped | {log.args["owner"] for log in self.chain.logs("InputUnavailable", self.task_id, round)}
+        scored_out = {log.args["participant"] for log in self.chain.logs("UpdateScoredOut", self.task_id, round)}
+        return dropped | scored_out | {log.args["owner"]
+                                       for log in self.chain.logs("InputUnavailable", self.task_id, round)}
 
     # -- plain mode (sections 4, 5, 8.4) ---------------------------------------------------------------------
 

@@ -44,6 +44,7 @@ from tests.audit.auditor import (
 from tests.deploy.conftest import HOSPITALS as DEPLOYED_HOSPITALS
 from tests.deploy.conftest import RAW_CONFIG, SECURE_RAW_CONFIG, deploy_task
 from tests.roles.conftest import NUM_CLIENTS, make_federation, secure_task_template, task_template
+from tests.roles.test_scoring import FreeRider, held_out, scored_federation, settle
 
 AGGREGATOR, WATCHER = 6, 7
 
@@ -298,3 +299,37 @@ def test_the_auditor_imports_nothing_of_fedchain() -> None:
     imported = {node.module for node in ast.walk(ast.parse(source)) if isinstance(node, ast.ImportFrom)} | {
         alias.name for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Import) for alias in node.names}
     assert imported and not any(str(name).split(".")[0] in ("fedchain", "tests") for name in imported), imported
+
+
+def test_a_scored_task_is_recomputed_with_its_scored_out_updates_and_pay_by_points(tmp_path: Path) -> None:
+    """Section 12: the auditor leaves the free rider's scored-out update out of the model, recomputes its median
+    from the ScoresRevealed events, and the reward per score point from the committee's reveals; a changed
+    threshold shows that the medians are really checked."""
+    torch.set_num_threads(1)
+    split = federate(load_breast_cancer(), "iid", num_clients=4, seed=11)
+    federations = scored_federation(tmp_path, split, committee=3)
+    federation = next(federations)
+    try:
+        for hospital in range(3):
+            federation.add_participant(hospital)
+        free_rider = federation.add_participant(3, FreeRider)
+        for index in range(3):
+            federation.add_validator(7 + index, client=held_out(split, index))
+        federation.add_aggregator(11)
+        federation.add_watcher(12)
+        settle(federation)
+        task = Finished(federation.chain.w3, federation.coordinator.address, federation.task_id, tmp_path / "blobs")
+        report = audit(task)
+        assert report.verified, report.problems
+        (round_0,) = report.rounds
+        assert round_0.status == "finalized" and free_rider.address not in round_0.included
+        assert len(round_0.included) == 3
+
+        auditor = Auditor(task.w3, task.coordinator, task.task_id, task.store)
+        assert auditor.scoring is not None
+        assert auditor.medians(0)[free_rider.address] < auditor.scoring["minScoreBps"]
+        auditor.scoring = {**auditor.scoring, "minScoreBps": 0}
+        strict = auditor.audit()
+        assert any("scored out" in problem for problem in strict.rounds[0].problems)
+    finally:
+        federations.close()
