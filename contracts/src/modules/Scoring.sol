@@ -472,8 +472,17 @@ contract Scoring is CoordinatorStorage {
     }
 
     /// @dev Ends a slashed seat's service at once: no committee from round `current` on (the current round's
-    /// included), its exit started if it had not.
+    /// included), its exit started if it had not, and no fee for the current round.
     function _removeSeat(uint256 taskId, Validator storage v, address validator, uint256 current) internal {
+        // It may now withdraw before the current round closes: it forfeits its fee of that round, so that no
+        // fee is booked to a lane it has left.
+        Ballot storage b = _ballots[taskId][current][validator];
+        ScoreRound storage sr = _scoreRounds[taskId][current];
+        uint16 bit = uint16(1 << b.lane);
+        if (b.revealed && sr.revealedLanes & bit != 0) {
+            sr.revealedLanes &= ~bit;
+            sr.reveals -= 1;
+        }
         if (v.exitRequestedAt == 0) {
             _startExit(taskId, v, validator, current);
         } else if (v.untilRound > current) {

@@ -219,6 +219,31 @@ contract ScoringTest is CoordinatorFixture {
         _assertScoredSolvent();
     }
 
+    /// @dev A validator slashed during the round it lied in leaves at once and may withdraw before the round
+    /// closes; it forfeits that round's fee, and a newcomer on its lane is not paid for it.
+    function test_aValidatorSlashedMidRoundForfeitsItsFeeAndItsLane() external {
+        _scoredRound(_scores(9000, 8000, 9500, 0), _scores(0, 0, 0, 10000));
+        coordinator.dropLowScore(taskId, members[3]);
+        coordinator.slashDeviation(taskId, 0, validators[2], members[0]);
+        assertEq(coordinator.scoreRound(taskId, 0).reveals, 2, "the liar's reveal no longer earns");
+        vm.warp(block.timestamp + 50);
+        vm.prank(validators[2]);
+        coordinator.withdrawValidator(taskId);
+        address newcomer = address(0x5777);
+        validators.push(newcomer);
+        _fund(newcomer, 1e24);
+        vm.prank(newcomer);
+        coordinator.joinCommittee(taskId);
+        assertEq(coordinator.validatorOf(taskId, newcomer).lane, 2, "the liar's lane");
+        _propose(_aggregate(3));
+        vm.warp(block.timestamp + WINDOW);
+        coordinator.finalize(taskId);
+        uint256 perValidator = REWARD * 1000 / 10000 / 2;
+        assertEq(coordinator.validatorOf(taskId, validators[0]).fees, perValidator, "the honest share the fee");
+        assertEq(coordinator.validatorOf(taskId, newcomer).fees, 0, "nothing for a round it did not score");
+        _assertScoredSolvent();
+    }
+
     function test_aSilentValidatorIsSlashedOnceTheRoundFinalizes() external {
         uint16[] memory honest = _scores(9000, 8000, 9500, 7000);
         _commitAndReveal(4);
