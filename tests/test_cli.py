@@ -134,6 +134,10 @@ SECRET_URL = "https://rpc.example.invalid/v3/0123456789abcdef-api-key"
          "give at most one of --data (the built-in evaluator) and --client"),
         (["requester", "run", "--task", "1", "--config", "examples/deploy/task.toml", "--data", "mnist:test",
           "--store", "blobs"], {}, "--data mnist:test: no built-in dataset 'mnist'"),
+        (["validator", "run", "--task", "1", "--config", "examples/deploy/task.toml", "--store", "blobs"], {},
+         "give exactly one of --data (the built-in scorer) and --client"),
+        (["validator", "run", "--task", "1", "--config", "examples/deploy/task.toml", "--data", "breast_cancer:test",
+          "--store", "blobs"], {}, "no chain given: pass --rpc URL or set FEDCHAIN_RPC"),
         (["task", "create", "--config", "examples/flower_app/task.toml", "--store", "blobs"], {},
          "no chain given: pass --rpc URL or set FEDCHAIN_RPC"),  # the app's model, by import path, builds
     ],

@@ -97,12 +97,12 @@ abstract contract CoordinatorStorage is ICoordinatorEvents {
     // slither-disable-next-line uninitialized-state
     mapping(uint256 taskId => mapping(address member => Dataset)) internal _datasets;
     // slither-disable-next-line uninitialized-state
-    mapping(uint256 taskId => mapping(uint256 round => mapping(address member => bytes32 root))) internal
-        _trajectories;
+    mapping(uint256 taskId => mapping(uint256 round => mapping(address member => bytes32 root))) internal _trajectories;
     // slither-disable-next-line uninitialized-state
     mapping(uint256 taskId => mapping(uint256 round => uint256 seed)) internal _auditSeeds;
-    mapping(uint256 taskId => mapping(uint256 round => mapping(address participant => mapping(uint256 step => Audit))))
-        internal _audits;
+    mapping(
+        uint256 taskId => mapping(uint256 round => mapping(address participant => mapping(uint256 step => Audit)))
+    ) internal _audits;
 
     // ------------------------------------------------------------------ lookups
 

@@ -139,7 +139,7 @@ struct Round {
     uint32 totalWeight; // sum of min(sampleCount, sampleCap) over included updates
     RoundStatus status;
     uint16 proposals; // proposals made in this round; the pending one is number `proposals`
-    uint16 openChallenges; // availability challenges of this round's inputs not yet resolved or applied
+    uint16 openChallenges; // availability challenges and training audits (section 13) not yet settled
     uint16 openDisputes; // model disputes of the pending proposal not yet settled
     // slot 1
     address aggregator;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
+import {IAudits} from "./IAudits.sol";
 import {ICoordinator} from "./ICoordinator.sol";
 import {IScoring} from "./IScoring.sol";
 import {AggregateFraudProof, LeafProof} from "./FedTypes.sol";
@@ -8,8 +9,8 @@ import {AggregateFraudProof, LeafProof} from "./FedTypes.sol";
 /// @title IFedCoordinator
 /// @notice The whole interface of a plain-mode coordinator (docs/protocol.md sections 7-9 and 11): what every
 /// coordinator has (ICoordinator) and the plain round: commit-reveal of update roots, proposals and the
-/// one-leaf fraud proofs, and contribution scores (IScoring, section 12).
-interface IFedCoordinator is ICoordinator, IScoring {
+/// one-leaf fraud proofs, contribution scores (IScoring, section 12) and training audits (IAudits, section 13).
+interface IFedCoordinator is ICoordinator, IScoring, IAudits {
     /// @notice Stateless leaf-level fraud-proof checks.
     function LEAF_VERIFIER() external view returns (address);
     /// @notice Commits to an update in the current round.

@@ -23,7 +23,7 @@ FORGE = CONTRACTS_DIR / "node_modules" / ".bin" / "forge"
 INTERFACES = ("IFedCoordinator", "ISecureCoordinator")
 """Interfaces whose ABI is shipped too (bytecode "0x"): a coordinator's whole interface, its modules'
 functions included, which clients call it through."""
-SHARED_STORAGE = ("FedCoordinator", "SecureCoordinator", "Registry", "Availability", "Scoring")
+SHARED_STORAGE = ("FedCoordinator", "SecureCoordinator", "Registry", "Availability", "Scoring", "Audits")
 """Contracts that run in one storage (a coordinator and the modules it delegatecalls): their layouts must be
 identical, slot for slot."""
 

@@ -23,10 +23,12 @@ import {
 import {Commitments} from "../libraries/Commitments.sol";
 import {Schedule} from "../libraries/Schedule.sol";
 import {Scores} from "../libraries/Scores.sol";
+import {Audits} from "./Audits.sol";
 
 /// @title Scoring
 /// @notice A coordinator module: contribution scores (docs/protocol.md section 12). It runs only by
-/// delegatecall from a coordinator, in its storage, reached through the Availability module's fallback.
+/// delegatecall from a coordinator, in its storage, reached through the Availability module's fallback; its own
+/// fallback passes on to the Audits module.
 ///
 /// A scored task has a committee of staked validators, one equal stake per seat and at most 16 seats. Each
 /// round's committee is sampled from the seats by the chain's randomness when the round opens. Between the
@@ -43,9 +45,26 @@ contract Scoring is CoordinatorStorage {
     /// @notice Most seats in a task's committee (lanes of a packed score word).
     uint256 public constant MAX_SEATS = Scores.MAX_SEATS;
 
-    /// @notice No function of a coordinator is left: the selector is unknown.
+    /// @notice Training audits (docs/protocol.md section 13), deployed with this module: the calls this module
+    /// does not define go there.
+    address public immutable AUDITS;
+
+    constructor() {
+        AUDITS = address(new Audits());
+    }
+
+    /// @notice Passes every function this module does not define to the Audits module, in the same (the
+    /// coordinator's) storage.
     fallback() external {
-        revert UnknownFunction(msg.sig);
+        address module = AUDITS;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            calldatacopy(ptr, 0, calldatasize())
+            let ok := delegatecall(gas(), module, ptr, calldatasize(), 0, 0)
+            returndatacopy(ptr, 0, returndatasize())
+            if iszero(ok) { revert(ptr, returndatasize()) }
+            return(ptr, returndatasize())
+        }
     }
 
     // ------------------------------------------------------------------ tasks

@@ -32,7 +32,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from fedchain.chain.amounts import whole_tokens
-from fedchain.chain.coordinator import CoordinatorClient, Mode, TaskStatus, Token
+from fedchain.chain.coordinator import Coordinator, CoordinatorClient, Mode, TaskStatus, Token
 from fedchain.chain.keys import DEFAULT_KEY_ENV
 from fedchain.chain.modes import MODES
 from fedchain.client import Client, ClientError
@@ -41,7 +41,16 @@ from fedchain.client.load import as_client, load_object
 from fedchain.deploy.deployment import DEFAULT_DEPLOYMENT_FILE
 from fedchain.deploy.errors import DeployError
 from fedchain.deploy.taskfile import check_task_data
-from fedchain.roles import Agent, BaseAggregator, BaseParticipant, BaseWatcher, Journal, Requester, RoleError
+from fedchain.roles import (
+    Agent,
+    BaseAggregator,
+    BaseParticipant,
+    BaseWatcher,
+    Journal,
+    Requester,
+    RoleError,
+    Validator,
+)
 from fedchain.roles.journal import JournalError
 from fedchain.roles.modes import AGGREGATORS, PARTICIPANTS, WATCHERS
 from fedchain.storage import BlobStore
@@ -202,6 +211,33 @@ def participant(coordinator: CoordinatorClient, store: BlobStore, task_id: int, 
     return agent
 
 
+def validator(coordinator: CoordinatorClient, store: BlobStore, task_id: int, account: LocalAccount, *,
+              task: TaskSpec, client: Client, journal: Path) -> Validator:
+    """A validator of a scored plain task (docs/protocol.md section 12) scoring with ``client``'s ``evaluate`` on
+    its held-out data, its journal at ``journal``.
+
+    Before anything is staked: the task must be scored (which only plain tasks are), the task file's mode and
+    ``[data]`` must be the chain's, the client's model the task's, and the account must hold the seat's stake
+    (``validatorStake``) and ether for gas.
+    """
+    _task_file_mode(coordinator, task_id, task)
+    if not isinstance(coordinator, Coordinator) or not coordinator.scoring_params(task_id).scored:
+        raise DeployError(f"task {task_id} is not scored: it has no validator committee (a task file's [scoring] "
+                          "table creates one)")
+    seat = coordinator.scoring_params(task_id).validator_stake
+    if not coordinator.validator_seat(task_id, account.address).joined:
+        _check_holdings(coordinator, task_id, account.address, seat, "taking a validator seat in")
+    notes = Journal(journal, owner=account.address, task_id=task_id)
+    agent = Validator(coordinator, store, task_id, account, client=client, journal=notes)
+    _check_data(agent, task, task_id)
+    _check_model(agent, client, task_id)
+    try:
+        notes.lock()  # last: a validator refused above holds nothing
+    except JournalError as error:
+        raise DeployError(str(error)) from None
+    return agent
+
+
 def _task_file_mode(coordinator: CoordinatorClient, task_id: int, task: TaskSpec) -> Mode:
     """The task's mode, which the task file's must be."""
     mode = task_mode(coordinator, task_id)
@@ -242,13 +278,19 @@ def _check_funds(coordinator: CoordinatorClient, task_id: int, address: str, sta
     amounts, rather than a join that reverts on every poll."""
     if coordinator.member(task_id, address).joined:
         return
-    params = coordinator.task_params(task_id)
-    token = Token(coordinator.chain, params.token)
-    needed = params.min_stake if stake is None else stake
+    needed = coordinator.task_params(task_id).min_stake if stake is None else stake
+    _check_holdings(coordinator, task_id, address, needed, "joining")
+
+
+def _check_holdings(coordinator: CoordinatorClient, task_id: int, address: str, needed: int, what: str) -> None:
+    """``address`` must hold ``needed`` of the task's token and some ether, or ``what`` task ``task_id`` would
+    revert on every poll."""
+    token_address = coordinator.task_params(task_id).token
+    token = Token(coordinator.chain, token_address)
     held, decimals = token.balance_of(address), token.decimals()
     if held < needed:
-        raise DeployError(f"{address} holds {whole_tokens(held, decimals)} tokens of {params.token}, but joining task "
-                          f"{task_id} stakes {whole_tokens(needed, decimals)}: fund the account first")
+        raise DeployError(f"{address} holds {whole_tokens(held, decimals)} tokens of {token_address}, but {what} "
+                          f"task {task_id} stakes {whole_tokens(needed, decimals)}: fund the account first")
     if coordinator.chain.w3.eth.get_balance(Web3.to_checksum_address(address)) == 0:
         raise DeployError(f"{address} has no ether to pay for gas: fund the account first")
 
