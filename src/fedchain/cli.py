@@ -46,6 +46,8 @@ participant_app = typer.Typer(help="Participants (hospitals): train, commit (pla
 aggregator_app = typer.Typer(help="Aggregators: bond, propose, finalize, collect fees.", no_args_is_help=True)
 watcher_app = typer.Typer(help="Watchers: check every update and proposal, prove what is wrong.",
                           no_args_is_help=True)
+validator_app = typer.Typer(help="Validators: score every update of a scored task on held-out data, in commit-reveal; "
+                                 "prove what other validators get wrong.", no_args_is_help=True)
 requester_app = typer.Typer(help="Requesters: evaluate every anchored model and publish its metrics, withdraw "
                                  "the pool.", no_args_is_help=True)
 data_app = typer.Typer(help="Data: agree on a task's standardization statistics without pooling any row.",
@@ -56,6 +58,7 @@ app.add_typer(task_app, name="task")
 app.add_typer(participant_app, name="participant")
 app.add_typer(aggregator_app, name="aggregator")
 app.add_typer(watcher_app, name="watcher")
+app.add_typer(validator_app, name="validator")
 app.add_typer(requester_app, name="requester")
 app.add_typer(data_app, name="data")
 
@@ -464,6 +467,52 @@ def requester_run(task: TaskOption,
                   data: Annotated[str | None, typer.Option(
                       "--data", help="Held-out validation data for the built-in evaluator: a CSV file (checked "
                                      "against the task's [data]), or NAME:test, a built-in dataset's test portion. "
+@validator_app.command("run")
+@one_line_errors
+def validator_run(task: TaskOption,
+                  config: Annotated[Path, typer.Option("--config", help="The task's file (TOML).")],
+                  store: StoreOption,
+                  data: Annotated[str | None, typer.Option(
+                      "--data", help="Your held-out data for the built-in scorer: a CSV file (checked against the "
+                                     "task's [data]), or NAME:test, a built-in dataset's test portion.")] = None,
+                  client: Annotated[str | None, typer.Option(
+                      "--client", help="Your own scorer instead: package.module:client_fn, a function of 0 "
+                                       "returning a Flower NumPyClient whose evaluate() gives a model's loss on "
+                                       "your data.")] = None,
+                  device: Annotated[str, typer.Option(help="Where the built-in scorer runs: cpu, cuda or "
+                                                           "auto.")] = "cpu",
+                  rpc: NodeOption = None, key_env: KeyEnvOption = DEFAULT_KEY_ENV, keystore: KeystoreOption = None,
+                  max_fee_gwei: MaxFeeOption = None, priority_fee_gwei: PriorityFeeOption = None,
+                  deployment: DeploymentOption = DEFAULT_DEPLOYMENT_FILE, coordinator: CoordinatorOption = None,
+                  journal: Annotated[Path | None, typer.Option(help="Journal file (default: fedchain-journal-"
+                                                                    "TASK-ADDRESS.json here).")] = None,
+                  poll: PollOption = 2.0, log_format: LogFormatOption = "text") -> None:
+    """Take a seat in a scored task's committee (staking its validatorStake) and, in every round the chain's
+    randomness seats you in, score each update by its loss improvement on your held-out data, commit, reveal; slash
+    validators far from the median or silent; withdraw at the end. The task, data and model are checked before
+    anything is staked."""
+    from fedchain.deploy import runner  # noqa: PLC0415
+    from fedchain.deploy.data import load_hospital_data  # noqa: PLC0415
+    from fedchain.deploy.errors import DeployError  # noqa: PLC0415
+    from fedchain.storage import open_store  # noqa: PLC0415
+    from fedchain.task import load_task  # noqa: PLC0415
+
+    spec = load_task(config)
+    if (data is None) == (client is None):
+        raise DeployError("give exactly one of --data (the built-in scorer) and --client")
+    if data is not None:
+        scorer = runner.builtin_client(spec, load_hospital_data(data, spec), device=device)
+    else:
+        scorer = runner.user_client(str(client), app=False, task=spec, hospital=0, hospitals=1)
+    blobs = open_store(store)
+
+    def build(node: CoordinatorClient) -> Agent:
+        path = journal or runner.default_journal(task, node.chain.accounts[0].address)
+        return runner.validator(node, blobs, task, node.chain.accounts[0], task=spec, client=scorer, journal=path)
+
+    _run(build, rpc, key_env, keystore, max_fee_gwei, priority_fee_gwei, deployment, coordinator, poll, log_format)
+
+
                                      "Without it (and without --client) nothing is evaluated.")] = None,
                   client: Annotated[str | None, typer.Option(
                       "--client", help="Your own evaluator instead: package.module:client_fn, a function of 0 "
