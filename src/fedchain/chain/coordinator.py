@@ -20,6 +20,7 @@ from web3.exceptions import BadFunctionCallOutput
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
+from fedchain.chain.audits import AuditCalls
 from fedchain.chain.connection import Chain
 from fedchain.chain.errors import ContractRevertError
 from fedchain.chain.metrics import decode_metrics, encode_metrics
@@ -780,7 +781,7 @@ class CoordinatorClient:
         return self.chain.send(call, kind="settleDispute", sender=sender)
 
 
-class Coordinator(ScoringCalls, CoordinatorClient):
+class Coordinator(AuditCalls, ScoringCalls, CoordinatorClient):
     """A FedCoordinator (plain mode, docs/protocol.md sections 7-9): commit-reveal, proposals, fraud proofs, and
     contribution scores (section 12, :class:`~fedchain.chain.scoring.ScoringCalls`)."""
 
