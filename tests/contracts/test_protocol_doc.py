@@ -41,8 +41,9 @@ TYPED_KINDS = frozenset({"event", "error"})
 TABLE_STRUCTS = frozenset({"TaskParams"})
 """Structs the document gives as a table (8.1, checked by its own test) instead of a `Name {fields}` listing."""
 NOTATION = frozenset({
-    "ceil", "clamp", "dequantize", "entry", "f", "floor", "int32", "keccak", "log2", "max", "min", "revealEnd",
-    "rewardPerWeight", "round", "selfMaskKey", "sha256", "shareKey", "uint256", "uint32",
+    "ceil", "clamp", "datasetLeaf", "dequantize", "entry", "f", "floor", "int32", "keccak", "log2", "max", "min",
+    "poseidon", "revealEnd", "rewardPerWeight", "round", "selfMaskKey", "sha256", "shareKey", "trajectoryLeaf",
+    "uint256", "uint32",
 })
 """Names the document calls as notation (math, hashes, casts, its own derivations), never contract functions."""
 FILE_SUFFIXES = frozenset({"json", "md", "py", "sol", "t", "toml"})
@@ -175,9 +176,9 @@ def short_type(param: AbiItem) -> str:
 
 
 def struct_name(param: AbiItem) -> str | None:
-    """The struct a parameter holds (or holds an array of), or None."""
+    """The struct a parameter holds (or holds an array of, dynamic or fixed), or None."""
     internal = str(param.get("internalType", ""))
-    return short_type(param).removesuffix("[]") if internal.startswith("struct ") else None
+    return re.sub(r"(\[\d*\])+$", "", short_type(param)) if internal.startswith("struct ") else None
 
 
 def walk_params(params: Iterable[AbiItem]) -> Iterator[AbiItem]:
