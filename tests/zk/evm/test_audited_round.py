@@ -1,8 +1,8 @@
 """An audited round on the embedded chain (docs/protocol.md section 13), with real EZKL proofs verified by EZKL's
 real Solidity verifier, called by the coordinator with the public instances it builds from the chain: an honest
-hospital proves its drawn step and stays in the round; a hospital whose committed trajectory was not trained
-(every step shifted from the real one) cannot make its real proof of the step verify, and is dropped and slashed
-when the proof window ends."""
+hospital proves its drawn step and stays in the round (another hospital's real proof does not pass for it); a
+hospital whose committed trajectory was not trained (every step shifted from the real one) cannot make its real
+proof of the step verify, and is dropped and slashed when the proof window ends."""
 
 from __future__ import annotations
 
@@ -149,12 +149,19 @@ def test_an_audited_round_with_real_proofs(session_chain: Chain, deployed: Deplo
         coordinator.open_audit(task_id, account.address, hospitals[account.address].update_root, SAMPLES, 0,
                                sender=watcher)
 
-    # The honest hospital proves its drawn step; the contract's instances are the statement of that step.
-    honest = hospitals[honest_account.address]
+    # The honest hospital proves its drawn step; the contract's instances are the statement of that step. The
+    # cheater's real proof of its own step (another model, other data) does not pass for it.
+    honest, cheater = hospitals[honest_account.address], hospitals[cheater_account.address]
+    cheater_step = steps[cheater_account.address]
+    cheater_batch = cheater.batches[batch_index(0, STEPS, cheater_step, BATCHES)]
+    real = prove_step(tiny_artifacts, TINY, cheater.models[cheater_step], cheater_batch.packed)
     step = steps[honest_account.address]
     batch = honest.batches[batch_index(0, STEPS, step, BATCHES)]
     proof = prove_step(tiny_artifacts, TINY, honest.models[step], batch.packed)
     opening = honest.opening(0, step)
+    with pytest.raises(ContractRevertError) as foreign:
+        coordinator.prove_step(task_id, 0, honest_account.address, step, opening, real.proof, sender=honest_account)
+    assert foreign.value.error.name == "ProofRejected"
     statement = Statement.of(honest.models[step], poseidon(batch.packed), honest.models[step + 1])
     built = coordinator.step_instances(task_id, 0, honest_account.address, step, honest.update_root, SAMPLES, opening)
     assert list(built) == statement.instances()
@@ -167,10 +174,7 @@ def test_an_audited_round_with_real_proofs(session_chain: Chain, deployed: Deplo
 
     # The cheater's real proof of the step from its committed model does not reach the model it committed after
     # the step: the contract refuses it, and at the deadline the update is dropped and the cheater slashed.
-    cheater = hospitals[cheater_account.address]
-    step = steps[cheater_account.address]
-    batch = cheater.batches[batch_index(0, STEPS, step, BATCHES)]
-    real = prove_step(tiny_artifacts, TINY, cheater.models[step], batch.packed)
+    step = cheater_step
     with pytest.raises(ContractRevertError) as refused:
         coordinator.prove_step(task_id, 0, cheater_account.address, step, cheater.opening(0, step), real.proof,
                                sender=cheater_account)
