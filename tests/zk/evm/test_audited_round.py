@@ -20,6 +20,8 @@ from fedchain.chain.audits import (
     batch_index,
     catch_probability,
     dataset_leaf,
+    drawn_step,
+    selected,
     trajectory_leaf,
     tree_path,
     tree_root,
@@ -144,7 +146,9 @@ def test_an_audited_round_with_real_proofs(session_chain: Chain, deployed: Deplo
     steps = {}
     for account in (honest_account, cheater_account):
         chosen, (step,) = coordinator.audit_draw(task_id, 0, account.address)
-        assert chosen
+        seed = coordinator.audit_seed(task_id, 0)
+        assert chosen and selected(seed, account.address, audits.audit_bps)
+        assert step == drawn_step(seed, account.address, 0, STEPS)
         steps[account.address] = step
         coordinator.open_audit(task_id, account.address, hospitals[account.address].update_root, SAMPLES, 0,
                                sender=watcher)
@@ -195,6 +199,13 @@ def test_an_audited_round_with_real_proofs(session_chain: Chain, deployed: Deplo
     assert coordinator.proven_steps(task_id) == [(0, honest_account.address, steps[honest_account.address])]
     kinds = ("registerDataset", "commitTrajectory", "drawAudits", "openAudit", "proveStep", "settleAudit")
     print("audit gas:", [(record.kind, record.gas_used) for record in chain.gas_records if record.kind in kinds])
+
+
+def test_the_draw_is_the_contracts() -> None:
+    # keccak(abi.encode(seed, participant)) % 10000 and keccak(abi.encode(seed, participant, j)) % steps
+    participant = "0x" + "11" * 20
+    assert selected(7, participant, 10_000) and not selected(7, participant, 0)
+    assert {drawn_step(seed, participant, 0, 4) for seed in range(64)} == {0, 1, 2, 3}
 
 
 def test_the_catch_probability() -> None:
