@@ -66,6 +66,8 @@ BENCHES: dict[str, Bench] = {
     "secure_gas": Bench("bench/bench_secure_round_gas.py", ("8", "32", "64"), ("8",),
                         "Gas per participant per round, secure (receipts of real transactions)"),
     "zk": Bench("bench/bench_zk.py", (), ("--quick",), "Zero-knowledge proofs of training"),
+    "scores": Bench("bench/bench_scores.py", (), ("--quick",),
+                    "Contribution scores: two honest validators on honest updates"),
 }
 """Every bench ``make bench`` runs, in this order. Add one here (and, if it should sit somewhere particular, its
 markers in BENCHMARKS.md)."""

@@ -214,7 +214,8 @@ def simulate(config_file: Annotated[Path, typer.Argument(metavar="CONFIG.toml", 
 @one_line_errors
 def attack_bench(
     attacks: Annotated[str | None, typer.Option(help="Attacks, comma-separated (default: every kind of "
-                                                     "fedchain.sim.attacks).")] = None,
+                                                     "fedchain.sim.attacks a task without scores can stage).")]
+    = None,
     rules: Annotated[str | None, typer.Option(help="Aggregation rules, comma-separated (default: every rule a "
                                                    "task accepts).")] = None,
     shares: Annotated[str | None, typer.Option(help="Attackers' shares of the hospitals (default: 0.1,0.2,0.3).")]
@@ -225,10 +226,16 @@ def attack_bench(
     hospitals: Annotated[int | None, typer.Option(help="Hospitals of every federation (default: 10).")] = None,
     chain: Annotated[str | None, typer.Option(help="'embedded' (default) or 'anvil' (much faster for a large "
                                                    "grid).")] = None,
+    scored_attacks: Annotated[str | None, typer.Option(help="Attacks run again with contribution scores on, "
+                                                            "comma-separated, or 'none' (default: every kind).")]
+    = None,
+    scored_rules: Annotated[str | None, typer.Option(help="Rules of the scored runs, comma-separated, or 'none' "
+                                                          "(default: every rule).")] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("fedchain-out/attack-bench"),
     quick: Annotated[bool, typer.Option("--quick", help="A tiny grid (every rule; scaling and ipm; one attacker "
-                                                        "of 4 hospitals; 2 rounds; breast cancer IID); options "
-                                                        "given still apply.")] = False,
+                                                        "of 4 hospitals; 2 rounds; breast cancer IID; scored: "
+                                                        "free_rider_zero and sybil under fedavg); options given "
+                                                        "still apply.")] = False,
 ) -> None:
     """Run the attack suite against the aggregation rules, each cell a real federation on a development chain, and
     write the final accuracy and every attacker's and honest hospital's stake and earnings to attack_bench.json,
@@ -238,13 +245,14 @@ def attack_bench(
 
     def progress(outcome: Outcome, number: int, total: int) -> None:
         cell = outcome.cell
-        what = f"{cell.task} {cell.rule} " + ("clean" if cell.attack is None else f"{cell.attack} {cell.share:g}")
+        what = f"{cell.task} {cell.rule_label} " + ("clean" if cell.attack is None else f"{cell.attack} {cell.share:g}")
         done = (f"skipped: {outcome.skipped}" if outcome.accuracy is None
                 else f"accuracy {100 * outcome.accuracy:.1f}% ({outcome.seconds:.1f} s)")
         console.print(f"[{number}/{total}] {what}: {done}", highlight=False, soft_wrap=True, markup=False)
 
     settings = bench_settings(quick=quick, attacks=attacks, rules=rules, shares=shares, tasks=tasks, rounds=rounds,
-                              hospitals=hospitals, chain=chain)
+                              hospitals=hospitals, chain=chain, scored_attacks=scored_attacks,
+                              scored_rules=scored_rules)
     for path in write_bench(run_bench(settings, progress), out):
         console.print(f"wrote {path}", highlight=False)
 

@@ -137,12 +137,14 @@ def test_a_scored_round_from_seats_to_pay(embedded_chain: Chain) -> None:
         (validators[3].address, ValidatorFault.SILENT, VALIDATOR_STAKE // 10)]
 
     fee = REWARD * 100 // 10_000
-    per_validator = REWARD * 500 // 10_000 // 3
-    per_point = (REWARD - fee - 3 * per_validator) // SCORE_ONE  # one included update
+    assert coordinator.score_round(task_id, 0).reveals == 2, "the slashed validator's reveal no longer counts"
+    per_validator = REWARD * 500 // 10_000 // 2
+    per_point = (REWARD - fee - 2 * per_validator) // SCORE_ONE  # one included update
     assert coordinator.round_view(task_id, 0).reward_per_weight == per_point
     assert coordinator.claimable(task_id, members[0].address) == 8000 * per_point
     assert coordinator.claimable(task_id, members[1].address) == 0
     assert coordinator.validator_seat(task_id, validators[0].address).fees == per_validator
+    assert coordinator.validator_seat(task_id, validators[2].address).fees == 0
     before = token.balance_of(validators[0].address)
     coordinator.claim_validator_fees(task_id, sender=validators[0])
     coordinator.withdraw_validator(task_id, sender=validators[0])

@@ -38,7 +38,7 @@ FEDAVG_FAILS = 0.2
 def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
     out = tmp_path_factory.mktemp("attack-bench")
     subprocess.run([sys.executable, "-m", "fedchain", "attack-bench", "--quick", "--out", str(out)], check=True,
-                   capture_output=True, text=True, timeout=170)
+                   capture_output=True, text=True, timeout=300)
     return json.loads((out / JSON_FILE).read_text()), out
 
 
@@ -46,8 +46,9 @@ def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Pat
 def test_the_quick_grid_runs_every_rule(quick: tuple[dict[str, Any], Path]) -> None:
     report, _ = quick
     cells = report["cells"]
-    assert [(c["rule"], c["attack"]) for c in cells] == [
-        (rule, attack) for rule in RULES for attack in (None, "scaling", "ipm")]
+    assert [(c["rule"], c["attack"], c["scored"]) for c in cells] == [
+        *((rule, attack, False) for rule in RULES for attack in (None, "scaling", "ipm")),
+        *(("fedavg", attack, True) for attack in (None, "free_rider_zero", "sybil"))]
     assert all(c["skipped"] is None and 0 <= c["accuracy"] <= 1 and c["seconds"] > 0 for c in cells)
     assert report["command"] == QUICK.command() and report["seconds_per_cell"] > 0
 
@@ -56,7 +57,7 @@ def test_the_quick_grid_runs_every_rule(quick: tuple[dict[str, Any], Path]) -> N
 def test_fedavg_fails_under_scaling_and_ipm(quick: tuple[dict[str, Any], Path]) -> None:
     report, _ = quick
     for cell in report["cells"]:
-        if cell["rule"] == "fedavg" and cell["attack"] is not None:
+        if cell["rule"] == "fedavg" and cell["attack"] is not None and not cell["scored"]:
             assert cell["drop"] > FEDAVG_FAILS, cell
             assert cell["clean_accuracy"] > 0.9
 
@@ -67,8 +68,23 @@ def test_every_party_ends_with_its_stake_and_earnings(quick: tuple[dict[str, Any
     for cell in report["cells"]:
         attackers, honest = cell["attackers"], cell["honest"]
         assert len(attackers) == (0 if cell["attack"] is None else 1) and len(attackers) + len(honest) == 4
-        for party in attackers + honest:
-            assert party["stake"] == STAKE and party["earnings"] > 0 and party["identities"] == 1
+        assert all(party["stake"] == STAKE and party["earnings"] > 0 for party in honest)
+        if not cell["scored"]:
+            assert all(party["stake"] == STAKE and party["earnings"] > 0 and party["identities"] == 1
+                       for party in attackers)
+
+
+@pytest.mark.slow
+def test_with_scores_free_riders_and_sybils_lose_stake_and_earn_less_than_honest_hospitals(
+        quick: tuple[dict[str, Any], Path]) -> None:
+    report, _ = quick
+    scored = [cell for cell in report["cells"] if cell["scored"] and cell["attack"] is not None]
+    assert [cell["attack"] for cell in scored] == ["free_rider_zero", "sybil"]
+    for cell in scored:
+        (attacker,) = cell["attackers"]
+        assert attacker["earnings"] < 0 < min(party["earnings"] for party in cell["honest"])
+        assert attacker["stake"] < STAKE * attacker["identities"], "scored out and slashed"
+    assert scored[1]["attackers"][0]["identities"] == 3
 
 
 @pytest.mark.slow
@@ -77,6 +93,7 @@ def test_the_tables_and_the_page(quick: tuple[dict[str, Any], Path]) -> None:
     text = (out / MARKDOWN_FILE).read_text()
     assert "    " + QUICK.command() in text
     assert "| breast_cancer_iid | fedavg | ipm | " in text and "#### Stake and earnings at the end" in text
+    assert "| breast_cancer_iid | fedavg, scored | sybil | 25% | 1 (3 identities) |" in text
     page = (out / HTML_FILE).read_text()
     assert page.count("<svg") == 1 and "<script" not in page and 'href="http' not in page and " src=" not in page
     assert page.count("<table>") == 2
@@ -84,11 +101,24 @@ def test_the_tables_and_the_page(quick: tuple[dict[str, Any], Path]) -> None:
 
 def test_the_default_grid() -> None:
     settings = BenchSettings()
-    assert settings.rules == tuple(RULES) and settings.attacks == tuple(ATTACKS) and settings.tasks == tuple(TASKS)
+    unscored = tuple(kind for kind, attack in ATTACKS.items() if not attack.validators)
+    assert settings.rules == settings.scored_rules == tuple(RULES) and settings.tasks == tuple(TASKS)
+    assert settings.attacks == unscored and settings.scored_attacks == tuple(ATTACKS)
+    assert "colluding_validators" not in unscored
     cells = grid(settings)
-    assert len(cells) == len(RULES) * len(TASKS) * (1 + len(ATTACKS) * 3)
+    assert len(cells) == len(RULES) * len(TASKS) * (2 + (len(unscored) + len(ATTACKS)) * 3)
     assert cells[0] == Cell("breast_cancer_iid", "fedavg") and cells[1] == Cell("breast_cancer_iid", "fedavg",
                                                                                   "sign_flip", 0.1)
+    first_scored = len(RULES) * (1 + len(unscored) * 3)
+    assert cells[first_scored] == Cell("breast_cancer_iid", "fedavg", scored=True)
+    assert cells[first_scored].raw_config(settings)["scoring"] == {}
+    assert "scoring" not in cells[0].raw_config(settings)
+
+
+def test_scored_runs_can_be_left_out() -> None:
+    settings = bench_settings(quick=True, scored_attacks="none")
+    assert settings.scored_attacks == () and not any(cell.scored for cell in grid(settings))
+    assert "--scored-attacks none " in settings.command()
 
 
 def test_options_override_the_quick_grid() -> None:
@@ -107,6 +137,9 @@ def test_options_override_the_quick_grid() -> None:
     ({"attacks": ","}, "--attacks: name at least one of "),
     ({"hospitals": 1}, "--hospitals: must be >= 2, got 1"),
     ({"chain": "mainnet"}, "--chain: must be one of embedded, anvil, got 'mainnet'"),
+    ({"attacks": "colluding_validators"}, "--attacks: 'colluding_validators' is not one of sign_flip, "),
+    ({"scored_attacks": "poison"}, "--scored-attacks: 'poison' is not one of sign_flip, "),
+    ({"scored_rules": "krum"}, "--scored-rules: 'krum' is not one of fedavg, "),
 ])
 def test_a_bad_option_is_one_line_naming_it(options: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match="^" + message.replace(".", r"\.")):

@@ -105,6 +105,21 @@ def test_sybils_count_their_identities() -> None:
     assert plan_attack(AttackSettings(kind="scaling"), 10, 0).extra_identities() == []
 
 
+def test_colluding_validators_need_a_scored_task_and_default_to_a_minority() -> None:
+    settings = AttackSettings(kind="colluding_validators", share=0.2)
+    assert plan_attack(settings, 10, 0, validators=3).colluding_validators == 1
+    assert plan_attack(settings, 10, 0, validators=5).colluding_validators == 2
+    assert plan_attack(settings, 10, 0, validators=1).colluding_validators == 1
+    assert plan_attack(AttackSettings(kind="colluding_validators", strength=2), 10, 0,
+                       validators=3).colluding_validators == 2
+    assert plan_attack(AttackSettings(kind="sign_flip"), 10, 0, validators=3).colluding_validators == 0
+    with pytest.raises(ConfigError, match=r"^attack\.kind: colluding_validators has validators collude, and only a "
+                                          r"scored task has validators: add a \[scoring\] table$"):
+        plan_attack(settings, 10, 0)
+    with pytest.raises(ConfigError, match=r"^attack\.strength: 4 colluding validators, but the task has 3$"):
+        plan_attack(AttackSettings(kind="colluding_validators", strength=4), 10, 0, validators=3)
+
+
 def test_alie_needs_two_colluders() -> None:
     with pytest.raises(ConfigError, match=r"attack\.share: alie .* needs at least 2 attackers; 0\.1 of 10 hospitals "
                                           r"gives 1"):
@@ -135,6 +150,9 @@ def test_an_attack_table_is_read() -> None:
     ({"kind": "sybil", "from_round": 1}, "attack.from_round: not used by kind 'sybil'"),
     ({"kind": "alie", "share": 0.1}, "attack.share: alie estimates the benign spread"),
     ({"kind": "sign_flip", "rounds": 2}, "attack.rounds: unknown setting"),
+    ({"kind": "colluding_validators"}, "attack.kind: colluding_validators has validators collude"),
+    ({"kind": "colluding_validators", "strength": 1.5}, "attack.strength: colluding_validators's validators is a "
+                                                        "whole number"),
 ])
 def test_a_bad_attack_names_its_key(attack: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match="^" + message.replace(".", r"\.").replace("(", r"\(")):

@@ -158,6 +158,10 @@ def test_a_file_overrides_only_what_it_states(tmp_path: Path) -> None:
                                            {"kind": "out_of_range_hospital", "round": 2, "hospital": 0}]},
          "adversaries[1].kind: hospital 0 is already 'silent_hospital'"),
         ({"adversaries": {"kind": "silent_hospital"}}, "adversaries: must be a list of tables"),
+        ({"mode": "plain", "simulation": {"validators": 3}},
+         "simulation.validators: only used with a scored task (add a [scoring] table)"),
+        ({"mode": "plain", "scoring": {}, "simulation": {"validators": 17}}, "simulation.validators: must be <= 16"),
+        ({"scoring": {}}, "scoring: only plain tasks are scored"),
     ],
 )
 def test_bad_settings_name_their_key(raw: dict[str, object], message: str) -> None:
@@ -204,6 +208,13 @@ def test_settings_that_depend_on_the_data_are_checked_before_anything_starts() -
         check_hospitals(too_demanding, len(split.clients), " the data gives")
     with pytest.raises(ConfigError, match=r"the task refuses missing values \(set data.missing = \"mean\""):
         load_split(parse_config({"simulation": lung, "adversaries": []}))
+
+
+def test_a_scored_simulation_has_the_committee_as_its_validators_unless_it_says() -> None:
+    assert parse_config({"mode": "plain", "adversaries": []}).validators == 0
+    assert parse_config({"mode": "plain", "adversaries": [], "scoring": {"committee": 4}}).validators == 4
+    assert parse_config({"mode": "plain", "adversaries": [], "scoring": {},
+                         "simulation": {"validators": 5}}).validators == 5
 
 
 def test_the_task_parameters_carry_the_settings() -> None:

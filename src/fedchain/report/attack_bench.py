@@ -3,9 +3,11 @@
 Each cell is one federation run by :func:`fedchain.sim.run.run_simulation` (plain mode, the robust rules being
 plain-mode rules), so its accuracy is the requester's evaluation of the model anchored on chain and its stakes and
 earnings are the chain's: the grid is attacks x rules (the names the task schema accepts for ``[rule] name``,
-:data:`fedchain.aggregate.registry.RULES`) x attacker shares x tasks, plus one clean run per task and rule. A cell that
-cannot be staged (ALIE with a single attacker) is kept with its reason. :mod:`fedchain.report.attack_tables` writes
-the results as JSON, Markdown and an HTML page with a plot.
+:data:`fedchain.aggregate.registry.RULES`) x attacker shares x tasks, plus one clean run per task and rule; and again,
+with contribution scores on (a ``[scoring]`` table with its defaults: three validators, each holding a third of the
+test split), for the scored attacks under the scored rules, which adds ``colluding_validators`` (an attack only a
+scored task has). A cell that cannot be staged (ALIE with a single attacker) is kept with its reason.
+:mod:`fedchain.report.attack_tables` writes the results as JSON, Markdown and an HTML page with a plot.
 
 Tasks (:data:`TASKS`): breast cancer split IID and by a Dirichlet label skew of alpha 0.5 (the MLP), and
 scikit-learn's digits split IID (the CNN). Each hospital deposits the simulation's stake; an attacker's stake and
@@ -24,7 +26,7 @@ from types import MappingProxyType
 from typing import Any, Final, get_args
 
 from fedchain.aggregate.registry import RULES
-from fedchain.sim.attacks import AttackKind
+from fedchain.sim.attacks import ATTACKS, AttackKind
 from fedchain.sim.config import Backend, SimulationSettings, parse_config
 from fedchain.sim.errors import ConfigError
 from fedchain.sim.records import Balance, SimulationResult
@@ -39,6 +41,8 @@ TASKS: Final[Mapping[str, Mapping[str, Any]]] = MappingProxyType({
 })
 """Each bench task as the tables of a simulation file it sets (the rest are the defaults)."""
 ATTACK_KINDS: Final[tuple[str, ...]] = get_args(AttackKind)
+UNSCORED_KINDS: Final[tuple[str, ...]] = tuple(kind for kind, attack in ATTACKS.items() if not attack.validators)
+"""The attacks a task without scoring can stage (colluding validators need validators)."""
 DEFAULT_SHARES: Final = (0.1, 0.2, 0.3)
 DEFAULT_ROUNDS: Final = 10
 DEFAULT_HOSPITALS: Final = 10
@@ -54,20 +58,27 @@ def _known(option: str, given: Sequence[str], known: Sequence[str]) -> None:
 
 @dataclass(frozen=True)
 class BenchSettings:
-    """One grid: which attacks, rules, shares and tasks, and the federations' size and chain."""
+    """One grid: which attacks, rules, shares and tasks, which attacks and rules again with scores on (none: no
+    scored runs), and the federations' size and chain."""
 
-    attacks: tuple[str, ...] = ATTACK_KINDS
+    attacks: tuple[str, ...] = UNSCORED_KINDS
     rules: tuple[str, ...] = tuple(RULES)
     shares: tuple[float, ...] = DEFAULT_SHARES
     tasks: tuple[str, ...] = tuple(TASKS)
     rounds: int = DEFAULT_ROUNDS
     hospitals: int = DEFAULT_HOSPITALS
     chain: Backend = "embedded"
+    scored_attacks: tuple[str, ...] = ATTACK_KINDS
+    scored_rules: tuple[str, ...] = tuple(RULES)
 
     def __post_init__(self) -> None:
-        _known("--attacks", self.attacks, ATTACK_KINDS)
+        _known("--attacks", self.attacks, UNSCORED_KINDS)
         _known("--rules", self.rules, tuple(RULES))
         _known("--tasks", self.tasks, tuple(TASKS))
+        for option, given, known in (("--scored-attacks", self.scored_attacks, ATTACK_KINDS),
+                                     ("--scored-rules", self.scored_rules, tuple(RULES))):
+            if given:
+                _known(option, given, known)
         for share in self.shares:
             if not 0 < share <= 0.5:
                 raise ConfigError(f"--shares: each share must be > 0 and <= 0.5, got {share}")
@@ -83,26 +94,38 @@ class BenchSettings:
         """The command that runs this grid, every option spelled out."""
         return (f"fedchain attack-bench --attacks {','.join(self.attacks)} --rules {','.join(self.rules)} "
                 f"--shares {','.join(f'{share:g}' for share in self.shares)} --tasks {','.join(self.tasks)} "
-                f"--rounds {self.rounds} --hospitals {self.hospitals} --chain {self.chain}")
+                f"--rounds {self.rounds} --hospitals {self.hospitals} --chain {self.chain} "
+                f"--scored-attacks {','.join(self.scored_attacks) or NONE} "
+                f"--scored-rules {','.join(self.scored_rules) or NONE}")
 
 
+NONE: Final = "none"
+"""What ``--scored-attacks`` and ``--scored-rules`` take for no scored runs."""
 QUICK: Final = BenchSettings(attacks=("scaling", "ipm"), shares=(0.25,), tasks=("breast_cancer_iid",), rounds=2,
-                             hospitals=4)
-"""``--quick``: every rule, two attacks that must break FedAvg, one attacker of four hospitals, two rounds."""
+                             hospitals=4, scored_attacks=("free_rider_zero", "sybil"), scored_rules=("fedavg",))
+"""``--quick``: every rule, two attacks that must break FedAvg, one attacker of four hospitals, two rounds; and with
+scores on under FedAvg, a free rider and a Sybil."""
 
 
 def bench_settings(*, quick: bool = False, attacks: str | None = None, rules: str | None = None,
                    shares: str | None = None, tasks: str | None = None, rounds: int | None = None,
-                   hospitals: int | None = None, chain: str | None = None) -> BenchSettings:
-    """The grid the command line asks for: comma-separated lists, each option left out taken from the defaults, or
-    from :data:`QUICK` with ``quick``."""
+                   hospitals: int | None = None, chain: str | None = None, scored_attacks: str | None = None,
+                   scored_rules: str | None = None) -> BenchSettings:
+    """The grid the command line asks for: comma-separated lists (``none`` for no scored attacks or rules), each
+    option left out taken from the defaults, or from :data:`QUICK` with ``quick``."""
     base = QUICK if quick else BenchSettings()
     return BenchSettings(
         attacks=base.attacks if attacks is None else _names(attacks), rules=base.rules if rules is None else
         _names(rules), shares=base.shares if shares is None else _shares(shares),
         tasks=base.tasks if tasks is None else _names(tasks), rounds=base.rounds if rounds is None else rounds,
         hospitals=base.hospitals if hospitals is None else hospitals,
-        chain=base.chain if chain is None else chain)  # type: ignore[arg-type]  # checked on construction
+        chain=base.chain if chain is None else chain,  # type: ignore[arg-type]  # checked on construction
+        scored_attacks=base.scored_attacks if scored_attacks is None else _optional_names(scored_attacks),
+        scored_rules=base.scored_rules if scored_rules is None else _optional_names(scored_rules))
+
+
+def _optional_names(text: str) -> tuple[str, ...]:
+    return () if text.strip() == NONE else _names(text)
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -118,12 +141,19 @@ def _shares(text: str) -> tuple[float, ...]:
 
 @dataclass(frozen=True)
 class Cell:
-    """One point of the grid (``attack`` None: the clean run of its task and rule)."""
+    """One point of the grid (``attack`` None: the clean run of its task and rule; ``scored``: with contribution
+    scores on)."""
 
     task: str
     rule: str
     attack: str | None = None
     share: float | None = None
+    scored: bool = False
+
+    @property
+    def rule_label(self) -> str:
+        """The rule as the tables name it: ``fedavg``, or ``fedavg, scored``."""
+        return f"{self.rule}, scored" if self.scored else self.rule
 
     def raw_config(self, settings: BenchSettings) -> dict[str, Any]:
         """The cell as a parsed simulation file."""
@@ -134,14 +164,24 @@ class Cell:
                                               "chain": settings.chain}}
         if self.attack is not None:
             raw["attack"] = {"kind": self.attack, "share": self.share}
+        if self.scored:
+            raw["scoring"] = {}
         return raw
 
 
 def grid(settings: BenchSettings) -> list[Cell]:
-    """Every cell of ``settings``, task by task and rule by rule, the clean run first."""
-    return [cell for task in settings.tasks for rule in settings.rules
-            for cell in [Cell(task, rule), *(Cell(task, rule, attack, share) for attack in settings.attacks
-                                             for share in settings.shares)]]
+    """Every cell of ``settings``, task by task and rule by rule, the clean run first, then the scored ones."""
+    cells = []
+    for task in settings.tasks:
+        for rule in settings.rules:
+            cells += [Cell(task, rule), *(Cell(task, rule, attack, share) for attack in settings.attacks
+                                          for share in settings.shares)]
+        if settings.scored_attacks:
+            for rule in settings.scored_rules:
+                cells += [Cell(task, rule, scored=True), *(Cell(task, rule, attack, share, scored=True)
+                                                           for attack in settings.scored_attacks
+                                                           for share in settings.shares)]
+    return cells
 
 
 @dataclass(frozen=True)
@@ -219,9 +259,9 @@ class BenchResult:
     command: str
     stake: Decimal
 
-    def clean(self, task: str, rule: str) -> Outcome | None:
-        """The clean run of ``task`` under ``rule``."""
-        return next((o for o in self.outcomes if o.cell == Cell(task, rule)), None)
+    def clean(self, task: str, rule: str, scored: bool = False) -> Outcome | None:
+        """The clean run of ``task`` under ``rule`` (with scores on, if ``scored``)."""
+        return next((o for o in self.outcomes if o.cell == Cell(task, rule, scored=scored)), None)
 
     def seconds_per_cell(self) -> float | None:
         """The median wall time of the cells that ran."""
@@ -232,8 +272,8 @@ class BenchResult:
         """The results as JSON-ready data."""
         return {"command": self.command, "settings": asdict(self.settings), "stake": str(self.stake),
                 "wall_seconds": self.wall_seconds, "seconds_per_cell": self.seconds_per_cell(),
-                "cells": [_outcome_json(outcome, self.clean(outcome.cell.task, outcome.cell.rule))
-                          for outcome in self.outcomes]}
+                "cells": [_outcome_json(outcome, self.clean(outcome.cell.task, outcome.cell.rule,
+                                                            outcome.cell.scored)) for outcome in self.outcomes]}
 
 
 def _outcome_json(outcome: Outcome, clean: Outcome | None) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from fedchain.report.atomic import write_atomically
-from fedchain.report.attack_bench import BenchResult, Outcome, Party
+from fedchain.report.attack_bench import BenchResult, Cell, Outcome, Party
 from fedchain.sim.attacks import ATTACKS
 
 JSON_FILE: Final = "attack_bench.json"
@@ -59,8 +59,10 @@ def summary(result: BenchResult) -> str:
             f"every hospital (and every Sybil identity) stakes {result.stake} tokens. Accuracy is the requester's "
             "evaluation of the last model anchored on chain, on the held-out test set, in percent, with the change "
             "from the clean run of the same task and rule in points. Attackers are picked from the seed; a share "
-            f"rounds down to whole hospitals, at least one. {ran} federations ran in {result.wall_seconds / 60:.1f} "
-            f"minutes{timing}, made by:")
+            "rounds down to whole hospitals, at least one. A rule marked scored ran with contribution scores on (the "
+            "task's [scoring] defaults: three validators, each holding a third of the test split), where every "
+            "update earns its median score and one scored below 20% is dropped and its owner slashed. "
+            f"{ran} federations ran in {result.wall_seconds / 60:.1f} minutes{timing}, made by:")
 
 
 def percent(value: float | None) -> str:
@@ -68,32 +70,40 @@ def percent(value: float | None) -> str:
     return MISSING if value is None else f"{100 * value:.1f}"
 
 
+def _panels(result: BenchResult) -> list[tuple[str, bool, tuple[str, ...]]]:
+    """Each rule of the grid with whether it ran scored and the attacks it ran: the rules without scores, then the
+    scored ones."""
+    settings = result.settings
+    scored = [(rule, True, settings.scored_attacks) for rule in settings.scored_rules if settings.scored_attacks]
+    return [*((rule, False, settings.attacks) for rule in settings.rules), *scored]
+
+
 def accuracy_table(result: BenchResult) -> Table:
-    """Final accuracy per task, rule and attack (rows) and attackers' share (columns)."""
+    """Final accuracy per task, rule (scored or not) and attack (rows) and attackers' share (columns)."""
     shares = list(result.settings.shares)
     headers = ["task", "rule", "attack", "clean", *(f"{100 * share:g}%" for share in shares)]
     rows = []
     for task in result.settings.tasks:
-        for rule in result.settings.rules:
-            clean = result.clean(task, rule)
+        for rule, scored, attacks in _panels(result):
+            clean = result.clean(task, rule, scored)
             clean_accuracy = None if clean is None else clean.accuracy
-            for attack in result.settings.attacks:
-                cells = [_cell(result, task, rule, attack, share, clean_accuracy) for share in shares]
-                rows.append([task, rule, attack, percent(clean_accuracy), *cells])
+            label = Cell(task, rule, scored=scored).rule_label
+            for attack in attacks:
+                cells = [_cell(result, Cell(task, rule, attack, share, scored), clean_accuracy) for share in shares]
+                rows.append([task, label, attack, percent(clean_accuracy), *cells])
     return headers, rows
 
 
-def _cell(result: BenchResult, task: str, rule: str, attack: str, share: float, clean: float | None) -> str:
-    outcome = _outcome(result, task, rule, attack, share)
+def _cell(result: BenchResult, cell: Cell, clean: float | None) -> str:
+    outcome = _outcome(result, cell)
     if outcome is None or outcome.accuracy is None:
         return MISSING
     change = "" if clean is None else f" ({100 * (outcome.accuracy - clean):+.1f})"
     return f"{percent(outcome.accuracy)}{change}"
 
 
-def _outcome(result: BenchResult, task: str, rule: str, attack: str, share: float) -> Outcome | None:
-    return next((o for o in result.outcomes if (o.cell.task, o.cell.rule, o.cell.attack, o.cell.share)
-                 == (task, rule, attack, share)), None)
+def _outcome(result: BenchResult, cell: Cell) -> Outcome | None:
+    return next((o for o in result.outcomes if o.cell == cell), None)
 
 
 def money_table(result: BenchResult) -> Table:
@@ -108,7 +118,7 @@ def money_table(result: BenchResult) -> Table:
         cell, attackers = outcome.cell, outcome.attackers
         identities = sum(party.identities for party in attackers)
         count = f"{len(attackers)}" + (f" ({identities} identities)" if identities > len(attackers) else "")
-        rows.append([cell.task, cell.rule, cell.attack or "none (clean)",
+        rows.append([cell.task, cell.rule_label, cell.attack or "none (clean)",
                      MISSING if cell.share is None else f"{100 * cell.share:g}%", count, percent(outcome.accuracy),
                      *_means(attackers), *_means(outcome.honest)])
     return headers, rows
@@ -123,7 +133,7 @@ def _means(parties: tuple[Party, ...]) -> list[str]:
 def attack_notes(result: BenchResult) -> list[str]:
     """What each attack of the grid sends, and its strength's default (from the registry)."""
     notes = []
-    for kind in result.settings.attacks:
+    for kind in dict.fromkeys((*result.settings.attacks, *result.settings.scored_attacks)):
         attack = ATTACKS[kind]  # type: ignore[index]  # the settings checked the kind
         strength = "" if attack.strength is None else f"; {attack.strength.name}: {attack.strength.doc}"
         notes.append(f"{kind}: {attack.summary}{strength}")
@@ -132,7 +142,8 @@ def attack_notes(result: BenchResult) -> list[str]:
 
 def skipped(result: BenchResult) -> list[str]:
     """Why cells were not run, each reason once."""
-    return list(dict.fromkeys(f"{o.cell.attack} at {100 * (o.cell.share or 0):g}%: {o.skipped}"
+    return list(dict.fromkeys(f"{o.cell.attack} at {100 * (o.cell.share or 0):g}%"
+                              f"{' (scored)' if o.cell.scored else ''}: {o.skipped}"
                               for o in result.outcomes if o.skipped is not None))
 
 
@@ -170,31 +181,36 @@ def _html_table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def plot_svg(result: BenchResult) -> str:
-    """Accuracy against the attackers' share, one panel per task (row) and rule (column), one line per attack starting
-    from the clean run at 0%, as an inline ``<svg>`` element."""
+    """Accuracy against the attackers' share, one panel per task (row) and rule (column; a scored rule a panel of its
+    own), one line per attack starting from the clean run at 0%, as an inline ``<svg>`` element."""
     settings = result.settings
-    figure = Figure(figsize=(PANEL_SIZE[0] * len(settings.rules) + 2.4, PANEL_SIZE[1] * len(settings.tasks)),
+    columns = _panels(result)
+    kinds = list(dict.fromkeys(attack for _, _, attacks in columns for attack in attacks))
+    figure = Figure(figsize=(PANEL_SIZE[0] * len(columns) + 2.4, PANEL_SIZE[1] * len(settings.tasks)),
                     layout="constrained")
-    panels = figure.subplots(len(settings.tasks), len(settings.rules), squeeze=False, sharex=True, sharey=True)
+    panels = figure.subplots(len(settings.tasks), len(columns), squeeze=False, sharex=True, sharey=True)
     colours = colormaps["tab10"]
     for row, task in zip(panels, settings.tasks, strict=True):
-        for axes, rule in zip(row, settings.rules, strict=True):
-            clean = result.clean(task, rule)
-            for number, attack in enumerate(settings.attacks):
+        for axes, (rule, scored, attacks) in zip(row, columns, strict=True):
+            clean = result.clean(task, rule, scored)
+            for attack in attacks:
+                number = kinds.index(attack)
                 points = [(0.0, None if clean is None else clean.accuracy)]
                 for share in settings.shares:
-                    outcome = _outcome(result, task, rule, attack, share)
+                    outcome = _outcome(result, Cell(task, rule, attack, share, scored))
                     points.append((share, None if outcome is None else outcome.accuracy))
                 shown = [(100 * share, 100 * accuracy) for share, accuracy in points if accuracy is not None]
                 axes.plot([x for x, _ in shown], [y for _, y in shown], marker=MARKERS[number % len(MARKERS)],
                           color=to_hex(colours(number % colours.N)), label=attack)
-            axes.set_title(f"{task}, {rule}", fontsize=10)
+            axes.set_title(f"{task}, {Cell(task, rule, scored=scored).rule_label}", fontsize=10)
             axes.set_ylim(0, 100)
             axes.grid(alpha=0.3)
         row[0].set_ylabel("final accuracy (%)")
     for axes in panels[-1]:
         axes.set_xlabel("attackers' share of hospitals (%)")
-    figure.legend(*panels[0][0].get_legend_handles_labels(), loc="outside right center", fontsize=9)
+    legend = {label: handle for axes in panels[0] for handle, label in zip(*axes.get_legend_handles_labels(),
+                                                                             strict=True)}
+    figure.legend(list(legend.values()), list(legend), loc="outside right center", fontsize=9)
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None})
     return buffer.getvalue()[buffer.getvalue().index("<svg"):]

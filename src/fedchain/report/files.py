@@ -36,15 +36,17 @@ client) and ``examples`` (how many examples it was computed on; null where unkno
   test examples (``both``, ``only_federation``, ``only_baseline``, ``neither``: counts of examples classified
   right by both, only one, neither; from these the report's intervals for the differences), and
   ``test_label_counts`` (the test set's examples per class, or null);
-- ``slashes``: ``round`` (of the offence), ``role``, ``name``, ``address``, ``kind`` (wrong_aggregate,
-  withheld_model, bad_update, unavailable_input, missed_reveal, missed_upload or silence), ``reason``,
+- ``slashes``: ``round`` (of the offence), ``role`` (participant, aggregator or validator), ``name``,
+  ``address``, ``kind`` (wrong_aggregate, withheld_model, bad_update, unavailable_input, missed_reveal,
+  missed_upload, silence, low_score, validator_silent or validator_deviated), ``reason``,
   ``amount``, ``bounty``, ``challenger`` (null for a commitment forfeited at its owner's next entry), read
   from the slash events;
 - ``balances``: per party ``name``, ``role``, ``address``, ``token_balance``, ``stake``, ``bond``,
   ``funded``, ``rewards_claimed``, ``rewards_unclaimed``, ``fees_claimed``, ``fees_unclaimed``,
   ``bounties``, ``slashed``, ``withdrawn`` (stake and bond paid back), ``escrow`` and ``pool_withdrawn``
-  (the requester's); for every party token_balance + stake + bond = funded + rewards_claimed +
-  fees_claimed + bounties - slashed - escrow + pool_withdrawn;
+  (the requester's), a validator's seat counted as its stake and its validator fees as fees; for every party
+  token_balance + stake + bond = funded + rewards_claimed + fees_claimed + bounties - slashed - escrow +
+  pool_withdrawn;
 - ``chain``: ``backend``, ``chain_id``, ``task_id``, ``contracts`` (name to address);
 - ``hospitals``: per hospital ``name``, ``address``, ``source``, ``examples`` and ``label_counts`` (null
   for a client that keeps its data to itself), ``misbehaviour`` (the scripted one or the attack, or null),

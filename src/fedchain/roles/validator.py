@@ -106,11 +106,14 @@ class Validator(Agent):
         if ballot.revealed:
             fields: dict[str, object] = {"ballot": "revealed"}
             text = f"{self.outcome(round, view)}: revealed its scores"
-            if view.status == RoundStatus.FINALIZED:
-                reveals = self.coordinator.score_round(self.task_id, round).reveals
-                fee = self.rules.params.reward_per_round * self.scoring.validator_fee_bps // BPS_DENOMINATOR // reveals
+            record = self.coordinator.score_round(self.task_id, round)
+            if view.status == RoundStatus.FINALIZED and record.revealed_lanes >> ballot.lane & 1:
+                fee = (self.rules.params.reward_per_round * self.scoring.validator_fee_bps // BPS_DENOMINATOR
+                       // record.reveals)
                 text += f", fee {self.tokens(fee)}"
                 fields["fee"] = fee
+            elif view.status == RoundStatus.FINALIZED:
+                text += ", no fee (slashed while the round was open)"
             return text, fields
         if ballot.commit_hash != bytes(32):
             return f"{self.outcome(round, view)}: committed its scores, never revealed them", {"ballot": "committed"}

@@ -29,6 +29,10 @@ attack passes the chain's checks. The TOML table, every key but ``kind`` optiona
                      copier can resubmit is the federation's own last step
     sybil            each attacking hospital's data run as ``strength`` identities (default 3), each staking,
                      each sending the update that hospital trained and declaring its examples
+    colluding_validators
+                     in a scored task (``[scoring]``): the attackers are free riders (zeros) and ``strength`` of the
+                     validators (default: a minority, (validators - 1) // 2, at least one) collude with them, scoring
+                     their updates SCORE_ONE and every honest update 0
 
 Colluders (ALIE, IPM) know only what they trained themselves: commit-reveal hides the honest updates until every
 commitment is in, and secure mode never shows them. So they estimate the benign mean and standard deviation from
@@ -52,7 +56,7 @@ from fedchain.sim.errors import ConfigError
 from fedchain.task.schema import MAX_ROUNDS, Section, Setting, setting
 
 AttackKind = Literal["sign_flip", "scaling", "gaussian_noise", "label_flip", "alie", "ipm", "free_rider_zero",
-                     "free_rider_copy", "sybil"]
+                     "free_rider_copy", "sybil", "colluding_validators"]
 Floats = NDArray[np.float64]
 MAX_STRENGTH: Final = 10.0**6
 MAX_SHARE: Final = 0.5
@@ -64,10 +68,12 @@ ATTACKER_STREAM: Final = 0x61747461636B
 
 @dataclass(frozen=True)
 class Census:
-    """Who takes part: every member of the task (Sybil identities counted) and the attacking hospitals."""
+    """Who takes part: every member of the task (Sybil identities counted), the attacking hospitals and a scored
+    task's validators."""
 
     members: int
     attackers: int
+    validators: int = 0
 
 
 @dataclass(frozen=True)
@@ -104,8 +110,8 @@ Forge = Callable[[Situation], Floats]
 @dataclass(frozen=True)
 class Attack:
     """One kind of attack: what it sends (``forge``; None: the update it trained, as it is), its parameter, whether it
-    trains on flipped labels, colludes (needs the colluders' updates), runs several identities, and how many
-    attackers it needs at least."""
+    trains on flipped labels, colludes (needs the colluders' updates), runs several identities, has validators of a
+    scored task collude (its strength their number), and how many attackers it needs at least."""
 
     summary: str
     forge: Forge | None = None
@@ -113,6 +119,7 @@ class Attack:
     flipped_labels: bool = False
     colludes: bool = False
     identities: bool = False
+    validators: bool = False
     min_attackers: int = 1
 
 
@@ -192,6 +199,12 @@ ATTACKS: Final[Mapping[AttackKind, Attack]] = MappingProxyType({
     "sybil": Attack("one hospital's data as several identities", identities=True,
                     strength=Strength("identities", "identities per attacking hospital (default 3)",
                                       default=lambda _: 3.0, integer=True, low=2.0)),
+    "colluding_validators": Attack("free riders whose colluding validators score them 10000 and honest updates 0",
+                                   forge=lambda s: zero(s.own), validators=True,
+                                   strength=Strength("validators", "colluding validators (default: a minority, "
+                                                     "(validators - 1) // 2, at least 1)", integer=True, low=1.0,
+                                                     default=lambda census: float(max(1, (census.validators - 1)
+                                                                                      // 2)))),
 })
 """Every attack by its kind (the ``[attack]`` table's ``kind``)."""
 
@@ -212,7 +225,8 @@ class AttackSettings(Section):
     from_round: int = setting(0, "the first round they attack (before it they train honestly)", low=0,
                               high=MAX_ROUNDS)
     strength: float | None = setting(None, "the attack's parameter (scaling: factor, gaussian_noise: sigma, alie: "
-                                           "z, ipm: epsilon, sybil: identities); left out: its default", low=0.0,
+                                           "z, ipm: epsilon, sybil: identities, colluding_validators: validators); "
+                                           "left out: its default", low=0.0,
                                      high=MAX_STRENGTH, low_open=True)
 
     def check(self) -> None:
@@ -254,6 +268,11 @@ class AttackPlan:
         """Whether the attackers attack in ``round``."""
         return round >= self.settings.from_round
 
+    @property
+    def colluding_validators(self) -> int:
+        """How many of a scored task's validators collude with the attackers (0 for the other kinds)."""
+        return int(self.strength or 0) if self.attack.validators else 0
+
     def extra_identities(self) -> list[int]:
         """The hospital each identity beyond the hospitals' own runs for, in order (Sybils only: each attacker's
         ``identities - 1`` further identities, attacker by attacker)."""
@@ -272,10 +291,13 @@ def attacker_count(share: float, hospitals: int) -> int:
     return max(1, math.floor(share * hospitals + SHARE_ROUNDING))
 
 
-def plan_attack(settings: AttackSettings, hospitals: int, seed: int) -> AttackPlan:
-    """Pick the attackers among ``hospitals`` from ``seed`` (the same every time) and resolve the strength; an attack
-    these hospitals cannot stage is a :class:`ConfigError` naming the key."""
+def plan_attack(settings: AttackSettings, hospitals: int, seed: int, validators: int = 0) -> AttackPlan:
+    """Pick the attackers among ``hospitals`` from ``seed`` (the same every time) and resolve the strength (a scored
+    task has ``validators``); an attack these hospitals cannot stage is a :class:`ConfigError` naming the key."""
     attack = ATTACKS[settings.kind]
+    if attack.validators and not validators:
+        raise ConfigError(f"attack.kind: {settings.kind} has validators collude, and only a scored task has "
+                          "validators: add a [scoring] table")
     count = attacker_count(settings.share, hospitals)
     if count < attack.min_attackers:
         raise ConfigError(f"attack.share: {settings.kind} estimates the benign spread from its colluders' own "
@@ -288,8 +310,10 @@ def plan_attack(settings: AttackSettings, hospitals: int, seed: int) -> AttackPl
     if attack.identities and described is not None:
         chosen = settings.strength
         identities = int(described.default(Census(hospitals, count)) if chosen is None else chosen)
-    census = Census(members=hospitals + count * (identities - 1), attackers=count)
+    census = Census(members=hospitals + count * (identities - 1), attackers=count, validators=validators)
     strength = settings.strength
     if strength is None and described is not None:
         strength = described.default(census)
+    if attack.validators and strength is not None and strength > validators:
+        raise ConfigError(f"attack.strength: {strength:g} colluding validators, but the task has {validators}")
     return AttackPlan(settings=settings, attackers=attackers, identities=identities, strength=strength)

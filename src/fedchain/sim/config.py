@@ -9,13 +9,14 @@ a federation learning: a stronger label skew (:data:`DEMO_ALPHA`) and slower loc
 whose message starts with the key (``simulation.alpha: must be > 0, got -1``), raised before any data is loaded
 or any chain started.
 
-    rounds, seed, mode, [model], [data], [training], [config], [rule], [task]
+    rounds, seed, mode, [model], [data], [training], [config], [rule], [task], [scoring]
                      the task: docs/tasks.md lists every key (``task.cohort_cap`` defaults to the number of
-                     hospitals)
+                     hospitals; with ``[scoring]`` the task is scored by validators)
     [simulation]     dataset, partition, hospitals, alpha, test_fraction, min_hospital_size, files (one CSV per
-                     hospital), stake (what each hospital deposits), chain ("embedded" or "anvil"), device,
-                     engine ("local" or "ray"), ray_address, ray_cpus, output (folder for report.json,
-                     report.html, model.pt, anchor.json, from the cwd)
+                     hospital), stake (what each hospital deposits), validators (of a scored task, each holding an
+                     equal part of the test split), chain ("embedded" or "anvil"), device, engine ("local" or
+                     "ray"), ray_address, ray_cpus, output (folder for report.json, report.html, model.pt,
+                     anchor.json, from the cwd)
     [[adversaries]]  kind, round, hospital (for the hospital kinds), phase (for a dropping hospital):
                      both modes: "cheating_aggregator", "withholding_aggregator" (a wrong model whose blob it
                      withholds); plain mode: "out_of_range_hospital", "silent_hospital"; secure mode:
@@ -23,7 +24,8 @@ or any chain started.
     [attack]         kind, share, from_round, strength: a share of the hospitals, picked from the seed, attack in
                      every round from from_round on (:mod:`fedchain.sim.attacks` describes each kind): "sign_flip",
                      "scaling", "gaussian_noise", "label_flip", "alie", "ipm", "free_rider_zero",
-                     "free_rider_copy", "sybil"; in either mode (a secure attacker attacks before masking)
+                     "free_rider_copy", "sybil" in either mode (a secure attacker attacks before masking), and
+                     "colluding_validators" in a scored task
 
 The default adversaries are the demo's incidents of the configured mode (:data:`DEMO_ADVERSARIES`); there is no
 attack by default. A hospital does one thing wrong: an attacker cannot also be an incident's hospital.
@@ -37,6 +39,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar, Final, Literal, get_args
 
+from fedchain.score.constants import MAX_SEATS
 from fedchain.sim.attacks import AttackKind, AttackSettings, plan_attack
 from fedchain.sim.errors import ConfigError
 from fedchain.task.errors import TaskSpecError
@@ -88,6 +91,9 @@ class SimulationSettings(Section):
     files: tuple[Path, ...] = setting((), "one CSV file per hospital (dataset = \"csv\"), relative to the file")
     stake: Decimal = setting(Decimal(20), "what each hospital deposits (at least task.min_stake)", low=0,
                              low_open=True, unit="tokens")
+    validators: int | None = setting(None, "validators of a scored task (`[scoring]`), each holding an equal part of "
+                                           "the held-out test split (the requester evaluates on all of it); default: "
+                                           "scoring.committee", low=1, high=MAX_SEATS)
     chain: Backend = setting("embedded", "`embedded` (py-evm in this process) or `anvil` (a local node)")
     device: Device = setting("cpu", "where the hospitals train: `cpu`, `cuda` or `auto`")
     engine: Engine = setting("local", "what runs the hospitals' training: `local` (this process, one after "
@@ -169,6 +175,14 @@ class SimulationConfig:
         """The number of hospitals, where the settings fix it (a natural split's depends on the data)."""
         return None if self.simulation.partition == "natural" else self.simulation.hospitals
 
+    @property
+    def validators(self) -> int:
+        """The validators of a scored task (0 without scoring)."""
+        scoring = self.task.scoring
+        if scoring is None:
+            return 0
+        return scoring.committee if self.simulation.validators is None else self.simulation.validators
+
 
 def demo_config(mode: Literal["plain", "secure"] = "secure") -> SimulationConfig:
     """The configuration of `fedchain demo` in ``mode`` (its incidents are the mode's): the defaults, with the demo's
@@ -208,6 +222,8 @@ def check_config(config: SimulationConfig) -> None:
         base_units("simulation.stake", simulation.stake, TOKEN_DECIMALS, low=1, high=MAX_AMOUNT_UNITS)
     except TaskSpecError as error:
         raise ConfigError(str(error)) from None
+    if simulation.validators is not None and task.scoring is None:
+        raise ConfigError("simulation.validators: only used with a scored task (add a [scoring] table)")
     if config.attack is not None and config.attack.from_round >= task.rounds:
         raise ConfigError(f"attack.from_round: {config.attack.from_round} is not a round of a {task.rounds}-round "
                           "task")
@@ -257,7 +273,7 @@ def check_hospitals(config: SimulationConfig, hospitals: int, source: str) -> No
             raise ConfigError(f"adversaries[{position}].hospital: {adversary.hospital} is not one of the "
                               f"{hospitals} hospitals{source} (0..{hospitals - 1})")
     if config.attack is not None:
-        attackers = plan_attack(config.attack, hospitals, config.task.seed).attackers
+        attackers = plan_attack(config.attack, hospitals, config.task.seed, config.validators).attackers
         for position, adversary in enumerate(config.adversaries):
             if adversary.hospital in attackers:
                 hint = DEFAULT_HINT if config.adversaries in DEMO_ADVERSARIES.values() else ""

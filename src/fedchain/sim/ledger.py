@@ -1,10 +1,11 @@
 """Reading what happened from the chain: rounds, proposals, rewards, slashes and balances, by event and view.
 
 Nothing here trusts the simulation script: included participants are the round's ``Revealed`` events
-minus its ``UpdateDropped`` events (docs/protocol.md §8.4) in plain mode, its ``Uploaded`` events in secure
-mode (every upload is in the sum, with the weight its ``SharesCommitted`` event fixed); slashes are the
-slash events, rewards are the ``RoundFinalized`` figures times the included weights, balances are the
-token's and the contract's views.
+minus its ``UpdateDropped`` and ``UpdateScoredOut`` events (docs/protocol.md §8.4, §12.4) in plain mode, its
+``Uploaded`` events in secure mode (every upload is in the sum, with the weight its ``SharesCommitted`` event
+fixed); slashes are the slash events, rewards are the ``RoundFinalized`` figures times the included weights (in
+a scored task: times each update's median score, and each revealing validator's fee), balances are the token's
+and the contract's views.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any
 
 from web3 import Web3
 
-from fedchain.chain.coordinator import CoordinatorClient, Mode, RoundStatus, Token
+from fedchain.chain.coordinator import Coordinator, CoordinatorClient, Mode, RoundStatus, Token
+from fedchain.chain.scoring import ValidatorFault
 from fedchain.sim.records import Balance, Party, Proposal, Slash
 
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -24,6 +26,9 @@ UNOPENED_LEAF = 2**256 - 1
 """The leaf index of a ProposalRejected event whose proposal was never opened by a model dispute."""
 _PROPOSAL_ENDINGS = {"ProposalRejected": "rejected", "ProposalVoided": "voided", "RoundFinalized": "finalized",
                      "RoundFailed": "voided"}
+_VALIDATOR_FAULTS = {ValidatorFault.SILENT: ("validator_silent", "sat in the round's committee and revealed no scores"),
+                     ValidatorFault.DEVIATED: ("validator_deviated", "revealed a score farther than the tolerance "
+                                                                     "from the update's median")}
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,9 @@ class Ledger:
         self.task_id = task_id
         self.parties = {party.address.lower(): party for party in parties}
         self.secure = coordinator.task_params(task_id).mode == Mode.SECURE
+        self.scoring: Coordinator | None = coordinator if isinstance(coordinator, Coordinator) and \
+            coordinator.scoring_params(task_id).scored else None
+        """The coordinator of a scored task (None without scoring)."""
 
     def name(self, address: str) -> str:
         """The party's name, or the address itself for an account the simulation does not know."""
@@ -74,14 +82,17 @@ class Ledger:
                        for log in self.events("SharesCommitted", round=round)}
             return [Included(log.args.participant, weights[log.args.participant])
                     for log in self.events("Uploaded", round=round) if log.args.participant.lower() not in unavailable]
-        dropped = unavailable | {log.args.participant.lower() for log in self.events("UpdateDropped", round=round)}
+        dropped = unavailable | {log.args.participant.lower() for event in ("UpdateDropped", "UpdateScoredOut")
+                                 for log in self.events(event, round=round)}
         return [Included(log.args.participant, int(log.args.weight)) for log in self.events("Revealed", round=round)
                 if log.args.participant.lower() not in dropped]
 
     def dropped(self, round: int) -> tuple[str, ...]:
-        """Names of the members whose update of ``round`` was proven wrong, or withheld, and dropped."""
+        """Names of the members whose update of ``round`` was proven wrong, withheld, or scored too low, and
+        dropped."""
         return tuple([self.name(log.args.participant) for log in self.events("UpdateDropped", round=round)]
-                     + [self.name(log.args.owner) for log in self.events("InputUnavailable", round=round)])
+                     + [self.name(log.args.owner) for log in self.events("InputUnavailable", round=round)]
+                     + [self.name(log.args.participant) for log in self.events("UpdateScoredOut", round=round)])
 
     def proposals(self, round: int) -> tuple[Proposal, ...]:
         """Every proposal of ``round`` with its outcome: the next ending event after it decides."""
@@ -103,17 +114,34 @@ class Ledger:
         return logs[0] if logs else None
 
     def rewards(self, round: int) -> dict[str, int]:
-        """What ``round`` credited to whom: each included participant weight x rewardPerWeight, the fee."""
+        """What ``round`` credited to whom: each included participant its weight (a scored task: its median score)
+        x rewardPerWeight, the aggregator its fee, each validator that revealed its scores its fee."""
         finalized = self.finalized(round)
         if finalized is None:
             return {}
         credited: dict[str, int] = {}
         for included in self.included(round):
             name = self.name(included.participant)
-            credited[name] = credited.get(name, 0) + included.weight * int(finalized.args.rewardPerWeight)
+            units = included.weight if self.scoring is None else self.scoring.median_score(
+                self.task_id, round, included.participant)[1]
+            credited[name] = credited.get(name, 0) + units * int(finalized.args.rewardPerWeight)
         aggregator = self.name(self.coordinator.round_view(self.task_id, round).aggregator)
         credited[aggregator] = credited.get(aggregator, 0) + int(finalized.args.aggregatorFee)
+        for booked in self.events("ValidatorFeesBooked", round=round):
+            for validator in self._fee_takers(round, _position(finalized)):
+                name = self.name(validator)
+                credited[name] = credited.get(name, 0) + int(booked.args.perValidator)
         return credited
+
+    def _fee_takers(self, round: int, finalized_at: tuple[int, int]) -> list[str]:
+        """The validators booked a fee when ``round`` was finalized (at ``finalized_at``): those that revealed their
+        scores and were not slashed between their reveal and the round's end (docs/protocol.md section 12.5)."""
+        slashed_at: dict[str, list[tuple[int, int]]] = {}
+        for log in self.events("ValidatorSlashed"):
+            slashed_at.setdefault(str(log.args.validator).lower(), []).append(_position(log))
+        return [str(log.args.validator) for log in self.events("ScoresRevealed", round=round)
+                if not any(_position(log) < at < finalized_at for at in slashed_at.get(
+                    str(log.args.validator).lower(), []))]
 
     # -- slashes -------------------------------------------------------------------------------------
 
@@ -152,6 +180,14 @@ class Ledger:
             found.append((_position(log), self._slash(
                 log, None, log.args.member, "participant", "silence", "silent for more rounds than the task allows",
                 self._sender(log))))
+        for log in self.events("UpdateScoredOut"):
+            found.append((_position(log), self._slash(
+                log, log.args.round, log.args.participant, "participant", "low_score",
+                f"its update's median score {log.args.medianScore} was below the task's minimum", log.args.challenger)))
+        for log in self.events("ValidatorSlashed"):
+            kind, reason = _VALIDATOR_FAULTS[ValidatorFault(log.args.fault)]
+            found.append((_position(log), self._slash(log, log.args.round, log.args.validator, "validator", kind,
+                                                      reason, log.args.challenger)))
         return [slash for _, slash in sorted(found, key=lambda item: item[0])]
 
     def _slash(self, log: Any, round: int | None, address: str, role: str, kind: str, reason: str,
@@ -174,19 +210,28 @@ class Ledger:
         bonds_back = self._totals("BondWithdrawn", "aggregator", "amount")
         escrow = self._totals("TaskCreated", "requester", "escrow")
         pool = self._totals("PoolWithdrawn", "requester", "amount")
+        for event, field in (("ValidatorWithdrawn", "fees"), ("ValidatorFeesClaimed", "amount")):
+            for address, amount in self._totals(event, "validator", field).items():
+                fees[address] = fees.get(address, 0) + amount
+        for address, amount in self._totals("ValidatorWithdrawn", "validator", "stake").items():
+            withdrawn[address] = withdrawn.get(address, 0) + amount
         minted = self._minted()
         balances = []
         for address, party in self.parties.items():
+            seat_stake, seat_fees = 0, 0
+            if self.scoring is not None:
+                seat = self.scoring.validator_seat(self.task_id, address)
+                seat_stake, seat_fees = seat.stake, seat.fees
             balances.append(Balance(
                 party=party,
                 token_balance=self.token.balance_of(address),
-                stake=self.coordinator.member(self.task_id, address).stake,
+                stake=self.coordinator.member(self.task_id, address).stake + seat_stake,
                 bond=self.coordinator.aggregator(self.task_id, address).bond,
                 funded=minted.get(address, 0),
                 rewards_claimed=claimed.get(address, 0),
                 rewards_unclaimed=self.coordinator.claimable(self.task_id, address),
                 fees_claimed=fees.get(address, 0),
-                fees_unclaimed=self.coordinator.fees_of(self.task_id, address),
+                fees_unclaimed=self.coordinator.fees_of(self.task_id, address) + seat_fees,
                 bounties=sum(slash.bounty for slash in slashes if slash.challenger == party.name),
                 slashed=sum(slash.amount for slash in slashes if slash.address.lower() == address),
                 withdrawn=withdrawn.get(address, 0) + bonds_back.get(address, 0),

@@ -1,7 +1,8 @@
 """Run a configured federation on a development chain and collect what the chain says happened.
 
 Accounts: 0 is the requester, 1..H the hospitals (an attack's Sybil identities after the hospitals of the data),
-then the honest aggregator, the cheating aggregator (only if the config scripts one) and the watcher. The config's
+then the honest aggregator, the cheating aggregator (only if the config scripts one), the watcher and a scored
+task's validators (the first ones colluding with the attackers under the ``colluding_validators`` attack). The config's
 mode picks the coordinator and the agents (plain or secure); an attack's attackers are the mode's participants
 with forged updates (:mod:`fedchain.sim.attackers`). In a round where the cheating aggregator cheats it is stepped
 before the honest one, so its wrong proposal is the one the watcher must catch; in every other round the honest
@@ -44,11 +45,13 @@ from fedchain.learn.errors import ModelSpecError
 from fedchain.roles import (
     BaseAggregator,
     BaseParticipant,
+    ColludingValidator,
     DroppingParticipant,
     OutOfRangeParticipant,
     SecureStep,
     SecureWithholdingAggregator,
     SilentParticipant,
+    Validator,
     WithholdingAggregator,
 )
 from fedchain.roles.task import fetch_model
@@ -80,7 +83,7 @@ from fedchain.sim.records import (
     Slash,
 )
 from fedchain.storage import LocalBlobStore
-from fedchain.task import TaskSpec, TaskSpecError, fit_config, task_params
+from fedchain.task import TaskSpec, TaskSpecError, fit_config, scoring_params, task_params
 from fedchain.task.learning import model_spec, train_config
 from fedchain.task.params import base_units
 
@@ -145,6 +148,8 @@ class Start:
     baselines: Callable[[FinalModel], Baselines] | None = None
     """Trains the baselines and compares them with the final model, example by example."""
     classes: tuple[str, ...] | None = None
+    validators: tuple[Client, ...] = ()
+    """A scored task's validators' clients, each evaluating on its own held-out data."""
 
 
 def run_simulation(config: SimulationConfig, observer: Observer | None = None, *,
@@ -190,10 +195,14 @@ def run_simulation(config: SimulationConfig, observer: Observer | None = None, *
                          test_label_counts=tuple(int(count) for count in np.bincount(
                              split.test.labels, minlength=split.test.num_classes)))
 
+    held_out = [split.test.subset(part) for part in np.array_split(np.arange(len(split.test)), config.validators)
+                ] if config.validators else []
     start = Start(hospitals=hospitals, evaluator=TorchTrainer.from_spec(spec, init_seed=seed, train_data=split.test),
                   parameters=[tensor.detach().numpy().copy() for tensor in initial.state_dict().values()],
                   names=model_parameter_names(initial), preprocessing=split.preprocessing.to_json(),
-                  baselines=compare if baselines else None, classes=split.test.class_names)
+                  baselines=compare if baselines else None, classes=split.test.class_names,
+                  validators=tuple(TorchTrainer.from_spec(spec, init_seed=seed, train_data=data, eval_data=data)
+                                   for data in held_out))
     return _execute(config, start, observer, plan)
 
 
@@ -223,6 +232,9 @@ def simulate(client_fn: Callable[[int], object], *, hospitals: int, task: TaskSp
     :func:`fedchain.write_report` writes the result's report folder.
     """
     spec = task or TaskSpec()
+    if spec.scoring is not None:
+        raise ConfigError("scoring: simulate() runs your own clients and holds no held-out data for validators to "
+                          "score updates on; run a scored task with `fedchain simulate` (fedchain.run_simulation)")
     settings = SimulationSettings(hospitals=hospitals, chain=chain,  # type: ignore[arg-type]
                                   stake=max(SimulationSettings().stake, spec.task.min_stake),
                                   engine=engine, ray_address=ray_address, ray_cpus=ray_cpus)  # type: ignore[arg-type]
@@ -252,14 +264,15 @@ def simulate(client_fn: Callable[[int], object], *, hospitals: int, task: TaskSp
 
 def _plan(config: SimulationConfig, hospitals: int) -> AttackPlan | None:
     """The attack of ``config`` among ``hospitals`` hospitals (None: there is none)."""
-    return None if config.attack is None else plan_attack(config.attack, hospitals, config.task.seed)
+    return None if config.attack is None else plan_attack(config.attack, hospitals, config.task.seed,
+                                                          config.validators)
 
 
 def _execute(config: SimulationConfig, start: Start, observer: Observer | None,
              plan: AttackPlan | None) -> SimulationResult:
     started = time.perf_counter()
     watch = observer or SilentObserver()
-    accounts = len(start.hospitals) + (0 if plan is None else len(plan.extra_identities())) + 4
+    accounts = len(start.hospitals) + (0 if plan is None else len(plan.extra_identities())) + 4 + len(start.validators)
     with _single_torch_thread(), open_engine(config.simulation) as engine, \
             connect(config.simulation.chain, dev_accounts=accounts) as chain, \
             tempfile.TemporaryDirectory(prefix="fedchain-sim-") as work:
@@ -335,6 +348,7 @@ class _Run:
             chain, LocalBlobStore(work / "blobs"), work / "journals", template=template,
             parameters=start.parameters, names=start.names, funds=FUNDS_PER_ACCOUNT, evaluator=start.evaluator,
             client_for=lambda hospital: start.hospitals[hospital].client, fit_config=fit_config(config.task),
+            scoring=scoring_params(config.task, template, decimals=TOKEN_DECIMALS),
         )
         withheld = frozenset(a.round for a in config.adversaries if a.kind == "withholding_aggregator")
         self.cheat_rounds = withheld | {a.round for a in config.adversaries if a.kind == "cheating_aggregator"}
@@ -349,6 +363,7 @@ class _Run:
                 hospitals + 2, CHEATING_AGGREGATORS[self.federation.mode], rounds=self.cheat_rounds,
                 coordinate=TAMPERED_COORDINATE, delta=2**config.task.task.scale_bits, withheld=withheld)
         self.watcher = self.federation.add_watcher(hospitals + 3)
+        self._add_validators(hospitals + 4)
         self.parties = self._parties()
         self.ledger = Ledger(self.federation.coordinator, self.federation.token, self.federation.task_id,
                              self.parties)
@@ -380,6 +395,19 @@ class _Run:
                 f"sybil identity of {self.start.hospitals[data].name}")
         self.federation.add_participant(hospital, cls, stake=token_units(self.config.simulation.stake), **options)
 
+    def _add_validators(self, first_account: int) -> None:
+        """A scored task's validators, from dev account ``first_account`` on; under the ``colluding_validators``
+        attack the first ones collude with the attackers (every identity of theirs)."""
+        colluding = 0 if self.campaign is None else self.campaign.plan.colluding_validators
+        favoured = frozenset(participant.address for participant in self.federation.participants
+                             if isinstance(participant, Attacking))
+        for position, client in enumerate(self.start.validators):
+            if position < colluding:
+                self.federation.add_validator(first_account + position, ColludingValidator, client=client,
+                                              favoured=favoured)
+            else:
+                self.federation.add_validator(first_account + position, Validator, client=client)
+
     def _parties(self) -> list[Party]:
         federation = self.federation
         parties = [Party("requester", "requester", federation.requester.address)]
@@ -389,6 +417,8 @@ class _Run:
         if self.cheater is not None:
             parties.append(Party("aggregator-b", "aggregator", self.cheater.address))
         parties.append(Party("watcher", "watcher", self.watcher.address))
+        parties += [Party(f"validator-{position}", "validator", validator.address)
+                    for position, validator in enumerate(federation.validators)]
         return parties
 
     # -- rounds --------------------------------------------------------------------------------------
@@ -502,7 +532,11 @@ class _Run:
         federation = self.federation
         rules = federation.requester.rules
         state = federation.state()
-        anchor = federation.coordinator.finalized_models(federation.task_id)[-1]
+        anchors = federation.coordinator.finalized_models(federation.task_id)
+        if not anchors:
+            raise SimulationError(f"task {federation.task_id}: every one of its {self.config.task.rounds} rounds "
+                                  "failed, so no model was anchored to report")
+        anchor = anchors[-1]
         event = self.ledger.finalized(anchor.round)
         if event is None or (anchor.root, anchor.blob_ref) != (state.model_root, state.model_blob_ref):
             raise SimulationError(f"task {federation.task_id}: the last RoundFinalized event does not anchor the "
