@@ -465,6 +465,8 @@ interface ICoordinator is ICoordinatorEvents {
     function REGISTRY() external view returns (address);
     /// @notice The module that holds availability challenges and model disputes.
     function AVAILABILITY() external view returns (address);
+    /// @notice The module that holds contribution scores (deployed by Availability; plain tasks only).
+    function SCORING() external view returns (address);
     /// @notice Basis-point denominator of every rate.
     function BPS() external view returns (uint256);
     /// @notice A task whose current round has not moved for this many round spans can be ended.

@@ -10,8 +10,6 @@ import {Ballot, ScoreRound, ScoringParams, TaskParams, Validator} from "./FedTyp
 /// earns; a validator far from the median, or silent, loses part of its stake. Events and errors are in
 /// ICoordinatorEvents.
 interface IScoring {
-    /// @notice The module that holds contribution scoring (delegatecalled through Availability).
-    function SCORING() external view returns (address);
     /// @notice The score of an update as good as the best, in basis points.
     function SCORE_ONE() external view returns (uint256);
     /// @notice The score value that abstains from scoring an update.
