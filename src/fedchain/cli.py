@@ -467,14 +467,6 @@ def watcher_run(task: TaskOption, store: StoreOption, rpc: NodeOption = None,
     _run(build, rpc, key_env, keystore, max_fee_gwei, priority_fee_gwei, deployment, coordinator, poll, log_format)
 
 
-@requester_app.command("run")
-@one_line_errors
-def requester_run(task: TaskOption,
-                  config: Annotated[Path, typer.Option("--config", help="The task's file (TOML).")],
-                  store: StoreOption,
-                  data: Annotated[str | None, typer.Option(
-                      "--data", help="Held-out validation data for the built-in evaluator: a CSV file (checked "
-                                     "against the task's [data]), or NAME:test, a built-in dataset's test portion. "
 @validator_app.command("run")
 @one_line_errors
 def validator_run(task: TaskOption,
@@ -521,6 +513,14 @@ def validator_run(task: TaskOption,
     _run(build, rpc, key_env, keystore, max_fee_gwei, priority_fee_gwei, deployment, coordinator, poll, log_format)
 
 
+@requester_app.command("run")
+@one_line_errors
+def requester_run(task: TaskOption,
+                  config: Annotated[Path, typer.Option("--config", help="The task's file (TOML).")],
+                  store: StoreOption,
+                  data: Annotated[str | None, typer.Option(
+                      "--data", help="Held-out validation data for the built-in evaluator: a CSV file (checked "
+                                     "against the task's [data]), or NAME:test, a built-in dataset's test portion. "
                                      "Without it (and without --client) nothing is evaluated.")] = None,
                   client: Annotated[str | None, typer.Option(
                       "--client", help="Your own evaluator instead: package.module:client_fn, a function of 0 "
