@@ -47,6 +47,7 @@ RoundFinalized(uint256 indexed taskId, uint256 indexed round, bytes32 modelRoot,
 RoundFailed(uint256 indexed taskId, uint256 indexed round, uint256 included)
 InputUnavailable(uint256 indexed taskId, uint256 indexed round, address indexed owner, address challenger, uint256 slashed, uint256 bounty)
 ScoresRevealed(uint256 indexed taskId, uint256 indexed round, address indexed validator, address[] participants, uint16[] scores)
+ValidatorSlashed(uint256 indexed taskId, uint256 indexed round, address indexed validator, address challenger, uint8 fault, uint256 slashed, uint256 bounty)
 UpdateScoredOut(uint256 indexed taskId, uint256 indexed round, address indexed participant, address challenger, uint256 medianScore, uint256 slashed, uint256 bounty)
 Advertised(uint256 indexed taskId, uint256 indexed round, address indexed participant, uint256 index, uint256 pkX, uint256 pkY, bytes32 encryptionKey)
 RoundSeedFixed(uint256 indexed taskId, uint256 indexed round, bytes32 seed, uint256 randomness)
@@ -723,6 +724,16 @@ class Auditor:
                     given.setdefault(to_checksum_address(participant), []).append(int(score))
         return {participant: sorted(scores)[(len(scores) - 1) // 2] for participant, scores in given.items()}
 
+    def _paid_reveals(self, round: int) -> int:
+        """The reveals of ``round`` that earn its fee (12.5, 12.6): those whose validator was not slashed (for any
+        round) between its reveal and the round's finalization."""
+        (final,) = self.chain.logs("RoundFinalized", self.task_id, round)
+        slashes = self.chain.logs("ValidatorSlashed", self.task_id)
+        return sum(not any(slash.args["validator"] == log.args["validator"]
+                           and (log.block, log.index) < (slash.block, slash.index) < (final.block, final.index)
+                           for slash in slashes)
+                   for log in self.chain.logs("ScoresRevealed", self.task_id, round))
+
     def _scored_rewards(self, audit: RoundAudit, reward: int, fee: int) -> tuple[int, int, int]:
         """Section 12.6's shares of a finalized scored round, after checking every scored-out update's median
         (12.4) against the scores revealed: (reward per point, the aggregator's fee, the remainder)."""
@@ -733,7 +744,7 @@ class Auditor:
             if median is None or median != log.args["medianScore"] or median >= self.scoring["minScoreBps"]:
                 audit.problems.append(f"{log.args['participant']} scored out at {log.args['medianScore']}, but its "
                                       f"median is {median} (threshold {self.scoring['minScoreBps']})")
-        reveals = len(self.chain.logs("ScoresRevealed", self.task_id, audit.round))
+        reveals = self._paid_reveals(audit.round)
         per_validator = reward * int(self.scoring["validatorFeeBps"]) // BPS // reveals if reveals else 0
         points = len(audit.included) * SCORE_ONE
         per_point = (reward - fee - per_validator * reveals) // points

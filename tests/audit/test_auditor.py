@@ -24,6 +24,7 @@ from fedchain.learn import federate, load_breast_cancer
 from fedchain.roles import (
     BaseAggregator,
     BaseParticipant,
+    ColludingValidator,
     DroppingParticipant,
     OutOfRangeParticipant,
     SecureStep,
@@ -303,11 +304,12 @@ def test_the_auditor_imports_nothing_of_fedchain() -> None:
 
 def test_a_scored_task_is_recomputed_with_its_scored_out_updates_and_pay_by_points(tmp_path: Path) -> None:
     """Section 12: the auditor leaves the free rider's scored-out update out of the model, recomputes its median
-    from the ScoresRevealed events, and the reward per score point from the committee's reveals; a changed
-    threshold shows that the medians are really checked."""
+    from the ScoresRevealed events, and the reward per score point from the committee's reveals, less the
+    colluding validator's, slashed before the round closed (12.5); a changed threshold shows that the medians are
+    really checked."""
     torch.set_num_threads(1)
     split = federate(load_breast_cancer(), "iid", num_clients=4, seed=11)
-    federations = scored_federation(tmp_path, split, committee=3)
+    federations = scored_federation(tmp_path, split, committee=4)
     federation = next(federations)
     try:
         for hospital in range(3):
@@ -315,6 +317,8 @@ def test_a_scored_task_is_recomputed_with_its_scored_out_updates_and_pay_by_poin
         free_rider = federation.add_participant(3, FreeRider)
         for index in range(3):
             federation.add_validator(7 + index, client=held_out(split, index))
+        colluder = federation.add_validator(10, ColludingValidator, client=held_out(split, 0),
+                                            favoured=frozenset({free_rider.address}))
         federation.add_aggregator(11)
         federation.add_watcher(12)
         settle(federation)
@@ -324,10 +328,14 @@ def test_a_scored_task_is_recomputed_with_its_scored_out_updates_and_pay_by_poin
         (round_0,) = report.rounds
         assert round_0.status == "finalized" and free_rider.address not in round_0.included
         assert len(round_0.included) == 3
+        (slash,) = federation.coordinator.validator_slashes(task.task_id)
+        assert slash.validator == colluder.address
 
         auditor = Auditor(task.w3, task.coordinator, task.task_id, task.store)
         assert auditor.scoring is not None
         assert auditor.medians(0)[free_rider.address] < auditor.scoring["minScoreBps"]
+        revealed = auditor.chain.logs("ScoresRevealed", task.task_id, 0)
+        assert len(revealed) == 4 and auditor._paid_reveals(0) == 3, "the colluder's fee forfeited"
         auditor.scoring = {**auditor.scoring, "minScoreBps": 0}
         strict = auditor.audit()
         assert any("scored out" in problem for problem in strict.rounds[0].problems)
