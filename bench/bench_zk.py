@@ -1,6 +1,6 @@
 """Zero-knowledge proofs of training: the cost of proving one SGD step of logistic regression, by model size.
 
-    .venv/bin/python bench/bench_zk.py [--quick] [features ...]      (default 4 16 30; --quick: 4 at scale 8)
+    .venv/bin/python bench/bench_zk.py [--quick] [features ...]      (default 4 30 300 600; --quick: 4 at scale 8)
 
 For each number of features F: one fixed-point SGD step of binary logistic regression on a batch of 8 (scale
 2**-12, logits clipped to ±8, `fedchain.zk.fixed.logreg`) is compiled to an EZKL circuit whose keys are set up
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         features, cache, out = arguments.prove_child
         prove_child(int(features), arguments.quick, Path(cache), Path(out))
         return 0
-    sizes = arguments.features or ([4] if arguments.quick else [4, 16, 30])
+    sizes = arguments.features or ([4] if arguments.quick else [4, 30, 300, 600])
     command = " ".join([".venv/bin/python", "bench/bench_zk.py", *(["--quick"] if arguments.quick else []),
                         *map(str, arguments.features)])
     with tempfile.TemporaryDirectory(prefix="fedchain-bench-zk-") as scratch:
