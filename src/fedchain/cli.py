@@ -220,8 +220,8 @@ def attack_bench(
                                                    "task accepts).")] = None,
     shares: Annotated[str | None, typer.Option(help="Attackers' shares of the hospitals (default: 0.1,0.2,0.3).")]
     = None,
-    tasks: Annotated[str | None, typer.Option(help="Tasks: breast_cancer_iid, breast_cancer_dirichlet, digits_cnn "
-                                                   "(default: all).")] = None,
+    tasks: Annotated[str | None, typer.Option(help="Tasks: breast_cancer_iid, breast_cancer_dirichlet, digits_cnn, "
+                                                   "digits_cnn_dirichlet (default: all).")] = None,
     rounds: Annotated[int | None, typer.Option(help="Rounds of every federation (default: 10).")] = None,
     hospitals: Annotated[int | None, typer.Option(help="Hospitals of every federation (default: 10).")] = None,
     chain: Annotated[str | None, typer.Option(help="'embedded' (default) or 'anvil' (much faster for a large "

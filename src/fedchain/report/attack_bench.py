@@ -38,6 +38,8 @@ TASKS: Final[Mapping[str, Mapping[str, Any]]] = MappingProxyType({
     "breast_cancer_dirichlet": {"simulation": {"dataset": "breast_cancer", "partition": "dirichlet", "alpha": 0.5}},
     "digits_cnn": {"simulation": {"dataset": "digits", "partition": "iid"},
                    "model": {"name": "cnn", "num_classes": 10}},
+    "digits_cnn_dirichlet": {"simulation": {"dataset": "digits", "partition": "dirichlet", "alpha": 0.5},
+                             "model": {"name": "cnn", "num_classes": 10}},
 })
 """Each bench task as the tables of a simulation file it sets (the rest are the defaults)."""
 ATTACK_KINDS: Final[tuple[str, ...]] = get_args(AttackKind)
