@@ -65,7 +65,7 @@ from tests.conftest import DemoRun
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 TOP_LEVEL = {"schema", "mode", "headline", "rounds", "final", "baselines", "slashes", "balances", "chain", "classes",
-             "hospitals", "quantization", "gas_outside_rounds", "config", "wall_seconds"}
+             "hospitals", "quantization", "gas_outside_rounds", "config", "wall_seconds", "audits"}
 
 
 def test_report_json_has_the_documented_sections(reduced_demo: DemoRun) -> None:

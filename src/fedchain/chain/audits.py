@@ -124,6 +124,19 @@ class StepOpening:
 
 
 @dataclass(frozen=True)
+class AuditOpening:
+    """One AuditOpened event: the audit of step ``step`` of ``participant``'s update in ``round`` (``bond`` 0 for a
+    drawn audit, demandBond for a demanded one), to be proven before ``deadline``."""
+
+    round: int
+    participant: str
+    step: int
+    challenger: str
+    bond: int
+    deadline: int
+
+
+@dataclass(frozen=True)
 class AuditSettlement:
     """One AuditSettled event: an audit whose deadline passed without a valid proof."""
 
@@ -274,6 +287,13 @@ class AuditCalls:
                                 challenger=str(log.args.challenger), slashed=int(log.args.slashed),
                                 bounty=int(log.args.bounty))
                 for log in self._logs("AuditSettled", taskId=task_id)]
+
+    def audits_opened(self, task_id: int, round: int) -> list[AuditOpening]:
+        """Every AuditOpened event of ``round`` of the task, in chain order."""
+        return [AuditOpening(round=int(log.args.round), participant=str(log.args.participant), step=int(log.args.step),
+                             challenger=str(log.args.challenger), bond=int(log.args.bond),
+                             deadline=int(log.args.deadline))
+                for log in self._logs("AuditOpened", taskId=task_id, round=round)]
 
     def proven_steps(self, task_id: int) -> list[tuple[int, str, int]]:
         """(round, participant, step) of every StepProven event of the task, in chain order."""

@@ -48,17 +48,27 @@ class TabularMLP(nn.Module):
 
 
 class LogisticRegression(nn.Module):
-    """Multinomial logistic regression: one linear layer producing ``num_classes`` logits."""
+    """Multinomial logistic regression: one linear layer producing ``num_classes`` logits.
 
-    def __init__(self, in_features: int, num_classes: int = 2) -> None:
+    With ``binary`` (two classes only) it is binary logistic regression, one logit ``z = w . x + b`` and
+    ``in_features + 1`` parameters (weights, then bias: the step an audited task proves, `fedchain.zk.fixed.logreg`);
+    it returns the logits ``(0, z)``, whose softmax is ``(1 - sigmoid(z), sigmoid(z))``, so it is evaluated and
+    trained like the two-class model."""
+
+    def __init__(self, in_features: int, num_classes: int = 2, binary: bool = False) -> None:
         super().__init__()
         _check_positive("in_features", in_features)
         _check_num_classes(num_classes)
-        self.linear = nn.Linear(in_features, num_classes)
+        if binary and num_classes != 2:
+            raise ModelSpecError(f"binary logistic regression predicts 2 classes, not {num_classes}")
+        self.binary = bool(binary)
+        self.linear = nn.Linear(in_features, 1 if binary else num_classes)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """Logits of shape ``(batch, num_classes)``."""
         logits: torch.Tensor = self.linear(features)
+        if self.binary:
+            logits = torch.cat([torch.zeros_like(logits), logits], dim=1)
         return logits
 
 

@@ -38,7 +38,7 @@ client) and ``examples`` (how many examples it was computed on; null where unkno
   ``test_label_counts`` (the test set's examples per class, or null);
 - ``slashes``: ``round`` (of the offence), ``role`` (participant, aggregator or validator), ``name``,
   ``address``, ``kind`` (wrong_aggregate, withheld_model, bad_update, unavailable_input, missed_reveal,
-  missed_upload, silence, low_score, validator_silent or validator_deviated), ``reason``,
+  missed_upload, silence, low_score, failed_audit, validator_silent or validator_deviated), ``reason``,
   ``amount``, ``bounty``, ``challenger`` (null for a commitment forfeited at its owner's next entry), read
   from the slash events;
 - ``balances``: per party ``name``, ``role``, ``address``, ``token_balance``, ``stake``, ``bond``,
@@ -52,6 +52,11 @@ client) and ``examples`` (how many examples it was computed on; null where unkno
   for a client that keeps its data to itself), ``misbehaviour`` (the scripted one or the attack, or null),
   ``attacker`` (one of the ``[attack]``'s attackers) and ``identity_of`` (a Sybil identity: the hospital whose
   data it runs, else null);
+- ``audits``: an audited task's training audits (docs/protocol.md section 13; empty without audits), per audit
+  ``round``, ``name`` (whose update), ``step``, ``opened_by``, ``drawn`` (by the chain's draw, else demanded against
+  a bond), ``outcome`` (proven, failed: no valid proof in time, the update dropped and its owner slashed; moot;
+  open), ``prove_gas`` and ``prove_seconds`` (of the accepted proof), ``settle_gas`` (of settleAudit),
+  ``slashed`` and ``refused`` (proofs of it the contract refused);
 - ``classes``: what each label means (``["malignant", "benign"]`` for breast cancer), or null where unknown;
 - ``quantization``, ``gas_outside_rounds`` (deployment, funding, last claims), ``config`` (the simulation's
   configuration: ``task``, ``simulation``, ``adversaries``) and ``wall_seconds``.
@@ -97,6 +102,7 @@ def report_data(result: SimulationResult) -> dict[str, Any]:
                   "task_id": result.chain.task_id, "contracts": result.chain.contracts},
         "hospitals": [asdict(hospital) for hospital in result.hospitals],
         "classes": None if result.classes is None else list(result.classes),
+        "audits": [asdict(audit) for audit in result.audits],
         "quantization": result.quantization,
         "gas_outside_rounds": result.gas_outside_rounds,
         "config": result.config,

@@ -210,6 +210,33 @@ def _summary(data: dict[str, Any], names: list[str], headers: list[str]) -> str:
             + (f"<p class='note'>{INTERVALS}</p>" if shown_intervals or shown_differences else ""))
 
 
+def _audits(audits: list[dict[str, Any]]) -> str:
+    """The training audits' section (nothing for a task without audits): who was drawn or challenged, which step,
+    whether its proof verified on chain, and the gas of each proveStep and settleAudit."""
+    if not audits:
+        return ""
+    outcomes = {"proven": "proof verified on chain", "failed": "no valid proof in time: update dropped, slashed",
+                "moot": "moot (the update had left the round)", "open": "open"}
+
+    def seconds(value: float | None) -> str:
+        return "" if value is None else f"{value:.1f} s"
+
+    def gas(value: int | None) -> str:
+        return "" if value is None else f"{value:,}"
+
+    table = _table(["round", "whose update", "step", "opened by", "outcome", "proof time", "proveStep gas",
+                    "settleAudit gas", "refused proofs", "slashed"], [
+        [str(a["round"]), escape(a["name"]), str(a["step"]),
+         escape(a["opened_by"] + (" (drawn)" if a["drawn"] else " (demanded)")),
+         f"<span class='{'bad' if a['outcome'] == 'failed' else ''}'>{escape(outcomes.get(a['outcome'], a['outcome']))}"
+         "</span>", seconds(a["prove_seconds"]), gas(a["prove_gas"]), gas(a["settle_gas"]), str(a["refused"]),
+         tokens(a["slashed"])] for a in audits
+    ], left=5)
+    return ("<h2>Training audits</h2><p>Each drawn or demanded step must be proven with a zero-knowledge proof of the "
+            "training step, verified on chain against the anchored global model, the hospital's committed data and "
+            f"its revealed update (docs/protocol.md section 13).</p>{table}\n")
+
+
 def _page(data: dict[str, Any], images: list[str], report_json: str) -> str:
     final, chain = data["final"], data["chain"]
     names = metric_names(data)
@@ -234,6 +261,7 @@ def _page(data: dict[str, Any], images: list[str], report_json: str) -> str:
          tokens(b["rewards_claimed"] + b["rewards_unclaimed"]), tokens(b["fees_claimed"] + b["fees_unclaimed"]),
          tokens(b["bounties"]), tokens(b["slashed"]), tokens(b["token_balance"])] for b in data["balances"]
     ], left=2)
+    audits = _audits(data.get("audits", []))
     hospitals = _table(["hospital", "data", "examples", "examples per class", "scripted misbehaviour"], [
         [escape(h["name"]), escape(h["source"]), _known(h["examples"]), _per_class(data, h["label_counts"]),
          escape(h["misbehaviour"] or "")] for h in data["hospitals"]
@@ -255,7 +283,7 @@ def _page(data: dict[str, Any], images: list[str], report_json: str) -> str:
 <h2>Plots</h2>{plots}
 <h2>Rounds</h2>{rounds}
 <h2>Slashes</h2>{slashes}
-<h2>Balances at the end (tokens)</h2>{balances}
+{audits}<h2>Balances at the end (tokens)</h2>{balances}
 <h2>Hospitals</h2>{hospitals}
 <h2>Chain</h2>
 <p>Backend <b>{escape(chain["backend"])}</b>, chain id {chain["chain_id"]}, task {chain["task_id"]}.</p>

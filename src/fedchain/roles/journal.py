@@ -6,6 +6,8 @@ is sent:
 - plain mode: the salt, root, sample count and blob reference of each commitment, so a restarted agent
   either finds its commitment on chain and reveals from the journal, or commits again with the same salt
   and root;
+- an audited task's member: the seed of its batches' salts, before its dataset is registered (its trajectory
+  and proofs are recomputed from the data, that seed and the chain);
 - a validator (a scored task's committee member): the participants, scores and salt of the round it scores,
   before it commits to them, so a restarted validator reveals what it committed to, or commits the same
   scores again;
@@ -190,6 +192,7 @@ class Journal:
         self._secrets: dict[int, RoundSecrets] = {}
         self._updates: dict[int, TrainedUpdate] = {}
         self._scores: dict[int, ScoreRecord] = {}
+        self._dataset_seed: bytes | None = None
         self._lock: int | None = None
         if self.path.exists():
             self._load()
@@ -294,6 +297,21 @@ class Journal:
         self._updates[update.round] = update
         self._save()
 
+    # -- an audited task's dataset ------------------------------------------------------------------
+
+    def dataset_seed(self) -> bytes | None:
+        """The seed of the salts of this member's committed batches (an audited task, docs/protocol.md 13.2), if
+        drawn."""
+        return self._dataset_seed
+
+    def record_dataset_seed(self, seed: bytes) -> None:
+        """Durably record the salts' seed before the dataset is registered; refuses to replace a different one (the
+        registered root depends on it, and every proof on the salts)."""
+        if self._dataset_seed is not None and self._dataset_seed != seed:
+            raise JournalError(f"{self.path} already holds a different dataset seed")
+        self._dataset_seed = seed
+        self._save()
+
     # -- storage -------------------------------------------------------------------------------------
 
     def _load(self) -> None:
@@ -313,6 +331,8 @@ class Journal:
         self._updates = {int(key): TrainedUpdate.from_json(value)
                          for key, value in data.get("trained_updates", {}).items()}
         self._scores = {int(key): ScoreRecord.from_json(value) for key, value in data.get("scores", {}).items()}
+        seed = data.get("dataset_seed")
+        self._dataset_seed = None if seed is None else bytes.fromhex(seed)
 
     def _save(self) -> None:
         data = {
@@ -324,6 +344,8 @@ class Journal:
             "trained_updates": {str(round): update.to_json() for round, update in sorted(self._updates.items())},
             "scores": {str(round): record.to_json() for round, record in sorted(self._scores.items())},
         }
+        if self._dataset_seed is not None:
+            data["dataset_seed"] = self._dataset_seed.hex()
         write_atomically(self.path, json.dumps(data, indent=1, sort_keys=True).encode())
 
 

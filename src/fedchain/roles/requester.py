@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from eth_account.signers.local import LocalAccount
 
+from fedchain.chain.audits import AuditParams
 from fedchain.chain.coordinator import Coordinator, CoordinatorClient, FinalizedModel, TaskParams, TaskStatus, Token
 from fedchain.chain.metrics import format_metrics
 from fedchain.chain.scoring import ScoringParams
@@ -52,9 +53,9 @@ class Requester(Agent):
     def create_task(cls, coordinator: CoordinatorClient, store: BlobStore, account: LocalAccount, *,
                     template: TaskParams, parameters: NDArrays, names: list[str] | None = None,
                     evaluator: Client | None = None, data: DataSpec | None = None,
-                    scoring: ScoringParams | None = None) -> Requester:
+                    scoring: ScoringParams | None = None, audits: AuditParams | None = None) -> Requester:
         """Quantize and upload the initial model, fund and create the task (a scored one, docs/protocol.md section
-        12, with ``scoring``); return its requester.
+        12, with ``scoring``; an audited one, section 13, with ``audits``); return its requester.
 
         ``template`` gives every rule except ``num_params`` and ``model_spec_hash``, which come from the
         model and ``data``, the preprocessing the task declares (every model blob of the task carries it). The
@@ -62,6 +63,9 @@ class Requester(Agent):
         """
         if scoring is not None and not isinstance(coordinator, Coordinator):
             raise RoleError(f"only plain tasks are scored, and {coordinator.address} is a {coordinator.CONTRACT}")
+        if audits is not None and (scoring is not None or not isinstance(coordinator, Coordinator)):
+            raise RoleError(f"only plain tasks without scores are audited, and {coordinator.address} is a "
+                            f"{coordinator.CONTRACT}" if scoring is None else "a task is scored or audited, not both")
         vector, shapes = flatten(parameters, names)
         quantized = quantize_model(vector, QuantizationSpec(scale_bits=template.scale_bits, clip=template.clip))
         stored = put_vector(store, quantized, kind=MODEL_KIND, scale_bits=template.scale_bits,
@@ -71,13 +75,17 @@ class Requester(Agent):
         token = Token(coordinator.chain, params.token)
         if token.allowance(account.address, coordinator.address) < escrow:
             token.approve(coordinator.address, escrow, sender=account)
-        if scoring is None:
+        if audits is not None:
+            assert isinstance(coordinator, Coordinator)  # checked above, before anything was stored
+            task_id = coordinator.create_audited_task(params, audits, stored.header.root, stored.ref, sender=account)
+        elif scoring is None:
             task_id = coordinator.create_task(params, stored.header.root, stored.ref, sender=account)
         else:
             assert isinstance(coordinator, Coordinator)  # checked above, before anything was stored
             task_id = coordinator.create_scored_task(params, scoring, stored.header.root, stored.ref, sender=account)
         requester = cls(coordinator, store, task_id, account, evaluator=evaluator)
-        requester.log(f"{'createTask' if scoring is None else 'createScoredTask'} {task_id}")
+        created = "createAuditedTask" if audits is not None else "createTask" if scoring is None else "createScoredTask"
+        requester.log(f"{created} {task_id}")
         return requester
 
     def step(self) -> None:

@@ -9,6 +9,7 @@ from numpy.typing import NDArray
 
 from fedchain.aggregate.registry import rule_for
 from fedchain.aggregate.rules import AggregationRule
+from fedchain.chain.audits import AuditParams
 from fedchain.chain.coordinator import Coordinator, CoordinatorClient, EntryState, Reveal, TaskParams
 from fedchain.chain.scoring import ScoringParams
 from fedchain.commit.leaves import LeafLayout
@@ -39,7 +40,8 @@ class RoleError(FedchainError):
 class TaskRules:
     """A task's immutable rules in the off-chain types that apply them; ``shapes`` and ``data`` (the declared
     preprocessing every model blob of the task carries, if any) are pinned on chain by the model-spec hash;
-    ``scoring`` is a scored task's committee rules (None for a task without scoring)."""
+    ``scoring`` is a scored task's committee rules (None for a task without scoring), ``audit`` an audited task's
+    audit rules (None for a task without training audits, docs/protocol.md section 13)."""
 
     params: TaskParams
     layout: LeafLayout
@@ -48,6 +50,7 @@ class TaskRules:
     shapes: tuple[TensorShape, ...]
     data: DataSpec | None = None
     scoring: ScoringParams | None = None
+    audit: AuditParams | None = None
 
     def expected(self, kind: BlobKind, root: bytes) -> ExpectedBlob:
         """What a blob of ``kind`` with Merkle ``root`` must be under this task."""
@@ -80,6 +83,7 @@ def load_rules(coordinator: CoordinatorClient, store: BlobStore, task_id: int, *
         raise RoleError(f"task {task_id}: the model blob's spec hash 0x{model_spec_hash(header).hex()} differs "
                         f"from the task's 0x{params.model_spec_hash.hex()}")
     scoring = coordinator.scoring_params(task_id) if isinstance(coordinator, Coordinator) else None
+    audit = coordinator.audit_params(task_id) if isinstance(coordinator, Coordinator) else None
     return TaskRules(
         params=params,
         layout=LeafLayout(num_params=params.num_params, words_per_leaf=params.words_per_leaf),
@@ -89,6 +93,7 @@ def load_rules(coordinator: CoordinatorClient, store: BlobStore, task_id: int, *
         shapes=header.shapes,
         data=header.data,
         scoring=scoring if scoring is not None and scoring.scored else None,
+        audit=audit if audit is not None and audit.audited else None,
     )
 
 

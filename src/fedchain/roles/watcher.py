@@ -22,6 +22,9 @@
   for data the watcher has);
 - every revealed update is checked for a coordinate outside ``[-clip, clip]``; a violation is proven with one
   leaf (``proveViolation``);
+- in an audited task, from the reveal deadline on, the round's audits are drawn, every drawn step opened, and every
+  audit whose proof window passed unproven settled (:func:`fedchain.roles.audit.watch_audits`: the update is dropped
+  and its owner slashed, a pending proposal over it voided);
 - in a scored task, once the round's score windows have ended, every update still included whose median score is
   below the task's threshold is dropped (``dropLowScore``, :mod:`fedchain.roles.scoring`), a pending proposal over
   it voided;
@@ -64,6 +67,7 @@ from fedchain.chain.coordinator import (
 )
 from fedchain.commit.merkle import MerkleTree
 from fedchain.roles.agent import Agent
+from fedchain.roles.audit import watch_audits
 from fedchain.roles.availability import OpenedLeaf, current_steps, differing_child, opened_leaf, post_missing_chunks
 from fedchain.roles.proofs import aggregate_fraud_proof, first_differing_leaf, first_out_of_range, violation_leaf
 from fedchain.roles.scoring import drop_low_scores
@@ -328,6 +332,8 @@ class Watcher(BaseWatcher):
     def _check_round(self, round: int, view: RoundView, state: TaskState) -> None:
         if view.phase in (RoundPhase.NOT_OPEN, RoundPhase.COMMIT):
             return
+        if self.rules.audit is not None:
+            watch_audits(self, self.coordinator, round, view)
         updates = self._read_updates(round, view)
         if updates is None:
             return

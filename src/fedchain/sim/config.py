@@ -20,7 +20,8 @@ or any chain started.
     [[adversaries]]  kind, round, hospital (for the hospital kinds), phase (for a dropping hospital):
                      both modes: "cheating_aggregator", "withholding_aggregator" (a wrong model whose blob it
                      withholds); plain mode: "out_of_range_hospital", "silent_hospital"; secure mode:
-                     "dropping_hospital" with phase "before_commit", "before_upload" or "during_unmask"
+                     "dropping_hospital" with phase "before_commit", "before_upload" or "during_unmask"; an audited
+                     task ([audit]): "untrained_hospital" (submits an update it did not train)
     [attack]         kind, share, from_round, strength: a share of the hospitals, picked from the seed, attack in
                      every round from from_round on (:mod:`fedchain.sim.attacks` describes each kind): "sign_flip",
                      "scaling", "gaussian_noise", "label_flip", "alie", "ipm", "free_rider_zero",
@@ -54,16 +55,20 @@ Backend = Literal["embedded", "anvil"]
 Device = Literal["cpu", "cuda", "auto"]
 Engine = Literal["local", "ray"]
 AdversaryKind = Literal["cheating_aggregator", "withholding_aggregator", "out_of_range_hospital", "silent_hospital",
-                        "dropping_hospital"]
+                        "dropping_hospital", "untrained_hospital"]
 DropPhase = Literal["before_commit", "before_upload", "during_unmask"]
 
-HOSPITAL_ADVERSARIES: Final = ("out_of_range_hospital", "silent_hospital", "dropping_hospital")
+HOSPITAL_ADVERSARIES: Final = ("out_of_range_hospital", "silent_hospital", "dropping_hospital", "untrained_hospital")
 MODE_ADVERSARIES: Final[dict[str, tuple[str, ...]]] = {
-    "plain": ("cheating_aggregator", "withholding_aggregator", "out_of_range_hospital", "silent_hospital"),
+    "plain": ("cheating_aggregator", "withholding_aggregator", "out_of_range_hospital", "silent_hospital",
+              "untrained_hospital"),
     "secure": ("cheating_aggregator", "withholding_aggregator", "dropping_hospital"),
 }
 """Which incidents each mode can stage: a masked update cannot be range-checked, and a secure member that
-commits and never uploads is a dropping hospital (before_upload), not a silent one."""
+commits and never uploads is a dropping hospital (before_upload), not a silent one. An untrained hospital (an
+audited task's: it submits three times the update it trained, with a trajectory scaled to match, which no proof can
+verify) needs ``[audit]``, whose hospitals stage no other incident."""
+AUDITED_ADVERSARIES: Final = ("cheating_aggregator", "withholding_aggregator", "untrained_hospital")
 TOKEN_DECIMALS: Final = 18
 PLACEHOLDER_TOKEN: Final = "0x" + "00" * 20
 """The token a simulated task's rules are checked with; the run sets its dev token's address."""
@@ -224,6 +229,10 @@ def check_config(config: SimulationConfig) -> None:
         raise ConfigError(str(error)) from None
     if simulation.validators is not None and task.scoring is None:
         raise ConfigError("simulation.validators: only used with a scored task (add a [scoring] table)")
+    if task.audit is not None and config.attack is not None:
+        raise ConfigError("attack: the attacks train through the hospitals' clients, an audited task's hospitals train "
+                          "the circuit's step themselves; stage an \"untrained_hospital\" adversary instead, or leave "
+                          "out [audit]")
     if config.attack is not None and config.attack.from_round >= task.rounds:
         raise ConfigError(f"attack.from_round: {config.attack.from_round} is not a round of a {task.rounds}-round "
                           "task")
@@ -239,6 +248,11 @@ def check_config(config: SimulationConfig) -> None:
                               f"(it has {allowed}){hint}")
         if adversary.round >= task.rounds:
             raise ConfigError(f"{key}.round: {adversary.round} is not a round of a {task.rounds}-round task{hint}")
+        if adversary.kind == "untrained_hospital" and task.audit is None:
+            raise ConfigError(f"{key}.kind: 'untrained_hospital' needs an audited task (add an [audit] table)")
+        if task.audit is not None and adversary.kind not in AUDITED_ADVERSARIES:
+            raise ConfigError(f"{key}.kind: {adversary.kind!r} is not staged in an audited task (it has "
+                              f"{', '.join(map(repr, AUDITED_ADVERSARIES))}){hint}")
         if adversary.kind == "dropping_hospital" and adversary.phase is None:
             raise ConfigError(f"{key}.phase: required for kind 'dropping_hospital'")
         if adversary.kind != "dropping_hospital" and adversary.phase is not None:

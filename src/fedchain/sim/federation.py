@@ -22,6 +22,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from fedchain.chain import Chain
+from fedchain.chain.audits import AuditParams
 from fedchain.chain.coordinator import (
     ChallengeStatus,
     Coordinator,
@@ -74,9 +75,10 @@ class Federation:
     def launch(cls, chain: Chain, store: BlobStore, journal_dir: Path, *, template: TaskParams,
                parameters: NDArrays, names: list[str] | None = None, evaluator: Client | None = None,
                funds: int, client_for: Callable[[int], Client] | None = None,
-               fit_config: Config | None = None, scoring: ScoringParams | None = None) -> Federation:
+               fit_config: Config | None = None, scoring: ScoringParams | None = None,
+               audits: AuditParams | None = None) -> Federation:
         """Deploy the coordinator of the template's mode and a dev token, mint ``funds`` to every account,
-        create the task (scored by a validator committee with ``scoring``).
+        create the task (scored by a validator committee with ``scoring``, its training audited with ``audits``).
 
         ``template`` gives every task rule but the token (set here), ``num_params`` and the spec hash.
         """
@@ -87,7 +89,7 @@ class Federation:
         requester = Requester.create_task(coordinator, store, chain.accounts[0],
                                           template=replace(template, token=token.address),
                                           parameters=parameters, names=names, evaluator=evaluator,
-                                          scoring=scoring)
+                                          scoring=scoring, audits=audits)
         return cls(chain=chain, coordinator=coordinator, token=token, store=store, requester=requester,
                    journal_dir=journal_dir, client_for=client_for, fit_config=dict(fit_config or {}))
 
@@ -220,6 +222,9 @@ class Federation:
                      if challenge.status == ChallengeStatus.OPEN] if view.open_challenges else []
         deadlines += [dispute.deadline for dispute in self.coordinator.disputes(self.task_id, round).values()
                       if dispute.status not in (DisputeStatus.NONE, DisputeStatus.SETTLED)]
+        if view.open_challenges and isinstance(self.coordinator, Coordinator) and \
+                self.coordinator.audit_params(self.task_id).audited:  # open training audits (section 13)
+            deadlines += [opened.deadline for opened in self.coordinator.audits_opened(self.task_id, round)]
         return deadlines
 
     def _score_deadlines(self, view: RoundView) -> list[int]:

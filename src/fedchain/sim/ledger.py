@@ -1,7 +1,8 @@
 """Reading what happened from the chain: rounds, proposals, rewards, slashes and balances, by event and view.
 
 Nothing here trusts the simulation script: included participants are the round's ``Revealed`` events
-minus its ``UpdateDropped`` and ``UpdateScoredOut`` events (docs/protocol.md §8.4, §12.4) in plain mode, its
+minus its ``UpdateDropped`` and ``UpdateScoredOut`` events and its failed audits' ``AuditSettled`` events
+(docs/protocol.md §8.4, §12.4, §13.5) in plain mode, its
 ``Uploaded`` events in secure mode (every upload is in the sum, with the weight its ``SharesCommitted`` event
 fixed); slashes are the slash events, rewards are the ``RoundFinalized`` figures times the included weights (in
 a scored task: times each update's median score, and each revealing validator's fee), balances are the token's
@@ -10,15 +11,16 @@ and the contract's views.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from web3 import Web3
 
+from fedchain.chain.audits import AuditStatus
 from fedchain.chain.coordinator import Coordinator, CoordinatorClient, Mode, RoundStatus, Token
 from fedchain.chain.scoring import ValidatorFault
-from fedchain.sim.records import Balance, Party, Proposal, Slash
+from fedchain.sim.records import AuditRecord, Balance, Party, Proposal, Slash
 
 ZERO_ADDRESS = "0x" + "00" * 20
 _STATUS = {RoundStatus.ACTIVE: "active", RoundStatus.FINALIZED: "finalized", RoundStatus.FAILED: "failed"}
@@ -51,6 +53,8 @@ class Ledger:
         self.scoring: Coordinator | None = coordinator if isinstance(coordinator, Coordinator) and \
             coordinator.scoring_params(task_id).scored else None
         """The coordinator of a scored task (None without scoring)."""
+        self.audited = isinstance(coordinator, Coordinator) and coordinator.audit_params(task_id).audited
+        """Whether the members' training is audited (docs/protocol.md section 13)."""
 
     def name(self, address: str) -> str:
         """The party's name, or the address itself for an account the simulation does not know."""
@@ -83,7 +87,8 @@ class Ledger:
             return [Included(log.args.participant, weights[log.args.participant])
                     for log in self.events("Uploaded", round=round) if log.args.participant.lower() not in unavailable]
         dropped = unavailable | {log.args.participant.lower() for event in ("UpdateDropped", "UpdateScoredOut")
-                                 for log in self.events(event, round=round)}
+                                 for log in self.events(event, round=round)} | {
+            log.args.participant.lower() for log in self.failed_audits(round)}
         return [Included(log.args.participant, int(log.args.weight)) for log in self.events("Revealed", round=round)
                 if log.args.participant.lower() not in dropped]
 
@@ -92,7 +97,16 @@ class Ledger:
         dropped."""
         return tuple([self.name(log.args.participant) for log in self.events("UpdateDropped", round=round)]
                      + [self.name(log.args.owner) for log in self.events("InputUnavailable", round=round)]
-                     + [self.name(log.args.participant) for log in self.events("UpdateScoredOut", round=round)])
+                     + [self.name(log.args.participant) for log in self.events("UpdateScoredOut", round=round)]
+                     + [self.name(log.args.participant) for log in self.failed_audits(round)])
+
+    def failed_audits(self, round: int | None = None) -> list[Any]:
+        """The AuditSettled events of audits that failed (the update was dropped), of ``round`` or of every round."""
+        if not self.audited:
+            return []
+        filters = {} if round is None else {"round": round}
+        return [log for log in self.events("AuditSettled", **filters) if AuditStatus(log.args.status) ==
+                AuditStatus.FAILED]
 
     def proposals(self, round: int) -> tuple[Proposal, ...]:
         """Every proposal of ``round`` with its outcome: the next ending event after it decides."""
@@ -184,6 +198,11 @@ class Ledger:
             found.append((_position(log), self._slash(
                 log, log.args.round, log.args.participant, "participant", "low_score",
                 f"its update's median score {log.args.medianScore} was below the task's minimum", log.args.challenger)))
+        for log in self.failed_audits():
+            found.append((_position(log), self._slash(
+                log, log.args.round, log.args.participant, "participant", "failed_audit",
+                f"no valid proof of training step {log.args.step} within the proof window (audit)",
+                log.args.challenger)))
         for log in self.events("ValidatorSlashed"):
             kind, reason = _VALIDATOR_FAULTS[ValidatorFault(log.args.fault)]
             found.append((_position(log), self._slash(log, log.args.round, log.args.validator, "validator", kind,
@@ -199,6 +218,36 @@ class Ledger:
     def _sender(self, log: Any) -> str:
         transaction = self.coordinator.chain.w3.eth.get_transaction(log.transactionHash)
         return str(transaction["from"])
+
+    # -- audits --------------------------------------------------------------------------------------
+
+    def audits(self, seconds: Mapping[tuple[int, str, int], float],
+               refused: Mapping[tuple[int, str, int], int]) -> list[AuditRecord]:
+        """Every training audit of the task, in chain order (none without audits), with the seconds each proof took
+        and how many proofs the contract refused, by (round, lowercase participant, step), where known."""
+        if not self.audited:
+            return []
+
+        def key(log: Any) -> tuple[int, str, int]:
+            return int(log.args.round), str(log.args.participant).lower(), int(log.args.step)
+
+        def gas(log: Any) -> int:
+            return int(self.coordinator.chain.w3.eth.get_transaction_receipt(log.transactionHash)["gasUsed"])
+
+        proven = {key(log): log for log in self.events("StepProven")}
+        settled = {key(log): log for log in self.events("AuditSettled")}
+        records = []
+        for log in self.events("AuditOpened"):
+            at = key(log)
+            proof, settlement = proven.get(at), settled.get(at)
+            outcome = ("proven" if proof is not None else "open" if settlement is None
+                       else AuditStatus(settlement.args.status).name.lower())
+            records.append(AuditRecord(
+                round=at[0], name=self.name(log.args.participant), step=at[2], opened_by=self.name(log.args.challenger),
+                drawn=int(log.args.bond) == 0, outcome=outcome, prove_gas=None if proof is None else gas(proof),
+                prove_seconds=seconds.get(at), settle_gas=None if settlement is None else gas(settlement),
+                slashed=0 if settlement is None else int(settlement.args.slashed), refused=refused.get(at, 0)))
+        return records
 
     # -- balances ------------------------------------------------------------------------------------
 

@@ -68,7 +68,8 @@ class Proposal:
 @dataclass(frozen=True)
 class Slash:
     """One slash read from the chain's events; ``kind`` is wrong_aggregate, withheld_model,
-    bad_update, unavailable_input, missed_reveal, missed_upload or silence."""
+    bad_update, unavailable_input, missed_reveal, missed_upload, silence, low_score, failed_audit or a validator's
+    fault."""
 
     round: int | None
     role: str
@@ -214,6 +215,27 @@ class HospitalInfo:
 
 
 @dataclass(frozen=True)
+class AuditRecord:
+    """One training audit read from the chain (docs/protocol.md section 13): whose update, which step, who opened it
+    (``drawn`` by the chain's draw, or demanded against a bond), and how it ended: ``proven`` (with the gas of the
+    proveStep transaction and, where the simulation knows it, the seconds the proof took), ``failed`` (no valid
+    proof in time: the update dropped, ``slashed`` taken, with the gas of settleAudit), ``moot`` or still ``open``;
+    ``refused`` counts the proofs the contract refused for it."""
+
+    round: int
+    name: str
+    step: int
+    opened_by: str
+    drawn: bool
+    outcome: str
+    prove_gas: int | None = None
+    prove_seconds: float | None = None
+    settle_gas: int | None = None
+    slashed: int = 0
+    refused: int = 0
+
+
+@dataclass(frozen=True)
 class SimulationResult:
     """Everything a report shows."""
 
@@ -231,3 +253,5 @@ class SimulationResult:
     wall_seconds: float
     classes: tuple[str, ...] | None = None
     """What each label means, where the data says (the built-in datasets do)."""
+    audits: tuple[AuditRecord, ...] = ()
+    """An audited task's audits, in chain order (empty without audits)."""

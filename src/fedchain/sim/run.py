@@ -23,8 +23,10 @@ from typing import Any, Protocol
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 
 from fedchain.chain import Chain, GasRecord, connect
+from fedchain.chain.audits import AuditParams
 from fedchain.chain.coordinator import Mode, RoundPhase, TaskStatus
 from fedchain.client import Client, ClientError, NDArrays, unflatten
 from fedchain.client.api import numeric_metrics
@@ -54,6 +56,7 @@ from fedchain.roles import (
     Validator,
     WithholdingAggregator,
 )
+from fedchain.roles.audit import AuditedParticipant, UntrainedParticipant
 from fedchain.roles.task import fetch_model
 from fedchain.sim.attackers import ATTACKERS, Attacking, Campaign
 from fedchain.sim.attacks import AttackPlan, AttackSettings, flip_labels, plan_attack
@@ -71,6 +74,7 @@ from fedchain.sim.errors import ConfigError, SimulationError
 from fedchain.sim.federation import Federation
 from fedchain.sim.ledger import Ledger
 from fedchain.sim.records import (
+    AuditRecord,
     Baselines,
     ChainInfo,
     FinalModel,
@@ -83,15 +87,21 @@ from fedchain.sim.records import (
     Slash,
 )
 from fedchain.storage import LocalBlobStore
-from fedchain.task import TaskSpec, TaskSpecError, fit_config, scoring_params, task_params
+from fedchain.task import TaskSpec, TaskSpecError, audit_params, audit_step, fit_config, scoring_params, task_params
 from fedchain.task.learning import model_spec, train_config
 from fedchain.task.params import base_units
+from fedchain.zk.evm.onchain import DeployedVerifier, deploy_verifier
+from fedchain.zk.evm.solidity import compiled_verifier
+from fedchain.zk.fixed.logreg import LogRegStep
+from fedchain.zk.proof.artifacts import CircuitArtifacts, circuit_artifacts
 
 FUNDS_PER_ACCOUNT = 10**24
 MAX_STEPS_PER_ROUND = 80
 MAX_CLOSING_STEPS = 10
 TAMPERED_COORDINATE = 0
 BAD_UPDATE_COORDINATE = 0
+UNTRAINED_FACTOR = 3
+"""An untrained hospital submits this many times the update it trained (with a trajectory scaled to match)."""
 MODEL_DTYPE = np.float32
 CHEATING_AGGREGATORS: dict[Mode, type[BaseAggregator]] = {Mode.PLAIN: WithholdingAggregator,
                                                           Mode.SECURE: SecureWithholdingAggregator}
@@ -134,6 +144,8 @@ class Hospital:
     label_counts: tuple[int, ...] | None = None
     poisoned: Client | None = None
     identity_of: int | None = None
+    arrays: tuple[NDArray[np.float64], NDArray[np.int64]] | None = None
+    """Its prepared training features and labels, which an audited task's participant trains on itself."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +162,8 @@ class Start:
     classes: tuple[str, ...] | None = None
     validators: tuple[Client, ...] = ()
     """A scored task's validators' clients, each evaluating on its own held-out data."""
+    audit_step: LogRegStep | None = None
+    """An audited task's step circuit (its hospitals train and prove it)."""
 
 
 def run_simulation(config: SimulationConfig, observer: Observer | None = None, *,
@@ -176,7 +190,8 @@ def run_simulation(config: SimulationConfig, observer: Observer | None = None, *
                           poisoned=TorchTrainer.from_spec(spec, init_seed=seed, config=training, train_data=dataclasses
                                                           .replace(data, labels=flip_labels(data.labels,
                                                                                             spec.num_classes)))
-                          if position in poisoned else None)
+                          if position in poisoned else None,
+                          arrays=(data.features, data.labels) if config.task.audit is not None else None)
                  for position, data in enumerate(split.clients)]
 
     def compare(final: FinalModel) -> Baselines:
@@ -202,7 +217,8 @@ def run_simulation(config: SimulationConfig, observer: Observer | None = None, *
                   names=model_parameter_names(initial), preprocessing=split.preprocessing.to_json(),
                   baselines=compare if baselines else None, classes=split.test.class_names,
                   validators=tuple(TorchTrainer.from_spec(spec, init_seed=seed, train_data=data, eval_data=data)
-                                   for data in held_out))
+                                   for data in held_out),
+                  audit_step=audit_step(config.task, split.test.num_features))
     return _execute(config, start, observer, plan)
 
 
@@ -232,6 +248,9 @@ def simulate(client_fn: Callable[[int], object], *, hospitals: int, task: TaskSp
     :func:`fedchain.write_report` writes the result's report folder.
     """
     spec = task or TaskSpec()
+    if spec.audit is not None:
+        raise ConfigError("audit: simulate() runs your own clients, and an audited member trains the circuit's step on "
+                          "its data itself; run an audited task with `fedchain simulate` (fedchain.run_simulation)")
     if spec.scoring is not None:
         raise ConfigError("scoring: simulate() runs your own clients and holds no held-out data for validators to "
                           "score updates on; run a scored task with `fedchain simulate` (fedchain.run_simulation)")
@@ -340,6 +359,9 @@ class _Run:
         self.start = start
         self.observer = observer
         hospitals = len(start.hospitals)
+        self.artifacts: CircuitArtifacts | None = None
+        self.verifier: DeployedVerifier | None = None
+        self.audit_setup_seconds = 0.0
         try:
             template = task_params(config.task, token=PLACEHOLDER_TOKEN, decimals=TOKEN_DECIMALS, hospitals=hospitals)
         except TaskSpecError as error:
@@ -349,6 +371,7 @@ class _Run:
             parameters=start.parameters, names=start.names, funds=FUNDS_PER_ACCOUNT, evaluator=start.evaluator,
             client_for=lambda hospital: start.hospitals[hospital].client, fit_config=fit_config(config.task),
             scoring=scoring_params(config.task, template, decimals=TOKEN_DECIMALS),
+            audits=self._audits(),
         )
         withheld = frozenset(a.round for a in config.adversaries if a.kind == "withholding_aggregator")
         self.cheat_rounds = withheld | {a.round for a in config.adversaries if a.kind == "cheating_aggregator"}
@@ -372,11 +395,37 @@ class _Run:
         self.slashed_hospitals: set[str] = set()
         self.setup_gas = list(chain.gas_records)
 
+    def _audits(self) -> AuditParams | None:
+        """An audited task's rules, with the verifier of its step circuit deployed (its artifacts built, or read from
+        ``$FEDCHAIN_ZK_CACHE``: a locally generated SRS, for testing only)."""
+        step = self.start.audit_step
+        if step is None:
+            return None
+        started = time.perf_counter()
+        self.artifacts = circuit_artifacts(step)
+        compiled = compiled_verifier(self.artifacts)
+        if compiled.reusable:
+            raise ConfigError(f"audit: the step circuit's verifier ({compiled.runtime_size} bytes) is over EIP-170's "
+                              "limit, and the coordinator calls only a verifier of its own; use a smaller "
+                              "audit.batch_size or task.scale_bits")
+        self.verifier = deploy_verifier(self.chain, compiled)
+        self.audit_setup_seconds = time.perf_counter() - started
+        return audit_params(self.config.task, verifier=self.verifier.contract.address, decimals=TOKEN_DECIMALS)
+
     def _add_hospital(self, hospital: int) -> None:
         mine = [a for a in self.config.adversaries if a.hospital == hospital]
         rounds = frozenset(a.round for a in mine)
         cls: type[BaseParticipant] | None = None  # the honest participant of the task's mode
         options: dict[str, Any] = {}
+        entry = self.start.hospitals[hospital]
+        if self.start.audit_step is not None:
+            if entry.arrays is None:
+                raise SimulationError(f"{entry.name}: an audited task's hospital needs its training data")
+            cls = UntrainedParticipant if mine and mine[0].kind == "untrained_hospital" else AuditedParticipant
+            options = {"step": self.start.audit_step, "features": entry.arrays[0], "labels": entry.arrays[1],
+                       "artifacts": self.artifacts}
+            if cls is UntrainedParticipant:
+                options.update(rounds=rounds, factor=UNTRAINED_FACTOR)
         if mine and mine[0].kind == "out_of_range_hospital":
             cls, options = OutOfRangeParticipant, {"rounds": rounds, "coordinate": BAD_UPDATE_COORDINATE}
         elif mine and mine[0].kind == "silent_hospital":
@@ -386,7 +435,7 @@ class _Run:
         if mine:
             how = mine[0].kind if mine[0].phase is None else f"{mine[0].kind} ({mine[0].phase.replace('_', ' ')})"
             self.misbehaviour[hospital] = f"{how} in round(s) {', '.join(map(str, sorted(rounds)))}"
-        campaign, entry = self.campaign, self.start.hospitals[hospital]
+        campaign = self.campaign
         data = hospital if entry.identity_of is None else entry.identity_of
         if campaign is not None and data in campaign.plan.attackers:
             cls = ATTACKERS[self.federation.mode]
@@ -526,7 +575,22 @@ class _Run:
                              "words_per_leaf": federation.params.words_per_leaf,
                              "num_params": federation.params.num_params, "clip": federation.params.clip},
             "gas_outside_rounds": _by_kind([*self.setup_gas, *closing]),
+            "audits": tuple(self._audit_records()),
         }
+
+    def _audit_records(self) -> list[AuditRecord]:
+        """The task's audits as the chain recorded them, with the seconds each proof took at its hospital."""
+        seconds: dict[tuple[int, str, int], float] = {}
+        refused: dict[tuple[int, str, int], int] = {}
+        for participant in self.federation.participants:
+            if isinstance(participant, AuditedParticipant):
+                for proof in participant.proofs:
+                    at = (proof.round, participant.address.lower(), proof.step)
+                    if proof.accepted:
+                        seconds[at] = proof.seconds
+                    else:
+                        refused[at] = refused.get(at, 0) + 1
+        return self.ledger.audits(seconds, refused)
 
     def _final(self) -> FinalModel:
         federation = self.federation

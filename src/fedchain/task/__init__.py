@@ -3,9 +3,10 @@
 fit config (:mod:`fedchain.task.params`)."""
 
 from fedchain.task.errors import TaskSpecError
-from fedchain.task.params import data_spec, fit_config, scoring_params, task_params
+from fedchain.task.params import audit_params, audit_step, data_spec, fit_config, scoring_params, task_params
 from fedchain.task.read import load_task, read_task
 from fedchain.task.schema import (
+    AuditSettings,
     DataSettings,
     ModelSettings,
     OnChainRules,
@@ -16,6 +17,7 @@ from fedchain.task.schema import (
 )
 
 __all__ = [
+    "AuditSettings",
     "DataSettings",
     "ModelSettings",
     "OnChainRules",
@@ -24,6 +26,8 @@ __all__ = [
     "TaskSpec",
     "TaskSpecError",
     "TrainingSettings",
+    "audit_params",
+    "audit_step",
     "data_spec",
     "fit_config",
     "load_task",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Final
 
+from fedchain.chain.audits import AuditParams
 from fedchain.chain.coordinator import TaskParams
 from fedchain.chain.modes import MODES
 from fedchain.chain.scoring import ScoringParams
@@ -16,6 +17,7 @@ from fedchain.storage.blob import DataSpec
 from fedchain.storage.errors import BlobFormatError
 from fedchain.task.errors import TaskSpecError
 from fedchain.task.schema import BPS, DataSettings, TaskSpec
+from fedchain.zk.fixed.logreg import LogRegStep
 
 MAX_AMOUNT_UNITS: Final = 2**128 - 1
 """Largest stake, bond or deposit in base units (the contract's uint128 amounts)."""
@@ -107,6 +109,24 @@ def scoring_params(spec: TaskSpec, params: TaskParams, *, decimals: int) -> Scor
                          min_score_bps=scoring.min_score_bps, tolerance_bps=scoring.tolerance_bps,
                          validator_slash_bps=scoring.validator_slash_bps, validator_fee_bps=scoring.validator_fee_bps,
                          validator_stake=stake)
+
+
+def audit_params(spec: TaskSpec, *, verifier: str, decimals: int) -> AuditParams | None:
+    """An audited task's rules as the contract takes them (None for a task without ``[audit]``), with the address of
+    the verifier of its step circuit (deployed from :func:`audit_step`'s circuit) and the demand bond in base units
+    of a token with ``decimals``."""
+    audit = spec.audit
+    if audit is None:
+        return None
+    return AuditParams(verifier=verifier, steps=audit.steps, batch_size=audit.batch_size, audit_bps=audit.audit_bps,
+                       audit_steps=audit.audit_steps, proof_window=audit.proof_window,
+                       demand_bond=base_units("audit.demand_bond", audit.demand_bond, decimals, low=1,
+                                              high=MAX_REWARD_UNITS))
+
+
+def audit_step(spec: TaskSpec, features: int) -> LogRegStep | None:
+    """The step circuit of an audited task whose model has ``features`` inputs (None without ``[audit]``)."""
+    return None if spec.audit is None else spec.audit.step(spec, features)
 
 
 def data_spec(data: DataSettings) -> DataSpec | None:

@@ -13,6 +13,7 @@ all read these classes, and the chain's ``TaskParams`` is built from them (:func
     [rule]                         :class:`RuleSettings`
     [task]                         :class:`OnChainRules` (windows, stakes, slashing, quantization)
     [scoring]                      :class:`ScoringSettings` (plain mode; present, the task is scored)
+    [audit]                        :class:`AuditSettings` (plain mode; present, the members' training is audited)
 
 A field's ``metadata["setting"]`` (:class:`Setting`) holds its documentation and bounds; the reader
 (:mod:`fedchain.task.read`) and the reference table of docs/tasks.md are derived from it.
@@ -57,6 +58,8 @@ from fedchain.score.constants import MAX_SEATS
 from fedchain.secagg.constants import MAX_NEIGHBOURS, MIN_NEIGHBOURS, MIN_THRESHOLD, SECURE_WORDS_PER_LEAF
 from fedchain.task.errors import TaskSpecError
 from fedchain.toml_table import kind_of
+from fedchain.zk.errors import FixedPointError
+from fedchain.zk.fixed.logreg import DEFAULT_LOGIT_BOUND, LogRegStep
 
 ConfigValue = bool | int | float | str
 """A value of the task's own keys: what a TOML table and a Flower run config both hold."""
@@ -434,6 +437,81 @@ class ScoringSettings(Section):
                                               low=0, low_open=True, unit="tokens")
 
 
+MAX_AUDIT_STEPS: Final = 16
+MAX_STEPS: Final = 1024
+MAX_SIGMOID_TABLE: Final = 2**16
+"""The largest sigmoid lookup table of an audited task's circuit (2 logit_bound 2^scale_bits entries): the circuit's
+default, scale 2^-12 with logits clipped to ±8; a larger table makes every proof slower than a proof window."""
+AUDIT_MODEL: Final = "model.name = \"logreg\", model.num_classes = 2 and model.options = { binary = true }"
+
+
+@dataclass(frozen=True)
+class AuditSettings(Section):
+    """Audited training (docs/protocol.md section 13; plain mode and binary logistic regression only): with this
+    table, even empty, every member registers a commitment to its quantized training data, trains `steps`
+    fixed-point SGD steps per round on the batches the protocol designates, commits to the trajectory, and must
+    prove with a zero-knowledge proof (EZKL) any step the chain's draw or a bonded demand selects, or lose its
+    update and task.violation_slash_bps of its stake. The step is the circuit's: plain SGD at [training]
+    learning_rate, at 2^-task.scale_bits, the logit clipped to ±logit_bound."""
+
+    TABLE: ClassVar[str] = "audit"
+    OPTIONAL: ClassVar[bool] = True
+
+    steps: int = setting(4, "S: fixed-point SGD steps per round (a trajectory of S + 1 models)", low=1,
+                         high=MAX_STEPS)
+    batch_size: int = setting(8, "B: samples per step; a member trains on its data's whole batches of B rows, and "
+                                 "its update weighs min(batches * B, rule.sample_cap)", low=1, high=UINT16_MAX)
+    audit_bps: int = setting(2_500, "q: the chance per round that the chain's draw selects an update for audit",
+                             low=0, high=BPS, unit="bps")
+    audit_steps: int = setting(2, "m: steps drawn (with replacement) in a selected update", low=1,
+                               high=MAX_AUDIT_STEPS)
+    proof_window: int = setting(600, "an audited member's time to post its proof", low=MIN_WINDOW_SECONDS,
+                                high=UINT32_MAX, unit="seconds")
+    demand_bond: Decimal = setting(Decimal(2), "the bond of a demanded audit: the member's if it proves the step, "
+                                               "back to the demander with the bounty if not", low=0, low_open=True,
+                                   unit="tokens")
+    logit_bound: int = setting(DEFAULT_LOGIT_BOUND, "the circuit clips the logit to ±logit_bound before its sigmoid "
+                                                    "lookup table (2 logit_bound 2^task.scale_bits entries, at most "
+                                                    f"{MAX_SIGMOID_TABLE})", low=1, high=2**10)
+
+    def step(self, spec: TaskSpec, features: int) -> LogRegStep:
+        """The step circuit of task ``spec`` for a model of ``features`` inputs (a `TaskSpecError` naming the key
+        when the settings make no circuit)."""
+        try:
+            return LogRegStep(features=features, batch=self.batch_size, learning_rate=spec.training.learning_rate,
+                              scale=spec.task.scale_bits, logit_bound=self.logit_bound)
+        except FixedPointError as error:
+            raise TaskSpecError(f"audit: the step circuit of this task cannot be built: {error} (task.scale_bits "
+                                f"{spec.task.scale_bits}, audit.batch_size {self.batch_size}, training.learning_rate "
+                                f"{spec.training.learning_rate}, audit.logit_bound {self.logit_bound})") from None
+
+
+def check_audited(spec: TaskSpec, audit: AuditSettings) -> None:
+    """An audited task's other tables fit the circuit: plain mode, not scored, binary logistic regression trained by
+    plain SGD, a scale whose sigmoid table is small enough, and a step the circuit can take."""
+    if spec.mode != "plain":
+        raise TaskSpecError("audit: only plain tasks are audited (a masked update cannot be tied to a proven step): "
+                            "set mode = \"plain\", or leave out [audit]")
+    if spec.scoring is not None:
+        raise TaskSpecError("audit: a task is scored or audited, not both: leave out [scoring] or [audit]")
+    model = spec.model
+    if model.name != "logreg" or model.num_classes != 2 or dict(model.options) != {"binary": True}:
+        raise spec.model.fail("name", f"the audit circuit proves steps of binary logistic regression only: set "
+                                      f"{AUDIT_MODEL} (got name {model.name!r}, num_classes {model.num_classes}, "
+                                      f"options {dict(model.options)})")
+    training = spec.training
+    if training.optimizer != "sgd" or training.momentum != 0:
+        raise training.fail("optimizer", f"an audited step is plain SGD: set optimizer = \"sgd\" and momentum = 0 "
+                                         f"(got {training.optimizer!r} with momentum {training.momentum})")
+    table = 2 * audit.logit_bound << spec.task.scale_bits
+    if table > MAX_SIGMOID_TABLE:
+        raise spec.task.fail("scale_bits", f"{spec.task.scale_bits} with audit.logit_bound {audit.logit_bound} makes "
+                                           f"the circuit's sigmoid table {table} entries, more than "
+                                           f"{MAX_SIGMOID_TABLE}: lower task.scale_bits (12 or less with logit_bound "
+                                           "8) or audit.logit_bound")
+    audit.step(spec, spec.inputs or 1)
+
+
 @dataclass(frozen=True)
 class TaskSpec(Section):
     """A whole task: what the requester creates, what every hospital trains, what the chain enforces.
@@ -453,6 +531,7 @@ class TaskSpec(Section):
     rule: RuleSettings = field(default_factory=RuleSettings)
     task: OnChainRules = field(default_factory=OnChainRules)
     scoring: ScoringSettings | None = None
+    audit: AuditSettings | None = None
 
     def check(self) -> None:
         """The checks across tables: the tables' types, the model's inputs and the declared features, the task's
@@ -479,6 +558,8 @@ class TaskSpec(Section):
         if scoring is not None and scoring.validator_fee_bps + rules.aggregator_fee_bps > BPS:
             raise scoring.fail("validator_fee_bps", f"{scoring.validator_fee_bps} and task.aggregator_fee_bps "
                                                     f"{rules.aggregator_fee_bps} are more than {BPS} together")
+        if self.audit is not None:
+            check_audited(self, self.audit)
         if self.mode == "plain":
             for name in ("neighbours", "threshold"):
                 if getattr(rules, name) is not None:
@@ -497,7 +578,7 @@ class TaskSpec(Section):
 
 
 SECTIONS: Final[tuple[type[Section], ...]] = (ModelSettings, DataSettings, TrainingSettings, RuleSettings,
-                                             OnChainRules, ScoringSettings)
+                                             OnChainRules, ScoringSettings, AuditSettings)
 """The TOML tables of a task, in the order a task file lists them."""
 
 
