@@ -103,6 +103,10 @@ abstract contract CoordinatorStorage is ICoordinatorEvents {
     mapping(
         uint256 taskId => mapping(uint256 round => mapping(address participant => mapping(uint256 step => Audit)))
     ) internal _audits;
+    // Norm declarations of a norm-bounded task (docs/protocol.md section 4.4): NormTree.declaration of the member's
+    // last declared round, overwritten round after round. The NormDeclarations part of the Registry writes them.
+    // slither-disable-next-line uninitialized-state
+    mapping(uint256 taskId => mapping(address member => bytes32 word)) internal _norms;
 
     // ------------------------------------------------------------------ lookups
 

@@ -6,9 +6,20 @@ pragma solidity 0.8.37;
 // forge-lint: disable-start(block-timestamp,unsafe-typecast)
 
 import {CoordinatorBase} from "./CoordinatorBase.sol";
-import {AggregateFraudProof, LeafProof, Member, Mode, Round, RoundPhase, TaskParams, TaskState} from "./FedTypes.sol";
+import {
+    AggregateFraudProof,
+    AggregationRule,
+    LeafProof,
+    Member,
+    Mode,
+    Round,
+    RoundPhase,
+    TaskParams,
+    TaskState
+} from "./FedTypes.sol";
 import {LeafContext, LeafVerifier} from "./LeafVerifier.sol";
 import {Commitments} from "./libraries/Commitments.sol";
+import {NormTree} from "./libraries/NormTree.sol";
 
 /// @title FedCoordinator
 /// @notice Plain-mode coordinator of federated training tasks: commit-reveal of update roots, bonded
@@ -98,6 +109,9 @@ contract FedCoordinator is CoordinatorBase {
             proofStart
         );
         _checkIncludedSet(_members[taskId], round.included, participants, revealedEntries);
+        if (_params[taskId].rule == uint8(AggregationRule.NormBounded)) {
+            _checkNorms(_norms[taskId], r, participants, proof.updates);
+        }
         if (!differs) revert ProposalCorrect(proof.leafIndex);
         _rejectProposal(taskId, r, round, proof.leafIndex, msg.sender);
     }
@@ -196,6 +210,27 @@ contract FedCoordinator is CoordinatorBase {
         }
         for (uint256 i = 0; i < participants.length; ++i) {
             if (members[participants[i]].entry != revealedEntries[i]) revert NotIncluded(participants[i]);
+        }
+    }
+
+    /// @dev Reverts unless each update's declaration words (after its head word: normRoot, normSq) are its
+    /// member's declaration of round r, or (0, 0) for a member that declared none in round r. The verifier has
+    /// checked that the list holds participants.length updates of equal stride.
+    function _checkNorms(
+        mapping(address => bytes32) storage norms,
+        uint256 r,
+        address[] memory participants,
+        bytes32[] calldata updates
+    ) internal view {
+        uint256 stride = updates.length / participants.length;
+        for (uint256 i = 0; i < participants.length; ++i) {
+            bytes32 normRoot = updates[i * stride + 1];
+            uint256 normSq = uint256(updates[i * stride + 2]);
+            bytes32 stored = norms[participants[i]];
+            bool valid = normRoot == bytes32(0)
+                ? normSq == 0 && !NormTree.declaredIn(stored, r)
+                : stored == NormTree.declaration(r, normRoot, normSq);
+            if (!valid) revert NormMismatch(participants[i]);
         }
     }
 

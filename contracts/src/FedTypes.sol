@@ -6,7 +6,8 @@ pragma solidity 0.8.37;
 enum AggregationRule {
     WeightedFedAvg,
     CoordinateMedian,
-    TrimmedMean
+    TrimmedMean,
+    NormBounded
 }
 
 /// @notice How updates travel: plain (revealed update blobs, FedCoordinator) or secure (masked updates
@@ -181,6 +182,19 @@ struct Aggregator {
 struct LeafProof {
     bytes32[] words;
     bytes32[] siblings;
+}
+
+/// @notice Proof that a member's norm declaration is false at one leaf (docs/protocol.md section 4.4): the
+/// declaration (normRoot, normSq), the update's leaf `leafIndex` under its revealed root, and the norm tree's
+/// leaf `leafIndex` (its value, and its path: sibling hashes and sums from the leaf level up).
+struct NormProof {
+    bytes32 normRoot;
+    uint256 normSq;
+    uint256 leafIndex;
+    LeafProof leaf;
+    uint256 value;
+    bytes32[] hashes;
+    uint256[] sums;
 }
 
 /// @notice Fraud proof against a pending proposal at one leaf index (docs/protocol.md section 9).

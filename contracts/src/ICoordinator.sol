@@ -90,6 +90,17 @@ interface ICoordinatorEvents {
         uint256 slashed,
         uint256 bounty
     );
+    /// @notice A member of a norm-bounded task declared its update's per-leaf squared norms (docs/protocol.md
+    /// section 4.4): `leafNorms` are the first leaves of its norm tree, whose root hash is `normRoot` and whose
+    /// sum, the update's squared L2 norm, is `normSq`.
+    event NormDeclared(
+        uint256 indexed taskId,
+        uint256 indexed round,
+        address indexed participant,
+        bytes32 normRoot,
+        uint256 normSq,
+        uint256[] leafNorms
+    );
     /// @notice A member that committed but did not reveal was slashed.
     event MissedRevealSlashed(
         uint256 indexed taskId, uint256 indexed round, address indexed participant, uint256 slashed, uint256 bounty
@@ -268,6 +279,21 @@ interface ICoordinatorEvents {
     error NotIncluded(address participant);
     /// @notice The fraud proof must list every included update.
     error IncompleteUpdateSet(uint256 given, uint256 included);
+    /// @notice A fraud proof's norm declaration words of an update are not its member's declaration of the round
+    /// (normRoot 0 stands for no declaration, with normSq 0).
+    error NormMismatch(address participant);
+    /// @notice The task's rule does not scale updates by their norms (docs/protocol.md section 4.4).
+    error NotNormBounded(uint256 taskId);
+    /// @notice A norm declaration lists `given` leaf values; the task's update has `expected` leaves.
+    error NormListLength(uint256 given, uint256 expected);
+    /// @notice The declared squared norm is above the task's hard limit (HARD_LIMIT^2 * B^2, times 10^8).
+    error NormOverLimit(uint256 normSq);
+    /// @notice The member already declared its norm in this round.
+    error NormAlreadyDeclared(address participant);
+    /// @notice The member declared its norm in this round: it cannot be dropped as undeclared.
+    error NormIsDeclared(address participant);
+    /// @notice The opened norm leaf equals the update leaf's squared norm: nothing to slash.
+    error NormCorrect(uint256 leafIndex);
     /// @notice The proposal matches the rule at this leaf: nothing to reject.
     error ProposalCorrect(uint256 leafIndex);
     /// @notice The leaf is within the rules: nothing to slash.

@@ -3,14 +3,16 @@ pragma solidity 0.8.37;
 
 import {IAudits} from "./IAudits.sol";
 import {ICoordinator} from "./ICoordinator.sol";
+import {INorms} from "./INorms.sol";
 import {IScoring} from "./IScoring.sol";
 import {AggregateFraudProof, LeafProof} from "./FedTypes.sol";
 
 /// @title IFedCoordinator
 /// @notice The whole interface of a plain-mode coordinator (docs/protocol.md sections 7-9 and 11): what every
 /// coordinator has (ICoordinator) and the plain round: commit-reveal of update roots, proposals and the
-/// one-leaf fraud proofs, contribution scores (IScoring, section 12) and training audits (IAudits, section 13).
-interface IFedCoordinator is ICoordinator, IScoring, IAudits {
+/// one-leaf fraud proofs, contribution scores (IScoring, section 12), training audits (IAudits, section 13) and
+/// norm declarations (INorms, section 4.4).
+interface IFedCoordinator is ICoordinator, IScoring, IAudits, INorms {
     /// @notice Stateless leaf-level fraud-proof checks.
     function LEAF_VERIFIER() external view returns (address);
     /// @notice Commits to an update in the current round.

@@ -7,6 +7,7 @@ import {Commitments} from "./libraries/Commitments.sol";
 import {LeafRules} from "./libraries/LeafRules.sol";
 import {PositionalMerkle} from "./libraries/PositionalMerkle.sol";
 import {LeafRule} from "./rules/LeafRule.sol";
+import {NormBoundedRule} from "./rules/NormBoundedRule.sol";
 import {RuleRegistry} from "./rules/RuleRegistry.sol";
 
 /// @notice Which tree a leaf is proven against, and the task facts the rule needs.
@@ -42,7 +43,8 @@ contract LeafVerifier is ICoordinatorEvents {
     /// there, so no update's padding, posted or not, decides an aggregate. Reverts on a bad leaf width, a Merkle
     /// path of the wrong shape, a list that is not whole updates, participants not strictly increasing, or no
     /// update at all. The caller must check that the returned (participant, entry) pairs are exactly the round's
-    /// included set.
+    /// included set, and for a normed rule (LeafRule.normed) that each update's declaration words (normRoot,
+    /// normSq; normRoot 0 for a member that declared nothing, whose effective weight is 0) are its member's.
     /// @return differs True iff the proposal's leaf differs from the recomputed one.
     /// @return participants Owner of each update, in proof order.
     /// @return revealedEntries Commitments.revealedEntry(round, root, weight) of each update, the root recomputed.
@@ -53,7 +55,9 @@ contract LeafVerifier is ICoordinatorEvents {
     {
         checkLeaf(ctx, ctx.previousRoot, proof.previous, PREVIOUS_LEAF);
         checkLeaf(ctx, ctx.proposedRoot, proof.proposed, PROPOSED_LEAF);
-        uint256 stride = 1 + ctx.wordsPerLeaf + ctx.depth;
+        (bool known, LeafRule memory rule) = RuleRegistry.find(ctx.rule);
+        if (!known) revert InvalidTaskParameter("rule"); // unreachable: the task's rule was validated at creation
+        uint256 stride = strideOf(ctx, rule.normed);
         if (proof.updates.length % stride != 0 || proof.updates.length == 0) {
             revert MalformedUpdateList(proof.updates.length, stride);
         }
@@ -65,25 +69,26 @@ contract LeafVerifier is ICoordinatorEvents {
         participants = new address[](n);
         revealedEntries = new bytes32[](n);
         for (uint256 i = 0; i < n; ++i) {
-            (address participant, uint256 weight, bytes32 root) = _readUpdate(ctx, proof.updates, i, n, values);
+            (address participant, uint256 weight, bytes32 root) =
+                _readUpdate(ctx, proof.updates, i * stride, rule.normed ? 2 : 0, i, n, values);
             if (i != 0 && participant <= participants[i - 1]) revert UpdatesNotSorted(i);
             participants[i] = participant;
-            weights[i] = weight;
+            weights[i] = rule.normed ? _packedWeight(ctx, proof.updates, i * stride, weight) : weight;
             revealedEntries[i] = Commitments.revealedEntry(ctx.round, root, weight);
         }
         bytes32[] memory expected =
-            LeafRules.applyStep(_centers(ctx, values, n, weights), proof.previous.words, ctx.serverLrBps);
+            LeafRules.applyStep(_centers(ctx, rule, values, n, weights), proof.previous.words, ctx.serverLrBps);
         differs = keccak256(abi.encodePacked(expected)) != keccak256(abi.encodePacked(proof.proposed.words));
     }
 
     /// @dev The task's rule's centers of the leaf's coordinates, padding coordinates zeroed.
-    function _centers(LeafContext calldata ctx, int256[] memory values, uint256 n, uint256[] memory weights)
-        internal
-        pure
-        returns (int256[] memory centers)
-    {
-        (bool known, LeafRule memory rule) = RuleRegistry.find(ctx.rule);
-        if (!known) revert InvalidTaskParameter("rule"); // unreachable: the task's rule was validated at creation
+    function _centers(
+        LeafContext calldata ctx,
+        LeafRule memory rule,
+        int256[] memory values,
+        uint256 n,
+        uint256[] memory weights
+    ) internal pure returns (int256[] memory centers) {
         centers = rule.center(values, n, weights, ctx.ruleParam);
         LeafRules.clearPadding(centers, ctx.leafIndex, ctx.numParams);
     }
@@ -119,19 +124,39 @@ contract LeafVerifier is ICoordinatorEvents {
         return PositionalMerkle.rootFrom(PositionalMerkle.leafHash(index, leaf.words), index, leaf.siblings);
     }
 
-    /// @dev Reads update `i` of the flat list of `n`: its head word (participant, weight), its leaf (stored as
-    /// update i's column of `values`) and the root its leaf and path lead to.
+    /// @notice Words per update in the flat list of a fraud proof: the head, the norm declaration (normRoot,
+    /// normSq) for a normed rule, the leaf words and the path.
+    function strideOf(LeafContext calldata ctx, bool normed) public pure returns (uint256) {
+        return 1 + (normed ? 2 : 0) + ctx.wordsPerLeaf + ctx.depth;
+    }
+
+    /// @dev Reads update `i` of the flat list of `n`, starting at `start`: its head word (participant, weight),
+    /// its leaf after `extra` declaration words (stored as update i's column of `values`) and the root its leaf
+    /// and path lead to.
     function _readUpdate(
         LeafContext calldata ctx,
         bytes32[] calldata updates,
+        uint256 start,
+        uint256 extra,
         uint256 i,
         uint256 n,
         int256[] memory values
     ) internal pure returns (address participant, uint256 weight, bytes32 root) {
-        uint256 start = i * (1 + ctx.wordsPerLeaf + ctx.depth);
         (participant, weight) = _head(updates[start]);
-        _storeLeaf(ctx.wordsPerLeaf, updates, start + 1, i, n, values);
-        root = _rootAt(ctx, updates, start + 1);
+        _storeLeaf(ctx.wordsPerLeaf, updates, start + 1 + extra, i, n, values);
+        root = _rootAt(ctx, updates, start + 1 + extra);
+    }
+
+    /// @dev w << 128 | e for the update at `start` (LeafRule.normed): e = 0 for an undeclared norm (normRoot 0),
+    /// else NormBoundedRule.effectiveWeight of its declared normSq.
+    function _packedWeight(LeafContext calldata ctx, bytes32[] calldata updates, uint256 start, uint256 weight)
+        internal
+        pure
+        returns (uint256)
+    {
+        uint256 normSq = uint256(updates[start + 2]);
+        if (updates[start + 1] == bytes32(0)) return weight << 128;
+        return weight << 128 | NormBoundedRule.effectiveWeight(weight, normSq, ctx.clip, ctx.numParams, ctx.ruleParam);
     }
 
     /// @dev Stores the leaf words at `wordsStart` of the flat list as update i's column of `values`.

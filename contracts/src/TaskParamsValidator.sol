@@ -6,6 +6,7 @@ import {Mode, TaskParams} from "./FedTypes.sol";
 import {PositionalMerkle} from "./libraries/PositionalMerkle.sol";
 import {LeafRule} from "./rules/LeafRule.sol";
 import {RuleRegistry} from "./rules/RuleRegistry.sol";
+import {NormTree} from "./libraries/NormTree.sol";
 import {SecureAggregation} from "./secure/SecureAggregation.sol";
 
 /// @title TaskParamsValidator
@@ -84,6 +85,10 @@ contract TaskParamsValidator is ICoordinatorEvents {
         }
         if (p.clip == 0 || p.clip > uint32(type(int32).max)) revert InvalidTaskParameter("clip");
         if (p.numParams == 0 || p.numParams > MAX_NUM_PARAMS) revert InvalidTaskParameter("numParams");
+        // A norm-bounded task's declaration lists one value per leaf (docs/protocol.md section 4.4).
+        if (rule.normed && PositionalMerkle.depthFor(p.numParams, p.wordsPerLeaf) > NormTree.MAX_DEPTH) {
+            revert InvalidTaskParameter("numParams");
+        }
         if (p.serverLrBps == 0 || p.serverLrBps > MAX_SERVER_LR_BPS) revert InvalidTaskParameter("serverLrBps");
         if (p.unbondingDelay == 0) revert InvalidTaskParameter("unbondingDelay");
         // Every fault a member or an aggregator can be proven of costs it something.
@@ -134,9 +139,10 @@ contract TaskParamsValidator is ICoordinatorEvents {
         if (p.mode == uint8(Mode.Plain)) {
             // taskId, proof offset, leafIndex and 3 offsets, two leaves (2 offsets, 2 lengths, W + D words
             // each), the update list's length and its n * (1 + W + D) words
-            words = 15 + 2 * w + 2 * depth + n * (1 + w + depth);
             (bool known, LeafRule memory rule) = RuleRegistry.find(p.rule);
             if (!known) revert InvalidTaskParameter("rule");
+            // a normed rule's update also carries its norm declaration (normRoot, normSq)
+            words = 15 + 2 * w + 2 * depth + n * (1 + (rule.normed ? 2 : 0) + w + depth);
             execution = PLAIN_BASE_GAS + 2 * depth * LEVEL_GAS + n
                 * (PLAIN_UPDATE_GAS + w * PLAIN_UPDATE_WORD_GAS + depth * LEVEL_GAS) + rule.proofGas(n, 8 * w);
         } else {

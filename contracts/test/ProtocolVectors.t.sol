@@ -3,6 +3,7 @@ pragma solidity 0.8.37;
 
 import {TestBase} from "./utils/TestBase.sol";
 import {ProtocolHarness} from "./utils/ProtocolHarness.sol";
+import {NormHarness} from "./utils/NormHarness.sol";
 import {Commitments} from "../src/libraries/Commitments.sol";
 import {Lanes} from "../src/libraries/Lanes.sol";
 import {PositionalMerkle} from "../src/libraries/PositionalMerkle.sol";
@@ -14,10 +15,12 @@ contract ProtocolVectorsTest is TestBase {
     string internal constant PATH = "../tests/vectors/protocol.json";
     string internal json;
     ProtocolHarness internal harness;
+    NormHarness internal norms;
 
     function setUp() external {
         json = vm.readFile(PATH);
         harness = new ProtocolHarness();
+        norms = new NormHarness();
     }
 
     function _key(string memory section, uint256 i) internal pure returns (string memory) {
@@ -196,5 +199,86 @@ contract ProtocolVectorsTest is TestBase {
             }
         }
         assertTrue(seen[0] && seen[1] && seen[2], "vectors of every rule");
+    }
+
+    /// @dev Rule 3 (docs/protocol.md section 4.4): effective weights and one leaf of the next model.
+    function test_normBounded() external view {
+        uint256 n = _count("normBounded");
+        assertTrue(n > 0, "no norm-bounded vectors");
+        for (uint256 i = 0; i < n; ++i) {
+            string memory k = _key("normBounded", i);
+            uint256[4] memory task = [
+                vm.parseJsonUint(json, string.concat(k, ".clip")),
+                vm.parseJsonUint(json, string.concat(k, ".numParams")),
+                vm.parseJsonUint(json, string.concat(k, ".ruleParam")),
+                vm.parseJsonUint(json, string.concat(k, ".serverLrBps"))
+            ];
+            uint256[] memory packed = _normPacked(k, task);
+            bytes32[][] memory updates = new bytes32[][](packed.length);
+            for (uint256 u = 0; u < packed.length; ++u) {
+                updates[u] = vm.parseJsonBytes32Array(json, string.concat(k, ".updates[", vm.toString(u), "]"));
+            }
+            bytes32[] memory next =
+                norms.leaf(vm.parseJsonBytes32Array(json, string.concat(k, ".previous")), updates, packed, task[3]);
+            bytes32[] memory expected = vm.parseJsonBytes32Array(json, string.concat(k, ".expected"));
+            assertEq(next.length, expected.length, "leaf width");
+            for (uint256 w = 0; w < next.length; ++w) {
+                assertEq(next[w], expected[w], "aggregated word");
+            }
+        }
+    }
+
+    /// @dev w << 128 | e of each update of a norm-bounded vector, e checked against the vector's.
+    function _normPacked(string memory k, uint256[4] memory task) internal view returns (uint256[] memory packed) {
+        uint256[] memory counts = vm.parseJsonUintArray(json, string.concat(k, ".sampleCounts"));
+        uint256[] memory declared = vm.parseJsonUintArray(json, string.concat(k, ".declared"));
+        bytes32[] memory normSqs = vm.parseJsonBytes32Array(json, string.concat(k, ".normSqs"));
+        uint256[] memory effective = vm.parseJsonUintArray(json, string.concat(k, ".effectiveWeights"));
+        uint256 cap = vm.parseJsonUint(json, string.concat(k, ".sampleCap"));
+        packed = new uint256[](counts.length);
+        for (uint256 u = 0; u < counts.length; ++u) {
+            uint256 w = counts[u] < cap ? counts[u] : cap;
+            uint256 e = declared[u] == 1 ? norms.effectiveWeight(w, uint256(normSqs[u]), task[0], task[1], task[2]) : 0;
+            assertEq(e, effective[u], "effective weight");
+            packed[u] = w << 128 | e;
+        }
+    }
+
+    /// @dev The norm sum tree: its root and sum, every leaf's path, and the declaration word.
+    function test_normTrees() external view {
+        uint256 n = _count("normTrees");
+        assertTrue(n > 0, "no norm tree vectors");
+        for (uint256 i = 0; i < n; ++i) {
+            string memory k = _key("normTrees", i);
+            uint256 depth = vm.parseJsonUint(json, string.concat(k, ".depth"));
+            bytes32[] memory words = vm.parseJsonBytes32Array(json, string.concat(k, ".values"));
+            uint256[] memory values = new uint256[](words.length);
+            for (uint256 v = 0; v < words.length; ++v) {
+                values[v] = uint256(words[v]);
+            }
+            bytes32 root = vm.parseJsonBytes32(json, string.concat(k, ".root"));
+            uint256 total = uint256(vm.parseJsonBytes32(json, string.concat(k, ".total")));
+            (bytes32 built, uint256 sum) = norms.build(values, depth);
+            assertEq(built, root, "root");
+            assertEq(sum, total, "sum");
+            for (uint256 leaf = 0; leaf < (1 << depth); ++leaf) {
+                string memory at = string.concat("[", vm.toString(leaf), "]");
+                bytes32[] memory hashes = _words(string.concat(k, ".pathHashes", at), depth);
+                bytes32[] memory sumWords = _words(string.concat(k, ".pathSums", at), depth);
+                uint256[] memory sums = new uint256[](depth);
+                for (uint256 d = 0; d < depth; ++d) {
+                    sums[d] = uint256(sumWords[d]);
+                }
+                (bytes32 reached, uint256 reachedSum) =
+                    norms.rootFrom(leaf, leaf < values.length ? values[leaf] : 0, hashes, sums);
+                assertEq(reached, root, "path root");
+                assertEq(reachedSum, total, "path sum");
+            }
+            assertEq(
+                norms.declaration(vm.parseJsonUint(json, string.concat(k, ".round")), root, total),
+                vm.parseJsonBytes32(json, string.concat(k, ".declaration")),
+                "declaration word"
+            );
+        }
     }
 }

@@ -116,7 +116,7 @@ contract TaskParamsValidatorTest is CoordinatorFixture {
         p.neighbours = 0;
         _expectInvalid(p, "threshold");
         p = defaultParams();
-        p.rule = 3; // no rule has this id
+        p.rule = 4; // no rule has this id
         _expectInvalid(p, "rule");
         p = defaultParams();
         p.scaleBits = 31;

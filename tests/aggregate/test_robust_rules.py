@@ -53,11 +53,12 @@ def test_a_minority_cannot_move_the_median_and_a_declared_count_buys_nothing() -
 
 
 def test_the_registry_lists_every_rule_by_name_and_id() -> None:
-    assert {name: rule.rule_id for name, rule in RULES.items()} == {"fedavg": 0, "median": 1, "trimmed_mean": 2}
-    assert [rule.secure for rule in RULES_BY_ID.values()] == [True, False, False]
+    assert {name: rule.rule_id for name, rule in RULES.items()} == {"fedavg": 0, "median": 1, "trimmed_mean": 2,
+                                                                    "norm_bounded": 3}
+    assert [rule.secure for rule in RULES_BY_ID.values()] == [True, False, False, False]
     assert isinstance(rule_for(2, sample_cap=1, server_lr_bps=1, param=10), TrimmedMean)
-    with pytest.raises(AggregationError, match="no aggregation rule has id 3"):
-        rule_for(3, sample_cap=1, server_lr_bps=1, param=0)
+    with pytest.raises(AggregationError, match="no aggregation rule has id 4"):
+        rule_for(4, sample_cap=1, server_lr_bps=1, param=0)
 
 
 @pytest.mark.parametrize(("rule_id", "param"), [(0, 1), (1, 5), (2, 0), (2, 5_000)])

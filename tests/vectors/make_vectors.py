@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from fedchain.aggregate.constants import MAX_SAMPLE_CAP, MAX_SERVER_LR_BPS, MAX_UPDATES
+from fedchain.aggregate.norm_bounded import NormBounded
 from fedchain.aggregate.registry import rule_for
 from fedchain.aggregate.rules import aggregate_leaf
 from fedchain.commit.commitment import commit_hash, revealed_entry
@@ -20,6 +21,7 @@ from fedchain.commit.constants import INT32_MAX, INT32_MIN, LANES_PER_WORD
 from fedchain.commit.encoding import to_hex
 from fedchain.commit.leaves import LeafLayout, coordinates_to_words, lanes_to_word
 from fedchain.commit.merkle import MerkleTree
+from fedchain.commit.norms import NormTree, norm_declaration
 from fedchain.score.commitment import scores_hash
 from fedchain.score.constants import MAX_SEATS, NO_SCORE, SCORE_ONE
 from fedchain.score.words import pack_scores, word_median
@@ -118,6 +120,24 @@ class Cases:
     rules: tuple[RuleCase, ...]
     score_commitments: tuple[ScoresCase, ...]
     score_words: tuple[tuple[tuple[int, int], ...], ...]
+    norm_bounded: tuple["NormBoundedCase", ...] = ()
+    norm_trees: tuple[tuple[int, tuple[int, ...]], ...] = ()
+
+
+@dataclass(frozen=True)
+class NormBoundedCase:
+    """One leaf of rule 3 (docs/protocol.md §4.4): the task's clip, numParams and bound, and each update's
+    declared squared norm (None: undeclared, effective weight 0)."""
+
+    clip: int
+    num_params: int
+    rule_param: int
+    sample_cap: int
+    server_lr_bps: int
+    previous: tuple[int, ...]
+    updates: tuple[tuple[int, ...], ...]
+    sample_counts: tuple[int, ...]
+    norm_sqs: tuple[int | None, ...]
 
 
 def build_cases(seed: int = SEED) -> Cases:
@@ -131,6 +151,8 @@ def build_cases(seed: int = SEED) -> Cases:
         rules=_fedavg_cases(rng) + _order_statistic_cases(rng),
         score_commitments=_score_commitment_cases(rng),
         score_words=_score_word_cases(rng),
+        norm_bounded=_norm_bounded_cases(rng),
+        norm_trees=_norm_tree_cases(rng),
     )
 
 
@@ -148,6 +170,8 @@ def compute_vectors(cases: Cases) -> dict[str, Any]:
         "rules": [_rule_vector(case) for case in cases.rules],
         "scoreCommitments": [_score_commitment_vector(case) for case in cases.score_commitments],
         "scoreWords": [_score_word_vector(lanes) for lanes in cases.score_words],
+        "normBounded": [_norm_bounded_vector(case) for case in cases.norm_bounded],
+        "normTrees": [_norm_tree_vector(depth, values) for depth, values in cases.norm_trees],
     }
 
 
@@ -483,6 +507,81 @@ def _score_word_vector(lanes: tuple[tuple[int, int], ...]) -> dict[str, Any]:
         "word": to_hex(word.to_bytes(32, "big")),
         "count": count,
         "median": median,
+    }
+
+
+def _norm_bounded_cases(rng: np.random.Generator) -> tuple[NormBoundedCase, ...]:
+    """Rule 3: updates within the bound (scale 1), scaled ones, an undeclared one, the largest clip, weights and
+    learning rate, the smallest bound, a lie (a declared norm that is not the update's: the rule uses the
+    declaration)."""
+    cases = []
+    for n, clip, num_params, rule_param, cap, lr, width in (
+        (3, 1_000, 12, 500, 1_000, 5_000, 8),
+        (5, 2**31 - 1, 2**40, 10_000, MAX_SAMPLE_CAP, MAX_SERVER_LR_BPS, 8),
+        (4, 50, 16, 1, 10, 10_000, 16),
+        (6, 100_000, 1_000, 2_500, 300, 12_345, 8),
+    ):
+        updates = tuple(_int32s(rng, width, -clip, clip) for _ in range(n))
+        counts = tuple(int(c) for c in rng.integers(1, 2 * cap, size=n))
+        norm_sqs: list[int | None] = [sum(v * v for v in update) * int(rng.integers(1, 50)) for update in updates]
+        norm_sqs[0] = 0  # within any bound
+        norm_sqs[-1] = None  # undeclared
+        cases.append(NormBoundedCase(clip=clip, num_params=num_params, rule_param=rule_param, sample_cap=cap,
+                                     server_lr_bps=lr, previous=_int32s(rng, width), updates=updates,
+                                     sample_counts=counts, norm_sqs=tuple(norm_sqs)))
+    return tuple(cases)
+
+
+def _norm_tree_cases(rng: np.random.Generator) -> tuple[tuple[int, tuple[int, ...]], ...]:
+    """Norm sum trees: one leaf, a full tree, a list shorter than the tree, values near 2^128."""
+    return (
+        (0, (int(rng.integers(0, 2**62)),)),
+        (2, tuple(int(v) for v in rng.integers(0, 2**62, size=4))),
+        (3, tuple(int(v) for v in rng.integers(0, 2**40, size=5))),
+        (1, (2**128 - 1, 2**127)),
+    )
+
+
+def _hex_uint(value: int) -> str:
+    return to_hex(value.to_bytes(32, "big"))
+
+
+def _norm_bounded_vector(case: NormBoundedCase) -> dict[str, Any]:
+    rule = NormBounded(sample_cap=case.sample_cap, server_lr_bps=case.server_lr_bps, param=case.rule_param,
+                       clip=case.clip, num_params=case.num_params)
+    previous = coordinates_to_words(np.asarray(case.previous, dtype=np.int64))
+    updates = [coordinates_to_words(np.asarray(update, dtype=np.int64)) for update in case.updates]
+    expected = rule.aggregate_leaf_declared(previous, updates, case.sample_counts, case.norm_sqs)
+    return {
+        "clip": case.clip,
+        "numParams": case.num_params,
+        "ruleParam": case.rule_param,
+        "sampleCap": case.sample_cap,
+        "serverLrBps": case.server_lr_bps,
+        "previous": _hex_words(previous),
+        "updates": [_hex_words(words) for words in updates],
+        "sampleCounts": list(case.sample_counts),
+        "declared": [int(norm_sq is not None) for norm_sq in case.norm_sqs],
+        "normSqs": [_hex_uint(norm_sq or 0) for norm_sq in case.norm_sqs],
+        "effectiveWeights": [rule.effective_weight(rule.weight(count), norm_sq)
+                             for count, norm_sq in zip(case.sample_counts, case.norm_sqs, strict=True)],
+        "expected": _hex_words(expected),
+    }
+
+
+def _norm_tree_vector(depth: int, values: tuple[int, ...]) -> dict[str, Any]:
+    tree = NormTree(values, depth)
+    paths = [tree.path(i) for i in range(1 << depth)]
+    round_ = len(values) * 7
+    return {
+        "depth": depth,
+        "values": [_hex_uint(v) for v in values],
+        "root": to_hex(tree.root),
+        "total": _hex_uint(tree.total),
+        "pathHashes": [[to_hex(h) for h in path.hashes] for path in paths],
+        "pathSums": [[_hex_uint(v) for v in path.sums] for path in paths],
+        "round": round_,
+        "declaration": to_hex(norm_declaration(round_, tree.root, tree.total)),
     }
 
 

@@ -19,14 +19,16 @@ import {
 } from "../FedTypes.sol";
 import {Commitments} from "../libraries/Commitments.sol";
 import {Schedule} from "../libraries/Schedule.sol";
+import {NormDeclarations} from "./NormDeclarations.sol";
 
 /// @title Registry
 /// @notice A coordinator module: tasks and their escrow, membership and stakes, aggregator bonds, rewards,
 /// slashing of members for missing inputs and silence, and the views of all of them (docs/protocol.md
 /// section 8). It runs only by delegatecall from a coordinator (CoordinatorBase), in the coordinator's
 /// storage; called directly it has no tasks, and creating one fails (the coordinator's identity is read from
-/// the caller's own address). What it does not implement it passes on to the Availability module.
-contract Registry is CoordinatorStorage {
+/// the caller's own address). It also holds the norm declarations of norm-bounded tasks (NormDeclarations).
+/// What it does not implement it passes on to the Availability module.
+contract Registry is CoordinatorStorage, NormDeclarations {
     /// @notice Passes every function this module does not define to the Availability module, in the same
     /// (the coordinator's) storage.
     fallback() external {

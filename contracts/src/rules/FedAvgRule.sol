@@ -13,7 +13,7 @@ library FedAvgRule {
 
     /// @notice This rule as the fraud proofs apply it.
     function leafRule() internal pure returns (LeafRule memory) {
-        return LeafRule({center: center, accepts: accepts, proofGas: proofGas});
+        return LeafRule({center: center, accepts: accepts, proofGas: proofGas, normed: false});
     }
 
     /// @notice Thrown when the values do not hold `updates` values per coordinate, or the weights one per update.
@@ -30,12 +30,22 @@ library FedAvgRule {
         if (updates == 0 || values.length % updates != 0 || weights.length != updates) {
             revert ShapeMismatch(values.length, updates, weights.length);
         }
-        uint256 coordinates = values.length / updates;
-        int256[] memory sums = new int256[](coordinates);
         uint256 totalWeight = 0;
         for (uint256 u = 0; u < updates; ++u) {
             totalWeight += weights[u];
         }
+        return centerOfSums(weightedSums(values, updates, weights), totalWeight);
+    }
+
+    /// @notice sum of weights[u] * values[c * updates + u] for every coordinate c, exact (see `center`); the
+    /// caller has checked the shapes.
+    function weightedSums(int256[] memory values, uint256 updates, uint256[] memory weights)
+        internal
+        pure
+        returns (int256[] memory sums)
+    {
+        uint256 coordinates = values.length / updates;
+        sums = new int256[](coordinates);
         assembly ("memory-safe") {
             let valuePtr := add(values, 0x20)
             let weightsStart := add(weights, 0x20)
@@ -50,7 +60,6 @@ library FedAvgRule {
                 mstore(add(sumPtr, shl(5, c)), sum)
             }
         }
-        return centerOfSums(sums, totalWeight);
     }
 
     /// @notice tdiv(sums[c], totalWeight) for every c: FedAvg's center from the weighted sums (secure mode's

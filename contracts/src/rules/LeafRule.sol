@@ -13,8 +13,13 @@ pragma solidity 0.8.37;
 /// only the sum of the weighted updates is ever unmasked.
 /// @param proofGas Upper bound of the execution gas `center` spends on a leaf of `coordinates` coordinates
 /// with `updates` updates (TaskParamsValidator.worstFraudProof adds it to the bound of a fraud proof).
+/// @param normed Whether the rule scales each update by its declared squared L2 norm (docs/protocol.md section
+/// 4.4): the fraud proof then carries each update's norm declaration (normRoot, normSq) after its head word, and
+/// the verifier hands `center`, in place of each weight w_u, `w_u << 128 | e_u` with e_u the effective weight
+/// (NormBoundedRule.effectiveWeight).
 struct LeafRule {
     function(int256[] memory, uint256, uint256[] memory, uint256) internal pure returns (int256[] memory) center;
     function(uint256, bool) internal pure returns (bool) accepts;
     function(uint256, uint256) internal pure returns (uint256) proofGas;
+    bool normed;
 }

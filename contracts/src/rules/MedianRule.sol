@@ -11,7 +11,7 @@ import {OrderStatistics} from "./OrderStatistics.sol";
 library MedianRule {
     /// @notice This rule as the fraud proofs apply it.
     function leafRule() internal pure returns (LeafRule memory) {
-        return LeafRule({center: center, accepts: accepts, proofGas: proofGas});
+        return LeafRule({center: center, accepts: accepts, proofGas: proofGas, normed: false});
     }
 
     /// @notice The median of values[c * updates .. (c + 1) * updates) for every coordinate c (sorts in place).

@@ -5,6 +5,7 @@ import {AggregationRule} from "../FedTypes.sol";
 import {FedAvgRule} from "./FedAvgRule.sol";
 import {LeafRule} from "./LeafRule.sol";
 import {MedianRule} from "./MedianRule.sol";
+import {NormBoundedRule} from "./NormBoundedRule.sol";
 import {TrimmedMeanRule} from "./TrimmedMeanRule.sol";
 
 /// @title RuleRegistry
@@ -16,5 +17,6 @@ library RuleRegistry {
         if (rule == uint8(AggregationRule.WeightedFedAvg)) return (true, FedAvgRule.leafRule());
         if (rule == uint8(AggregationRule.CoordinateMedian)) return (true, MedianRule.leafRule());
         if (rule == uint8(AggregationRule.TrimmedMean)) return (true, TrimmedMeanRule.leafRule());
+        if (rule == uint8(AggregationRule.NormBounded)) return (true, NormBoundedRule.leafRule());
     }
 }

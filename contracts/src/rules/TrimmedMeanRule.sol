@@ -19,7 +19,7 @@ library TrimmedMeanRule {
 
     /// @notice This rule as the fraud proofs apply it.
     function leafRule() internal pure returns (LeafRule memory) {
-        return LeafRule({center: center, accepts: accepts, proofGas: proofGas});
+        return LeafRule({center: center, accepts: accepts, proofGas: proofGas, normed: false});
     }
 
     /// @notice The trimmed mean of values[c * updates .. (c + 1) * updates) for every coordinate c (sorts in

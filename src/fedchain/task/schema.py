@@ -32,6 +32,7 @@ from typing import Any, ClassVar, Final, Literal
 from web3 import Web3
 
 from fedchain.aggregate.constants import MAX_SAMPLE_CAP, MAX_SERVER_LR_BPS, MAX_UPDATES
+from fedchain.aggregate.norm_bounded import DEFAULT_BOUND_BPS, MAX_BOUND_BPS
 from fedchain.aggregate.registry import RULES
 from fedchain.aggregate.rules import AggregationRule
 from fedchain.aggregate.trimmed_mean import DEFAULT_TRIM_BPS, MAX_TRIM_BPS
@@ -298,13 +299,16 @@ class RuleSettings(Section):
     trim: float | None = setting(None, f"`trimmed_mean`: the fraction of the updates dropped at each end of every "
                                        f"coordinate (default {DEFAULT_TRIM_BPS / BPS})", low=1 / BPS,
                                  high=MAX_TRIM_BPS / BPS)
+    norm_bound: float | None = setting(None, f"`norm_bounded`: the L2 bound of an update, as a fraction of the "
+                                             f"largest norm the clip allows (clip * sqrt(params); default "
+                                             f"{DEFAULT_BOUND_BPS / BPS})", low=1 / BPS, high=MAX_BOUND_BPS / BPS)
 
     def check(self) -> None:
         """A registered rule, and a parameter only for the rule that takes it."""
         if self.name not in RULES:
             raise self.fail("name", f"must be one of {', '.join(map(repr, RULES))}, got {self.name!r}")
         parameter = self.aggregation_rule.parameter
-        for key in ("trim",):
+        for key in ("trim", "norm_bound"):
             if getattr(self, key) is not None and (parameter is None or parameter.key != key):
                 raise self.fail(key, f"not a setting of rule {self.name!r}")
 
