@@ -197,6 +197,11 @@ def participant(coordinator: CoordinatorClient, store: BlobStore, task_id: int, 
     task's training settings and own keys.
     """
     mode = _task_file_mode(coordinator, task_id, task)
+    if isinstance(coordinator, Coordinator) and coordinator.audit_params(task_id).audited:
+        raise DeployError(f"task {task_id} is audited (docs/protocol.md section 13), and `fedchain participant run` "
+                          "does not train audited tasks yet: a member must train the task's circuit step on its "
+                          "committed data and prove it when drawn (fedchain.roles.audit.AuditedParticipant), or lose "
+                          "its update and stake")
     units = None if stake is None else _units(coordinator, task_id, "--stake", stake)
     _check_funds(coordinator, task_id, account.address, units)
     notes = Journal(journal, owner=account.address, task_id=task_id)
