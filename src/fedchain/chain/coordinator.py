@@ -385,12 +385,46 @@ class IncludedLeaf:
     participant: str
     weight: int
     leaf: LeafProof
+    norm: tuple[bytes, int] | None = None
+    """A norm-bounded task's (rule 3) update also carries its member's declaration (normRoot, normSq) of the round,
+    or (32 zero bytes, 0) for a member that declared none (docs/protocol.md section 4.4); None for other rules."""
 
     def flat_words(self) -> list[bytes]:
-        """The update's run in the proof's flat update list: head word (participant << 96 | weight), leaf words,
-        siblings (docs/protocol.md section 9.1; the update's root is recomputed on chain)."""
+        """The update's run in the proof's flat update list: head word (participant << 96 | weight), for rule 3 the
+        declaration's two words, leaf words, siblings (docs/protocol.md section 9.1; the update's root is
+        recomputed on chain)."""
         head = (int(self.participant, 16) << 96) | self.weight
-        return [head.to_bytes(32, "big"), *self.leaf.words, *self.leaf.siblings]
+        norm = [] if self.norm is None else [self.norm[0], self.norm[1].to_bytes(32, "big")]
+        return [head.to_bytes(32, "big"), *norm, *self.leaf.words, *self.leaf.siblings]
+
+
+@dataclass(frozen=True)
+class NormProof:
+    """Proof that a norm declaration is false at one leaf (FedTypes.NormProof, docs/protocol.md section 4.4): the
+    declaration, the update's leaf under its revealed root, and the norm leaf's value with its path."""
+
+    norm_root: bytes
+    norm_sq: int
+    leaf_index: int
+    leaf: LeafProof
+    value: int
+    hashes: tuple[bytes, ...]
+    sums: tuple[int, ...]
+
+    def as_abi(self) -> tuple[Any, ...]:
+        """The struct as an ABI tuple."""
+        return (self.norm_root, self.norm_sq, self.leaf_index, self.leaf.as_abi(), self.value, list(self.hashes),
+                list(self.sums))
+
+
+@dataclass(frozen=True)
+class NormDeclaration:
+    """A NormDeclared event: a member's per-leaf squared norms of its update in a round, their tree's root and sum."""
+
+    participant: str
+    norm_root: bytes
+    norm_sq: int
+    leaf_norms: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -807,6 +841,35 @@ class Coordinator(AuditCalls, ScoringCalls, CoordinatorClient):
     def committers(self, task_id: int, round: int) -> list[str]:
         """Addresses that committed in ``round``, in chain order."""
         return [str(log.args.participant) for log in self._logs("Committed", taskId=task_id, round=round)]
+
+    def norm_declarations(self, task_id: int, round: int) -> list[NormDeclaration]:
+        """Every NormDeclared event of ``round`` (a norm-bounded task), in chain order."""
+        return [NormDeclaration(participant=str(log.args.participant), norm_root=bytes(log.args.normRoot),
+                                norm_sq=int(log.args.normSq), leaf_norms=tuple(int(v) for v in log.args.leafNorms))
+                for log in self._logs("NormDeclared", taskId=task_id, round=round)]
+
+    def norm_declaration_of(self, task_id: int, member: str) -> bytes:
+        """The member's stored declaration word (0 if it never declared; docs/protocol.md section 4.4)."""
+        return bytes(self.chain.call(self.contract.functions.normDeclarationOf(task_id,
+                                                                               Web3.to_checksum_address(member))))
+
+    def declare_norm(self, task_id: int, leaf_norms: Sequence[int], *, sender: LocalAccount) -> TxReceipt:
+        """Declare the per-leaf squared norms of the sender's revealed update (a norm-bounded task)."""
+        return self.chain.send(self.contract.functions.declareNorm(task_id, list(leaf_norms)), kind="declareNorm",
+                               sender=sender)
+
+    def drop_undeclared(self, task_id: int, participant: str, root: bytes, weight: int, *,
+                        sender: LocalAccount) -> TxReceipt:
+        """Drop a revealed update whose norm was not declared by the reveal deadline."""
+        call = self.contract.functions.dropUndeclared(task_id, Web3.to_checksum_address(participant), root, weight)
+        return self.chain.send(call, kind="dropUndeclared", sender=sender)
+
+    def prove_norm_violation(self, task_id: int, participant: str, root: bytes, weight: int, proof: NormProof, *,
+                             sender: LocalAccount) -> TxReceipt:
+        """Prove a norm declaration false at one leaf."""
+        call = self.contract.functions.proveNormViolation(task_id, Web3.to_checksum_address(participant), root,
+                                                           weight, proof.as_abi())
+        return self.chain.send(call, kind="proveNormViolation", sender=sender)
 
     def commit(self, task_id: int, commit_hash: bytes, *, sender: LocalAccount) -> TxReceipt:
         """Commit to an update in the current round."""
