@@ -20,9 +20,6 @@ from fedchain.roles import Requester
 from fedchain.storage import BlobStore
 from fedchain.task import TaskSpec, audit_params, audit_step, data_spec, scoring_params, task_params
 from fedchain.task.learning import model_spec
-from fedchain.zk.evm.onchain import deploy_verifier
-from fedchain.zk.evm.solidity import compiled_verifier
-from fedchain.zk.proof.artifacts import circuit_artifacts
 
 
 @dataclass(frozen=True)
@@ -93,6 +90,11 @@ def deploy_step_verifier(coordinator: CoordinatorClient, spec: TaskSpec) -> str 
     step = audit_step(spec, model_spec(spec).in_features)
     if step is None:
         return None
+    # the zk extra (ezkl, onnx), imported only for an audited task
+    from fedchain.zk.evm.onchain import deploy_verifier  # noqa: PLC0415
+    from fedchain.zk.evm.solidity import compiled_verifier  # noqa: PLC0415
+    from fedchain.zk.proof.artifacts import circuit_artifacts  # noqa: PLC0415
+
     compiled = compiled_verifier(circuit_artifacts(step))
     if compiled.reusable:
         raise DeployError(f"audit: the step circuit's verifier ({compiled.runtime_size} bytes) is over EIP-170's limit "

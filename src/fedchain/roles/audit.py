@@ -26,7 +26,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -53,9 +53,10 @@ from fedchain.roles.participant import Participant
 from fedchain.roles.task import RoleError, fetch_model, included_reveals
 from fedchain.zk.fixed.arith import Ints, quantize
 from fedchain.zk.fixed.logreg import LogRegStep, new_salt, pack_batch, sgd_step
-from fedchain.zk.proof.artifacts import CircuitArtifacts, circuit_artifacts
 from fedchain.zk.proof.poseidon import poseidon
-from fedchain.zk.proof.prover import prove_step
+
+if TYPE_CHECKING:
+    from fedchain.zk.proof.artifacts import CircuitArtifacts
 
 SEED_BYTES = 32
 
@@ -229,6 +230,7 @@ class AuditedParticipant(Participant):
     def artifacts(self) -> CircuitArtifacts:
         """The circuit's proving artifacts (built once, cached on disk)."""
         if self._artifacts is None:
+            from fedchain.zk.proof.artifacts import circuit_artifacts  # noqa: PLC0415 (onnx: the zk extra)
             self._artifacts = circuit_artifacts(self.step_spec)
         return self._artifacts
 
@@ -296,6 +298,8 @@ class AuditedParticipant(Participant):
 
     def _prove_audits(self, round: int, state: TaskState) -> None:
         """Prove every open audit of this member's update of ``round`` (each step tried once by this process)."""
+        from fedchain.zk.proof.prover import prove_step  # noqa: PLC0415 (the zk extra)
+
         now = self.coordinator.chain.now()
         for opened in self.coordinator.audits_opened(self.task_id, round):
             key = (round, opened.step)

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import torch
@@ -90,10 +90,11 @@ from fedchain.storage import LocalBlobStore
 from fedchain.task import TaskSpec, TaskSpecError, audit_params, audit_step, fit_config, scoring_params, task_params
 from fedchain.task.learning import model_spec, train_config
 from fedchain.task.params import base_units
-from fedchain.zk.evm.onchain import DeployedVerifier, deploy_verifier
-from fedchain.zk.evm.solidity import compiled_verifier
 from fedchain.zk.fixed.logreg import LogRegStep
-from fedchain.zk.proof.artifacts import CircuitArtifacts, circuit_artifacts
+
+if TYPE_CHECKING:
+    from fedchain.zk.evm.onchain import DeployedVerifier
+    from fedchain.zk.proof.artifacts import CircuitArtifacts
 
 FUNDS_PER_ACCOUNT = 10**24
 MAX_STEPS_PER_ROUND = 80
@@ -401,6 +402,11 @@ class _Run:
         step = self.start.audit_step
         if step is None:
             return None
+        # the zk extra (ezkl, onnx), imported only for an audited task
+        from fedchain.zk.evm.onchain import deploy_verifier  # noqa: PLC0415
+        from fedchain.zk.evm.solidity import compiled_verifier  # noqa: PLC0415
+        from fedchain.zk.proof.artifacts import circuit_artifacts  # noqa: PLC0415
+
         started = time.perf_counter()
         self.artifacts = circuit_artifacts(step)
         compiled = compiled_verifier(self.artifacts)
