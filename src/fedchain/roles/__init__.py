@@ -12,6 +12,7 @@ from fedchain.roles.aggregator import Aggregator, BaseAggregator, TamperingAggre
 from fedchain.roles.journal import CommitRecord, Journal, JournalError, RoundSecrets, ScoreRecord, TrainedUpdate
 from fedchain.roles.participant import (
     BaseParticipant,
+    NormLiarParticipant,
     OutOfRangeParticipant,
     Participant,
     SilentParticipant,
@@ -43,6 +44,7 @@ __all__ = [
     "IncludedUpdate",
     "Journal",
     "JournalError",
+    "NormLiarParticipant",
     "OutOfRangeParticipant",
     "Participant",
     "Requester",

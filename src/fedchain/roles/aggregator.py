@@ -45,6 +45,7 @@ from fedchain.chain.coordinator import (
 )
 from fedchain.roles.agent import Agent
 from fedchain.roles.availability import UnavailableError, WithheldStore, answer_disputes
+from fedchain.roles.norms import norm_rule, police_norms
 from fedchain.roles.proofs import first_out_of_range, violation_leaf
 from fedchain.roles.scoring import drop_low_scores
 from fedchain.roles.task import (
@@ -220,6 +221,9 @@ class Aggregator(BaseAggregator):
                 self.log(f"proveViolation {round} {update.reveal.participant}", round=round,
                          participant=update.reveal.participant)
             return  # the included set changed: propose on the next step, over the remaining updates
+        if norm_rule(rules) is not None and police_norms(self, self.coordinator, rules, round,
+                                                         self.coordinator.round_view(self.task_id, round), updates):
+            return  # as above
         if rules.scoring is not None and drop_low_scores(self, self.coordinator, round,
                                                          [update.reveal.participant for update in updates],
                                                          rules.scoring):

@@ -59,10 +59,12 @@ from fedchain.client.jobs import FitResult, TrainingJob, start_fit
 from fedchain.client.params import flatten, unflatten
 from fedchain.commit.commitment import commit_hash, new_salt
 from fedchain.commit.merkle import MerkleTree
+from fedchain.commit.norms import leaf_norms
 from fedchain.commit.quantize import dequantize, quantize_update
 from fedchain.roles.agent import Agent, utc_time
 from fedchain.roles.availability import WithheldStore, post_missing_chunks
 from fedchain.roles.journal import CommitRecord, Journal, JournalError, TrainedUpdate
+from fedchain.roles.norms import declare_norm, norm_rule, within_hard_limit
 from fedchain.roles.task import fetch_model, put_update
 from fedchain.storage import BlobNotFoundError, BlobStore, CorruptBlobError, StorageError, ref_hex
 
@@ -129,7 +131,11 @@ class BaseParticipant(Agent):
         model returned."""
         trained, sample_count, _ = fitted
         local, _ = flatten(trained)
-        return quantize_update(local, global_model, self.rules.quantization), int(sample_count)
+        update = quantize_update(local, global_model, self.rules.quantization)
+        rule = norm_rule(self.rules)
+        if rule is not None:  # a norm-bounded task refuses a norm over its hard limit: scale down to the bound
+            update = within_hard_limit(rule, update, self.rules.layout)
+        return update, int(sample_count)
 
     def pending_job(self) -> TrainingJob | None:
         """The training job this member's last step found running (its round goes no further until the job is done
@@ -360,6 +366,8 @@ class Participant(BaseParticipant):
         elif view.phase == RoundPhase.REVEAL and entry == EntryState.COMMITTED:
             self._reveal(round)
         elif entry == EntryState.REVEALED:
+            if view.phase == RoundPhase.REVEAL and norm_rule(self.rules) is not None:
+                declare_norm(self, self.coordinator, round, self.norm_values(round))
             self.keep_published(round)
             # a revealed update may be challenged from its reveal on, so this is checked in the reveal phase too
             if view.open_challenges:
@@ -440,6 +448,12 @@ class Participant(BaseParticipant):
             return
         self._send(f"reveal:{round}", lambda: self.coordinator.reveal(
             self.task_id, record.root, record.sample_count, record.salt, record.blob_ref, sender=self.account), round)
+        if norm_rule(self.rules) is not None:  # a norm-bounded task: declare the update's norm (section 4.4)
+            declare_norm(self, self.coordinator, round, self.norm_values(round))
+
+    def norm_values(self, round: int) -> tuple[int, ...]:
+        """What this member declares in a norm-bounded task: its revealed update's per-leaf squared norms."""
+        return leaf_norms(self._trained(round).vector, self.rules.layout)
 
 
 class OutOfRangeParticipant(Participant):
@@ -458,6 +472,33 @@ class OutOfRangeParticipant(Participant):
             update = update.copy()
             update[self.coordinate] = self.rules.params.clip + 1
         return update, sample_count
+
+
+class NormLiarParticipant(Participant):
+    """Adversarial, for a norm-bounded task: in ``rounds`` it sends its honest update times ``factor`` (clamped to
+    the clip) and declares the norms of the honest one, a small norm for a big update (provable at one leaf)."""
+
+    def __init__(self, *args: Any, rounds: frozenset[int], factor: int = 30, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lying_rounds = rounds
+        self.factor = factor
+        self._honest: dict[int, NDArray[np.int32]] = {}
+
+    def make_update(self, round: int, global_model: NDArray[np.int32],
+                    fitted: FitResult) -> tuple[NDArray[np.int32], int]:
+        """The honest update, scaled up in a lying round."""
+        update, sample_count = super().make_update(round, global_model, fitted)
+        if round not in self.lying_rounds:
+            return update, sample_count
+        self._honest[round] = update
+        clip = self.rules.params.clip
+        return np.clip(update.astype(np.int64) * self.factor, -clip, clip).astype(np.int32), sample_count
+
+    def norm_values(self, round: int) -> tuple[int, ...]:
+        """The honest update's norms in a lying round."""
+        if round in self._honest:
+            return leaf_norms(self._honest[round], self.rules.layout)
+        return super().norm_values(round)
 
 
 class WithholdingParticipant(Participant):

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeAlias
 
 import numpy as np
@@ -53,13 +53,17 @@ def first_differing_leaf(expected: NDArray[np.int32], proposed: NDArray[np.int32
 
 def aggregate_fraud_proof(leaf_index: int, layout: LeafLayout, previous: NDArray[np.int32],
                           proposed: LeafSource, updates: list[IncludedUpdate], *,
-                          tree_of: TreeOf = MerkleTree) -> AggregateFraudProof:
+                          tree_of: TreeOf = MerkleTree,
+                          norms: Mapping[str, tuple[bytes, int]] | None = None) -> AggregateFraudProof:
     """The fraud proof at ``leaf_index`` against the proposal, whose leaf ``proposed`` shows (its whole tree, or
-    the leaf a model dispute opened); the trees of ``previous`` and the updates come from ``tree_of``."""
+    the leaf a model dispute opened); the trees of ``previous`` and the updates come from ``tree_of``. For a
+    norm-bounded task ``norms`` holds each declared member's (normRoot, normSq) by lower-case address, and every
+    update carries its own (or (0, 0) for none; docs/protocol.md section 4.4)."""
     ordered = sorted(updates, key=lambda update: int(update.reveal.participant, 16))
     leaves = tuple(
         IncludedLeaf(participant=update.reveal.participant, weight=update.reveal.weight,
-                     leaf=leaf_proof(tree_of(update.vector, layout), leaf_index))
+                     leaf=leaf_proof(tree_of(update.vector, layout), leaf_index),
+                     norm=None if norms is None else norms.get(update.reveal.participant.lower(), (bytes(32), 0)))
         for update in ordered
     )
     return AggregateFraudProof(

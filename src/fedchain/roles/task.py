@@ -89,7 +89,7 @@ def load_rules(coordinator: CoordinatorClient, store: BlobStore, task_id: int, *
         layout=LeafLayout(num_params=params.num_params, words_per_leaf=params.words_per_leaf),
         quantization=QuantizationSpec(scale_bits=params.scale_bits, clip=params.clip),
         rule=rule_for(params.rule, sample_cap=params.sample_cap, server_lr_bps=params.server_lr_bps,
-                      param=params.rule_param),
+                      param=params.rule_param, clip=params.clip, num_params=params.num_params),
         shapes=header.shapes,
         data=header.data,
         scoring=scoring if scoring is not None and scoring.scored else None,

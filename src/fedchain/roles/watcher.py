@@ -69,6 +69,7 @@ from fedchain.commit.merkle import MerkleTree
 from fedchain.roles.agent import Agent
 from fedchain.roles.audit import watch_audits
 from fedchain.roles.availability import OpenedLeaf, current_steps, differing_child, opened_leaf, post_missing_chunks
+from fedchain.roles.norms import declared_words, norm_rule, police_norms
 from fedchain.roles.proofs import aggregate_fraud_proof, first_differing_leaf, first_out_of_range, violation_leaf
 from fedchain.roles.scoring import drop_low_scores
 from fedchain.roles.task import (
@@ -338,6 +339,9 @@ class Watcher(BaseWatcher):
         if updates is None:
             return
         self._check_reveals(round, updates)
+        if norm_rule(self.rules) is not None and police_norms(self, self.coordinator, self.rules, round, view,
+                                                              updates):
+            return  # the included set changed (a pending proposal was voided): read it again next step
         scoring = self.rules.scoring
         after_scores = view.phase in (RoundPhase.PROPOSE, RoundPhase.PROPOSE_EXPIRED, RoundPhase.CHALLENGE)
         if scoring is not None and after_scores and drop_low_scores(
@@ -421,8 +425,9 @@ class Watcher(BaseWatcher):
         expected = recompute_model(rules, previous, updates)
 
         def prove_at(leaf_index: int, proposed: MerkleTree | OpenedLeaf) -> None:
+            norms = declared_words(self.coordinator, self.task_id, round) if norm_rule(rules) is not None else None
             proof = aggregate_fraud_proof(leaf_index, rules.layout, previous, proposed, updates,
-                                          tree_of=self.verified.tree)
+                                          tree_of=self.verified.tree, norms=norms)
             self.coordinator.challenge_aggregate(self.task_id, proof, sender=self.account)
             self.verdict(round, view, f"differs from the recomputed model at leaf {leaf_index}: challenged")
             self.log(f"challengeAggregate {round} {view.aggregator} leaf {leaf_index}", round=round,
