@@ -110,7 +110,7 @@ contract FedCoordinator is CoordinatorBase {
         );
         _checkIncludedSet(_members[taskId], round.included, participants, revealedEntries);
         if (_params[taskId].rule == uint8(AggregationRule.NormBounded)) {
-            _checkNorms(_norms[taskId], r, participants, proof.updates);
+            _checkNorms(taskId, r, participants, proof.updates);
         }
         if (!differs) revert ProposalCorrect(proof.leafIndex);
         _rejectProposal(taskId, r, round, proof.leafIndex, msg.sender);
@@ -215,14 +215,13 @@ contract FedCoordinator is CoordinatorBase {
 
     /// @dev Reverts unless each update's declaration words (after its head word: normRoot, normSq) are its
     /// member's declaration of round r, or (0, 0) for a member that declared none in round r. The verifier has
-    /// checked that the list holds participants.length updates of equal stride.
-    function _checkNorms(
-        mapping(address => bytes32) storage norms,
-        uint256 r,
-        address[] memory participants,
-        bytes32[] calldata updates
-    ) internal view {
-        uint256 stride = updates.length / participants.length;
+    /// checked that the list holds participants.length updates of 3 + W + D words each.
+    function _checkNorms(uint256 taskId, uint256 r, address[] memory participants, bytes32[] calldata updates)
+        internal
+        view
+    {
+        mapping(address => bytes32) storage norms = _norms[taskId];
+        uint256 stride = 3 + _params[taskId].wordsPerLeaf + _tasks[taskId].depth;
         for (uint256 i = 0; i < participants.length; ++i) {
             bytes32 normRoot = updates[i * stride + 1];
             uint256 normSq = uint256(updates[i * stride + 2]);
