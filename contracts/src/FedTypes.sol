@@ -206,7 +206,7 @@ struct AggregateFraudProof {
     uint256 leafIndex;
     LeafProof previous; // leaf of the current global model
     LeafProof proposed; // leaf of the proposed model
-    bytes32[] updates; // (1 + wordsPerLeaf + depth) words per included update, see above
+    bytes32[] updates; // (1 + wordsPerLeaf + depth) words per included update (3 + ... for rule 3, section 4.4)
 }
 
 /// @notice State of an availability challenge on a round input (docs/protocol.md section 11.2).

@@ -10,6 +10,7 @@ import {AggregateFraudProof, AggregationRule, LeafProof, NormProof} from "../../
 import {Lanes} from "../../src/libraries/Lanes.sol";
 import {PositionalMerkle} from "../../src/libraries/PositionalMerkle.sol";
 import {NormBoundedRule} from "../../src/rules/NormBoundedRule.sol";
+import {TaskParamsValidator} from "../../src/TaskParamsValidator.sol";
 
 /// @dev Gas of rule 3 (norm-bounded averaging, docs/protocol.md section 4.4), logged for BENCHMARKS.md
 /// (`forge test --match-contract NormBoundedGasTest -vv`), measured as GasMeter says: a member's declaration by
@@ -194,8 +195,12 @@ contract NormBoundedGasTest is PlainGasBench {
         proof.proposed = LeafProof({words: correct, siblings: _leaf(7777, leafIndex).siblings});
         vm.prank(aggregator);
         coordinator.propose(taskId, _rootOf(proof.proposed, leafIndex), keccak256("nb"));
-        Cost memory c = _measure(address(0xC4A11), abi.encodeCall(coordinator.challengeAggregate, (taskId, proof)));
+        bytes memory data = abi.encodeCall(coordinator.challengeAggregate, (taskId, proof));
+        Cost memory c = _measure(address(0xC4A11), data);
         _log(_fraudProofLabel(numParams, cohort), c);
+        (uint256 gasBound, uint256 sizeBound) =
+            TaskParamsValidator(address(coordinator.PARAMS_VALIDATOR())).worstFraudProof(_taskParams(numParams, cohort));
+        assertTrue(_tx(c) <= gasBound && data.length <= sizeBound, "the validator's bound holds the real proof");
         assertTrue(coordinator.aggregatorOf(taskId, aggregator).bond < 100e18, "challenge succeeded");
     }
 }
