@@ -15,6 +15,7 @@ from fedchain.score.rule import (
     LOSS_FLOOR,
     REFERENCE_SHARE,
     Contribution,
+    at_share,
     find_copies,
     proportional_score,
     score_round,
@@ -43,13 +44,13 @@ def test_updates_score_by_their_improvement_against_half_the_median_helpful_one(
                toward(-0.3, twist=7)]
     scored = score_round(START, updates, rule=RULE, last_change=None, loss=distance)
     base = distance(START)
-    deltas = [base - distance(RULE.aggregate(START, [u.vector], [10])) for u in updates]
+    deltas = [base - distance(at_share(START, RULE.aggregate(START, [u.vector], [10]), len(updates))) for u in updates]
     assert scored.deltas == tuple(deltas)
     assert scored.reference == pytest.approx(REFERENCE_SHARE * np.median([d for d in deltas if d > 0]))
-    assert scored.floor == pytest.approx(LOSS_FLOOR * base)
+    assert scored.floor == pytest.approx(LOSS_FLOOR * base / len(updates))  # the floor is the share's too
     assert scored.scores[0] == scored.scores[2] == scored.scores[3] == SCORE_ONE  # at least half the median
     assert scored.scores[1] == round(SCORE_ONE * (deltas[1] + scored.floor) / (scored.reference + scored.floor))
-    assert 4000 < scored.scores[1] < 4500  # it gains a fifth of what the median update gains
+    assert 3000 < scored.scores[1] < 4000  # at its share it gains about a sixth of what the median update gains
     assert scored.scores[4] == 0  # it moves away: the loss grows
     assert not scored.copies
 
@@ -67,6 +68,30 @@ def test_each_update_is_applied_alone_with_the_tasks_server_step() -> None:
     assert np.array_equal(seen[0], START)
     assert np.array_equal(seen[1], half_step.aggregate(START, [update.vector], [10]))
     assert np.array_equal(seen[1], update.vector // 2)
+
+
+def test_each_update_moves_the_model_by_its_share_of_the_round() -> None:
+    seen: list[NDArray[np.int32]] = []
+
+    def recording(model: NDArray[np.int32]) -> float:
+        seen.append(model.copy())
+        return distance(model)
+
+    updates = [toward(0.6), toward(-0.3, twist=7), None]  # an unread update still counts in the share
+    score_round(START, updates, rule=RULE, last_change=None, loss=recording)
+    for update, model in zip(updates[:2], seen[1:], strict=True):
+        assert update is not None
+        step = update.vector.astype(np.int64)
+        assert np.array_equal(model, np.sign(step) * (np.abs(step) // 3))  # truncated toward zero
+
+
+def test_a_share_truncates_toward_zero_and_needs_an_update() -> None:
+    previous = np.array([10, -10, 2**31 - 1, -(2**31)], dtype=np.int32)
+    whole = np.array([17, -17, -(2**31), 2**31 - 1], dtype=np.int32)
+    assert at_share(previous, whole, 2).tolist() == [13, -13, 0, -1]
+    assert np.array_equal(at_share(previous, whole, 1), whole)
+    with pytest.raises(ScoreError, match="at least one update"):
+        at_share(previous, whole, 0)
 
 
 def test_zeros_duplicates_and_copies_of_the_last_change_score_zero_unevaluated() -> None:
@@ -98,9 +123,9 @@ def test_near_convergence_every_update_that_does_not_meaningfully_harm_scores_fu
                for k, sign in [(0, 1), (1, -1), (2, 3), (4, -1)]]
     scored = score_round(target_model, updates, rule=RULE, last_change=None, loss=lambda m: 1.0 + distance(m))
     assert scored.reference == 0.0  # nothing improves on the target
-    assert scored.floor == pytest.approx(LOSS_FLOOR)
+    assert scored.floor == pytest.approx(LOSS_FLOOR / len(updates))
     assert all(score >= 0.998 * SCORE_ONE for score in scored.scores)  # each harms by ~1e-6 or less
-    far = Contribution(np.full(TARGET.size, 100, np.int32), 3)  # raises the loss by 0.01, ten floors
+    far = Contribution(np.full(TARGET.size, 500, np.int32), 3)  # its fifth raises the loss by 0.01, fifty floors
     assert score_round(target_model, [*updates, far], rule=RULE, last_change=None,
                        loss=lambda m: 1.0 + distance(m)).scores[-1] == 0
 
@@ -119,7 +144,7 @@ def test_the_score_is_continuous_across_the_floor() -> None:
 
 def test_a_model_without_a_finite_loss_scores_zero_and_a_base_without_one_is_an_error() -> None:
     broken = toward(0.9, twist=800)
-    loss = lambda model: math.inf if model[0] == broken.vector[0] else distance(model)  # noqa: E731
+    loss = lambda model: math.inf if model[0] == broken.vector[0] // 2 else distance(model)  # noqa: E731
     scored = score_round(START, [toward(0.5), broken], rule=RULE, last_change=None, loss=loss)
     assert scored.scores == (SCORE_ONE, 0) and scored.deltas[1] == -math.inf
     with pytest.raises(ScoreError, match="the loss of the round's global model is nan"):
