@@ -396,7 +396,8 @@ def participant_run(task: TaskOption,
     """Train each round (the built-in trainer on --data, or your --client or Flower --app) and feed the update to
     the round (plain task: commit and reveal it; secure task: advertise keys, share secrets, upload it masked, help
     unmask the sum), claim rewards, then take the stake back. The data and the client are checked against the task
-    before anything is staked; the task's mode is read from the chain."""
+    before anything is staked; the task's mode is read from the chain. In an audited task (--data only) train the
+    task's circuit step on the data, commit the trajectory and prove every drawn step (docs/deployment.md)."""
     from fedchain.deploy import runner  # noqa: PLC0415
     from fedchain.deploy.data import load_hospital_data  # noqa: PLC0415
     from fedchain.deploy.errors import DeployError  # noqa: PLC0415
@@ -406,8 +407,10 @@ def participant_run(task: TaskOption,
     spec = load_task(config)
     if sum(option is not None for option in (data, client, app)) != 1:
         raise DeployError("give exactly one of --data (the built-in trainer), --client or --app")
+    prepared = None
     if data is not None:
-        trainer = runner.builtin_client(spec, load_hospital_data(data, spec), device=device)
+        prepared = load_hospital_data(data, spec)
+        trainer = runner.builtin_client(spec, prepared, device=device)
     else:
         trainer = runner.user_client(str(app or client), app=app is not None, task=spec, hospital=hospital,
                                      hospitals=runner.partitions(spec, hospital, hospitals))
@@ -417,7 +420,7 @@ def participant_run(task: TaskOption,
     def build(node: CoordinatorClient) -> Agent:
         path = journal or runner.default_journal(task, node.chain.accounts[0].address)
         return runner.participant(node, blobs, task, node.chain.accounts[0], task=spec, client=trainer,
-                                  journal=path, stake=amount)
+                                  journal=path, stake=amount, data=prepared)
 
     _run(build, rpc, key_env, keystore, max_fee_gwei, priority_fee_gwei, deployment, coordinator, poll, log_format)
 

@@ -1,7 +1,8 @@
 """`fedchain task create` with an `[audit]` table (docs/protocol.md section 13): the verifier of the task's step
 circuit is set up (keys from scratch in the test's cache), compiled and deployed, and the task is created with
-createAuditedTask naming it, with the table's rules; `fedchain participant run` refuses an audited task before it
-stakes anything, since its participant does not train the circuit's step."""
+createAuditedTask naming it, with the table's rules; `fedchain participant run` with a hospital's own client (no
+--data) is refused before it stakes anything, since only the built-in trainer trains the circuit's step
+(tests/deploy/test_audited_participant.py runs audited hospitals)."""
 
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ def test_an_audit_table_creates_an_audited_task_with_its_circuits_verifier(tmp_p
         assert "createAuditedTask" in kinds and kinds.index("deploy Halo2Verifier") < kinds.index("createAuditedTask")
 
         client = runner.builtin_client(config, load_hospital_data(f"breast_cancer:0/{HOSPITALS}", config))
-        with pytest.raises(DeployError, match=r"task 1 is audited .* `fedchain participant run` does not train"):
+        with pytest.raises(DeployError, match=r"task 1 is audited: its members train the task's circuit step .* "
+                                              r"give --data"):
             runner.participant(coordinator, task.federation.store, created.task_id, chain.accounts[1], task=config,
                                client=client, journal=tmp_path / "refused.json", stake=None)
         assert not coordinator.member(created.task_id, chain.accounts[1].address).joined

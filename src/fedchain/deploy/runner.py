@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -51,6 +51,7 @@ from fedchain.roles import (
     RoleError,
     Validator,
 )
+from fedchain.roles.audit import AuditedParticipant
 from fedchain.roles.journal import JournalError
 from fedchain.roles.modes import AGGREGATORS, PARTICIPANTS, WATCHERS
 from fedchain.storage import BlobStore
@@ -188,27 +189,39 @@ def user_client(path: str, *, app: bool, task: TaskSpec, hospital: int, hospital
 
 
 def participant(coordinator: CoordinatorClient, store: BlobStore, task_id: int, account: LocalAccount, *,
-                task: TaskSpec, client: Client, journal: Path, stake: Decimal | None) -> BaseParticipant:
+                task: TaskSpec, client: Client, journal: Path, stake: Decimal | None,
+                data: TabularDataset | None = None) -> BaseParticipant:
     """A participant of the task's mode training with ``client``, its journal at ``journal``.
 
     Before anything is staked: the task file's mode must be the chain's, its ``[data]`` the preprocessing the task's
     model pins, and the client's model (where it can say: a Flower ClientApp has no ``get_parameters``) must be the
     task's: same tensors, same shapes, as pinned on chain by the model-spec hash. Each round its ``fit`` gets the
     task's training settings and own keys.
+
+    An audited task's member (docs/protocol.md section 13) trains the task's step circuit on ``data`` (the built-in
+    trainer's prepared training data) instead, and proves its drawn steps (`fedchain.roles.audit.AuditedParticipant`);
+    `fedchain.deploy.audited` lists what is checked before it stakes (the task file's [audit] table, the data, the
+    circuit against the task's verifier, a restarted member's dataset).
     """
     mode = _task_file_mode(coordinator, task_id, task)
-    if isinstance(coordinator, Coordinator) and coordinator.audit_params(task_id).audited:
-        raise DeployError(f"task {task_id} is audited (docs/protocol.md section 13), and `fedchain participant run` "
-                          "does not train audited tasks yet: a member must train the task's circuit step on its "
-                          "committed data and prove it when drawn (fedchain.roles.audit.AuditedParticipant), or lose "
-                          "its update and stake")
+    options: dict[str, Any] = {}
+    if isinstance(coordinator, Coordinator) and (task.audit is not None or coordinator.audit_params(task_id).audited):
+        from fedchain.deploy.audited import audited_options, check_audit_table  # noqa: PLC0415
+
+        if check_audit_table(coordinator, task_id, task):
+            options = audited_options(coordinator, task_id, task, data)
     units = None if stake is None else _units(coordinator, task_id, "--stake", stake)
     _check_funds(coordinator, task_id, account.address, units)
     notes = Journal(journal, owner=account.address, task_id=task_id)
-    agent = PARTICIPANTS[mode](coordinator, store, task_id, account, client=client, fit_config=fit_config(task),
-                               journal=notes, stake=units)
+    cls = AuditedParticipant if options else PARTICIPANTS[mode]
+    agent = cls(coordinator, store, task_id, account, client=client, fit_config=fit_config(task), journal=notes,
+                stake=units, **options)
     _check_data(agent, task, task_id)
     _check_model(agent, client, task_id)
+    if isinstance(agent, AuditedParticipant):
+        from fedchain.deploy.audited import check_audited_member  # noqa: PLC0415
+
+        check_audited_member(agent, task_id, notes)
     try:
         notes.lock()  # last: a participant refused above holds nothing
     except JournalError as error:

@@ -202,6 +202,8 @@ class Aggregator(BaseAggregator):
     def _propose(self, round: int, state: TaskState) -> None:
         rules = self.rules
         reveals = included_reveals(self.coordinator, self.task_id, round)
+        if len(reveals) < rules.params.min_participants:
+            return  # dropped since the round was read (e.g. failed audits): it can only fail (docs/protocol.md 9.2)
         updates: list[IncludedUpdate] = []
         for reveal in reveals:
             try:

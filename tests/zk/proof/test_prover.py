@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -50,3 +52,15 @@ def test_the_cache_reuses_a_circuits_artifacts(tiny_artifacts: CircuitArtifacts)
     assert again == tiny_artifacts
     assert time.perf_counter() - started < 1.0
     assert tiny_artifacts.logrows == 12
+
+
+def test_the_same_circuit_and_srs_give_the_same_keys_in_another_cache(tiny_artifacts: CircuitArtifacts,
+                                                                        tmp_path: Path) -> None:
+    """A hospital derives the keys of a task's circuit itself, from the task file and the SRS the task's creator
+    used: set up again in another cache (another machine), they are byte for byte the same, so its verifier is the
+    task's (EZKL's settings list the range checks in a run-dependent order; fedchain sorts them)."""
+    (tmp_path / "srs").mkdir()
+    shutil.copy(tiny_artifacts.srs, tmp_path / "srs" / tiny_artifacts.srs.name)
+    again = circuit_artifacts(TINY, cache=tmp_path)
+    assert again.folder != tiny_artifacts.folder and again.folder.name == tiny_artifacts.folder.name
+    assert again.verifying_key.read_bytes() == tiny_artifacts.verifying_key.read_bytes()

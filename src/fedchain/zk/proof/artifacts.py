@@ -96,7 +96,8 @@ def circuit_key(onnx_bytes: bytes, arguments: dict[str, Any], srs_digest: str) -
     digest = hashlib.sha256()
     digest.update(onnx_bytes)
     digest.update(json.dumps(arguments, sort_keys=True).encode())
-    digest.update(f"ezkl {EZKL_VERSION} base {DECOMP_BASE} legs {DECOMP_LEGS} srs {srs_digest}".encode())
+    digest.update(f"ezkl {EZKL_VERSION} base {DECOMP_BASE} legs {DECOMP_LEGS} srs {srs_digest} sorted range checks"
+                  .encode())
     return digest.hexdigest()[:24]
 
 
@@ -131,6 +132,9 @@ def _settings(spec: LogRegStep, onnx_path: Path, settings_path: Path, logrows: i
     low, high = spec.logit_range
     rows = logrows or logrows_for(int(settings["num_rows"]), max(high - low + 1, DECOMP_BASE))
     settings["run_args"]["logrows"] = rows
+    # EZKL lists the range checks in a hash set's order, which changes from run to run and with it the circuit's
+    # layout and keys: sorted, the same circuit and SRS give the same keys (and verifier) on every machine
+    settings["required_range_checks"] = sorted(settings.get("required_range_checks", []))
     settings_path.write_text(json.dumps(settings))
     return rows
 
