@@ -7,9 +7,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from fedchain.zk.errors import ProofSystemError
 from fedchain.zk.fixed.logreg import pack_batch
-from fedchain.zk.proof.artifacts import CircuitArtifacts, circuit_artifacts
+from fedchain.zk.proof.artifacts import SRS_ENV, CircuitArtifacts, circuit_artifacts
 from fedchain.zk.proof.poseidon import poseidon
 from fedchain.zk.proof.prover import StepProof, verify_step
 from fedchain.zk.proof.statement import Statement
@@ -64,3 +66,20 @@ def test_the_same_circuit_and_srs_give_the_same_keys_in_another_cache(tiny_artif
     again = circuit_artifacts(TINY, cache=tmp_path)
     assert again.folder != tiny_artifacts.folder and again.folder.name == tiny_artifacts.folder.name
     assert again.verifying_key.read_bytes() == tiny_artifacts.verifying_key.read_bytes()
+
+
+def test_fedchain_zk_srs_names_the_srs_every_circuit_is_set_up_from(tiny_artifacts: CircuitArtifacts,
+                                                                   tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A consortium sets $FEDCHAIN_ZK_SRS once (its ceremony's file; here the tests' local one, copied elsewhere)
+    and every command sets its circuits up from it, in a cache of its own, to the same keys."""
+    ceremony = tmp_path / "ceremony.srs"
+    shutil.copy(tiny_artifacts.srs, ceremony)
+    monkeypatch.setenv(SRS_ENV, str(ceremony))
+    again = circuit_artifacts(TINY, cache=tmp_path / "cache")
+    assert again.srs == ceremony
+    assert not (tmp_path / "cache" / "srs").exists()  # no local SRS was generated
+    assert again.verifying_key.read_bytes() == tiny_artifacts.verifying_key.read_bytes()
+    monkeypatch.setenv(SRS_ENV, str(tmp_path / "missing.srs"))
+    with pytest.raises(ProofSystemError, match=r"FEDCHAIN_ZK_SRS=.*missing.srs: no such SRS file"):
+        circuit_artifacts(TINY, cache=tmp_path / "cache")

@@ -10,7 +10,9 @@ unless given one. **A locally generated SRS is for testing only**: whoever gener
 "toxic waste") and can forge proofs that verify. A consortium must instead use an SRS from a public multi-party
 ceremony in which one honest participant suffices, for example the perpetual powers of tau (the ceremony's
 BN254 file converted to EZKL's format for the circuit's ``logrows``), distributed as a file and passed here as
-``srs``; nothing is ever downloaded at run time (``ezkl.get_srs`` is not used).
+``srs`` or named by ``$FEDCHAIN_ZK_SRS`` (so that every command of a deployment, ``fedchain task create``, ``fedchain
+participant run`` and ``fedchain simulate``, uses it without an option of its own); nothing is ever downloaded at
+run time (``ezkl.get_srs`` is not used).
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ from fedchain.zk.proof.ezkl_api import EZKL_VERSION, ezkl
 
 CACHE_ENV = "FEDCHAIN_ZK_CACHE"
 """The environment variable naming the artifacts' cache folder (default ``~/.cache/fedchain/zk``)."""
+SRS_ENV = "FEDCHAIN_ZK_SRS"
+"""The environment variable naming the SRS file every circuit is set up from (a public ceremony's, in EZKL's format
+for the circuit's logrows); unset, a local SRS is generated (testing only)."""
 
 DECOMP_BASE = 1024
 DECOMP_LEGS = 3
@@ -83,6 +88,19 @@ def default_cache() -> Path:
     """The cache folder: ``$FEDCHAIN_ZK_CACHE`` or ``~/.cache/fedchain/zk``."""
     configured = os.environ.get(CACHE_ENV)
     return Path(configured) if configured else Path.home() / ".cache" / "fedchain" / "zk"
+
+
+def configured_srs() -> Path | None:
+    """The SRS file ``$FEDCHAIN_ZK_SRS`` names, None when it is unset; :class:`ProofSystemError` when it names no
+    file."""
+    configured = os.environ.get(SRS_ENV)
+    if not configured:
+        return None
+    path = Path(configured)
+    if not path.is_file():
+        raise ProofSystemError(f"{SRS_ENV}={configured}: no such SRS file (the consortium's ceremony SRS, in EZKL's "
+                               "format for the circuit's logrows)")
+    return path
 
 
 def logrows_for(num_rows: int, table_entries: int) -> int:
@@ -143,9 +161,10 @@ def circuit_artifacts(spec: LogRegStep, *, cache: Path | None = None, srs: Path 
                       logrows: int | None = None) -> CircuitArtifacts:
     """The artifacts of ``spec``'s circuit, built (settings, compilation, SRS, keys) unless the cache holds them.
 
-    ``srs``: a ceremony's SRS file for the circuit's ``logrows``; without one, a local SRS is generated (testing
-    only). ``logrows``: force the circuit's size (default :func:`logrows_for`)."""
+    ``srs``: a ceremony's SRS file for the circuit's ``logrows`` (default: :func:`configured_srs`); without one, a
+    local SRS is generated (testing only). ``logrows``: force the circuit's size (default :func:`logrows_for`)."""
     root = cache or default_cache()
+    srs = srs if srs is not None else configured_srs()
     onnx_bytes = logreg_step_onnx(spec)
     arguments = {**run_args(spec), "logrows": logrows}
     srs_digest = hashlib.sha256(srs.read_bytes()).hexdigest() if srs is not None else "local"
