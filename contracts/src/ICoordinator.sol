@@ -360,6 +360,12 @@ interface ICoordinatorEvents {
         uint256 slashed,
         uint256 bounty
     );
+    /// @notice An update that no validator scored (its committee was empty or silent) was dropped from the
+    /// round by `caller` once the score windows had ended, without a slash or a bounty: a scored task
+    /// aggregates no unscored update.
+    event UnscoredUpdateDropped(
+        uint256 indexed taskId, uint256 indexed round, address indexed participant, address caller
+    );
     /// @notice A validator was slashed for `fault` (ValidatorFault) in `round`; its exit starts.
     event ValidatorSlashed(
         uint256 indexed taskId,
@@ -393,8 +399,6 @@ interface ICoordinatorEvents {
     error ScoreListLength(uint256 participants, uint256 scores);
     /// @notice Scores are at most SCORE_ONE, or NO_SCORE for an abstention.
     error ScoreOutOfRange(uint256 position, uint256 score);
-    /// @notice No validator scored the participant's update in that round.
-    error Unscored(address participant);
     /// @notice The update's median score meets the task's threshold.
     error ScoreAboveThreshold(uint256 medianScore, uint256 minScoreBps);
     /// @notice The validator's score is within the task's tolerance of the median.

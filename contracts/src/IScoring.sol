@@ -37,7 +37,8 @@ interface IScoring {
     /// @notice Reveals the committed scores: one per included update, participants in increasing order.
     function revealScores(uint256 taskId, address[] calldata participants, uint16[] calldata scores, bytes32 salt)
         external;
-    /// @notice Drops an update of the current round whose median score is below the task's threshold.
+    /// @notice Drops an update of the current round whose median score is below the task's threshold (its owner
+    /// slashed), or that no validator scored (no slash, no bounty).
     function dropLowScore(uint256 taskId, address participant) external;
     /// @notice Slashes a validator whose score of `participant`'s update in `round` is far from the median.
     function slashDeviation(uint256 taskId, uint256 round, address validator, address participant) external;

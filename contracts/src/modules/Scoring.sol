@@ -44,6 +44,8 @@ contract Scoring is CoordinatorStorage {
     uint256 public constant NO_SCORE = Scores.NO_SCORE;
     /// @notice Most seats in a task's committee (lanes of a packed score word).
     uint256 public constant MAX_SEATS = Scores.MAX_SEATS;
+    /// @dev What _lowMedian returns for an update that no validator scored (no median is this large).
+    uint256 private constant UNSCORED = type(uint256).max;
 
     /// @notice Training audits (docs/protocol.md section 13), deployed with this module: the calls this module
     /// does not define go there.
@@ -219,8 +221,10 @@ contract Scoring is CoordinatorStorage {
 
     /// @notice Drops an update of the current round whose median score is below minScoreBps: the entry
     /// becomes Dropped, a pending proposal is voided (aggregation reopens) and the owner is slashed
-    /// violationSlashBps, the bounty to the caller. Allowed from the end of the score windows while the round
-    /// is active.
+    /// violationSlashBps, the bounty to the caller. An update that no validator scored (its committee was empty
+    /// or silent) is dropped the same way but its owner is not slashed and the caller earns no bounty: it is not
+    /// the owner's fault, and no update enters the model of a scored task unscored. Allowed from the end of the
+    /// score windows while the round is active.
     /// @param taskId Task of the round.
     /// @param participant Owner of the update.
     function dropLowScore(uint256 taskId, address participant) external {
@@ -235,6 +239,10 @@ contract Scoring is CoordinatorStorage {
         round.included -= 1;
         m.entry = Commitments.DROPPED;
         if (round.proposedAt != 0) _voidProposal(taskId, r, round, true);
+        if (median == UNSCORED) {
+            emit UnscoredUpdateDropped(taskId, r, participant, msg.sender);
+            return;
+        }
         (uint256 slashed, uint256 bounty) =
             _slashMember(taskId, participant, _params[taskId].violationSlashBps, msg.sender);
         emit UpdateScoredOut(taskId, r, participant, msg.sender, median, slashed, bounty);
@@ -399,12 +407,12 @@ contract Scoring is CoordinatorStorage {
         if (distance <= _scoring[taskId].toleranceBps) revert WithinTolerance(score, median);
     }
 
-    /// @dev The median score of `participant`'s update in round r; reverts unless it was scored and the median
-    /// is below minScoreBps.
+    /// @dev The median score of `participant`'s update in round r, or UNSCORED if no validator scored it; reverts
+    /// if the median meets minScoreBps.
     function _lowMedian(uint256 taskId, uint256 r, address participant) internal view returns (uint256 median) {
         uint256 count;
         (count, median) = Scores.median(_scoreWords[taskId][r][participant]);
-        if (count == 0) revert Unscored(participant);
+        if (count == 0) return UNSCORED;
         uint256 threshold = _scoring[taskId].minScoreBps;
         if (median >= threshold) revert ScoreAboveThreshold(median, threshold);
     }

@@ -178,13 +178,154 @@ contract ScoringTest is CoordinatorFixture {
         coordinator.dropLowScore(taskId, members[0]);
     }
 
-    function test_anUnscoredUpdateStaysAndEarnsNothing() external {
+    /// @dev The committee abstains on member 3's update: once the score windows end a stranger drops it, with no
+    /// slash and no bounty; the round aggregates and pays only the scored updates.
+    function test_anUnscoredUpdateIsDroppedWithoutASlashByAnyone() external {
+        uint16 none = uint16(Scores.NO_SCORE);
+        _commitAndReveal(4);
+        uint16[] memory abstain = _scores(9000, 8000, 9500, none);
+        for (uint256 i = 0; i < 3; ++i) {
+            _commitScores(validators[i], 4, abstain);
+        }
+        vm.warp(_view().revealEnd + WINDOW);
+        for (uint256 i = 0; i < 3; ++i) {
+            _revealScores(validators[i]);
+        }
+        vm.warp(_view().revealEnd + 2 * WINDOW - 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(E.OutsideWindow.selector, _view().revealEnd + 2 * WINDOW, type(uint256).max)
+        );
+        coordinator.dropLowScore(taskId, members[3]);
+        vm.warp(_view().revealEnd + 2 * WINDOW);
+        (uint256 count,) = coordinator.medianScore(taskId, 0, members[3]);
+        assertEq(count, 0, "nobody scored it");
+
+        address stranger = address(0x5EE);
+        uint256 totalWeight = _view().round.totalWeight;
+        uint256 pool = coordinator.taskState(taskId).pool;
+        vm.expectEmit(true, true, true, true);
+        emit E.UnscoredUpdateDropped(taskId, 0, members[3], stranger);
+        vm.prank(stranger);
+        coordinator.dropLowScore(taskId, members[3]);
+        assertEq(uint256(coordinator.entryState(taskId, 0, members[3])), uint256(EntryState.Dropped), "dropped");
+        assertEq(_view().round.included, 3, "three updates left");
+        assertEq(_view().round.totalWeight, totalWeight - _weight(members[3]), "its weight left the round");
+        assertEq(coordinator.memberOf(taskId, members[3]).stake, STAKE, "its owner is not slashed");
+        assertEq(token.balanceOf(stranger), 0, "no bounty");
+        assertEq(coordinator.taskState(taskId).pool, pool, "nothing moved to the pool");
+        vm.expectRevert(abi.encodeWithSelector(E.NotIncluded.selector, members[3]));
+        coordinator.dropLowScore(taskId, members[3]);
+
+        _finalizeWith(_aggregate(3));
+        assertEq(coordinator.claimable(taskId, members[3]), 0, "a dropped update earns nothing");
+        assertTrue(coordinator.claimable(taskId, members[0]) > 0, "the scored ones are paid");
+        _assertScoredSolvent();
+    }
+
+    /// @dev A scored update cannot be dropped as unscored: above the threshold it stays, below it its owner is
+    /// slashed (the scored-out path, not the free one).
+    function test_aScoredUpdateCannotTakeTheUnscoredPath() external {
+        uint16 none = uint16(Scores.NO_SCORE);
+        // Two validators abstain on member 0; one score is enough to make it scored.
+        _scoredRound(_scores(none, 8000, 9500, 0), _scores(9000, 8000, 9500, 0));
+        (uint256 count, uint256 median) = coordinator.medianScore(taskId, 0, members[0]);
+        assertEq(count, 1, "one score");
+        vm.expectRevert(abi.encodeWithSelector(E.ScoreAboveThreshold.selector, median, THRESHOLD));
+        coordinator.dropLowScore(taskId, members[0]);
+        vm.prank(watcher);
+        coordinator.dropLowScore(taskId, members[3]);
+        assertEq(coordinator.memberOf(taskId, members[3]).stake, STAKE - STAKE * 5000 / 10000, "scored out: slashed");
+    }
+
+    /// @dev The whole committee stays silent: every update is unscored, a stranger drops them all, nothing can be
+    /// proposed and the round fails without punishing any member; the model stays as it was.
+    function test_aRoundWithEveryUpdateUnscoredFailsRatherThanAnchorAModel() external {
         _commitAndReveal(4);
         vm.warp(_view().revealEnd + 2 * WINDOW);
-        vm.expectRevert(abi.encodeWithSelector(E.Unscored.selector, members[0]));
-        coordinator.dropLowScore(taskId, members[0]);
+        bytes32 root = coordinator.taskState(taskId).modelRoot;
+        address stranger = address(0x5EE);
+        for (uint256 i = 0; i < 3; ++i) {
+            vm.prank(stranger);
+            coordinator.dropLowScore(taskId, members[i]);
+        }
+        assertEq(_view().round.included, 1, "below minParticipants");
+        bytes32[][] memory all = _aggregate(4);
+        vm.expectRevert(abi.encodeWithSelector(E.TooFewParticipants.selector, 1, 2));
+        _propose(all);
+        vm.prank(stranger);
+        coordinator.dropLowScore(taskId, members[3]);
+        assertEq(_view().round.included, 0, "every update dropped");
+        vm.expectEmit(true, true, false, true);
+        emit E.RoundFailed(taskId, 0, 0);
+        vm.prank(stranger);
+        coordinator.failRound(taskId);
+        assertEq(coordinator.taskState(taskId).modelRoot, root, "no model anchored");
+        assertEq(coordinator.taskState(taskId).currentRound, 1, "the next round opens");
+        for (uint256 i = 0; i < 4; ++i) {
+            assertEq(coordinator.memberOf(taskId, members[i]).stake, STAKE, "no member slashed");
+        }
+        assertEq(token.balanceOf(stranger), 0, "no bounty");
+        _assertScoredSolvent();
+    }
+
+    /// @dev The benchmark's case: every validator is slashed in round 0 (each lied about one update), so round 1
+    /// has no committee. Member 3 (the attacker) poisons its update of round 1 and a colluding aggregator proposes
+    /// over every update at once; a watcher drops the unscored updates, which voids the proposal, and the round
+    /// fails. The poisoned update never enters the model.
+    function test_anAttackerCannotSlipAnUnscoredUpdateIntoACommitteelessRound() external {
+        _commitAndReveal(4);
+        for (uint256 i = 0; i < 3; ++i) {
+            uint16[] memory lie = _scores(9000, 8000, 9500, 7000);
+            lie[i] = 0;
+            _commitScores(validators[i], 4, lie);
+        }
+        vm.warp(_view().revealEnd + WINDOW);
+        for (uint256 i = 0; i < 3; ++i) {
+            _revealScores(validators[i]);
+        }
+        vm.warp(_view().revealEnd + 2 * WINDOW);
+        for (uint256 i = 0; i < 3; ++i) {
+            coordinator.slashDeviation(taskId, 0, validators[i], members[i]);
+        }
         _finalizeWith(_aggregate(4));
-        assertEq(coordinator.claimable(taskId, members[0]), 0, "no score, no pay");
+        bytes32 root = coordinator.taskState(taskId).modelRoot;
+
+        for (uint256 i = 0; i < 3; ++i) {
+            assertTrue(!coordinator.onCommittee(taskId, 1, validators[i]), "no committee in round 1");
+        }
+        for (uint256 i = 0; i < 3; ++i) {
+            _commit(members[i], _updateVector(i), 100 * (i + 1));
+        }
+        _commit(members[3], _vector(_fill(-900, 0)), 1000); // poisoned, in range, heavily weighted
+        vm.warp(_view().commitEnd);
+        for (uint256 i = 0; i < 4; ++i) {
+            _reveal(members[i]);
+        }
+        vm.warp(_view().proposeStart);
+        bytes32[][] memory poisoned = _aggregate(4);
+        _propose(poisoned); // the colluding aggregator is first
+
+        address stranger = address(0x5EE);
+        vm.expectEmit(true, true, true, true);
+        emit E.UnscoredUpdateDropped(taskId, 1, members[3], stranger);
+        vm.prank(stranger);
+        coordinator.dropLowScore(taskId, members[3]);
+        assertEq(_view().round.proposedAt, 0, "the proposal over it is void");
+        vm.expectRevert(abi.encodeWithSelector(E.WrongRoundState.selector, 1));
+        coordinator.finalize(taskId);
+        // The honest updates are unscored too and go the same way; nothing is left to propose over.
+        for (uint256 i = 0; i < 3; ++i) {
+            vm.prank(stranger);
+            coordinator.dropLowScore(taskId, members[i]);
+        }
+        vm.expectRevert(abi.encodeWithSelector(E.TooFewParticipants.selector, 0, 2));
+        _propose(poisoned);
+        vm.warp(block.timestamp + WINDOW);
+        vm.expectRevert(abi.encodeWithSelector(E.WrongRoundState.selector, 1));
+        coordinator.finalize(taskId);
+        coordinator.failRound(taskId);
+        assertEq(coordinator.taskState(taskId).modelRoot, root, "the poisoned update never entered the model");
+        assertEq(coordinator.memberOf(taskId, members[3]).stake, STAKE, "unscored is not slashed");
         _assertScoredSolvent();
     }
 
