@@ -49,6 +49,7 @@ InputUnavailable(uint256 indexed taskId, uint256 indexed round, address indexed 
 ScoresRevealed(uint256 indexed taskId, uint256 indexed round, address indexed validator, address[] participants, uint16[] scores)
 ValidatorSlashed(uint256 indexed taskId, uint256 indexed round, address indexed validator, address challenger, uint8 fault, uint256 slashed, uint256 bounty)
 UpdateScoredOut(uint256 indexed taskId, uint256 indexed round, address indexed participant, address challenger, uint256 medianScore, uint256 slashed, uint256 bounty)
+UnscoredUpdateDropped(uint256 indexed taskId, uint256 indexed round, address indexed participant, address caller)
 Advertised(uint256 indexed taskId, uint256 indexed round, address indexed participant, uint256 index, uint256 pkX, uint256 pkY, bytes32 encryptionKey)
 RoundSeedFixed(uint256 indexed taskId, uint256 indexed round, bytes32 seed, uint256 randomness)
 SharesCommitted(uint256 indexed taskId, uint256 indexed round, address indexed participant, bytes32 selfSeedHash, bytes32 shareBundleRef, uint256 sampleCount, uint256 weight, bytes shareBundle)
@@ -767,10 +768,11 @@ class Auditor:
         return blob
 
     def _removed(self, round: int) -> set[str]:
-        """Participants of ``UpdateDropped``, ``InputUnavailable`` and ``UpdateScoredOut`` events of the round
-        (8.4)."""
+        """Participants of ``UpdateDropped``, ``InputUnavailable``, ``UpdateScoredOut`` and ``UnscoredUpdateDropped``
+        events of the round (8.4, 12.4)."""
         dropped = {log.args["participant"] for log in self.chain.logs("UpdateDropped", self.task_id, round)}
-        scored_out = {log.args["participant"] for log in self.chain.logs("UpdateScoredOut", self.task_id, round)}
+        scored_out = {log.args["participant"] for event in ("UpdateScoredOut", "UnscoredUpdateDropped")
+                      for log in self.chain.logs(event, self.task_id, round)}
         return dropped | scored_out | {log.args["owner"]
                                        for log in self.chain.logs("InputUnavailable", self.task_id, round)}
 

@@ -1,7 +1,9 @@
 """Contribution scores end to end (docs/protocol.md section 12) on the embedded chain with real training: validators
 score every update on their own held-out data; a free rider and a Sybil pair are scored out, slashed and paid
 nothing while honest hospitals are paid by their median score; a lying validator is outvoted and slashed for its
-deviation, a silent one for its silence; honest validators are paid their fee and never slashed."""
+deviation, a silent one for its silence; honest validators are paid their fee and never slashed; in a round whose
+committee stayed silent every update is dropped unscored, nobody is slashed for it, and the round fails rather than
+average in a poisoned update."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from numpy.typing import NDArray
 from tests.roles.conftest import FUNDS, STAKE, task_template
 
 from fedchain.chain import connect
-from fedchain.chain.coordinator import Coordinator
+from fedchain.chain.coordinator import Coordinator, RoundStatus
 from fedchain.chain.scoring import ScoringParams, ValidatorFault
 from fedchain.client.jobs import FitResult
 from fedchain.learn import (
@@ -29,6 +31,8 @@ from fedchain.learn import (
 from fedchain.roles import ColludingValidator, Participant, SilentValidator, Validator
 from fedchain.score.constants import SCORE_ONE
 from fedchain.sim import Federation
+from fedchain.sim.ledger import Ledger
+from fedchain.sim.records import Party
 from fedchain.storage import LocalBlobStore
 
 MODEL = ModelSpec("mlp", in_features=30, num_classes=2)
@@ -51,6 +55,21 @@ class FreeRider(Participant):
         return np.zeros(global_model.size, dtype=np.int32), sample_count
 
 
+class Poisoner(Participant):
+    """Sends its update negated and tripled in ``rounds`` (a poisoned update, in range), honestly otherwise."""
+
+    def __init__(self, *args: object, rounds: frozenset[int], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.poison_rounds = rounds
+
+    def make_update(self, round: int, global_model: NDArray[np.int32],
+                    fitted: FitResult) -> tuple[NDArray[np.int32], int]:
+        update, sample_count = super().make_update(round, global_model, fitted)
+        if round in self.poison_rounds:
+            update = (-3 * update.astype(np.int64)).clip(-2**20, 2**20).astype(np.int32)
+        return update, sample_count
+
+
 @pytest.fixture(scope="module")
 def iid_split() -> FederatedSplit:
     """Breast cancer split evenly over four parts: the reference rule's honest updates agree there."""
@@ -67,12 +86,13 @@ def held_out(split: FederatedSplit, index: int) -> TorchTrainer:
     return TorchTrainer.from_spec(MODEL, init_seed=0, train_data=part, eval_data=part)
 
 
-def scored_federation(tmp_path: Path, split: FederatedSplit, committee: int) -> Iterator[Federation]:
-    """A one-round plain task scored by a committee of ``committee``; hospital h trains on part h of the split."""
+def scored_federation(tmp_path: Path, split: FederatedSplit, committee: int, rounds: int = 1) -> Iterator[Federation]:
+    """A plain task of ``rounds`` rounds scored by a committee of ``committee``; hospital h trains on part h of the
+    split."""
     scoring = ScoringParams(committee=committee, score_window=100, validator_stake=STAKE)
     with connect("embedded", dev_accounts=ACCOUNTS) as chain:
         yield Federation.launch(
-            chain, LocalBlobStore(tmp_path / "blobs"), tmp_path / "journals", template=task_template(1),
+            chain, LocalBlobStore(tmp_path / "blobs"), tmp_path / "journals", template=task_template(rounds),
             parameters=initial_parameters(MODEL, seed=0), funds=FUNDS, scoring=scoring,
             evaluator=TorchTrainer.from_spec(MODEL, init_seed=0, train_data=split.test),
             client_for=lambda hospital: trainer(split, hospital))
@@ -199,5 +219,47 @@ def test_a_validator_restarted_after_journaling_its_scores_commits_and_reveals_t
         assert restarted.actions[:2] == ["commitScores 0", "revealScores 0"], "the journaled scores, not new ones"
         (revealed,) = coordinator.revealed_scores(federation.task_id, 0)
         assert (revealed.participants, revealed.scores) == (journaled.participants, journaled.scores)
+    finally:
+        federations.close()
+
+
+def test_a_silent_committee_leaves_every_update_unscored_so_the_round_fails_without_the_poisoned_one(
+        tmp_path: Path, iid_split: FederatedSplit) -> None:
+    federations = scored_federation(tmp_path, iid_split, committee=1, rounds=2)
+    federation = next(federations)
+    try:
+        honest = [federation.add_participant(hospital) for hospital in HONEST]
+        attacker = federation.add_participant(3, Poisoner, rounds=frozenset({0}))
+        federation.add_validator(7, SilentValidator, client=held_out(iid_split, 0), rounds=frozenset({0}))
+        aggregator = federation.add_aggregator(11)
+        watcher = federation.add_watcher(12)
+
+        settle(federation)
+
+        coordinator = federation.coordinator
+        assert isinstance(coordinator, Coordinator)
+        task_id = federation.task_id
+        everyone = {participant.address for participant in [*honest, attacker]}
+        drops = coordinator.unscored_drops(task_id)
+        assert {drop.round for drop in drops} == {0}
+        dropped = {drop.participant for drop in drops}
+        assert attacker.address in dropped, "the poisoned update is dropped unscored"
+        assert len(dropped) >= len(everyone) - 1, "until fewer than minParticipants are left"
+        assert {drop.caller for drop in drops} <= {aggregator.address, watcher.address}
+        assert coordinator.round_view(task_id, 0).status == RoundStatus.FAILED, "no model over unscored updates"
+        assert [model.round for model in coordinator.finalized_models(task_id)] == [1]
+        assert coordinator.scored_out(task_id) == [], "nobody scored out"
+        for participant in [*honest, attacker]:
+            assert gain(federation, participant.address) >= 0, "no member slashed for its committee's silence"
+            assert coordinator.median_score(task_id, 1, participant.address)[0] == 1, "round 1 is scored"
+        assert all(not w.findings for w in federation.watchers)
+
+        parties = [Party(f"h{index}", "participant", participant.address)
+                   for index, participant in enumerate([*honest, attacker])]
+        ledger = Ledger(coordinator, federation.token, task_id, parties)
+        assert ledger.status(0) == "failed"
+        assert set(ledger.dropped(0)) == {party.name for party in parties
+                                          if party.address in dropped}, "counted as drops"
+        assert [slash for slash in ledger.slashes() if slash.role == "participant"] == [], "without a slash"
     finally:
         federations.close()

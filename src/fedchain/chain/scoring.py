@@ -124,6 +124,16 @@ class ScoredOut:
 
 
 @dataclass(frozen=True)
+class UnscoredDrop:
+    """One UnscoredUpdateDropped event: ``participant``'s update of ``round``, which no validator scored, dropped by
+    ``caller`` (no slash, no bounty)."""
+
+    round: int
+    participant: str
+    caller: str
+
+
+@dataclass(frozen=True)
 class ValidatorSlash:
     """One ValidatorSlashed event."""
 
@@ -234,6 +244,12 @@ class ScoringCalls:
                           slashed=int(log.args.slashed), bounty=int(log.args.bounty))
                 for log in self._logs("UpdateScoredOut", taskId=task_id)]
 
+    def unscored_drops(self, task_id: int) -> list[UnscoredDrop]:
+        """Every UnscoredUpdateDropped event of the task, in chain order."""
+        return [UnscoredDrop(round=int(log.args.round), participant=str(log.args.participant),
+                             caller=str(log.args.caller))
+                for log in self._logs("UnscoredUpdateDropped", taskId=task_id)]
+
     def validator_slashes(self, task_id: int) -> list[ValidatorSlash]:
         """Every ValidatorSlashed event of the task, in chain order."""
         return [ValidatorSlash(round=int(log.args.round), validator=str(log.args.validator),
@@ -282,7 +298,8 @@ class ScoringCalls:
         return self.chain.send(call, kind="revealScores", sender=sender)
 
     def drop_low_score(self, task_id: int, participant: str, *, sender: LocalAccount) -> TxReceipt:
-        """Drop ``participant``'s update of the current round, whose median score is below minScoreBps."""
+        """Drop ``participant``'s update of the current round, whose median score is below minScoreBps (its owner
+        slashed, the bounty to the sender) or which no validator scored (no slash, no bounty)."""
         call = self.contract.functions.dropLowScore(task_id, Web3.to_checksum_address(participant))
         return self.chain.send(call, kind="dropLowScore", sender=sender)
 

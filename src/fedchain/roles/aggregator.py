@@ -11,8 +11,8 @@ its pending proposal (docs/protocol.md section 11.3) from the model it stored, s
 never slashed for a tree it holds, and it waits while an input it needs is in neither the store nor on
 chain (a watcher's availability challenge puts it on chain or drops it from the round). Before proposing it proves any
 out-of-range update itself (an honest aggregate over a bad update could not be correct) and, in a scored task, drops
-every update whose median score is below the task's threshold (:mod:`fedchain.roles.scoring`), so the set it
-aggregates is exactly the set the contract will hold it to.
+every update whose median score is below the task's threshold or that no validator scored
+(:mod:`fedchain.roles.scoring`), so the set it aggregates is exactly the set the contract will hold it to.
 
 Liveness: any number of bonded aggregators may run. A ``standby`` aggregator leaves each round's first
 propose window to the others and proposes only in a reopened one, so if the primary aggregator

@@ -26,8 +26,8 @@
   audit whose proof window passed unproven settled (:func:`fedchain.roles.audit.watch_audits`: the update is dropped
   and its owner slashed, a pending proposal over it voided);
 - in a scored task, once the round's score windows have ended, every update still included whose median score is
-  below the task's threshold is dropped (``dropLowScore``, :mod:`fedchain.roles.scoring`), a pending proposal over
-  it voided;
+  below the task's threshold, or that no validator scored, is dropped (``dropLowScore``,
+  :mod:`fedchain.roles.scoring`), a pending proposal over it voided;
 - every pending proposal is recomputed from the included updates; on a mismatch the first wrong leaf is
   proven (``challengeAggregate``), or the proposal is disputed when its blob is missing. A correct proposal
   whose blob is missing is put in the store from the watcher's own recomputation.

@@ -1,7 +1,8 @@
 """Reading what happened from the chain: rounds, proposals, rewards, slashes and balances, by event and view.
 
 Nothing here trusts the simulation script: included participants are the round's ``Revealed`` events
-minus its ``UpdateDropped`` and ``UpdateScoredOut`` events and its failed audits' ``AuditSettled`` events
+minus its ``UpdateDropped``, ``UpdateScoredOut`` and ``UnscoredUpdateDropped`` (no slash) events and its failed
+audits' ``AuditSettled`` events
 (docs/protocol.md §8.4, §12.4, §13.5) in plain mode, its
 ``Uploaded`` events in secure mode (every upload is in the sum, with the weight its ``SharesCommitted`` event
 fixed); slashes are the slash events, rewards are the ``RoundFinalized`` figures times the included weights (in
@@ -86,18 +87,21 @@ class Ledger:
                        for log in self.events("SharesCommitted", round=round)}
             return [Included(log.args.participant, weights[log.args.participant])
                     for log in self.events("Uploaded", round=round) if log.args.participant.lower() not in unavailable]
-        dropped = unavailable | {log.args.participant.lower() for event in ("UpdateDropped", "UpdateScoredOut")
+        drops = ("UpdateDropped", "UpdateScoredOut", "UnscoredUpdateDropped")
+        dropped = unavailable | {log.args.participant.lower() for event in drops
                                  for log in self.events(event, round=round)} | {
             log.args.participant.lower() for log in self.failed_audits(round)}
         return [Included(log.args.participant, int(log.args.weight)) for log in self.events("Revealed", round=round)
                 if log.args.participant.lower() not in dropped]
 
     def dropped(self, round: int) -> tuple[str, ...]:
-        """Names of the members whose update of ``round`` was proven wrong, withheld, or scored too low, and
-        dropped."""
+        """Names of the members whose update of ``round`` was proven wrong, withheld, scored too low, or left
+        unscored by the committee (dropped without a slash), and dropped."""
         return tuple([self.name(log.args.participant) for log in self.events("UpdateDropped", round=round)]
                      + [self.name(log.args.owner) for log in self.events("InputUnavailable", round=round)]
                      + [self.name(log.args.participant) for log in self.events("UpdateScoredOut", round=round)]
+                     + [self.name(log.args.participant)
+                        for log in self.events("UnscoredUpdateDropped", round=round)]
                      + [self.name(log.args.participant) for log in self.failed_audits(round)])
 
     def failed_audits(self, round: int | None = None) -> list[Any]:
