@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,9 @@ from fedchain.roles import (
     OutOfRangeParticipant,
     SecureStep,
     TamperingAggregator,
+    Validator,
 )
+from fedchain.score.constants import NO_SCORE
 from fedchain.task.read import parse_task
 from tests.audit.auditor import (
     Auditor,
@@ -45,7 +47,7 @@ from tests.audit.auditor import (
 from tests.deploy.conftest import HOSPITALS as DEPLOYED_HOSPITALS
 from tests.deploy.conftest import RAW_CONFIG, SECURE_RAW_CONFIG, deploy_task
 from tests.roles.conftest import NUM_CLIENTS, make_federation, secure_task_template, task_template
-from tests.roles.test_scoring import FreeRider, held_out, scored_federation, settle
+from tests.roles.test_scoring import FreeRider, Poisoner, held_out, scored_federation, settle
 
 AGGREGATOR, WATCHER = 6, 7
 
@@ -300,6 +302,50 @@ def test_the_auditor_imports_nothing_of_fedchain() -> None:
     imported = {node.module for node in ast.walk(ast.parse(source)) if isinstance(node, ast.ImportFrom)} | {
         alias.name for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Import) for alias in node.names}
     assert imported and not any(str(name).split(".")[0] in ("fedchain", "tests") for name in imported), imported
+
+
+class AbstainingValidator(Validator):
+    """Scores honestly but abstains (NO_SCORE) on the ``skipped`` addresses' updates."""
+
+    def __init__(self, *args: Any, skipped: frozenset[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.skipped = frozenset(address.lower() for address in skipped)
+
+    def scores(self, round: int, participants: Sequence[str], scored: Any) -> list[int]:
+        """Its honest scores, NO_SCORE for the skipped."""
+        honest = super().scores(round, participants, scored)
+        return [NO_SCORE if participant.lower() in self.skipped else score
+                for participant, score in zip(participants, honest, strict=True)]
+
+
+def test_an_update_dropped_unscored_is_left_out_of_the_recomputed_model(tmp_path: Path) -> None:
+    """Section 12.4: the only validator abstains on the poisoner's update, which is dropped unscored (no slash);
+    the round finalizes over the three scored updates, and the auditor, reading UnscoredUpdateDropped, recomputes
+    that model and that pay."""
+    torch.set_num_threads(1)
+    split = federate(load_breast_cancer(), "iid", num_clients=4, seed=11)
+    federations = scored_federation(tmp_path, split, committee=1)
+    federation = next(federations)
+    try:
+        for hospital in range(3):
+            federation.add_participant(hospital)
+        poisoner = federation.add_participant(3, Poisoner, rounds=frozenset({0}))
+        federation.add_validator(7, AbstainingValidator, client=held_out(split, 0),
+                                 skipped=frozenset({poisoner.address}))
+        federation.add_aggregator(11)
+        federation.add_watcher(12)
+        settle(federation)
+        task = Finished(federation.chain.w3, federation.coordinator.address, federation.task_id, tmp_path / "blobs")
+        (drop,) = federation.coordinator.unscored_drops(task.task_id)
+        assert (drop.round, drop.participant) == (0, poisoner.address)
+        assert federation.coordinator.scored_out(task.task_id) == []
+        report = audit(task)
+        assert report.verified, report.problems
+        (round_0,) = report.rounds
+        assert round_0.status == "finalized" and poisoner.address not in round_0.included
+        assert len(round_0.included) == 3
+    finally:
+        federations.close()
 
 
 def test_a_scored_task_is_recomputed_with_its_scored_out_updates_and_pay_by_points(tmp_path: Path) -> None:
