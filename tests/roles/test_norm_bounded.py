@@ -14,7 +14,7 @@ from fedchain.aggregate.norm_bounded import NormBounded
 from fedchain.chain.coordinator import EntryState
 from fedchain.commit.norms import NormTree
 from fedchain.learn import FederatedSplit
-from fedchain.roles import NormLiarParticipant
+from fedchain.roles import NormLiarParticipant, Participant
 
 BOUND_BPS = 100
 """B = 1% of the clip's largest norm: about 1.26 in model units for the 62 parameters of the test's logreg."""
@@ -59,5 +59,41 @@ def test_a_norm_bounded_round_finalizes_and_a_member_that_understates_its_norm_i
         federation.run_rounds(2)  # round 1: the liar's stake is below minStake now; the others declare again
         assert {d.participant for d in coordinator.norm_declarations(task_id, 1)} == {m.address for m in honest}
         assert [model.round for model in coordinator.finalized_models(task_id)] == [0, 1]
+    finally:
+        federations.close()
+
+
+class OversizedParticipant(NormLiarParticipant):
+    """Sends its honest update times ``factor`` (over the hard limit) and would declare its true norms."""
+
+    norm_values = Participant.norm_values
+
+
+def test_a_member_over_the_hard_limit_cannot_declare_and_is_dropped_and_slashed(
+        tmp_path: Path, breast_cancer_clients: FederatedSplit) -> None:
+    template = replace(task_template(2), rule=3, rule_param=BOUND_BPS)
+    federations = make_federation(tmp_path, breast_cancer_clients, template)
+    federation = next(federations)
+    try:
+        honest = [federation.add_participant(client) for client in (1, 2, 3)]
+        oversized = federation.add_participant(0, OversizedParticipant, rounds=frozenset({0}), factor=30)
+        aggregator = federation.add_aggregator(6)
+        watcher = federation.add_watcher(7)
+        coordinator, task_id = federation.coordinator, federation.task_id
+
+        federation.run_rounds(1)
+
+        rule = honest[0].rules.rule
+        assert isinstance(rule, NormBounded)
+        assert rule.over_limit(sum(oversized.norm_values(0))), "its true norm is over 4 B"
+        declared = {d.participant for d in coordinator.norm_declarations(task_id, 0)}
+        assert declared == {member.address for member in honest}, "the chain would refuse its norm: never sent"
+        drops = [action for agent in (aggregator, watcher) for action in agent.actions
+                 if action.startswith(f"dropUndeclared 0 {oversized.address}")]
+        assert len(drops) == 1, "the undeclared update is dropped once"
+        assert coordinator.entry_state(task_id, 0, oversized.address) == EntryState.DROPPED
+        assert coordinator.member(task_id, oversized.address).stake == STAKE // 2
+        (finalized,) = coordinator.finalized_models(task_id)
+        assert finalized.round == 0 and coordinator.round_view(task_id, 0).included == 3
     finally:
         federations.close()

@@ -14,7 +14,7 @@ TOKEN = "0x" + "11" * 20
 def test_norm_bounded_is_rule_3_with_its_bound_in_basis_points() -> None:
     default = task_params(parse_task({"mode": "plain", "rule": {"name": "norm_bounded"}}), token=TOKEN,
                           decimals=18, hospitals=5)
-    assert (default.rule, default.rule_param) == (3, 1_000), "the bound defaults to 10% of clip * sqrt(params)"
+    assert (default.rule, default.rule_param) == (3, 20), "the bound defaults to 0.2% of clip * sqrt(params)"
     set_bound = parse_task({"mode": "plain", "rule": {"name": "norm_bounded", "norm_bound": 0.05}})
     assert task_params(set_bound, token=TOKEN, decimals=18, hospitals=5).rule_param == 500
 

@@ -38,10 +38,16 @@ def within_hard_limit(rule: NormBounded, update: NDArray[np.int32], layout: Leaf
     return truncated
 
 
-def declare_norm(agent: Agent, coordinator: Coordinator, round: int, values: tuple[int, ...]) -> None:
+def declare_norm(agent: Agent, coordinator: Coordinator, rule: NormBounded, round: int,
+                 values: tuple[int, ...]) -> None:
     """Declare ``values`` (an honest member: its revealed update's per-leaf squared norms) in ``round``, unless the
-    agent already did."""
+    agent already did. A norm over the hard limit is not sent (the chain refuses it, ``NormOverLimit``): the update
+    stays undeclared and anyone may drop it (an honest member never gets there: :func:`within_hard_limit`)."""
     if declared_in(coordinator.norm_declaration_of(agent.task_id, agent.address), round):
+        return
+    if rule.over_limit(sum(values)):
+        agent.note("normOverLimit", f"round {round}: the update's norm is over the task's hard limit, which the chain "
+                   "refuses to record: it stays undeclared", round=round, once=("normOverLimit", round))
         return
     coordinator.declare_norm(agent.task_id, values, sender=agent.account)
     agent.log(f"declareNorm:{round}", round=round)

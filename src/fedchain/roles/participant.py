@@ -366,8 +366,8 @@ class Participant(BaseParticipant):
         elif view.phase == RoundPhase.REVEAL and entry == EntryState.COMMITTED:
             self._reveal(round)
         elif entry == EntryState.REVEALED:
-            if view.phase == RoundPhase.REVEAL and norm_rule(self.rules) is not None:
-                declare_norm(self, self.coordinator, round, self.norm_values(round))
+            if view.phase == RoundPhase.REVEAL and (rule := norm_rule(self.rules)) is not None:
+                declare_norm(self, self.coordinator, rule, round, self.norm_values(round))
             self.keep_published(round)
             # a revealed update may be challenged from its reveal on, so this is checked in the reveal phase too
             if view.open_challenges:
@@ -448,8 +448,8 @@ class Participant(BaseParticipant):
             return
         self._send(f"reveal:{round}", lambda: self.coordinator.reveal(
             self.task_id, record.root, record.sample_count, record.salt, record.blob_ref, sender=self.account), round)
-        if norm_rule(self.rules) is not None:  # a norm-bounded task: declare the update's norm (section 4.4)
-            declare_norm(self, self.coordinator, round, self.norm_values(round))
+        if (rule := norm_rule(self.rules)) is not None:  # a norm-bounded task: declare its norm (section 4.4)
+            declare_norm(self, self.coordinator, rule, round, self.norm_values(round))
 
     def norm_values(self, round: int) -> tuple[int, ...]:
         """What this member declares in a norm-bounded task: its revealed update's per-leaf squared norms."""
