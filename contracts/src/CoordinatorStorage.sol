@@ -197,7 +197,8 @@ abstract contract CoordinatorStorage is ICoordinatorEvents {
                 pool: uint8(_seated[taskId]),
                 commits: 0,
                 reveals: 0,
-                revealedLanes: 0
+                revealedLanes: 0,
+                unscoredDropped: false
             });
         }
     }

@@ -321,6 +321,7 @@ struct ScoreRound {
     uint8 commits; // score commitments
     uint8 reveals; // score reveals
     uint16 revealedLanes; // bit `lane` set for each validator that revealed
+    bool unscoredDropped; // an update no validator scored was dropped: the score windows ended while the round ran
 }
 
 /// @notice A validator's score commitment and reveal in one round.

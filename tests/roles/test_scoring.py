@@ -263,3 +263,39 @@ def test_a_silent_committee_leaves_every_update_unscored_so_the_round_fails_with
         assert [slash for slash in ledger.slashes() if slash.role == "participant"] == [], "without a slash"
     finally:
         federations.close()
+
+
+def test_a_wholly_silent_committee_is_slashed_and_the_committeeless_round_after_it_fails_too(
+        tmp_path: Path, iid_split: FederatedSplit) -> None:
+    """The benchmark's case: both seats stay silent in round 0 and are slashed for it although the round failed
+    (its updates were dropped unscored after the score windows), so round 1 has no committee; the poisoner's
+    updates of both rounds are dropped unscored, both rounds fail and no model is anchored."""
+    federations = scored_federation(tmp_path, iid_split, committee=2, rounds=2)
+    federation = next(federations)
+    try:
+        honest = [federation.add_participant(hospital) for hospital in HONEST]
+        attacker = federation.add_participant(3, Poisoner, rounds=frozenset({0, 1}))
+        silent = [federation.add_validator(7 + index, SilentValidator, client=held_out(iid_split, index),
+                                           rounds=frozenset({0})) for index in range(2)]
+        federation.add_aggregator(11)
+        federation.add_watcher(12)
+
+        settle(federation)
+
+        coordinator = federation.coordinator
+        assert isinstance(coordinator, Coordinator)
+        task_id = federation.task_id
+        assert coordinator.score_round(task_id, 0).unscored_dropped
+        slashes = coordinator.validator_slashes(task_id)
+        assert {(slash.round, slash.validator, slash.fault) for slash in slashes} == {
+            (0, validator.address, ValidatorFault.SILENT) for validator in silent}
+        assert not any(coordinator.on_committee(task_id, 1, validator.address) for validator in silent)
+        drops = coordinator.unscored_drops(task_id)
+        for round in (0, 1):
+            assert coordinator.round_view(task_id, round).status == RoundStatus.FAILED
+            assert (round, attacker.address) in {(drop.round, drop.participant) for drop in drops}
+        assert coordinator.finalized_models(task_id) == [], "no model over unscored updates"
+        for participant in [*honest, attacker]:
+            assert gain(federation, participant.address) == 0, "no member slashed, nothing earned"
+    finally:
+        federations.close()

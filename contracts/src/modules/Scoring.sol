@@ -240,6 +240,8 @@ contract Scoring is CoordinatorStorage {
         m.entry = Commitments.DROPPED;
         if (round.proposedAt != 0) _voidProposal(taskId, r, round, true);
         if (median == UNSCORED) {
+            ScoreRound storage sr = _scoreRounds[taskId][r];
+            if (!sr.unscoredDropped) sr.unscoredDropped = true;
             emit UnscoredUpdateDropped(taskId, r, participant, msg.sender);
             return;
         }
@@ -266,13 +268,18 @@ contract Scoring is CoordinatorStorage {
         _slashValidator(taskId, round, v, b, validator, ValidatorFault.Deviated);
     }
 
-    /// @notice Slashes a validator that sat in the committee of finalized round `round` and revealed no
-    /// scores (at most once per validator and round; its seat leaves every committee from the current round on).
-    /// @param taskId The task. @param round A finalized round. @param validator The validator.
+    /// @notice Slashes a validator that sat in the committee of round `round` and revealed no scores, once the
+    /// round is finalized, or failed after an update of it was dropped unscored (its score windows had ended), at
+    /// most once per validator and round; its seat leaves every committee from the current round on.
+    /// @param taskId The task. @param round A closed round. @param validator The validator.
     function slashSilentValidator(uint256 taskId, uint256 round, address validator) external {
         _existingTask(taskId);
         _scored(taskId);
-        if (_rounds[taskId][round].status != RoundStatus.Finalized) revert WrongRoundState(round);
+        RoundStatus status = _rounds[taskId][round].status;
+        if (
+            status != RoundStatus.Finalized
+                && (status != RoundStatus.Failed || !_scoreRounds[taskId][round].unscoredDropped)
+        ) revert WrongRoundState(round);
         Validator storage v = _seat(taskId, validator);
         if (!_onCommittee(taskId, round, validator)) revert NotOnCommittee(validator, round);
         Ballot storage b = _ballots[taskId][round][validator];

@@ -265,7 +265,23 @@ contract ScoringTest is CoordinatorFixture {
             assertEq(coordinator.memberOf(taskId, members[i]).stake, STAKE, "no member slashed");
         }
         assertEq(token.balanceOf(stranger), 0, "no bounty");
+        // The committee that left every update unscored is slashed for its silence all the same.
+        assertTrue(coordinator.scoreRound(taskId, 0).unscoredDropped, "the score windows ended while it ran");
+        for (uint256 i = 0; i < 3; ++i) {
+            vm.prank(watcher);
+            coordinator.slashSilentValidator(taskId, 0, validators[i]);
+            assertEq(coordinator.validatorOf(taskId, validators[i]).stake, VSTAKE * 6000 / 10000, "silence slashed");
+        }
         _assertScoredSolvent();
+    }
+
+    /// @dev A round that failed before its score windows asked nothing of its committee: no silence slash.
+    function test_aRoundFailedBeforeItsScoresSlashesNoValidator() external {
+        _commitAndReveal(1);
+        coordinator.failRound(taskId);
+        assertTrue(!coordinator.scoreRound(taskId, 0).unscoredDropped, "nothing was dropped unscored");
+        vm.expectRevert(abi.encodeWithSelector(E.WrongRoundState.selector, 0));
+        coordinator.slashSilentValidator(taskId, 0, validators[0]);
     }
 
     /// @dev The benchmark's case: every validator is slashed in round 0 (each lied about one update), so round 1

@@ -89,6 +89,9 @@ class ScoreRound:
     commits: int
     reveals: int
     revealed_lanes: int
+    unscored_dropped: bool
+    """An update of the round was dropped unscored: its score windows ended while it ran (a silent committee of it is
+    slashable even if the round then failed)."""
 
 
 @dataclass(frozen=True)
@@ -190,8 +193,9 @@ class ScoringCalls:
 
     def score_round(self, task_id: int, round: int) -> ScoreRound:
         """Round ``round``'s scoring record."""
-        seed, pool, commits, reveals, lanes = self.chain.call(self.contract.functions.scoreRound(task_id, round))
-        return ScoreRound(int(seed), int(pool), int(commits), int(reveals), int(lanes))
+        seed, pool, commits, reveals, lanes, unscored = self.chain.call(
+            self.contract.functions.scoreRound(task_id, round))
+        return ScoreRound(int(seed), int(pool), int(commits), int(reveals), int(lanes), bool(unscored))
 
     def ballot(self, task_id: int, round: int, validator: str) -> Ballot:
         """``validator``'s commitment and reveal in ``round``."""

@@ -234,7 +234,8 @@ class Validator(Agent):
 
     def _slash_faults(self, state: TaskState) -> None:
         """Slash the provable faults of other validators: deviations from the end of a round's score windows on,
-        silence once the round is finalized. Closed rounds are looked at once; the current one at every step."""
+        silence once the round is finalized (or failed after an update of it was dropped unscored). Closed rounds are
+        looked at once; the current one at every step."""
         for round in range(self._faults_settled_below, state.current_round + 1):
             closed = round < state.current_round or state.status != TaskStatus.RUNNING
             view = self.coordinator.round_view(self.task_id, round)
@@ -242,7 +243,9 @@ class Validator(Agent):
             if view.start == 0 or (not closed and self.coordinator.chain.now() < scores_end):
                 break
             self._slash_deviations(round)
-            if view.status == RoundStatus.FINALIZED:
+            if view.status == RoundStatus.FINALIZED or (
+                    view.status == RoundStatus.FAILED
+                    and self.coordinator.score_round(self.task_id, round).unscored_dropped):
                 self._slash_silent(round)
             if closed:
                 self._faults_settled_below = round + 1
@@ -270,7 +273,7 @@ class Validator(Agent):
                     break
 
     def _slash_silent(self, round: int) -> None:
-        """Slash each other validator that sat in finalized ``round``'s committee and revealed nothing."""
+        """Slash each other validator that sat in closed ``round``'s committee and revealed nothing."""
         for validator in self.coordinator.validators(self.task_id):
             if validator.lower() == self.address.lower():
                 continue
