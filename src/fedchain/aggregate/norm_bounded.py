@@ -24,10 +24,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from fedchain.aggregate.errors import AggregationError
 from fedchain.aggregate.fedavg import center_of_sums
-from fedchain.aggregate.rules import AggregationRule, RuleParameter, apply_step, check_inputs
+from fedchain.aggregate.rules import AggregationRule, RuleParameter, apply_step, check_inputs, leaf_coordinates
 from fedchain.commit.constants import MAX_CLIP
-from fedchain.commit.errors import EncodingError
-from fedchain.commit.leaves import coordinates_to_words, words_to_coordinates
+from fedchain.commit.leaves import coordinates_to_words
 
 SCALE_ONE: Final = 1 << 16
 """A scale of 1, in units of 2^-16."""
@@ -126,10 +125,6 @@ class NormBounded(AggregationRule):
         norm_sqs: Sequence[int | None],
     ) -> tuple[bytes, ...]:
         """One leaf of the next model (a fraud proof's arithmetic), padding coordinates not cleared."""
-        try:
-            previous_coordinates = words_to_coordinates(previous)
-            update_coordinates = [words_to_coordinates(words) for words in updates]
-        except EncodingError as error:
-            raise AggregationError(f"malformed leaf words: {error}") from error
+        previous_coordinates, update_coordinates = leaf_coordinates(previous, updates)
         return coordinates_to_words(self.aggregate_declared(previous_coordinates, update_coordinates, sample_counts,
                                                             norm_sqs))

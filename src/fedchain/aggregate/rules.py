@@ -134,12 +134,18 @@ def aggregate_leaf(
     sample_counts: Sequence[int],
 ) -> tuple[bytes, ...]:
     """Apply ``rule`` to one leaf: the words of the previous model and of each update at that leaf."""
+    previous_coordinates, update_coordinates = leaf_coordinates(previous, updates)
+    return coordinates_to_words(rule.aggregate(previous_coordinates, update_coordinates, sample_counts))
+
+
+def leaf_coordinates(previous: Sequence[bytes], updates: Sequence[Sequence[bytes]]
+                     ) -> tuple[NDArray[np.int32], list[NDArray[np.int32]]]:
+    """The coordinates of one leaf's words, the previous model's and each update's (a fraud proof's inputs);
+    :class:`AggregationError` for malformed words."""
     try:
-        previous_coordinates = words_to_coordinates(previous)
-        update_coordinates = [words_to_coordinates(words) for words in updates]
+        return words_to_coordinates(previous), [words_to_coordinates(words) for words in updates]
     except EncodingError as error:
         raise AggregationError(f"malformed leaf words: {error}") from error
-    return coordinates_to_words(rule.aggregate(previous_coordinates, update_coordinates, sample_counts))
 
 
 def _int64_vector(values: ArrayLike, name: str, lowest: int) -> NDArray[np.int64]:

@@ -45,7 +45,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
-from fedchain.aggregate.rules import AggregationRule
+from fedchain.aggregate.rules import AggregationRule, truncating_divide
 from fedchain.score.constants import NO_SCORE, SCORE_ONE
 from fedchain.score.errors import ScoreError
 
@@ -122,8 +122,7 @@ def at_share(previous: NDArray[np.int32], whole: NDArray[np.int32], share: int) 
     if share < 1:
         raise ScoreError(f"an update's share of a round needs at least one update, got {share}")
     step = whole.astype(np.int64) - previous.astype(np.int64)
-    shared = np.sign(step) * (np.abs(step) // share)
-    moved: NDArray[np.int32] = (previous.astype(np.int64) + shared).astype(np.int32)
+    moved: NDArray[np.int32] = (previous.astype(np.int64) + truncating_divide(step, share)).astype(np.int32)
     return moved
 
 
